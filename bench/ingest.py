@@ -1,0 +1,136 @@
+"""Benchmark: ingest throughput and CLI start-up time.
+
+    python bench/ingest.py [--articles 100000]
+
+Prints:
+- storage alone: articles/s for the ingest transaction (hashing, topic tagging, inserts) with
+  the search index hook replaced by a no-op;
+- full: articles/s for the same ingest with the Japanese search index;
+- re-ingest of the same batch (everything unchanged);
+- `alliance-bot latest` as a fresh process on the seed database, median and worst wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.core import articles, corpus, db  # noqa: E402
+from bot.core.models import ArticleDraft  # noqa: E402
+
+
+def seed_sentences() -> list[str]:
+    """Every sentence of the shipped seeds, the material for synthetic articles."""
+    read = corpus.read_path(ROOT / "seeds")
+    sentences: list[str] = []
+    for draft in read.drafts:
+        for part in draft.body.replace("\n", "。").split("。"):
+            part = part.strip()
+            if len(part) > 8:
+                sentences.append(part + "。")
+    return sentences
+
+
+def synthetic_drafts(count: int, rng: random.Random) -> list[ArticleDraft]:
+    """`count` distinct articles recombined from seed sentences, dated over three years."""
+    sentences = seed_sentences()
+    start = date(2023, 1, 1)
+    drafts = []
+    for i in range(count):
+        body = "".join(rng.sample(sentences, rng.randint(2, 4)))
+        title = body[: rng.randint(20, 40)].rstrip("。、") + f" ({i})"
+        drafts.append(
+            ArticleDraft(
+                title=title,
+                body=body,
+                published=start + timedelta(days=rng.randrange(3 * 365)),
+                date_inferred=False,
+                origin="bench.jsonl",
+                source=f"bench.jsonl:{i + 1}",
+            )
+        )
+    return drafts
+
+
+async def time_ingest(path: Path, drafts: list[ArticleDraft], *, with_index: bool) -> float:
+    conn = await db.connect(path)
+    original = articles.index_articles
+    if not with_index:
+
+        async def no_index(*_: object) -> None:
+            return None
+
+        articles.index_articles = no_index  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        report = await articles.ingest(conn, drafts)
+        elapsed = time.perf_counter() - started
+        assert report.added == len(drafts), report
+        return elapsed
+    finally:
+        articles.index_articles = original  # type: ignore[assignment]
+        await conn.close()
+
+
+async def time_reingest(path: Path, drafts: list[ArticleDraft]) -> float:
+    conn = await db.connect(path)
+    try:
+        started = time.perf_counter()
+        report = await articles.ingest(conn, drafts)
+        elapsed = time.perf_counter() - started
+        assert report.unchanged == len(drafts), report
+        return elapsed
+    finally:
+        await conn.close()
+
+
+def time_cli_latest(workdir: Path, runs: int = 10) -> list[float]:
+    env = {**os.environ, "ALLIANCE_DB": str(workdir / "seed.db")}
+    command = [sys.executable, "-m", "bot", "latest"]
+    subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)  # seeds the DB
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    args = parser.parse_args()
+    rng = random.Random(20251219)
+    drafts = synthetic_drafts(args.articles, rng)
+    print(f"articles: {len(drafts)}  (avg body {statistics.mean(len(d.body) for d in drafts):.0f} chars)")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        storage = asyncio.run(time_ingest(work / "storage.db", drafts, with_index=False))
+        print(f"ingest, storage alone : {storage:7.2f} s  {len(drafts) / storage:9.0f} articles/s")
+        full = asyncio.run(time_ingest(work / "full.db", drafts, with_index=True))
+        print(f"ingest, with index    : {full:7.2f} s  {len(drafts) / full:9.0f} articles/s")
+        again = asyncio.run(time_reingest(work / "full.db", drafts))
+        print(f"re-ingest (unchanged) : {again:7.2f} s  {len(drafts) / again:9.0f} articles/s")
+        size = sum(f.stat().st_size for f in work.glob("full.db*"))
+        print(f"database size (full)  : {size / 1e6:7.1f} MB")
+        cli = time_cli_latest(work)
+        print(
+            f"`alliance-bot latest` : median {statistics.median(cli) * 1000:.0f} ms, "
+            f"worst {max(cli) * 1000:.0f} ms ({len(cli)} fresh processes, seed DB)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""The `alliance-bot` command: the same lookups and digest as the bot, without Discord.
+
+Each subcommand is a thin adapter over `bot.core`. Heavy modules (discord.py, the Japanese
+analyzer) are imported only by the subcommands that need them, so `alliance-bot latest` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+import aiosqlite
+
+from bot.core import articles, db
+from bot.core.models import Article
+from bot.settings import Settings, SettingsError, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+MAX_LIMIT = 100
+
+
+class UsageError(Exception):
+    """Bad input from the person at the terminal: one line on stderr, exit code 2."""
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _print_json(payload: object) -> None:
+    _out(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def _limit(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_LIMIT}")
+    return number
+
+
+def _offset(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
+def _article_id(value: str) -> int:
+    try:
+        number = int(value.strip().lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an article id: {value!r}") from None
+    if not 1 <= number <= 2**62:
+        raise argparse.ArgumentTypeError(f"not an article id: {value!r}")
+    return number
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+async def _open(settings: Settings) -> aiosqlite.Connection:
+    """Open the database and, when it is empty, load the shipped seeds first."""
+    conn = await db.connect(settings.db)
+    try:
+        await articles.ensure_seeded(conn, settings.seeds)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+def _check_topic(slug: str | None) -> None:
+    if slug is None:
+        return
+    from bot.core.topics import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    if taxonomy.get(slug) is None:
+        known = ", ".join(t.slug for t in taxonomy.topics)
+        raise UsageError(f"unknown topic {slug!r}; known topics: {known}")
+
+
+def _date_label(article: Article) -> str:
+    return article.published.isoformat() + ("~" if article.date_inferred else " ")
+
+
+def _print_article_line(article: Article) -> None:
+    topics = ", ".join(article.topics) or "-"
+    _out(f"#{article.id:<5} {_date_label(article)}  {article.title}")
+    _out(f"       [{topics}]  {article.source}")
+
+
+def _results_json(items: Sequence[Article], total: int, **extra: Any) -> dict[str, Any]:
+    return {"results": [a.to_json() for a in items], "total": total, **extra}
+
+
+# --- subcommands -------------------------------------------------------------------------------
+
+
+async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Import seed, text and JSON Lines files (default: the configured seeds folder)."""
+    paths: list[Path] = args.paths or [settings.seeds]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    conn = await db.connect(settings.db)
+    try:
+        report = await articles.ingest_paths(conn, paths)
+    finally:
+        await conn.close()
+    for warning in report.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    _out(
+        f"added {report.added}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, skipped {report.skipped}"
+    )
+    return 0
+
+
+async def cmd_latest(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the newest articles."""
+    _check_topic(args.topic)
+    conn = await _open(settings)
+    try:
+        items = await articles.latest(conn, limit=args.limit, topic=args.topic)
+        total = await articles.count_articles(conn, topic=args.topic)
+    finally:
+        await conn.close()
+    if args.json:
+        _print_json(_results_json(items, total))
+        return 0
+    if not items:
+        _out("no articles" + (f" in topic {args.topic}" if args.topic else ""))
+    for article in items:
+        _print_article_line(article)
+    return 0
+
+
+async def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every topic with its labels and article count."""
+    from bot.core.topics import topic_counts
+
+    conn = await _open(settings)
+    try:
+        counts = await topic_counts(conn)
+    finally:
+        await conn.close()
+    if args.json:
+        payload = [
+            {"slug": t.slug, "label_ja": t.label_ja, "label_en": t.label_en, "count": n}
+            for t, n in counts
+        ]
+        _print_json({"results": payload, "total": len(payload)})
+        return 0
+    width = max((len(t.slug) for t, _ in counts), default=0)
+    for topic, count in counts:
+        _out(f"{topic.slug:<{width}}  {count:>5}  {topic.label_ja} / {topic.label_en}")
+    return 0
+
+
+async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    """Print one article in full."""
+    conn = await _open(settings)
+    try:
+        article = await articles.get_article(conn, args.id)
+    finally:
+        await conn.close()
+    if article is None:
+        raise UsageError(f"no article with id {args.id}")
+    if args.json:
+        _print_json(_results_json([article], 1))
+        return 0
+    approx = " (approximate)" if article.date_inferred else ""
+    _out(article.title)
+    _out(f"#{article.id}  {article.published.isoformat()}{approx}  [{', '.join(article.topics)}]")
+    _out(f"source: {article.source}" + (f"  {article.url}" if article.url else ""))
+    _out()
+    _out(article.body)
+    return 0
+
+
+async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Search the corpus."""
+    from bot.core.search import search
+
+    _check_topic(args.topic)
+    conn = await _open(settings)
+    try:
+        result = await search(
+            conn,
+            args.query,
+            topic=args.topic,
+            limit=args.limit,
+            offset=args.offset,
+            sort=args.sort,
+        )
+    finally:
+        await conn.close()
+    if result.error:
+        raise UsageError(result.error_message("en"))
+    if args.json:
+        payload = _results_json([h.article for h in result.hits], result.total)
+        for item, hit in zip(payload["results"], result.hits, strict=True):
+            item["snippet"] = hit.snippet
+        payload["corrected"] = result.corrected
+        payload["suggestions"] = result.suggestions
+        _print_json(payload)
+        return 0
+    if result.corrected:
+        _out(f"no exact match; showing results for {result.corrected!r}")
+    if not result.hits:
+        hint = f" (did you mean: {', '.join(result.suggestions)})" if result.suggestions else ""
+        _out(f"no results for {args.query!r}{hint}")
+        return 0
+    first = args.offset + 1
+    _out(f"{result.total} results; showing {first}–{args.offset + len(result.hits)}")
+    for hit in result.hits:
+        _print_article_line(hit.article)
+        _out(f"       {hit.snippet}")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not the whole usage block: the user asked for a specific thing.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = _Parser(
+        prog="alliance-bot",
+        description="News about the US–Japan alliance: search, topics and the weekly digest.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    cmd = add("ingest", cmd_ingest, "import seed, text and JSON Lines files")
+    cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders")
+
+    cmd = add("latest", cmd_latest, "show the newest articles")
+    cmd.add_argument("--limit", type=_limit, default=10, help="how many (1–100, default 10)")
+    cmd.add_argument("--topic", metavar="SLUG", help="only this topic (see `topics`)")
+    cmd.add_argument("--json", action="store_true", help="print JSON")
+
+    cmd = add("topics", cmd_topics, "list topics with their article counts")
+    cmd.add_argument("--json", action="store_true", help="print JSON")
+
+    cmd = add("show", cmd_show, "show one article in full")
+    cmd.add_argument("id", type=_article_id, metavar="ID", help="article id")
+    cmd.add_argument("--json", action="store_true", help="print JSON")
+
+    cmd = add("search", cmd_search, "search articles (Japanese or English)")
+    cmd.add_argument("query", metavar="QUERY", help="words to look for")
+    cmd.add_argument("--topic", metavar="SLUG", help="only this topic")
+    cmd.add_argument("--limit", type=_limit, default=10, help="how many (1–100, default 10)")
+    cmd.add_argument("--offset", type=_offset, default=0, help="skip this many (paging)")
+    cmd.add_argument("--sort", choices=["relevance", "newest"], default="relevance")
+    cmd.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `alliance-bot` and `python -m bot`."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        handler: Handler = args.handler
+        return asyncio.run(handler(args, settings))
+    except (SettingsError, UsageError, db.MigrationError) as exc:
+        sys.stderr.write(f"alliance-bot: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""Core logic: corpus, storage, search, topics and digests. Knows nothing about Discord."""

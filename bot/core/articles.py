@@ -1,0 +1,418 @@
+"""Storing and reading articles: idempotent, transactional ingest and the read queries."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+import aiosqlite
+from rapidfuzz import fuzz, process
+
+from bot.core import corpus
+from bot.core.db import transaction
+from bot.core.models import Article, ArticleDraft, ImportWarning
+from bot.core.search.index import index_articles
+from bot.core.topics import Taxonomy, load_taxonomy, retag_all, sync_topics
+
+log = logging.getLogger(__name__)
+
+# An unmatched draft whose body is at least this similar to an article from the same origin is
+# taken as an edit of that article (updated in place) rather than a new one.
+EDIT_SIMILARITY = 70.0
+# Batches above this size hash and tag in a worker thread so the event loop stays responsive.
+_THREAD_THRESHOLD = 500
+# SQLite's default limit on host parameters is 32766; stay far below it.
+_CHUNK = 900
+
+_ARTICLE_COLUMNS = "id, title, body, published, date_inferred, source, url"
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What an ingest did, for the CLI and the logs."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    warnings: list[ImportWarning] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True when anything was written."""
+        return bool(self.added or self.updated)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    draft: ArticleDraft
+    content_hash: str
+    topics: tuple[tuple[str, str], ...]  # (slug, assigned_by)
+
+
+def content_hash(title: str, body: str) -> str:
+    """The identity of an article's text: the same title and body are the same article."""
+    digest = hashlib.sha256()
+    digest.update(title.strip().encode("utf-8"))
+    digest.update(b"\x1f")
+    digest.update(body.strip().encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _prepare(
+    drafts: Sequence[ArticleDraft], taxonomy: Taxonomy
+) -> tuple[list[_Prepared], list[ImportWarning]]:
+    prepared: list[_Prepared] = []
+    warnings: list[ImportWarning] = []
+    for draft in drafts:
+        topics: dict[str, str] = {}
+        for slug in draft.topics:
+            if taxonomy.get(slug) is None:
+                warnings.append(
+                    ImportWarning(draft.source, None, f"unknown topic {slug!r} ignored")
+                )
+            else:
+                topics[slug] = "source"
+        for slug in taxonomy.tag(draft.title, draft.body):
+            topics.setdefault(slug, "rules")
+        prepared.append(
+            _Prepared(draft, content_hash(draft.title, draft.body), tuple(topics.items()))
+        )
+    return prepared, warnings
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def _existing_by_hash(
+    db: aiosqlite.Connection, hashes: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(hashes):
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT content_hash, id, origin FROM articles WHERE content_hash IN ({marks})"  # noqa: S608
+        for row in await db.execute_fetchall(query, chunk):
+            found[row[0]] = (int(row[1]), str(row[2]))
+    return found
+
+
+async def _unclaimed_in_origin(
+    db: aiosqlite.Connection, origin: str, claimed: set[int]
+) -> dict[int, str]:
+    query = "SELECT id, body FROM articles WHERE origin = ?"
+    rows = await db.execute_fetchall(query, (origin,))
+    return {int(r[0]): str(r[1]) for r in rows if int(r[0]) not in claimed}
+
+
+async def _stored_state(
+    db: aiosqlite.Connection, ids: Sequence[int]
+) -> dict[int, tuple[tuple[object, ...], set[tuple[str, str]]]]:
+    """Stored metadata and topics of articles, to tell unchanged ones from ones to refresh."""
+    state: dict[int, tuple[tuple[object, ...], set[tuple[str, str]]]] = {}
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        query = f"""
+            SELECT id, title_derived, published, date_inferred, source, url
+              FROM articles WHERE id IN ({marks})
+        """  # noqa: S608
+        for row in await db.execute_fetchall(query, chunk):
+            state[int(row[0])] = (tuple(row[1:]), set())
+        query = f"SELECT article_id, topic, assigned_by FROM article_topics WHERE article_id IN ({marks})"  # noqa: S608, E501
+        for aid, slug, by in await db.execute_fetchall(query, chunk):
+            state[int(aid)][1].add((str(slug), str(by)))
+    return state
+
+
+def _wanted_state(item: _Prepared) -> tuple[tuple[object, ...], set[tuple[str, str]]]:
+    d = item.draft
+    fields = (int(d.title_derived), d.published.isoformat(), int(d.date_inferred), d.source, d.url)
+    return fields, set(item.topics)
+
+
+async def ingest(
+    db: aiosqlite.Connection,
+    drafts: Iterable[ArticleDraft],
+    *,
+    warnings: Iterable[ImportWarning] = (),
+) -> IngestReport:
+    """Store drafts in one transaction: new ones added, edited ones updated, the rest untouched.
+
+    Identity is the text: a draft whose title and body are already stored is unchanged (or has
+    its date, source and topics refreshed). A draft with new text that closely resembles an
+    article from the same origin replaces that article in place, keeping its id.
+    """
+    report = IngestReport(warnings=list(warnings))
+    taxonomy = load_taxonomy()
+    draft_list = list(drafts)
+    if len(draft_list) > _THREAD_THRESHOLD:
+        prepared, prep_warnings = await asyncio.to_thread(_prepare, draft_list, taxonomy)
+    else:
+        prepared, prep_warnings = _prepare(draft_list, taxonomy)
+    report.warnings.extend(prep_warnings)
+
+    # The same text twice in one batch is one article: keep the first (newest on a listing page).
+    unique: dict[str, _Prepared] = {}
+    for item in prepared:
+        if item.content_hash in unique:
+            report.skipped += 1
+        else:
+            unique[item.content_hash] = item
+
+    async with transaction(db):
+        retag = await sync_topics(db, taxonomy)
+        existing = await _existing_by_hash(db, list(unique))
+        claimed = {article_id for article_id, _ in existing.values()}
+
+        stored = await _stored_state(db, sorted(claimed))
+        updates: list[tuple[int, _Prepared]] = []
+        fresh: list[_Prepared] = []
+        for digest, item in unique.items():
+            if digest not in existing:
+                fresh.append(item)
+                continue
+            article_id, origin = existing[digest]
+            if origin != item.draft.origin:
+                report.skipped += 1  # the same text already came from elsewhere
+            elif stored.get(article_id) != _wanted_state(item):
+                updates.append((article_id, item))
+            else:
+                report.unchanged += 1
+
+        # Edited articles: match leftover drafts to unclaimed articles of the same origin.
+        origins = {item.draft.origin for item in fresh}
+        candidates = {o: await _unclaimed_in_origin(db, o, claimed) for o in origins}
+        new_items: list[_Prepared] = []
+        for item in fresh:
+            pool = candidates.get(item.draft.origin) or {}
+            best = process.extractOne(
+                item.draft.body, pool, scorer=fuzz.ratio, score_cutoff=EDIT_SIMILARITY
+            )
+            if best is None:
+                new_items.append(item)
+            else:
+                article_id = int(best[2])
+                del pool[article_id]
+                updates.append((article_id, item))
+
+        await _apply_updates(db, updates)
+        new_ids = await _insert(db, new_items)
+        report.updated = len(updates)
+        report.added = len(new_items)
+
+        touched = [(aid, it.draft.title, it.draft.body) for aid, it in updates]
+        touched += [
+            (aid, it.draft.title, it.draft.body) for aid, it in zip(new_ids, new_items, strict=True)
+        ]
+        if touched:
+            await index_articles(db, touched)
+        if retag:
+            await retag_all(db, taxonomy)
+
+    for warning in report.warnings:
+        log.warning("%s", warning)
+    log.info(
+        "ingest: %d added, %d updated, %d unchanged, %d skipped",
+        report.added,
+        report.updated,
+        report.unchanged,
+        report.skipped,
+    )
+    return report
+
+
+async def _apply_updates(
+    db: aiosqlite.Connection, updates: Sequence[tuple[int, _Prepared]]
+) -> None:
+    if not updates:
+        return
+    query = """
+        UPDATE articles
+           SET origin = ?, source = ?, content_hash = ?, title = ?, title_derived = ?, body = ?,
+               published = ?, date_inferred = ?, url = ?,
+               updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+         WHERE id = ?
+    """
+    params = [
+        (
+            it.draft.origin,
+            it.draft.source,
+            it.content_hash,
+            it.draft.title,
+            int(it.draft.title_derived),
+            it.draft.body,
+            it.draft.published.isoformat(),
+            int(it.draft.date_inferred),
+            it.draft.url,
+            article_id,
+        )
+        for article_id, it in updates
+    ]
+    await db.executemany(query, params)
+    ids = [article_id for article_id, _ in updates]
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        query = f"DELETE FROM article_topics WHERE article_id IN ({marks})"  # noqa: S608
+        await db.execute(query, chunk)
+    await _insert_topics(db, [(article_id, it) for article_id, it in updates])
+
+
+async def _insert(db: aiosqlite.Connection, items: Sequence[_Prepared]) -> list[int]:
+    """Insert new articles oldest first, so ids grow with recency; return ids in `items` order."""
+    if not items:
+        return []
+    rows = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM articles")
+    next_id = int(next(iter(rows))[0]) + 1
+    # Sorting by date (stable, from the reversed list) keeps a newest-first page's order among
+    # same-day articles, so "newest first" by (published, id) matches the source.
+    order = sorted(range(len(items)), key=lambda i: (items[i].draft.published, -i))
+    ids = [0] * len(items)
+    for offset, index in enumerate(order):
+        ids[index] = next_id + offset
+    query = """
+        INSERT INTO articles (id, origin, source, content_hash, title, title_derived, body,
+                              published, date_inferred, url)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    """
+    params = [
+        (
+            ids[i],
+            it.draft.origin,
+            it.draft.source,
+            it.content_hash,
+            it.draft.title,
+            int(it.draft.title_derived),
+            it.draft.body,
+            it.draft.published.isoformat(),
+            int(it.draft.date_inferred),
+            it.draft.url,
+        )
+        for i, it in enumerate(items)
+    ]
+    await db.executemany(query, params)
+    await _insert_topics(db, list(zip(ids, items, strict=True)))
+    return ids
+
+
+async def _insert_topics(db: aiosqlite.Connection, pairs: Sequence[tuple[int, _Prepared]]) -> None:
+    query = "INSERT INTO article_topics (article_id, topic, assigned_by) VALUES (?, ?, ?)"
+    params = [(aid, slug, by) for aid, it in pairs for slug, by in it.topics]
+    if params:
+        await db.executemany(query, params)
+
+
+async def ingest_paths(db: aiosqlite.Connection, paths: Sequence[Path]) -> IngestReport:
+    """Read seed, text and JSON Lines files (or folders of them) and ingest them together."""
+    drafts: list[ArticleDraft] = []
+    warnings: list[ImportWarning] = []
+    for path in paths:
+        read = await asyncio.to_thread(corpus.read_path, path)
+        drafts.extend(read.drafts)
+        warnings.extend(read.warnings)
+    return await ingest(db, drafts, warnings=warnings)
+
+
+async def ensure_seeded(db: aiosqlite.Connection, seeds_dir: Path) -> IngestReport | None:
+    """Load the shipped seeds when the database holds no article yet."""
+    if await count_articles(db):
+        return None
+    log.info("empty database: loading seeds from %s", seeds_dir)
+    return await ingest_paths(db, [seeds_dir])
+
+
+async def _with_topics(db: aiosqlite.Connection, rows: Iterable[Sequence[object]]) -> list[Article]:
+    rows = list(rows)
+    if not rows:
+        return []
+    ids = [int(str(r[0])) for r in rows]
+    topics: dict[int, list[str]] = {}
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        query = f"""
+            SELECT t.article_id, t.topic
+              FROM article_topics AS t JOIN topics AS p ON p.slug = t.topic
+             WHERE t.article_id IN ({marks})
+             ORDER BY p.position
+        """  # noqa: S608
+        for aid, slug in await db.execute_fetchall(query, chunk):
+            topics.setdefault(int(aid), []).append(str(slug))
+    return [
+        Article(
+            id=int(str(r[0])),
+            title=str(r[1]),
+            body=str(r[2]),
+            published=date.fromisoformat(str(r[3])),
+            date_inferred=bool(r[4]),
+            source=str(r[5]),
+            url=None if r[6] is None else str(r[6]),
+            topics=tuple(topics.get(int(str(r[0])), ())),
+        )
+        for r in rows
+    ]
+
+
+async def get_article(db: aiosqlite.Connection, article_id: int) -> Article | None:
+    """One article by id, or None."""
+    found = await get_articles(db, [article_id])
+    return found[0] if found else None
+
+
+async def get_articles(db: aiosqlite.Connection, ids: Sequence[int]) -> list[Article]:
+    """Articles by id, in the order given; ids that don't exist are skipped."""
+    by_id: dict[int, Article] = {}
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"  # noqa: S608
+        for article in await _with_topics(db, await db.execute_fetchall(query, chunk)):
+            by_id[article.id] = article
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def latest(
+    db: aiosqlite.Connection, *, limit: int = 10, offset: int = 0, topic: str | None = None
+) -> list[Article]:
+    """The newest articles, optionally of one topic."""
+    if topic is None:
+        query = f"""
+            SELECT {_ARTICLE_COLUMNS} FROM articles
+             ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
+        """  # noqa: S608
+        rows = await db.execute_fetchall(query, (limit, offset))
+    else:
+        query = f"""
+            SELECT {_ARTICLE_COLUMNS} FROM articles
+             WHERE id IN (SELECT article_id FROM article_topics WHERE topic = ?)
+             ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
+        """  # noqa: S608
+        rows = await db.execute_fetchall(query, (topic, limit, offset))
+    return await _with_topics(db, rows)
+
+
+async def articles_between(db: aiosqlite.Connection, start: date, end: date) -> list[Article]:
+    """Articles published from `start` to `end` inclusive, newest first."""
+    query = f"""
+        SELECT {_ARTICLE_COLUMNS} FROM articles
+         WHERE published BETWEEN ? AND ?
+         ORDER BY published DESC, id DESC
+    """  # noqa: S608
+    rows = await db.execute_fetchall(query, (start.isoformat(), end.isoformat()))
+    return await _with_topics(db, rows)
+
+
+async def count_articles(db: aiosqlite.Connection, *, topic: str | None = None) -> int:
+    """How many articles are stored, optionally of one topic."""
+    if topic is None:
+        rows = await db.execute_fetchall("SELECT count(*) FROM articles")
+    else:
+        query = "SELECT count(*) FROM article_topics WHERE topic = ?"
+        rows = await db.execute_fetchall(query, (topic,))
+    return int(next(iter(rows))[0])

@@ -1,0 +1,125 @@
+"""Opening the SQLite database and applying its numbered migrations."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered schema change; `version` is what `PRAGMA user_version` becomes."""
+
+    version: int
+    name: str
+    sql: str
+
+
+class MigrationError(Exception):
+    """The database is newer than this code, or a migration failed and was rolled back."""
+
+
+def load_migrations() -> list[Migration]:
+    """Every migration shipped in `bot/core/migrations`, in order, numbered without gaps."""
+    found: list[Migration] = []
+    for entry in resources.files("bot.core.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise MigrationError(f"migration {expected:04d} is missing (found {migration.name})")
+    return found
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
+    """The schema version recorded in the database."""
+    rows = await db.execute_fetchall("PRAGMA user_version")
+    return int(next(iter(rows))[0])
+
+
+async def migrate(db: aiosqlite.Connection, migrations: list[Migration] | None = None) -> int:
+    """Apply pending migrations, each in its own transaction; return the final version."""
+    migrations = load_migrations() if migrations is None else migrations
+    current = await schema_version(db)
+    latest = migrations[-1].version if migrations else 0
+    if current > latest:
+        raise MigrationError(
+            f"the database is at schema {current}, newer than this version of the bot ({latest})"
+        )
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        # executescript() commits any open transaction first, so the script carries its own
+        # BEGIN/COMMIT: the DDL and the version bump land together or not at all.
+        script = (
+            f"BEGIN IMMEDIATE;\n{migration.sql}\n;"
+            f"PRAGMA user_version = {migration.version};\nCOMMIT;"
+        )
+        try:
+            await db.executescript(script)
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                await db.rollback()
+            raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+        log.info("applied migration %s", migration.name)
+        current = migration.version
+    return current
+
+
+async def connect(path: Path | str, *, migrate_schema: bool = True) -> aiosqlite.Connection:
+    """Open the database in WAL mode with foreign keys on, migrated to the latest schema."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves (see `transaction`).
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute("PRAGMA busy_timeout = 5000")
+        if migrate_schema:
+            await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+@asynccontextmanager
+async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """Run the block in one write transaction: commit on success, roll back on any error."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        await db.rollback()
+        raise
+    else:
+        await db.commit()
+
+
+async def get_meta(db: aiosqlite.Connection, key: str) -> str | None:
+    """Read one bookkeeping value from the `meta` table."""
+    query = "SELECT value FROM meta WHERE key = ?"
+    rows = list(await db.execute_fetchall(query, (key,)))
+    return str(rows[0][0]) if rows else None
+
+
+async def set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:
+    """Write one bookkeeping value to the `meta` table (inside the caller's transaction)."""
+    query = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?"
+    await db.execute(query, (key, value, value))

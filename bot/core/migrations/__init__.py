@@ -1,0 +1,1 @@
+"""Numbered, append-only schema migrations: NNNN_reason.sql."""

@@ -1,0 +1,89 @@
+"""Typed settings read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def shipped_seeds_dir() -> Path:
+    """The seed corpus that ships with the bot: the repo's `seeds/` or the wheel's copy."""
+    checkout = PACKAGE_DIR.parent / "seeds"
+    if checkout.is_dir():
+        return checkout
+    return PACKAGE_DIR / "_seeds"
+
+
+class SettingsError(Exception):
+    """Raised with one readable line when the environment holds an invalid setting."""
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn; see the README's settings table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ALLIANCE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "ALLIANCE_DISCORD_TOKEN")
+    )
+    db: Path = Path("data/alliance.db")
+    seeds: Path = Field(default_factory=shipped_seeds_dir)
+    timezone: str = "Asia/Tokyo"
+    log_level: str = "INFO"
+    log_format: str = "text"
+    dev_guild: int | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    digest_grace_hours: float = Field(default=24.0, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        fmt = value.lower()
+        if fmt not in {"text", "json"}:
+            raise ValueError("must be 'text' or 'json'")
+        return fmt
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The default timezone as a `ZoneInfo`."""
+        return ZoneInfo(self.timezone)
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning validation errors into one `SettingsError` line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "_".join(str(part) for part in first["loc"]) or "settings"
+        env_name = name if name.isupper() else f"ALLIANCE_{name.upper()}"
+        raise SettingsError(f"invalid setting {env_name}: {first['msg']}") from None

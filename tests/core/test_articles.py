@@ -1,0 +1,160 @@
+"""Ingest and read queries on the real seed corpus, in real SQLite files."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.core import articles, db
+from bot.core.models import ArticleDraft
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+LISTING = "000_ec138bacc4a23740.txt"
+
+
+@pytest.fixture
+async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    connection = await db.connect(tmp_path / "alliance.db")
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+async def test_seeds_import_21_articles_once(conn: aiosqlite.Connection, seeds: Path) -> None:
+    """The shipped seeds hold 21 distinct articles; a second import adds nothing."""
+    first = await articles.ingest_paths(conn, [seeds])
+    assert (first.added, first.updated) == (21, 0)
+    assert await articles.count_articles(conn) == 21
+    second = await articles.ingest_paths(conn, [seeds])
+    assert (second.added, second.updated, second.unchanged) == (0, 0, 21)
+    assert await articles.count_articles(conn) == 21
+
+
+async def test_ensure_seeded_only_loads_an_empty_db(
+    conn: aiosqlite.Connection, seeds: Path
+) -> None:
+    """`ensure_seeded` loads the seeds into an empty database and leaves a filled one alone."""
+    report = await articles.ensure_seeded(conn, seeds)
+    assert report is not None
+    assert report.added == 21
+    assert await articles.ensure_seeded(conn, seeds) is None
+
+
+async def test_edited_seed_updates_in_place(conn: aiosqlite.Connection, seeds: Path) -> None:
+    """Fixing a typo in a seed line updates that article, keeping its id."""
+    await articles.ingest_paths(conn, [seeds])
+    rows = await conn.execute_fetchall(
+        "SELECT id FROM articles WHERE body LIKE '%ヘグセス国防長官と約50分会談%'"
+    )
+    (article_id,) = (r[0] for r in rows)
+
+    listing = seeds / LISTING
+    text = listing.read_text("utf-8")
+    listing.write_text(text.replace("約50分会談", "約55分会談"), "utf-8")
+    report = await articles.ingest_paths(conn, [seeds])
+
+    assert (report.added, report.updated) == (0, 1)
+    article = await articles.get_article(conn, article_id)
+    assert article is not None
+    assert "約55分会談" in article.body
+    assert await articles.count_articles(conn) == 21
+
+
+async def test_crash_mid_ingest_leaves_db_unchanged(
+    conn: aiosqlite.Connection, seeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If indexing fails half-way, no article of the batch is stored; a re-run then succeeds."""
+
+    async def explode(*_: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(articles, "index_articles", explode)
+    with pytest.raises(RuntimeError, match="power cut"):
+        await articles.ingest_paths(conn, [seeds])
+    assert await articles.count_articles(conn) == 0
+
+    monkeypatch.undo()
+    report = await articles.ingest_paths(conn, [seeds])
+    assert report.added == 21
+
+
+async def test_latest_is_newest_first(conn: aiosqlite.Connection, seeds: Path) -> None:
+    """`latest` returns articles by date, newest first, with the listing's top article first."""
+    await articles.ingest_paths(conn, [seeds])
+    items = await articles.latest(conn, limit=30)
+    assert len(items) == 21
+    dates = [a.published for a in items]
+    assert dates == sorted(dates, reverse=True)
+    assert items[0].published == date(2026, 1, 15)
+    assert items[0].title.startswith("台湾有事の退避")
+
+
+async def test_latest_by_topic_only_has_that_topic(conn: aiosqlite.Connection, seeds: Path) -> None:
+    """A topic filter returns only articles tagged with that topic, and counts agree."""
+    await articles.ingest_paths(conn, [seeds])
+    items = await articles.latest(conn, limit=50, topic="taiwan")
+    assert items
+    assert all("taiwan" in a.topics for a in items)
+    assert await articles.count_articles(conn, topic="taiwan") == len(items)
+
+
+async def test_articles_between_week_of_dec_15(conn: aiosqlite.Connection, seeds: Path) -> None:
+    """The week of 2025-12-15 holds exactly the articles of 16, 17 and 19 December."""
+    await articles.ingest_paths(conn, [seeds])
+    week = await articles.articles_between(conn, date(2025, 12, 15), date(2025, 12, 21))
+    assert [a.published.day for a in week] == [19, 17, 16]
+
+
+async def test_get_articles_keeps_order_and_skips_missing(
+    conn: aiosqlite.Connection, seeds: Path
+) -> None:
+    """`get_articles` returns the ids asked for, in that order, without unknown ones."""
+    await articles.ingest_paths(conn, [seeds])
+    found = await articles.get_articles(conn, [5, 999_999, 2])
+    assert [a.id for a in found] == [5, 2]
+
+
+async def test_unknown_source_topic_warns_and_is_dropped(conn: aiosqlite.Connection) -> None:
+    """A draft naming a topic that doesn't exist keeps its valid topics and yields a warning."""
+    draft = ArticleDraft(
+        title="日米が共同訓練",
+        body="自衛隊と米軍が共同訓練を実施した。",
+        published=date(2026, 2, 1),
+        date_inferred=False,
+        origin="extra.jsonl",
+        source="extra.jsonl:1",
+        topics=("exercises", "no-such-topic"),
+    )
+    report = await articles.ingest(conn, [draft])
+    assert report.added == 1
+    assert any("no-such-topic" in str(w) for w in report.warnings)
+    (article,) = await articles.latest(conn, limit=1)
+    assert "exercises" in article.topics
+    assert "no-such-topic" not in article.topics
+
+
+async def test_same_text_from_two_origins_is_stored_once(conn: aiosqlite.Connection) -> None:
+    """An article already stored from one file is skipped when another file repeats it."""
+    base = {
+        "title": "見出し",
+        "body": "本文です。",
+        "published": date(2026, 2, 1),
+        "date_inferred": False,
+    }
+    one = ArticleDraft(**base, origin="a.jsonl", source="a.jsonl:1")  # type: ignore[arg-type]
+    two = ArticleDraft(**base, origin="b.jsonl", source="b.jsonl:1")  # type: ignore[arg-type]
+    assert (await articles.ingest(conn, [one])).added == 1
+    report = await articles.ingest(conn, [two])
+    assert (report.added, report.skipped) == (0, 1)
+    assert await articles.count_articles(conn) == 1
