@@ -114,7 +114,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(20251219)
     drafts = synthetic_drafts(args.articles, rng)
-    print(f"articles: {len(drafts)}  (avg body {statistics.mean(len(d.body) for d in drafts):.0f} chars)")
+    avg = statistics.mean(len(d.body) for d in drafts)
+    print(f"articles: {len(drafts)}  (avg body {avg:.0f} chars)")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         storage = asyncio.run(time_ingest(work / "storage.db", drafts, with_index=False))

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -21,7 +21,7 @@ from bot.core import articles, db
 from bot.core.models import Article
 from bot.settings import Settings, SettingsError, load_settings
 
-Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 MAX_LIMIT = 100
 

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from bot.core import corpus
 from bot.core.db import transaction
 from bot.core.models import Article, ArticleDraft, ImportWarning
-from bot.core.search.index import index_articles
+from bot.core.search.index import index_articles, remove_articles
 from bot.core.topics import Taxonomy, load_taxonomy, retag_all, sync_topics
 
 log = logging.getLogger(__name__)
@@ -204,6 +204,8 @@ async def ingest(
                 del pool[article_id]
                 updates.append((article_id, item))
 
+        # The index forgets the old text while it is still stored (it decrements the vocabulary).
+        await remove_articles(db, [article_id for article_id, _ in updates])
         await _apply_updates(db, updates)
         new_ids = await _insert(db, new_items)
         report.updated = len(updates)

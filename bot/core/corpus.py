@@ -1,0 +1,318 @@
+"""Reading article files: the two seed text layouts and the JSON Lines format for operators.
+
+Nothing here touches the database. A file that cannot be read becomes a warning naming the file
+and line; the other files (and the other lines of a JSON Lines file) still import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+from rapidfuzz import fuzz, process
+
+from bot.core.dates import DateMention, find_date, place_dates
+from bot.core.models import ArticleDraft, ImportWarning
+
+TEXT_SUFFIXES = frozenset({".txt"})
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_TITLE = 80
+# A repeated summary that differs only by a typo or a trailing phrase is the same article.
+NEAR_DUPLICATE = 90.0
+
+_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
+_BOILERPLATE = re.compile(r"^(本|この)ページ(では|は).*(掲載|紹介|まとめ)(しています|します)。?$")
+_SENTENCE_END = ("。", "！", "？", "!", "?", "」", "』", ")", "）")
+# Control and invisible format characters never belong in article text.
+_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+@dataclass(slots=True)
+class CorpusRead:
+    """What a file or folder held: the articles, and what could not be read."""
+
+    drafts: list[ArticleDraft] = field(default_factory=list)
+    warnings: list[ImportWarning] = field(default_factory=list)
+
+    def extend(self, other: CorpusRead) -> None:
+        """Add another read's articles and warnings."""
+        self.drafts.extend(other.drafts)
+        self.warnings.extend(other.warnings)
+
+
+def read_path(path: Path) -> CorpusRead:
+    """Read a file, or every article file (.txt, .jsonl) in a folder, in name order."""
+    if not path.is_dir():
+        return read_file(path)
+    result = CorpusRead()
+    for child in sorted(path.iterdir()):
+        if child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES:
+            result.extend(read_file(child))
+    return result
+
+
+def read_file(path: Path) -> CorpusRead:
+    """Read one file in whichever supported layout it uses."""
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return _failed(name, f"cannot read file: {exc.strerror or exc}")
+    if len(raw) > MAX_FILE_BYTES:
+        return _failed(name, f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, skipped")
+    if b"\x00" in raw:
+        return _failed(name, "binary file, not text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return _failed(name, f"not UTF-8 text (byte {exc.start})", line)
+    if not text.strip():
+        return _failed(name, "empty file")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        return _read_jsonl(name, text)
+    first = text.split("\n", 1)[0]
+    if _HEADER.match(first):
+        return _read_single(name, text)
+    return _read_listing(name, text)
+
+
+def _failed(name: str, message: str, line: int | None = None) -> CorpusRead:
+    return CorpusRead(warnings=[ImportWarning(name, line, message)])
+
+
+def clean(text: str) -> str:
+    """Text with control and invisible characters removed and spaces trimmed."""
+    return _JUNK.sub("", text).strip()
+
+
+# --- headlines --------------------------------------------------------------------------------
+
+
+def _is_hiragana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u309f"
+
+
+def derive_title(text: str, limit: int = MAX_TITLE) -> str:
+    """A headline from an article's lead sentence, at most `limit` characters.
+
+    A long sentence is cut where a phrase ends (after punctuation, a space, or a run of
+    hiragana before the next word) outside any brackets, never mid-word, and ends with `…`.
+    """
+    lead = clean(text).split("\n", 1)[0]
+    for end in ("。", "！", "？"):
+        if end in lead:
+            lead = lead.split(end, 1)[0]
+    lead = lead.strip()
+    if len(lead) <= limit:
+        return lead
+    cuts: list[int] = []
+    depth = 0
+    for i, ch in enumerate(lead[:limit]):
+        if ch in "「『（(【“":
+            depth += 1
+        elif ch in "」』）)】”":
+            depth = max(0, depth - 1)
+        if depth:
+            continue
+        nxt = lead[i + 1] if i + 1 < len(lead) else ""
+        after_phrase = _is_hiragana(ch) and nxt and not _is_hiragana(nxt)
+        if ch in "、，,・ \u3000" or (ch.isascii() and ch.isalnum() and nxt == " ") or after_phrase:
+            cuts.append(i + 1)
+    usable = [c for c in cuts if c <= limit - 1]
+    cut = usable[-1] if usable else limit - 1
+    return lead[:cut].rstrip("、，, \u3000") + "…"
+
+
+# --- the listing layout -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Entry:
+    line: int
+    body: str
+    headline: str | None = None
+
+
+def _listing_entries(name: str, text: str, warnings: list[ImportWarning]) -> list[_Entry]:
+    lines = [(n, clean(raw)) for n, raw in enumerate(text.split("\n"), start=1)]
+    lines = [(n, line) for n, line in lines if line]
+    entries: list[_Entry] = []
+    headline: str | None = None
+    for index, (number, line) in enumerate(lines):
+        if _BOILERPLATE.match(line):
+            continue
+        is_last = index == len(lines) - 1
+        if not line.endswith(_SENTENCE_END) and len(line) <= 120 and not is_last:
+            if headline is not None:
+                warnings.append(ImportWarning(name, number - 1, "headline without a summary"))
+            headline = line
+            continue
+        entries.append(_Entry(number, line, headline))
+        headline = None
+    return entries
+
+
+def _dedupe(entries: list[_Entry]) -> list[_Entry]:
+    kept: list[_Entry] = []
+    bodies: list[str] = []
+    for entry in entries:
+        if bodies:
+            match = process.extractOne(
+                entry.body, bodies, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE
+            )
+            if match is not None:
+                first = kept[match[2]]
+                if first.headline is None and entry.headline is not None:
+                    first.headline = entry.headline
+                continue
+        kept.append(entry)
+        bodies.append(entry.body)
+    return kept
+
+
+def _read_listing(name: str, text: str) -> CorpusRead:
+    warnings: list[ImportWarning] = []
+    entries = _dedupe(_listing_entries(name, text, warnings))
+    if not entries:
+        warnings.append(ImportWarning(name, None, "no articles found"))
+        return CorpusRead(warnings=warnings)
+    mentions: list[DateMention | None] = [find_date(e.body) for e in entries]
+    placed = place_dates(mentions, today=datetime.now(UTC).date())
+    drafts = [
+        ArticleDraft(
+            title=entry.headline or derive_title(entry.body),
+            body=entry.body,
+            published=published,
+            date_inferred=inferred,
+            origin=name,
+            source=f"{name}:{entry.line}",
+            title_derived=entry.headline is None,
+        )
+        for entry, (published, inferred) in zip(entries, placed, strict=True)
+    ]
+    return CorpusRead(drafts, warnings)
+
+
+# --- the single-article layout ----------------------------------------------------------------
+
+
+def _read_single(name: str, text: str) -> CorpusRead:
+    first, _, rest = text.partition("\n")
+    header = _HEADER.match(first)
+    assert header is not None  # checked by the caller
+    try:
+        published = date.fromisoformat(header.group(1))
+    except ValueError:
+        return _failed(name, f"invalid date in header: {header.group(1)!r}", 1)
+    paragraphs: list[str] = []
+    for block in re.split(r"\n\s*\n", header.group(2) + "\n" + rest):
+        lines = [clean(line) for line in block.split("\n")]
+        paragraph = "\n".join(line for line in lines if line)
+        if paragraph:
+            paragraphs.append(paragraph)
+    if not paragraphs:
+        return _failed(name, "article has a date but no text", 1)
+    body = "\n\n".join(paragraphs)
+    draft = ArticleDraft(
+        title=derive_title(paragraphs[0]),
+        body=body,
+        published=published,
+        date_inferred=False,
+        origin=name,
+        source=f"{name}:1",
+        title_derived=True,
+    )
+    return CorpusRead([draft], [])
+
+
+# --- JSON Lines -------------------------------------------------------------------------------
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class JsonArticle(BaseModel):
+    """One line of a JSON Lines article file (see docs/articles-jsonl.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[_Text, Field(max_length=300)]
+    body: Annotated[_Text, Field(max_length=200_000)]
+    published: date
+    url: Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    source: Annotated[_Text, Field(max_length=200)] | None = None
+    topics: Annotated[list[_Text], Field(max_length=10)] = []
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _date_or_datetime(cls, value: object) -> object:
+        # Feeds and exports often carry a full timestamp; the article's day is what we keep.
+        if isinstance(value, str) and len(value) > 10:
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+            except ValueError:
+                return value
+        return value
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "line"
+    extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{extra}"
+
+
+def _jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            yield number, line
+
+
+def _read_jsonl(name: str, text: str) -> CorpusRead:
+    result = CorpusRead()
+    for number, line in _jsonl_lines(text):
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.warnings.append(ImportWarning(name, number, f"not valid JSON: {exc.msg}"))
+            continue
+        if not isinstance(data, dict):
+            result.warnings.append(ImportWarning(name, number, "expected a JSON object"))
+            continue
+        if "date" in data and "published" not in data:
+            data["published"] = data.pop("date")
+        try:
+            item = JsonArticle.model_validate(data)
+        except ValidationError as exc:
+            result.warnings.append(
+                ImportWarning(name, number, f"invalid article: {_describe(exc)}")
+            )
+            continue
+        result.drafts.append(
+            ArticleDraft(
+                title=clean(item.title),
+                body=clean(item.body),
+                published=item.published,
+                date_inferred=False,
+                origin=name,
+                source=item.source or f"{name}:{number}",
+                url=item.url,
+                topics=tuple(dict.fromkeys(t.lower() for t in item.topics)),
+            )
+        )
+    return result

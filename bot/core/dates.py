@@ -1,0 +1,166 @@
+"""Dates written in Japanese news text, and placing partial or missing dates on a listing page.
+
+A listing page is newest first, so an article's date lies (roughly) between the dates of the
+articles above and below it. That is what resolves `8日` to a month and `1月15日` to a year.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_SEP = r"\s*[〜~～\-‐－–—]\s*"
+# One alternation so the first date mentioned in the text wins, whatever its form.
+_DATE = re.compile(
+    r"(?P<iso>(?<!\d)(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})(?!\d))"
+    r"|(?P<full>(?<!\d)(?P<fy>\d{4})年\s*(?P<fm>\d{1,2})月\s*(?P<fd>\d{1,2})日?"
+    rf"(?:{_SEP}(?:(?P<fm2>\d{{1,2}})月\s*)?(?P<fd2>\d{{1,2}})日)?)"
+    r"|(?P<md>(?<![\d年])(?P<mm>\d{1,2})月\s*(?P<md_d>\d{1,2})日"
+    rf"(?:{_SEP}(?:(?P<mm2>\d{{1,2}})月\s*)?(?P<md_d2>\d{{1,2}})日)?)"
+    rf"|(?P<d>(?<![\d月年、,.])(?P<dd>\d{{1,2}})(?:{_SEP}(?P<dd2>\d{{1,2}}))?日(?![本間目])"
+    r")"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """A date as written: any of year and month may be missing."""
+
+    year: int | None
+    month: int | None
+    day: int
+
+    @property
+    def complete(self) -> bool:
+        """True when year, month and day were all written."""
+        return self.year is not None and self.month is not None
+
+
+def _valid(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def find_date(text: str) -> DateMention | None:
+    """The first date mentioned in `text`; for a range (`27〜28日`) its last day."""
+    folded = unicodedata.normalize("NFKC", text)
+    for match in _DATE.finditer(folded):
+        groups = match.groupdict()
+        if groups["iso"]:
+            mention = DateMention(int(groups["iy"]), int(groups["im"]), int(groups["id"]))
+        elif groups["full"]:
+            month = int(groups["fm2"] or groups["fm"])
+            mention = DateMention(int(groups["fy"]), month, int(groups["fd2"] or groups["fd"]))
+        elif groups["md"]:
+            month = int(groups["mm2"] or groups["mm"])
+            mention = DateMention(None, month, int(groups["md_d2"] or groups["md_d"]))
+        else:
+            mention = DateMention(None, None, int(groups["dd2"] or groups["dd"]))
+        if _plausible(mention):
+            return mention
+    return None
+
+
+def _plausible(mention: DateMention) -> bool:
+    if not 1 <= mention.day <= 31:
+        return False
+    if mention.month is not None and not 1 <= mention.month <= 12:
+        return False
+    if mention.year is not None and mention.month is not None:
+        return _valid(mention.year, mention.month, mention.day) is not None
+    return True
+
+
+def _distance(day: date, newer: date | None, older: date | None) -> int:
+    """How far `day` lies outside the interval [older, newer] (0 when inside)."""
+    if newer is not None and day > newer:
+        return (day - newer).days
+    if older is not None and day < older:
+        return (older - day).days
+    return 0
+
+
+def _candidates(mention: DateMention, reference: date) -> list[date]:
+    found: list[date] = []
+    if mention.month is not None:
+        for year in (reference.year - 1, reference.year, reference.year + 1):
+            if (d := _valid(year, mention.month, mention.day)) is not None:
+                found.append(d)
+        return found
+    for shift in (-2, -1, 0, 1):
+        index = reference.year * 12 + reference.month - 1 + shift
+        if (d := _valid(index // 12, index % 12 + 1, mention.day)) is not None:
+            found.append(d)
+    return found
+
+
+def _nearest(resolved: Sequence[date | None], index: int, step: int) -> date | None:
+    i = index + step
+    while 0 <= i < len(resolved):
+        if (found := resolved[i]) is not None:
+            return found
+        i += step
+    return None
+
+
+def place_dates(mentions: Sequence[DateMention | None], *, today: date) -> list[tuple[date, bool]]:
+    """Dates for the articles of a newest-first page, each with whether it was inferred.
+
+    Complete dates are taken as written. Month-and-day dates, then day-only dates, take the
+    candidate closest to the interval between their resolved neighbours. Undated articles are
+    spread evenly between the articles around them; `today` bounds a page with no anchor at all.
+    """
+    resolved: list[date | None] = [None] * len(mentions)
+    for i, mention in enumerate(mentions):
+        if mention is not None and mention.year is not None and mention.month is not None:
+            resolved[i] = date(mention.year, mention.month, mention.day)
+
+    for wants_month in (True, False):
+        for i, mention in enumerate(mentions):
+            if mention is None or resolved[i] is not None:
+                continue
+            if (mention.month is not None) != wants_month:
+                continue
+            newer = _nearest(resolved, i, -1)
+            older = _nearest(resolved, i, +1)
+            reference = newer or older or today
+            options = _candidates(mention, reference)
+            if newer is None and older is None:
+                options = [d for d in options if d <= today] or options
+            if options:
+                # Ties (equally far outside) go to the later date: pages are newest first.
+                resolved[i] = min(
+                    options, key=lambda d: (_distance(d, newer, older), -d.toordinal())
+                )
+
+    placed: list[tuple[date, bool]] = []
+    i = 0
+    while i < len(mentions):
+        if (known := resolved[i]) is not None:
+            placed.append((known, False))
+            i += 1
+            continue
+        end = i
+        while end < len(mentions) and resolved[end] is None:
+            end += 1
+        newer = _nearest(resolved, i, -1)
+        older = resolved[end] if end < len(mentions) else None
+        run = end - i
+        for k in range(run):
+            placed.append((_between(newer, older, k, run, today), True))
+        i = end
+    return placed
+
+
+def _between(newer: date | None, older: date | None, k: int, run: int, today: date) -> date:
+    if newer is None and older is None:
+        return today
+    if newer is None or older is None or older > newer:
+        return newer or older or today
+    gap = (newer - older).days
+    return newer - timedelta(days=round(gap * (k + 1) / (run + 1)))

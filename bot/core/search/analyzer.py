@@ -1,0 +1,182 @@
+"""Japanese-aware text analysis shared by indexing and querying.
+
+Text is split into words with Sudachi (split mode A: the shortest units, so 核 is found inside
+核武装 but not inside 中核, which is one word). Each word is reduced to one index form: Sudachi's
+normalized form (とらんぷ → トランプ, ﾐｻｲﾙ → ミサイル), NFKC-folded, lower-cased, hiragana
+as katakana, and Latin-digit codes split at the boundary (PAC3MSE → pac 3 mse, B52 → b 52).
+Punctuation and spaces produce no form, so ゴールデン・ドーム and ゴールデンドーム agree.
+
+Sudachi is imported on first use: commands that never search don't pay for it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+# Bump when the rules below change: the index is rebuilt when its recorded version differs.
+RULES_VERSION = "1"
+
+_SKIP_POS = frozenset({"補助記号", "空白", "記号"})
+# Words worth suggesting or correcting to: nouns (names, places, things), not particles.
+_VOCAB_POS = frozenset({"名詞", "形状詞"})
+_ALNUM_RUNS = re.compile(r"[a-z]+|[0-9]+|[^a-z0-9]+")
+_HIRAGANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+_local = threading.local()
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word: its index forms, where it sits in the analyzed text, and whether it is a noun."""
+
+    forms: tuple[str, ...]
+    begin: int
+    end: int
+    noun: bool
+
+
+def fold(text: str) -> str:
+    """NFKC, lower case, hiragana as katakana: the form both index and queries compare in."""
+    return unicodedata.normalize("NFKC", text).lower().translate(_HIRAGANA)
+
+
+def strip_invisible(text: str) -> str:
+    """Text without control and zero-width characters (they split or hide words)."""
+    return _INVISIBLE.sub("", text)
+
+
+def _split_codes(form: str) -> tuple[str, ...]:
+    if form.isascii() and any(c.isdigit() for c in form) and any(c.isalpha() for c in form):
+        return tuple(p for p in _ALNUM_RUNS.findall(form) if p.isalnum())
+    return (form,)
+
+
+@cache
+def version() -> str:
+    """The analyzer's identity: rules plus the installed Sudachi and dictionary versions."""
+    parts = [RULES_VERSION]
+    for dist in ("sudachipy", "sudachidict-core"):
+        try:
+            parts.append(metadata.version(dist))
+        except metadata.PackageNotFoundError:
+            parts.append("?")
+    return "/".join(parts)
+
+
+def _tokenizer() -> Any:
+    # A tokenizer per thread: ingest analyzes in a worker thread while queries run on the loop.
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        from sudachipy import SplitMode
+
+        tokenizer = _dictionary().tokenizer(mode=SplitMode.A)
+        _local.tokenizer = tokenizer
+    return tokenizer
+
+
+@cache
+def _dictionary() -> Any:
+    from sudachipy import Dictionary
+
+    return Dictionary(dict="core")
+
+
+def _morphemes(text: str) -> Iterator[Any]:
+    # Sudachi refuses inputs over ~49 KB; analyze long text in paragraph-sized pieces.
+    if len(text) < 8000:
+        yield from (m for m in _tokenizer().tokenize(text))
+        return
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + 4000)
+        if end < len(text):
+            cut = max(text.rfind("\n", start, end), text.rfind("。", start, end))
+            end = cut + 1 if cut > start else end
+        for m in _tokenizer().tokenize(text[start:end]):
+            yield _Shifted(m, start)
+        start = end
+
+
+class _Shifted:
+    """A morpheme of a piece of a longer text, with offsets into the whole text."""
+
+    __slots__ = ("_m", "_shift")
+
+    def __init__(self, morpheme: Any, shift: int) -> None:
+        self._m = morpheme
+        self._shift = shift
+
+    def surface(self) -> str:
+        return str(self._m.surface())
+
+    def normalized_form(self) -> str:
+        return str(self._m.normalized_form())
+
+    def part_of_speech(self) -> Any:
+        return self._m.part_of_speech()
+
+    def begin(self) -> int:
+        return int(self._m.begin()) + self._shift
+
+    def end(self) -> int:
+        return int(self._m.end()) + self._shift
+
+
+def analyze(text: str) -> list[Token]:
+    """The words of `text` with their index forms and offsets (punctuation dropped)."""
+    tokens: list[Token] = []
+    for m in _morphemes(text):
+        pos = m.part_of_speech()[0]
+        if pos in _SKIP_POS:
+            continue
+        forms = _split_codes(fold(m.normalized_form()))
+        forms = tuple(f for f in forms if any(c.isalnum() for c in f))
+        if forms:
+            tokens.append(Token(forms, m.begin(), m.end(), pos in _VOCAB_POS))
+    return tokens
+
+
+def index_forms(text: str) -> list[str]:
+    """The sequence of index forms of `text`, as stored in the full-text index."""
+    return [form for token in analyze(text) for form in token.forms]
+
+
+def vocabulary(text: str) -> set[tuple[str, str]]:
+    """Words of `text` worth suggesting, as (key, display): nouns and runs of nouns.
+
+    A run such as 日米同盟 or 小泉進次郎防衛相 is suggested whole, besides its parts.
+    """
+    found: set[tuple[str, str]] = set()
+    run: list[Token] = []
+
+    def flush() -> None:
+        if len(run) > 1:
+            display = text[run[0].begin : run[-1].end]
+            if len(display) <= 12 and "\n" not in display:
+                found.add((fold(display), unicodedata.normalize("NFKC", display)))
+        run.clear()
+
+    previous_end = -1
+    for token in analyze(text):
+        if token.noun and not all(f.isdigit() for f in token.forms):
+            surface = unicodedata.normalize("NFKC", text[token.begin : token.end])
+            if len(surface) > 1 or not surface.isascii():
+                found.add((fold(surface), surface))
+            if token.begin != previous_end:
+                flush()
+            run.append(token)
+        else:
+            flush()
+        previous_end = token.end
+    flush()
+    return found

@@ -1,0 +1,405 @@
+"""Search, typo correction, snippets and autocomplete over the full-text index.
+
+Ranking looks at a bounded window of candidates (the newest matches of the title and of the
+whole text) instead of scoring every match of a common word: titles first, then how often the
+words occur, then recency. Matches beyond the window follow, newest first.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import re
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import aiosqlite
+from rapidfuzz import fuzz, process
+
+from bot.core import articles
+from bot.core.db import get_meta, transaction
+from bot.core.models import Article
+from bot.core.search import analyzer
+from bot.core.search.index import GENERATION_KEY, index_is_current, rebuild_index
+from bot.core.search.query import Query, QueryProblem, Term, load_aliases, make_term, parse_query
+from bot.core.topics import load_taxonomy
+
+Sort = Literal["relevance", "newest"]
+
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+SNIPPET_CHARS = 200
+MAX_SUGGESTIONS = 25
+# How many of the newest matches (per title and per text) are ranked by relevance.
+RANK_WINDOW = 200
+_MIN_CORRECTABLE = 3
+_TYPO_CUTOFF = 70.0
+_SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One result: the article, a marked snippet and its place in the ranking."""
+
+    article: Article
+    snippet_parts: tuple[tuple[str, bool], ...]  # (text, is_match)
+
+    @property
+    def snippet(self) -> str:
+        """The snippet with matches in **bold** (Markdown)."""
+        return "".join(f"**{text}**" if hit else text for text, hit in self.snippet_parts)
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """A page of results; never an exception for anything a reader typed."""
+
+    query: str
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    corrected: str | None = None  # the query actually searched, after typo correction
+    suggestions: list[str] = field(default_factory=list)
+    problem: QueryProblem | None = None
+
+    @property
+    def error(self) -> str | None:
+        """Why the query was refused (an English message), or None."""
+        return self.problem.message("en") if self.problem else None
+
+    def error_message(self, locale: str) -> str:
+        """Why the query was refused, in the reader's language ("" when it was not)."""
+        return self.problem.message(locale) if self.problem else ""
+
+
+async def _ensure_index(db: aiosqlite.Connection) -> None:
+    if not await index_is_current(db):
+        async with transaction(db):
+            if not await index_is_current(db):
+                await rebuild_index(db)
+
+
+async def search(
+    db: aiosqlite.Connection,
+    query: str,
+    *,
+    topic: str | None = None,
+    limit: int = 5,
+    offset: int = 0,
+    sort: Sort = "relevance",
+) -> SearchResult:
+    """Find articles for a reader's query (Japanese or English), one page at a time."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, min(offset, MAX_OFFSET))
+    parsed = parse_query(query)
+    if isinstance(parsed, QueryProblem):
+        return SearchResult(query=query[:100], problem=parsed)
+    await _ensure_index(db)
+    result = await _run(db, parsed, topic, limit, offset, sort)
+    if result.total:
+        return result
+    corrected, suggestions = await _correct(db, parsed)
+    if corrected is not None:
+        result = await _run(db, corrected, topic, limit, offset, sort)
+        if result.total:
+            result.corrected = corrected.text
+            return result
+    result.suggestions = suggestions
+    return result
+
+
+def _topic_filter(topic: str | None) -> tuple[str, tuple[str, ...]]:
+    if topic is None:
+        return "", ()
+    return " AND rowid IN (SELECT article_id FROM article_topics WHERE topic = ?)", (topic,)
+
+
+async def _run(
+    db: aiosqlite.Connection, query: Query, topic: str | None, limit: int, offset: int, sort: Sort
+) -> SearchResult:
+    where, extra = _topic_filter(topic)
+    expr = query.fts()
+    rows = await db.execute_fetchall(
+        f"SELECT count(*) FROM article_index WHERE article_index MATCH ?{where}",  # noqa: S608
+        (expr, *extra),
+    )
+    total = int(next(iter(rows))[0])
+    result = SearchResult(query=query.text, total=total)
+    if not total or offset >= total:
+        return result
+    if sort == "newest":
+        rows = await db.execute_fetchall(
+            f"""
+            SELECT id FROM articles
+             WHERE id IN (SELECT rowid FROM article_index WHERE article_index MATCH ?{where})
+             ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
+            """,  # noqa: S608
+            (expr, *extra, limit, offset),
+        )
+        ids = [int(r[0]) for r in rows]
+    else:
+        ids = await _ranked_page(db, query, where, extra, limit, offset)
+    found = await articles.get_articles(db, ids)
+    result.hits = [SearchHit(a, snippet(a.body, query.terms)) for a in found]
+    return result
+
+
+async def _newest_matches(
+    db: aiosqlite.Connection, expr: str, where: str, extra: tuple[str, ...], limit: int
+) -> list[int]:
+    rows = await db.execute_fetchall(
+        f"""
+        SELECT rowid FROM article_index WHERE article_index MATCH ?{where}
+         ORDER BY rowid DESC LIMIT ?
+        """,  # noqa: S608
+        (expr, *extra, limit),
+    )
+    return [int(r[0]) for r in rows]
+
+
+def _occurrences(forms: str, term: Term) -> int:
+    padded = f" {forms} "
+    return sum(padded.count(f" {' '.join(p)} ") for p in term.phrases)
+
+
+async def _ranked_window(
+    db: aiosqlite.Connection, query: Query, where: str, extra: tuple[str, ...]
+) -> list[int]:
+    in_title = await _newest_matches(db, query.fts(column="title"), where, extra, RANK_WINDOW)
+    anywhere = await _newest_matches(db, query.fts(), where, extra, RANK_WINDOW)
+    candidates = list(dict.fromkeys(in_title + anywhere))
+    marks = ",".join("?" * len(candidates))
+    rows = await db.execute_fetchall(
+        f"""
+        SELECT i.rowid, i.title, i.body, a.published FROM article_index AS i
+          JOIN articles AS a ON a.id = i.rowid
+         WHERE i.rowid IN ({marks})
+        """,  # noqa: S608
+        candidates,
+    )
+    scored: list[tuple[tuple[int, int, str, int], int]] = []
+    for article_id, title, body, published in rows:
+        in_title_terms = sum(1 for t in query.terms if _occurrences(title, t))
+        hits = sum(min(_occurrences(body, t), 3) for t in query.terms)
+        key = (in_title_terms, hits, str(published), int(article_id))
+        scored.append((key, int(article_id)))
+    scored.sort(reverse=True)
+    return [article_id for _, article_id in scored]
+
+
+async def _ranked_page(
+    db: aiosqlite.Connection,
+    query: Query,
+    where: str,
+    extra: tuple[str, ...],
+    limit: int,
+    offset: int,
+) -> list[int]:
+    window = await _ranked_window(db, query, where, extra)
+    ids = window[offset : offset + limit]
+    if len(ids) == limit:
+        return ids
+    # Past the ranked window: the remaining matches, newest first.
+    marks = ",".join("?" * len(window))
+    rows = await db.execute_fetchall(
+        f"""
+        SELECT rowid FROM article_index
+         WHERE article_index MATCH ?{where} AND rowid NOT IN ({marks})
+         ORDER BY rowid DESC LIMIT ? OFFSET ?
+        """,  # noqa: S608
+        (query.fts(), *extra, *window, limit - len(ids), max(0, offset - len(window))),
+    )
+    return ids + [int(r[0]) for r in rows]
+
+
+# --- snippets ---------------------------------------------------------------------------------
+
+
+def _matches(text: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
+    """Character spans in `text` where any phrase of any term occurs."""
+    tokens = analyzer.analyze(text)
+    flat: list[tuple[str, int, int]] = [
+        (form, tok.begin, tok.end) for tok in tokens for form in tok.forms
+    ]
+    forms = [f for f, _, _ in flat]
+    spans: list[tuple[int, int]] = []
+    phrases = {p for t in terms for p in t.phrases}
+    for i in range(len(forms)):
+        for phrase in phrases:
+            if tuple(forms[i : i + len(phrase)]) == phrase:
+                spans.append((flat[i][1], flat[i + len(phrase) - 1][2]))
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def snippet(
+    body: str, terms: Sequence[Term], width: int = SNIPPET_CHARS
+) -> tuple[tuple[str, bool], ...]:
+    """About `width` characters of `body` around its first match, matches marked."""
+    first: int | None = None
+    for sentence in _SENTENCE.finditer(body):
+        if sentence.group().strip():
+            spans = _matches(sentence.group(), terms)
+            if spans:
+                first = sentence.start() + spans[0][0]
+                lead = sentence.start()
+                break
+    start = 0
+    if first is not None:
+        # Start at the sentence when the match is near its beginning, else shortly before it.
+        start = lead if first - lead <= width // 3 else first - width // 5
+    end = min(len(body), start + width)
+    if end == len(body):
+        start = max(0, min(start, end - width))
+    window = body[start:end].replace("\n", " ")
+    parts: list[tuple[str, bool]] = []
+    if start > 0:
+        parts.append(("…", False))
+    cursor = 0
+    for s, e in _matches(window, terms) if first is not None else []:
+        if s > cursor:
+            parts.append((window[cursor:s], False))
+        parts.append((window[s:e], True))
+        cursor = e
+    if cursor < len(window):
+        parts.append((window[cursor:], False))
+    if end < len(body):
+        parts.append(("…", False))
+    return tuple(parts)
+
+
+# --- vocabulary: typo correction and autocomplete ---------------------------------------------
+
+
+@dataclass(slots=True)
+class _Vocabulary:
+    generation: str | None
+    keys: list[str]  # sorted, for prefix lookups
+    display: dict[str, str]
+    df: dict[str, int]
+    by_length: dict[int, list[str]]
+    top: list[str]  # most frequent words, for an empty prefix
+
+
+_vocab_cache: weakref.WeakKeyDictionary[aiosqlite.Connection, _Vocabulary] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _vocabulary(db: aiosqlite.Connection) -> _Vocabulary:
+    generation = await get_meta(db, GENERATION_KEY)
+    cached = _vocab_cache.get(db)
+    if cached is not None and cached.generation == generation:
+        return cached
+    rows = await db.execute_fetchall("SELECT key, display, df FROM vocab")
+    display = {str(k): str(d) for k, d, _ in rows}
+    df = {str(k): int(n) for k, _, n in rows}
+    by_length: dict[int, list[str]] = {}
+    for key in display:
+        by_length.setdefault(len(key), []).append(key)
+    top = heapq.nlargest(200, (k for k in display if len(k) > 1), key=lambda k: df[k])
+    vocab = _Vocabulary(generation, sorted(display), display, df, by_length, top)
+    _vocab_cache[db] = vocab
+    return vocab
+
+
+async def _matches_alone(db: aiosqlite.Connection, term: Term) -> bool:
+    rows = await db.execute_fetchall(
+        "SELECT 1 FROM article_index WHERE article_index MATCH ? LIMIT 1",
+        (Query((term,)).fts(),),
+    )
+    return bool(list(rows))
+
+
+def _closest(word: str, vocab: _Vocabulary, limit: int = 5) -> list[str]:
+    pool = [k for n in range(len(word) - 2, len(word) + 3) for k in vocab.by_length.get(n, ())]
+    found = process.extract(
+        word, pool, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=_TYPO_CUTOFF
+    )
+    # Equally close words: the more common one is the likelier intent.
+    found.sort(key=lambda m: (-m[1], -vocab.df.get(m[0], 0)))
+    aliases = [
+        (key, fuzz.ratio(word, key))
+        for key in load_aliases()
+        if abs(len(key) - len(word)) <= 2 and fuzz.ratio(word, key) >= 80
+    ]
+    ranked = [(vocab.display[k], s) for k, s, _ in found] + aliases
+    ranked.sort(key=lambda m: -m[1])
+    return list(dict.fromkeys(text for text, _ in ranked))[:limit]
+
+
+async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None, list[str]]:
+    """A corrected query (each unmatched word replaced by its closest vocabulary word)."""
+    vocab = await _vocabulary(db)
+    terms: list[Term] = []
+    suggestions: list[str] = []
+    changed = False
+    for term in query.terms:
+        word = analyzer.fold(term.text)
+        if term.aliased or len(word) < _MIN_CORRECTABLE or await _matches_alone(db, term):
+            terms.append(term)
+            continue
+        close = _closest(word, vocab)
+        suggestions.extend(close)
+        fixed = (
+            make_term(close[0], load_aliases().get(analyzer.fold(close[0]), ())) if close else None
+        )
+        if fixed is None:
+            terms.append(term)
+        else:
+            terms.append(fixed)
+            changed = True
+    return (Query(tuple(terms)) if changed else None), suggestions[:MAX_SUGGESTIONS]
+
+
+async def suggest(
+    db: aiosqlite.Connection, prefix: str, *, limit: int = MAX_SUGGESTIONS
+) -> list[str]:
+    """Completions for what a reader is typing: words, names and topics, most useful first.
+
+    Only the last word is completed; the words before it are kept as typed.
+    """
+    limit = max(1, min(limit, MAX_SUGGESTIONS))
+    text = analyzer.strip_invisible(prefix)[:MAX_OFFSET]
+    head, _, last = text.rpartition(" ") if text.rstrip() == text else (text.strip(), "", "")
+    head = " ".join(head.split())[:80]
+    word = analyzer.fold(last.strip())
+    await _ensure_index(db)
+    vocab = await _vocabulary(db)
+
+    ranked: list[tuple[int, int, str]] = []  # (tier, -df, display); lower sorts first
+    for topic in load_taxonomy().topics:
+        for label in (topic.label_ja, topic.label_en):
+            if word and analyzer.fold(label).startswith(word):
+                ranked.append((1, 0, label))
+    if not word:
+        ranked.extend((2, -vocab.df[k], vocab.display[k]) for k in vocab.top[: limit * 2])
+    else:
+        start = bisect.bisect_left(vocab.keys, word)
+        matches: list[str] = []
+        for key in vocab.keys[start : start + 5000]:
+            if not key.startswith(word):
+                break
+            matches.append(key)
+        best = heapq.nlargest(limit * 2, matches, key=lambda k: vocab.df[k])
+        ranked.extend((0 if k == word else 2, -vocab.df[k], vocab.display[k]) for k in best)
+        ranked.extend((3, 0, key) for key in load_aliases() if key.startswith(word))
+    ranked.sort()
+    results: list[str] = []
+    for _, _, shown in ranked:
+        full = f"{head} {shown}".strip() if head else shown
+        if len(full) <= 100 and full not in results:
+            results.append(full)
+        if len(results) == limit:
+            break
+    return results

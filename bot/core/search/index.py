@@ -1,0 +1,167 @@
+"""Keeping the full-text index and the vocabulary in step with the articles table.
+
+`index_articles` and `remove_articles` run inside the caller's transaction (ingest), so the
+index never disagrees with the articles. When the analyzer changes (a new Sudachi dictionary,
+new rules), the whole index is rebuilt once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import aiosqlite
+
+from bot.core.db import get_meta, set_meta
+from bot.core.search import analyzer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_VERSION_KEY = "index_version"
+GENERATION_KEY = "index_generation"
+# Analysis is CPU-bound: big batches go to a worker thread so the bot keeps answering.
+_THREAD_THRESHOLD = 50
+_REBUILD_BATCH = 2000
+_CHUNK = 900
+
+
+@dataclass(frozen=True, slots=True)
+class _Analyzed:
+    article_id: int
+    title: str
+    body: str
+    vocab: frozenset[tuple[str, str]]
+
+
+def _analyze(rows: Sequence[tuple[int, str, str]]) -> list[_Analyzed]:
+    return [
+        _Analyzed(
+            article_id,
+            " ".join(analyzer.index_forms(title)),
+            " ".join(analyzer.index_forms(body)),
+            frozenset(analyzer.vocabulary(title) | analyzer.vocabulary(body)),
+        )
+        for article_id, title, body in rows
+    ]
+
+
+def _vocab_only(rows: Sequence[tuple[int, str, str]]) -> list[set[tuple[str, str]]]:
+    return [analyzer.vocabulary(title) | analyzer.vocabulary(body) for _, title, body in rows]
+
+
+async def _in_thread_if_big(func: Callable[[Sequence[R]], T], rows: Sequence[R]) -> T:
+    if len(rows) > _THREAD_THRESHOLD:
+        return await asyncio.to_thread(func, rows)
+    return func(rows)
+
+
+async def _bump_generation(db: aiosqlite.Connection) -> None:
+    current = await get_meta(db, GENERATION_KEY)
+    await set_meta(db, GENERATION_KEY, str(int(current or 0) + 1))
+
+
+async def index_articles(db: aiosqlite.Connection, rows: Sequence[tuple[int, str, str]]) -> None:
+    """Add or replace the index entries of (id, title, body) rows."""
+    if await get_meta(db, _VERSION_KEY) != analyzer.version():
+        await rebuild_index(db)
+        return
+    await remove_articles(db, [r[0] for r in rows], only_indexed=True)
+    analyzed = await _in_thread_if_big(_analyze, rows)
+    await _store(db, analyzed)
+    await _bump_generation(db)
+
+
+async def _store(db: aiosqlite.Connection, analyzed: Sequence[_Analyzed]) -> None:
+    await db.executemany(
+        "INSERT INTO article_index (rowid, title, body) VALUES (?, ?, ?)",
+        [(a.article_id, a.title, a.body) for a in analyzed],
+    )
+    df: Counter[str] = Counter()
+    display: dict[str, str] = {}
+    for item in analyzed:
+        for key, shown in item.vocab:
+            df[key] += 1
+            display.setdefault(key, shown)
+    await db.executemany(
+        """
+        INSERT INTO vocab (key, display, df) VALUES (?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET df = df + excluded.df
+        """,
+        [(key, display[key], n) for key, n in df.items()],
+    )
+
+
+def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+async def remove_articles(
+    db: aiosqlite.Connection, ids: Sequence[int], *, only_indexed: bool = False
+) -> None:
+    """Drop articles from the index; call before their text changes or they are deleted.
+
+    The vocabulary is decremented from the indexed text's source, which must still be in the
+    articles table. With `only_indexed`, ids not in the index yet are ignored quietly.
+    """
+    indexed: list[tuple[int, str, str]] = []
+    for chunk in _chunks(list(ids)):
+        marks = ",".join("?" * len(chunk))
+        query = f"""
+            SELECT a.id, a.title, a.body FROM articles AS a
+             WHERE a.id IN ({marks})
+               AND a.id IN (SELECT rowid FROM article_index WHERE rowid IN ({marks}))
+        """  # noqa: S608
+        rows = await db.execute_fetchall(query, [*chunk, *chunk])
+        indexed.extend((int(r[0]), str(r[1]), str(r[2])) for r in rows)
+    if not indexed:
+        return
+    vocabs = await _in_thread_if_big(_vocab_only, indexed)
+    df: Counter[str] = Counter(key for vocab in vocabs for key, _ in vocab)
+    await db.executemany(
+        "UPDATE vocab SET df = df - ? WHERE key = ? AND df > ?",
+        [(n, key, n) for key, n in df.items()],
+    )
+    await db.executemany(
+        "DELETE FROM vocab WHERE key = ? AND df <= ?", [(key, n) for key, n in df.items()]
+    )
+    await db.executemany(
+        "DELETE FROM article_index WHERE rowid = ?", [(aid,) for aid, _, _ in indexed]
+    )
+    if not only_indexed:
+        await _bump_generation(db)
+
+
+async def rebuild_index(db: aiosqlite.Connection) -> int:
+    """Index every article from scratch (inside the caller's transaction); returns the count."""
+    log.info("rebuilding the search index (analyzer %s)", analyzer.version())
+    await db.execute("DELETE FROM article_index")
+    await db.execute("DELETE FROM vocab")
+    last_id = 0
+    total = 0
+    while True:
+        rows = await db.execute_fetchall(
+            "SELECT id, title, body FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+            (last_id, _REBUILD_BATCH),
+        )
+        batch = [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+        if not batch:
+            break
+        await _store(db, await _in_thread_if_big(_analyze, batch))
+        last_id = batch[-1][0]
+        total += len(batch)
+    await set_meta(db, _VERSION_KEY, analyzer.version())
+    await _bump_generation(db)
+    return total
+
+
+async def index_is_current(db: aiosqlite.Connection) -> bool:
+    """True when the index was built by the installed analyzer."""
+    return await get_meta(db, _VERSION_KEY) == analyzer.version()

@@ -1,0 +1,141 @@
+"""Turning what a reader typed into a safe full-text query.
+
+The reader's text never reaches FTS5 syntax: every word is analyzed into index forms and
+quoted as a phrase, so `AND`, `*`, quotes, `column:` or SQL are just words to look for.
+Space-separated words must all match; each word may match any of its variants (English
+aliases, katakana for hiragana).
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from importlib import resources
+
+from bot.core.search.analyzer import fold, index_forms, strip_invisible
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 8
+_MAX_ALIAS_WORDS = 4
+_EDGE_PUNCTUATION = string.punctuation + "、。，．！？「」『』（）・…"
+
+
+class QueryProblem(Enum):
+    """Why a query was refused, with a message per locale."""
+
+    EMPTY = ("検索する言葉を入力してください。", "Type a word to search for.")
+    TOO_LONG = (
+        f"検索語が長すぎます（{MAX_QUERY_CHARS}文字まで）。",
+        f"That query is too long (at most {MAX_QUERY_CHARS} characters).",
+    )
+    TOO_MANY_TERMS = (
+        f"検索語が多すぎます（{MAX_TERMS}語まで）。",
+        f"Too many words (at most {MAX_TERMS}).",
+    )
+    NOTHING_SEARCHABLE = (
+        "検索できる文字が含まれていません（記号や絵文字だけでは検索できません）。",
+        "There is nothing to search for in that (symbols and emoji alone can't be searched).",
+    )
+
+    def message(self, locale: str) -> str:
+        """The message in Japanese for "ja…" locales, English otherwise."""
+        ja, en = self.value
+        return ja if locale.startswith("ja") else en
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One thing that must match: the word as typed and the phrases that count as it."""
+
+    text: str
+    phrases: tuple[tuple[str, ...], ...]
+    aliased: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query: every term must match."""
+
+    terms: tuple[Term, ...]
+
+    @property
+    def text(self) -> str:
+        """The query as the reader would write it."""
+        return " ".join(t.text for t in self.terms)
+
+    def fts(self, *, column: str | None = None) -> str:
+        """The FTS5 MATCH expression, optionally restricted to one column."""
+        expr = " AND ".join(
+            "(" + " OR ".join(_quote(p) for p in term.phrases) + ")" for term in self.terms
+        )
+        return f"{{{column}}} : ({expr})" if column else expr
+
+
+def _quote(phrase: tuple[str, ...]) -> str:
+    return '"' + " ".join(phrase).replace('"', '""') + '"'
+
+
+@cache
+def load_aliases() -> dict[str, tuple[str, ...]]:
+    """The shipped English → Japanese alias table, keyed by folded English phrase."""
+    raw = resources.files("bot.core.search").joinpath("data", "aliases.toml").read_bytes()
+    table = tomllib.loads(raw.decode("utf-8"))["aliases"]
+    return {fold(key): tuple(values) for key, values in table.items()}
+
+
+def _is_hiragana_word(word: str) -> bool:
+    return all("\u3041" <= ch <= "\u309f" or ch == "ー" for ch in word)
+
+
+def _katakana(word: str) -> str:
+    return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in word)
+
+
+def make_term(text: str, extra: tuple[str, ...] = ()) -> Term | None:
+    """A term for `text` and its variants, or None when nothing in it is searchable."""
+    variants = [text, *extra]
+    if _is_hiragana_word(text):
+        # Sudachi reads unknown hiragana as words (みさいる → みさ + いる); the katakana
+        # spelling is what names and loanwords use.
+        variants.append(_katakana(text))
+    phrases: dict[tuple[str, ...], None] = {}
+    for variant in variants:
+        forms = tuple(index_forms(variant))
+        if forms:
+            phrases[forms] = None
+    if not phrases:
+        return None
+    return Term(text, tuple(phrases), aliased=bool(extra))
+
+
+def parse_query(text: str) -> Query | QueryProblem:
+    """Parse a reader's query, or say why it cannot be searched."""
+    words = strip_invisible(text).split()
+    if not words:
+        return QueryProblem.EMPTY
+    if sum(map(len, words)) + len(words) - 1 > MAX_QUERY_CHARS:
+        return QueryProblem.TOO_LONG
+    aliases = load_aliases()
+    terms: list[Term] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(_MAX_ALIAS_WORDS, len(words) - i), 0, -1):
+            phrase = " ".join(words[i : i + n])
+            found = aliases.get(fold(phrase).strip(_EDGE_PUNCTUATION))
+            if found:
+                term = make_term(phrase, found)
+                i += n
+                break
+        else:
+            term = make_term(words[i])
+            i += 1
+        if term is not None and term not in terms:
+            terms.append(term)
+    if not terms:
+        return QueryProblem.NOTHING_SEARCHABLE
+    if len(terms) > MAX_TERMS:
+        return QueryProblem.TOO_MANY_TERMS
+    return Query(tuple(terms))
