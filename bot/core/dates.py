@@ -71,8 +71,9 @@ def _plausible(mention: DateMention) -> bool:
         return False
     if mention.month is not None and not 1 <= mention.month <= 12:
         return False
-    if mention.year is not None and mention.month is not None:
-        return _valid(mention.year, mention.month, mention.day) is not None
+    if mention.month is not None:
+        # Without a year, a leap year decides: 2月29日 can exist, 2月30日 cannot.
+        return _valid(mention.year or 2024, mention.month, mention.day) is not None
     return True
 
 

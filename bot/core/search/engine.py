@@ -181,7 +181,8 @@ async def _ranked_window(
     scored: list[tuple[tuple[int, int, str, int], int]] = []
     for article_id, title, body, published in rows:
         in_title_terms = sum(1 for t in query.terms if _occurrences(title, t))
-        hits = sum(min(_occurrences(body, t), 3) for t in query.terms)
+        # A second mention says the article is about the word; more says little more.
+        hits = sum(min(_occurrences(body, t), 2) for t in query.terms)
         key = (in_title_terms, hits, str(published), int(article_id))
         scored.append((key, int(article_id)))
     scored.sort(reverse=True)
@@ -396,9 +397,11 @@ async def suggest(
         ranked.extend((3, 0, key) for key in load_aliases() if key.startswith(word))
     ranked.sort()
     results: list[str] = []
+    seen: set[str] = set()
     for _, _, shown in ranked:
         full = f"{head} {shown}".strip() if head else shown
-        if len(full) <= 100 and full not in results:
+        if len(full) <= 100 and analyzer.fold(full) not in seen:
+            seen.add(analyzer.fold(full))
             results.append(full)
         if len(results) == limit:
             break

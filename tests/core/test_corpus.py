@@ -1,0 +1,185 @@
+"""Reading the seed layouts and the JSON Lines format."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.core.corpus import derive_title, read_file, read_path
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+LISTING = SEEDS / "000_ec138bacc4a23740.txt"
+SINGLE = SEEDS / "002_defbe0f32aa9e960.txt"
+
+# Line of the listing file → the date written in that summary, resolved.
+EXPLICIT_DATES = {
+    5: date(2026, 1, 15),  # 1月15日
+    8: date(2026, 1, 8),  # 1月8日
+    11: date(2025, 12, 19),  # 2025年12月19日
+    12: date(2025, 12, 17),
+    13: date(2025, 12, 16),
+    16: date(2025, 12, 10),  # 12月10日
+    17: date(2025, 12, 6),  # 6日
+    18: date(2025, 12, 8),  # 8日
+    19: date(2025, 11, 25),  # 25日午前10時
+    20: date(2025, 11, 23),  # 11月23日
+    21: date(2025, 10, 29),  # 10月29日
+    22: date(2025, 10, 28),  # 2025年10月27〜28日: the range ends on the 28th
+}
+
+
+def _line(source: str) -> int:
+    return int(source.rsplit(":", 1)[1])
+
+
+def test_seeds_hold_21_articles_without_warnings() -> None:
+    """Both seed files together give the 21 distinct articles and no warning."""
+    read = read_path(SEEDS)
+    assert len(read.drafts) == 21
+    assert read.warnings == []
+
+
+def test_listing_drops_boilerplate_and_repeat() -> None:
+    """The page boilerplate is not an article and the repeated summary is stored once."""
+    drafts = read_file(LISTING).drafts
+    assert len(drafts) == 20
+    assert not any(d.body.startswith("本ページでは") for d in drafts)
+    repeated = LISTING.read_text("utf-8").splitlines()[1]
+    assert sum(d.body == repeated for d in drafts) == 1
+
+
+def test_listing_headline_belongs_to_first_summary() -> None:
+    """Line 1 is the headline of the article whose summary is line 2."""
+    first = read_file(LISTING).drafts[0]
+    assert first.title == "台湾有事の退避、米軍防護へ議論加速 首相、傍観なら同盟崩壊と警鐘"
+    assert first.title_derived is False
+    assert first.body.startswith("台湾有事を想定した邦人退避の議論")
+    assert first.source == "000_ec138bacc4a23740.txt:2"
+
+
+def test_explicit_dates_are_read_exactly() -> None:
+    """Every date written in a summary, full or partial, resolves to the right day."""
+    by_line = {_line(d.source): d for d in read_file(LISTING).drafts}
+    for line, expected in EXPLICIT_DATES.items():
+        assert (by_line[line].published, by_line[line].date_inferred) == (expected, False), line
+
+
+def test_undated_articles_sit_between_their_neighbours() -> None:
+    """Undated summaries are marked inferred and dated within their neighbours' interval."""
+    drafts = read_file(LISTING).drafts
+    for i, draft in enumerate(drafts):
+        if not draft.date_inferred:
+            continue
+        if i > 0:
+            assert draft.published <= drafts[i - 1].published
+        if i + 1 < len(drafts):
+            assert draft.published >= drafts[i + 1].published
+    inferred = [d for d in drafts if d.date_inferred]
+    assert len(inferred) == 8
+    assert {d.published for d in inferred if _line(d.source) in (14, 15)} == {
+        date(2025, 12, 14),
+        date(2025, 12, 12),
+    }
+
+
+def test_single_article_keeps_body_and_headings() -> None:
+    """The long article takes its header date as is, keeps headings and derives a title."""
+    (draft,) = read_file(SINGLE).drafts
+    assert draft.published == date(2026, 1, 2)
+    assert draft.date_inferred is False
+    assert draft.body.startswith("この2、3年における日米同盟")
+    assert "日本でミサイルを作ることで「頼れるパートナー」に？" in draft.body
+    assert draft.body.endswith("なくなったのである。")
+    assert draft.title == "この2、3年における日米同盟の最大のミッションは「台湾有事」の抑止であった"
+    assert draft.title_derived is True
+
+
+def test_derived_titles_fit_and_end_on_a_phrase() -> None:
+    """A derived headline is at most 80 characters and is cut after a phrase, not mid-word."""
+    lead = (
+        "元バイデン政権のダニエル・クリテンブリンク氏は、米中関係の安定が日本の安全保障や利益を"
+        "犠牲にしてはならないと警鐘を鳴らし、トランプ政権に日中緊張緩和と同盟国の不安解消の責任を求めた。"
+    )
+    title = derive_title(lead)
+    assert len(title) <= 80
+    assert title.endswith("…")
+    assert lead.startswith(title[:-1])
+    assert title[-2] in "、にをはがのと" or title[-2] == "し"
+
+
+def test_near_duplicate_summary_is_stored_once(tmp_path: Path) -> None:
+    """A summary repeated with a one-character change is the same article."""
+    summary = (
+        "防衛省は12月10日、航空自衛隊と米軍が日本海上空で共同訓練を実施し、抑止力と連携を示した。"
+    )
+    path = tmp_path / "page.txt"
+    path.write_text(f"{summary}\n{summary.replace('示した', '示す')}\n", "utf-8")
+    assert len(read_file(path).drafts) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        ("台湾有事の退避。".encode("shift_jis"), "not UTF-8"),
+        (b"", "empty"),
+        (b"  \n\n ", "empty"),
+    ],
+)
+def test_unreadable_file_gives_a_warning(tmp_path: Path, content: bytes, message: str) -> None:
+    """Binary, wrongly encoded and empty files give a warning naming the file, no article."""
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    read = read_file(path)
+    assert read.drafts == []
+    (warning,) = read.warnings
+    assert warning.path == "bad.txt"
+    assert message in warning.message
+
+
+def test_folder_import_continues_past_a_bad_file(tmp_path: Path) -> None:
+    """A bad file in a folder is reported while the good ones still import."""
+    (tmp_path / "a.txt").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "b.txt").write_text("米国務省は2025年12月16日、改修支援を承認した。\n", "utf-8")
+    read = read_path(tmp_path)
+    assert [d.published for d in read.drafts] == [date(2025, 12, 16)]
+    assert [w.path for w in read.warnings] == ["a.txt"]
+
+
+def test_jsonl_reads_good_lines_and_names_bad_ones(tmp_path: Path) -> None:
+    """Valid JSON Lines become articles; each bad line is a warning with its line number."""
+    good = {
+        "title": "日米防衛相会談",
+        "body": "小泉防衛相とヘグセス国防長官が会談した。",
+        "published": "2026-02-01",
+        "url": "https://example.org/a",
+        "source": "Example News",
+        "topics": ["diplomacy"],
+    }
+    lines = [
+        json.dumps(good, ensure_ascii=False),
+        "{not json",
+        json.dumps({**good, "title": ""}),
+        json.dumps({**good, "published": "someday"}),
+        json.dumps({**good, "url": "javascript:alert(1)"}),
+        "[1, 2]",
+        "",
+        json.dumps({**good, "body": "別の記事。", "published": "2026-02-02T09:00:00+09:00"}),
+    ]
+    path = tmp_path / "extra.jsonl"
+    path.write_text("\n".join(lines), "utf-8")
+    read = read_file(path)
+    assert [d.published for d in read.drafts] == [date(2026, 2, 1), date(2026, 2, 2)]
+    first = read.drafts[0]
+    assert (first.url, first.source, first.topics) == (
+        "https://example.org/a",
+        "Example News",
+        ("diplomacy",),
+    )
+    assert [(w.path, w.line) for w in read.warnings] == [
+        ("extra.jsonl", n) for n in (2, 3, 4, 5, 6)
+    ]
+    assert "published" in read.warnings[2].message

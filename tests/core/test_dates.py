@@ -1,0 +1,70 @@
+"""Dates written in Japanese text and their placement on a newest-first page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.core.dates import DateMention, find_date, place_dates
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("米国務省は2025年12月16日、承認した。", DateMention(2025, 12, 16)),
+        ("２０２５年１２月１９日に報道。", DateMention(2025, 12, 19)),
+        ("2025年10月27〜28日に会談。", DateMention(2025, 10, 28)),
+        ("2025年10月30日～11月2日に訪問。", DateMention(2025, 11, 2)),
+        ("現地時間1月15日、会談。", DateMention(None, 1, 15)),
+        ("25日午前10時、説明。", DateMention(None, None, 25)),
+        ("date 2026-01-02 本文", DateMention(2026, 1, 2)),
+        ("3日間の訓練を終えた。", None),
+        ("2、3年で変わった。", None),
+        ("2月30日に会談。", None),
+        ("日米同盟の強化。", None),
+    ],
+)
+def test_find_date_reads_each_form(text: str, expected: DateMention | None) -> None:
+    """Full, ranged, month-day, day-only and ISO dates are read; durations and junk are not."""
+    assert find_date(text) == expected
+
+
+def test_partial_dates_resolve_from_neighbours() -> None:
+    """A day-only date takes the month that puts it between its neighbours."""
+    mentions = [
+        DateMention(2025, 12, 16),
+        DateMention(None, 12, 10),
+        DateMention(None, None, 6),
+        DateMention(None, None, 25),
+        DateMention(None, 11, 23),
+    ]
+    placed = place_dates(mentions, today=TODAY)
+    assert [d for d, _ in placed] == [
+        date(2025, 12, 16),
+        date(2025, 12, 10),
+        date(2025, 12, 6),
+        date(2025, 11, 25),
+        date(2025, 11, 23),
+    ]
+    assert not any(inferred for _, inferred in placed)
+
+
+def test_month_day_crosses_the_new_year() -> None:
+    """1月15日 above a December date is in the following year."""
+    placed = place_dates([DateMention(None, 1, 15), DateMention(2025, 12, 19)], today=TODAY)
+    assert placed[0] == (date(2026, 1, 15), False)
+
+
+def test_undated_run_is_spread_evenly() -> None:
+    """Two undated articles between the 16th and the 10th land on the 14th and 12th."""
+    mentions = [DateMention(2025, 12, 16), None, None, DateMention(2025, 12, 10)]
+    placed = place_dates(mentions, today=TODAY)
+    assert placed[1:3] == [(date(2025, 12, 14), True), (date(2025, 12, 12), True)]
+
+
+def test_page_without_any_date_uses_today() -> None:
+    """With nothing to go by, undated articles are dated today and marked inferred."""
+    assert place_dates([None, None], today=TODAY) == [(TODAY, True), (TODAY, True)]

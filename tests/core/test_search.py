@@ -1,0 +1,321 @@
+"""Search on the real seed corpus: relevance, variants, typos, English, hostile input, paging."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+import pytest_asyncio
+
+from bot.core import articles, db
+from bot.core.search import QueryProblem, analyzer, search, suggest
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def conn(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[aiosqlite.Connection]:
+    connection = await db.connect(tmp_path_factory.mktemp("search") / "alliance.db")
+    await articles.ingest_paths(connection, [SEEDS])
+    yield connection
+    await connection.close()
+
+
+async def _id_of(conn: aiosqlite.Connection, fragment: str) -> int:
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT id FROM articles WHERE instr(title || body, ?) > 0", (fragment,)
+        )
+    )
+    assert len(rows) == 1, fragment
+    return int(rows[0][0])
+
+
+# query → fragments identifying articles that must be in the top 5, and the one that must be
+# first (None where several are equally right).
+RELEVANCE: list[tuple[str, list[str], str | None]] = [
+    # one- and two-character kanji
+    ("核", ["核武装", "核保有"], None),
+    ("台湾", ["台湾有事を想定した邦人退避", "台湾侵攻の口実", "台湾情勢を巡る"], None),
+    ("日米", ["日米同盟の最大のミッション"], None),
+    # long phrases and several terms
+    ("日米同盟の抑止力と連携", ["日米同盟の抑止力と連携"], "日米同盟の抑止力と連携"),
+    ("台湾 退避", ["台湾有事を想定した邦人退避"], "台湾有事を想定した邦人退避"),
+    ("ヘグセス 小泉", ["ヘグセス国防長官と約50分"], "ヘグセス国防長官と約50分"),
+    ("イージス艦 改修", ["イージス艦改修支援"], "イージス艦改修支援"),
+    # Latin terms and codes
+    ("PAC3", ["PAC3MSE"], "PAC3MSE"),
+    ("AMRAAM", ["PAC3MSE"], "PAC3MSE"),
+    ("AIM-120", ["PAC3MSE"], "PAC3MSE"),
+    ("B-52", ["B-52戦略爆撃機"], "B-52戦略爆撃機"),
+    ("LNG", ["ロシア産LNG"], "ロシア産LNG"),
+    ("GDP", ["GDP比目標"], "GDP比目標"),
+    ("NSS", ["GDP比目標"], "GDP比目標"),
+    ("USS George Washington", ["原子力空母USS"], "原子力空母USS"),
+    # mixes
+    ("日米 PAC3", ["PAC3MSE"], "PAC3MSE"),
+    ("トランプ 電話会談", ["電話会談について説明"], "電話会談について説明"),
+    # width, case, kana and spelling variants
+    ("ＰＡＣ３", ["PAC3MSE"], "PAC3MSE"),
+    ("pac3", ["PAC3MSE"], "PAC3MSE"),
+    ("ﾐｻｲﾙ", ["新たなミサイル部隊"], None),
+    ("みさいる", ["新たなミサイル部隊"], None),
+    ("とらんぷ", ["トランプ氏が日米関係", "トランプ政権の新NSS"], None),
+    ("ゴールデンドーム", ["PAC3MSE"], "PAC3MSE"),
+    ("ゴールデン・ドーム", ["PAC3MSE"], "PAC3MSE"),
+    ("B52", ["B-52戦略爆撃機"], "B-52戦略爆撃機"),
+    ("F35", ["B-52戦略爆撃機"], "B-52戦略爆撃機"),
+    ("aim120", ["PAC3MSE"], "PAC3MSE"),
+    # English
+    ("Koizumi", ["小泉進次郎防衛相は1月8日", "与那国島を訪問"], None),
+    ("Hegseth", ["ヘグセス国防長官と約50分"], "ヘグセス国防長官と約50分"),
+    ("Taiwan evacuation", ["台湾有事を想定した邦人退避"], "台湾有事を想定した邦人退避"),
+    ("nuclear", ["核武装", "核保有"], None),
+    ("North Korea", ["核武装"], "核武装"),
+    ("missile", ["新たなミサイル部隊"], None),
+    ("Yonaguni", ["与那国島を訪問"], "与那国島を訪問"),
+    ("Pentagon", ["ヘグセス国防長官と約50分"], "ヘグセス国防長官と約50分"),
+    ("Golden Dome", ["PAC3MSE"], "PAC3MSE"),
+    ("radar", ["レーダー照射"], "レーダー照射"),
+    ("Aegis destroyer", ["イージス艦改修支援"], "イージス艦改修支援"),
+    ("sanctions LNG", ["ロシア産LNG"], "ロシア産LNG"),
+    ("Kritenbrink", ["クリテンブリンク氏"], "クリテンブリンク氏"),
+]
+
+
+@pytest.mark.parametrize(("query", "must", "first"), RELEVANCE)
+async def test_relevance_table(
+    conn: aiosqlite.Connection, query: str, must: list[str], first: str | None
+) -> None:
+    """The articles a reader means are in the top 5, and the clear best one is first."""
+    result = await search(conn, query, limit=5)
+    top = [hit.article.id for hit in result.hits]
+    for fragment in must:
+        assert await _id_of(conn, fragment) in top, fragment
+    if first is not None:
+        assert top[0] == await _id_of(conn, first)
+
+
+async def test_kanji_is_not_found_inside_a_longer_word(conn: aiosqlite.Connection) -> None:
+    """核 does not match 中核: the long article (only 中核) is not a result."""
+    result = await search(conn, "核", limit=20)
+    assert await _id_of(conn, "システムの中核") not in [h.article.id for h in result.hits]
+
+
+async def test_typo_is_corrected_and_said(conn: aiosqlite.Connection) -> None:
+    """A misspelled name is corrected against the corpus vocabulary, and the result says so."""
+    result = await search(conn, "クリテンブリング")
+    assert result.corrected == "クリテンブリンク"
+    assert [h.article.id for h in result.hits] == [await _id_of(conn, "クリテンブリンク氏")]
+
+
+async def test_english_typo_is_corrected(conn: aiosqlite.Connection) -> None:
+    """A misspelled English alias is corrected too."""
+    result = await search(conn, "Koizmi")
+    assert result.corrected is not None
+    assert result.total == 5
+
+
+async def test_no_match_offers_suggestions(conn: aiosqlite.Connection) -> None:
+    """A word far from everything finds nothing, with no error."""
+    result = await search(conn, "量子コンピューター暗号通貨")
+    assert (result.total, result.hits, result.problem) == (0, [], None)
+
+
+HOSTILE = [
+    '"',
+    '"核',
+    "核*",
+    "* OR 1=1",
+    "AND",
+    "核 OR 台湾",
+    "NOT 核",
+    "NEAR(核 台湾)",
+    "(台湾",
+    "title:核",
+    "body : 核",
+    "'; DROP TABLE articles; --",
+    "%",
+    "_",
+    "%核%",
+    "\\",
+    "核\\",
+    "🇯🇵🔥",
+    "核🔥",
+    "\u200b\u200d",
+    "\x00\x07\x1b[31m",
+    "{title}: 核",
+    "^核",
+    "核 -台湾",
+    "a" * 10_000,
+    "",
+    "   \u3000  ",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+async def test_hostile_queries_are_literal_or_refused(
+    conn: aiosqlite.Connection, query: str
+) -> None:
+    """Operators, SQL, symbols, emoji, control characters and huge input never break search."""
+    result = await search(conn, query)
+    if result.problem is not None:
+        assert result.error_message("ja")
+        assert result.error_message("en")
+        assert result.hits == []
+    else:
+        assert result.total < 21  # never "everything matches"
+    rows = await conn.execute_fetchall("SELECT count(*) FROM articles")
+    assert next(iter(rows))[0] == 21
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("", QueryProblem.EMPTY),
+        (" \t\n\u3000", QueryProblem.EMPTY),
+        ("\u200b", QueryProblem.EMPTY),
+        ("核" * 201, QueryProblem.TOO_LONG),
+        ("!!! ??? ***", QueryProblem.NOTHING_SEARCHABLE),
+        (" ".join("abcdefghij"), QueryProblem.TOO_MANY_TERMS),
+    ],
+)
+async def test_refusals_say_why(
+    conn: aiosqlite.Connection, query: str, problem: QueryProblem
+) -> None:
+    """Empty, too long, symbol-only and too many words are refused with the reason."""
+    result = await search(conn, query)
+    assert result.problem is problem
+
+
+async def test_invisible_and_control_characters_are_ignored(conn: aiosqlite.Connection) -> None:
+    """A zero-width space inside a word or a stray control character doesn't hide matches."""
+    plain = await search(conn, "ゴールデンドーム")
+    assert (await search(conn, "ゴール\u200bデン\u2060ドーム")).total == plain.total == 1
+    assert (await search(conn, "核\x00")).total == (await search(conn, "核")).total
+
+
+async def test_pages_cover_every_match_once(conn: aiosqlite.Connection) -> None:
+    """Paging with limit and offset returns each match exactly once, with a stable total."""
+    seen: list[int] = []
+    totals = set()
+    for offset in range(0, 20, 4):
+        page = await search(conn, "日米", limit=4, offset=offset)
+        totals.add(page.total)
+        seen.extend(h.article.id for h in page.hits)
+    (total,) = totals
+    assert total >= 10
+    assert len(seen) == len(set(seen)) == total
+
+
+async def test_topic_filter(conn: aiosqlite.Connection) -> None:
+    """With a topic, only articles of that topic are found and counted."""
+    everything = await search(conn, "台湾", limit=20)
+    china = await search(conn, "台湾", topic="china", limit=20)
+    assert 0 < china.total < everything.total
+    assert all("china" in h.article.topics for h in china.hits)
+
+
+async def test_sort_newest(conn: aiosqlite.Connection) -> None:
+    """sort=newest orders every match by date, newest first."""
+    result = await search(conn, "日米", sort="newest", limit=20)
+    dates = [h.article.published for h in result.hits]
+    assert len(dates) == result.total
+    assert dates == sorted(dates, reverse=True)
+
+
+async def test_title_matches_rank_above_body_matches(conn: aiosqlite.Connection) -> None:
+    """An article with the word in its headline ranks above ones with it only in the text."""
+    result = await search(conn, "退避", limit=5)
+    assert result.hits[0].article.title.startswith("台湾有事の退避")
+
+
+async def test_snippet_marks_the_match_and_stays_short(conn: aiosqlite.Connection) -> None:
+    """Snippets are about 200 characters around the first match, which is in bold."""
+    result = await search(conn, "AMRAAM")
+    (hit,) = result.hits
+    text = "".join(part for part, _ in hit.snippet_parts)
+    assert len(text) <= 202
+    assert "AMRAAM" in [part for part, marked in hit.snippet_parts if marked]
+    assert "**AMRAAM**" in hit.snippet
+    assert text.startswith("…")  # the match is deep inside the long article
+
+
+async def test_snippet_marks_variant_spellings(conn: aiosqlite.Connection) -> None:
+    """A full-width query marks the half-width text it matched."""
+    result = await search(conn, "ＰＡＣ３")
+    assert "PAC3" in [part for part, marked in result.hits[0].snippet_parts if marked]
+
+
+async def test_autocomplete_empty_prefix(conn: aiosqlite.Connection) -> None:
+    """An empty prefix suggests up to 25 frequent words."""
+    words = await suggest(conn, "")
+    assert 10 <= len(words) <= 25
+    assert "日米" in words
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("とら", "トランプ"),
+        ("ト", "トランプ"),
+        ("日米", "日米同盟"),
+        ("台湾", "台湾有事"),
+        ("kri", "kritenbrink"),
+        ("Heg", "hegseth"),
+        ("核", "核・抑止"),
+        ("日米 同", "日米 同盟"),
+    ],
+)
+async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expected: str) -> None:
+    """A prefix suggests words, names and topics that start with it."""
+    words = await suggest(conn, prefix)
+    assert expected in words
+    assert len(words) <= 25
+    assert all(len(w) <= 100 for w in words)
+
+
+@pytest.mark.parametrize("prefix", ["x" * 10_000, "\x00", "🇯🇵", '"', "%_"])
+async def test_autocomplete_hostile_prefix(conn: aiosqlite.Connection, prefix: str) -> None:
+    """Hostile prefixes give a (possibly empty) list of short suggestions, never an error."""
+    words = await suggest(conn, prefix)
+    assert all(len(w) <= 100 for w in words)
+
+
+async def test_index_follows_edits_and_vocabulary_forgets(tmp_path: Path) -> None:
+    """After a seed edit, the new wording is found and the removed word is no longer suggested."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    connection = await db.connect(tmp_path / "alliance.db")
+    try:
+        await articles.ingest_paths(connection, [seeds])
+        assert "ペンタゴン" in await suggest(connection, "ペンタ")
+        listing = seeds / "000_ec138bacc4a23740.txt"
+        listing.write_text(listing.read_text("utf-8").replace("ペンタゴン", "国防総省"), "utf-8")
+        report = await articles.ingest_paths(connection, [seeds])
+        assert report.updated == 1
+        assert (await search(connection, "国防総省")).total == 1
+        assert "ペンタゴン" not in await suggest(connection, "ペンタ")
+    finally:
+        await connection.close()
+
+
+async def test_index_rebuilds_for_a_new_analyzer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the analyzer version changes, the index is rebuilt once and search still works."""
+    connection = await db.connect(tmp_path / "alliance.db")
+    try:
+        await articles.ingest_paths(connection, [SEEDS])
+        monkeypatch.setattr(analyzer, "version", lambda: "test-analyzer")
+        assert (await search(connection, "AMRAAM")).total == 1
+        assert await db.get_meta(connection, "index_version") == "test-analyzer"
+        rows = await connection.execute_fetchall("SELECT count(*) FROM article_index")
+        assert next(iter(rows))[0] == 21
+    finally:
+        await connection.close()
