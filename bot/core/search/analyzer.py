@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,8 +34,7 @@ _INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2
 _local = threading.local()
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One word: its index forms, where it sits in the analyzed text, and whether it is a noun."""
 
     forms: tuple[str, ...]
@@ -122,8 +120,8 @@ class _Shifted:
     def normalized_form(self) -> str:
         return str(self._m.normalized_form())
 
-    def part_of_speech(self) -> Any:
-        return self._m.part_of_speech()
+    def part_of_speech_id(self) -> int:
+        return int(self._m.part_of_speech_id())
 
     def begin(self) -> int:
         return int(self._m.begin()) + self._shift
@@ -132,18 +130,40 @@ class _Shifted:
         return int(self._m.end()) + self._shift
 
 
+_SKIP, _NOUN, _OTHER = 0, 1, 2
+
+
+@cache
+def _pos_class(pos_id: int) -> int:
+    pos = _dictionary().pos_of(pos_id)[0]
+    if pos in _SKIP_POS:
+        return _SKIP
+    return _NOUN if pos in _VOCAB_POS else _OTHER
+
+
+@lru_cache(maxsize=131_072)
+def _forms_of(normalized: str) -> tuple[str, ...]:
+    return tuple(f for f in _split_codes(fold(normalized)) if any(c.isalnum() for c in f))
+
+
 def analyze(text: str) -> list[Token]:
     """The words of `text` with their index forms and offsets (punctuation dropped)."""
     tokens: list[Token] = []
-    for m in _morphemes(text):
-        pos = m.part_of_speech()[0]
-        if pos in _SKIP_POS:
+    morphemes = _tokenizer().tokenize(text) if len(text) < 8000 else _morphemes(text)
+    for m in morphemes:
+        kind = _pos_class(m.part_of_speech_id())
+        if kind == _SKIP:
             continue
-        forms = _split_codes(fold(m.normalized_form()))
-        forms = tuple(f for f in forms if any(c.isalnum() for c in f))
+        forms = _forms_of(m.normalized_form())
         if forms:
-            tokens.append(Token(forms, m.begin(), m.end(), pos in _VOCAB_POS))
+            tokens.append(Token(forms, m.begin(), m.end(), kind == _NOUN))
     return tokens
+
+
+def analyze_document(text: str) -> tuple[str, set[tuple[str, str]]]:
+    """One pass over a text: its index forms (space-joined) and its vocabulary."""
+    tokens = analyze(text)
+    return " ".join(f for t in tokens for f in t.forms), _vocabulary(text, tokens)
 
 
 def index_forms(text: str) -> list[str]:
@@ -151,11 +171,20 @@ def index_forms(text: str) -> list[str]:
     return [form for token in analyze(text) for form in token.forms]
 
 
+@lru_cache(maxsize=131_072)
+def _vocab_entry(surface: str) -> tuple[str, str]:
+    return fold(surface), unicodedata.normalize("NFKC", surface)
+
+
 def vocabulary(text: str) -> set[tuple[str, str]]:
     """Words of `text` worth suggesting, as (key, display): nouns and runs of nouns.
 
     A run such as 日米同盟 or 小泉進次郎防衛相 is suggested whole, besides its parts.
     """
+    return _vocabulary(text, analyze(text))
+
+
+def _vocabulary(text: str, tokens: list[Token]) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     run: list[Token] = []
 
@@ -167,11 +196,11 @@ def vocabulary(text: str) -> set[tuple[str, str]]:
         run.clear()
 
     previous_end = -1
-    for token in analyze(text):
+    for token in tokens:
         if token.noun and not all(f.isdigit() for f in token.forms):
-            surface = unicodedata.normalize("NFKC", text[token.begin : token.end])
+            key, surface = _vocab_entry(text[token.begin : token.end])
             if len(surface) > 1 or not surface.isascii():
-                found.add((fold(surface), surface))
+                found.add((key, surface))
             if token.begin != previous_end:
                 flush()
             run.append(token)

@@ -13,6 +13,7 @@ import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import aiosqlite
@@ -33,9 +34,11 @@ MAX_OFFSET = 10_000
 SNIPPET_CHARS = 200
 MAX_SUGGESTIONS = 25
 # How many of the newest matches (per title and per text) are ranked by relevance.
-RANK_WINDOW = 200
+RANK_WINDOW = 100
 _MIN_CORRECTABLE = 3
 _TYPO_CUTOFF = 70.0
+_SQUASH_CHARS = frozenset(" \u3000・･-‐－–—_.")
+_FULL_SCAN_CHARS = 1000
 _SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n|$)")
 
 
@@ -218,19 +221,39 @@ async def _ranked_page(
 
 
 def _matches(text: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
-    """Character spans in `text` where any phrase of any term occurs."""
-    tokens = analyzer.analyze(text)
-    flat: list[tuple[str, int, int]] = [
-        (form, tok.begin, tok.end) for tok in tokens for form in tok.forms
-    ]
+    """Character spans in `text` where any phrase of any term occurs, as the index sees it."""
+    flat = [(form, tok.begin, tok.end) for tok in analyzer.analyze(text) for form in tok.forms]
     forms = [f for f, _, _ in flat]
     spans: list[tuple[int, int]] = []
-    phrases = {p for t in terms for p in t.phrases}
-    for i in range(len(forms)):
-        for phrase in phrases:
-            if tuple(forms[i : i + len(phrase)]) == phrase:
-                spans.append((flat[i][1], flat[i + len(phrase) - 1][2]))
+    for phrase in {p for t in terms for p in t.phrases}:
+        size = len(phrase)
+        for i in range(len(forms) - size + 1):
+            if tuple(forms[i : i + size]) == phrase:
+                spans.append((flat[i][1], flat[i + size - 1][2]))
     return _merge(spans)
+
+
+@lru_cache(maxsize=1024)
+def _probe_pattern(probes: frozenset[str]) -> re.Pattern[str]:
+    separators = "[" + re.escape("".join(sorted(_SQUASH_CHARS))) + "]*"
+    alternatives = sorted(probes, key=len, reverse=True)
+    return re.compile("|".join(separators.join(map(re.escape, p)) for p in alternatives))
+
+
+def _probe_spans(text: str, probes: frozenset[str]) -> list[tuple[int, int]]:
+    """Spans where a probe occurs in the folded text, separators ignored (ゴールデン・ドーム)."""
+    folded = analyzer.fold(text)
+    pattern = _probe_pattern(probes)
+    if len(folded) == len(text):
+        return [m.span() for m in pattern.finditer(folded)]
+    # NFKC changed lengths (e.g. ｶﾞ → ガ): fold character by character to keep positions.
+    origin = [i for i, c in enumerate(text) for _ in analyzer.fold(c)]
+    folded = "".join(analyzer.fold(c) for c in text)
+    return [
+        (origin[m.start()], origin[m.end() - 1] + 1)
+        for m in pattern.finditer(folded)
+        if m.end() > m.start()
+    ]
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -243,40 +266,71 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+def _first_match(body: str, terms: Sequence[Term]) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """The first confirmed match: (its start, its sentence's start, confirmed spans in body)."""
+    sentences = [m.span() for m in _SENTENCE.finditer(body) if m.group().strip()]
+    probes = frozenset("".join(p) for t in terms for p in t.phrases)
+    candidates = _probe_spans(body, probes)
+    # Probes are cheap but can hit inside longer words (核 in 中核): analyzing the sentence of
+    # a candidate confirms it. Normalized forms (Washington → ワシントン) don't probe, so a
+    # short body with no confirmed candidate is analyzed whole.
+    checked: set[int] = set()
+    for begin, _ in candidates:
+        index = next((i for i, (s, e) in enumerate(sentences) if s <= begin < e), None)
+        if index is None or index in checked:
+            continue
+        checked.add(index)
+        s, e = sentences[index]
+        spans = [(s + a, s + b) for a, b in _matches(body[s:e], terms)]
+        if spans:
+            return spans[0][0], s, spans
+    if len(body) <= _FULL_SCAN_CHARS:
+        for index, (s, e) in enumerate(sentences):
+            if index not in checked and (spans := _matches(body[s:e], terms)):
+                return spans[0][0], s, [(s + a, s + b) for a, b in spans]
+    return None
+
+
 def snippet(
     body: str, terms: Sequence[Term], width: int = SNIPPET_CHARS
 ) -> tuple[tuple[str, bool], ...]:
     """About `width` characters of `body` around its first match, matches marked."""
-    first: int | None = None
-    for sentence in _SENTENCE.finditer(body):
-        if sentence.group().strip():
-            spans = _matches(sentence.group(), terms)
-            if spans:
-                first = sentence.start() + spans[0][0]
-                lead = sentence.start()
-                break
+    found = _first_match(body, terms)
     start = 0
-    if first is not None:
+    if found is not None:
+        first, lead, _ = found
         # Start at the sentence when the match is near its beginning, else shortly before it.
         start = lead if first - lead <= width // 3 else first - width // 5
     end = min(len(body), start + width)
     if end == len(body):
         start = max(0, min(start, end - width))
-    window = body[start:end].replace("\n", " ")
-    parts: list[tuple[str, bool]] = []
-    if start > 0:
-        parts.append(("…", False))
+    window = body[start:end]
+    marks: list[tuple[int, int]] = []
+    if found is not None:
+        confirmed = [(a - start, b - start) for a, b in found[2]]
+        sentence_end = found[1] + len(next(_SENTENCE.finditer(body, found[1])).group()) - start
+        # Inside the analyzed sentence only confirmed matches count; elsewhere, the probes.
+        marks = confirmed + [
+            (a, b)
+            for a, b in _probe_spans(
+                window, frozenset("".join(p) for t in terms for p in t.phrases)
+            )
+            if a >= sentence_end or b <= found[1] - start
+        ]
+    parts: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
     cursor = 0
-    for s, e in _matches(window, terms) if first is not None else []:
-        if s > cursor:
-            parts.append((window[cursor:s], False))
-        parts.append((window[s:e], True))
-        cursor = e
+    for a, b in _merge(
+        [(max(0, a), min(len(window), b)) for a, b in marks if b > 0 and a < len(window)]
+    ):
+        if a > cursor:
+            parts.append((window[cursor:a], False))
+        parts.append((window[a:b], True))
+        cursor = b
     if cursor < len(window):
         parts.append((window[cursor:], False))
     if end < len(body):
         parts.append(("…", False))
-    return tuple(parts)
+    return tuple((text.replace("\n", " "), marked) for text, marked in parts)
 
 
 # --- vocabulary: typo correction and autocomplete ---------------------------------------------

@@ -41,15 +41,14 @@ class _Analyzed:
 
 
 def _analyze(rows: Sequence[tuple[int, str, str]]) -> list[_Analyzed]:
-    return [
-        _Analyzed(
-            article_id,
-            " ".join(analyzer.index_forms(title)),
-            " ".join(analyzer.index_forms(body)),
-            frozenset(analyzer.vocabulary(title) | analyzer.vocabulary(body)),
+    analyzed: list[_Analyzed] = []
+    for article_id, title, body in rows:
+        title_forms, title_vocab = analyzer.analyze_document(title)
+        body_forms, body_vocab = analyzer.analyze_document(body)
+        analyzed.append(
+            _Analyzed(article_id, title_forms, body_forms, frozenset(title_vocab | body_vocab))
         )
-        for article_id, title, body in rows
-    ]
+    return analyzed
 
 
 def _vocab_only(rows: Sequence[tuple[int, str, str]]) -> list[set[tuple[str, str]]]:

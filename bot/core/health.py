@@ -1,0 +1,93 @@
+"""Liveness: the running bot writes a heartbeat; `alliance-bot healthcheck` reads it.
+
+The heartbeat is a UTC timestamp in the `meta` table, so the check needs nothing but the database
+file: it works from another process (Docker's `HEALTHCHECK`) and survives restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from bot.core.db import get_meta, set_meta
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_KEY = "heartbeat"
+HEARTBEAT_INTERVAL = timedelta(seconds=30)
+MAX_HEARTBEAT_AGE = timedelta(minutes=2)
+# A health probe must answer quickly even if a writer holds the database.
+_CHECK_TIMEOUT_SECONDS = 5.0
+
+
+async def write_heartbeat(db: aiosqlite.Connection, *, now: datetime | None = None) -> None:
+    """Record that the bot is alive now (or at `now`, an aware datetime)."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    # No transaction of its own: on the bot's shared connection another coroutine may hold one,
+    # and a heartbeat that joins (or rolls back with) it is harmless.
+    await set_meta(db, HEARTBEAT_KEY, moment.isoformat(timespec="seconds"))
+
+
+async def heartbeat_loop(
+    db: aiosqlite.Connection, *, interval: timedelta = HEARTBEAT_INTERVAL
+) -> None:
+    """Write a heartbeat every `interval` until cancelled; a failed write is logged, not fatal."""
+    while True:
+        try:
+            await write_heartbeat(db)
+        except sqlite3.Error:
+            # A locked or full database: the healthcheck will notice if it lasts.
+            log.warning("could not write the heartbeat", exc_info=True)
+        await asyncio.sleep(interval.total_seconds())
+
+
+def _read_only_uri(path: Path) -> str:
+    return path.resolve().as_uri() + "?mode=ro"
+
+
+async def check_health(
+    db_path: Path,
+    *,
+    max_age: timedelta = MAX_HEARTBEAT_AGE,
+    require_heartbeat: bool,
+    now: datetime | None = None,
+) -> tuple[bool, str]:
+    """Whether the database is readable and, if required, the heartbeat fresh; and why.
+
+    The database is opened read-only and never created or migrated, so probing a stopped or
+    missing bot changes nothing.
+    """
+    if not await asyncio.to_thread(db_path.is_file):
+        return False, f"no database at {db_path}"
+    try:
+        async with aiosqlite.connect(
+            _read_only_uri(db_path), uri=True, timeout=_CHECK_TIMEOUT_SECONDS
+        ) as conn:
+            # Reads the schema and one page: proves the file is our database without scanning it.
+            stamp = await get_meta(conn, HEARTBEAT_KEY)
+    except sqlite3.Error as exc:
+        return False, f"database {db_path} unreadable: {exc}"
+    if not require_heartbeat:
+        return True, "ok: database readable"
+    if stamp is None:
+        return False, "no heartbeat recorded yet (is the bot running?)"
+    try:
+        beat = datetime.fromisoformat(stamp)
+    except ValueError:
+        return False, f"heartbeat is not a timestamp: {stamp[:40]!r}"
+    if beat.tzinfo is None:
+        beat = beat.replace(tzinfo=UTC)
+    age = (now or datetime.now(UTC)) - beat
+    seconds = int(age.total_seconds())
+    if age > max_age:
+        limit = int(max_age.total_seconds())
+        return False, f"heartbeat is {seconds} s old (limit {limit} s): the bot is stuck or stopped"
+    if age < -max_age:
+        # A clock set back (or a copied database) would otherwise look healthy for hours.
+        return False, f"heartbeat is {-seconds} s in the future: check the system clock"
+    return True, f"ok: heartbeat {max(seconds, 0)} s old"
