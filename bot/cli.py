@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -17,6 +18,7 @@ from typing import Any, NoReturn
 
 import aiosqlite
 
+from bot import ops
 from bot.core import articles, db
 from bot.core.models import Article
 from bot.settings import Settings, SettingsError, load_settings
@@ -240,6 +242,16 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 # --- parser ------------------------------------------------------------------------------------
 
 
+def _lazy(module: str, name: str) -> Handler:
+    """A handler imported only when its subcommand runs (discord.py, feeds: slow to import)."""
+
+    async def handler(args: argparse.Namespace, settings: Settings) -> int:
+        target: Handler = getattr(importlib.import_module(module), name)
+        return await target(args, settings)
+
+    return handler
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, not the whole usage block: the user asked for a specific thing.
@@ -281,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--offset", type=_offset, default=0, help="skip this many (paging)")
     cmd.add_argument("--sort", choices=["relevance", "newest"], default="relevance")
     cmd.add_argument("--json", action="store_true", help="print JSON")
+
+    cmd = add("healthcheck", _lazy("bot.ops", "cmd_healthcheck"), "exit 0 if healthy, else 1")
+    ops.add_healthcheck_arguments(cmd)
+    cmd = add("backup", _lazy("bot.ops", "cmd_backup"), "copy the live database safely")
+    ops.add_backup_arguments(cmd)
     return parser
 
 

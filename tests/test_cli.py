@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +186,32 @@ def test_python_dash_m_bot_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("#")
+
+
+def test_healthcheck_without_a_running_bot(capsys: pytest.CaptureFixture[str]) -> None:
+    """`healthcheck` is unhealthy (exit 1) without a heartbeat, healthy with --no-heartbeat."""
+    assert run(capsys, "latest")[0] == 0
+    code, _, err = run(capsys, "healthcheck")
+    assert code == 1
+    assert "heartbeat" in err
+    assert run(capsys, "healthcheck", "--no-heartbeat")[0] == 0
+
+
+def test_backup_writes_a_consistent_copy(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`backup PATH` copies the database; the copy holds every article."""
+    assert run(capsys, "latest")[0] == 0
+    target = tmp_path / "backup.db"
+    code, _, _ = run(capsys, "backup", str(target))
+    assert code == 0
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT count(*) FROM articles").fetchone() == (21,)
+
+
+def test_search_refusal_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """A query made only of symbols is refused with one line and exit code 2."""
+    code, out, err = run(capsys, "search", "!!! ***")
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
