@@ -134,7 +134,7 @@ def test_env_example_lists_every_setting() -> None:
 
 def test_operator_docs_list_every_setting() -> None:
     """The operator settings table names every setting."""
-    text = (ROOT / "docs" / "README-ops-draft.md").read_text("utf-8")
+    text = (ROOT / "README.md").read_text("utf-8")
     table = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)`", text, flags=re.MULTILINE))
     assert table == _env_names()
 
