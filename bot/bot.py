@@ -1,0 +1,129 @@
+"""The Discord client: owns the database, loads the extensions, syncs commands when they change."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from typing import Any
+
+import aiosqlite
+import discord
+from discord.ext import commands
+
+from bot.core import articles, db
+from bot.core.db import get_meta, set_meta, transaction
+from bot.core.health import heartbeat_loop
+from bot.core.search.engine import warm_up
+from bot.core.topics import Taxonomy, load_taxonomy
+from bot.i18n import CommandTranslator
+from bot.pages import DYNAMIC_ITEMS
+from bot.settings import Settings
+from bot.tree import NO_MENTIONS, AllianceTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.exts.alliance",)
+
+# The bot never joins voice: the warnings about missing voice libraries would only alarm operators.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
+def _intents() -> discord.Intents:
+    # Slash commands need no privileged intent; guilds gives the channel and role cache that
+    # permission checks read.
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+class AllianceBot(commands.Bot):
+    """The bot: one database connection and the extensions, opened in `setup_hook`."""
+
+    db: aiosqlite.Connection
+
+    def __init__(self, settings: Settings, *, sync_on_start: bool = True) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=_intents(),
+            tree_cls=AllianceTree,
+            allowed_mentions=NO_MENTIONS,
+            help_command=None,
+        )
+        self.settings = settings
+        self.sync_on_start = sync_on_start
+        self.taxonomy: Taxonomy = load_taxonomy()
+        self._background: list[asyncio.Task[None]] = []
+
+    async def setup_hook(self) -> None:
+        """Open the database, load the extensions and, if they changed, sync the commands."""
+        self.db = await db.connect(self.settings.db)
+        report = await articles.ensure_seeded(self.db, self.settings.seeds)
+        if report is not None:
+            log.info("loaded the shipped seeds: %d articles", report.added)
+        # Build the search index and load the analyzer now, so the first search is fast.
+        await warm_up(self.db)
+        extra = {t.label_en: t.label_ja for t in self.taxonomy.topics}
+        await self.tree.set_translator(CommandTranslator(extra))
+        for item in DYNAMIC_ITEMS:
+            self.add_dynamic_items(item)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self._background.append(asyncio.create_task(heartbeat_loop(self.db), name="heartbeat"))
+        if self.sync_on_start:
+            await self.sync_commands()
+
+    async def sync_commands(self, *, guild_id: int | None = None, force: bool = False) -> bool:
+        """Register the slash commands with Discord if they changed (or `force`); True if sent.
+
+        With `ALLIANCE_DEV_GUILD` set (and no `guild_id`), they go to that guild, which Discord
+        updates at once, instead of globally.
+        """
+        guild_id = guild_id if guild_id is not None else self.settings.dev_guild
+        guild = discord.Object(guild_id) if guild_id is not None else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        digest = await self.command_schema_hash(guild)
+        key = f"commands:{self.application_id}:{guild_id if guild_id is not None else 'global'}"
+        if not force and await get_meta(self.db, key) == digest:
+            log.info("slash commands unchanged; not syncing")
+            return False
+        synced = await self.tree.sync(guild=guild)
+        async with transaction(self.db):
+            await set_meta(self.db, key, digest)
+        where = f"guild {guild_id}" if guild is not None else "globally"
+        log.info("synced %d slash commands %s", len(synced), where)
+        return True
+
+    async def command_schema_hash(self, guild: discord.abc.Snowflake | None = None) -> str:
+        """A hash of exactly what `tree.sync` would send, translations included."""
+        translator = self.tree.translator
+        payload: list[dict[str, Any]] = []
+        for command in self.tree.get_commands(guild=guild):
+            if translator is not None:
+                payload.append(await command.get_translated_payload(self.tree, translator))
+            else:
+                payload.append(command.to_dict(self.tree))
+        raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    async def close(self) -> None:
+        """Stop background work, close the gateway and HTTP session, then the database."""
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+        await super().close()
+        if hasattr(self, "db"):
+            await _close_database(self.db)
+
+
+async def _close_database(conn: aiosqlite.Connection) -> None:
+    """Checkpoint the WAL into the main file and close, so a stopped bot leaves one clean file."""
+    try:
+        await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except aiosqlite.Error:
+        log.warning("could not checkpoint the database on close", exc_info=True)
+    await conn.close()

@@ -1,0 +1,66 @@
+"""Searches saved under a short key, for pagination buttons whose custom_id can't hold the query.
+
+Buttons carry their state in the custom_id (at most 100 characters), so they keep working after a
+restart. A long query doesn't fit; it is stored here and the button carries its key instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiosqlite
+
+from bot.core.db import transaction
+from bot.core.search.engine import Sort
+
+KEY_CHARS = 16
+# Buttons older than this stop paging (they say so); keeps the table from growing for ever.
+KEEP_FOR = timedelta(days=90)
+
+
+@dataclass(frozen=True, slots=True)
+class SavedQuery:
+    """A search as the reader asked for it."""
+
+    query: str
+    topic: str | None
+    sort: Sort
+
+
+def key_of(saved: SavedQuery) -> str:
+    """A stable short key for a search."""
+    raw = "\x00".join((saved.query, saved.topic or "", saved.sort)).encode()
+    return hashlib.sha256(raw).hexdigest()[:KEY_CHARS]
+
+
+async def save(db: aiosqlite.Connection, saved: SavedQuery) -> str:
+    """Store a search (or refresh its last use) and return its key."""
+    key = key_of(saved)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    query = """
+        INSERT INTO saved_queries (key, query, topic, sort, last_used) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET last_used = excluded.last_used
+    """
+    async with transaction(db):
+        await db.execute(query, (key, saved.query, saved.topic, saved.sort, now))
+    return key
+
+
+async def load(db: aiosqlite.Connection, key: str) -> SavedQuery | None:
+    """The search saved under `key`, or None when it is unknown or was pruned."""
+    query = "SELECT query, topic, sort FROM saved_queries WHERE key = ?"
+    rows = list(await db.execute_fetchall(query, (key,)))
+    if not rows:
+        return None
+    text, topic, sort = rows[0]
+    return SavedQuery(str(text), topic, "newest" if sort == "newest" else "relevance")
+
+
+async def prune(db: aiosqlite.Connection, *, now: datetime | None = None) -> int:
+    """Forget searches not used for `KEEP_FOR`; return how many were removed."""
+    cutoff = ((now or datetime.now(UTC)) - KEEP_FOR).strftime("%Y-%m-%dT%H:%M:%SZ")
+    async with transaction(db):
+        cursor = await db.execute("DELETE FROM saved_queries WHERE last_used < ?", (cutoff,))
+    return cursor.rowcount

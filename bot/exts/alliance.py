@@ -1,0 +1,171 @@
+"""`/alliance`: search, latest, topics, article, digest preview and help for members."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot import pages, render
+from bot.core import articles
+from bot.core.search import search, suggest
+from bot.core.search.query import MAX_QUERY_CHARS
+from bot.core.topics import load_taxonomy, topic_counts
+from bot.i18n import Lang, lang_of
+from bot.pages import Listing, Page
+
+if TYPE_CHECKING:
+    from bot.bot import AllianceBot
+
+log = logging.getLogger(__name__)
+
+# Discord drops an interaction not answered within 3 s; past this we defer and answer later.
+ANSWER_WITHIN = 2.0
+MAX_CHOICES = 25
+CHOICE_MAX = 100
+
+TOPIC_CHOICES = [
+    app_commands.Choice(name=_(topic.label_en), value=topic.slug)
+    for topic in load_taxonomy().topics
+]
+
+
+async def answer(interaction: discord.Interaction, page: Awaitable[Page]) -> None:
+    """Send a page, deferring first if it takes long enough to risk the 3-second limit."""
+    task = asyncio.ensure_future(page)
+    done, _pending = await asyncio.wait({task}, timeout=ANSWER_WITHIN)
+    if not done:
+        await interaction.response.defer(thinking=True)
+    await (await task).send(interaction)
+
+
+class Alliance(
+    commands.GroupCog,
+    group_name=_("alliance"),
+    group_description=_("News about the US–Japan alliance"),
+):
+    """The member commands."""
+
+    def __init__(self, bot: AllianceBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name=_("search"), description=_("Search articles in Japanese or English"))
+    @app_commands.describe(
+        query=_("Words to look for, e.g. 台湾, PAC3, Koizumi"),
+        topic=_("Only articles of this topic"),
+    )
+    @app_commands.rename(query=_("query"), topic=_("topic"))
+    @app_commands.choices(topic=TOPIC_CHOICES)
+    async def search_command(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, MAX_QUERY_CHARS],
+        topic: str | None = None,
+    ) -> None:
+        """/alliance search: a page of results with paging and a menu to open one."""
+        listing = Listing(lang_of(interaction.locale), self._topic(topic), query)
+        await answer(interaction, pages.listing_page(self.bot, listing, 0))
+
+    @search_command.autocomplete("query")
+    async def _query_suggestions(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        words = await suggest(self.bot.db, current[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
+        return [
+            app_commands.Choice(name=word, value=word)
+            for word in words
+            if 0 < len(word) <= CHOICE_MAX
+        ]
+
+    @app_commands.command(name=_("latest"), description=_("Show the newest articles"))
+    @app_commands.describe(
+        count=_("How many articles (1–10)"), topic=_("Only articles of this topic")
+    )
+    @app_commands.rename(count=_("count"), topic=_("topic"))
+    @app_commands.choices(topic=TOPIC_CHOICES)
+    async def latest_command(
+        self,
+        interaction: discord.Interaction,
+        count: app_commands.Range[int, 1, 10] = 5,
+        topic: str | None = None,
+    ) -> None:
+        """/alliance latest: the newest articles, optionally of one topic."""
+        listing = Listing(lang_of(interaction.locale), self._topic(topic))
+        await answer(interaction, self._latest(listing, count))
+
+    async def _latest(self, listing: Listing, count: int) -> Page:
+        items = await articles.latest(self.bot.db, limit=count, topic=listing.topic)
+        total = await articles.count_articles(self.bot.db, topic=listing.topic)
+        embed = pages.newest_embed(self.bot, listing, items, total=total, offset=0)
+        if embed is None:
+            return Page(content=pages.no_articles(self.bot, listing), private=True)
+        view = discord.ui.View(timeout=None)
+        view.add_item(pages.open_menu(self.bot, items, listing.lang))
+        return Page(embeds=[embed], view=view)
+
+    @app_commands.command(name=_("topics"), description=_("List topics with their article counts"))
+    async def topics_command(self, interaction: discord.Interaction) -> None:
+        """/alliance topics: every topic with its count, and a menu to browse one."""
+        await answer(interaction, self._topics(lang_of(interaction.locale)))
+
+    async def _topics(self, lang: Lang) -> Page:
+        counts = [(t.slug, t.label(lang), n) for t, n in await topic_counts(self.bot.db)]
+        options = [
+            discord.SelectOption(label=render.clip(label, 100), value=slug, description=f"{n}")
+            for slug, label, n in counts[:25]
+        ]
+        view = discord.ui.View(timeout=None)
+        view.add_item(pages.TopicSelect(lang, options))
+        return Page(embeds=[render.topic_overview(counts, lang)], view=view)
+
+    @app_commands.command(name=_("article"), description=_("Show one article in full"))
+    @app_commands.describe(id=_("The article (type to search)"))
+    @app_commands.rename(id=_("id"))
+    async def article_command(
+        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53]
+    ) -> None:
+        """/alliance article: one article in full, split across embeds when long."""
+        await pages.send_article(
+            self.bot, interaction, id, lang_of(interaction.locale), private=False
+        )
+
+    @article_command.autocomplete("id")
+    async def _article_suggestions(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        text = current.strip().lstrip("#")
+        if text.isdigit() and len(text) < 16:
+            found = await articles.get_article(self.bot.db, int(text))
+            items = [found] if found else []
+        elif text:
+            result = await search(self.bot.db, text[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
+            items = [hit.article for hit in result.hits]
+        else:
+            items = await articles.latest(self.bot.db, limit=MAX_CHOICES)
+        return [
+            app_commands.Choice(name=render.clip(f"#{a.id} {a.title}", CHOICE_MAX), value=a.id)
+            for a in items
+        ]
+
+    @app_commands.command(name=_("help"), description=_("How to use this bot"))
+    async def help_command(self, interaction: discord.Interaction) -> None:
+        """/alliance help: what each command does, with examples (only the member sees it)."""
+        total = await articles.count_articles(self.bot.db)
+        embed = render.help_embed(lang_of(interaction.locale), total)
+        await Page(embeds=[embed], private=True).send(interaction)
+
+    def _topic(self, slug: str | None) -> str | None:
+        # Choices are enforced by Discord, but a hand-made request can carry anything.
+        return slug if slug is not None and self.bot.taxonomy.get(slug) is not None else None
+
+
+async def setup(bot: AllianceBot) -> None:
+    """Load the extension."""
+    await bot.add_cog(Alliance(bot))

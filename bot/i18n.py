@@ -1,0 +1,203 @@
+"""Japanese and English for everything the bot says, and the command-name `Translator`.
+
+Members' replies follow the Discord client's language: Japanese for "ja", English otherwise.
+Slash-command names and descriptions are written in English in the code; `CommandTranslator`
+gives Discord their Japanese (and explicit English) localizations when commands are synced.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import discord
+from discord import app_commands
+
+Lang = Literal["ja", "en"]
+
+ENGLISH_LOCALES = (discord.Locale.american_english, discord.Locale.british_english)
+
+
+def lang_of(locale: discord.Locale | str | None) -> Lang:
+    """The reply language for a Discord locale: Japanese for "ja", English for anything else."""
+    value = locale.value if isinstance(locale, discord.Locale) else (locale or "")
+    return "ja" if value.startswith("ja") else "en"
+
+
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(day: date, lang: Lang, *, inferred: bool = False) -> str:
+    """A date as readers write it (2025年12月19日 / Dec 19, 2025); inferred ones marked as such."""
+    if lang == "ja":
+        return f"{day.year}年{day.month}月{day.day}日" + ("頃" if inferred else "")
+    text = f"{_EN_MONTHS[day.month - 1]} {day.day}, {day.year}"
+    return f"approx. {text}" if inferred else text
+
+
+# Replies: key -> (Japanese, English). `str.format` fields are filled by `t()`.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "search.title": ("「{query}」の検索結果", "Results for “{query}”"),
+    "search.count": ("{total}件中 {first}–{last}件目", "{first}–{last} of {total}"),
+    "search.corrected": (
+        "「{query}」に一致する記事がないため、「{corrected}」で検索しました。",
+        "Nothing matched “{query}”; showing results for “{corrected}”.",
+    ),
+    "search.none": (
+        "「{query}」に一致する記事は見つかりませんでした。",
+        "No articles match “{query}”.",
+    ),
+    "search.none_topic": (
+        "トピック「{topic}」の中に「{query}」に一致する記事は見つかりませんでした。",
+        "No articles in “{topic}” match “{query}”.",
+    ),
+    "search.did_you_mean": ("もしかして: {words}", "Did you mean: {words}"),
+    "search.try": (
+        "別の言葉や短い言葉で試すか、`/alliance topics` でトピックから探してください。",
+        "Try other or shorter words, or browse by topic with `/alliance topics`.",
+    ),
+    "latest.title": ("最新の記事", "Latest articles"),
+    "latest.title_topic": ("最新の記事: {topic}", "Latest articles: {topic}"),
+    "latest.none": ("まだ記事がありません。", "There are no articles yet."),
+    "latest.none_topic": (
+        "トピック「{topic}」の記事はまだありません。",
+        "There are no articles in “{topic}” yet.",
+    ),
+    "topics.title": ("トピック一覧", "Topics"),
+    "topics.description": (
+        "下のメニューからトピックを選ぶと、その最新記事を表示します。",
+        "Pick a topic below to see its latest articles.",
+    ),
+    "topics.count": ("{count}件", "{count} articles"),
+    "topics.placeholder": ("トピックを選ぶ", "Choose a topic"),
+    "open.placeholder": ("記事を開く", "Open an article"),
+    "page.previous": ("前へ", "Previous"),
+    "page.next": ("次へ", "Next"),
+    "article.missing": (
+        "記事 #{id} は見つかりませんでした（削除された可能性があります）。",
+        "Article #{id} was not found (it may have been removed).",
+    ),
+    "article.source": ("出典", "Source"),
+    "article.topics": ("トピック", "Topics"),
+    "article.continued": ("（続き {part}/{parts}）", "(continued {part}/{parts})"),
+    "article.none_topic": ("（なし）", "(none)"),
+    "page.expired": (
+        "このボタンは古くなっています。もう一度コマンドを実行してください。",
+        "This button is out of date. Please run the command again.",
+    ),
+    "error.generic": (
+        "エラーが発生しました。しばらくしてからもう一度お試しください。",
+        "Something went wrong. Please try again in a moment.",
+    ),
+    "error.cooldown": (
+        "少し待ってから、もう一度お試しください（{seconds:.0f}秒後）。",
+        "Please wait a moment and try again (in {seconds:.0f} s).",
+    ),
+    "error.permissions": (
+        "このコマンドを使う権限がありません（必要: {perms}）。",
+        "You don't have permission to use this command (needs: {perms}).",
+    ),
+    "error.guild_only": (
+        "このコマンドはサーバー内でのみ使えます。",
+        "This command can only be used in a server.",
+    ),
+    "error.unknown_topic": (
+        "「{topic}」というトピックはありません。`/alliance topics` で一覧を確認できます。",
+        "There is no topic “{topic}”. See `/alliance topics` for the list.",
+    ),
+    "help.title": ("日米同盟ニュースボットの使い方", "How to use the alliance news bot"),
+    "help.intro": (
+        "日米同盟に関するニュース記事を検索・閲覧できます。毎週のダイジェストも投稿します。",
+        "Search and browse news articles about the US–Japan alliance; a weekly digest is "
+        "posted too.",
+    ),
+    "help.search": (
+        "キーワードで記事を検索します（日本語・英語、表記ゆれや誤字にも対応）。\n"
+        "例: `/alliance search query:台湾` ・ `/alliance search query:PAC3 topic:装備・防衛産業`",
+        "Search articles by keyword (Japanese or English; variants and typos are handled).\n"
+        "e.g. `/alliance search query:Taiwan` · `/alliance search query:PAC3 topic:Equipment`",
+    ),
+    "help.latest": (
+        "新しい記事を表示します。例: `/alliance latest count:5 topic:台湾有事`",
+        "Show the newest articles. e.g. `/alliance latest count:5 topic:Taiwan contingency`",
+    ),
+    "help.topics": (
+        "トピックと記事数を一覧し、メニューからトピックを選べます。",
+        "List topics with their article counts; pick one from the menu.",
+    ),
+    "help.article": (
+        "記事を全文で表示します。例: `/alliance article id:12`",
+        "Show one article in full. e.g. `/alliance article id:12`",
+    ),
+    "help.digest": (
+        "今週（または指定した週）のダイジェストを自分だけに表示します。"
+        "例: `/alliance digest week_of:2025-12-15`",
+        "Preview this week's (or a given week's) digest, visible only to you. "
+        "e.g. `/alliance digest week_of:2025-12-15`",
+    ),
+    "help.admin": (
+        "管理者向け: `/alliance-digest set` で、毎週のダイジェストを投稿する"
+        "チャンネルと時刻を設定します。",
+        "For admins: `/alliance-digest set` chooses the channel and time of the weekly digest.",
+    ),
+    "help.footer": ("記事数: {count}", "Articles: {count}"),
+}
+
+
+def t(key: str, lang: Lang, **fields: object) -> str:
+    """The message `key` in `lang`, with `fields` filled in."""
+    ja, en = MESSAGES[key]
+    return (ja if lang == "ja" else en).format(**fields)
+
+
+# Slash-command names and descriptions, English source text -> Japanese.
+COMMAND_JA: dict[str, str] = {
+    "alliance": "日米同盟",
+    "News about the US–Japan alliance": "日米同盟のニュース",
+    "search": "検索",
+    "Search articles in Japanese or English": "記事を日本語または英語で検索します",
+    "query": "キーワード",
+    "Words to look for, e.g. 台湾, PAC3, Koizumi": "探す言葉（例: 台湾、PAC3、小泉）",
+    "topic": "トピック",
+    "Only articles of this topic": "このトピックの記事だけ",
+    "latest": "最新",
+    "Show the newest articles": "新しい記事を表示します",
+    "count": "件数",
+    "How many articles (1–10)": "表示する件数（1〜10）",
+    "topics": "トピック一覧",
+    "List topics with their article counts": "トピックと記事数を一覧します",
+    "article": "記事",
+    "Show one article in full": "記事を全文で表示します",
+    "id": "番号",
+    "The article (type to search)": "記事（入力して検索）",
+    "digest": "ダイジェスト",
+    "Preview this week's digest (only you see it)": (
+        "今週のダイジェストを表示します（自分だけに表示）"
+    ),
+    "week_of": "週",
+    "Any date in the week, YYYY-MM-DD (default: this week)": (
+        "その週の任意の日付 YYYY-MM-DD（省略時は今週）"
+    ),
+    "help": "ヘルプ",
+    "How to use this bot": "このボットの使い方",
+}
+
+
+class CommandTranslator(app_commands.Translator):
+    """Localizes command names, descriptions and choices from the tables in this module."""
+
+    def __init__(self, extra_ja: dict[str, str] | None = None) -> None:
+        self.ja = {**COMMAND_JA, **(extra_ja or {})}
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        """Japanese from the table; English locales get the source text; others fall back."""
+        if locale is discord.Locale.japanese:
+            return self.ja.get(string.message)
+        if locale in ENGLISH_LOCALES:
+            return string.message
+        return None

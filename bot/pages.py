@@ -1,0 +1,373 @@
+"""Pages of results and the stateless buttons and menus that move between them.
+
+Every button and menu keeps its state in its custom_id (`DynamicItem`), so a message keeps
+working after the bot restarts. A search too long for a custom_id (at most 100 characters) is
+saved in the database and the button carries its key.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot import render
+from bot.core import articles, saved_queries
+from bot.core.models import Article
+from bot.core.saved_queries import SavedQuery
+from bot.core.search import search
+from bot.core.search.engine import MAX_OFFSET, Sort
+from bot.i18n import Lang, t
+from bot.tree import NO_MENTIONS, reply_privately
+
+if TYPE_CHECKING:
+    from bot.bot import AllianceBot
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 5
+MAX_PAGE = MAX_OFFSET // PAGE_SIZE
+CUSTOM_ID_MAX = 100
+
+
+@dataclass(slots=True)
+class Page:
+    """What one reply shows: embeds or a short text, the controls, and who may see it."""
+
+    embeds: list[discord.Embed] = field(default_factory=list)
+    content: str | None = None
+    view: discord.ui.View | None = None
+    private: bool = False
+
+    async def send(self, interaction: discord.Interaction) -> None:
+        """Answer the interaction with this page (or follow up if it was deferred)."""
+        kwargs: dict[str, Any] = {"embeds": self.embeds, "allowed_mentions": NO_MENTIONS}
+        if self.content is not None:
+            kwargs["content"] = self.content
+        if self.view is not None:
+            kwargs["view"] = self.view
+        if interaction.response.is_done():
+            await interaction.followup.send(ephemeral=self.private, **kwargs)
+        else:
+            await interaction.response.send_message(ephemeral=self.private, **kwargs)
+
+    async def replace(self, interaction: discord.Interaction) -> None:
+        """Show this page in place of the message whose button was pressed."""
+        await interaction.response.edit_message(
+            content=self.content,
+            embeds=self.embeds,
+            view=self.view,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+# --- custom ids -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A list of articles a reader pages through: a search, or the newest of a topic."""
+
+    lang: Lang
+    topic: str | None = None
+    query: str | None = None  # None: the newest articles
+    sort: Sort = "relevance"
+
+
+_SORT_CODE: dict[Sort, str] = {"relevance": "r", "newest": "n"}
+_PAGER = re.compile(
+    r"al:p:(?P<lang>ja|en):(?P<page>\d{1,4}):(?P<topic>[a-z0-9-]{0,40}):(?P<sort>[rn]):"
+    r"(?P<payload>.*)",
+    re.DOTALL,
+)
+
+
+async def pager_id(bot: AllianceBot, listing: Listing, page: int) -> str:
+    """The custom_id of a button that opens `page` of `listing`."""
+    head = f"al:p:{listing.lang}:{page}:{listing.topic or ''}:{_SORT_CODE[listing.sort]}:"
+    if listing.query is None:
+        return head + "l"
+    literal = f"{head}={listing.query}"
+    if len(literal) <= CUSTOM_ID_MAX:
+        return literal
+    saved = SavedQuery(listing.query, listing.topic, listing.sort)
+    return f"{head}#{await saved_queries.save(bot.db, saved)}"
+
+
+async def parse_pager(bot: AllianceBot, match: re.Match[str]) -> tuple[Listing, int] | None:
+    """The listing and page a pager custom_id names; None if it no longer resolves."""
+    lang: Lang = "ja" if match["lang"] == "ja" else "en"
+    topic = match["topic"] or None
+    if topic is not None and bot.taxonomy.get(topic) is None:
+        return None
+    sort: Sort = "newest" if match["sort"] == "n" else "relevance"
+    payload = match["payload"]
+    page = min(int(match["page"]), MAX_PAGE)
+    if payload == "l":
+        return Listing(lang, topic), page
+    if payload.startswith("="):
+        return Listing(lang, topic, payload[1:], sort), page
+    if payload.startswith("#"):
+        saved = await saved_queries.load(bot.db, payload[1:])
+        if saved is None:
+            return None
+        return Listing(lang, saved.topic, saved.query, saved.sort), page
+    return None
+
+
+class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGER):
+    """Previous / Next: opens another page of a search or topic listing."""
+
+    def __init__(self, custom_id: str, *, label: str, disabled: bool = False) -> None:
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label,
+            custom_id=custom_id,
+            style=discord.ButtonStyle.secondary,
+            disabled=disabled,
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PagerButton:
+        """Rebuild the button from a pressed custom_id."""
+        label = getattr(item, "label", None) or ""
+        return cls(item.custom_id or "", label=label)  # type: ignore[attr-defined]
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Replace the message with the page this button names."""
+        bot: AllianceBot = interaction.client  # type: ignore[assignment]
+        match = _PAGER.fullmatch(self.item.custom_id or "")
+        parsed = await parse_pager(bot, match) if match else None
+        if parsed is None:
+            lang: Lang = "ja" if match and match["lang"] == "ja" else "en"
+            await reply_privately(interaction, t("page.expired", lang))
+            return
+        listing, page = parsed
+        await (await listing_page(bot, listing, page)).replace(interaction)
+
+
+_OPEN = re.compile(r"al:open:(?P<lang>ja|en)")
+
+
+class OpenArticleSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=_OPEN):
+    """A menu of the articles on a page; choosing one shows it in full, privately."""
+
+    def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
+        select: discord.ui.Select[Any] = discord.ui.Select(
+            custom_id=f"al:open:{lang}",
+            placeholder=t("open.placeholder", lang),
+            options=list(options),
+            min_values=1,
+            max_values=1,
+        )
+        super().__init__(select)
+        self.lang: Lang = lang
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> OpenArticleSelect:
+        """Rebuild the menu from a used custom_id."""
+        return cls("ja" if match["lang"] == "ja" else "en")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Show the chosen article."""
+        bot: AllianceBot = interaction.client  # type: ignore[assignment]
+        values = self.item.values
+        article_id = _article_id(values[0]) if values else None
+        await send_article(bot, interaction, article_id, self.lang)
+
+
+_TOPIC = re.compile(r"al:topic:(?P<lang>ja|en)")
+
+
+class TopicSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=_TOPIC):
+    """A menu of topics; choosing one shows that topic's newest articles, privately."""
+
+    def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
+        select: discord.ui.Select[Any] = discord.ui.Select(
+            custom_id=f"al:topic:{lang}",
+            placeholder=t("topics.placeholder", lang),
+            options=list(options),
+        )
+        super().__init__(select)
+        self.lang: Lang = lang
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> TopicSelect:
+        """Rebuild the menu from a used custom_id."""
+        return cls("ja" if match["lang"] == "ja" else "en")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Show the chosen topic's newest articles."""
+        bot: AllianceBot = interaction.client  # type: ignore[assignment]
+        values = self.item.values
+        slug = values[0] if values else ""
+        if bot.taxonomy.get(slug) is None:
+            await reply_privately(interaction, t("page.expired", self.lang))
+            return
+        page = await listing_page(bot, Listing(self.lang, slug), 0)
+        page.private = True
+        await page.send(interaction)
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    PagerButton,
+    OpenArticleSelect,
+    TopicSelect,
+)
+
+
+def _article_id(value: object) -> int | None:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return None
+    return number if 1 <= number <= 2**62 else None
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def open_menu(bot: AllianceBot, items: Sequence[Article], lang: Lang) -> OpenArticleSelect:
+    """A menu that opens one of `items` in full."""
+    options = [
+        discord.SelectOption(
+            label=render.select_label(a),
+            value=str(a.id),
+            description=render.clip(render.article_line(a, bot.taxonomy, lang), 100),
+        )
+        for a in items[:25]
+    ]
+    return OpenArticleSelect(lang, options)
+
+
+async def _controls(
+    bot: AllianceBot, listing: Listing, page: int, shown: Sequence[Article], total: int
+) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    last_page = min(max(0, (total - 1) // PAGE_SIZE), MAX_PAGE)
+    if last_page > 0:
+        before = await pager_id(bot, listing, max(page - 1, 0))
+        after = await pager_id(bot, listing, min(page + 1, last_page))
+        if before == after:  # only possible when both are disabled; ids must still differ
+            after += " "
+        prev_label, next_label = t("page.previous", listing.lang), t("page.next", listing.lang)
+        view.add_item(PagerButton(before, label=prev_label, disabled=page <= 0))
+        view.add_item(PagerButton(after, label=next_label, disabled=page >= last_page))
+    if shown:
+        view.add_item(open_menu(bot, shown, listing.lang))
+    return view
+
+
+async def listing_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
+    """Page `page` (from 0) of a search or of a topic's newest articles."""
+    page = max(0, min(page, MAX_PAGE))
+    if listing.query is None:
+        return await _newest_page(bot, listing, page)
+    return await _search_page(bot, listing, page)
+
+
+async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
+    assert listing.query is not None
+    lang = listing.lang
+    result = await search(
+        bot.db,
+        listing.query,
+        topic=listing.topic,
+        limit=PAGE_SIZE,
+        offset=page * PAGE_SIZE,
+        sort=listing.sort,
+    )
+    if result.problem is not None:
+        return Page(content=result.error_message(lang), private=True)
+    if not result.hits and page > 0 and result.total:
+        # The corpus shrank under an old button: show the last page there is.
+        return await _search_page(bot, listing, (result.total - 1) // PAGE_SIZE)
+    if not result.hits:
+        topic_label = bot.taxonomy.label(listing.topic, lang) if listing.topic else None
+        embed = render.no_results(listing.query, result.suggestions, topic_label, lang)
+        return Page(embeds=[embed], private=True)
+    embed = render.search_page(
+        listing.query,
+        result.hits,
+        total=result.total,
+        offset=page * PAGE_SIZE,
+        corrected=result.corrected,
+        taxonomy=bot.taxonomy,
+        lang=lang,
+    )
+    shown = [hit.article for hit in result.hits]
+    return Page(embeds=[embed], view=await _controls(bot, listing, page, shown, result.total))
+
+
+async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
+    offset = page * PAGE_SIZE
+    total = await articles.count_articles(bot.db, topic=listing.topic)
+    items = await articles.latest(bot.db, limit=PAGE_SIZE, offset=offset, topic=listing.topic)
+    if not items and page > 0 and total:
+        return await _newest_page(bot, listing, (total - 1) // PAGE_SIZE)
+    embed = newest_embed(bot, listing, items, total=total, offset=offset)
+    if embed is None:
+        return Page(content=no_articles(bot, listing), private=True)
+    return Page(embeds=[embed], view=await _controls(bot, listing, page, items, total))
+
+
+def no_articles(bot: AllianceBot, listing: Listing) -> str:
+    """The note shown instead of an empty list of articles."""
+    if listing.topic is None:
+        return t("latest.none", listing.lang)
+    label = bot.taxonomy.label(listing.topic, listing.lang)
+    return t("latest.none_topic", listing.lang, topic=label)
+
+
+def newest_embed(
+    bot: AllianceBot, listing: Listing, items: Sequence[Article], *, total: int, offset: int
+) -> discord.Embed | None:
+    """The embed listing the newest articles (of a topic); None when there are none."""
+    if not items:
+        return None
+    lang = listing.lang
+    title = t("latest.title", lang)
+    if listing.topic is not None:
+        title = t("latest.title_topic", lang, topic=bot.taxonomy.label(listing.topic, lang))
+    count = t("search.count", lang, total=total, first=offset + 1, last=offset + len(items))
+    return render.article_list(title, items, taxonomy=bot.taxonomy, lang=lang, footer=count)
+
+
+async def send_article(
+    bot: AllianceBot,
+    interaction: discord.Interaction,
+    article_id: int | None,
+    lang: Lang,
+    *,
+    private: bool = True,
+) -> None:
+    """Show one article in full, across as many messages as its length needs."""
+    article = await articles.get_article(bot.db, article_id) if article_id else None
+    if article is None:
+        await reply_privately(interaction, t("article.missing", lang, id=article_id or "?"))
+        return
+    shown = render.article_messages(article, taxonomy=bot.taxonomy, lang=lang)
+    for embeds in shown.messages:
+        await Page(embeds=embeds, private=private).send(interaction)

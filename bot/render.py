@@ -1,0 +1,245 @@
+"""Embeds for articles, search pages, topic lists and help, always within Discord's limits.
+
+Pure functions from core results to `discord.Embed`s: no I/O, so every limit is easy to test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import discord
+from discord.utils import escape_markdown
+
+from bot.core.models import Article
+from bot.core.search.engine import SearchHit
+from bot.core.topics import Taxonomy
+from bot.i18n import Lang, format_date, t
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+EMBED_TOTAL_MAX = 6000
+EMBEDS_PER_MESSAGE = 10
+CONTENT_MAX = 2000
+SELECT_LABEL_MAX = 100
+SELECT_DESCRIPTION_MAX = 100
+
+# Our own budgets, chosen so a page of five results can never reach EMBED_TOTAL_MAX.
+_RESULT_NAME_MAX = 200
+_RESULT_VALUE_MAX = 700
+_BODY_CHUNK = 3800
+_MESSAGE_BUDGET = 5800
+# An article longer than this many messages is shown in part, with a note saying so.
+MAX_ARTICLE_MESSAGES = 3
+SUMMARY_CHARS = 160
+
+COLOUR = discord.Colour(0x1F4E9C)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, with an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _plain(text: str) -> str:
+    """Article or user text shown as-is: Markdown characters escaped, not interpreted."""
+    return escape_markdown(text, as_needed=False)
+
+
+def summary(body: str, limit: int = SUMMARY_CHARS) -> str:
+    """The first line of a body, shortened to `limit` characters."""
+    first = " ".join(body.split("\n", 1)[0].split())
+    return clip(first, limit)
+
+
+def topic_labels(slugs: Sequence[str], taxonomy: Taxonomy, lang: Lang) -> str:
+    """Topic labels joined for display ("—" when there are none)."""
+    labels = [topic.label(lang) for s in slugs if (topic := taxonomy.get(s)) is not None]
+    return " · ".join(labels) if labels else "—"
+
+
+def article_line(article: Article, taxonomy: Taxonomy, lang: Lang) -> str:
+    """Date and topics of an article, e.g. "2025年12月19日 · 台湾有事"."""
+    when = format_date(article.published, lang, inferred=article.date_inferred)
+    return f"{when} · {topic_labels(article.topics, taxonomy, lang)}"
+
+
+def _result_name(article: Article) -> str:
+    return clip(f"#{article.id} {article.title}", _RESULT_NAME_MAX)
+
+
+def snippet_markdown(hit: SearchHit, limit: int = _RESULT_VALUE_MAX) -> str:
+    """The hit's snippet in at most `limit` characters: text escaped, matched words in bold."""
+    out: list[str] = []
+    used = 0
+    for text, is_match in hit.snippet_parts:
+        marks = 4 if is_match else 0
+        piece = _plain(text)
+        if used + len(piece) + marks > limit:
+            # Clip the raw text, not the escaped one, so no escape or bold marker is cut in half.
+            room = limit - used - marks - 1
+            raw = text[: max(room, 0)]
+            while raw and len(_plain(raw)) > room:
+                raw = raw[:-1]
+            if raw:
+                out.append(f"**{_plain(raw)}**" if is_match else _plain(raw))
+            out.append("…")
+            break
+        out.append(f"**{piece}**" if is_match else piece)
+        used += len(piece) + marks
+    return "".join(out)
+
+
+def search_page(
+    query: str,
+    hits: Sequence[SearchHit],
+    *,
+    total: int,
+    offset: int,
+    corrected: str | None,
+    taxonomy: Taxonomy,
+    lang: Lang,
+) -> discord.Embed:
+    """One page of search results."""
+    shown_query = clip(query, 80)
+    embed = discord.Embed(title=clip(t("search.title", lang, query=shown_query), TITLE_MAX))
+    embed.colour = COLOUR
+    lines = []
+    if corrected:
+        lines.append(t("search.corrected", lang, query=_plain(shown_query), corrected=corrected))
+    lines.append(t("search.count", lang, total=total, first=offset + 1, last=offset + len(hits)))
+    embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
+    for hit in hits:
+        line = article_line(hit.article, taxonomy, lang)
+        value = f"{line}\n{snippet_markdown(hit, _RESULT_VALUE_MAX - len(line) - 1)}"
+        embed.add_field(name=_result_name(hit.article), value=value, inline=False)
+    return embed
+
+
+def no_results(
+    query: str, suggestions: Sequence[str], topic_label: str | None, lang: Lang
+) -> discord.Embed:
+    """What a reader sees when nothing matched, with "did you mean" words when there are any."""
+    shown = _plain(clip(query, 80))
+    key = "search.none_topic" if topic_label else "search.none"
+    lines = [t(key, lang, query=shown, topic=topic_label or "")]
+    if suggestions:
+        words = "、".join(_plain(s) for s in suggestions[:5])
+        lines.append(t("search.did_you_mean", lang, words=words))
+    lines.append(t("search.try", lang))
+    return discord.Embed(description=clip("\n".join(lines), DESCRIPTION_MAX), colour=COLOUR)
+
+
+def article_list(
+    title: str, articles: Sequence[Article], *, taxonomy: Taxonomy, lang: Lang, footer: str = ""
+) -> discord.Embed:
+    """A list of articles (latest, a topic), one field each with date, topics and summary."""
+    embed = discord.Embed(title=clip(title, TITLE_MAX), colour=COLOUR)
+    for article in articles:
+        value = f"{article_line(article, taxonomy, lang)}\n{_plain(summary(article.body))}"
+        embed.add_field(
+            name=_result_name(article), value=clip(value, _RESULT_VALUE_MAX), inline=False
+        )
+    if footer:
+        embed.set_footer(text=clip(footer, FOOTER_MAX))
+    return embed
+
+
+def _split_body(body: str, size: int) -> list[str]:
+    """Pieces of at most `size` characters, cut at a paragraph, line or sentence end if possible."""
+    pieces: list[str] = []
+    rest = body.strip()
+    while len(rest) > size:
+        window = rest[:size]
+        cut = size
+        for boundary, keep in (("\n\n", 0), ("\n", 0), ("。", 1)):
+            found = window.rfind(boundary)
+            if found >= size // 2:
+                cut = found + keep
+                break
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces or [""]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    """An article as Discord messages: each a list of embeds within the per-message limits."""
+
+    messages: list[list[discord.Embed]]
+    truncated: bool
+
+
+def article_messages(
+    article: Article, *, taxonomy: Taxonomy, lang: Lang, max_messages: int = MAX_ARTICLE_MESSAGES
+) -> ArticleView:
+    """An article in full, its body split across embeds (and messages); a cut is always said."""
+    chunks = _split_body(_plain(article.body), _BODY_CHUNK)
+    budget_chunks = max_messages  # one chunk per message keeps every message under 6000
+    truncated = len(chunks) > budget_chunks
+    chunks = chunks[:budget_chunks]
+    url = article.url if article.url and article.url.startswith(("https://", "http://")) else None
+    footer = clip(f"#{article.id} · {t('article.source', lang)}: {article.source}", FOOTER_MAX)
+    messages: list[list[discord.Embed]] = []
+    for index, chunk in enumerate(chunks):
+        if index == 0:
+            embed = discord.Embed(title=clip(article.title, TITLE_MAX), url=url, colour=COLOUR)
+            embed.add_field(
+                name=t("article.topics", lang),
+                value=clip(article_line(article, taxonomy, lang), FIELD_VALUE_MAX),
+                inline=False,
+            )
+        else:
+            part = t("article.continued", lang, part=index + 1, parts=len(chunks))
+            embed = discord.Embed(title=clip(f"{article.title} {part}", TITLE_MAX), colour=COLOUR)
+        text = chunk
+        if truncated and index == len(chunks) - 1:
+            text = clip(chunk, DESCRIPTION_MAX - 200) + "\n\n" + _truncation_note(article, lang)
+        embed.description = clip(text, DESCRIPTION_MAX)
+        embed.set_footer(text=footer)
+        messages.append([embed])
+    return ArticleView(messages=messages, truncated=truncated)
+
+
+def _truncation_note(article: Article, lang: Lang) -> str:
+    where = article.url or f"alliance-bot show {article.id}"
+    if lang == "ja":
+        return f"（本文が長いため一部のみ表示しています。全文: {where}）"
+    return f"(The article is long; only part of it is shown. Full text: {where})"
+
+
+def topic_overview(counts: Sequence[tuple[str, str, int]], lang: Lang) -> discord.Embed:
+    """Every topic with its article count; `counts` holds (slug, label, count)."""
+    lines = [f"**{_plain(label)}** — {t('topics.count', lang, count=n)}" for _, label, n in counts]
+    embed = discord.Embed(title=t("topics.title", lang), colour=COLOUR)
+    embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
+    embed.set_footer(text=t("topics.description", lang))
+    return embed
+
+
+def help_embed(lang: Lang, article_count: int) -> discord.Embed:
+    """What each command does, with examples."""
+    embed = discord.Embed(title=t("help.title", lang), description=t("help.intro", lang))
+    embed.colour = COLOUR
+    for name, key in (
+        ("/alliance search", "help.search"),
+        ("/alliance latest", "help.latest"),
+        ("/alliance topics", "help.topics"),
+        ("/alliance article", "help.article"),
+        ("/alliance digest", "help.digest"),
+        ("/alliance-digest", "help.admin"),
+    ):
+        embed.add_field(name=name, value=clip(t(key, lang), FIELD_VALUE_MAX), inline=False)
+    embed.set_footer(text=t("help.footer", lang, count=article_count))
+    return embed
+
+
+def select_label(article: Article) -> str:
+    """An article as a select-menu option label."""
+    return clip(f"#{article.id} {article.title}", SELECT_LABEL_MAX)

@@ -1,0 +1,146 @@
+"""`alliance-bot run`, `sync` and `invite-url`: starting and stopping the Discord bot.
+
+Imported only by those subcommands, so the other commands never load discord.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import binascii
+import logging
+import signal
+import sys
+
+import aiohttp
+import discord
+import yarl
+from discord import gateway, http
+
+from bot.bot import AllianceBot
+from bot.log import setup_logging
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# What the bot does in a server: read the channel, post digests (with embeds), and find its own
+# earlier digest after a crash.
+PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+)
+SCOPES = ("bot", "applications.commands")
+
+
+class StartError(Exception):
+    """The bot can't start for a reason the operator can fix: one line, exit code 2."""
+
+
+def point_at(settings: Settings) -> None:
+    """Send REST and gateway traffic where the settings say (Discord itself by default)."""
+    base = settings.discord_api_url.rstrip("/")
+    # Webhook and interaction calls build their URLs from the same Route class.
+    http.Route.BASE = base
+    if settings.discord_gateway_url:
+        gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def _token(settings: Settings) -> str:
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        raise StartError("DISCORD_TOKEN is not set: put the bot's token in .env (see README)")
+    return token
+
+
+async def _login(bot: AllianceBot, token: str) -> None:
+    try:
+        await bot.login(token)
+    except discord.LoginFailure:
+        raise StartError("Discord rejected DISCORD_TOKEN: check the token (see README)") from None
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        raise StartError(f"cannot reach Discord at {http.Route.BASE}: {exc}") from None
+
+
+async def _run(settings: Settings) -> None:
+    token = _token(settings)
+    point_at(settings)
+    bot = AllianceBot(settings)
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop(signame: str) -> None:
+        if not stopping:
+            log.info("received %s; shutting down", signame)
+            stopping.append(loop.create_task(bot.close()))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig.name)
+    try:
+        async with bot:
+            await _login(bot, token)
+            await bot.connect(reconnect=True)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if stopping:
+            await stopping[0]
+    log.info("stopped")
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the bot and run until SIGINT or SIGTERM."""
+    setup_logging(settings)
+    try:
+        await _run(settings)
+    except StartError as exc:
+        sys.stderr.write(f"alliance-bot: {exc}\n")
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        sys.stderr.write("alliance-bot: Discord refused the bot's intents\n")
+        return 2
+    return 0
+
+
+async def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    """Register the slash commands now, globally or in one guild."""
+    setup_logging(settings)
+    try:
+        token = _token(settings)
+        point_at(settings)
+        async with AllianceBot(settings, sync_on_start=False) as bot:
+            await _login(bot, token)
+            await bot.sync_commands(guild_id=args.guild, force=True)
+    except StartError as exc:
+        sys.stderr.write(f"alliance-bot: {exc}\n")
+        return 2
+    where = f"guild {args.guild}" if args.guild else "globally"
+    sys.stdout.write(f"synced the slash commands {where}\n")
+    return 0
+
+
+def application_id_from_token(token: str) -> int | None:
+    """The bot's id, which its token starts with (base64); None if the token isn't shaped so."""
+    head = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(head + "=" * (-len(head) % 4), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return int(decoded) if decoded.isdigit() and len(decoded) <= 20 else None
+
+
+async def cmd_invite_url(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the link that adds the bot to a server with the permissions it needs."""
+    client_id = args.client_id or application_id_from_token(_token_or_empty(settings))
+    if client_id is None:
+        sys.stderr.write(
+            "alliance-bot: pass --client-id (the application id from the developer portal) "
+            "or set DISCORD_TOKEN\n"
+        )
+        return 2
+    url = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
+    sys.stdout.write(url + "\n")
+    return 0
+
+
+def _token_or_empty(settings: Settings) -> str:
+    return settings.discord_token.get_secret_value().strip() if settings.discord_token else ""

@@ -1,0 +1,62 @@
+"""The command tree: one place where every slash-command error is logged and answered."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.i18n import lang_of, t
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def reply_privately(interaction: discord.Interaction, content: str) -> None:
+    """Tell the member something only they see, whether or not the interaction was answered."""
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(
+            content, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+def _readable_permissions(names: list[str]) -> str:
+    return ", ".join(name.replace("_", " ").title() for name in names)
+
+
+class AllianceTree(app_commands.CommandTree[discord.Client]):
+    """A `CommandTree` whose `on_error` answers the member briefly and logs the traceback."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Answer privately in the member's language; log what they can't act on."""
+        lang = lang_of(interaction.locale)
+        if isinstance(error, app_commands.CommandOnCooldown):
+            message = t("error.cooldown", lang, seconds=error.retry_after)
+        elif isinstance(error, app_commands.MissingPermissions):
+            perms = _readable_permissions(error.missing_permissions)
+            message = t("error.permissions", lang, perms=perms)
+        elif isinstance(error, app_commands.NoPrivateMessage):
+            message = t("error.guild_only", lang)
+        elif isinstance(error, app_commands.CheckFailure):
+            message = str(error) or t("error.generic", lang)
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            original = getattr(error, "original", error)
+            log.error(
+                "command %r failed (interaction %s)",
+                command,
+                interaction.id,
+                exc_info=(type(original), original, original.__traceback__),
+            )
+            message = t("error.generic", lang)
+        try:
+            await reply_privately(interaction, message)
+        except discord.HTTPException:
+            # The interaction expired or Discord is down: the log above is all we can do.
+            log.warning("could not report an error to the member", exc_info=True)

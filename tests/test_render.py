@@ -1,0 +1,125 @@
+"""Embeds for articles and results stay within Discord's limits and never cut text silently."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import discord
+import pytest
+
+from bot import render
+from bot.core.models import Article
+from bot.core.search.engine import SearchHit
+from bot.core.topics import load_taxonomy
+from bot.i18n import format_date, lang_of
+from bot.runner import application_id_from_token
+
+TAXONOMY = load_taxonomy()
+
+
+def _article(body: str, *, title: str = "日米首脳会談", inferred: bool = False) -> Article:
+    return Article(
+        id=7,
+        title=title,
+        body=body,
+        published=date(2025, 12, 19),
+        date_inferred=inferred,
+        source="seed.txt:3",
+        topics=("diplomacy", "taiwan"),
+    )
+
+
+def _within_limits(embed: discord.Embed) -> bool:
+    data = embed.to_dict()
+    fields = data.get("fields", [])
+    return (
+        len(data.get("title", "")) <= render.TITLE_MAX
+        and len(data.get("description", "")) <= render.DESCRIPTION_MAX
+        and len(fields) <= 25
+        and all(len(f["name"]) <= 256 and len(f["value"]) <= 1024 for f in fields)
+        and len(data.get("footer", {}).get("text", "")) <= render.FOOTER_MAX
+        and len(embed) <= render.EMBED_TOTAL_MAX
+    )
+
+
+def test_long_article_is_split_without_losing_text() -> None:
+    """A 9,000-character body is spread over several embeds and every paragraph is shown."""
+    paragraphs = [f"第{i}段落。" + "同盟の抑止力を高める。" * 12 for i in range(60)]
+    view = render.article_messages(_article("\n\n".join(paragraphs)), taxonomy=TAXONOMY, lang="ja")
+    shown = "".join(e.description or "" for message in view.messages for e in message)
+    assert len(view.messages) > 1
+    assert not view.truncated
+    assert "".join(shown.split()) == "".join("".join(paragraphs).split())
+    assert all(_within_limits(e) for message in view.messages for e in message)
+
+
+def test_huge_article_says_it_was_cut() -> None:
+    """A 200,000-character body is shown in part, and the last embed says so."""
+    view = render.article_messages(_article("あ" * 200_000), taxonomy=TAXONOMY, lang="en")
+    assert view.truncated
+    assert len(view.messages) == render.MAX_ARTICLE_MESSAGES
+    assert "only part of it is shown" in (view.messages[-1][-1].description or "")
+    assert all(_within_limits(e) for message in view.messages for e in message)
+
+
+def test_article_text_is_not_read_as_markdown() -> None:
+    """Asterisks and underscores in an article are escaped, not turned into formatting."""
+    view = render.article_messages(_article("**重要** _注意_ `code`"), taxonomy=TAXONOMY, lang="ja")
+    description = view.messages[0][0].description or ""
+    assert "\\*\\*重要\\*\\*" in description
+    assert "\\_注意\\_" in description
+
+
+def test_search_page_fits_with_oversized_titles() -> None:
+    """Five results with 300-character titles and long snippets still fit one embed."""
+    hits = [
+        SearchHit(
+            article=_article("本文", title="長" * 300),
+            snippet_parts=(("前" * 150, False), ("台湾", True), ("後" * 150, False)),
+        )
+        for _ in range(5)
+    ]
+    embed = render.search_page(
+        "台湾" * 100, hits, total=5, offset=0, corrected=None, taxonomy=TAXONOMY, lang="ja"
+    )
+    assert _within_limits(embed)
+    assert "**台湾**" in embed.fields[0].value  # type: ignore[operator]
+
+
+def test_clipped_snippet_never_leaves_bold_open() -> None:
+    """A snippet clipped inside a match closes its bold and stays within the limit."""
+    hit = SearchHit(article=_article("x"), snippet_parts=(("あ*" * 5, False), ("い" * 50, True)))
+    clipped = render.snippet_markdown(hit, 30)
+    assert clipped.count("**") == 2
+    assert clipped.endswith("**…")
+    assert len(clipped) <= 30
+
+
+@pytest.mark.parametrize(
+    ("lang", "inferred", "expected"),
+    [
+        ("ja", False, "2025年12月19日"),
+        ("ja", True, "2025年12月19日頃"),
+        ("en", False, "Dec 19, 2025"),
+        ("en", True, "approx. Dec 19, 2025"),
+    ],
+)
+def test_dates_read_naturally(lang: str, inferred: bool, expected: str) -> None:
+    """Dates follow each language's habit and mark inferred dates."""
+    assert format_date(date(2025, 12, 19), lang, inferred=inferred) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang"),
+    [(discord.Locale.japanese, "ja"), (discord.Locale.american_english, "en"), ("fr", "en")],
+)
+def test_reply_language_follows_locale(locale: discord.Locale | str, lang: str) -> None:
+    """Japanese clients get Japanese; everyone else English."""
+    assert lang_of(locale) == lang
+
+
+def test_application_id_is_read_from_token() -> None:
+    """The id at the start of a bot token is decoded; junk gives None."""
+    assert application_id_from_token("MTIzNDU2Nzg5MDEyMzQ1Njc4.abc.def") == 123456789012345678
+    assert application_id_from_token("not a token") is None
+    assert application_id_from_token("") is None
