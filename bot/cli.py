@@ -294,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--sort", choices=["relevance", "newest"], default="relevance")
     cmd.add_argument("--json", action="store_true", help="print JSON")
 
+    cmd = add("digest", _lazy("bot.digest_cli", "cmd_digest"), "print the weekly digest")
+    cmd.add_argument(
+        "--week-of", type=_iso_date, metavar="YYYY-MM-DD", help="any day of the week (default: now)"
+    )
+    cmd.add_argument("--lang", choices=["ja", "en"], default="ja", help="language (default: ja)")
+    cmd.add_argument("--json", action="store_true", help="print JSON")
+
     cmd = add("healthcheck", _lazy("bot.ops", "cmd_healthcheck"), "exit 0 if healthy, else 1")
     ops.add_healthcheck_arguments(cmd)
     cmd = add("backup", _lazy("bot.ops", "cmd_backup"), "copy the live database safely")

@@ -1,0 +1,551 @@
+"""Weekly digest schedules per channel, and the posts ledger that makes each post exactly-once.
+
+The ledger holds one row per (channel, week). Posting goes:
+
+    if await claim_post(db, channel_id, week_start):   # records the intent, or refuses
+        message = await channel.send(...)
+        await mark_posted(db, channel_id, week_start, message.id)
+    # on an error: await mark_failed(db, channel_id, week_start, str(error))
+
+A crash between `send` and `mark_posted` leaves an intent without a message id; on start,
+`pending_intents` lists them so the bot can look for its own message before posting again.
+
+Every write here is a single SQL statement (atomic on its own) or a sequence that is safe to
+interrupt, never an explicit transaction: the bot shares one connection between coroutines,
+and a BEGIN held across an `await` would collide with another coroutine's BEGIN.
+
+Schedule math is pure: `next_run`, `latest_due_run`, `week_for_run` and `catch_up` take the
+instant they reason about, so they are testable without a clock. Wall times are resolved with
+zoneinfo: a time skipped by a DST change runs at the same instant one hour later on the clock
+(02:30 → 03:30), a repeated one runs once, at its first occurrence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Literal, get_args
+from zoneinfo import ZoneInfo, available_timezones
+
+import aiosqlite
+
+from bot.core.digest import DEFAULT_TIMEZONE, LANGUAGES, Language, Week, week_of, zone
+
+WhenEmpty = Literal["post", "skip"]
+PostStatus = Literal["intent", "posted", "missed", "failed"]
+WHEN_EMPTY: tuple[WhenEmpty, ...] = get_args(WhenEmpty)
+MAX_FAILURES = 3  # consecutive failures before a schedule pauses until an admin sets it again
+DEFAULT_GRACE = timedelta(hours=24)  # the same default as `Settings.digest_grace_hours`
+_MAX_ERROR_CHARS = 500
+
+_WEEKDAYS: dict[str, int] = {}
+for _n, _names in enumerate(
+    (
+        ("monday", "mon", "月", "月曜", "月曜日"),
+        ("tuesday", "tue", "tues", "火", "火曜", "火曜日"),
+        ("wednesday", "wed", "水", "水曜", "水曜日"),
+        ("thursday", "thu", "thur", "thurs", "木", "木曜", "木曜日"),
+        ("friday", "fri", "金", "金曜", "金曜日"),
+        ("saturday", "sat", "土", "土曜", "土曜日"),
+        ("sunday", "sun", "日", "日曜", "日曜日"),
+    ),
+    start=1,
+):
+    for _name in _names:
+        _WEEKDAYS[_name] = _n
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+class ScheduleError(ValueError):
+    """Invalid schedule input; the message is one sentence fit to show an admin."""
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def parse_weekday(value: str | int) -> int:
+    """An ISO weekday (1 = Monday … 7 = Sunday) from a number or an English/Japanese name."""
+    if isinstance(value, int):
+        number = value
+    else:
+        text = unicodedata.normalize("NFKC", value).strip().lower()
+        if text in _WEEKDAYS:
+            return _WEEKDAYS[text]
+        if not text.isdigit():
+            raise ScheduleError(f"unknown weekday {value!r}: use a name (Monday, 月曜) or 1–7")
+        number = int(text)
+    if not 1 <= number <= 7:
+        raise ScheduleError(f"weekday {value!r} out of range: use 1 (Monday) to 7 (Sunday)")
+    return number
+
+
+def parse_time(value: str | time) -> time:
+    """A wall-clock time from HH:MM (24-hour; full-width digits accepted)."""
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    text = unicodedata.normalize("NFKC", value).strip()
+    match = _TIME.match(text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ScheduleError(f"invalid time {value!r}: use 24-hour HH:MM, e.g. 09:00 or 18:30")
+    return time(int(match[1]), int(match[2]))
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
+def parse_timezone(value: str) -> str:
+    """The canonical IANA name for `value` (case-insensitive), e.g. asia/tokyo → Asia/Tokyo."""
+    name = _zone_names().get(value.strip().lower())
+    if name is None:
+        raise ScheduleError(f"unknown timezone {value!r}: use an IANA name such as Asia/Tokyo")
+    return name
+
+
+def timezone_choices(prefix: str = "", limit: int = 25) -> list[str]:
+    """IANA names containing `prefix` (case-insensitive), best first: for autocomplete."""
+    needle = prefix.strip().lower()
+    names = _zone_names()
+    hits = sorted(
+        (n for k, n in names.items() if needle in k),
+        key=lambda n: (not n.lower().startswith(needle), "/" not in n, n),
+    )
+    return hits[:limit]
+
+
+def parse_language(value: str) -> Language:
+    """`ja` or `en`."""
+    text = value.strip().lower()
+    for lang in LANGUAGES:
+        if text == lang:
+            return lang
+    raise ScheduleError(f"unknown language {value!r}: use ja or en")
+
+
+def parse_when_empty(value: str) -> WhenEmpty:
+    """`post` (a short note) or `skip` for a week without articles."""
+    text = value.strip().lower()
+    for option in WHEN_EMPTY:
+        if text == option:
+            return option
+    raise ScheduleError(f"unknown option {value!r} for an empty week: use post or skip")
+
+
+# --- timestamps --------------------------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> datetime:
+    moment = now if now is not None else datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ValueError("instants must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_stamp(value: object) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+# --- schedules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A channel's weekly digest schedule."""
+
+    guild_id: int
+    channel_id: int
+    weekday: int  # ISO: 1 = Monday … 7 = Sunday
+    at: time  # wall-clock time in `timezone`
+    timezone: str
+    language: Language = "ja"
+    when_empty: WhenEmpty = "post"
+    paused: bool = False
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None  # when an admin last ran `set`
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The schedule's timezone."""
+        return zone(self.timezone)
+
+    def describe(self) -> str:
+        """E.g. "Monday 09:00 Asia/Tokyo"."""
+        return f"{WEEKDAY_NAMES[self.weekday - 1]} {self.at:%H:%M} {self.timezone}"
+
+
+_SCHEDULE_COLUMNS = """
+    guild_id, channel_id, weekday, time, timezone, language, when_empty, paused,
+    consecutive_failures, last_error, last_error_at, created_at, updated_at
+"""
+
+
+def _schedule(row: aiosqlite.Row | tuple[object, ...]) -> Schedule:
+    r = tuple(row)
+    return Schedule(
+        guild_id=int(str(r[0])),
+        channel_id=int(str(r[1])),
+        weekday=int(str(r[2])),
+        at=parse_time(str(r[3])),
+        timezone=str(r[4]),
+        language=parse_language(str(r[5])),
+        when_empty=parse_when_empty(str(r[6])),
+        paused=bool(r[7]),
+        consecutive_failures=int(str(r[8])),
+        last_error=None if r[9] is None else str(r[9]),
+        last_error_at=_parse_stamp(r[10]),
+        created_at=_parse_stamp(r[11]),
+        updated_at=_parse_stamp(r[12]),
+    )
+
+
+async def set_schedule(
+    db: aiosqlite.Connection,
+    *,
+    guild_id: int,
+    channel_id: int,
+    weekday: str | int,
+    at: str | time,
+    timezone: str = DEFAULT_TIMEZONE,
+    language: str = "ja",
+    when_empty: str = "post",
+    now: datetime | None = None,
+) -> Schedule:
+    """Create or replace a channel's schedule (validated; ScheduleError says what is wrong).
+
+    Setting a schedule again also un-pauses it and clears its failure count and last error.
+    """
+    values = (
+        guild_id,
+        channel_id,
+        parse_weekday(weekday),
+        parse_time(at).strftime("%H:%M"),
+        parse_timezone(timezone),
+        parse_language(language),
+        parse_when_empty(when_empty),
+    )
+    stamp = _stamp(_now(now))
+    query = f"""
+        INSERT INTO digest_schedules (guild_id, channel_id, weekday, time, timezone, language,
+                                      when_empty, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (channel_id) DO UPDATE
+           SET guild_id = excluded.guild_id, weekday = excluded.weekday, time = excluded.time,
+               timezone = excluded.timezone, language = excluded.language,
+               when_empty = excluded.when_empty, paused = 0, consecutive_failures = 0,
+               last_error = NULL, last_error_at = NULL, updated_at = excluded.updated_at
+        RETURNING {_SCHEDULE_COLUMNS}
+    """  # noqa: S608
+    rows = list(await db.execute_fetchall(query, (*values, stamp, stamp)))
+    return _schedule(rows[0])
+
+
+async def stop_schedule(db: aiosqlite.Connection, guild_id: int, channel_id: int) -> bool:
+    """Delete a channel's schedule (only within its guild); False when there was none.
+
+    The posts ledger is kept, so setting the schedule again never reposts a week.
+    """
+    query = "DELETE FROM digest_schedules WHERE guild_id = ? AND channel_id = ? RETURNING 1"
+    return bool(list(await db.execute_fetchall(query, (guild_id, channel_id))))
+
+
+async def get_schedule(db: aiosqlite.Connection, channel_id: int) -> Schedule | None:
+    """A channel's schedule, or None."""
+    query = f"SELECT {_SCHEDULE_COLUMNS} FROM digest_schedules WHERE channel_id = ?"  # noqa: S608
+    rows = list(await db.execute_fetchall(query, (channel_id,)))
+    return _schedule(rows[0]) if rows else None
+
+
+async def list_schedules(db: aiosqlite.Connection, guild_id: int | None = None) -> list[Schedule]:
+    """Every schedule (to rebuild jobs at start), or those of one guild; by channel id."""
+    if guild_id is None:
+        query = f"SELECT {_SCHEDULE_COLUMNS} FROM digest_schedules ORDER BY channel_id"  # noqa: S608
+        rows = await db.execute_fetchall(query)
+    else:
+        query = f"""
+            SELECT {_SCHEDULE_COLUMNS} FROM digest_schedules WHERE guild_id = ?
+             ORDER BY channel_id
+        """  # noqa: S608
+        rows = await db.execute_fetchall(query, (guild_id,))
+    return [_schedule(r) for r in rows]
+
+
+async def record_failure(
+    db: aiosqlite.Connection, channel_id: int, error: str, *, now: datetime | None = None
+) -> Schedule | None:
+    """Count a failed run against a schedule; the third in a row pauses it. None: no schedule."""
+    query = f"""
+        UPDATE digest_schedules
+           SET consecutive_failures = consecutive_failures + 1,
+               paused = CASE WHEN consecutive_failures + 1 >= ? THEN 1 ELSE paused END,
+               last_error = ?, last_error_at = ?
+         WHERE channel_id = ?
+        RETURNING {_SCHEDULE_COLUMNS}
+    """  # noqa: S608
+    params = (MAX_FAILURES, error[:_MAX_ERROR_CHARS], _stamp(_now(now)), channel_id)
+    rows = list(await db.execute_fetchall(query, params))
+    return _schedule(rows[0]) if rows else None
+
+
+# --- the posts ledger --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostRecord:
+    """One (channel, week) row of the posts ledger."""
+
+    channel_id: int
+    week_start: date
+    status: PostStatus
+    message_id: int | None
+    error: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    posted_at: datetime | None
+
+
+_STATUSES: dict[str, PostStatus] = {s: s for s in get_args(PostStatus)}
+_POST_COLUMNS = (
+    "channel_id, week_start, status, message_id, error, created_at, updated_at, posted_at"
+)
+
+
+def _post(row: aiosqlite.Row | tuple[object, ...]) -> PostRecord:
+    r = tuple(row)
+    status = _STATUSES.get(str(r[2]))
+    if status is None:
+        raise ValueError(f"unknown post status {r[2]!r}")
+    return PostRecord(
+        channel_id=int(str(r[0])),
+        week_start=date.fromisoformat(str(r[1])),
+        status=status,
+        message_id=None if r[3] is None else int(str(r[3])),
+        error=None if r[4] is None else str(r[4]),
+        created_at=_parse_stamp(r[5]),
+        updated_at=_parse_stamp(r[6]),
+        posted_at=_parse_stamp(r[7]),
+    )
+
+
+async def claim_post(
+    db: aiosqlite.Connection, channel_id: int, week_start: date, *, now: datetime | None = None
+) -> bool:
+    """Record the intent to post a week in a channel; False when it is already claimed.
+
+    True for a week never claimed, or one whose earlier attempt failed (nothing was posted).
+    False when an intent is pending, the week was posted, or it was recorded as missed.
+    """
+    stamp = _stamp(_now(now))
+    query = """
+        INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)
+        VALUES (?, ?, 'intent', ?, ?)
+        ON CONFLICT (channel_id, week_start) DO UPDATE
+           SET status = 'intent', error = NULL, updated_at = excluded.updated_at
+         WHERE status = 'failed'
+        RETURNING 1
+    """
+    rows = await db.execute_fetchall(query, (channel_id, week_start.isoformat(), stamp, stamp))
+    return bool(list(rows))
+
+
+async def mark_posted(
+    db: aiosqlite.Connection,
+    channel_id: int,
+    week_start: date,
+    message_id: int,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Record the message that delivered a claimed week, and reset the failure count.
+
+    False when there is no such claim or the week is already recorded as posted.
+    """
+    stamp = _stamp(_now(now))
+    query = """
+        UPDATE digest_posts
+           SET status = 'posted', message_id = ?, error = NULL, posted_at = ?, updated_at = ?
+         WHERE channel_id = ? AND week_start = ? AND status IN ('intent', 'failed')
+        RETURNING 1
+    """
+    params = (message_id, stamp, stamp, channel_id, week_start.isoformat())
+    done = bool(list(await db.execute_fetchall(query, params)))
+    if done:
+        query = "UPDATE digest_schedules SET consecutive_failures = 0 WHERE channel_id = ?"
+        await db.execute(query, (channel_id,))
+    return done
+
+
+async def mark_failed(
+    db: aiosqlite.Connection,
+    channel_id: int,
+    week_start: date,
+    error: str,
+    *,
+    now: datetime | None = None,
+) -> Schedule | None:
+    """Record that posting a claimed week failed; returns the schedule (paused after 3 in a row).
+
+    The week can be claimed again later (a retry, or `post-now`).
+    """
+    stamp = _stamp(_now(now))
+    query = """
+        UPDATE digest_posts SET status = 'failed', error = ?, updated_at = ?
+         WHERE channel_id = ? AND week_start = ? AND status = 'intent'
+    """
+    await db.execute(query, (error[:_MAX_ERROR_CHARS], stamp, channel_id, week_start.isoformat()))
+    # A crash between these two statements only loses one failure count: harmless.
+    return await record_failure(db, channel_id, error, now=now)
+
+
+async def record_missed(
+    db: aiosqlite.Connection, channel_id: int, week_start: date, *, now: datetime | None = None
+) -> bool:
+    """Record a week that was due while the bot was down, past the grace period.
+
+    False (and nothing changes) when the week was already claimed, posted or missed.
+    """
+    stamp = _stamp(_now(now))
+    query = """
+        INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)
+        VALUES (?, ?, 'missed', ?, ?)
+        ON CONFLICT (channel_id, week_start) DO UPDATE
+           SET status = 'missed', updated_at = excluded.updated_at
+         WHERE status = 'failed'
+        RETURNING 1
+    """
+    rows = await db.execute_fetchall(query, (channel_id, week_start.isoformat(), stamp, stamp))
+    return bool(list(rows))
+
+
+async def get_post(
+    db: aiosqlite.Connection, channel_id: int, week_start: date
+) -> PostRecord | None:
+    """The ledger row of a channel's week, or None."""
+    query = f"SELECT {_POST_COLUMNS} FROM digest_posts WHERE channel_id = ? AND week_start = ?"  # noqa: S608
+    rows = list(await db.execute_fetchall(query, (channel_id, week_start.isoformat())))
+    return _post(rows[0]) if rows else None
+
+
+async def pending_intents(db: aiosqlite.Connection) -> list[PostRecord]:
+    """Claims with no message recorded (a crash or restart mid-post): reconcile these on start."""
+    query = f"""
+        SELECT {_POST_COLUMNS} FROM digest_posts
+         WHERE status = 'intent' AND message_id IS NULL
+         ORDER BY created_at, channel_id
+    """  # noqa: S608
+    return [_post(r) for r in await db.execute_fetchall(query)]
+
+
+# --- schedule math -----------------------------------------------------------------------------
+
+
+def _run_on(day: date, schedule: Schedule) -> datetime:
+    # fold=0: a repeated wall time means its first occurrence; a skipped one maps to the instant
+    # an hour later on the clock. Round-tripping through UTC normalizes the offset.
+    local = datetime.combine(day, schedule.at, tzinfo=schedule.tz)
+    return local.astimezone(UTC).astimezone(schedule.tz)
+
+
+def latest_due_run(schedule: Schedule, now: datetime) -> datetime:
+    """The most recent run at or before `now`, in the schedule's timezone."""
+    moment = _now(now)
+    today = moment.astimezone(schedule.tz).date()
+    day = today - timedelta(days=(today.isoweekday() - schedule.weekday) % 7)
+    run = _run_on(day, schedule)
+    if run > moment:
+        run = _run_on(day - timedelta(days=7), schedule)
+    return run
+
+
+def next_run(schedule: Schedule, after: datetime) -> datetime:
+    """The first run strictly after `after`, in the schedule's timezone."""
+    moment = _now(after)
+    day = latest_due_run(schedule, moment).date()
+    # Step by calendar days, not by 168 hours: across a DST change a week is 167 or 169 hours.
+    return _run_on(day + timedelta(days=7), schedule)
+
+
+def week_for_run(run_at: datetime, timezone: str | ZoneInfo) -> Week:
+    """The week a run posts: the latest one that has reached its Sunday.
+
+    A Sunday run posts the week ending that day; a run on any other day posts the previous,
+    complete week. So whatever the weekday chosen, no day's articles fall between two digests.
+    """
+    local_day = _now(run_at).astimezone(zone(timezone)).date()
+    return week_of(local_day - timedelta(days=6), timezone=timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """What to do on start about the latest run that came due while the bot was down."""
+
+    run_at: datetime
+    week: Week
+    action: Literal["post", "missed"]
+
+
+def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE) -> CatchUp | None:
+    """Post the latest due run if it is within `grace`, else record it as missed.
+
+    None for a paused schedule and for a run due before the schedule was last set (an admin who
+    sets Monday 09:00 on a Tuesday did not miss anything). The ledger still has the last word:
+    `claim_post` and `record_missed` refuse a week already handled.
+    """
+    if schedule.paused:
+        return None
+    run = latest_due_run(schedule, now)
+    since = schedule.updated_at
+    if since is not None and run < since:
+        return None
+    action: Literal["post", "missed"] = "post" if _now(now) - run <= grace else "missed"
+    return CatchUp(run, week_for_run(run, schedule.tz), action)
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleStatus:
+    """One line of `/alliance-digest status`."""
+
+    schedule: Schedule
+    next_run: datetime | None  # None while paused
+    last_post: PostRecord | None  # the latest week posted
+    last_record: PostRecord | None  # the latest ledger row of any status (missed, failed …)
+
+
+async def schedule_status(
+    db: aiosqlite.Connection, guild_id: int, *, now: datetime | None = None
+) -> list[ScheduleStatus]:
+    """Every schedule of a guild with its next run, last post and latest ledger row."""
+    moment = _now(now)
+    result: list[ScheduleStatus] = []
+    for schedule in await list_schedules(db, guild_id):
+        query = f"""
+            SELECT {_POST_COLUMNS} FROM digest_posts WHERE channel_id = ?
+             ORDER BY week_start DESC LIMIT 1
+        """  # noqa: S608
+        rows = list(await db.execute_fetchall(query, (schedule.channel_id,)))
+        last_record = _post(rows[0]) if rows else None
+        query = f"""
+            SELECT {_POST_COLUMNS} FROM digest_posts WHERE channel_id = ? AND status = 'posted'
+             ORDER BY week_start DESC LIMIT 1
+        """  # noqa: S608
+        rows = list(await db.execute_fetchall(query, (schedule.channel_id,)))
+        last_post = _post(rows[0]) if rows else None
+        upcoming = None if schedule.paused else next_run(schedule, moment)
+        result.append(ScheduleStatus(schedule, upcoming, last_post, last_record))
+    return result

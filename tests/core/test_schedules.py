@@ -1,0 +1,307 @@
+"""Digest schedules, the exactly-once posts ledger and the schedule math, on real SQLite files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.core import db, schedules
+from bot.core.schedules import (
+    MAX_FAILURES,
+    Schedule,
+    ScheduleError,
+    catch_up,
+    claim_post,
+    latest_due_run,
+    mark_failed,
+    mark_posted,
+    next_run,
+    parse_time,
+    parse_timezone,
+    parse_weekday,
+    pending_intents,
+    record_missed,
+    set_schedule,
+    week_for_run,
+)
+
+GUILD = 111
+CHANNEL = 222
+WEEK = date(2025, 12, 15)
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2025, 12, 22, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    connection = await db.connect(tmp_path / "alliance.db")
+    yield connection
+    await connection.close()
+
+
+def _schedule(weekday: int, at: str, tz: str, **kw: object) -> Schedule:
+    return Schedule(GUILD, CHANNEL, weekday, parse_time(at), tz, **kw)  # type: ignore[arg-type]
+
+
+async def _set(conn: aiosqlite.Connection, **kw: object) -> Schedule:
+    args: dict[str, object] = {
+        "guild_id": GUILD,
+        "channel_id": CHANNEL,
+        "weekday": "mon",
+        "at": "09:00",
+        "now": NOW,
+    }
+    args.update(kw)
+    return await set_schedule(conn, **args)  # type: ignore[arg-type]
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Monday", 1), ("sun", 7), ("金曜日", 5), ("土", 6), ("3", 3), ("７", 7), (2, 2)],
+)
+def test_weekday_names_and_numbers(value: str | int, expected: int) -> None:
+    """Weekdays are read from English or Japanese names and ISO numbers (1 = Monday)."""
+    assert parse_weekday(value) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "8", "someday", "", 0])
+def test_bad_weekday_is_refused(value: str | int) -> None:
+    """Unknown names and numbers outside 1–7 raise a ScheduleError naming the valid forms."""
+    with pytest.raises(ScheduleError, match="weekday"):
+        parse_weekday(value)
+
+
+def test_time_and_timezone_validation() -> None:
+    """HH:MM (also full-width) and IANA names are accepted; anything else is refused clearly."""
+    assert parse_time("9:05") == time(9, 5)
+    assert parse_time("２１：３０") == time(21, 30)
+    assert parse_timezone("america/new_york") == "America/New_York"
+    for bad in ("24:00", "9", "09:60", "nine"):
+        with pytest.raises(ScheduleError, match="HH:MM"):
+            parse_time(bad)
+    for bad in ("Mars/Olympus", "../etc/passwd", ""):
+        with pytest.raises(ScheduleError, match="IANA"):
+            parse_timezone(bad)
+
+
+def test_timezone_choices_for_autocomplete() -> None:
+    """Autocomplete offers matching IANA names, prefix matches first, at most the limit."""
+    choices = schedules.timezone_choices("tokyo")
+    assert choices[0] == "Asia/Tokyo"
+    assert len(schedules.timezone_choices("a", limit=25)) == 25
+
+
+# --- schedule math -----------------------------------------------------------------------------
+
+
+def test_next_run_across_dst_in_new_york() -> None:
+    """A Sunday 09:00 New York run stays at 09:00 local across both DST changes."""
+    sched = _schedule(7, "09:00", "America/New_York")
+    spring = next_run(sched, datetime(2025, 3, 3, tzinfo=UTC))
+    assert spring == datetime(2025, 3, 9, 9, 0, tzinfo=NY)
+    assert spring.utcoffset() == timedelta(hours=-4)
+    assert spring.astimezone(UTC).hour == 13
+    before = next_run(sched, datetime(2025, 3, 1, tzinfo=UTC))
+    assert before.astimezone(UTC).hour == 14  # still EST
+    elapsed = spring.astimezone(UTC) - before.astimezone(UTC)
+    assert elapsed == timedelta(days=7, hours=-1)  # that week is 167 hours long
+    autumn = next_run(sched, datetime(2025, 11, 1, tzinfo=UTC))
+    assert autumn.astimezone(UTC) == datetime(2025, 11, 2, 14, 0, tzinfo=UTC)
+
+
+def test_skipped_and_repeated_wall_times() -> None:
+    """02:30 on the spring-forward Sunday runs at 03:30 EDT; 01:30 on fall-back runs once."""
+    gap = _schedule(7, "02:30", "America/New_York")
+    run = next_run(gap, datetime(2025, 3, 3, tzinfo=UTC))
+    assert run.astimezone(UTC) == datetime(2025, 3, 9, 7, 30, tzinfo=UTC)
+    fold = _schedule(7, "01:30", "America/New_York")
+    first = next_run(fold, datetime(2025, 11, 1, tzinfo=UTC))
+    assert first.astimezone(UTC) == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)  # 01:30 EDT
+    again = next_run(fold, first)
+    assert again.date() == date(2025, 11, 9)  # not 01:30 EST an hour later
+
+
+def test_next_run_agrees_with_apscheduler_cron() -> None:
+    """Away from DST edges, next_run matches APScheduler's CronTrigger in the same timezone."""
+    sched = _schedule(3, "18:45", "America/New_York")
+    trigger = CronTrigger(day_of_week="wed", hour=18, minute=45, timezone=NY)
+    moment = datetime(2025, 1, 1, tzinfo=UTC)
+    for _ in range(60):
+        ours = next_run(sched, moment)
+        theirs = trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
+        assert ours == theirs
+        moment = ours
+
+
+def test_latest_due_run_is_at_or_before_now() -> None:
+    """The latest due run is now itself at the exact minute, else the previous occurrence."""
+    sched = _schedule(1, "09:00", "Asia/Tokyo")
+    exact = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)  # Monday 09:00 JST
+    assert latest_due_run(sched, exact) == exact
+    just_before = exact - timedelta(seconds=1)
+    assert latest_due_run(sched, just_before) == exact - timedelta(days=7)
+    assert next_run(sched, just_before) == exact
+
+
+def test_week_for_run() -> None:
+    """A Monday run posts the week just ended; a Sunday run posts the week ending that day."""
+    monday = datetime(2025, 12, 22, 9, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert week_for_run(monday, "Asia/Tokyo").start == WEEK
+    sunday = datetime(2025, 12, 21, 20, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert week_for_run(sunday, "Asia/Tokyo").start == WEEK
+    # The same instant is still Sunday 23:30 in UTC's eyes, a day earlier.
+    assert week_for_run(datetime(2025, 12, 21, 23, 30, tzinfo=UTC), "UTC").start == WEEK
+
+
+def test_catch_up_within_and_past_grace() -> None:
+    """A run missed by less than the grace period is posted; one missed by more is recorded."""
+    set_at = datetime(2025, 12, 1, tzinfo=UTC)
+    sched = _schedule(1, "09:00", "Asia/Tokyo", updated_at=set_at)
+    due = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)
+    soon = catch_up(sched, due + timedelta(hours=23), timedelta(hours=24))
+    assert soon is not None
+    assert (soon.action, soon.run_at, soon.week.start) == ("post", due, WEEK)
+    late = catch_up(sched, due + timedelta(hours=25), timedelta(hours=24))
+    assert late is not None
+    assert late.action == "missed"
+
+
+def test_catch_up_ignores_runs_before_set_and_paused() -> None:
+    """No catch-up for a run due before the schedule was set, nor for a paused schedule."""
+    due = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)
+    fresh = _schedule(1, "09:00", "Asia/Tokyo", updated_at=due + timedelta(hours=1))
+    assert catch_up(fresh, due + timedelta(hours=2)) is None
+    paused = _schedule(1, "09:00", "Asia/Tokyo", paused=True)
+    assert catch_up(paused, due + timedelta(hours=2)) is None
+
+
+# --- the database ------------------------------------------------------------------------------
+
+
+async def test_set_list_and_stop(conn: aiosqlite.Connection) -> None:
+    """A schedule is stored validated, replaced by `set`, and removed only within its guild."""
+    first = await _set(conn, weekday="金", at="18:30", timezone="america/new_york", language="en")
+    assert (first.weekday, first.at, first.timezone, first.language) == (
+        5,
+        time(18, 30),
+        "America/New_York",
+        "en",
+    )
+    await _set(conn, channel_id=333, when_empty="skip")
+    assert [s.channel_id for s in await schedules.list_schedules(conn, GUILD)] == [CHANNEL, 333]
+    assert await schedules.list_schedules(conn, 999) == []
+    assert not await schedules.stop_schedule(conn, 999, CHANNEL)
+    assert await schedules.stop_schedule(conn, GUILD, CHANNEL)
+    assert await schedules.get_schedule(conn, CHANNEL) is None
+    with pytest.raises(ScheduleError, match="language"):
+        await _set(conn, language="fr")
+
+
+async def test_claim_twice_second_refused(conn: aiosqlite.Connection) -> None:
+    """The second claim of a (channel, week) is refused, before and after posting."""
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    assert not await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    assert [p.week_start for p in await pending_intents(conn)] == [WEEK]
+    assert await mark_posted(conn, CHANNEL, WEEK, 999_000, now=NOW)
+    assert not await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    assert await pending_intents(conn) == []
+    record = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert record is not None
+    assert (record.status, record.message_id) == ("posted", 999_000)
+    assert await claim_post(conn, 333, WEEK, now=NOW)  # another channel is independent
+
+
+async def test_claim_survives_reconnect(tmp_path: Path) -> None:
+    """A claim is on disk: after closing and reopening the database it is still refused."""
+    path = tmp_path / "a.db"
+    conn = await db.connect(path)
+    assert await claim_post(conn, CHANNEL, WEEK)
+    await conn.close()
+    conn = await db.connect(path)
+    try:
+        assert not await claim_post(conn, CHANNEL, WEEK)
+        assert len(await pending_intents(conn)) == 1
+    finally:
+        await conn.close()
+
+
+async def test_pause_after_three_failures_and_set_clears(conn: aiosqlite.Connection) -> None:
+    """Three failures in a row pause a schedule; `set` again un-pauses it and clears the error."""
+    await _set(conn)
+    for n in range(1, MAX_FAILURES + 1):
+        week = WEEK + timedelta(days=7 * n)
+        assert await claim_post(conn, CHANNEL, week, now=NOW)
+        after = await mark_failed(conn, CHANNEL, week, "403 Forbidden: Missing Access", now=NOW)
+        assert after is not None
+        assert after.consecutive_failures == n
+        assert after.paused is (n == MAX_FAILURES)
+    status = await schedules.schedule_status(conn, GUILD, now=NOW)
+    assert status[0].next_run is None
+    assert status[0].schedule.last_error == "403 Forbidden: Missing Access"
+    assert status[0].last_record is not None
+    assert status[0].last_record.status == "failed"
+    again = await _set(conn)
+    assert (again.paused, again.consecutive_failures, again.last_error) == (False, 0, None)
+    status = await schedules.schedule_status(conn, GUILD, now=NOW)
+    assert status[0].next_run == datetime(2025, 12, 29, 0, 0, tzinfo=UTC)
+
+
+async def test_failed_week_can_be_claimed_again(conn: aiosqlite.Connection) -> None:
+    """A failed attempt posted nothing, so the week can be claimed again; a success resets."""
+    await _set(conn)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    await mark_failed(conn, CHANNEL, WEEK, "503", now=NOW)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    assert await mark_posted(conn, CHANNEL, WEEK, 42, now=NOW)
+    sched = await schedules.get_schedule(conn, CHANNEL)
+    assert sched is not None
+    assert sched.consecutive_failures == 0
+    status = await schedules.schedule_status(conn, GUILD, now=NOW)
+    assert status[0].last_post is not None
+    assert status[0].last_post.message_id == 42
+
+
+async def test_missed_week_is_final(conn: aiosqlite.Connection) -> None:
+    """A week recorded as missed is never claimed later, and posted weeks are never 'missed'."""
+    assert await record_missed(conn, CHANNEL, WEEK, now=NOW)
+    assert not await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    other = WEEK + timedelta(days=7)
+    assert await claim_post(conn, CHANNEL, other, now=NOW)
+    assert await mark_posted(conn, CHANNEL, other, 7, now=NOW)
+    assert not await record_missed(conn, CHANNEL, other, now=NOW)
+    record = await schedules.get_post(conn, CHANNEL, other)
+    assert record is not None
+    assert record.status == "posted"
+
+
+async def test_migration_2_to_3_keeps_data(tmp_path: Path) -> None:
+    """A database at schema 2 with an article upgrades through 0003 and keeps the article."""
+    path = tmp_path / "old.db"
+    migrations = db.load_migrations()
+    conn = await db.connect(path, migrate_schema=False)
+    await db.migrate(conn, migrations[:2])
+    await conn.execute(
+        "INSERT INTO articles (origin, source, content_hash, title, body, published)"
+        " VALUES ('x.txt', 'x.txt:1', 'h', 't', 'b', '2025-12-16')"
+    )
+    await conn.close()
+
+    conn = await db.connect(path, migrate_schema=False)
+    try:
+        assert await db.migrate(conn, migrations[:3]) == 3
+        rows = await conn.execute_fetchall("SELECT title FROM articles")
+        assert [r[0] for r in rows] == ["t"]
+        assert await claim_post(conn, CHANNEL, WEEK)
+        await _set(conn)
+        assert len(await schedules.list_schedules(conn)) == 1
+    finally:
+        await conn.close()
