@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -305,3 +306,19 @@ async def test_migration_2_to_3_keeps_data(tmp_path: Path) -> None:
         assert len(await schedules.list_schedules(conn)) == 1
     finally:
         await conn.close()
+
+
+async def test_concurrent_claims_from_two_connections(tmp_path: Path) -> None:
+    """Claims racing on one connection and from a second one: exactly one wins."""
+    path = tmp_path / "race.db"
+    first = await db.connect(path)
+    second = await db.connect(path)
+    try:
+        results = await asyncio.gather(
+            *(claim_post(c, CHANNEL, WEEK) for c in (first, second, first, second))
+        )
+        assert sorted(results) == [False, False, False, True]
+        assert not await mark_posted(first, CHANNEL, WEEK + timedelta(days=7), 1)
+    finally:
+        await first.close()
+        await second.close()
