@@ -1,0 +1,41 @@
+"""Point an in-process discord.py client at a `FakeDiscord` (and restore it afterwards)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import discord.gateway
+import discord.http
+import discord.webhook.async_
+import yarl
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord
+
+
+@contextmanager
+def pointed_at(double: FakeDiscord) -> Iterator[None]:
+    """Set the class attributes discord.py reads its URLs from, as the bot does.
+
+    `Route.BASE` covers every REST call, interaction callbacks and webhooks included
+    (discord.webhook.async_ imports the same `Route` class); `DEFAULT_GATEWAY` is where
+    `Client.connect` opens the websocket. READY's `resume_gateway_url` covers resumes.
+    """
+    saved = (
+        discord.http.Route.BASE,
+        discord.webhook.async_.Route.BASE,
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+    )
+    discord.http.Route.BASE = double.api_url
+    discord.webhook.async_.Route.BASE = double.api_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(double.gateway_url)
+    try:
+        yield
+    finally:
+        (
+            discord.http.Route.BASE,
+            discord.webhook.async_.Route.BASE,
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+        ) = saved
