@@ -7,13 +7,16 @@ gives Discord their Japanese (and explicit English) localizations when commands 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 import discord
 from discord import app_commands
 
+from bot.core.digest import format_date
+
 Lang = Literal["ja", "en"]
+
+__all__ = ["CommandTranslator", "Lang", "format_date", "lang_of", "t"]
 
 ENGLISH_LOCALES = (discord.Locale.american_english, discord.Locale.british_english)
 
@@ -22,17 +25,6 @@ def lang_of(locale: discord.Locale | str | None) -> Lang:
     """The reply language for a Discord locale: Japanese for "ja", English for anything else."""
     value = locale.value if isinstance(locale, discord.Locale) else (locale or "")
     return "ja" if value.startswith("ja") else "en"
-
-
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def format_date(day: date, lang: Lang, *, inferred: bool = False) -> str:
-    """A date as readers write it (2025年12月19日 / Dec 19, 2025); inferred ones marked as such."""
-    if lang == "ja":
-        return f"{day.year}年{day.month}月{day.day}日" + ("頃" if inferred else "")
-    text = f"{_EN_MONTHS[day.month - 1]} {day.day}, {day.year}"
-    return f"approx. {text}" if inferred else text
 
 
 # Replies: key -> (Japanese, English). `str.format` fields are filled by `t()`.
@@ -104,6 +96,59 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.unknown_topic": (
         "「{topic}」というトピックはありません。`/alliance topics` で一覧を確認できます。",
         "There is no topic “{topic}”. See `/alliance topics` for the list.",
+    ),
+    "digest.missing": (
+        "{channel} に投稿できません。ボットに次の権限がありません: {perms}",
+        "I can't post in {channel}: the bot is missing {perms}.",
+    ),
+    "digest.invalid": ("設定できませんでした: {error}", "Not saved: {error}"),
+    "digest.saved": (
+        "{channel} に毎週 {when} にダイジェストを投稿します。次回: {next}",
+        "The weekly digest will be posted in {channel} every {when}. Next: {next}",
+    ),
+    "digest.stopped": (
+        "{channel} のダイジェストを停止しました。",
+        "Stopped the weekly digest in {channel}.",
+    ),
+    "digest.no_schedule": (
+        "{channel} にはダイジェストの設定がありません。",
+        "There is no digest schedule for {channel}.",
+    ),
+    "digest.status_title": ("ダイジェストの設定", "Digest schedules"),
+    "digest.status_empty": (
+        "まだ設定がありません。`/alliance-digest set` で設定できます。",
+        "No schedules yet. Set one with `/alliance-digest set`.",
+    ),
+    "digest.paused": (
+        "⏸ 3回続けて失敗したため停止中です。`/alliance-digest set` で再開します。",
+        "⏸ Paused after 3 failures in a row. Run `/alliance-digest set` to resume.",
+    ),
+    "digest.next": ("次回: {when}", "Next: {when}"),
+    "digest.last_post": ("前回の投稿: {week} の週（{when}）", "Last post: week of {week} ({when})"),
+    "digest.missed": (
+        "{week} の週はボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
+        "The week of {week} was missed while the bot was down.",
+    ),
+    "digest.last_error": ("直近のエラー: {error}", "Last error: {error}"),
+    "digest.posted": (
+        "{channel} に {week} の週のダイジェストを投稿しました。",
+        "Posted the digest of the week of {week} in {channel}.",
+    ),
+    "digest.already": (
+        "{week} の週のダイジェストは {channel} に投稿済みです。",
+        "The digest of the week of {week} was already posted in {channel}.",
+    ),
+    "digest.skipped": (
+        "{week} の週には記事がなく、この設定では投稿しません。",
+        "The week of {week} has no articles, and this schedule skips empty weeks.",
+    ),
+    "digest.failed": (
+        "{channel} に投稿できませんでした: {error}",
+        "Could not post in {channel}: {error}",
+    ),
+    "digest.bad_week": (
+        "日付は YYYY-MM-DD の形で指定してください（例: 2025-12-15）。",
+        "Give the date as YYYY-MM-DD (e.g. 2025-12-15).",
     ),
     "help.title": ("日米同盟ニュースボットの使い方", "How to use the alliance news bot"),
     "help.intro": (
@@ -177,6 +222,45 @@ COMMAND_JA: dict[str, str] = {
     "week_of": "週",
     "Any date in the week, YYYY-MM-DD (default: this week)": (
         "その週の任意の日付 YYYY-MM-DD（省略時は今週）"
+    ),
+    "alliance-digest": "同盟ダイジェスト設定",
+    "Set up the weekly digest (admins)": "毎週のダイジェストを設定します（管理者）",
+    "set": "設定",
+    "Post the weekly digest in a channel": "チャンネルに毎週のダイジェストを投稿します",
+    "channel": "チャンネル",
+    "Where to post": "投稿先",
+    "weekday": "曜日",
+    "Day of the week": "曜日",
+    "time": "時刻",
+    "Time of day, HH:MM (24-hour)": "時刻 HH:MM（24時間制）",
+    "timezone": "タイムゾーン",
+    "IANA timezone, e.g. Asia/Tokyo (default)": "IANA タイムゾーン（例: Asia/Tokyo、既定）",
+    "language": "言語",
+    "Language of the digest (default Japanese)": "ダイジェストの言語（既定は日本語）",
+    "when_empty": "記事がない週",
+    "What to do in a week without articles": "記事がない週の扱い",
+    "Japanese": "日本語",
+    "English": "英語",
+    "Post a short note": "短いお知らせを投稿",
+    "Skip the week": "投稿しない",
+    "Monday": "月曜日",
+    "Tuesday": "火曜日",
+    "Wednesday": "水曜日",
+    "Thursday": "木曜日",
+    "Friday": "金曜日",
+    "Saturday": "土曜日",
+    "Sunday": "日曜日",
+    "stop": "停止",
+    "Stop the weekly digest in a channel": "チャンネルのダイジェストを停止します",
+    "The channel": "チャンネル",
+    "status": "状況",
+    "Every digest schedule of this server": "このサーバーのダイジェスト設定の一覧",
+    "post-now": "今すぐ投稿",
+    "Post the latest week's digest now": "直近の週のダイジェストを今すぐ投稿します",
+    "preview": "プレビュー",
+    "Preview the next digest (only you see it)": "次回のダイジェストを表示します（自分だけに表示）",
+    "Whose schedule to preview (default: this server's first)": (
+        "どのチャンネルの設定か（省略時は最初の設定）"
     ),
     "help": "ヘルプ",
     "How to use this bot": "このボットの使い方",

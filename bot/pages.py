@@ -65,6 +65,14 @@ class Page:
         )
 
 
+async def send_embeds(
+    interaction: discord.Interaction, embeds: Sequence[discord.Embed], *, private: bool
+) -> None:
+    """Send embeds one per message (each may be near the 6000-character message limit)."""
+    for embed in embeds:
+        await Page(embeds=[embed], private=private).send(interaction)
+
+
 # --- custom ids -------------------------------------------------------------------------------
 
 
@@ -369,5 +377,6 @@ async def send_article(
         await reply_privately(interaction, t("article.missing", lang, id=article_id or "?"))
         return
     shown = render.article_messages(article, taxonomy=bot.taxonomy, lang=lang)
-    for embeds in shown.messages:
-        await Page(embeds=embeds, private=private).send(interaction)
+    await send_embeds(
+        interaction, [e for message in shown.messages for e in message], private=private
+    )

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import discord
 from discord.utils import escape_markdown
 
+from bot.core.digest import Digest, Page, Week, paginate
+from bot.core.digest import render as render_digest
 from bot.core.models import Article
 from bot.core.search.engine import SearchHit
 from bot.core.topics import Taxonomy
@@ -243,3 +245,29 @@ def help_embed(lang: Lang, article_count: int) -> discord.Embed:
 def select_label(article: Article) -> str:
     """An article as a select-menu option label."""
     return clip(f"#{article.id} {article.title}", SELECT_LABEL_MAX)
+
+
+DIGEST_MARKER = "alliance-bot digest"
+
+
+def marker(week: Week) -> str:
+    """The footer text by which the bot recognises its own digest of `week` in a channel."""
+    return f"{DIGEST_MARKER} {week.start.isoformat()}"
+
+
+def digest_embeds(digest: Digest, lang: Lang) -> list[discord.Embed]:
+    """A digest as embeds, one per message, each within Discord's limits; nothing dropped."""
+    rendered = render_digest(digest, lang).map_text(lambda s: escape_markdown(s, as_needed=False))
+    pages: list[Page] = paginate(rendered)
+    embeds: list[discord.Embed] = []
+    for page in pages:
+        embed = discord.Embed(title=page.title, description=page.description or None)
+        embed.colour = COLOUR
+        for block in page.blocks:
+            embed.add_field(name=block.heading, value=block.body, inline=False)
+        footer = marker(digest.week)
+        if page.note:
+            footer = f"{page.note}\n{footer}"
+        embed.set_footer(text=footer)
+        embeds.append(embed)
+    return embeds

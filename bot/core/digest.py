@@ -556,3 +556,14 @@ def paginate(
         i = end
         if i >= len(items) or note is not None:
             return pages
+
+
+def parse_week_of(value: str | None, timezone: str, now: datetime | None = None) -> Week | None:
+    """The week containing `value` (YYYY-MM-DD), or this week; None if `value` isn't a date."""
+    if value is None or not value.strip():
+        return week_of(timezone=timezone, now=now or datetime.now(UTC))
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return week_of(day, timezone=timezone)

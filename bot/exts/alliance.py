@@ -14,11 +14,13 @@ from discord.ext import commands
 
 from bot import pages, render
 from bot.core import articles
+from bot.core.digest import build_digest, parse_week_of
 from bot.core.search import search, suggest
 from bot.core.search.query import MAX_QUERY_CHARS
 from bot.core.topics import load_taxonomy, topic_counts
-from bot.i18n import Lang, lang_of
+from bot.i18n import Lang, lang_of, t
 from bot.pages import Listing, Page
+from bot.tree import reply_privately
 
 if TYPE_CHECKING:
     from bot.bot import AllianceBot
@@ -153,6 +155,25 @@ class Alliance(
             app_commands.Choice(name=render.clip(f"#{a.id} {a.title}", CHOICE_MAX), value=a.id)
             for a in items
         ]
+
+    @app_commands.command(
+        name=_("digest"), description=_("Preview this week's digest (only you see it)")
+    )
+    @app_commands.describe(week_of=_("Any date in the week, YYYY-MM-DD (default: this week)"))
+    @app_commands.rename(week_of=_("week_of"))
+    async def digest_command(
+        self,
+        interaction: discord.Interaction,
+        week_of: app_commands.Range[str, 1, 30] | None = None,
+    ) -> None:
+        """/alliance digest: a private preview of this week's (or that week's) digest."""
+        lang = lang_of(interaction.locale)
+        week = parse_week_of(week_of, self.bot.settings.timezone)
+        if week is None:
+            await reply_privately(interaction, t("digest.bad_week", lang))
+            return
+        digest = await build_digest(self.bot.db, week)
+        await pages.send_embeds(interaction, render.digest_embeds(digest, lang), private=True)
 
     @app_commands.command(name=_("help"), description=_("How to use this bot"))
     async def help_command(self, interaction: discord.Interaction) -> None:

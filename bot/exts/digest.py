@@ -1,0 +1,467 @@
+"""The weekly digest: posted on each channel's schedule exactly once a week, admin commands.
+
+Exactly once per (channel, week) rests on the ledger in `bot.core.schedules`: the intent is
+recorded before posting and the message id after. An intent left without a message id (a crash,
+an unclear error) is reconciled by looking for our own digest in the channel's recent history.
+
+The cog owns a database connection of its own, so a ledger write never lands inside another
+task's transaction on the bot's shared connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+import aiosqlite
+import discord
+from aiolimiter import AsyncLimiter
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot import pages, render
+from bot.core import db as database
+from bot.core import schedules
+from bot.core.digest import Digest, Week, build_digest, week_of
+from bot.core.schedules import Schedule, ScheduleError
+from bot.i18n import Lang, lang_of, t
+from bot.render import digest_embeds, marker
+from bot.tree import NO_MENTIONS
+
+if TYPE_CHECKING:
+    from bot.bot import AllianceBot
+
+log = logging.getLogger(__name__)
+
+# Discord allows 50 requests per second for the whole bot; leave room for members' commands.
+POSTS_PER_SECOND = 40
+# Channels posted to at the same time; the rest wait their turn.
+CONCURRENT_POSTS = 20
+# How far back in a channel to look for our own digest when reconciling an unfinished post.
+HISTORY_LOOKBACK = 50
+REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+
+WEEKDAY_CHOICES = [
+    app_commands.Choice(name=_(name), value=number)
+    for number, name in enumerate(schedules.WEEKDAY_NAMES, start=1)
+]
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name=_("Japanese"), value="ja"),
+    app_commands.Choice(name=_("English"), value="en"),
+]
+WHEN_EMPTY_CHOICES = [
+    app_commands.Choice(name=_("Post a short note"), value="post"),
+    app_commands.Choice(name=_("Skip the week"), value="skip"),
+]
+
+Outcome = Literal["posted", "already", "skipped", "failed"]
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """The permissions the bot lacks in `channel` to post digests there."""
+    perms = channel.permissions_for(me)
+    return [name for name in REQUIRED_PERMISSIONS if not getattr(perms, name)]
+
+
+def _permission_names(names: Sequence[str]) -> str:
+    return ", ".join(name.replace("_", " ").title() for name in names)
+
+
+class DigestCog(commands.Cog):
+    """Schedules, posts and reconciles weekly digests; `/alliance-digest` for admins."""
+
+    group = app_commands.Group(
+        name="alliance-digest",
+        description=_("Set up the weekly digest (admins)"),
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    def __init__(self, bot: AllianceBot) -> None:
+        self.bot = bot
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.limiter = AsyncLimiter(POSTS_PER_SECOND, 1)
+        self.slots = asyncio.Semaphore(CONCURRENT_POSTS)
+        self.grace = timedelta(hours=bot.settings.digest_grace_hours)
+        self._start_task: asyncio.Task[None] | None = None
+        self.db: aiosqlite.Connection
+
+    async def cog_load(self) -> None:
+        """Open the cog's connection, plan every schedule, and catch up once connected."""
+        self.db = await database.connect(self.bot.settings.db)
+        self.scheduler.start()
+        now = datetime.now(UTC)
+        for schedule in await schedules.list_schedules(self.db):
+            self._plan(schedule, now)
+        self._start_task = asyncio.create_task(self._catch_up(), name="digest-catch-up")
+
+    async def cog_unload(self) -> None:
+        """Stop the scheduler and close the connection."""
+        if self._start_task is not None:
+            self._start_task.cancel()
+            await asyncio.gather(self._start_task, return_exceptions=True)
+        self.scheduler.shutdown(wait=False)
+        await self.db.close()
+
+    # --- scheduling ---------------------------------------------------------------------------
+
+    def _plan(self, schedule: Schedule, after: datetime) -> None:
+        """Put the schedule's next run on the scheduler (or take it off while paused)."""
+        job_id = f"digest:{schedule.channel_id}"
+        if schedule.paused:
+            if self.scheduler.get_job(job_id) is not None:
+                self.scheduler.remove_job(job_id)
+            return
+        # A one-off date per run, planned from the schedule's own calendar math: a cron trigger
+        # would fire twice at a wall time that repeats when daylight saving ends.
+        run_at = schedules.next_run(schedule, after)
+        self.scheduler.add_job(
+            self._run_due,
+            DateTrigger(run_date=run_at),
+            args=(schedule.channel_id, run_at),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def _unplan(self, channel_id: int) -> None:
+        job = self.scheduler.get_job(f"digest:{channel_id}")
+        if job is not None:
+            job.remove()
+
+    async def _run_due(self, channel_id: int, run_at: datetime) -> None:
+        """A scheduled run: post the week it covers, then plan the next run."""
+        await self.bot.wait_until_ready()
+        schedule = await schedules.get_schedule(self.db, channel_id)
+        if schedule is None:
+            return
+        try:
+            week = schedules.week_for_run(run_at, schedule.tz)
+            await self.deliver(schedule, week)
+        except Exception:
+            log.exception("digest run for channel %s failed", channel_id)
+        finally:
+            current = await schedules.get_schedule(self.db, channel_id)
+            if current is not None:
+                self._plan(current, max(run_at, datetime.now(UTC)))
+
+    async def _catch_up(self) -> None:
+        """On start: finish interrupted posts, then post (or record as missed) what came due."""
+        await self.bot.wait_until_ready()
+        for intent in await schedules.pending_intents(self.db):
+            schedule = await schedules.get_schedule(self.db, intent.channel_id)
+            week = week_of(intent.week_start, timezone=schedule.timezone if schedule else "UTC")
+            try:
+                await self._finish_intent(schedule, intent.channel_id, week)
+            except Exception:
+                log.exception("could not reconcile the digest of channel %s", intent.channel_id)
+        now = datetime.now(UTC)
+        due = []
+        for schedule in await schedules.list_schedules(self.db):
+            plan = schedules.catch_up(schedule, now, self.grace)
+            if plan is None:
+                continue
+            if plan.action == "missed":
+                if await schedules.record_missed(self.db, schedule.channel_id, plan.week.start):
+                    log.warning(
+                        "digest of %s for channel %s missed (bot was down past the grace period)",
+                        plan.week.start,
+                        schedule.channel_id,
+                    )
+            else:
+                due.append(self.deliver(schedule, plan.week))
+        results = await asyncio.gather(*due, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("catching up a digest failed", exc_info=result)
+
+    async def _finish_intent(self, schedule: Schedule | None, channel_id: int, week: Week) -> None:
+        """An intent without a message: record the message if it was posted, else post it."""
+        found = await self._find_posted(channel_id, week)
+        if found is not None:
+            await schedules.mark_posted(self.db, channel_id, week.start, found)
+            log.info("digest of %s in channel %s was already posted", week.start, channel_id)
+        elif schedule is None or schedule.paused:
+            await schedules.mark_failed(self.db, channel_id, week.start, "schedule stopped")
+        else:
+            await self.deliver(schedule, week, claimed=True)
+
+    async def _find_posted(self, channel_id: int, week: Week) -> int | None:
+        """Our own digest of `week` among the channel's recent messages, if it is there."""
+        channel = await self._channel(channel_id)
+        if channel is None or self.bot.user is None:
+            return None
+        wanted = marker(week)
+        found: int | None = None
+        async for message in channel.history(limit=HISTORY_LOOKBACK):
+            if message.author.id != self.bot.user.id:
+                continue
+            if any(wanted in (e.footer.text or "") for e in message.embeds):
+                found = message.id  # history is newest first: keep the oldest, the first page
+        return found
+
+    async def _channel(self, channel_id: int) -> discord.TextChannel | None:
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden):
+                return None
+        return channel if isinstance(channel, discord.TextChannel) else None
+
+    # --- delivery -----------------------------------------------------------------------------
+
+    async def deliver(self, schedule: Schedule, week: Week, *, claimed: bool = False) -> Outcome:
+        """Post `week`'s digest in the schedule's channel unless it already was."""
+        async with self.slots:
+            digest = await build_digest(self.db, week)
+            if digest.is_empty and schedule.when_empty == "skip":
+                return "skipped"
+            channel_id = schedule.channel_id
+            if not claimed and not await schedules.claim_post(self.db, channel_id, week.start):
+                return "already"
+            error = await self._problem(channel_id)
+            if error is not None:
+                await schedules.mark_failed(self.db, channel_id, week.start, error)
+                log.warning("digest for channel %s not posted: %s", channel_id, error)
+                return "failed"
+            return await self._send(schedule, digest)
+
+    async def _problem(self, channel_id: int) -> str | None:
+        """Why the bot can't post in a channel now, or None."""
+        channel = await self._channel(channel_id)
+        if channel is None:
+            return "channel not found (deleted, or the bot can't see it)"
+        missing = missing_permissions(channel, channel.guild.me)
+        if missing:
+            return f"missing permissions: {_permission_names(missing)}"
+        return None
+
+    async def _send(self, schedule: Schedule, digest: Digest) -> Outcome:
+        channel = await self._channel(schedule.channel_id)
+        assert channel is not None  # checked by _problem just before
+        week = digest.week
+        first: int | None = None
+        try:
+            for embed in digest_embeds(digest, schedule.language):
+                async with self.limiter:
+                    message = await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+                first = first or message.id
+        except (discord.Forbidden, discord.NotFound) as exc:
+            if first is None:
+                await schedules.mark_failed(self.db, schedule.channel_id, week.start, str(exc))
+                return "failed"
+        except (discord.HTTPException, TimeoutError) as exc:
+            # Discord may have posted it despite the error: look before deciding.
+            first = first or await self._find_posted(schedule.channel_id, week)
+            if first is None:
+                await schedules.mark_failed(self.db, schedule.channel_id, week.start, str(exc))
+                return "failed"
+        assert first is not None
+        await schedules.mark_posted(self.db, schedule.channel_id, week.start, first)
+        log.info("posted the digest of %s in channel %s", week.start, schedule.channel_id)
+        return "posted"
+
+    # --- admin commands -----------------------------------------------------------------------
+
+    @group.command(name="set", description=_("Post the weekly digest in a channel"))
+    @app_commands.describe(
+        channel=_("Where to post"),
+        weekday=_("Day of the week"),
+        time=_("Time of day, HH:MM (24-hour)"),
+        timezone=_("IANA timezone, e.g. Asia/Tokyo (default)"),
+        language=_("Language of the digest (default Japanese)"),
+        when_empty=_("What to do in a week without articles"),
+    )
+    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @app_commands.choices(language=LANGUAGE_CHOICES, when_empty=WHEN_EMPTY_CHOICES)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def set_command(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        weekday: int,
+        time: app_commands.Range[str, 1, 10],
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        language: str | None = None,
+        when_empty: str | None = None,
+    ) -> None:
+        """Create or change a channel's schedule after checking the bot can post there."""
+        lang = lang_of(interaction.locale)
+        assert interaction.guild is not None  # guild_only
+        missing = missing_permissions(channel, interaction.guild.me)
+        if missing:
+            message = t(
+                "digest.missing", lang, channel=channel.mention, perms=_permission_names(missing)
+            )
+            await interaction.response.send_message(
+                message, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        try:
+            schedule = await schedules.set_schedule(
+                self.db,
+                guild_id=interaction.guild.id,
+                channel_id=channel.id,
+                weekday=weekday,
+                at=time,
+                timezone=timezone or self.bot.settings.timezone,
+                language=language or "ja",
+                when_empty=when_empty or "post",
+            )
+        except ScheduleError as exc:
+            await interaction.response.send_message(
+                t("digest.invalid", lang, error=str(exc)),
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        self._plan(schedule, datetime.now(UTC))
+        next_at = schedules.next_run(schedule, datetime.now(UTC))
+        message = t(
+            "digest.saved",
+            lang,
+            channel=channel.mention,
+            when=schedule.describe(),
+            next=discord.utils.format_dt(next_at, "F"),
+        )
+        await interaction.response.send_message(
+            message, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @set_command.autocomplete("timezone")
+    async def _timezones(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        names = schedules.timezone_choices(current[:64])
+        return [app_commands.Choice(name=n, value=n) for n in names]
+
+    @group.command(name="stop", description=_("Stop the weekly digest in a channel"))
+    @app_commands.describe(channel=_("The channel"))
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def stop_command(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        """Delete a channel's schedule (what was posted stays recorded)."""
+        lang = lang_of(interaction.locale)
+        assert interaction.guild is not None
+        stopped = await schedules.stop_schedule(self.db, interaction.guild.id, channel.id)
+        if stopped:
+            self._unplan(channel.id)
+        key = "digest.stopped" if stopped else "digest.no_schedule"
+        await interaction.response.send_message(
+            t(key, lang, channel=channel.mention), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @group.command(name="status", description=_("Every digest schedule of this server"))
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def status_command(self, interaction: discord.Interaction) -> None:
+        """Each schedule with its next run, last post and last error."""
+        lang = lang_of(interaction.locale)
+        assert interaction.guild is not None
+        rows = await schedules.schedule_status(self.db, interaction.guild.id)
+        embed = discord.Embed(title=t("digest.status_title", lang), colour=render.COLOUR)
+        if not rows:
+            embed.description = t("digest.status_empty", lang)
+        for row in rows[:25]:
+            embed.add_field(
+                name=render.clip(f"#{self._channel_name(row.schedule.channel_id)}", 256),
+                value=render.clip(_status_text(row, lang), 1024),
+                inline=False,
+            )
+        await interaction.response.send_message(
+            embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    def _channel_name(self, channel_id: int) -> str:
+        channel = self.bot.get_channel(channel_id)
+        return getattr(channel, "name", None) or str(channel_id)
+
+    @group.command(name="post-now", description=_("Post the latest week's digest now"))
+    @app_commands.describe(channel=_("The channel"))
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def post_now_command(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        """Post the latest complete week's digest now (once: a posted week is not repeated)."""
+        lang = lang_of(interaction.locale)
+        assert interaction.guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        schedule = await schedules.get_schedule(self.db, channel.id) or Schedule(
+            guild_id=interaction.guild.id,
+            channel_id=channel.id,
+            weekday=1,
+            at=datetime.now(UTC).time(),
+            timezone=self.bot.settings.timezone,
+            language=lang,
+        )
+        week = schedules.week_for_run(datetime.now(UTC), schedule.tz)
+        outcome = await self.deliver(schedule, week)
+        key = {
+            "posted": "digest.posted",
+            "already": "digest.already",
+            "skipped": "digest.skipped",
+            "failed": "digest.failed",
+        }[outcome]
+        post = await schedules.get_post(self.db, channel.id, week.start)
+        error = (post.error if post else None) or ""
+        message = t(key, lang, channel=channel.mention, week=week.start.isoformat(), error=error)
+        await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @group.command(name="preview", description=_("Preview the next digest (only you see it)"))
+    @app_commands.describe(channel=_("Whose schedule to preview (default: this server's first)"))
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def preview_command(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        """Show privately what the next scheduled post will contain."""
+        lang = lang_of(interaction.locale)
+        assert interaction.guild is not None
+        schedule = None
+        if channel is not None:
+            schedule = await schedules.get_schedule(self.db, channel.id)
+        else:
+            found = await schedules.list_schedules(self.db, interaction.guild.id)
+            schedule = found[0] if found else None
+        now = datetime.now(UTC)
+        if schedule is None:
+            week = schedules.week_for_run(now, self.bot.settings.timezone)
+            digest_lang: Lang = lang
+        else:
+            week = schedules.week_for_run(schedules.next_run(schedule, now), schedule.tz)
+            digest_lang = schedule.language
+        await self.send_preview(interaction, week, digest_lang)
+
+    async def send_preview(self, interaction: discord.Interaction, week: Week, lang: Lang) -> None:
+        """Show a week's digest privately."""
+        digest = await build_digest(self.db, week)
+        await pages.send_embeds(interaction, digest_embeds(digest, lang), private=True)
+
+
+def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
+    schedule = row.schedule
+    lines = [schedule.describe() + f" · {schedule.language}"]
+    if schedule.paused:
+        lines.append(t("digest.paused", lang))
+    elif row.next_run is not None:
+        lines.append(t("digest.next", lang, when=discord.utils.format_dt(row.next_run, "F")))
+    if row.last_post is not None and row.last_post.posted_at is not None:
+        when = discord.utils.format_dt(row.last_post.posted_at, "R")
+        lines.append(t("digest.last_post", lang, week=row.last_post.week_start, when=when))
+    record = row.last_record
+    if record is not None and record.status == "missed":
+        lines.append(t("digest.missed", lang, week=record.week_start))
+    if schedule.last_error:
+        lines.append(t("digest.last_error", lang, error=render.clip(schedule.last_error, 300)))
+    return "\n".join(lines)
+
+
+async def setup(bot: AllianceBot) -> None:
+    """Load the extension."""
+    await bot.add_cog(DigestCog(bot))
