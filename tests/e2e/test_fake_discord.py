@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import discord
 import pytest
@@ -50,9 +53,9 @@ class _Feedback(discord.ui.Modal, title="Feedback"):
 class _Client(discord.Client):
     """A tiny bot: one embed reply, one defer + followup, one autocomplete, a few probes."""
 
-    def __init__(self) -> None:
+    def __init__(self, intents: discord.Intents | None = None) -> None:
         super().__init__(
-            intents=discord.Intents.default(),
+            intents=intents or discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=0.05,
         )
@@ -353,6 +356,35 @@ async def test_reconnect_resumes_the_session(fake_discord: FakeDiscord, client: 
     assert fake_discord.gateway.identify_count == 1
 
 
+async def test_history_is_newest_first(fake_discord: FakeDiscord, client: _Client) -> None:
+    """GET /channels/{id}/messages honours limit and before, newest first like Discord."""
+    channel = client.get_channel(fake_discord.guild.channel("general").id)
+    assert isinstance(channel, discord.TextChannel)
+    sent = [await channel.send(str(i)) for i in range(3)]
+    latest = [m.content async for m in channel.history(limit=2)]
+    older = [m.content async for m in channel.history(limit=5, before=sent[1])]
+    assert (latest, older) == (["2", "1"], ["0"])
+
+
+async def test_command_in_a_dm(fake_discord: FakeDiscord, client: _Client) -> None:
+    """A global command used in a DM carries `user` instead of `member` and still works."""
+    record = await fake_discord.send_command("topic", {"name": "x"}, guild=None)
+    assert "member" not in record.payload
+    assert record.payload["user"]["id"] == str(fake_discord.invoker.id)
+    assert (await fake_discord.wait_response(record)).data["content"] == "x"
+
+
+async def test_disallowed_privileged_intent_closes_4014() -> None:
+    """Requesting an intent not enabled "in the portal" fails like Discord (close 4014)."""
+    async with FakeDiscord(privileged_intents=0) as double:
+        with pointed_at(double):
+            intents = discord.Intents.default()
+            intents.members = True
+            async with _Client(intents) as bot:
+                with pytest.raises(discord.PrivilegedIntentsRequired):
+                    await asyncio.wait_for(bot.start(double.token), 5)
+
+
 async def test_unknown_routes_are_recorded(fake_discord: FakeDiscord, client: _Client) -> None:
     """Calls the double does not implement answer 404 and are listed in unknown_requests."""
     with pytest.raises(discord.NotFound):
@@ -376,6 +408,53 @@ def test_message_limits() -> None:
         ]
     }
     assert "components" in check_message(too_many_buttons)
+
+
+SUBPROCESS_BOT = """
+import asyncio, os, discord, discord.gateway, discord.http, discord.webhook.async_, yarl
+from discord import app_commands
+
+api, gateway = os.environ["ALLIANCE_DISCORD_API_URL"], os.environ["ALLIANCE_DISCORD_GATEWAY_URL"]
+discord.http.Route.BASE = discord.webhook.async_.Route.BASE = api
+discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
+class Bot(discord.Client):
+    def __init__(self):
+        quiet = discord.AllowedMentions.none()
+        super().__init__(intents=discord.Intents.default(), allowed_mentions=quiet)
+        self.tree = app_commands.CommandTree(self)
+
+    async def setup_hook(self):
+        @self.tree.command(description="ping")
+        async def ping(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("pong", ephemeral=True)
+
+        await self.tree.sync()
+
+
+asyncio.run(Bot().start(os.environ["DISCORD_TOKEN"]))
+"""
+
+
+async def test_a_bot_subprocess_configured_by_env(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """A separate process configured only by `env()` logs in, syncs and answers a command."""
+    script = tmp_path / "bot.py"
+    script.write_text(SUBPROCESS_BOT)
+    env = {**os.environ, **fake_discord.env()}
+    proc = await asyncio.create_subprocess_exec(sys.executable, str(script), env=env)
+    try:
+        await fake_discord.wait_ready(timeout=10)
+        await fake_discord.wait_sync(timeout=10)
+        record = await fake_discord.wait_response(await fake_discord.send_command("ping"))
+    finally:
+        proc.terminate()
+        await proc.wait()
+    assert record.data["content"] == "pong"
+    assert record.ephemeral
+    assert fake_discord.mention_violations == []
 
 
 def _embed(**fields: object) -> dict[str, object]:

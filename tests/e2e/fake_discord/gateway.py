@@ -116,7 +116,6 @@ class Gateway:
         """The `compress` query parameter of each connection, in order."""
         self.identify_count = 0
         self.resume_count = 0
-        self.ready = asyncio.Event()
 
     # --- test-side controls -------------------------------------------------------------------
 
@@ -125,13 +124,15 @@ class Gateway:
         """Sessions that currently have an open connection."""
         return [s for s in self.sessions.values() if s.connection is not None]
 
-    async def dispatch(self, event: str, data: JSON) -> None:
-        """Send a DISPATCH to every live session (each with its own sequence number)."""
-        sessions = self.live_sessions
-        if not sessions:
-            raise RuntimeError(f"no client is connected to the gateway to receive {event}")
+    async def dispatch(self, event: str, data: JSON, *, intent: int = 0) -> int:
+        """Send a DISPATCH to every live session subscribed to `intent` (0 = always sent).
+
+        Each session numbers its dispatches; returns how many sessions got the event.
+        """
+        sessions = [s for s in self.live_sessions if not intent or s.intents & intent]
         for session in sessions:
             await self._dispatch(session, event, data)
+        return len(sessions)
 
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT; discord.py then reconnects and RESUMEs."""
@@ -234,7 +235,6 @@ class Gateway:
         await self._dispatch(session, "READY", self.double.ready_payload(session))
         for guild in self.double.guilds:
             await self._dispatch(session, "GUILD_CREATE", self.double.guild_create_payload(guild))
-        self.ready.set()
 
     async def _resume(self, connection: Connection, data: JSON) -> None:
         session = self.sessions.get(data.get("session_id", ""))

@@ -318,16 +318,12 @@ def message_payload(
 
 
 def apply_edit(message: JSON, body: JSON) -> JSON:
-    """Apply a PATCH body to a stored message object and return it."""
-    for key in ("content", "components", "flags"):
+    """Apply a PATCH body to a stored message object and return it (null clears a field)."""
+    cleared: JSON = {"content": "", "components": [], "flags": 0, "embeds": []}
+    for key in cleared:
         if key in body:
-            message[key] = body[key] if body[key] is not None else message_payload_empty(key)
-    if "embeds" in body:
-        message["embeds"] = [{"type": "rich", **e} for e in body["embeds"] or []]
+            message[key] = body[key] if body[key] is not None else cleared[key]
+    if body.get("embeds"):
+        message["embeds"] = [{"type": "rich", **e} for e in body["embeds"]]
     message["edited_timestamp"] = iso_now()
     return message
-
-
-def message_payload_empty(key: str) -> Any:
-    """The value Discord stores when a PATCH sets `key` to null."""
-    return {"content": "", "components": [], "flags": 0}[key]
