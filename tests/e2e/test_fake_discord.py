@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -126,19 +128,26 @@ class _Client(discord.Client):
         self.ready_guilds = [g.id for g in self.guilds]
 
 
-@pytest.fixture
-async def client(fake_discord: FakeDiscord) -> AsyncIterator[_Client]:
-    """A discord.py client logged in to the double, connected, with its tree synced."""
-    with pointed_at(fake_discord):
+@contextlib.asynccontextmanager
+async def _started(double: FakeDiscord) -> AsyncIterator[_Client]:
+    """Run a `_Client` against `double` until the block ends."""
+    with pointed_at(double):
         bot = _Client()
-        task = asyncio.create_task(bot.start(fake_discord.token))
+        task = asyncio.create_task(bot.start(double.token))
         try:
             await asyncio.wait_for(bot.wait_until_ready(), 5)
-            await bot.tree.sync()
             yield bot
         finally:
             await bot.close()
             await task
+
+
+@pytest.fixture
+async def client(fake_discord: FakeDiscord) -> AsyncIterator[_Client]:
+    """A discord.py client logged in to the double, connected, with its tree synced."""
+    async with _started(fake_discord) as bot:
+        await bot.tree.sync()
+        yield bot
 
 
 async def test_login_ready_and_guild_create_reach_the_client(
@@ -383,6 +392,14 @@ async def test_disallowed_privileged_intent_closes_4014() -> None:
             async with _Client(intents) as bot:
                 with pytest.raises(discord.PrivilegedIntentsRequired):
                     await asyncio.wait_for(bot.start(double.token), 5)
+
+
+async def test_a_blocked_event_loop_shows_as_late_heartbeats() -> None:
+    """Heartbeats delayed by a blocked client loop are recorded in gateway.late_heartbeats."""
+    async with FakeDiscord(heartbeat_interval=0.1) as double, _started(double) as bot:
+        bot.loop.call_soon(time.sleep, 0.4)  # blocks the loop, as sync work in a handler would
+        await double.wait_for(lambda: bool(double.gateway.late_heartbeats), 2, what="a late beat")
+    assert max(double.gateway.late_heartbeats) >= 0.39
 
 
 async def test_unknown_routes_are_recorded(fake_discord: FakeDiscord, client: _Client) -> None:

@@ -90,6 +90,7 @@ class Connection:
         self.compressor = compressor
         self.lock = asyncio.Lock()
         self.session: Session | None = None
+        self.last_heartbeat: float | None = None
 
     async def send(self, payload: JSON) -> None:
         async with self.lock:
@@ -114,6 +115,8 @@ class Gateway:
         """Every payload clients sent (IDENTIFY tokens included), in order."""
         self.compressions: list[str | None] = []
         """The `compress` query parameter of each connection, in order."""
+        self.late_heartbeats: list[float] = []
+        """Gaps between heartbeats longer than 1.5 intervals: the client's loop was blocked."""
         self.identify_count = 0
         self.resume_count = 0
 
@@ -196,6 +199,7 @@ class Gateway:
         op = payload.get("op")
         data = payload.get("d")
         if op == HEARTBEAT:
+            self._note_heartbeat(connection)
             await connection.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
         elif op == IDENTIFY:
             await self._identify(connection, data or {})
@@ -209,6 +213,14 @@ class Gateway:
             pass
         else:
             await connection.ws.close(code=CLOSE_UNKNOWN_OPCODE, message=b"Unknown opcode.")
+
+    def _note_heartbeat(self, connection: Connection) -> None:
+        now = asyncio.get_running_loop().time()
+        if connection.last_heartbeat is not None:
+            gap = now - connection.last_heartbeat
+            if gap > 1.5 * self.heartbeat_interval_ms / 1000:
+                self.late_heartbeats.append(gap)
+        connection.last_heartbeat = now
 
     async def _identify(self, connection: Connection, data: JSON) -> None:
         if connection.session is not None:

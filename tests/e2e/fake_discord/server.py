@@ -128,7 +128,7 @@ class FakeDiscord:
         """The first configured guild (the default for interactions)."""
         return self.guilds[0]
 
-    async def wait_ready(self, timeout: float = 5.0, *, identifies: int = 1) -> None:  # noqa: ASYNC109 - the timeout is part of the API
+    async def wait_ready(self, timeout: float = 5.0, *, identifies: int = 1) -> None:  # noqa: ASYNC109
         """Wait until a client is connected and has received READY and GUILD_CREATE.
 
         `identifies=2` waits for a second IDENTIFY, e.g. after restarting the bot.
@@ -203,7 +203,7 @@ class FakeDiscord:
     async def wait_response(
         self,
         interaction: int | InteractionRecord,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the timeout is part of the API
+        timeout: float = 5.0,  # noqa: ASYNC109
         *,
         events: int | None = None,
     ) -> InteractionRecord:
@@ -231,7 +231,7 @@ class FakeDiscord:
         self,
         channel: int | str,
         predicate: Callable[[JSON], bool] = lambda m: True,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the timeout is part of the API
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> JSON:
         """Wait for a message matching `predicate` in `channel` and return it."""
         channel_id = self._channel_id(channel)
@@ -244,7 +244,7 @@ class FakeDiscord:
         assert found is not None
         return found
 
-    async def wait_sync(self, guild_id: int | None = None, timeout: float = 5.0) -> CommandSync:  # noqa: ASYNC109 - the timeout is part of the API
+    async def wait_sync(self, guild_id: int | None = None, timeout: float = 5.0) -> CommandSync:  # noqa: ASYNC109
         """Wait for a command sync in the scope (None = global) and return the newest."""
 
         def find() -> CommandSync | None:
@@ -256,7 +256,7 @@ class FakeDiscord:
         assert found is not None
         return found
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float, *, what: str) -> None:  # noqa: ASYNC109 - the timeout is part of the API
+    async def wait_for(self, condition: Callable[[], bool], timeout: float, *, what: str) -> None:  # noqa: ASYNC109
         """Wait until `condition()` holds, or raise TimeoutError.
 
         The condition is checked after every request the double serves and every 20 ms,

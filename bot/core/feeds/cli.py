@@ -1,0 +1,170 @@
+"""`alliance-bot feeds …`: follow, list and fetch feeds from the terminal.
+
+`add_arguments` is imported when the parser is built, so this module imports only the standard
+library at the top; the service (aiohttp, feedparser, APScheduler) loads when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.feeds.service import FeedService, FeedStatus
+    from bot.settings import Settings
+
+
+def _interval(value: str) -> int:
+    from bot.core.feeds.config import FeedConfigError, check_interval
+
+    try:
+        minutes = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of minutes: {value!r}") from None
+    try:
+        return check_interval(minutes)
+    except FeedConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `feeds` subcommands."""
+    sub = parser.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    cmd = sub.add_parser("fetch", help="fetch every feed", description="Fetch every followed feed.")
+    cmd.add_argument(
+        "--once", action="store_true", help="fetch each feed once and exit (default: keep going)"
+    )
+    cmd = sub.add_parser("list", help="show feeds and their status", description="Show feeds.")
+    cmd.add_argument("--json", action="store_true", help="print JSON")
+    cmd = sub.add_parser("add", help="follow a feed", description="Follow a feed.")
+    cmd.add_argument("url", metavar="URL")
+    cmd.add_argument("--name", help="shown as the articles' source (default: the host)")
+    cmd.add_argument(
+        "--interval", type=_interval, default=30, help="minutes between fetches (min 5)"
+    )
+    cmd.add_argument(
+        "--general",
+        action="store_true",
+        help="general news: keep only entries about the alliance",
+    )
+    cmd = sub.add_parser("remove", help="stop following a feed", description="Unfollow a feed.")
+    cmd.add_argument("url", metavar="URL")
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _error(text: str) -> int:
+    sys.stderr.write(f"alliance-bot: {text}\n")
+    return 2
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    minutes = int((now - moment).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return moment.date().isoformat()
+
+
+def _print_status(status: FeedStatus, now: datetime) -> None:
+    feed, state = status.config, status.state
+    flag = "  ** FAILING FOR 24 H OR MORE **" if status.flagged else ""
+    _out(f"{feed.display_name}  [{feed.kind}, every {feed.interval} min, {status.origin}]{flag}")
+    _out(f"  {feed.url}")
+    if state is None:
+        _out("  not fetched yet")
+        return
+    _out(
+        f"  last fetch {_ago(state.last_fetch_at, now)}, "
+        f"last new article {_ago(state.last_new_at, now)}, {state.articles} articles"
+    )
+    if state.last_error:
+        since = _ago(state.failing_since, now)
+        _out(f"  last error: {state.last_error} (failing since {since})")
+
+
+async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    """Run one `feeds` subcommand."""
+    from bot.core import articles, db
+    from bot.core.feeds.config import FeedConfigError
+    from bot.core.feeds.service import FeedService
+
+    conn = await db.connect(settings.db)
+    service = FeedService.for_database(conn, settings.db, settings.tz)
+    try:
+        # Seeds first: once feeds have filled the database, `ensure_seeded` would skip them.
+        await articles.ensure_seeded(conn, settings.seeds)
+        await service.reload()
+        for problem in service.problems:
+            sys.stderr.write(f"warning: {problem}\n")
+        return await _run(args, service)
+    except FeedConfigError as exc:
+        return _error(str(exc))
+    finally:
+        await service.stop()
+        await conn.close()
+
+
+async def _run(args: argparse.Namespace, service: FeedService) -> int:
+    from bot.core.feeds.service import summary
+
+    action: str = args.feeds_command
+    if action == "add":
+        feed = await service.add_feed(
+            args.url,
+            name=args.name,
+            interval=args.interval,
+            kind="general" if args.general else "alliance",
+            allow_private=True,  # the operator at the terminal
+        )
+        _out(f"following {feed.url} ({feed.kind}, every {feed.interval} min)")
+        return 0
+    if action == "remove":
+        if not await service.remove_feed(args.url):
+            return _error(f"{args.url} is not followed")
+        _out(f"no longer following {args.url}")
+        return 0
+    if action == "list":
+        statuses = await service.list_feeds()
+        if args.json:
+            payload = [s.to_json() for s in statuses]
+            _out(json.dumps({"results": payload, "total": len(payload)}, ensure_ascii=False))
+            return 0
+        if not statuses:
+            _out(f"no feeds: add one with `alliance-bot feeds add URL` or in {service.feeds_file}")
+        now = datetime.now(UTC)
+        for status in statuses:
+            _print_status(status, now)
+        return 0
+    # fetch
+    if not service.followed():
+        _out(f"no feeds: add one with `alliance-bot feeds add URL` or in {service.feeds_file}")
+        return 0
+    if args.once:
+        outcomes = await service.fetch_all()
+        for outcome in outcomes:
+            if outcome.error:
+                _out(f"{outcome.name}: error: {outcome.error}")
+            elif outcome.not_modified:
+                _out(f"{outcome.name}: not modified")
+            elif outcome.report:
+                r = outcome.report
+                _out(
+                    f"{outcome.name}: {r.new} new, {r.edited} edited, {r.duplicates} duplicates, "
+                    f"{r.unchanged} unchanged, {r.filtered} filtered"
+                )
+        _out(summary(outcomes))
+        return 1 if any(o.error for o in outcomes) else 0
+    await service.start()
+    _out(f"fetching {len(service.followed())} feeds on schedule; Ctrl-C to stop")
+    await asyncio.Event().wait()  # until Ctrl-C cancels the run
+    return 0

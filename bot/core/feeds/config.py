@@ -1,0 +1,229 @@
+"""The feeds an operator follows: `feeds.toml` next to the database, plus feeds added at runtime.
+
+```toml
+[[feed]]
+url = "https://example.jp/rss/politics.xml"   # http or https
+name = "Example 政治"                          # optional; shown as the articles' source
+interval = 30                                  # minutes between fetches: default 30, minimum 5
+kind = "general"                               # "alliance" (default) or "general"
+```
+
+An `alliance` feed is about the alliance already and keeps every entry; a `general` feed keeps
+only entries about the US–Japan alliance (see `bot.core.feeds.filter`).
+
+Merge rule. The bot never writes `feeds.toml`: it is the operator's file, read at start-up and on
+reload. Feeds added at runtime (`alliance-bot feeds add`, `/alliance-feeds add`) are stored in
+the database (`runtime_feeds`). The feeds followed are the union of both, and when a URL is in
+both the file's settings win. `feeds remove` only removes runtime feeds; a feed from the file is
+removed by editing the file. Each feed's status lives in the database whatever its origin.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+FeedKind = Literal["alliance", "general"]
+KINDS: tuple[FeedKind, ...] = ("alliance", "general")
+
+FILE_NAME = "feeds.toml"
+DEFAULT_INTERVAL = 30
+MIN_INTERVAL = 5
+MAX_INTERVAL = 24 * 60
+MAX_URL_LENGTH = 2000
+MAX_NAME_LENGTH = 100
+
+
+class FeedConfigError(ValueError):
+    """A feed setting or the feeds file is invalid; the message says what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    """One followed feed."""
+
+    url: str  # canonical (see `canonical_url`): the feed's identity everywhere
+    name: str | None = None
+    interval: int = DEFAULT_INTERVAL  # minutes
+    kind: FeedKind = "alliance"
+
+    @property
+    def display_name(self) -> str:
+        """The name, or the feed's host when it has none."""
+        return self.name or urlsplit(self.url).hostname or self.url
+
+
+@dataclass(slots=True)
+class LoadedFeeds:
+    """The feeds read from the file and the entries that were skipped, with why."""
+
+    feeds: list[FeedConfig] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def get(self, url: str) -> FeedConfig | None:
+        """The feed with this URL (in any spelling `canonical_url` accepts), or None."""
+        try:
+            wanted = canonical_url(url)
+        except FeedConfigError:
+            return None
+        return next((f for f in self.feeds if f.url == wanted), None)
+
+
+def feeds_path(db_path: Path) -> Path:
+    """Where the feeds file lives: beside the database."""
+    return db_path.parent / FILE_NAME
+
+
+def canonical_url(raw: str, *, allow_private: bool = True) -> str:
+    """A feed URL checked and spelled one way (lower-case scheme and host, no fragment).
+
+    `allow_private=False` also refuses loopback, private and link-local hosts written as
+    addresses or `localhost`, for URLs typed by Discord admins rather than the operator.
+    """
+    url = raw.strip()
+    if not url:
+        raise FeedConfigError("the feed URL is empty")
+    if len(url) > MAX_URL_LENGTH:
+        raise FeedConfigError(f"the feed URL is longer than {MAX_URL_LENGTH} characters")
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+        raise FeedConfigError("the feed URL contains spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise FeedConfigError(f"not a valid URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"}:
+        raise FeedConfigError("the feed URL must start with http:// or https://")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise FeedConfigError("the feed URL has no host")
+    if parts.username is not None or parts.password is not None:
+        # They would be shown by `/alliance-feeds list` and written to the logs.
+        raise FeedConfigError("feed URLs with a user name or password are not supported")
+    if not allow_private and _is_private_host(host):
+        raise FeedConfigError("feeds on local or private network addresses are not allowed")
+    netloc = f"[{host}]" if ":" in host else host
+    default_port = 80 if scheme == "http" else 443
+    if port is not None and port != default_port:
+        netloc = f"{netloc}:{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def _is_private_host(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
+
+
+def clean_name(raw: str | None) -> str | None:
+    """A display name without control characters, or None when nothing is left."""
+    if raw is None:
+        return None
+    name = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C").strip()
+    if len(name) > MAX_NAME_LENGTH:
+        raise FeedConfigError(f"the feed name is longer than {MAX_NAME_LENGTH} characters")
+    return name or None
+
+
+def check_interval(value: object) -> int:
+    """Minutes between fetches, within the allowed range."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FeedConfigError("interval must be a whole number of minutes")
+    if not MIN_INTERVAL <= value <= MAX_INTERVAL:
+        raise FeedConfigError(f"interval must be between {MIN_INTERVAL} and {MAX_INTERVAL} minutes")
+    return value
+
+
+def check_kind(value: object) -> FeedKind:
+    """`alliance` or `general`."""
+    for kind in KINDS:
+        if value == kind:
+            return kind
+    raise FeedConfigError('kind must be "alliance" or "general"')
+
+
+def make_feed(
+    url: str,
+    *,
+    name: str | None = None,
+    interval: object = DEFAULT_INTERVAL,
+    kind: object = "alliance",
+    allow_private: bool = True,
+) -> FeedConfig:
+    """A checked feed from user input; raises `FeedConfigError` with a readable reason."""
+    return FeedConfig(
+        url=canonical_url(url, allow_private=allow_private),
+        name=clean_name(name),
+        interval=check_interval(interval),
+        kind=check_kind(kind),
+    )
+
+
+def _feed_from_table(table: object) -> FeedConfig:
+    if not isinstance(table, dict):
+        raise FeedConfigError("not a table")
+    unknown = set(table) - {"url", "name", "interval", "kind"}
+    if unknown:
+        raise FeedConfigError(f"unknown key(s) {', '.join(sorted(unknown))}")
+    url = table.get("url")
+    if not isinstance(url, str):
+        raise FeedConfigError("url is missing or not a string")
+    name = table.get("name")
+    if name is not None and not isinstance(name, str):
+        raise FeedConfigError("name must be a string")
+    return make_feed(
+        url,
+        name=name,
+        interval=table.get("interval", DEFAULT_INTERVAL),
+        kind=table.get("kind", "alliance"),
+    )
+
+
+def parse_feeds(text: str, *, where: str = FILE_NAME) -> LoadedFeeds:
+    """Feeds from the text of a feeds file; bad entries are skipped and reported."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FeedConfigError(f"{where} is not valid TOML: {exc}") from None
+    loaded = LoadedFeeds()
+    tables = data.get("feed", [])
+    if not isinstance(tables, list):
+        raise FeedConfigError(f"{where}: `feed` must be written as [[feed]] tables")
+    seen: set[str] = set()
+    for number, table in enumerate(tables, start=1):
+        try:
+            feed = _feed_from_table(table)
+        except FeedConfigError as exc:
+            loaded.problems.append(f"{where}: feed #{number} skipped: {exc}")
+            continue
+        if feed.url in seen:
+            loaded.problems.append(f"{where}: feed #{number} skipped: {feed.url} is listed twice")
+            continue
+        seen.add(feed.url)
+        loaded.feeds.append(feed)
+    return loaded
+
+
+def load_feeds(path: Path) -> LoadedFeeds:
+    """The feeds in `path`; a missing file means no feeds."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return LoadedFeeds()
+    except OSError as exc:
+        raise FeedConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FeedConfigError(f"{path} is not UTF-8 text") from None
+    return parse_feeds(text, where=str(path))

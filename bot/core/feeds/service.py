@@ -1,0 +1,463 @@
+"""`FeedService`: fetch every followed feed on its interval and record how each one is doing.
+
+One APScheduler job per feed (`IntervalTrigger`, the feed's interval, a little jitter) plus one
+job that re-reads `feeds.toml` and the runtime feeds every `RELOAD_MINUTES`, so hand edits and
+`alliance-bot feeds add` reach a running bot. A Discord cog calls `start()` in `cog_load` and
+`stop()` in `cog_unload`, and `add_feed` / `remove_feed` / `list_feeds` from its commands.
+
+Fetches of different hosts run concurrently; everything that writes to the database runs under
+one lock, because the connection is shared and `ingest` opens its own transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import aiosqlite
+
+from bot.core.db import transaction
+from bot.core.feeds import store
+from bot.core.feeds.config import (
+    DEFAULT_INTERVAL,
+    FeedConfig,
+    FeedConfigError,
+    canonical_url,
+    feeds_path,
+    load_feeds,
+    make_feed,
+)
+from bot.core.feeds.fetch import Fetcher, FetchError
+from bot.core.feeds.parse import FeedParseError, parse_feed
+from bot.core.feeds.store import FeedState, StoreReport
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+Origin = Literal["file", "runtime"]
+_Job = Callable[..., Coroutine[Any, Any, None]]
+
+# After the n-th failure in a row a feed waits interval × 2^(n-1), at most this long.
+MAX_BACKOFF = timedelta(hours=6)
+# A server's Retry-After is honoured up to this long.
+MAX_RETRY_AFTER = timedelta(hours=24)
+JITTER_SECONDS = 30
+RELOAD_MINUTES = 5
+# A scheduled run this close to the end of a backoff goes ahead (the trigger has jitter).
+_BACKOFF_SLACK = timedelta(seconds=JITTER_SECONDS + 5)
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """A feed being followed and where its settings come from."""
+
+    config: FeedConfig
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """A followed feed with its fetch status, for `feeds list` and `/alliance-feeds list`."""
+
+    config: FeedConfig
+    origin: Origin
+    state: FeedState | None  # None until the feed's first fetch
+    flagged: bool  # failing for 24 h or more
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready view."""
+        s = self.state
+
+        def stamp(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "url": self.config.url,
+            "name": self.config.display_name,
+            "kind": self.config.kind,
+            "interval": self.config.interval,
+            "origin": self.origin,
+            "last_fetch": stamp(s.last_fetch_at) if s else None,
+            "last_success": stamp(s.last_success_at) if s else None,
+            "last_new_article": stamp(s.last_new_at) if s else None,
+            "last_error": s.last_error if s else None,
+            "failing_since": stamp(s.failing_since) if s else None,
+            "articles": s.articles if s else 0,
+            "flagged": self.flagged,
+        }
+
+
+@dataclass(slots=True)
+class FetchOutcome:
+    """What one fetch of one feed did."""
+
+    url: str
+    name: str
+    not_modified: bool = False
+    skipped: bool = False  # still backing off after failures (scheduled runs only)
+    error: str | None = None
+    report: StoreReport | None = None
+    problems: list[str] = field(default_factory=list)  # a malformed feed read in part, …
+    parse_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the fetch worked (or was skipped on purpose)."""
+        return self.error is None
+
+
+def backoff(interval: int, failures: int, retry_after: float | None = None) -> timedelta:
+    """How long a feed waits after its `failures`-th failure in a row."""
+    doublings = max(0, min(failures - 1, 16))
+    wait = min(timedelta(minutes=interval * (1 << doublings)), MAX_BACKOFF)
+    if retry_after is not None:
+        wait = max(wait, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+    return wait
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _job_id(url: str) -> str:
+    return f"feed:{url}"
+
+
+class FeedService:
+    """Follows the configured feeds: scheduling, fetching, storing and status."""
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        feeds_file: Path,
+        tz: tzinfo,
+        fetcher: Fetcher | None = None,
+        concurrency: int = 8,
+    ) -> None:
+        self.db = db
+        self.feeds_file = feeds_file
+        self.tz = tz
+        self.fetcher = fetcher or Fetcher()
+        self.problems: list[str] = []  # from the last read of feeds.toml
+        self._concurrency = concurrency
+        self._feeds: dict[str, Followed] = {}
+        self._write = asyncio.Lock()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[object]] = set()
+
+    @classmethod
+    def for_database(
+        cls,
+        db: aiosqlite.Connection,
+        db_path: Path,
+        tz: tzinfo,
+        *,
+        fetcher: Fetcher | None = None,
+    ) -> FeedService:
+        """A service reading `feeds.toml` beside the database file."""
+        return cls(db, feeds_file=feeds_path(db_path), tz=tz, fetcher=fetcher)
+
+    # --- configuration -------------------------------------------------------------------------
+
+    async def reload(self) -> list[Followed]:
+        """Re-read `feeds.toml` and the runtime feeds (file settings win); resync the jobs."""
+        loaded = await asyncio.to_thread(load_feeds, self.feeds_file)
+        self.problems = loaded.problems
+        for problem in loaded.problems:
+            log.warning("%s", problem)
+        merged: dict[str, Followed] = {f.url: Followed(f, "file") for f in loaded.feeds}
+        for feed in await store.runtime_feeds(self.db):
+            merged.setdefault(feed.url, Followed(feed, "runtime"))
+        async with self._write, transaction(self.db):
+            for url in merged:
+                await store.ensure_feed(self.db, url)
+        previous, self._feeds = self._feeds, merged
+        if self._scheduler is not None:
+            for url in previous.keys() - merged.keys():
+                self._unschedule(url)
+            for index, (url, followed) in enumerate(merged.items()):
+                old = previous.get(url)
+                if old is None or old.config.interval != followed.config.interval:
+                    self._schedule(followed.config, delay=2.0 * index if old is None else None)
+        return list(merged.values())
+
+    def followed(self) -> list[Followed]:
+        """The feeds followed as of the last `reload` (or add/remove)."""
+        return list(self._feeds.values())
+
+    async def add_feed(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        interval: int = DEFAULT_INTERVAL,
+        kind: str = "alliance",
+        allow_private: bool = False,
+    ) -> FeedConfig:
+        """Follow a feed from now on (stored in the database); raises `FeedConfigError`.
+
+        `allow_private=False` refuses local and private addresses: use it for URLs typed by
+        Discord admins rather than the operator.
+        """
+        feed = make_feed(url, name=name, interval=interval, kind=kind, allow_private=allow_private)
+        await self.reload()
+        if feed.url in self._feeds:
+            where = "feeds.toml" if self._feeds[feed.url].origin == "file" else "the database"
+            raise FeedConfigError(f"{feed.url} is already followed (in {where})")
+        async with self._write:
+            await store.add_runtime_feed(self.db, feed)
+        self._feeds[feed.url] = Followed(feed, "runtime")
+        if self._scheduler is not None:
+            self._schedule(feed, delay=1.0)
+        log.info("following feed %s (%s, every %d min)", feed.url, feed.kind, feed.interval)
+        return feed
+
+    async def remove_feed(self, url: str) -> bool:
+        """Stop following a runtime feed; False if not followed. File feeds: edit the file."""
+        wanted = canonical_url(url)
+        await self.reload()
+        followed = self._feeds.get(wanted)
+        if followed is not None and followed.origin == "file":
+            raise FeedConfigError(f"{wanted} is listed in {self.feeds_file}; remove it there")
+        async with self._write:
+            removed = await store.remove_runtime_feed(self.db, wanted)
+        if removed:
+            self._feeds.pop(wanted, None)
+            self._unschedule(wanted)
+            log.info("no longer following feed %s", wanted)
+        return removed
+
+    async def list_feeds(self) -> list[FeedStatus]:
+        """Every followed feed with its last fetch, last new article and last error."""
+        states = await store.all_states(self.db)
+        now = _now()
+        result = []
+        for followed in self._feeds.values():
+            state = states.get(followed.config.url)
+            flagged = state is not None and state.flagged(now)
+            result.append(FeedStatus(followed.config, followed.origin, state, flagged))
+        return result
+
+    # --- fetching ------------------------------------------------------------------------------
+
+    async def fetch_all(self, *, respect_backoff: bool = False) -> list[FetchOutcome]:
+        """Fetch every followed feed now, a few at a time; one outcome per feed."""
+        limit = asyncio.Semaphore(self._concurrency)
+
+        async def one(feed: FeedConfig) -> FetchOutcome:
+            async with limit:
+                return await self.fetch_feed(feed.url, respect_backoff=respect_backoff)
+
+        return list(await asyncio.gather(*(one(f.config) for f in self._feeds.values())))
+
+    async def fetch_feed(self, url: str, *, respect_backoff: bool = False) -> FetchOutcome:
+        """Fetch one followed feed and store its new entries; failures are recorded, not raised."""
+        followed = self._feeds.get(canonical_url(url))
+        if followed is None:
+            raise FeedConfigError(f"{url} is not followed")
+        feed = followed.config
+        outcome = FetchOutcome(feed.url, feed.display_name)
+        async with self._write:
+            feed_id = await store.ensure_feed(self.db, feed.url)
+        state = await store.get_state(self.db, feed.url)
+        now = _now()
+        if (
+            respect_backoff
+            and state is not None
+            and state.retry_after is not None
+            and now + _BACKOFF_SLACK < state.retry_after
+        ):
+            outcome.skipped = True
+            return outcome
+        try:
+            result = await self.fetcher.fetch(
+                feed.url,
+                etag=state.etag if state else None,
+                last_modified=state.last_modified if state else None,
+            )
+            if result.not_modified:
+                outcome.not_modified = True
+                async with self._write:
+                    await store.record_success(
+                        self.db,
+                        feed_id,
+                        at=now,
+                        etag=result.etag or (state.etag if state else None),
+                        last_modified=result.last_modified
+                        or (state.last_modified if state else None),
+                        new_articles=0,
+                    )
+                return outcome
+            started = time.perf_counter()
+            parsed = await asyncio.to_thread(
+                parse_feed, result.body, url=result.url, content_type=result.content_type
+            )
+            outcome.parse_seconds = time.perf_counter() - started
+            outcome.problems = parsed.problems
+            for problem in parsed.problems:
+                log.warning("feed %s: %s", feed.url, problem)
+            async with self._write:
+                outcome.report = await store.store_entries(
+                    self.db, feed, feed_id, parsed.entries, fetched_at=now, tz=self.tz
+                )
+                await store.record_success(
+                    self.db,
+                    feed_id,
+                    at=now,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    new_articles=outcome.report.new,
+                )
+        except (FetchError, FeedParseError) as exc:
+            retry = exc.retry_after if isinstance(exc, FetchError) else None
+            await self._failed(feed, feed_id, str(exc), now, retry, state)
+            outcome.error = str(exc)
+        except Exception as exc:
+            # A bug or a database problem: logged with its traceback and shown in the status.
+            log.exception("feed %s: fetch failed unexpectedly", feed.url)
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            await self._failed(feed, feed_id, message, now, None, state)
+            outcome.error = message
+        else:
+            report = outcome.report
+            if report is not None:
+                log.info(
+                    "feed %s: %d new, %d edited, %d duplicates, %d unchanged, %d filtered",
+                    feed.url,
+                    report.new,
+                    report.edited,
+                    report.duplicates,
+                    report.unchanged,
+                    report.filtered,
+                )
+        return outcome
+
+    async def _failed(
+        self,
+        feed: FeedConfig,
+        feed_id: int,
+        error: str,
+        now: datetime,
+        retry_after: float | None,
+        state: FeedState | None,
+    ) -> None:
+        failures = (state.failures if state else 0) + 1
+        wait = backoff(feed.interval, failures, retry_after)
+        async with self._write:
+            await store.record_failure(
+                self.db, feed_id, at=now, error=error, retry_after=now + wait
+            )
+        since = state.failing_since if state and state.failing_since else now
+        if now - since >= store.FLAG_AFTER:
+            log.error(
+                "feed %s has been failing since %s (%d times): %s",
+                feed.url,
+                since.isoformat(),
+                failures,
+                error,
+            )
+        else:
+            log.warning("feed %s: %s (next try in %s)", feed.url, error, wait)
+
+    # --- scheduling ----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True between `start()` and `stop()`."""
+        return self._scheduler is not None
+
+    async def start(self) -> None:
+        """Load the feeds and start one scheduled job per feed (first fetches staggered)."""
+        if self._scheduler is not None:
+            return
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        self._feeds = {}
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        await self.reload()  # schedules every feed, as all are new
+        self._scheduler.add_job(
+            self._track(self._reload_job),
+            IntervalTrigger(minutes=RELOAD_MINUTES),
+            id="feeds:reload",
+            max_instances=1,
+            coalesce=True,
+        )
+        self._scheduler.start()
+        log.info("feeds: following %d feeds", len(self._feeds))
+
+    async def stop(self) -> None:
+        """Stop the jobs, cancel fetches in progress and close the HTTP session."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        tasks = list(self._running)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.fetcher.close()
+
+    def _schedule(self, feed: FeedConfig, *, delay: float | None) -> None:
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        assert self._scheduler is not None
+        kwargs: dict[str, object] = {}
+        if delay is not None:
+            kwargs["next_run_time"] = datetime.now(UTC) + timedelta(seconds=delay)
+        self._scheduler.add_job(
+            self._track(self._scheduled_fetch),
+            IntervalTrigger(minutes=feed.interval, jitter=JITTER_SECONDS),
+            args=[feed.url],
+            id=_job_id(feed.url),
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=feed.interval * 60,
+            **kwargs,
+        )
+
+    def _unschedule(self, url: str) -> None:
+        if self._scheduler is not None and self._scheduler.get_job(_job_id(url)) is not None:
+            self._scheduler.remove_job(_job_id(url))
+
+    def _track(self, job: _Job) -> _Job:
+        """The job, with its task registered so `stop()` can cancel it."""
+
+        async def tracked(*args: str) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await job(*args)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+        return tracked
+
+    async def _scheduled_fetch(self, *args: str) -> None:
+        (url,) = args
+        if url in self._feeds:
+            await self.fetch_feed(url, respect_backoff=True)
+
+    async def _reload_job(self, *args: str) -> None:
+        try:
+            await self.reload()
+        except Exception:
+            log.exception("feeds: reloading the configuration failed; keeping the old one")
+
+
+def summary(outcomes: Sequence[FetchOutcome]) -> str:
+    """One line for a batch of fetches: feeds, new articles, failures."""
+    new = sum(o.report.new for o in outcomes if o.report)
+    failed = sum(1 for o in outcomes if o.error)
+    return f"{len(outcomes)} feeds fetched: {new} new articles, {failed} failed"

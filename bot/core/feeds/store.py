@@ -1,0 +1,338 @@
+"""The feeds' tables: each feed's status, feeds added at runtime, and entries to articles.
+
+`store_entries` turns a fetched feed's entries into articles: filter (general feeds), dedup
+(see `bot.core.feeds.dedup`), then the one ingest path of the corpus, `articles.ingest`, so new
+articles are tagged with topics and searchable as soon as it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
+
+import aiosqlite
+
+from bot.core import articles
+from bot.core.db import transaction
+from bot.core.feeds import dedup
+from bot.core.feeds.config import FeedConfig, FeedConfigError, check_kind
+from bot.core.feeds.filter import keep_entry
+from bot.core.feeds.parse import FeedEntry, entry_draft
+from bot.core.models import ArticleDraft
+from bot.core.topics import Taxonomy, load_taxonomy
+
+# A feed failing this long is flagged in `feeds list` and logged as an error on every failure.
+FLAG_AFTER = timedelta(hours=24)
+_CHUNK = 900
+# Matching more (pool articles × entries) than this runs in a worker thread, off the event loop.
+_THREAD_WORK = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the database knows about a feed's fetches."""
+
+    id: int
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetch_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_new_at: datetime | None = None
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    failures: int = 0
+    retry_after: datetime | None = None
+    articles: int = 0  # entries of this feed stored (new or matched to an existing article)
+
+    def flagged(self, now: datetime) -> bool:
+        """True when the feed has been failing for `FLAG_AFTER` or longer."""
+        return self.failing_since is not None and now - self.failing_since >= FLAG_AFTER
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _moment(value: object) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+_STATE_QUERY = """
+    SELECT f.id, f.url, f.etag, f.last_modified, f.last_fetch_at, f.last_success_at,
+           f.last_new_at, f.last_error, f.failing_since, f.failures, f.retry_after,
+           (SELECT count(*) FROM feed_entries AS e WHERE e.feed_id = f.id)
+      FROM feeds AS f
+"""
+
+
+def _state(row: Sequence[object]) -> FeedState:
+    return FeedState(
+        id=int(str(row[0])),
+        url=str(row[1]),
+        etag=_text(row[2]),
+        last_modified=_text(row[3]),
+        last_fetch_at=_moment(row[4]),
+        last_success_at=_moment(row[5]),
+        last_new_at=_moment(row[6]),
+        last_error=_text(row[7]),
+        failing_since=_moment(row[8]),
+        failures=int(str(row[9])),
+        retry_after=_moment(row[10]),
+        articles=int(str(row[11])),
+    )
+
+
+async def ensure_feed(db: aiosqlite.Connection, url: str) -> int:
+    """The id of the feed with this canonical URL, creating its row when new."""
+    await db.execute("INSERT INTO feeds (url) VALUES (?) ON CONFLICT (url) DO NOTHING", (url,))
+    rows = await db.execute_fetchall("SELECT id FROM feeds WHERE url = ?", (url,))
+    return int(next(iter(rows))[0])
+
+
+async def get_state(db: aiosqlite.Connection, url: str) -> FeedState | None:
+    """A feed's fetch status, or None when it was never followed."""
+    rows = list(await db.execute_fetchall(_STATE_QUERY + " WHERE f.url = ?", (url,)))
+    return _state(rows[0]) if rows else None
+
+
+async def all_states(db: aiosqlite.Connection) -> dict[str, FeedState]:
+    """Every feed's fetch status, by URL."""
+    rows = await db.execute_fetchall(_STATE_QUERY)
+    return {str(row[1]): _state(row) for row in rows}
+
+
+# --- feeds added at runtime --------------------------------------------------------------------
+
+
+async def runtime_feeds(db: aiosqlite.Connection) -> list[FeedConfig]:
+    """Feeds added at runtime, oldest first."""
+    query = """
+        SELECT f.url, r.name, r.interval_min, r.kind
+          FROM runtime_feeds AS r JOIN feeds AS f ON f.id = r.feed_id
+         ORDER BY r.added_at, f.id
+    """
+    rows = await db.execute_fetchall(query)
+    return [
+        FeedConfig(url=str(u), name=_text(n), interval=int(i), kind=check_kind(k))
+        for u, n, i, k in rows
+    ]
+
+
+async def add_runtime_feed(db: aiosqlite.Connection, feed: FeedConfig) -> None:
+    """Store a feed added at runtime; refuses one already added."""
+    async with transaction(db):
+        feed_id = await ensure_feed(db, feed.url)
+        query = """
+            INSERT INTO runtime_feeds (feed_id, name, interval_min, kind) VALUES (?, ?, ?, ?)
+            ON CONFLICT (feed_id) DO NOTHING
+        """
+        cursor = await db.execute(query, (feed_id, feed.name, feed.interval, feed.kind))
+        if cursor.rowcount == 0:
+            raise FeedConfigError(f"{feed.url} is already followed")
+
+
+async def remove_runtime_feed(db: aiosqlite.Connection, url: str) -> bool:
+    """Stop following a feed added at runtime; False when there is none with this URL.
+
+    The feed's row and its entries stay, so following it again later imports nothing twice.
+    """
+    async with transaction(db):
+        query = "DELETE FROM runtime_feeds WHERE feed_id = (SELECT id FROM feeds WHERE url = ?)"
+        cursor = await db.execute(query, (url,))
+        return cursor.rowcount > 0
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+async def record_success(
+    db: aiosqlite.Connection,
+    feed_id: int,
+    *,
+    at: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    new_articles: int,
+) -> None:
+    """A fetch worked: keep its validators, clear the error and the backoff."""
+    query = """
+        UPDATE feeds
+           SET etag = ?, last_modified = ?, last_fetch_at = ?, last_success_at = ?,
+               last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END,
+               last_error = NULL, failing_since = NULL, failures = 0, retry_after = NULL
+         WHERE id = ?
+    """
+    stamp = _stamp(at)
+    async with transaction(db):
+        await db.execute(query, (etag, last_modified, stamp, stamp, new_articles, stamp, feed_id))
+
+
+async def record_failure(
+    db: aiosqlite.Connection, feed_id: int, *, at: datetime, error: str, retry_after: datetime
+) -> None:
+    """A fetch failed: keep the error, start or continue the failing run, set the backoff."""
+    query = """
+        UPDATE feeds
+           SET last_fetch_at = ?, last_error = ?, failing_since = coalesce(failing_since, ?),
+               failures = failures + 1, retry_after = ?
+         WHERE id = ?
+    """
+    stamp = _stamp(at)
+    async with transaction(db):
+        await db.execute(query, (stamp, error[:500], stamp, _stamp(retry_after), feed_id))
+
+
+# --- entries -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class StoreReport:
+    """What storing one fetch's entries did."""
+
+    new: int = 0
+    edited: int = 0
+    duplicates: int = 0  # the story was already stored (from this feed or another)
+    unchanged: int = 0  # entries this feed delivered before, as they were
+    filtered: int = 0  # entries of a general feed not about the alliance
+    new_ids: list[int] = field(default_factory=list)
+    dedup_seconds: float = 0.0
+    ingest_seconds: float = 0.0
+
+
+async def _ids_by_hash(db: aiosqlite.Connection, hashes: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    unique = list(dict.fromkeys(hashes))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})"  # noqa: S608
+        for digest, aid in await db.execute_fetchall(query, chunk):
+            found[str(digest)] = int(aid)
+    return found
+
+
+async def store_entries(
+    db: aiosqlite.Connection,
+    feed: FeedConfig,
+    feed_id: int,
+    entries: Sequence[FeedEntry],
+    *,
+    fetched_at: datetime,
+    tz: tzinfo,
+    taxonomy: Taxonomy | None = None,
+) -> StoreReport:
+    """Store a fetch's entries once each; new articles are tagged and indexed on return.
+
+    Not safe to run twice at once on one connection (ingest opens a transaction): callers
+    serialize it, as `FeedService` does.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    report = StoreReport()
+    started = time.perf_counter()
+
+    def draft(entry: FeedEntry) -> ArticleDraft:
+        return entry_draft(
+            entry, feed_url=feed.url, source=feed.display_name, tz=tz, fetched_at=fetched_at
+        )
+
+    kept: list[FeedEntry] = []
+    keys: set[str] = set()
+    for entry in entries:
+        if not keep_entry(feed.kind, entry.title, entry.body, taxonomy):
+            report.filtered += 1
+        elif entry.key in keys:
+            report.duplicates += 1  # the same entry twice in one document
+        else:
+            keys.add(entry.key)
+            kept.append(entry)
+
+    links: list[tuple[str, str | None, int]] = []  # (entry key, url, article id)
+    to_ingest: list[tuple[FeedEntry, ArticleDraft]] = []
+
+    # 1. GUID: entries this feed delivered before.
+    known = await dedup.known_entries(db, feed_id, [e.key for e in kept])
+    unknown: list[FeedEntry] = []
+    for entry in kept:
+        seen = known.get(entry.key)
+        if seen is None:
+            unknown.append(entry)
+            continue
+        fresh = draft(entry)
+        same_text = articles.content_hash(fresh.title, fresh.body) == seen.content_hash
+        if same_text or seen.origin != fresh.origin:
+            report.unchanged += 1
+        else:
+            # Edited in the feed: update in place, keeping the first date (feeds rewrite dates).
+            kept_date = replace(fresh, published=seen.published, date_inferred=seen.date_inferred)
+            to_ingest.append((entry, kept_date))
+
+    # 2. URL: the link is already an article's, or another entry's.
+    by_url = await dedup.articles_by_url(db, [e.url for e in unknown if e.url])
+    rest: list[tuple[FeedEntry, ArticleDraft]] = []
+    for entry in unknown:
+        match = by_url.get(entry.url) if entry.url else None
+        if match is None:
+            rest.append((entry, draft(entry)))
+        else:
+            links.append((entry.key, entry.url, match))
+            report.duplicates += 1
+
+    # 3. Text: near-identical to a recent article, or to an earlier entry of this batch.
+    stories = [(d.title, d.body) for _, d in rest]
+    pool = await dedup.recent_articles(db, [d.published for _, d in rest])
+    if len(pool) * len(stories) > _THREAD_WORK:
+        matches = await asyncio.to_thread(dedup.match_stories, pool, stories)
+    else:
+        matches = dedup.match_stories(pool, stories)
+    slot_of: dict[int, int] = {}  # index in `rest` → index in `to_ingest`
+    batch_copies: list[tuple[FeedEntry, int]] = []  # (entry, index in to_ingest)
+    for j, ((entry, fresh), match) in enumerate(zip(rest, matches, strict=True)):
+        if match is None:
+            slot_of[j] = len(to_ingest)
+            to_ingest.append((entry, fresh))
+        elif match > 0:
+            links.append((entry.key, entry.url, match))
+            report.duplicates += 1
+        else:
+            batch_copies.append((entry, slot_of[-1 - match]))
+            report.duplicates += 1
+    ingest_start = time.perf_counter()
+    report.dedup_seconds = ingest_start - started
+
+    if to_ingest:
+        # ingest numbers new articles above the current maximum (and callers serialize).
+        rows = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM articles")
+        highest = int(next(iter(rows))[0])
+        result = await articles.ingest(db, [d for _, d in to_ingest])
+        report.new += result.added
+        report.edited += result.updated
+        report.unchanged += result.unchanged
+        report.duplicates += result.skipped  # the same text already came from elsewhere
+        hashes = [articles.content_hash(d.title, d.body) for _, d in to_ingest]
+        ids = await _ids_by_hash(db, hashes)
+        for (entry, _), digest in zip(to_ingest, hashes, strict=True):
+            if digest in ids:
+                links.append((entry.key, entry.url, ids[digest]))
+        for entry, index in batch_copies:
+            if hashes[index] in ids:
+                links.append((entry.key, entry.url, ids[hashes[index]]))
+        report.new_ids = sorted({aid for aid in ids.values() if aid > highest})
+    report.ingest_seconds = time.perf_counter() - ingest_start
+
+    if links:
+        query = """
+            INSERT INTO feed_entries (feed_id, entry_key, url, article_id) VALUES (?, ?, ?, ?)
+            ON CONFLICT (feed_id, entry_key) DO UPDATE
+               SET url = excluded.url, article_id = excluded.article_id
+        """
+        async with transaction(db):
+            await db.executemany(query, [(feed_id, k, u, a) for k, u, a in links])
+    return report

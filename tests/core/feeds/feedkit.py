@@ -1,0 +1,112 @@
+"""Helpers for the feed tests: feed documents and a loopback HTTP server (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+DATA = Path(__file__).resolve().parent / "data"
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One RSS item."""
+
+    title: str
+    body: str
+    link: str | None = None
+    guid: str | None = None
+    published: datetime | None = None
+
+
+def rss(items: Sequence[Item], *, title: str = "テスト", encoding: str = "UTF-8") -> bytes:
+    """An RSS 2.0 document in the given encoding (declared in the XML declaration)."""
+    parts = [f'<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0"><channel>']
+    parts.append(f"<title>{escape(title)}</title><link>https://t.example.jp/</link>")
+    for item in items:
+        parts.append(f"<item><title>{escape(item.title)}</title>")
+        parts.append(f"<description>{escape(item.body)}</description>")
+        if item.link:
+            parts.append(f"<link>{escape(item.link)}</link>")
+        if item.guid:
+            parts.append(f'<guid isPermaLink="false">{escape(item.guid)}</guid>')
+        if item.published:
+            parts.append(f"<pubDate>{format_datetime(item.published)}</pubDate>")
+        parts.append("</item>")
+    parts.append("</channel></rss>\n")
+    return "".join(parts).encode(encoding)
+
+
+@dataclass
+class Route:
+    """What the server answers on one path."""
+
+    body: bytes = b""
+    content_type: str = "application/rss+xml"
+    status: int = 200
+    etag: str | None = None
+    delay: float = 0.0
+    stream_bytes: int = 0  # stream this much filler instead of `body`
+
+
+@dataclass
+class FeedServer:
+    """A loopback aiohttp server with per-path canned answers; records every request."""
+
+    routes: dict[str, Route] = field(default_factory=dict)
+    requests: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
+    streamed: int = 0
+    server: TestServer | None = None
+
+    def url(self, path: str) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.port}{path}"
+
+    def hits(self, path: str) -> int:
+        return sum(1 for p, _, _ in self.requests if p == path)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        self.requests.append((request.path, dict(request.headers), loop.time()))
+        route = self.routes.get(request.path)
+        if route is None:
+            return web.Response(status=404)
+        if route.delay:
+            await asyncio.sleep(route.delay)
+        if route.etag and request.headers.get("If-None-Match") == route.etag:
+            return web.Response(status=304, headers={"ETag": route.etag})
+        headers = {"Content-Type": route.content_type}
+        if route.etag:
+            headers["ETag"] = route.etag
+        if route.stream_bytes:
+            response = web.StreamResponse(headers=headers)
+            await response.prepare(request)
+            chunk = b"<!-- filler -->" * 4096
+            try:
+                while self.streamed < route.stream_bytes:
+                    await response.write(chunk)
+                    self.streamed += len(chunk)
+            except ConnectionError:
+                pass  # the client hung up: what the test wants
+            return response
+        return web.Response(status=route.status, body=route.body, headers=headers)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("GET", "/{tail:.*}", self.handle)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()

@@ -1,0 +1,87 @@
+"""`alliance-bot feeds add|list|fetch --once|remove` against a loopback server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from feedkit import DATA
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = (DATA / "rss2.xml").read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def feed_url() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/rss.xml"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(autouse=True)
+def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ALLIANCE_DB", str(tmp_path / "data" / "alliance.db"))
+    monkeypatch.setenv("ALLIANCE_SEEDS", str(ROOT / "seeds"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_add_fetch_list_remove(capsys: pytest.CaptureFixture[str], feed_url: str) -> None:
+    """A feed added from the CLI is fetched by `fetch --once`, listed, then removed."""
+    code, out, _ = run(capsys, "feeds", "add", feed_url, "--name", "同盟", "--interval", "15")
+    assert code == 0
+    assert "every 15 min" in out
+    code, out, _ = run(capsys, "feeds", "fetch", "--once")
+    assert code == 0
+    assert "同盟: 3 new" in out
+    code, out, _ = run(capsys, "feeds", "list", "--json")
+    (status,) = json.loads(out)["results"]
+    assert (status["name"], status["articles"], status["origin"]) == ("同盟", 3, "runtime")
+    assert status["last_new_article"] is not None
+    code, out, _ = run(capsys, "search", "普天間", "--json")
+    assert json.loads(out)["results"][0]["url"] == "https://news.example.jp/articles/1003"
+    code, out, _ = run(capsys, "feeds", "remove", feed_url)
+    assert code == 0
+    code, out, _ = run(capsys, "feeds", "list")
+    assert out.startswith("no feeds")
+
+
+def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad interval or URL is refused with a one-line error and exit code 2."""
+    with pytest.raises(SystemExit) as exited:
+        main(["feeds", "add", "https://example.jp/rss", "--interval", "2"])
+    assert exited.value.code == 2
+    assert "between 5 and" in capsys.readouterr().err
+    code, _, err = run(capsys, "feeds", "add", "ftp://example.jp/rss")
+    assert code == 2
+    assert err.count("\n") == 1
+    code, _, err = run(capsys, "feeds", "remove", "https://example.jp/not-followed")
+    assert code == 2
+    assert "not followed" in err

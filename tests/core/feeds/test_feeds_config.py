@@ -1,0 +1,88 @@
+"""feeds.toml, feeds added at runtime, and how the two merge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.feeds.config import FeedConfigError, canonical_url, make_feed, parse_feeds
+from bot.core.feeds.service import FeedService, backoff
+
+
+def test_feeds_toml_defaults_and_bad_entries() -> None:
+    """Defaults apply (30 min, alliance); a bad entry is skipped with a reason, not fatal."""
+    loaded = parse_feeds(
+        """
+        [[feed]]
+        url = "HTTPS://News.Example.JP/rss#top"
+
+        [[feed]]
+        url = "https://general.example.jp/rss"
+        kind = "general"
+        interval = 3
+
+        [[feed]]
+        url = "https://news.example.jp/rss"
+        """
+    )
+    assert [(f.url, f.interval, f.kind) for f in loaded.feeds] == [
+        ("https://news.example.jp/rss", 30, "alliance")
+    ]
+    assert len(loaded.problems) == 2
+    assert "between 5" in loaded.problems[0]
+    assert "listed twice" in loaded.problems[1]
+
+
+def test_admin_urls_cannot_point_inside_the_network() -> None:
+    """URLs typed by Discord admins may not name loopback or private addresses."""
+    for url in (
+        "http://127.0.0.1/feed",
+        "http://localhost:8080/",
+        "http://[::1]/",
+        "http://10.0.0.5/",
+    ):
+        with pytest.raises(FeedConfigError):
+            canonical_url(url, allow_private=False)
+    with pytest.raises(FeedConfigError):
+        make_feed("ftp://example.jp/feed")
+    assert canonical_url("http://127.0.0.1:80/feed") == "http://127.0.0.1/feed"
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    """Backoff doubles per failure from the interval, stops at 6 h, honours Retry-After."""
+    assert backoff(30, 1).total_seconds() == 30 * 60
+    assert backoff(30, 3).total_seconds() == 120 * 60
+    assert backoff(30, 30).total_seconds() == 6 * 3600
+    assert backoff(5, 1, retry_after=7200).total_seconds() == 7200
+
+
+async def test_file_and_runtime_feeds_merge_file_wins(tmp_path: Path, service: FeedService) -> None:
+    """Runtime feeds join the file's; a URL in the file can't be re-added or removed at runtime."""
+    (tmp_path / "feeds.toml").write_text(
+        '[[feed]]\nurl = "https://file.example.jp/rss"\nname = "File"\ninterval = 60\n',
+        encoding="utf-8",
+    )
+    await service.reload()
+    with pytest.raises(FeedConfigError, match="already followed"):
+        await service.add_feed("https://FILE.example.jp/rss")
+    await service.add_feed("https://runtime.example.jp/rss", kind="general", interval=15)
+    followed = {f.config.url: f for f in service.followed()}
+    assert followed["https://file.example.jp/rss"].origin == "file"
+    assert followed["https://file.example.jp/rss"].config.interval == 60
+    assert followed["https://runtime.example.jp/rss"].config.kind == "general"
+    with pytest.raises(FeedConfigError, match=r"feeds\.toml"):
+        await service.remove_feed("https://file.example.jp/rss")
+    assert await service.remove_feed("https://runtime.example.jp/rss")
+    assert not await service.remove_feed("https://runtime.example.jp/rss")
+    assert [f.origin for f in await service.reload()] == ["file"]
+
+
+async def test_runtime_feeds_survive_a_restart(tmp_path: Path, service: FeedService) -> None:
+    """A feed added at runtime is read back by a new service on the same database."""
+    await service.add_feed("https://runtime.example.jp/rss", name="実行時")
+    again = FeedService(service.db, feeds_file=tmp_path / "feeds.toml", tz=service.tz)
+    followed = await again.reload()
+    assert [(f.config.url, f.config.name) for f in followed] == [
+        ("https://runtime.example.jp/rss", "実行時")
+    ]

@@ -1,0 +1,113 @@
+"""Feed documents to entries and drafts: formats, Japanese encodings, HTML, broken feeds."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from feedkit import DATA, TOKYO, Item, rss
+
+from bot.core.feeds.parse import (
+    FeedParseError,
+    decode_document,
+    entry_draft,
+    html_to_text,
+    parse_feed,
+)
+
+FEED_URL = "https://feeds.example.jp/feed.xml"
+
+
+def read(name: str, content_type: str | None = None) -> list[tuple[str, str | None, str]]:
+    parsed = parse_feed((DATA / name).read_bytes(), url=FEED_URL, content_type=content_type)
+    return [(e.title, e.url, e.body) for e in parsed.entries]
+
+
+def test_rss2_entries_keep_guid_link_and_date() -> None:
+    """RSS 2.0 items give title, body, the link without tracking parameters, GUID and date."""
+    parsed = parse_feed((DATA / "rss2.xml").read_bytes(), url=FEED_URL)
+    first = parsed.entries[0]
+    assert parsed.version == "rss20"
+    assert first.key == first.guid == "alliance-1001"
+    assert first.url == "https://news.example.jp/articles/1001"
+    assert first.published == datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
+    # No GUID: the link identifies the entry.
+    assert parsed.entries[2].key == "https://news.example.jp/articles/1003"
+
+
+def test_atom_entries_resolve_relative_links_and_strip_html_titles() -> None:
+    """Atom entries: HTML titles become text and relative links resolve against the feed."""
+    entries = read("atom.xml")
+    assert entries[0][0] == "拡大抑止協議、核の傘の信頼性を確認"
+    assert entries[1][1] == "https://feeds.example.jp/e/2"
+    assert "嘉手納基地に配備" in entries[1][2]
+
+
+def test_rdf_entries_use_dc_date() -> None:
+    """RSS 1.0 (RDF) items are read, dated by dc:date."""
+    parsed = parse_feed((DATA / "rdf.xml").read_bytes(), url=FEED_URL)
+    assert parsed.version == "rss10"
+    assert parsed.entries[0].title == "日米地位協定の運用見直しを要請"
+    assert parsed.entries[1].published == datetime(2026, 11, 12, 23, 0, tzinfo=UTC)
+
+
+def test_shift_jis_declared_in_xml_decodes_windows_31j_characters() -> None:
+    """A Shift_JIS feed decodes, including Windows-31J characters (①, 髙, ㈱)."""
+    parsed = parse_feed((DATA / "sjis.xml").read_bytes(), url=FEED_URL)
+    entry = parsed.entries[0]
+    assert parsed.encoding == "cp932"
+    assert entry.title == "①髙田防衛相、在日米軍基地を視察"
+    assert "㈱防衛関連企業" in entry.body
+
+
+def test_euc_jp_from_http_header_or_undeclared() -> None:
+    """EUC-JP decodes from the HTTP charset, and without any declaration at all."""
+    raw = (DATA / "eucjp.xml").read_bytes()
+    with_header = parse_feed(raw, url=FEED_URL, content_type="text/xml; charset=EUC-JP")
+    undeclared = parse_feed(raw, url=FEED_URL, content_type="text/xml")
+    for parsed in (with_header, undeclared):
+        assert parsed.encoding == "euc_jp"
+        assert parsed.entries[0].title == "岩国基地の米海兵隊、艦載機の訓練を縮小"
+
+
+def test_xml_declaration_beats_a_default_latin1_header() -> None:
+    """A server's default ISO-8859-1 charset does not override the document's own Shift_JIS."""
+    raw = rss([Item("日米同盟の強化", "本文です。", guid="g")], encoding="Shift_JIS")
+    text, encoding = decode_document(raw, "text/xml; charset=ISO-8859-1")
+    assert encoding == "cp932"
+    assert "日米同盟の強化" in text
+
+
+def test_html_and_script_tags_are_stripped() -> None:
+    """Entry HTML becomes text: tags dropped, script and style contents removed entirely."""
+    body = parse_feed((DATA / "rss2.xml").read_bytes(), url=FEED_URL).entries[0].body
+    assert "約50分会談" in body
+    assert "<" not in body
+    assert "追跡スクリプト" not in body
+    assert "color" not in body
+    assert html_to_text("<p>a</p><script>x()</script><p>b &amp; c</p>") == "a\nb & c"
+
+
+def test_malformed_feed_keeps_what_it_can_and_says_so() -> None:
+    """A truncated feed yields its readable entries plus a problem note."""
+    parsed = parse_feed((DATA / "malformed.xml").read_bytes(), url=FEED_URL)
+    assert [e.title for e in parsed.entries] == ["日米首脳が電話会談"]
+    assert any("malformed" in p for p in parsed.problems)
+
+
+def test_not_a_feed_raises() -> None:
+    """An HTML page or garbage is refused with FeedParseError."""
+    with pytest.raises(FeedParseError):
+        parse_feed(b"<html><body>503 Service Unavailable</body></html>", url=FEED_URL)
+    with pytest.raises(FeedParseError):
+        parse_feed(b"\x00\x01 not xml at all", url=FEED_URL)
+
+
+def test_undated_entry_gets_fetch_time_and_is_marked_inferred() -> None:
+    """An entry without a date is dated by the fetch (in the bot's timezone), marked inferred."""
+    entry = parse_feed((DATA / "rss2.xml").read_bytes(), url=FEED_URL).entries[2]
+    fetched = datetime(2026, 11, 17, 16, 0, tzinfo=UTC)  # 01:00 on the 18th in Tokyo
+    draft = entry_draft(entry, feed_url=FEED_URL, source="同盟", tz=TOKYO, fetched_at=fetched)
+    assert draft.published == date(2026, 11, 18)
+    assert draft.date_inferred
+    assert draft.url == "https://news.example.jp/articles/1003"

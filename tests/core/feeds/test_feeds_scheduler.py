@@ -1,0 +1,60 @@
+"""The service's APScheduler jobs: one per feed, started, changed at runtime and stopped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import aiosqlite
+from feedkit import TOKYO, FeedServer, Item, Route, rss
+
+from bot.core.feeds.fetch import Fetcher
+from bot.core.feeds.service import FeedService
+
+
+async def wait_for(condition: Callable[[], bool]) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5.0
+    while loop.time() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def test_jobs_fetch_on_start_and_follow_runtime_changes(
+    tmp_path: Path, service: FeedService, server: FeedServer
+) -> None:
+    """start() fetches file feeds; feeds added later get a job; stop() ends everything."""
+    body = rss([Item("日米共同訓練", "在日米軍と共同訓練を行った。", guid="x")])
+    server.routes["/file"] = Route(body=body)
+    server.routes["/added"] = Route(body=body)
+    (tmp_path / "feeds.toml").write_text(f'[[feed]]\nurl = "{server.url("/file")}"\n')
+    await service.start()
+    assert service.running
+    assert await wait_for(lambda: server.hits("/file") == 1)
+    await service.add_feed(server.url("/added"), allow_private=True)
+    assert await wait_for(lambda: server.hits("/added") == 1)
+    assert await service.remove_feed(server.url("/added"))
+    await service.stop()
+    assert not service.running
+    assert server.hits("/file") == 1  # the next run is 30 min away
+
+
+async def test_host_spacing_separates_requests(
+    tmp_path: Path, conn: aiosqlite.Connection, server: FeedServer
+) -> None:
+    """Two feeds on one host are fetched one after the other, `spacing` seconds apart."""
+    fetcher = Fetcher(spacing=0.3)
+    service = FeedService(conn, feeds_file=tmp_path / "feeds.toml", tz=TOKYO, fetcher=fetcher)
+    try:
+        for path in ("/one", "/two"):
+            server.routes[path] = Route(body=rss([]))
+            await service.add_feed(server.url(path), allow_private=True)
+        await service.fetch_all()
+    finally:
+        await service.stop()
+    times = sorted(t for _, _, t in server.requests)
+    assert len(times) == 2
+    assert times[1] - times[0] >= 0.28
