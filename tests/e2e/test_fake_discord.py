@@ -11,6 +11,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord
+import discord.gateway
+import discord.http
+import discord.webhook.async_
 import pytest
 from discord import app_commands
 from discord.webhook.async_ import async_context, interaction_response_params
@@ -148,6 +151,16 @@ async def client(fake_discord: FakeDiscord) -> AsyncIterator[_Client]:
     async with _started(fake_discord) as bot:
         await bot.tree.sync()
         yield bot
+
+
+async def test_pointed_at_sets_and_restores_the_urls(fake_discord: FakeDiscord) -> None:
+    """pointed_at() redirects REST, webhooks and the gateway, then restores discord.py."""
+    before = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    with pointed_at(fake_discord):
+        assert discord.webhook.async_.Route is discord.http.Route  # one BASE for both
+        assert discord.http.Route("GET", "/users/@me").url == fake_discord.api_url + "/users/@me"
+        assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == fake_discord.gateway_url
+    assert before == (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
 
 
 async def test_login_ready_and_guild_create_reach_the_client(
@@ -478,8 +491,12 @@ def _embed(**fields: object) -> dict[str, object]:
     return {"embeds": [fields]}
 
 
+def _row(*components: dict[str, object]) -> dict[str, object]:
+    return {"type": 1, "components": list(components)}
+
+
 def _in_row(*components: dict[str, object]) -> dict[str, object]:
-    return {"components": [{"type": 1, "components": list(components)}]}
+    return {"components": [_row(*components)]}
 
 
 def _button(custom_id: str = "b", label: str = "b") -> dict[str, object]:
@@ -508,7 +525,7 @@ ROW = "components.0.components.0"
         (_embed(footer={"text": "f" * 2049}), "embeds.0.footer.text"),
         (_embed(author={"name": "a" * 257}), "embeds.0.author.name"),
         (_in_row(*[_button(str(i)) for i in range(6)]), "components.0.components"),
-        ({"components": [_in_row(_button())["components"][0]] * 6}, "components"),
+        ({"components": [_row(_button(str(i))) for i in range(6)]}, "components"),
         (_in_row(_button(label="l" * 81)), f"{ROW}.label"),
         (_in_row(_button("c" * 101)), f"{ROW}.custom_id"),
         (_in_row(_button("same"), _button("same")), "components.0.components.1.custom_id"),

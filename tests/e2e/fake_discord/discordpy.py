@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import discord.gateway
 import discord.http
-import discord.webhook.async_
 import yarl
 
 if TYPE_CHECKING:
@@ -20,22 +19,15 @@ def pointed_at(double: FakeDiscord) -> Iterator[None]:
     """Set the class attributes discord.py reads its URLs from, as the bot does.
 
     `Route.BASE` covers every REST call, interaction callbacks and webhooks included
-    (discord.webhook.async_ imports the same `Route` class); `DEFAULT_GATEWAY` is where
-    `Client.connect` opens the websocket. READY's `resume_gateway_url` covers resumes.
+    (discord.webhook.async_ and .sync import this same `Route` class); `DEFAULT_GATEWAY`
+    is where `Client.connect` opens the websocket; READY's `resume_gateway_url` (the
+    double's own URL) covers resumes.
     """
-    saved = (
-        discord.http.Route.BASE,
-        discord.webhook.async_.Route.BASE,
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
-    discord.http.Route.BASE = double.api_url
-    discord.webhook.async_.Route.BASE = double.api_url
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(double.gateway_url)
+    route, gateway = discord.http.Route, discord.gateway.DiscordWebSocket
+    saved = (route.BASE, gateway.DEFAULT_GATEWAY)
+    route.BASE = double.api_url
+    gateway.DEFAULT_GATEWAY = yarl.URL(double.gateway_url)
     try:
         yield
     finally:
-        (
-            discord.http.Route.BASE,
-            discord.webhook.async_.Route.BASE,
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-        ) = saved
+        route.BASE, gateway.DEFAULT_GATEWAY = saved

@@ -57,7 +57,7 @@ class InteractionRecord:
     @property
     def callback_type(self) -> int | None:
         """The callback type (4 message, 5 defer, 6 deferred update, 7 update, 8 choices …)."""
-        return None if self.callback is None else self.callback["type"]
+        return None if self.callback is None else int(self.callback["type"])
 
     @property
     def data(self) -> JSON:
@@ -98,6 +98,17 @@ class InteractionRecord:
             meta["name"] = self.payload["data"]["name"]
             meta["command_type"] = self.payload["data"].get("type", 1)
         return meta
+
+
+def _has_type(kind: int, value: Any) -> bool:
+    """Whether `value` fits a STRING, INTEGER or NUMBER option."""
+    if isinstance(value, bool):
+        return False
+    if kind == STRING:
+        return isinstance(value, str)
+    if kind == INTEGER:
+        return isinstance(value, int)
+    return isinstance(value, int | float)
 
 
 class InteractionBuilder:
@@ -206,11 +217,13 @@ class InteractionBuilder:
         leaf = schema
         wrappers: list[JSON] = []
         for part in path[1:]:
-            leaf = next(
-                (o for o in leaf.get("options") or [] if o["name"] == part and o["type"] in (1, 2)),
-                None,
-            )  # type: ignore[assignment]
-            if leaf is None:
+            nested = [
+                o
+                for o in leaf.get("options") or []
+                if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
+            ]
+            leaf = next((o for o in nested if o["name"] == part), {})
+            if not leaf:
                 raise LookupError(f"/{name}: no subcommand {part!r}")
             wrappers.append({"type": leaf["type"], "name": part, "options": []})
         if leaf.get("options") and leaf["options"][0]["type"] in (1, 2):
@@ -270,9 +283,8 @@ class InteractionBuilder:
         kind = option["type"]
         label = f"/{name} {option['name']}"
         if kind in (STRING, INTEGER, NUMBER):
-            python_type = {STRING: str, INTEGER: int, NUMBER: (int, float)}[kind]
-            if not isinstance(value, python_type) or isinstance(value, bool):
-                raise TypeError(f"{label}: {value!r} is not a valid {python_type}")
+            if not _has_type(kind, value):
+                raise TypeError(f"{label}: {value!r} does not fit option type {kind}")
             choices = option.get("choices")
             if choices and value not in [c["value"] for c in choices]:
                 raise ValueError(f"{label}: {value!r} is not one of the choices")
@@ -281,7 +293,7 @@ class InteractionBuilder:
                 if kind == STRING
                 else (option.get("min_value"), option.get("max_value"))
             )
-            measured = len(value) if kind == STRING else value
+            measured = len(value) if isinstance(value, str) else value
             if (low is not None and measured < low) or (high is not None and measured > high):
                 raise ValueError(f"{label}: {value!r} is outside {low}..{high}")
             return value

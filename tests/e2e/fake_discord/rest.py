@@ -27,7 +27,7 @@ GUILD_MESSAGES_INTENT = 1 << 9
 # Callback types each interaction type accepts (PING=1, COMMAND=2, COMPONENT=3,
 # AUTOCOMPLETE=4, MODAL_SUBMIT=5).
 ALLOWED_CALLBACKS = {1: {1}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
-BODY = web.RequestKey("body", Any)
+BODY = web.RequestKey("body", object)
 """Where the middleware leaves the parsed request body for handlers."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -52,6 +52,12 @@ def form_error(errors: JSON) -> web.Response:
 
 def not_found() -> web.Response:
     return error(404, 0, "404: Not Found")
+
+
+def json_object(request: web.Request) -> JSON:
+    """The request's JSON object body ({} when absent or not an object)."""
+    body = request[BODY]
+    return body if isinstance(body, dict) else {}
 
 
 class RestApi:
@@ -142,7 +148,7 @@ class RestApi:
             return problem
         body = request[BODY]
         errors = validation.check_commands(body)
-        if errors:
+        if errors or not isinstance(body, list):
             return form_error(errors)
         previous = {(c["type"], c["name"]): c["id"] for c in self.double.commands.get(scope, [])}
         stored = []
@@ -191,7 +197,7 @@ class RestApi:
         if elapsed > self.double.interaction_ack_timeout:
             record.expired = True
             return error(404, 10062, "Unknown interaction")
-        body: JSON = request[BODY] or {}
+        body = json_object(request)
         kind = body.get("type")
         data: JSON = body.get("data") or {}
         if kind not in ALLOWED_CALLBACKS.get(record.type, set()):
@@ -268,7 +274,7 @@ class RestApi:
         record = self._interaction_for_webhook(request)
         if record is None:
             return error(404, 10015, "Unknown Webhook")
-        body: JSON = request[BODY] or {}
+        body = json_object(request)
         errors = validation.check_message(body)
         if errors:
             return form_error(errors)
@@ -315,7 +321,7 @@ class RestApi:
         message = self._webhook_message(record, request.match_info["message"])
         if message is None or message.get("deleted"):
             return error(404, 10008, "Unknown Message")
-        body: JSON = request[BODY] or {}
+        body = json_object(request)
         errors = validation.check_message(body, require_content=False)
         if errors:
             return form_error(errors)
@@ -378,7 +384,7 @@ class RestApi:
         if found is None:
             return error(404, 10003, "Unknown Channel")
         guild, channel = found
-        body: JSON = request[BODY] or {}
+        body = json_object(request)
         errors = validation.check_message(body)
         if errors:
             return form_error(errors)
@@ -431,7 +437,7 @@ class RestApi:
             return error(404, 10008, "Unknown Message")
         if message["author"]["id"] != str(self.double.bot_user.id):
             return error(403, 50005, "Cannot edit a message authored by another user")
-        body: JSON = request[BODY] or {}
+        body = json_object(request)
         errors = validation.check_message(body, require_content=False)
         if errors:
             return form_error(errors)

@@ -377,7 +377,7 @@ class FakeDiscord:
         request[BODY] = body
         record = RecordedRequest(request.method, path, dict(request.query), body, files=files)
         self.requests.append(record)
-        response = self._injected_failure(request.method, path)
+        response: web.StreamResponse | None = self._injected_failure(request.method, path)
         needs_auth = not path.startswith(("/webhooks/", "/interactions/"))
         if response is None and needs_auth and not self._authorized(request):
             response = error(401, 0, "401: Unauthorized")

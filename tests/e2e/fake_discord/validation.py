@@ -311,7 +311,7 @@ def check_commands(commands: Any) -> JSON:
     if not isinstance(commands, list):
         errors.add((), "BASE_TYPE_ARRAY", "Must be an array.")
         return errors.tree
-    seen: set[tuple[int, str]] = set()
+    seen: set[tuple[Any, Any]] = set()
     for i, command in enumerate(commands):
         kind = command.get("type", CHAT_INPUT)
         key = (kind, command.get("name"))
@@ -321,7 +321,7 @@ def check_commands(commands: Any) -> JSON:
                 "APPLICATION_COMMANDS_DUPLICATE_NAME",
                 f"Application command names must be unique: {command.get('name')}",
             )
-        seen.add(key)  # type: ignore[arg-type]
+        seen.add(key)
         check_command(errors, (i,), command)
     if sum(1 for c in commands if c.get("type", CHAT_INPUT) == CHAT_INPUT) > 100:
         errors.add((), "BASE_TYPE_BAD_LENGTH", "Must be between 0 and 100 in length.")
