@@ -150,6 +150,7 @@ class FeedService:
         self.problems: list[str] = []  # from the last read of feeds.toml
         self._concurrency = concurrency
         self._feeds: dict[str, Followed] = {}
+        self._loaded = False
         self._write = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[object]] = set()
@@ -181,6 +182,7 @@ class FeedService:
             for url in merged:
                 await store.ensure_feed(self.db, url)
         previous, self._feeds = self._feeds, merged
+        self._loaded = True
         if self._scheduler is not None:
             for url in previous.keys() - merged.keys():
                 self._unschedule(url)
@@ -189,6 +191,10 @@ class FeedService:
                 if old is None or old.config.interval != followed.config.interval:
                     self._schedule(followed.config, delay=2.0 * index if old is None else None)
         return list(merged.values())
+
+    async def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            await self.reload()
 
     def followed(self) -> list[Followed]:
         """The feeds followed as of the last `reload` (or add/remove)."""
@@ -238,6 +244,7 @@ class FeedService:
 
     async def list_feeds(self) -> list[FeedStatus]:
         """Every followed feed with its last fetch, last new article and last error."""
+        await self._ensure_loaded()
         states = await store.all_states(self.db)
         now = _now()
         result = []
@@ -251,6 +258,7 @@ class FeedService:
 
     async def fetch_all(self, *, respect_backoff: bool = False) -> list[FetchOutcome]:
         """Fetch every followed feed now, a few at a time; one outcome per feed."""
+        await self._ensure_loaded()
         limit = asyncio.Semaphore(self._concurrency)
 
         async def one(feed: FeedConfig) -> FetchOutcome:
@@ -261,6 +269,7 @@ class FeedService:
 
     async def fetch_feed(self, url: str, *, respect_backoff: bool = False) -> FetchOutcome:
         """Fetch one followed feed and store its new entries; failures are recorded, not raised."""
+        await self._ensure_loaded()
         followed = self._feeds.get(canonical_url(url))
         if followed is None:
             raise FeedConfigError(f"{url} is not followed")
@@ -383,22 +392,26 @@ class FeedService:
         from apscheduler.triggers.interval import IntervalTrigger
 
         self._feeds = {}
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
-        await self.reload()  # schedules every feed, as all are new
-        self._scheduler.add_job(
+        scheduler = self._scheduler = AsyncIOScheduler(timezone=UTC)
+        try:
+            await self.reload()  # schedules every feed, as all are new
+        except BaseException:
+            self._scheduler = None  # an unreadable feeds.toml: not started, start() again later
+            raise
+        scheduler.add_job(
             self._track(self._reload_job),
             IntervalTrigger(minutes=RELOAD_MINUTES),
             id="feeds:reload",
             max_instances=1,
             coalesce=True,
         )
-        self._scheduler.start()
+        scheduler.start()
         log.info("feeds: following %d feeds", len(self._feeds))
 
     async def stop(self) -> None:
         """Stop the jobs, cancel fetches in progress and close the HTTP session."""
         scheduler, self._scheduler = self._scheduler, None
-        if scheduler is not None:
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
         tasks = list(self._running)
         for task in tasks:

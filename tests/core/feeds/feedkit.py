@@ -57,6 +57,7 @@ class Route:
     etag: str | None = None
     delay: float = 0.0
     stream_bytes: int = 0  # stream this much filler instead of `body`
+    location: str | None = None  # answer 301 to this path instead
 
 
 @dataclass
@@ -83,6 +84,8 @@ class FeedServer:
             return web.Response(status=404)
         if route.delay:
             await asyncio.sleep(route.delay)
+        if route.location:
+            return web.Response(status=301, headers={"Location": route.location})
         if route.etag and request.headers.get("If-None-Match") == route.etag:
             return web.Response(status=304, headers={"ETag": route.etag})
         headers = {"Content-Type": route.content_type}

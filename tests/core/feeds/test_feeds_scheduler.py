@@ -7,8 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aiosqlite
+import pytest
 from feedkit import TOKYO, FeedServer, Item, Route, rss
 
+from bot.core.feeds.config import FeedConfigError
 from bot.core.feeds.fetch import Fetcher
 from bot.core.feeds.service import FeedService
 
@@ -58,3 +60,16 @@ async def test_host_spacing_separates_requests(
     times = sorted(t for _, _, t in server.requests)
     assert len(times) == 2
     assert times[1] - times[0] >= 0.28
+
+
+async def test_unreadable_feeds_toml_fails_start_cleanly(
+    tmp_path: Path, service: FeedService
+) -> None:
+    """A broken feeds.toml makes start() raise; the service is left stopped, fixable later."""
+    (tmp_path / "feeds.toml").write_text("[[feed]\nurl = ", encoding="utf-8")
+    with pytest.raises(FeedConfigError, match="not valid TOML"):
+        await service.start()
+    assert not service.running
+    (tmp_path / "feeds.toml").write_text("", encoding="utf-8")
+    await service.start()
+    assert service.running
