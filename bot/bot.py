@@ -24,7 +24,7 @@ from bot.tree import NO_MENTIONS, AllianceTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.exts.alliance", "bot.exts.digest")
+EXTENSIONS = ("bot.exts.alliance", "bot.exts.digest", "bot.exts.feeds")
 
 # The bot never joins voice: the warnings about missing voice libraries would only alarm operators.
 discord.VoiceClient.warn_nacl = False

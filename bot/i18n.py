@@ -150,6 +150,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "日付は YYYY-MM-DD の形で指定してください（例: 2025-12-15）。",
         "Give the date as YYYY-MM-DD (e.g. 2025-12-15).",
     ),
+    "feeds.never": ("まだ", "never"),
+    "feeds.kind_general": (
+        "一般ニュース（同盟関連のみ取り込み）",
+        "general news (alliance items only)",
+    ),
+    "feeds.kind_alliance": ("同盟専門", "alliance-specific"),
+    "feeds.settings": (
+        "{kind} · {interval}分ごと · 設定元: {origin}",
+        "{kind} · every {interval} min · from: {origin}",
+    ),
+    "feeds.activity": (
+        "最終取得: {fetched} · 最新記事: {new} · 記事数: {count}",
+        "Last fetch: {fetched} · last new article: {new} · articles: {count}",
+    ),
+    "feeds.flagged": ("⚠️ {since}から取得に失敗し続けています", "⚠️ Failing since {since}"),
+    "feeds.error": ("直近のエラー: {error}", "Last error: {error}"),
+    "feeds.invalid": ("できませんでした: {error}", "Not done: {error}"),
+    "feeds.added": (
+        "フィード「{name}」を追加しました（{interval}分ごとに取得）。",
+        "Now following “{name}” (fetched every {interval} min).",
+    ),
+    "feeds.removed": ("フィード {url} の取得をやめました。", "No longer following {url}."),
+    "feeds.not_followed": ("{url} は登録されていません。", "{url} is not followed."),
+    "feeds.title": ("ニュースフィード", "News feeds"),
+    "feeds.none": (
+        "フィードはまだありません。`/alliance-feeds add` で追加できます。",
+        "No feeds yet. Add one with `/alliance-feeds add`.",
+    ),
+    "feeds.footer": ("{count}件（要確認 {flagged}件）", "{count} feeds ({flagged} failing)"),
     "help.title": ("日米同盟ニュースボットの使い方", "How to use the alliance news bot"),
     "help.intro": (
         "日米同盟に関するニュース記事を検索・閲覧できます。毎週のダイジェストも投稿します。",
@@ -262,6 +291,27 @@ COMMAND_JA: dict[str, str] = {
     "Whose schedule to preview (default: this server's first)": (
         "どのチャンネルの設定か（省略時は最初の設定）"
     ),
+    "alliance-feeds": "同盟フィード設定",
+    "Manage the news feeds the bot follows (admins)": (
+        "ボットが取得するニュースフィードを管理します（管理者）"
+    ),
+    "add": "追加",
+    "Follow a news feed (RSS or Atom)": "ニュースフィード（RSS・Atom）を追加します",
+    "url": "url",
+    "The feed's address (https://…)": "フィードのアドレス（https://…）",
+    "name": "名前",
+    "A name to show (default: the site)": "表示名（省略時はサイト名）",
+    "interval": "間隔",
+    "Minutes between fetches (5–1440, default 30)": "取得の間隔（分、5〜1440、既定30）",
+    "general": "一般ニュース",
+    "A general news feed: keep only articles about the alliance": (
+        "一般ニュースのフィード（同盟関連の記事だけ取り込む）"
+    ),
+    "remove": "削除",
+    "Stop following a news feed": "ニュースフィードの取得をやめます",
+    "The feed's address": "フィードのアドレス",
+    "list": "一覧",
+    "The followed feeds and how each is doing": "登録済みフィードと取得状況の一覧",
     "help": "ヘルプ",
     "How to use this bot": "このボットの使い方",
 }

@@ -120,7 +120,11 @@ class Alliance(
     async def _topics(self, lang: Lang) -> Page:
         counts = [(t.slug, t.label(lang), n) for t, n in await topic_counts(self.bot.db)]
         options = [
-            discord.SelectOption(label=render.clip(label, 100), value=slug, description=f"{n}")
+            discord.SelectOption(
+                label=render.clip(label, 100),
+                value=slug,
+                description=t("topics.count", lang, count=n),
+            )
             for slug, label, n in counts[:25]
         ]
         view = discord.ui.View(timeout=None)

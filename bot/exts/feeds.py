@@ -1,0 +1,186 @@
+"""News feeds: fetched on their intervals by `FeedService`; `/alliance-feeds` for admins.
+
+The service gets a database connection of its own: its ingest transactions then never hold the
+connection that members' searches use.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiosqlite
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot import pages, render
+from bot.core import db as database
+from bot.core.feeds.config import FeedConfigError
+from bot.core.feeds.service import FeedService, FeedStatus
+from bot.i18n import Lang, lang_of, t
+from bot.tree import NO_MENTIONS
+
+if TYPE_CHECKING:
+    from bot.bot import AllianceBot
+
+log = logging.getLogger(__name__)
+
+URL_MAX = 500
+# Room left under Discord's 6000 characters per message for the footer.
+_EMBED_BUDGET = 5500
+
+
+def _when(moment: datetime | None, lang: Lang) -> str:
+    return discord.utils.format_dt(moment, "R") if moment else t("feeds.never", lang)
+
+
+def feed_field(status: FeedStatus, lang: Lang) -> tuple[str, str]:
+    """A followed feed as an embed field: its name, and its settings and fetch status."""
+    config, state = status.config, status.state
+    flag = "⚠️ " if status.flagged else ""
+    kind = t("feeds.kind_general" if config.kind == "general" else "feeds.kind_alliance", lang)
+    lines = [
+        config.url,
+        t("feeds.settings", lang, kind=kind, interval=config.interval, origin=status.origin),
+        t(
+            "feeds.activity",
+            lang,
+            fetched=_when(state.last_fetch_at if state else None, lang),
+            new=_when(state.last_new_at if state else None, lang),
+            count=state.articles if state else 0,
+        ),
+    ]
+    if status.flagged and state is not None and state.failing_since is not None:
+        lines.append(t("feeds.flagged", lang, since=_when(state.failing_since, lang)))
+    if state is not None and state.last_error:
+        lines.append(t("feeds.error", lang, error=render.clip(state.last_error, 300)))
+    return render.clip(flag + config.display_name, 256), render.clip("\n".join(lines), 1024)
+
+
+class FeedsCog(commands.Cog):
+    """Runs the feed service; `/alliance-feeds add|remove|list` for admins."""
+
+    group = app_commands.Group(
+        name="alliance-feeds",
+        description=_("Manage the news feeds the bot follows (admins)"),
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    def __init__(self, bot: AllianceBot) -> None:
+        self.bot = bot
+        self.db: aiosqlite.Connection
+        self.service: FeedService
+
+    async def cog_load(self) -> None:
+        """Open the service's connection and start following the feeds."""
+        settings = self.bot.settings
+        self.db = await database.connect(settings.db)
+        self.service = FeedService.for_database(self.db, settings.db, settings.tz)
+        try:
+            await self.service.start()
+        except FeedConfigError as exc:
+            # A broken feeds.toml must not keep members from searching: say so and go on.
+            log.error("feeds are not followed: %s", exc)
+
+    async def cog_unload(self) -> None:
+        """Stop fetching and close the connection."""
+        await self.service.stop()
+        await self.db.close()
+
+    @group.command(name="add", description=_("Follow a news feed (RSS or Atom)"))
+    @app_commands.describe(
+        url=_("The feed's address (https://…)"),
+        name=_("A name to show (default: the site)"),
+        interval=_("Minutes between fetches (5–1440, default 30)"),
+        general=_("A general news feed: keep only articles about the alliance"),
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def add_command(
+        self,
+        interaction: discord.Interaction,
+        url: app_commands.Range[str, 1, URL_MAX],
+        name: app_commands.Range[str, 1, 100] | None = None,
+        interval: app_commands.Range[int, 5, 1440] = 30,
+        general: bool = False,
+    ) -> None:
+        """Follow a feed from now on; its first fetch happens within seconds."""
+        lang = lang_of(interaction.locale)
+        try:
+            feed = await self.service.add_feed(
+                url,
+                name=name,
+                interval=interval,
+                kind="general" if general else "alliance",
+            )
+        except FeedConfigError as exc:
+            message = t("feeds.invalid", lang, error=str(exc))
+        else:
+            message = t("feeds.added", lang, name=feed.display_name, interval=feed.interval)
+        await interaction.response.send_message(
+            render.clip(message, render.CONTENT_MAX), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @group.command(name="remove", description=_("Stop following a news feed"))
+    @app_commands.describe(url=_("The feed's address"))
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def remove_command(
+        self, interaction: discord.Interaction, url: app_commands.Range[str, 1, URL_MAX]
+    ) -> None:
+        """Stop following a feed added here (feeds from feeds.toml are edited there)."""
+        lang = lang_of(interaction.locale)
+        try:
+            removed = await self.service.remove_feed(url)
+        except FeedConfigError as exc:
+            message = t("feeds.invalid", lang, error=str(exc))
+        else:
+            message = t("feeds.removed" if removed else "feeds.not_followed", lang, url=url)
+        await interaction.response.send_message(
+            render.clip(message, render.CONTENT_MAX), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @remove_command.autocomplete("url")
+    async def _followed_urls(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        wanted = current.lower()
+        return [
+            app_commands.Choice(name=render.clip(f.config.url, 100), value=f.config.url)
+            for f in self.service.followed()
+            if f.origin == "runtime" and wanted in f.config.url.lower() and len(f.config.url) <= 100
+        ][:25]
+
+    @group.command(name="list", description=_("The followed feeds and how each is doing"))
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def list_command(self, interaction: discord.Interaction) -> None:
+        """Each feed's last fetch, last new article and last error; failing feeds flagged."""
+        lang = lang_of(interaction.locale)
+        statuses = await self.service.list_feeds()
+        await pages.send_embeds(interaction, feed_list_embeds(statuses, lang), private=True)
+
+
+def feed_list_embeds(statuses: list[FeedStatus], lang: Lang) -> list[discord.Embed]:
+    """Every followed feed, packed into as many embeds as needed (one message each)."""
+    flagged = sum(1 for s in statuses if s.flagged)
+    footer = t("feeds.footer", lang, count=len(statuses), flagged=flagged)
+    embeds = [discord.Embed(title=t("feeds.title", lang), colour=render.COLOUR)]
+    if not statuses:
+        embeds[0].description = t("feeds.none", lang)
+    for status in statuses:
+        name, value = feed_field(status, lang)
+        current = embeds[-1]
+        if len(current.fields) == 25 or len(current) + len(name) + len(value) > _EMBED_BUDGET:
+            current = discord.Embed(title=t("feeds.title", lang), colour=render.COLOUR)
+            embeds.append(current)
+        current.add_field(name=name, value=value, inline=False)
+    for embed in embeds:
+        embed.set_footer(text=footer)
+    return embeds
+
+
+async def setup(bot: AllianceBot) -> None:
+    """Load the extension."""
+    await bot.add_cog(FeedsCog(bot))
