@@ -217,6 +217,9 @@ async def test_defer_then_followup(fake_discord: FakeDiscord, client: _Client) -
     """A deferred command is settled by its followup, which replaces the thinking message."""
     record = await fake_discord.wait_response(await fake_discord.send_command("slow"))
     assert [e.kind for e in record.events] == ["callback", "followup"]
+    # Timestamps on the loop's clock, in order: dispatch, callback request, callback, followup.
+    callback_request = fake_discord.find_requests("POST", "/interactions/*/callback")[-1]
+    assert record.sent_at <= callback_request.at <= record.events[0].at <= record.events[1].at
     assert record.callback_type == 5
     assert record.original is not None
     assert record.original["content"] == "done"

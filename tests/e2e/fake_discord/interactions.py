@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import payloads
 from .payloads import JSON, Channel, Guild, User, snowflake
+from .records import now
 from .validation import walk_components
 
 if TYPE_CHECKING:
@@ -25,12 +26,14 @@ class ResponseEvent:
 
     `kind` is "callback", "followup", "edit_original", "edit_followup", "delete_original"
     or "delete_followup"; `body` is the JSON the bot sent and `message` the resulting
-    message object (None for callbacks that create no message).
+    message object (None for callbacks that create no message); `at` is when the double
+    recorded it, on the clock of `InteractionRecord.sent_at`.
     """
 
     kind: str
     body: JSON | None
     message: JSON | None
+    at: float = field(default_factory=now)
 
 
 @dataclass

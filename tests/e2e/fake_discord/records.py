@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .payloads import JSON
+
+
+def now() -> float:
+    """The running loop's clock (as `InteractionRecord.sent_at`), else `time.monotonic()`."""
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
 
 
 @dataclass
@@ -18,6 +28,8 @@ class RecordedRequest:
     json: Any
     status: int = 0
     files: list[str] = field(default_factory=list)
+    at: float = field(default_factory=now)
+    """When the double received it (the loop's clock, like `InteractionRecord.sent_at`)."""
 
 
 @dataclass
