@@ -24,6 +24,11 @@ from bot.tree import NO_MENTIONS, AllianceTree
 
 log = logging.getLogger(__name__)
 
+# How long a shutdown waits for members' commands that are being answered.
+SHUTDOWN_GRACE_SECONDS = 5.0
+# Names discord.py gives the tasks that run slash commands and component callbacks.
+_HANDLER_TASK_PREFIXES = ("CommandTree-invoker", "discord-ui-")
+
 EXTENSIONS = ("bot.exts.alliance", "bot.exts.digest", "bot.exts.feeds")
 
 # The bot never joins voice: the warnings about missing voice libraries would only alarm operators.
@@ -110,7 +115,8 @@ class AllianceBot(commands.Bot):
         return hashlib.sha256(raw.encode()).hexdigest()
 
     async def close(self) -> None:
-        """Stop background work, close the gateway and HTTP session, then the database."""
+        """Let answers in progress finish, stop background work, close gateway and database."""
+        await _finish_interactions()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -118,6 +124,23 @@ class AllianceBot(commands.Bot):
         await super().close()
         if hasattr(self, "db"):
             await _close_database(self.db)
+
+
+async def _finish_interactions() -> None:
+    """Wait (a few seconds at most) for command and component handlers still running.
+
+    discord.py runs each in a task of its own, named after its kind; without this wait a
+    shutdown would close the database under a member's half-answered command.
+    """
+    current = asyncio.current_task()
+    running = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current and task.get_name().startswith(_HANDLER_TASK_PREFIXES)
+    ]
+    if running:
+        log.info("waiting for %d interaction(s) to finish", len(running))
+        await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
 
 
 async def _close_database(conn: aiosqlite.Connection) -> None:

@@ -22,7 +22,7 @@ from bot.core.saved_queries import SavedQuery
 from bot.core.search import search
 from bot.core.search.engine import MAX_OFFSET, Sort
 from bot.i18n import Lang, t
-from bot.tree import NO_MENTIONS, reply_privately
+from bot.tree import NO_MENTIONS, reply_privately, report_failure
 
 if TYPE_CHECKING:
     from bot.bot import AllianceBot
@@ -153,6 +153,12 @@ class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGE
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Replace the message with the page this button names."""
+        try:
+            await self._turn_page(interaction)
+        except Exception:
+            await report_failure(interaction, "paging")
+
+    async def _turn_page(self, interaction: discord.Interaction) -> None:
         bot: AllianceBot = interaction.client  # type: ignore[assignment]
         match = _PAGER.fullmatch(self.item.custom_id or "")
         parsed = await parse_pager(bot, match) if match else None
@@ -197,7 +203,10 @@ class OpenArticleSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template
         bot: AllianceBot = interaction.client  # type: ignore[assignment]
         values = self.item.values
         article_id = _article_id(values[0]) if values else None
-        await send_article(bot, interaction, article_id, self.lang)
+        try:
+            await send_article(bot, interaction, article_id, self.lang)
+        except Exception:
+            await report_failure(interaction, "opening an article")
 
 
 _TOPIC = re.compile(r"al:topic:(?P<lang>ja|en)")
@@ -234,9 +243,12 @@ class TopicSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=_TOPI
         if bot.taxonomy.get(slug) is None:
             await reply_privately(interaction, t("page.expired", self.lang))
             return
-        page = await listing_page(bot, Listing(self.lang, slug), 0)
-        page.private = True
-        await page.send(interaction)
+        try:
+            page = await listing_page(bot, Listing(self.lang, slug), 0)
+            page.private = True
+            await page.send(interaction)
+        except Exception:
+            await report_failure(interaction, "browsing a topic")
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

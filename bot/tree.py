@@ -28,6 +28,15 @@ def _readable_permissions(names: list[str]) -> str:
     return ", ".join(name.replace("_", " ").title() for name in names)
 
 
+async def report_failure(interaction: discord.Interaction, what: str) -> None:
+    """Log the exception being handled and tell the member, briefly and privately."""
+    log.exception("%s failed (interaction %s)", what, interaction.id)
+    try:
+        await reply_privately(interaction, t("error.generic", lang_of(interaction.locale)))
+    except discord.HTTPException:
+        log.warning("could not report an error to the member", exc_info=True)
+
+
 class AllianceTree(app_commands.CommandTree[discord.Client]):
     """A `CommandTree` whose `on_error` answers the member briefly and logs the traceback."""
 
