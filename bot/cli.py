@@ -226,8 +226,11 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(payload)
         return 0
     if result.corrected:
-        _out(f"no exact match; showing results for {result.corrected!r}")
+        _out(f"no exact match for {args.query!r}; did you mean {result.corrected!r}?")
     if not result.hits:
+        if result.total:
+            _out(f"{result.total} results; none at offset {args.offset}")
+            return 0
         hint = f" (did you mean: {', '.join(result.suggestions)})" if result.suggestions else ""
         _out(f"no results for {args.query!r}{hint}")
         return 0
@@ -321,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         handler: Handler = args.handler
         return asyncio.run(handler(args, settings))
-    except (SettingsError, UsageError, db.MigrationError) as exc:
+    except (SettingsError, UsageError, db.MigrationError, db.DatabaseOpenError) as exc:
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 2
     except KeyboardInterrupt:

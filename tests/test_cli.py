@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -72,6 +73,16 @@ def test_latest_by_topic(capsys: pytest.CaptureFixture[str]) -> None:
         ["ingest", "/no/such/file.txt"],
         ["search", ""],
         ["search", "x" * 10_000],
+        ["search"],
+        ["search", "核", "--topic", "nope"],
+        ["search", "核", "--offset", "-1"],
+        ["search", "核", "--limit", "101"],
+        ["search", "核", "--sort", "oldest"],
+        ["show", "0"],
+        ["show", "99999", "--json"],
+        ["topics", "--bogus"],
+        ["latest", "extra"],
+        ["ingest", "--limit", "3"],
         ["frobnicate"],
         [],
     ],
@@ -215,3 +226,104 @@ def test_search_refusal_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["folder", "not sqlite"])
+def test_unusable_database_is_one_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    """ALLIANCE_DB naming a folder or a non-SQLite file exits 2 with one line naming it."""
+    path = tmp_path / "x.db"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("not a database, only text " * 10, "utf-8")
+    monkeypatch.setenv("ALLIANCE_DB", str(path))
+    code, out, err = run(capsys, "latest")
+    assert (code, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1
+    assert "x.db" in err
+
+
+def test_search_text_output_and_options(capsys: pytest.CaptureFixture[str]) -> None:
+    """Plain `search` prints the total, each hit and a bold snippet; paging past the end says so."""
+    code, out, _ = run(capsys, "search", "台湾", "--limit", "2", "--offset", "1")
+    assert code == 0
+    assert out.startswith("7 results; showing 2–3")
+    assert out.count("**台湾**") >= 2
+    code, out, _ = run(capsys, "search", "台湾", "--offset", "50")
+    assert code == 0
+    assert "7 results; none at offset 50" in out
+
+
+def test_search_json_sorted_newest_with_topic(capsys: pytest.CaptureFixture[str]) -> None:
+    """`search --sort newest --topic --json` lists only that topic, newest first, with a total."""
+    code, out, _ = run(
+        capsys, "search", "日米", "--sort", "newest", "--topic", "us-politics", "--json"
+    )
+    payload = json.loads(out)
+    dates = [r["published"] for r in payload["results"]]
+    assert code == 0
+    assert payload["total"] == len(dates) >= 3
+    assert dates == sorted(dates, reverse=True)
+    assert all("us-politics" in r["topics"] for r in payload["results"])
+
+
+def test_search_typo_says_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelled name is corrected and the output says what was searched instead."""
+    code, out, _ = run(capsys, "search", "クリテンブリング")
+    assert code == 0
+    assert "did you mean 'クリテンブリンク'?" in out
+    assert "**クリテンブリンク**" in out
+    _, out, _ = run(capsys, "search", "クリテンブリング", "--json")
+    assert json.loads(out)["corrected"] == "クリテンブリンク"
+
+
+def test_show_marks_an_inferred_date(capsys: pytest.CaptureFixture[str]) -> None:
+    """`show` says when an article's date was inferred rather than read."""
+    _, out, _ = run(capsys, "latest", "--json", "--limit", "1")
+    newest = json.loads(out)["results"][0]
+    assert newest["date_inferred"] is True  # the undated top article of the listing page
+    code, out, _ = run(capsys, "show", f"#{newest['id']}")
+    assert code == 0
+    assert f"{newest['published']} (approximate)" in out
+
+
+def test_ingest_malformed_files_warns_and_imports_the_rest(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Binary, empty and bad-line files are named with their line; good articles still import."""
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "latin1.txt").write_bytes("caf\xe9 au lait.".encode("latin-1"))
+    good = {"title": "日米協議", "body": "日米が協議した。", "published": "2026-02-01"}
+    (folder / "mixed.jsonl").write_text(
+        json.dumps(good, ensure_ascii=False) + "\n{oops\n" + json.dumps({"title": "x"}) + "\n",
+        "utf-8",
+    )
+    code, out, err = run(capsys, "ingest", str(folder))
+    assert code == 0
+    assert "added 1," in out
+    for where in ("binary.txt", "empty.txt", "latin1.txt:1", "mixed.jsonl:2", "mixed.jsonl:3"):
+        assert where in err, where
+
+
+def test_ingest_edited_seed_updates_in_place(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Re-ingesting a seed folder with one edited summary reports one update and nothing added."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    assert "added 21" in run(capsys, "ingest", str(seeds))[1]
+    listing = seeds / "000_ec138bacc4a23740.txt"
+    listing.write_text(listing.read_text("utf-8").replace("約50分会談", "約55分会談"), "utf-8")
+    code, out, _ = run(capsys, "ingest", str(seeds))
+    assert code == 0
+    assert out.strip() == "added 0, updated 1, unchanged 20, skipped 0"
+    _, out, _ = run(capsys, "search", "約55分会談", "--json")
+    assert json.loads(out)["total"] == 1

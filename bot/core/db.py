@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import re
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,6 +32,10 @@ class Migration:
 
 class MigrationError(Exception):
     """The database is newer than this code, or a migration failed and was rolled back."""
+
+
+class DatabaseOpenError(Exception):
+    """The database file cannot be opened: a folder, not SQLite, unreadable or unwritable."""
 
 
 def load_migrations() -> list[Migration]:
@@ -83,9 +90,12 @@ async def migrate(db: aiosqlite.Connection, migrations: list[Migration] | None =
 async def connect(path: Path | str, *, migrate_schema: bool = True) -> aiosqlite.Connection:
     """Open the database in WAL mode with foreign keys on, migrated to the latest schema."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _check_path(Path(path))
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (see `transaction`).
-    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        db = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseOpenError(f"cannot open the database {str(path)!r}: {exc}") from exc
     try:
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
@@ -93,23 +103,51 @@ async def connect(path: Path | str, *, migrate_schema: bool = True) -> aiosqlite
         await db.execute("PRAGMA busy_timeout = 5000")
         if migrate_schema:
             await migrate(db)
+    except sqlite3.DatabaseError as exc:
+        await db.close()
+        raise DatabaseOpenError(f"cannot use the database {str(path)!r}: {exc}") from exc
     except BaseException:
         await db.close()
         raise
     return db
 
 
+def _check_path(path: Path) -> None:
+    """Refuse paths SQLite cannot open before aiosqlite starts its worker thread."""
+    if path.is_dir():
+        raise DatabaseOpenError(f"the database path {str(path)!r} is a folder, not a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DatabaseOpenError(f"cannot create the folder for {str(path)!r}: {reason}") from exc
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise DatabaseOpenError(f"the database {str(path)!r} is not readable and writable")
+
+
+# One lock per connection: the bot shares one connection between concurrent tasks, and SQLite
+# has one transaction per connection, so a second BEGIN must wait rather than fail or nest.
+_write_locks: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 @asynccontextmanager
 async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
-    """Run the block in one write transaction: commit on success, roll back on any error."""
-    await db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        await db.rollback()
-        raise
-    else:
-        await db.commit()
+    """Run the block in one write transaction: commit on success, roll back on any error.
+
+    Transactions on the same connection from concurrent tasks run one after another.
+    """
+    lock = _write_locks.setdefault(db, asyncio.Lock())
+    async with lock:
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            await db.rollback()
+            raise
+        else:
+            await db.commit()
 
 
 async def get_meta(db: aiosqlite.Connection, key: str) -> str | None:

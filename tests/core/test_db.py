@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import db
-from bot.core.db import Migration, MigrationError
+from bot.core import articles, db
+from bot.core.corpus import read_path
+from bot.core.db import DatabaseOpenError, Migration, MigrationError
+from bot.core.search import search
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 async def test_fresh_database_reaches_latest_version(tmp_path: Path) -> None:
@@ -94,3 +98,58 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         assert await db.get_meta(conn, "k") == "v2"
     finally:
         await conn.close()
+
+
+async def test_seed_db_from_schema_1_upgrades_and_becomes_searchable(tmp_path: Path) -> None:
+    """Articles stored under schema 1 (no search index yet) survive the upgrade and are found."""
+    path = tmp_path / "old.db"
+    conn = await db.connect(path, migrate_schema=False)
+    await db.migrate(conn, db.load_migrations()[:1])
+    drafts = read_path(SEEDS).drafts
+    query = """
+        INSERT INTO articles (origin, source, content_hash, title, body, published, date_inferred)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+    """
+    await conn.executemany(
+        query,
+        [
+            (
+                d.origin,
+                d.source,
+                articles.content_hash(d.title, d.body),
+                d.title,
+                d.body,
+                d.published.isoformat(),
+                int(d.date_inferred),
+            )
+            for d in drafts
+        ],
+    )
+    await conn.close()
+
+    conn = await db.connect(path)
+    try:
+        assert await db.schema_version(conn) == db.load_migrations()[-1].version
+        assert (await search(conn, "AMRAAM")).total == 1
+        report = await articles.ingest_paths(conn, [SEEDS])
+        assert report.added == 0
+        assert await articles.count_articles(conn) == 21
+        assert await articles.count_articles(conn, topic="nuclear") >= 2  # tagged on re-ingest
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("kind", ["folder", "not sqlite", "no parent"])
+async def test_unusable_path_is_a_clear_error(tmp_path: Path, kind: str) -> None:
+    """A folder, a non-SQLite file or an impossible path raises DatabaseOpenError naming it."""
+    if kind == "folder":
+        path = tmp_path
+    elif kind == "not sqlite":
+        path = tmp_path / "notes.db"
+        path.write_text("just some text, long enough to be read as a header" * 4, "utf-8")
+    else:
+        blocker = tmp_path / "file"
+        blocker.write_text("x", "utf-8")
+        path = blocker / "sub" / "alliance.db"
+    with pytest.raises(DatabaseOpenError, match=str(path.name)):
+        await db.connect(path)
