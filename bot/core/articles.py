@@ -30,7 +30,13 @@ _THREAD_THRESHOLD = 500
 # SQLite's default limit on host parameters is 32766; stay far below it.
 _CHUNK = 900
 
-_ARTICLE_COLUMNS = "id, title, body, published, date_inferred, source, url"
+# The article's topics come along as "position:slug" pairs, so one query reads a whole page.
+_ARTICLE_COLUMNS = """
+    id, title, body, published, date_inferred, source, url,
+    (SELECT group_concat(p.position || ':' || t.topic, ' ')
+       FROM article_topics AS t JOIN topics AS p ON p.slug = t.topic
+      WHERE t.article_id = articles.id) AS topics
+"""
 
 T = TypeVar("T")
 
@@ -331,35 +337,25 @@ async def ensure_seeded(db: aiosqlite.Connection, seeds_dir: Path) -> IngestRepo
     return await ingest_paths(db, [seeds_dir])
 
 
-async def _with_topics(db: aiosqlite.Connection, rows: Iterable[Sequence[object]]) -> list[Article]:
-    rows = list(rows)
-    if not rows:
-        return []
-    ids = [int(str(r[0])) for r in rows]
-    topics: dict[int, list[str]] = {}
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        query = f"""
-            SELECT t.article_id, t.topic
-              FROM article_topics AS t JOIN topics AS p ON p.slug = t.topic
-             WHERE t.article_id IN ({marks})
-             ORDER BY p.position
-        """  # noqa: S608
-        for aid, slug in await db.execute_fetchall(query, chunk):
-            topics.setdefault(int(aid), []).append(str(slug))
-    return [
-        Article(
-            id=int(str(r[0])),
-            title=str(r[1]),
-            body=str(r[2]),
-            published=date.fromisoformat(str(r[3])),
-            date_inferred=bool(r[4]),
-            source=str(r[5]),
-            url=None if r[6] is None else str(r[6]),
-            topics=tuple(topics.get(int(str(r[0])), ())),
+def _to_articles(rows: Iterable[Sequence[object]]) -> list[Article]:
+    """Articles from rows of `_ARTICLE_COLUMNS`, topics in taxonomy order."""
+    found: list[Article] = []
+    for r in rows:
+        pairs = [pair.partition(":") for pair in str(r[7] or "").split()]
+        topics = tuple(slug for _, _, slug in sorted(pairs, key=lambda p: int(p[0])))
+        found.append(
+            Article(
+                id=int(str(r[0])),
+                title=str(r[1]),
+                body=str(r[2]),
+                published=date.fromisoformat(str(r[3])),
+                date_inferred=bool(r[4]),
+                source=str(r[5]),
+                url=None if r[6] is None else str(r[6]),
+                topics=topics,
+            )
         )
-        for r in rows
-    ]
+    return found
 
 
 async def get_article(db: aiosqlite.Connection, article_id: int) -> Article | None:
@@ -374,7 +370,7 @@ async def get_articles(db: aiosqlite.Connection, ids: Sequence[int]) -> list[Art
     for chunk in _chunks(list(dict.fromkeys(ids))):
         marks = ",".join("?" * len(chunk))
         query = f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"  # noqa: S608
-        for article in await _with_topics(db, await db.execute_fetchall(query, chunk)):
+        for article in _to_articles(await db.execute_fetchall(query, chunk)):
             by_id[article.id] = article
     return [by_id[i] for i in ids if i in by_id]
 
@@ -396,7 +392,7 @@ async def latest(
              ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
         """  # noqa: S608
         rows = await db.execute_fetchall(query, (topic, limit, offset))
-    return await _with_topics(db, rows)
+    return _to_articles(rows)
 
 
 async def articles_between(db: aiosqlite.Connection, start: date, end: date) -> list[Article]:
@@ -407,7 +403,7 @@ async def articles_between(db: aiosqlite.Connection, start: date, end: date) -> 
          ORDER BY published DESC, id DESC
     """  # noqa: S608
     rows = await db.execute_fetchall(query, (start.isoformat(), end.isoformat()))
-    return await _with_topics(db, rows)
+    return _to_articles(rows)
 
 
 async def count_articles(db: aiosqlite.Connection, *, topic: str | None = None) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -158,3 +161,64 @@ async def test_same_text_from_two_origins_is_stored_once(conn: aiosqlite.Connect
     report = await articles.ingest(conn, [two])
     assert (report.added, report.skipped) == (0, 1)
     assert await articles.count_articles(conn) == 1
+
+
+_CRASHING_INGEST = """
+import asyncio, os, sys
+from pathlib import Path
+from bot.core import articles, db
+
+async def power_cut(*_: object) -> None:
+    os._exit(3)  # the process dies inside the ingest transaction: no rollback, no close
+
+articles.index_articles = power_cut
+
+async def main() -> None:
+    conn = await db.connect(sys.argv[1])
+    await articles.ingest_paths(conn, [Path(sys.argv[2])])
+
+asyncio.run(main())
+"""
+
+
+async def _snapshot(conn: aiosqlite.Connection) -> list[object]:
+    queries = [
+        "SELECT * FROM articles ORDER BY id",
+        "SELECT * FROM article_topics ORDER BY article_id, topic",
+        "SELECT rowid, title, body FROM article_index ORDER BY rowid",
+        "SELECT * FROM vocab ORDER BY key",
+        "SELECT * FROM meta ORDER BY key",
+    ]
+    return [list(await conn.execute_fetchall(query)) for query in queries]
+
+
+async def test_killed_process_mid_ingest_leaves_db_as_it_was(tmp_path: Path, seeds: Path) -> None:
+    """A process that dies half-way through ingesting an edit and a new file changes nothing."""
+    path = tmp_path / "alliance.db"
+    conn = await db.connect(path)
+    await articles.ingest_paths(conn, [seeds])
+    before = await _snapshot(conn)
+    await conn.close()
+
+    listing = seeds / LISTING
+    listing.write_text(listing.read_text("utf-8").replace("約50分会談", "約55分会談"), "utf-8")
+    (seeds / "extra.jsonl").write_text(
+        '{"title": "新しい記事", "body": "日米が協議した。", "published": "2026-02-01"}\n', "utf-8"
+    )
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", _CRASHING_INGEST, str(path), str(seeds)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+
+    conn = await db.connect(path)
+    try:
+        assert await _snapshot(conn) == before
+        report = await articles.ingest_paths(conn, [seeds])
+        assert (report.added, report.updated, report.unchanged) == (1, 1, 20)
+    finally:
+        await conn.close()

@@ -85,6 +85,47 @@ RELEVANCE: list[tuple[str, list[str], str | None]] = [
     ("Aegis destroyer", ["イージス艦改修支援"], "イージス艦改修支援"),
     ("sanctions LNG", ["ロシア産LNG"], "ロシア産LNG"),
     ("Kritenbrink", ["クリテンブリンク氏"], "クリテンブリンク氏"),
+    # English: every person, place, organization and weapon system named in the seeds
+    ("Takaichi", ["原子力空母USS", "電話会談について説明", "台湾有事を想定した邦人退避"], None),
+    ("Leavitt", ["レビット報道官"], "レビット報道官"),
+    ("Kihara", ["木原稔官房長官"], "木原稔官房長官"),
+    ("Biden", ["クリテンブリンク氏"], "クリテンブリンク氏"),
+    ("Trump", ["トランプ氏が日米関係", "トランプ政権の新NSS"], None),
+    ("Washington", ["ペンタゴンでヘグセス", "シンクタンクでの講演"], None),
+    ("Hawaii", ["米ハワイの国際会議"], "米ハワイの国際会議"),
+    ("Okinawa", ["沖縄本島南東"], "沖縄本島南東"),
+    ("Yokosuka", ["横須賀停泊"], "横須賀停泊"),
+    ("Ichigaya", ["市ヶ谷の防衛省"], "市ヶ谷の防衛省"),
+    ("Imperial Palace", ["皇居の木立"], "皇居の木立"),
+    ("Venezuela", ["ベネズエラ攻撃"], "ベネズエラ攻撃"),
+    ("Ukraine", ["ウクライナへの供与"], "ウクライナへの供与"),
+    ("Russia LNG", ["ロシア産LNG"], "ロシア産LNG"),
+    ("Sea of Japan", ["日本海上空"], "日本海上空"),
+    ("Indo-Pacific", ["インド太平洋の緊張", "インド太平洋の安全保障が緊迫"], None),
+    ("State Department", ["イージス艦改修支援", "核不拡散"], None),
+    ("Senate", ["米上院外交委"], "米上院外交委"),
+    ("House of Representatives", ["米下院で超党派"], "米下院で超党派"),
+    ("Congressional Budget Office", ["米議会予算局"], "米議会予算局"),
+    ("Kyodo", ["共同通信通信"], "共同通信通信"),
+    ("TV Asahi", ["テレビ朝日系ANN", "テレビ朝日番組"], None),
+    ("Joint Operations Command", ["統合作戦司令部"], "統合作戦司令部"),
+    ("Self-Defense Forces", ["自衛隊の関与"], None),
+    ("US-China", ["米中関係の安定"], None),
+    ("Japan-China", ["日中対立"], None),
+    ("aircraft carrier", ["原子力空母USS"], "原子力空母USS"),
+    ("Patriot", ["PAC3MSE"], "PAC3MSE"),
+    ("F-15", ["B-52戦略爆撃機"], "B-52戦略爆撃機"),
+    ("drones", ["PAC3MSE"], "PAC3MSE"),
+    ("Apollo", ["アポロ計画"], "アポロ計画"),
+    ("space", ["宇宙配備型"], "宇宙配備型"),
+    # typos, corrected against the corpus vocabulary
+    ("クリテンブリング", ["クリテンブリンク氏"], "クリテンブリンク氏"),
+    ("ヘグセズ", ["ヘグセス国防長官と約50分"], "ヘグセス国防長官と約50分"),
+    ("トランブ", ["トランプ氏が日米関係", "トランプ政権の新NSS"], None),
+    ("ワシントソ", ["ペンタゴンでヘグセス"], None),
+    ("イージズ艦", ["イージス艦改修支援"], "イージス艦改修支援"),
+    ("Hegsth", ["ヘグセス国防長官と約50分"], "ヘグセス国防長官と約50分"),
+    ("Taiwn", ["台湾有事を想定した邦人退避", "台湾侵攻の口実"], None),
 ]
 
 
@@ -114,6 +155,13 @@ async def test_typo_is_corrected_and_said(conn: aiosqlite.Connection) -> None:
     assert [h.article.id for h in result.hits] == [await _id_of(conn, "クリテンブリンク氏")]
 
 
+async def test_typo_inside_a_compound_is_corrected(conn: aiosqlite.Connection) -> None:
+    """A compound known only inside a longer run is corrected part by part."""
+    result = await search(conn, "イージズ艦 改修")
+    assert result.corrected == "イージス艦 改修"
+    assert [h.article.id for h in result.hits] == [await _id_of(conn, "イージス艦改修支援")]
+
+
 async def test_english_typo_is_corrected(conn: aiosqlite.Connection) -> None:
     """A misspelled English alias is corrected too."""
     result = await search(conn, "Koizmi")
@@ -127,49 +175,76 @@ async def test_no_match_offers_suggestions(conn: aiosqlite.Connection) -> None:
     assert (result.total, result.hits, result.problem) == (0, [], None)
 
 
-HOSTILE = [
-    '"',
-    '"核',
-    "核*",
-    "* OR 1=1",
-    "AND",
-    "核 OR 台湾",
-    "NOT 核",
-    "NEAR(核 台湾)",
-    "(台湾",
-    "title:核",
-    "body : 核",
-    "'; DROP TABLE articles; --",
-    "%",
-    "_",
-    "%核%",
-    "\\",
-    "核\\",
-    "🇯🇵🔥",
-    "核🔥",
-    "\u200b\u200d",
-    "\x00\x07\x1b[31m",
-    "{title}: 核",
-    "^核",
-    "核 -台湾",
-    "a" * 10_000,
-    "",
-    "   \u3000  ",
+_EMPTY = QueryProblem.EMPTY
+_SYMBOLS = QueryProblem.NOTHING_SEARCHABLE
+
+# query → what it must do: be refused for a reason, find exactly what a plain query finds (its
+# syntax is taken as literal punctuation and dropped), or find nothing (its operator words are
+# taken literally, and no article contains them).
+HOSTILE: list[tuple[str, QueryProblem | str | None]] = [
+    ('"', _SYMBOLS),
+    ('"核', "核"),
+    ('"核"', "核"),
+    ("核*", "核"),
+    ("* OR 1=1", None),
+    ("AND", None),
+    ("OR", None),
+    ("核 OR 台湾", None),
+    ("核 AND 台湾", None),
+    ("NOT 核", None),
+    ("NEAR(核 台湾)", None),
+    ("NEAR", None),
+    ("(台湾", "台湾"),
+    ("(核)", "核"),
+    ("title:核", None),
+    ("body : 核", None),
+    ("{title}: 核", None),
+    ("'; DROP TABLE articles; --", None),
+    ("SELECT * FROM articles", None),
+    ("%", _SYMBOLS),
+    ("_", _SYMBOLS),
+    ("%核%", "核"),
+    ("日米_同盟", "日米同盟"),
+    ("100%", None),
+    ("\\", _SYMBOLS),
+    ("核\\", "核"),
+    ("C:\\path", None),
+    ("🇯🇵🔥", _SYMBOLS),
+    ("核🔥", "核"),
+    ("🇯🇵 台湾", "台湾"),
+    ("\u200b\u200d", _EMPTY),
+    ("台\u200b湾", "台湾"),
+    ("\x00\x07\x1b[31m", None),
+    ("台湾\t日米", "台湾 日米"),
+    ("台湾\n日米", "台湾 日米"),
+    ("^核", "核"),
+    ("核 -台湾", None),
+    ("a" * 10_000, QueryProblem.TOO_LONG),
+    ("核" * 10_000, QueryProblem.TOO_LONG),
+    ("", _EMPTY),
+    ("   \u3000  ", _EMPTY),
 ]
 
 
-@pytest.mark.parametrize("query", HOSTILE)
+@pytest.mark.parametrize(("query", "expected"), HOSTILE)
 async def test_hostile_queries_are_literal_or_refused(
-    conn: aiosqlite.Connection, query: str
+    conn: aiosqlite.Connection, query: str, expected: QueryProblem | str | None
 ) -> None:
     """Operators, SQL, symbols, emoji, control characters and huge input never break search."""
     result = await search(conn, query)
-    if result.problem is not None:
+    if isinstance(expected, QueryProblem):
+        assert result.problem is expected
         assert result.error_message("ja")
         assert result.error_message("en")
         assert result.hits == []
+    elif expected is None:
+        assert (result.problem, result.total, result.hits) == (None, 0, [])
     else:
-        assert result.total < 21  # never "everything matches"
+        plain = await search(conn, expected)
+        assert plain.total > 0
+        assert result.problem is None
+        assert result.total == plain.total
+        assert [h.article.id for h in result.hits] == [h.article.id for h in plain.hits]
     rows = await conn.execute_fetchall("SELECT count(*) FROM articles")
     assert next(iter(rows))[0] == 21
 

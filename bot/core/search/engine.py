@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import aiosqlite
 from rapidfuzz import fuzz, process
@@ -33,12 +33,15 @@ MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 SNIPPET_CHARS = 200
 MAX_SUGGESTIONS = 25
-# How many of the newest matches (per title and per text) are ranked by relevance.
-RANK_WINDOW = 100
+# How many of the newest matches (per title and per text) are ranked by relevance: reading
+# their text is most of a query's cost (about 0.15 ms per 10 candidates at 100k articles).
+RANK_WINDOW = 50
 _MIN_CORRECTABLE = 3
 _TYPO_CUTOFF = 70.0
 _SQUASH_CHARS = frozenset(" \u3000・･-‐－–—_.")
 _FULL_SCAN_CHARS = 1000
+# Characters analyzed either side of a probe hit to confirm it: far more than a word's length.
+_CONFIRM_MARGIN = 24
 _SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n|$)")
 
 
@@ -76,11 +79,20 @@ class SearchResult:
         return self.problem.message(locale) if self.problem else ""
 
 
+# Connections whose index was seen built by this analyzer version: only a process with another
+# analyzer would rebuild it, so asking the database again on every query is wasted time.
+_index_checked: weakref.WeakKeyDictionary[aiosqlite.Connection, str] = weakref.WeakKeyDictionary()
+
+
 async def _ensure_index(db: aiosqlite.Connection) -> None:
+    version = analyzer.version()
+    if _index_checked.get(db) == version:
+        return
     if not await index_is_current(db):
         async with transaction(db):
             if not await index_is_current(db):
                 await rebuild_index(db)
+    _index_checked[db] = version
 
 
 async def search(
@@ -123,15 +135,15 @@ async def _run(
 ) -> SearchResult:
     where, extra = _topic_filter(topic)
     expr = query.fts()
-    rows = await db.execute_fetchall(
-        f"SELECT count(*) FROM article_index WHERE article_index MATCH ?{where}",  # noqa: S608
-        (expr, *extra),
-    )
-    total = int(next(iter(rows))[0])
-    result = SearchResult(query=query.text, total=total)
-    if not total or offset >= total:
-        return result
+    result = SearchResult(query=query.text)
     if sort == "newest":
+        rows = await db.execute_fetchall(
+            f"SELECT count(*) FROM article_index WHERE article_index MATCH ?{where}",  # noqa: S608
+            (expr, *extra),
+        )
+        result.total = int(next(iter(rows))[0])
+        if not result.total or offset >= result.total:
+            return result
         rows = await db.execute_fetchall(
             f"""
             SELECT id FROM articles
@@ -142,23 +154,13 @@ async def _run(
         )
         ids = [int(r[0]) for r in rows]
     else:
-        ids = await _ranked_page(db, query, where, extra, limit, offset)
+        window, result.total = await _ranked_window(db, query, where, extra)
+        if not result.total or offset >= result.total:
+            return result
+        ids = await _ranked_page(db, query, where, extra, window, limit, offset)
     found = await articles.get_articles(db, ids)
     result.hits = [SearchHit(a, snippet(a.body, query.terms)) for a in found]
     return result
-
-
-async def _newest_matches(
-    db: aiosqlite.Connection, expr: str, where: str, extra: tuple[str, ...], limit: int
-) -> list[int]:
-    rows = await db.execute_fetchall(
-        f"""
-        SELECT rowid FROM article_index WHERE article_index MATCH ?{where}
-         ORDER BY rowid DESC LIMIT ?
-        """,  # noqa: S608
-        (expr, *extra, limit),
-    )
-    return [int(r[0]) for r in rows]
 
 
 def _occurrences(forms: str, term: Term) -> int:
@@ -168,28 +170,39 @@ def _occurrences(forms: str, term: Term) -> int:
 
 async def _ranked_window(
     db: aiosqlite.Connection, query: Query, where: str, extra: tuple[str, ...]
-) -> list[int]:
-    in_title = await _newest_matches(db, query.fts(column="title"), where, extra, RANK_WINDOW)
-    anywhere = await _newest_matches(db, query.fts(), where, extra, RANK_WINDOW)
-    candidates = list(dict.fromkeys(in_title + anywhere))
-    marks = ",".join("?" * len(candidates))
+) -> tuple[list[int], int]:
+    """The newest matches in titles and anywhere, ranked; and how many articles match."""
+    # One statement: the count, and the candidates with their analyzed text.
+    expr = query.fts()
     rows = await db.execute_fetchall(
         f"""
-        SELECT i.rowid, i.title, i.body, a.published FROM article_index AS i
-          JOIN articles AS a ON a.id = i.rowid
-         WHERE i.rowid IN ({marks})
+        WITH total AS (
+            SELECT count(*) AS n FROM article_index WHERE article_index MATCH ?{where}
+        ), in_title AS (
+            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?{where}
+             ORDER BY rowid DESC LIMIT ?
+        ), anywhere AS (
+            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?{where}
+             ORDER BY rowid DESC LIMIT ?
+        )
+        SELECT i.rowid, i.title, i.body, a.published, total.n FROM article_index AS i
+          JOIN articles AS a ON a.id = i.rowid, total
+         WHERE i.rowid IN (SELECT id FROM in_title UNION SELECT id FROM anywhere)
         """,  # noqa: S608
-        candidates,
+        (expr, *extra, query.fts(column="title"), *extra, RANK_WINDOW, expr, *extra, RANK_WINDOW),
     )
+    rows = list(rows)
     scored: list[tuple[tuple[int, int, str, int], int]] = []
-    for article_id, title, body, published in rows:
+    for article_id, title, body, published, _ in rows:
         in_title_terms = sum(1 for t in query.terms if _occurrences(title, t))
         # A second mention says the article is about the word; more says little more.
         hits = sum(min(_occurrences(body, t), 2) for t in query.terms)
         key = (in_title_terms, hits, str(published), int(article_id))
         scored.append((key, int(article_id)))
     scored.sort(reverse=True)
-    return [article_id for _, article_id in scored]
+    # Every match of the window holds the count; no row means no match.
+    total = int(rows[0][4]) if rows else 0
+    return [article_id for _, article_id in scored], total
 
 
 async def _ranked_page(
@@ -197,10 +210,10 @@ async def _ranked_page(
     query: Query,
     where: str,
     extra: tuple[str, ...],
+    window: list[int],
     limit: int,
     offset: int,
 ) -> list[int]:
-    window = await _ranked_window(db, query, where, extra)
     ids = window[offset : offset + limit]
     if len(ids) == limit:
         return ids
@@ -266,28 +279,39 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _first_match(body: str, terms: Sequence[Term]) -> tuple[int, int, list[tuple[int, int]]] | None:
-    """The first confirmed match: (its start, its sentence's start, confirmed spans in body)."""
+class _FirstMatch(NamedTuple):
+    start: int  # where the first confirmed match begins
+    lead: int  # where its sentence begins
+    region: tuple[int, int]  # the analyzed text: inside it, only confirmed spans count
+    spans: list[tuple[int, int]]  # confirmed matches in the body
+
+
+def _confirm(body: str, terms: Sequence[Term], begin: int, end: int) -> list[tuple[int, int]]:
+    """Confirmed matches in body[begin:end], as the index sees that text."""
+    return [(begin + a, begin + b) for a, b in _matches(body[begin:end], terms)]
+
+
+def _first_match(body: str, terms: Sequence[Term]) -> _FirstMatch | None:
+    """The first match that analysis confirms, with what was analyzed around it."""
     sentences = [m.span() for m in _SENTENCE.finditer(body) if m.group().strip()]
     probes = frozenset("".join(p) for t in terms for p in t.phrases)
-    candidates = _probe_spans(body, probes)
-    # Probes are cheap but can hit inside longer words (核 in 中核): analyzing the sentence of
-    # a candidate confirms it. Normalized forms (Washington → ワシントン) don't probe, so a
-    # short body with no confirmed candidate is analyzed whole.
-    checked: set[int] = set()
-    for begin, _ in candidates:
-        index = next((i for i, (s, e) in enumerate(sentences) if s <= begin < e), None)
-        if index is None or index in checked:
+    # Probes are cheap but can hit inside longer words (核 in 中核): analyzing the text around
+    # a candidate (its sentence, cut to a margin either side) confirms it. Normalized forms
+    # (Washington → ワシントン) don't probe, so a short body without a confirmed candidate is
+    # analyzed whole, sentence by sentence.
+    analyzed_to = -1
+    for begin, finish in _probe_spans(body, probes):
+        if finish <= analyzed_to:
             continue
-        checked.add(index)
-        s, e = sentences[index]
-        spans = [(s + a, s + b) for a, b in _matches(body[s:e], terms)]
-        if spans:
-            return spans[0][0], s, spans
+        s, e = next(((s, e) for s, e in sentences if s <= begin < e), (begin, finish))
+        region = (max(s, begin - _CONFIRM_MARGIN), min(e, finish + _CONFIRM_MARGIN))
+        analyzed_to = region[1]
+        if spans := _confirm(body, terms, *region):
+            return _FirstMatch(spans[0][0], s, region, spans)
     if len(body) <= _FULL_SCAN_CHARS:
-        for index, (s, e) in enumerate(sentences):
-            if index not in checked and (spans := _matches(body[s:e], terms)):
-                return spans[0][0], s, [(s + a, s + b) for a, b in spans]
+        for s, e in sentences:
+            if spans := _confirm(body, terms, s, e):
+                return _FirstMatch(spans[0][0], s, (s, e), spans)
     return None
 
 
@@ -298,24 +322,23 @@ def snippet(
     found = _first_match(body, terms)
     start = 0
     if found is not None:
-        first, lead, _ = found
         # Start at the sentence when the match is near its beginning, else shortly before it.
-        start = lead if first - lead <= width // 3 else first - width // 5
+        start = found.lead if found.start - found.lead <= width // 3 else found.start - width // 5
     end = min(len(body), start + width)
     if end == len(body):
         start = max(0, min(start, end - width))
     window = body[start:end]
     marks: list[tuple[int, int]] = []
     if found is not None:
-        confirmed = [(a - start, b - start) for a, b in found[2]]
-        sentence_end = found[1] + len(next(_SENTENCE.finditer(body, found[1])).group()) - start
-        # Inside the analyzed sentence only confirmed matches count; elsewhere, the probes.
+        confirmed = [(a - start, b - start) for a, b in found.spans]
+        low, high = found.region[0] - start, found.region[1] - start
+        # Inside the analyzed text only confirmed matches count; elsewhere, the probes.
         marks = confirmed + [
             (a, b)
             for a, b in _probe_spans(
                 window, frozenset("".join(p) for t in terms for p in t.phrases)
             )
-            if a >= sentence_end or b <= found[1] - start
+            if a >= high or b <= low
         ]
     parts: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
     cursor = 0
@@ -407,7 +430,9 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
         close = _closest(word, vocab)
         suggestions.extend(close)
         fixed = (
-            make_term(close[0], load_aliases().get(analyzer.fold(close[0]), ())) if close else None
+            make_term(close[0], load_aliases().get(analyzer.fold(close[0]), ()))
+            if close
+            else _correct_parts(term, vocab)
         )
         if fixed is None:
             terms.append(term)
@@ -415,6 +440,23 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
             terms.append(fixed)
             changed = True
     return (Query(tuple(terms)) if changed else None), suggestions[:MAX_SUGGESTIONS]
+
+
+def _correct_parts(term: Term, vocab: _Vocabulary) -> Term | None:
+    """The term with each unknown word inside it corrected (イージズ艦 → イージス艦), or None.
+
+    A compound such as イージス艦 may only be in the vocabulary as part of a longer run, so
+    when the whole word has no close match, its analyzed parts are corrected one by one.
+    """
+    forms = list(term.phrases[0])
+    changed = False
+    for i, form in enumerate(forms):
+        if len(form) >= _MIN_CORRECTABLE and form not in vocab.df:
+            close = _closest(form, vocab, limit=1)
+            if close:
+                forms[i] = analyzer.fold(close[0])
+                changed = True
+    return make_term("".join(forms)) if changed and len(forms) > 1 else None
 
 
 async def suggest(
@@ -460,3 +502,10 @@ async def suggest(
         if len(results) == limit:
             break
     return results
+
+
+async def warm_up(db: aiosqlite.Connection) -> None:
+    """Build the index if needed and load the analyzer and vocabulary, so no reader waits."""
+    await _ensure_index(db)
+    await _vocabulary(db)
+    analyzer.analyze("日米同盟")
