@@ -147,7 +147,7 @@ class Alliance(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
         text = current.strip().lstrip("#")
-        if text.isdigit() and len(text) < 16:
+        if text.isdecimal() and len(text) < 16:  # isdigit() also accepts ², which int() refuses
             found = await articles.get_article(self.bot.db, int(text))
             items = [found] if found else []
         elif text:
