@@ -384,7 +384,10 @@ async def send_article(
     private: bool = True,
 ) -> None:
     """Show one article in full, across as many messages as its length needs."""
-    article = await articles.get_article(bot.db, article_id) if article_id else None
+    article = None
+    # A hand-made interaction can carry any integer, but SQLite's are 64-bit.
+    if article_id is not None and 0 < article_id < 2**63:
+        article = await articles.get_article(bot.db, article_id)
     if article is None:
         await reply_privately(interaction, t("article.missing", lang, id=article_id or "?"))
         return
