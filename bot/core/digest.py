@@ -566,4 +566,6 @@ def parse_week_of(value: str | None, timezone: str, now: datetime | None = None)
         day = date.fromisoformat(value.strip())
     except ValueError:
         return None
+    if (date.max - day).days < 6 - day.weekday():
+        return None  # its Sunday would be past the last date Python can represent
     return week_of(day, timezone=timezone)
