@@ -100,6 +100,9 @@ class Alliance(
     ) -> None:
         """/alliance latest: the newest articles, optionally of one topic."""
         listing = Listing(lang_of(interaction.locale), self._topic(topic))
+        # Discord enforces 1–10, but a hand-made request can carry any number (SQLite reads a
+        # negative LIMIT as "no limit").
+        count = min(max(count, 1), 10)
         await answer(interaction, self._latest(listing, count))
 
     async def _latest(self, listing: Listing, count: int) -> Page:
