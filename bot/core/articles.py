@@ -175,7 +175,9 @@ async def ingest(
             unique[item.content_hash] = item
 
     async with transaction(db):
-        retag = await sync_topics(db, taxonomy)
+        if await sync_topics(db, taxonomy):
+            # A changed taxonomy re-tags what is already stored; this batch is tagged below.
+            await retag_all(db, taxonomy)
         existing = await _existing_by_hash(db, list(unique))
         claimed = {article_id for article_id, _ in existing.values()}
 
@@ -223,8 +225,6 @@ async def ingest(
         ]
         if touched:
             await index_articles(db, touched)
-        if retag:
-            await retag_all(db, taxonomy)
 
     for warning in report.warnings:
         log.warning("%s", warning)

@@ -355,6 +355,21 @@ async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expe
     assert all(len(w) <= 100 for w in words)
 
 
+async def test_autocomplete_ranks_exact_then_frequent(conn: aiosqlite.Connection) -> None:
+    """The word typed comes first, then longer words by how many articles use them."""
+    words = await suggest(conn, "日米")
+    assert words[0] == "日米"
+    assert words.index("日米同盟") < words.index("日米双方")
+    assert all(w.startswith("日米") for w in words)
+
+
+async def test_autocomplete_skips_grammar_words(conn: aiosqlite.Connection) -> None:
+    """Hiragana-only nouns such as とも are not offered; katakana names are."""
+    words = await suggest(conn, "と")
+    assert "とも" not in words
+    assert "トランプ" in words
+
+
 @pytest.mark.parametrize("prefix", ["x" * 10_000, "\x00", "🇯🇵", '"', "%_"])
 async def test_autocomplete_hostile_prefix(conn: aiosqlite.Connection, prefix: str) -> None:
     """Hostile prefixes give a (possibly empty) list of short suggestions, never an error."""

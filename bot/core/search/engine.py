@@ -374,6 +374,11 @@ _vocab_cache: weakref.WeakKeyDictionary[aiosqlite.Connection, _Vocabulary] = (
 )
 
 
+def _suggestible(display: str) -> bool:
+    """False for hiragana-only nouns (とも, こと): grammar, not something a reader looks for."""
+    return not all("\u3041" <= ch <= "\u309f" for ch in display)
+
+
 async def _vocabulary(db: aiosqlite.Connection) -> _Vocabulary:
     generation = await get_meta(db, GENERATION_KEY)
     cached = _vocab_cache.get(db)
@@ -385,7 +390,9 @@ async def _vocabulary(db: aiosqlite.Connection) -> _Vocabulary:
     by_length: dict[int, list[str]] = {}
     for key in display:
         by_length.setdefault(len(key), []).append(key)
-    top = heapq.nlargest(200, (k for k in display if len(k) > 1), key=lambda k: df[k])
+    top = heapq.nlargest(
+        200, (k for k in display if len(k) > 1 and _suggestible(display[k])), key=lambda k: df[k]
+    )
     vocab = _Vocabulary(generation, sorted(display), display, df, by_length, top)
     _vocab_cache[db] = vocab
     return vocab
@@ -487,7 +494,8 @@ async def suggest(
         for key in vocab.keys[start : start + 5000]:
             if not key.startswith(word):
                 break
-            matches.append(key)
+            if _suggestible(vocab.display[key]):
+                matches.append(key)
         best = heapq.nlargest(limit * 2, matches, key=lambda k: vocab.df[k])
         ranked.extend((0 if k == word else 2, -vocab.df[k], vocab.display[k]) for k in best)
         ranked.extend((3, 0, key) for key in load_aliases() if key.startswith(word))
