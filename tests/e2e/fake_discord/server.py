@@ -152,6 +152,13 @@ class FakeDiscord:
         payload = self._builder.command(name, options or {}, **kw)
         return await self.send_interaction(payload)
 
+    def command_payload(self, name: str, options: JSON | None = None, **kw: Any) -> JSON:
+        """The INTERACTION_CREATE payload `send_command` would dispatch, for a test to alter.
+
+        Send it with `send_interaction`, e.g. with an option value the client would refuse.
+        """
+        return self._builder.command(name, options or {}, **kw)
+
     async def send_autocomplete(
         self, name: str, options: JSON, focused: str, **kw: Any
     ) -> InteractionRecord:
@@ -168,9 +175,21 @@ class FakeDiscord:
         **kw: Any,
     ) -> InteractionRecord:
         """Click a button or choose select `values` on the newest message carrying `custom_id`."""
+        return await self.send_interaction(
+            self.component_payload(custom_id, values=values, message_id=message_id, **kw)
+        )
+
+    def component_payload(
+        self,
+        custom_id: str,
+        *,
+        values: list[str] | None = None,
+        message_id: int | None = None,
+        **kw: Any,
+    ) -> JSON:
+        """The payload `send_component` would dispatch, for a test to alter (e.g. forge ids)."""
         message = self._find_component_message(custom_id, message_id)
-        payload = self._builder.component(message, custom_id, values, **kw)
-        return await self.send_interaction(payload)
+        return self._builder.component(message, custom_id, values, **kw)
 
     async def send_modal_submit(
         self, custom_id: str, values: dict[str, str], **kw: Any

@@ -1,0 +1,543 @@
+"""The member-facing /alliance commands, through the real bot process and the Discord double.
+
+One bot process serves the whole module (seed corpus plus one long article); each test sends
+its own interactions, and an autouse check fails any test during which the bot got a 4xx from
+Discord, allowed a mention, answered late or logged an error.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from bot_process import (
+    LONG_ARTICLE_TITLE,
+    BotProcess,
+    bot_running,
+    long_article_paragraphs,
+    seeds_with_long_article,
+)
+from fake_discord import FakeDiscord, InteractionRecord
+from fake_discord.validation import check_commands, is_valid_command_name, walk_components
+from replies import EN_DATE, JA_DATE, KANA, custom_ids, date_lines, embeds, messages, text
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+JSON = dict[str, Any]
+ACK_WITHIN = 3.0
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def double() -> AsyncIterator[FakeDiscord]:
+    """One Discord double for the module."""
+    async with FakeDiscord(heartbeat_interval=1.0) as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(
+    double: FakeDiscord, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[BotProcess]:
+    """The real bot, started once for the module on a fresh database."""
+    root = tmp_path_factory.mktemp("commands")
+    seeds = seeds_with_long_article(root / "seeds")
+    env = {"ALLIANCE_SEEDS": str(seeds)}
+    async with bot_running(double, root / "alliance.db", env=env) as process:
+        yield process
+
+
+@pytest.fixture(autouse=True)
+def within_discord_rules(double: FakeDiscord, bot: BotProcess) -> Iterator[None]:
+    """Fail the test if, meanwhile, Discord refused a call, a mention was allowed, an answer
+    came too late, or the bot logged an error."""
+    requests, mentions, log = len(double.requests), len(double.mention_violations), len(bot.stderr)
+    known = set(double.interactions)
+    yield
+    refused = [(r.method, r.path, r.status, r.json) for r in double.requests[requests:]]
+    assert [r for r in refused if r[2] >= 400] == []
+    assert double.mention_violations[mentions:] == []
+    late = [i for i, r in double.interactions.items() if i not in known and r.expired]
+    assert late == []
+    logged = bot.stderr[log:]
+    assert "Traceback" not in logged
+    assert " ERROR " not in logged
+
+
+async def ask(double: FakeDiscord, name: str, options: JSON | None = None, **kw: Any) -> Any:
+    """Run a slash command and wait for its settled answer."""
+    return await double.wait_response(await double.send_command(name, options, **kw))
+
+
+def acknowledged_in(record: InteractionRecord) -> float:
+    """Seconds from dispatch to the bot's first answer (callback)."""
+    return record.events[0].at - record.sent_at
+
+
+def clear_reply(record: InteractionRecord) -> str:
+    """The answer's visible text, asserting there is some."""
+    shown = text(record)
+    assert shown.strip(), record.events
+    return shown
+
+
+# --- the synced schema ------------------------------------------------------------------------
+
+
+def _walk(node: JSON) -> Iterator[JSON]:
+    """A command and all its subcommands, options and choices."""
+    yield node
+    for option in node.get("options") or []:
+        yield from _walk(option)
+    yield from node.get("choices") or []
+
+
+async def test_synced_schema_is_valid(double: FakeDiscord) -> None:
+    """The global sync passes Discord's checks; every name and text is localized ja + en-US."""
+    syncs = [s for s in double.command_syncs if s.guild_id is None]
+    assert len(syncs) == 1
+    commands = syncs[0].commands
+    assert check_commands(commands) == {}
+    alliance = next(c for c in commands if c["name"] == "alliance")
+    subcommands = {o["name"] for o in alliance["options"]}
+    assert subcommands == {"search", "latest", "topics", "article", "digest", "help"}
+    for command in commands:
+        if command.get("type", 1) != 1:
+            continue
+        for node in _walk(command):
+            names = node.get("name_localizations") or {}
+            assert {"ja", "en-US"} <= set(names), node["name"]
+            if "description" in node:  # commands, subcommands and options; not choices
+                assert 1 <= len(node["description"]) <= 100
+                descriptions = node.get("description_localizations") or {}
+                assert {"ja", "en-US"} <= set(descriptions), node["name"]
+                assert all(1 <= len(d) <= 100 for d in descriptions.values())
+                assert is_valid_command_name(node["name"])
+                assert all(is_valid_command_name(n) for n in names.values())
+            assert len(node.get("options") or []) <= 25
+            assert len(node.get("choices") or []) <= 25
+    assert alliance["name_localizations"]["ja"] == "日米同盟"
+    search = next(o for o in alliance["options"] if o["name"] == "search")
+    query = next(o for o in search["options"] if o["name"] == "query")
+    assert query["autocomplete"] is True
+    assert 1 <= query["min_length"] <= query["max_length"] <= 6000
+
+
+# --- every command in both locales ------------------------------------------------------------
+
+# name, options, (Japanese texts, English texts), private, which lines carry dates
+COMMANDS: dict[str, tuple[str, JSON, tuple[list[str], list[str]], bool, str | None]] = {
+    "search": (
+        "alliance search",
+        {"query": "日米"},
+        (["「日米」の検索結果", "件中", "次へ", "記事を開く"], ["Results for", "Next", "Open an"]),
+        False,
+        "fields",
+    ),
+    "latest": (
+        "alliance latest",
+        {"count": 5},
+        (["最新の記事", "記事を開く"], ["Latest articles", "Open an article"]),
+        False,
+        "fields",
+    ),
+    "topics": (
+        "alliance topics",
+        {},
+        (["トピック一覧", "件", "トピックを選ぶ"], ["Topics", "articles", "Choose a topic"]),
+        False,
+        None,
+    ),
+    "article": (
+        "alliance article",
+        {"id": 12},
+        (["トピック", "出典"], ["Topics", "Source"]),
+        False,
+        "fields",
+    ),
+    "digest": (
+        "alliance digest",
+        {"week_of": "2025-12-17"},
+        (["2025年12月15日〜21日"], ["Dec 15 – 21, 2025"]),
+        True,
+        None,
+    ),
+    "help": (
+        "alliance help",
+        {},
+        (["使い方", "/alliance search"], ["How to use", "/alliance search"]),
+        True,
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", ["ja", "en-US"])
+@pytest.mark.parametrize("command", list(COMMANDS))
+async def test_command_replies_in_the_members_language(
+    double: FakeDiscord, command: str, locale: str
+) -> None:
+    """Each command answers within 3 s, in Japanese for ja and English for en-US, dates included."""
+    name, options, (ja_texts, en_texts), private, dated = COMMANDS[command]
+    record = await ask(double, name, options, locale=locale)
+    assert acknowledged_in(record) < ACK_WITHIN
+    assert record.ephemeral is private
+    shown = clear_reply(record)
+    expected, other = (ja_texts, en_texts) if locale == "ja" else (en_texts, ja_texts)
+    for piece in expected:
+        assert piece in shown
+    assert not [p for p in other if p not in expected and p in shown]
+    if locale == "ja":
+        assert "approx." not in shown
+        assert not EN_DATE.search(shown)
+    else:
+        assert "頃" not in "\n".join(date_lines(record))
+    if dated == "fields":
+        lines = date_lines(record)
+        assert lines
+        pattern = JA_DATE if locale == "ja" else EN_DATE
+        assert all(pattern.search(line) for line in lines), lines
+        if locale != "ja":
+            assert not any(JA_DATE.search(line) for line in lines)
+
+
+async def test_dates_read_2025年12月19日_and_Dec_19_2025(double: FakeDiscord) -> None:
+    """An article dated 2025-12-19 shows as 2025年12月19日 (ja) and Dec 19, 2025 (en-US)."""
+    ja = await ask(double, "alliance search", {"query": "核保有"}, locale="ja")
+    en = await ask(double, "alliance search", {"query": "核保有"}, locale="en-US")
+    assert any(line.startswith("2025年12月19日 ") for line in date_lines(ja))
+    assert any(line.startswith("Dec 19, 2025 ") for line in date_lines(en))
+
+
+async def test_inferred_dates_are_marked_approximate(double: FakeDiscord) -> None:
+    """Dates inferred from neighbours read 頃 in Japanese and approx. in English."""
+    ja = await ask(double, "alliance latest", {"count": 10}, locale="ja")
+    en = await ask(double, "alliance latest", {"count": 10}, locale="en-US")
+    assert any(re.search(r"日頃 ", line) for line in date_lines(ja))
+    assert any(line.startswith("approx. ") for line in date_lines(en))
+
+
+async def test_latest_honours_count_and_topic(double: FakeDiscord) -> None:
+    """`latest count:3 topic:taiwan` lists three Taiwan articles, newest first."""
+    record = await ask(double, "alliance latest", {"count": 3, "topic": "taiwan"})
+    (embed,) = embeds(record)
+    assert embed["title"] == "Latest articles: Taiwan contingency"
+    assert len(embed["fields"]) == 3
+    assert all("Taiwan contingency" in line for line in date_lines(record))
+
+
+async def test_unknown_article_is_a_clear_private_reply(double: FakeDiscord) -> None:
+    """An article id that does not exist gets a short private note, in the member's language."""
+    record = await ask(double, "alliance article", {"id": 987654}, locale="ja")
+    assert record.ephemeral
+    assert "#987654" in clear_reply(record)
+    assert "見つかりませんでした" in text(record)
+
+
+async def test_search_without_results_is_friendly(double: FakeDiscord) -> None:
+    """A search that matches nothing says so privately and suggests what to try."""
+    record = await ask(double, "alliance search", {"query": "qqqzzzxxyy"})
+    assert record.ephemeral
+    shown = clear_reply(record)
+    assert "No articles match" in shown
+    assert "/alliance topics" in shown
+
+
+# --- autocomplete -----------------------------------------------------------------------------
+
+
+def _assert_choices_fit(record: InteractionRecord, value_type: type) -> list[JSON]:
+    choices = record.choices
+    assert record.callback_type == 8
+    assert len(choices) <= 25
+    for choice in choices:
+        assert 1 <= len(choice["name"]) <= 100
+        assert isinstance(choice["value"], value_type)
+        if isinstance(choice["value"], str):
+            assert 1 <= len(choice["value"]) <= 100
+    return choices
+
+
+@pytest.mark.parametrize("typed", ["日", "taiw", "ｐａｃ", "", "'\"*()%_\\", "a" * 250])
+async def test_query_autocomplete(double: FakeDiscord, typed: str) -> None:
+    """Query suggestions come back within 3 s, at most 25, each within Discord's limits."""
+    sent = await double.send_autocomplete("alliance search", {"query": typed}, "query")
+    record = await double.wait_response(sent)
+    assert acknowledged_in(record) < ACK_WITHIN
+    choices = _assert_choices_fit(record, str)
+    if typed == "日":
+        assert choices
+        assert all(c["value"].startswith("日") for c in choices)
+
+
+async def test_article_id_autocomplete(double: FakeDiscord) -> None:
+    """Article choices: the newest when empty, by number, and by words; all within limits."""
+
+    async def complete(typed: str) -> list[JSON]:
+        sent = await double.send_autocomplete("alliance article", {"id": typed}, "id")
+        return _assert_choices_fit(await double.wait_response(sent), int)
+
+    newest = await complete("")
+    assert len(newest) >= 20
+    assert [c["value"] for c in await complete("12")] == [12]
+    assert [c["value"] for c in await complete("#12")] == [12]
+    assert [c["value"] for c in await complete("１２")] == [12]  # full-width digits
+    assert len(await complete("²")) <= 25  # a digit int() refuses: searched as text
+    by_words = await complete("台湾")
+    assert by_words
+    assert all(c["name"].startswith(f"#{c['value']} ") for c in by_words)
+    assert await complete("99999999999999999999") == []
+    assert len(await complete("\u200b\x00")) <= 25
+
+
+# --- buttons and menus ------------------------------------------------------------------------
+
+
+def _buttons(record: InteractionRecord) -> tuple[JSON, JSON]:
+    found = [c for c in custom_ids(record).values() if c["type"] == 2]
+    assert len(found) == 2, found
+    return found[0], found[1]
+
+
+def _footer_count(record: InteractionRecord) -> str:
+    (embed,) = embeds(record)
+    return str(embed["description"]).splitlines()[-1]
+
+
+async def test_previous_and_next_buttons_turn_pages(double: FakeDiscord) -> None:
+    """Next shows results 6–10 in place; Previous goes back to 1–5; labels follow the locale."""
+    first = await ask(double, "alliance search", {"query": "日米"}, locale="en-US")
+    previous, after = _buttons(first)
+    assert (previous["label"], previous["disabled"]) == ("Previous", True)
+    assert (after["label"], after["disabled"]) == ("Next", False)
+    assert _footer_count(first).startswith("1–5 of ")
+    message_id = int(first.original["id"])
+
+    turned = await double.wait_response(
+        await double.send_component(after["custom_id"], message_id=message_id)
+    )
+    assert turned.callback_type == 7  # the message is updated in place
+    assert _footer_count(turned).startswith("6–10 of ")
+    back, _ = _buttons(turned)
+    assert back["disabled"] is False
+    again = await double.wait_response(
+        await double.send_component(back["custom_id"], message_id=message_id)
+    )
+    assert _footer_count(again).startswith("1–5 of ")
+    assert embeds(again)[0]["fields"] == embeds(first)[0]["fields"]
+
+
+async def test_open_article_menu_shows_the_article_privately(double: FakeDiscord) -> None:
+    """Choosing an article in a page's menu shows it in full, only to the member."""
+    page = await ask(double, "alliance search", {"query": "日米"}, locale="ja")
+    (menu,) = [c for c in custom_ids(page).values() if c["type"] == 3]
+    assert menu["placeholder"] == "記事を開く"
+    chosen = menu["options"][1]
+    record = await double.wait_response(
+        await double.send_component(
+            menu["custom_id"], values=[chosen["value"]], message_id=int(page.original["id"])
+        )
+    )
+    assert record.ephemeral
+    shown = embeds(record)[0]
+    assert shown["footer"]["text"].startswith(f"#{chosen['value']} · 出典")
+    assert chosen["label"].split(" ", 1)[1].rstrip("…")[:40] in shown["title"]
+
+
+async def test_topic_menu_lists_that_topics_articles(double: FakeDiscord) -> None:
+    """Choosing a topic in /alliance topics lists its newest articles, privately."""
+    topics = await ask(double, "alliance topics", locale="en-US")
+    (menu,) = custom_ids(topics).values()
+    assert len(menu["options"]) <= 25
+    record = await double.wait_response(
+        await double.send_component(
+            menu["custom_id"], values=["nuclear"], message_id=int(topics.original["id"])
+        )
+    )
+    assert record.ephemeral
+    (embed,) = embeds(record)
+    assert embed["title"] == "Latest articles: Nuclear & deterrence"
+    assert all("Nuclear & deterrence" in line for line in date_lines(record))
+
+
+async def test_a_long_query_pages_through_a_saved_search(double: FakeDiscord) -> None:
+    """A query too long for a custom_id still pages: the buttons carry a saved-search key."""
+    query = " ".join(["日米同盟"] * 20)
+    assert len(query) > 90
+    first = await ask(double, "alliance search", {"query": query}, locale="ja")
+    previous, after = _buttons(first)
+    assert all(len(b["custom_id"]) <= 100 for b in (previous, after))
+    assert re.fullmatch(r"al:p:ja:1::r:#\w+", after["custom_id"])
+    assert re.search(r"件中 1–5件目", _footer_count(first))
+    turned = await double.wait_response(
+        await double.send_component(after["custom_id"], message_id=int(first.original["id"]))
+    )
+    assert turned.callback_type == 7
+    assert re.search(r"件中 6–\d+件目", _footer_count(turned))
+    assert embeds(turned)[0]["title"] == embeds(first)[0]["title"]
+
+
+def _forge_custom_id(payload: JSON, old: str, new: str) -> None:
+    """Give a component interaction another custom_id, on a copy of the message as well
+    (discord.py only runs components the message carries)."""
+    message = copy.deepcopy(payload["message"])
+    for component in walk_components(message["components"]):
+        if component.get("custom_id") == old:
+            component["custom_id"] = new
+    payload["message"] = message
+    payload["data"]["custom_id"] = new
+
+
+async def test_forged_menu_values_get_a_clear_reply(double: FakeDiscord) -> None:
+    """Hand-made values in the open-article menu (not numbers, no such article) say so."""
+    page = await ask(double, "alliance search", {"query": "日米"})
+    menu = next(c for c in custom_ids(page).values() if c["type"] == 3)
+    for value in ["0", "-1", "abc", "9" * 30, "'; DROP TABLE articles; --"]:
+        payload = double.component_payload(
+            menu["custom_id"],
+            values=[menu["options"][0]["value"]],
+            message_id=int(page.original["id"]),
+        )
+        payload["data"]["values"] = [value]
+        record = await double.wait_response(await double.send_interaction(payload))
+        assert record.ephemeral
+        assert "not found" in clear_reply(record)
+
+
+@pytest.mark.parametrize(
+    ("forged", "expected"),
+    [
+        ("al:p:en:9999::r:=日米", "Results for"),  # past the end: the last page
+        ("al:p:en:1::r:#0123456789abcdef", "out of date"),  # no such saved search
+        ("al:p:en:1:no-such-topic:r:=日米", "out of date"),
+        ("al:p:en:1::r:", "out of date"),
+        ("al:p:ja:0::n:l", "最新の記事"),
+    ],
+)
+async def test_forged_pager_ids_get_a_clear_reply(
+    double: FakeDiscord, forged: str, expected: str
+) -> None:
+    """Hand-made paging custom_ids (bad page, unknown saved search or topic) never break it."""
+    page = await ask(double, "alliance search", {"query": "日米"})
+    button = next(c for c in custom_ids(page).values() if c["type"] == 2 and not c["disabled"])
+    payload = double.component_payload(button["custom_id"], message_id=int(page.original["id"]))
+    _forge_custom_id(payload, button["custom_id"], forged)
+    record = await double.wait_response(await double.send_interaction(payload))
+    assert expected in clear_reply(record)
+    if "9999" in forged:
+        previous, after = _buttons(record)
+        assert (previous["disabled"], after["disabled"]) == (False, True)
+
+
+# --- hostile input ----------------------------------------------------------------------------
+
+HOSTILE_QUERIES = [
+    '"日米',
+    "'台湾' OR '1'='1",
+    "日米*",
+    "*",
+    "AND",
+    "台湾 AND OR NOT 核",
+    "NEAR(日米 台湾, 2)",
+    "((日米)",
+    "title:台湾",
+    "body:* OR rowid:1",
+    "'; DROP TABLE articles; --",
+    "%",
+    "_",
+    "100% 日米_同盟",
+    "\\",
+    "C:\\path\\日米\\",
+    "🇯🇵🇺🇸 同盟 🤝",
+    "日\u200b米\u200d同\ufeff盟",
+    "\u200b",
+    "日米\x00\x07\x1b[31m",
+    "@everyone <@123> <@&456> <#789>",
+    "**bold** __u__ `code` ||spoiler|| > quote",
+    "\u202e台湾\u202c",
+    "　",
+    '^-:"\'"{}[]~',
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+async def test_hostile_query_gets_a_clear_reply(double: FakeDiscord, query: str) -> None:
+    """Operators, quotes, SQL, wildcards and odd characters: a clear answer, never an error."""
+    record = await ask(double, "alliance search", {"query": query}, locale="ja")
+    assert acknowledged_in(record) < ACK_WITHIN
+    shown = clear_reply(record)
+    assert "エラーが発生しました" not in shown  # the generic error: never for a query
+    assert KANA.search(shown)  # answered in Japanese
+
+
+async def test_article_id_past_the_declared_range_sent_raw(double: FakeDiscord) -> None:
+    """An article id beyond Discord's integer range (a hand-made request) is simply not found."""
+    payload = double.command_payload("alliance article", {"id": 1}, locale="en-US")
+    payload["data"]["options"][0]["options"][0]["value"] = 2**63
+    record = await double.wait_response(await double.send_interaction(payload))
+    assert record.ephemeral
+    assert "not found" in clear_reply(record)
+
+
+@pytest.mark.parametrize("week_of", ["9999-12-31", "0001-01-01", "2025-02-30", "'; --"])
+async def test_digest_preview_of_odd_weeks(double: FakeDiscord, week_of: str) -> None:
+    """A week at the calendar's ends or a non-date gets a private answer, never an error."""
+    record = await ask(double, "alliance digest", {"week_of": week_of}, locale="en-US")
+    assert record.ephemeral
+    assert "Something went wrong" not in clear_reply(record)
+
+
+@pytest.mark.parametrize("length", [201, 10_000])
+async def test_oversized_query_past_the_client_gets_a_clear_reply(
+    double: FakeDiscord, length: int
+) -> None:
+    """A raw interaction longer than the declared max_length (no client check) is refused kindly."""
+    payload = double.command_payload("alliance search", {"query": "x"}, locale="en-US")
+    option = payload["data"]["options"][0]["options"][0]
+    assert option["name"] == "query"
+    option["value"] = ("日米同盟" * length)[:length]
+    record = await double.wait_response(await double.send_interaction(payload))
+    assert acknowledged_in(record) < ACK_WITHIN
+    assert record.ephemeral
+    assert "too long" in clear_reply(record)
+
+
+@pytest.mark.parametrize("count", [0, -3, 10_000])
+async def test_raw_options_outside_their_range_get_a_clear_reply(
+    double: FakeDiscord, count: int
+) -> None:
+    """A count outside 1–10 and a topic outside the choices, sent raw, still list 1–10 articles."""
+    payload = double.command_payload("alliance latest", {"count": 2, "topic": "taiwan"})
+    for option in payload["data"]["options"][0]["options"]:
+        option["value"] = count if option["name"] == "count" else "no-such-topic"
+    record = await double.wait_response(await double.send_interaction(payload))
+    (embed,) = embeds(record)
+    assert embed["title"] == "Latest articles"
+    assert 1 <= len(embed["fields"]) <= 10
+
+
+# --- long articles ----------------------------------------------------------------------------
+
+
+async def test_a_long_article_is_split_across_embeds_without_loss(double: FakeDiscord) -> None:
+    """A 7,700-character article comes in several embeds whose text holds every paragraph."""
+    sent = await double.send_autocomplete("alliance article", {"id": "長大記事テスト"}, "id")
+    choices = (await double.wait_response(sent)).choices
+    (article_id,) = [c["value"] for c in choices if LONG_ARTICLE_TITLE in c["name"]]
+    record = await double.wait_response(
+        await double.send_command("alliance article", {"id": article_id}), events=2
+    )
+    parts = re.search(r"\(continued 2/(\d+)\)", embeds(record)[1]["title"])
+    assert parts is not None
+    record = await double.wait_response(record, events=int(parts[1]))
+    shown = embeds(record)
+    assert len(shown) == int(parts[1])
+    assert [len(m["embeds"]) for m in messages(record)] == [1] * len(shown)
+    assert all(len(e.get("description") or "") <= 4096 for e in shown)
+    body = "".join(e.get("description") or "" for e in shown)
+    body = re.sub(r"\s+", "", body)
+    for paragraph in long_article_paragraphs():
+        assert paragraph in body

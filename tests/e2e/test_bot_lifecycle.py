@@ -1,0 +1,148 @@
+"""The real bot process: restarts keep old buttons working, bad tokens, signals, no token leaks."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+from pathlib import Path
+
+import pytest
+from bot_process import BotProcess, bot_env, bot_running, run_command
+from fake_discord import FakeDiscord
+from replies import custom_ids, embeds, text
+
+# Shaped like a real token (base64 id . timestamp . HMAC), so the HMAC part is checked too.
+REAL_LOOKING_TOKEN = "MTQwMDAwMDAwMDAwMDAwMDAw.GxYzAb.q9Vn3kLr7TfW2sPd8HjQ5mZc1XeUoBi4AgNy6R"
+
+
+async def test_buttons_and_menus_work_after_a_restart(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """Previous/Next, the open-article menu, the topic menu and a saved long search still work
+    after the bot process is restarted on the same database."""
+    double, db = fake_discord, tmp_path / "alliance.db"
+    long_query = " ".join(["日米同盟"] * 20)
+    async with bot_running(double, db):
+        search = await double.wait_response(
+            await double.send_command("alliance search", {"query": "日米"}, locale="ja")
+        )
+        long_search = await double.wait_response(
+            await double.send_command("alliance search", {"query": long_query}, locale="en-US")
+        )
+        topics = await double.wait_response(
+            await double.send_command("alliance topics", locale="en-US")
+        )
+    ids = custom_ids(search)
+    next_id = next(i for i, c in ids.items() if c["type"] == 2 and not c["disabled"])
+    open_menu = next(c for c in ids.values() if c["type"] == 3)
+    long_next = next(
+        i for i, c in custom_ids(long_search).items() if c["type"] == 2 and not c["disabled"]
+    )
+    (topic_id,) = custom_ids(topics)
+
+    async with bot_running(double, db):
+        opened = await double.wait_response(
+            await double.send_component(
+                open_menu["custom_id"],
+                values=[open_menu["options"][0]["value"]],
+                message_id=int(search.original["id"]),
+            )
+        )
+        turned = await double.wait_response(
+            await double.send_component(next_id, message_id=int(search.original["id"]))
+        )
+        long_turned = await double.wait_response(
+            await double.send_component(long_next, message_id=int(long_search.original["id"]))
+        )
+        browsed = await double.wait_response(
+            await double.send_component(
+                topic_id, values=["taiwan"], message_id=int(topics.original["id"])
+            )
+        )
+    assert turned.callback_type == 7
+    assert re.search(r"件中 6–\d+件目", text(turned))
+    assert opened.ephemeral
+    assert embeds(opened)[0]["footer"]["text"].startswith(f"#{open_menu['options'][0]['value']} ")
+    assert long_turned.callback_type == 7
+    assert re.search(r"6–\d+ of \d+", text(long_turned))
+    assert embeds(browsed)[0]["title"] == "Latest articles: Taiwan contingency"
+    assert [r for r in double.requests if r.status >= 400] == []
+    assert double.mention_violations == []
+
+
+async def _stops_on(double: FakeDiscord, db: Path, workdir: Path, signum: int) -> BotProcess:
+    process = BotProcess(workdir, ("run",), bot_env(double, db))
+    await process.start()
+    await double.wait_ready(30)
+    assert process.proc is not None
+    process.proc.send_signal(signum)
+    await process.wait()
+    return process
+
+
+async def test_sigint_stops_the_bot_cleanly(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) closes the bot like SIGTERM: exit code 0, no traceback, DB closed."""
+    process = await _stops_on(
+        fake_discord, tmp_path / "alliance.db", tmp_path / "run", signal.SIGINT
+    )
+    assert process.returncode == 0, process.stderr
+    assert "received SIGINT; shutting down" in process.stderr
+    assert "Traceback" not in process.stderr
+    assert not (tmp_path / "alliance.db-wal").exists() or (
+        (tmp_path / "alliance.db-wal").stat().st_size == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("not-the-right-token", "Discord rejected DISCORD_TOKEN"),
+        ("", "DISCORD_TOKEN is not set"),
+        ("   ", "DISCORD_TOKEN is not set"),
+    ],
+)
+async def test_a_bad_or_missing_token_is_one_line_and_exit_2(
+    fake_discord: FakeDiscord, tmp_path: Path, token: str, expected: str
+) -> None:
+    """A rejected or missing token: exit code 2, one `alliance-bot:` line, no traceback."""
+    process = await run_command(
+        fake_discord, tmp_path / "alliance.db", tmp_path, "run", env={"DISCORD_TOKEN": token}
+    )
+    assert process.returncode == 2
+    problems = [line for line in process.stderr.splitlines() if line.startswith("alliance-bot:")]
+    assert len(problems) == 1
+    assert expected in problems[0]
+    assert "Traceback" not in process.stderr
+    # Log lines (discord.py says it is logging in) may come before; nothing else may.
+    others = [line for line in process.stderr.splitlines() if line not in problems]
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\S+ (DEBUG|INFO) ", line) for line in others), others
+    if token.strip():
+        assert token not in process.stderr + process.stdout
+    assert fake_discord.gateway.identify_count == 0
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_the_token_never_reaches_the_logs(tmp_path: Path, log_format: str) -> None:
+    """At DEBUG, through login, sync, commands, a button and shutdown, no token is printed."""
+    async with FakeDiscord(token=REAL_LOOKING_TOKEN, heartbeat_interval=0.2) as double:
+        env = {"ALLIANCE_LOG_LEVEL": "DEBUG", "ALLIANCE_LOG_FORMAT": log_format}
+        async with bot_running(double, tmp_path / "alliance.db", env=env) as bot:
+            page = await double.wait_response(
+                await double.send_command("alliance search", {"query": "日米"})
+            )
+            next_id = next(
+                i for i, c in custom_ids(page).items() if c["type"] == 2 and not c["disabled"]
+            )
+            await double.wait_response(
+                await double.send_component(next_id, message_id=int(page.original["id"]))
+            )
+            await double.wait_response(
+                await double.send_autocomplete("alliance search", {"query": "日"}, "query")
+            )
+            await asyncio.sleep(0.5)  # a few heartbeats
+    output = bot.stdout + bot.stderr
+    assert "DEBUG" in output  # the level really was DEBUG
+    assert "IDENTIFY" in output or "identify" in output.lower()
+    for secret in (REAL_LOOKING_TOKEN, REAL_LOOKING_TOKEN.split(".")[2]):
+        assert secret not in output

@@ -1,0 +1,106 @@
+"""Command sync of the real bot: only when the schema changed, forced by `sync`, dev guild."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from bot_process import bot_running, run_command
+from fake_discord import FakeDiscord
+
+
+def _command_puts(double: FakeDiscord) -> list[str]:
+    """Paths of every bulk overwrite of commands the bot sent (global or guild), in order."""
+    return [r.path for r in double.find_requests("PUT", "/applications/*/commands")]
+
+
+def _global_path(double: FakeDiscord) -> str:
+    return f"/applications/{double.application_id}/commands"
+
+
+def _guild_path(double: FakeDiscord, guild_id: int) -> str:
+    return f"/applications/{double.application_id}/guilds/{guild_id}/commands"
+
+
+async def _answers_help(double: FakeDiscord) -> bool:
+    record = await double.wait_response(await double.send_command("alliance help"))
+    return bool(record.original and record.original["embeds"])
+
+
+async def test_a_restart_on_the_same_database_does_not_sync(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """The first start syncs globally once; a second start on the same DB sends no PUT."""
+    db = tmp_path / "alliance.db"
+    async with bot_running(fake_discord, db):
+        assert _command_puts(fake_discord) == [_global_path(fake_discord)]
+    async with bot_running(fake_discord, db) as second:
+        assert await _answers_help(fake_discord)
+    assert _command_puts(fake_discord) == [_global_path(fake_discord)]
+    assert "slash commands unchanged; not syncing" in second.stderr
+
+
+async def test_a_changed_stored_hash_syncs_again(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """When the hash in the DB differs from the schema's, the next start syncs and stores it."""
+    db = tmp_path / "alliance.db"
+    async with bot_running(fake_discord, db):
+        pass
+    with closing(sqlite3.connect(db)) as conn, conn:
+        query = "SELECT key, value FROM meta WHERE key LIKE 'commands:%'"
+        key, digest = conn.execute(query).fetchone()
+        conn.execute("UPDATE meta SET value = 'an older schema' WHERE key = ?", (key,))
+    async with bot_running(fake_discord, db):
+        assert await _answers_help(fake_discord)
+    assert _command_puts(fake_discord) == [_global_path(fake_discord)] * 2
+    with closing(sqlite3.connect(db)) as conn:
+        stored = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    assert stored == (digest,)
+
+
+async def test_a_fresh_database_syncs(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """A bot on a new database syncs even though Discord already holds the same commands."""
+    async with bot_running(fake_discord, tmp_path / "first.db"):
+        pass
+    async with bot_running(fake_discord, tmp_path / "second.db"):
+        pass
+    assert _command_puts(fake_discord) == [_global_path(fake_discord)] * 2
+    first, second = fake_discord.command_syncs
+    assert first.commands == second.commands
+
+
+async def test_sync_command_forces_a_sync(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """`alliance-bot sync --guild ID` and plain `sync` push the commands even if unchanged."""
+    db = tmp_path / "alliance.db"
+    async with bot_running(fake_discord, db):
+        pass
+    guild_id = fake_discord.guild.id
+    to_guild = await run_command(
+        fake_discord, db, tmp_path / "sync1", "sync", "--guild", str(guild_id)
+    )
+    assert to_guild.returncode == 0, to_guild.stderr
+    assert to_guild.stdout.strip() == f"synced the slash commands guild {guild_id}"
+    assert _command_puts(fake_discord) == [
+        _global_path(fake_discord),
+        _guild_path(fake_discord, guild_id),
+    ]
+    guild_names = {c["name"] for c in fake_discord.commands[guild_id]}
+    assert guild_names == {c["name"] for c in fake_discord.commands[None]}
+
+    again = await run_command(fake_discord, db, tmp_path / "sync2", "sync")
+    assert again.returncode == 0, again.stderr
+    assert _command_puts(fake_discord)[-1] == _global_path(fake_discord)
+    assert len(_command_puts(fake_discord)) == 3
+    assert "Traceback" not in to_guild.stderr + again.stderr
+
+
+async def test_dev_guild_gets_the_commands_instead_of_global(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """With ALLIANCE_DEV_GUILD the commands go to that guild, where they answer; none globally."""
+    guild_id = fake_discord.guild.id
+    env = {"ALLIANCE_DEV_GUILD": str(guild_id)}
+    async with bot_running(fake_discord, tmp_path / "alliance.db", env=env):
+        assert _command_puts(fake_discord) == [_guild_path(fake_discord, guild_id)]
+        assert fake_discord.commands.get(None) is None
+        assert await _answers_help(fake_discord)
