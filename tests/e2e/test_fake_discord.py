@@ -17,7 +17,7 @@ import discord.webhook.async_
 import pytest
 from discord import app_commands
 from discord.webhook.async_ import async_context, interaction_response_params
-from fake_discord import FakeDiscord, pointed_at
+from fake_discord import FakeDiscord, Overwrite, payloads, pointed_at
 from fake_discord.validation import LOCALES, check_commands, check_message
 
 HUGE_EMBED = discord.Embed(title="t" * 257, description="d" * 10)
@@ -389,6 +389,30 @@ async def test_history_is_newest_first(fake_discord: FakeDiscord, client: _Clien
     latest = [m.content async for m in channel.history(limit=2)]
     older = [m.content async for m in channel.history(limit=5, before=sent[1])]
     assert (latest, older) == (["2", "1"], ["0"])
+
+
+async def test_channel_overwrites_refuse_like_discord(
+    fake_discord: FakeDiscord, client: _Client
+) -> None:
+    """A member overwrite reaches the client's cache (CHANNEL_UPDATE); posting then gets 50013."""
+    news = fake_discord.guild.channel("alliance-news")
+    channel = client.get_channel(news.id)
+    assert isinstance(channel, discord.TextChannel)
+    news.permission_overwrites.append(
+        Overwrite(fake_discord.bot_user.id, type=1, deny=payloads.SEND_MESSAGES)
+    )
+    with pytest.raises(discord.Forbidden) as refused:
+        await channel.send("x")
+    assert refused.value.code == 50013
+    await fake_discord.update_channel(news)
+    await fake_discord.wait_for(
+        lambda: not channel.permissions_for(channel.guild.me).send_messages, 2, what="the update"
+    )
+    news.permission_overwrites[0] = Overwrite(fake_discord.guild.id, deny=payloads.VIEW_CHANNEL)
+    with pytest.raises(discord.Forbidden) as hidden:
+        await channel.history(limit=1).__anext__()
+    assert hidden.value.code == 50001
+    assert fake_discord.channel_messages("alliance-news") == []
 
 
 async def test_command_in_a_dm(fake_discord: FakeDiscord, client: _Client) -> None:

@@ -16,7 +16,7 @@ In-process discord.py clients use `with pointed_at(fake_discord): ...` instead o
 
 from .discordpy import pointed_at
 from .interactions import InteractionRecord, ResponseEvent
-from .payloads import Channel, Guild, Role, User
+from .payloads import Channel, Guild, Overwrite, Role, User
 from .server import CommandSync, FakeDiscord, MentionViolation, RecordedRequest
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Guild",
     "InteractionRecord",
     "MentionViolation",
+    "Overwrite",
     "RecordedRequest",
     "ResponseEvent",
     "Role",

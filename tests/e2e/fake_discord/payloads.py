@@ -64,6 +64,25 @@ def error_body(code: int, message: str, errors: JSON | None = None) -> JSON:
 
 
 @dataclass
+class Overwrite:
+    """A channel permission overwrite for a role (type 0) or a member (type 1)."""
+
+    id: int
+    type: int = 0
+    allow: int = 0
+    deny: int = 0
+
+    def to_payload(self) -> JSON:
+        """The overwrite object inside a channel's `permission_overwrites`."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "allow": str(self.allow),
+            "deny": str(self.deny),
+        }
+
+
+@dataclass
 class Channel:
     """A guild channel (type 0 = text, 2 = voice, 4 = category, 5 = announcement)."""
 
@@ -73,6 +92,7 @@ class Channel:
     topic: str | None = None
     parent_id: int | None = None
     position: int = 0
+    permission_overwrites: list[Overwrite] = field(default_factory=list)
 
     def to_payload(self, guild_id: int) -> JSON:
         """The channel object as returned by GET /channels/{id} and in GUILD_CREATE."""
@@ -82,7 +102,7 @@ class Channel:
             "guild_id": str(guild_id),
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.to_payload() for o in self.permission_overwrites],
             "nsfw": False,
             "topic": self.topic,
             "last_message_id": None,

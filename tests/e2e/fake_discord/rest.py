@@ -384,6 +384,9 @@ class RestApi:
         if found is None:
             return error(404, 10003, "Unknown Channel")
         guild, channel = found
+        problem = self._channel_access(guild, channel, payloads.SEND_MESSAGES)
+        if problem is not None:
+            return problem
         body = json_object(request)
         errors = validation.check_message(body)
         if errors:
@@ -397,10 +400,25 @@ class RestApi:
         await self.double.gateway.dispatch("MESSAGE_CREATE", event, intent=GUILD_MESSAGES_INTENT)
         return json_response(message)
 
+    def _channel_access(
+        self, guild: payloads.Guild, channel: payloads.Channel, needed: int
+    ) -> web.Response | None:
+        """Discord's 403s: 50001 without VIEW_CHANNEL, 50013 without the `needed` permission."""
+        allowed = self.double.channel_permissions(guild, channel)
+        if not allowed & payloads.VIEW_CHANNEL:
+            return error(403, 50001, "Missing Access")
+        if not allowed & needed:
+            return error(403, 50013, "Missing Permissions")
+        return None
+
     async def _get_messages(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel"])
-        if self.double.find_channel(channel_id) is None:
+        found = self.double.find_channel(channel_id)
+        if found is None:
             return error(404, 10003, "Unknown Channel")
+        problem = self._channel_access(*found, payloads.READ_MESSAGE_HISTORY)
+        if problem is not None:
+            return problem
         try:
             limit = int(request.query.get("limit", "50"))
         except ValueError:

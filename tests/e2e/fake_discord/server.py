@@ -25,6 +25,8 @@ from .rest import API_PREFIX, BODY, Handler, RestApi, error, json_response, read
 
 __all__ = ["CommandSync", "FakeDiscord", "MentionViolation", "RecordedRequest"]
 
+GUILDS_INTENT = 1 << 0
+
 
 class FakeDiscord:
     """A Discord double on 127.0.0.1 serving REST and the gateway on one random port."""
@@ -314,6 +316,18 @@ class FakeDiscord:
         """
         self._failures.append(Failure(method, path, status, times, retry_after, is_global))
 
+    def add_message(self, channel: int | str, body: JSON, *, author: User | None = None) -> JSON:
+        """Store a message in a channel's history as if posted earlier (by the bot by default).
+
+        E.g. the bot's own post that Discord created just before the bot crashed.
+        """
+        message = payloads.message_payload(
+            body, channel_id=self._channel_id(channel), author=author or self.bot_user
+        )
+        self.messages_by_id[int(message["id"])] = message
+        self.channel_history.setdefault(int(message["channel_id"]), []).append(message)
+        return message
+
     def bot_member(self, guild: Guild) -> JSON:
         """The bot's member object in `guild`."""
         return payloads.member_payload(self.bot_user, role_ids=[self._bot_roles[guild.id].id])
@@ -322,6 +336,36 @@ class FakeDiscord:
         """The bot's guild-level permissions (@everyone plus its managed role)."""
         everyone = next(r for r in guild.roles if r.id == guild.id)
         return everyone.permissions | self._bot_roles[guild.id].permissions
+
+    def channel_permissions(self, guild: Guild, channel: payloads.Channel) -> int:
+        """The bot's permissions in `channel`, overwrites applied in Discord's order.
+
+        @everyone's overwrite first, then the bot's roles' (denies, then allows), then the
+        bot's own member overwrite; ADMINISTRATOR bypasses them all.
+        """
+        allowed = self.bot_permissions(guild)
+        if allowed & payloads.ADMINISTRATOR:
+            return allowed
+        by_id = {(o.type, o.id): o for o in channel.permission_overwrites}
+        everyone = by_id.get((0, guild.id))
+        if everyone is not None:
+            allowed = (allowed & ~everyone.deny) | everyone.allow
+        role = by_id.get((0, self._bot_roles[guild.id].id))
+        if role is not None:
+            allowed = (allowed & ~role.deny) | role.allow
+        member = by_id.get((1, self.bot_user.id))
+        if member is not None:
+            allowed = (allowed & ~member.deny) | member.allow
+        return allowed
+
+    async def update_channel(self, channel: payloads.Channel) -> None:
+        """Tell connected clients that `channel` changed (CHANNEL_UPDATE), e.g. its overwrites."""
+        found = self.find_channel(channel.id)
+        if found is None:
+            raise KeyError(channel.id)
+        await self.gateway.dispatch(
+            "CHANNEL_UPDATE", channel.to_payload(found[0].id), intent=GUILDS_INTENT
+        )
 
     def ready_payload(self, session: Session) -> JSON:
         """The READY dispatch for a new session."""
