@@ -142,6 +142,9 @@ class DigestCog(commands.Cog):
         if schedule is None:
             return
         try:
+            if schedule.paused:  # paused after this run was planned, e.g. by failed post-nows
+                log.info("digest for channel %s is paused; not posting", channel_id)
+                return
             week = schedules.week_for_run(run_at, schedule.tz)
             await self.deliver(schedule, week)
         except Exception:
