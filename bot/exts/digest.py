@@ -64,9 +64,19 @@ Outcome = Literal["posted", "already", "skipped", "failed"]
 
 
 def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
-    """The permissions the bot lacks in `channel` to post digests there."""
+    """The permissions the bot lacks in `channel` to post digests there, causes only.
+
+    discord.py clears the permissions that depend on another one: without View Channel nothing is
+    left, and without Send Messages neither is Embed Links. Naming those too would send an admin
+    to grant permissions that are not the problem.
+    """
     perms = channel.permissions_for(me)
-    return [name for name in REQUIRED_PERMISSIONS if not getattr(perms, name)]
+    if not perms.view_channel:
+        return ["view_channel"]
+    missing = [name for name in REQUIRED_PERMISSIONS if not getattr(perms, name)]
+    if not perms.send_messages:
+        missing.remove("embed_links")
+    return missing
 
 
 def _permission_names(names: Sequence[str]) -> str:
