@@ -70,6 +70,12 @@ def _article_id(value: str) -> int:
     return number
 
 
+def _snowflake(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) < 2**64:
+        raise argparse.ArgumentTypeError(f"not a Discord id: {value!r}")
+    return int(value)
+
+
 def _iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -296,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--offset", type=_offset, default=0, help="skip this many (paging)")
     cmd.add_argument("--sort", choices=["relevance", "newest"], default="relevance")
     cmd.add_argument("--json", action="store_true", help="print JSON")
+
+    cmd = add("run", _lazy("bot.runner", "cmd_run"), "start the Discord bot")
+    cmd = add("sync", _lazy("bot.runner", "cmd_sync"), "register the slash commands now")
+    cmd.add_argument("--guild", type=_snowflake, metavar="ID", help="only this server (instant)")
+    cmd = add("invite-url", _lazy("bot.runner", "cmd_invite_url"), "print the bot's invite link")
+    cmd.add_argument(
+        "--client-id", type=_snowflake, metavar="ID", help="application id (default: from token)"
+    )
 
     cmd = add("digest", _lazy("bot.digest_cli", "cmd_digest"), "print the weekly digest")
     cmd.add_argument(
