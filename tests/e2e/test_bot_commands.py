@@ -7,6 +7,7 @@ Discord, allowed a mention, answered late or logged an error.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -361,6 +362,49 @@ async def test_topic_menu_lists_that_topics_articles(double: FakeDiscord) -> Non
     (embed,) = embeds(record)
     assert embed["title"] == "Latest articles: Nuclear & deterrence"
     assert all("Nuclear & deterrence" in line for line in date_lines(record))
+
+
+async def test_a_topics_list_pages_privately(double: FakeDiscord) -> None:
+    """The private list a topic menu opens has its own Next button, which turns that list."""
+    topics = await ask(double, "alliance topics", locale="en-US")
+    (menu,) = custom_ids(topics).values()
+    listed = await double.wait_response(
+        await double.send_component(
+            menu["custom_id"], values=["us-politics"], message_id=int(topics.original["id"])
+        )
+    )
+    assert listed.ephemeral
+    _, after = _buttons(listed)
+    assert after["custom_id"] == "al:p:en:1:us-politics:r:l"
+    turned = await double.wait_response(
+        await double.send_component(after["custom_id"], message_id=int(listed.original["id"]))
+    )
+    assert turned.callback_type == 7
+    (embed,) = embeds(turned)
+    assert embed["title"] == "Latest articles: US policy & Congress"
+    assert embed["footer"]["text"].startswith("6–")
+
+
+async def test_commands_and_buttons_work_in_a_dm(double: FakeDiscord) -> None:
+    """In a DM with the bot, a search answers and its Next button turns the page."""
+    page = await ask(double, "alliance search", {"query": "日米"}, guild=None)
+    assert "guild_id" not in page.payload
+    _, after = _buttons(page)
+    turned = await double.wait_response(
+        await double.send_component(after["custom_id"], message_id=int(page.original["id"]))
+    )
+    assert _footer_count(turned).startswith("6–10 of ")
+
+
+async def test_concurrent_searches_are_all_answered_in_time(double: FakeDiscord) -> None:
+    """Forty-eight searches at once: every one is answered, each well within 3 s."""
+    queries = ["日米", "台湾", "核", "PAC3", "Koizumi", "トランプ"] * 8
+    sent = await asyncio.gather(
+        *[double.send_command("alliance search", {"query": q}) for q in queries]
+    )
+    records = await asyncio.gather(*[double.wait_response(r, timeout=10) for r in sent])
+    assert all(r.settled for r in records)
+    assert max(acknowledged_in(r) for r in records) < ACK_WITHIN
 
 
 async def test_a_long_query_pages_through_a_saved_search(double: FakeDiscord) -> None:
