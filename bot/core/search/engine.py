@@ -127,7 +127,10 @@ async def search(
 def _topic_filter(topic: str | None) -> tuple[str, tuple[str, ...]]:
     if topic is None:
         return "", ()
-    return " AND rowid IN (SELECT article_id FROM article_topics WHERE topic = ?)", (topic,)
+    # `+rowid`: a bare `rowid IN (...)` becomes a constraint FTS5 serves by running the MATCH
+    # again for each article of the topic (seconds at 100k articles); `+` makes SQLite run the
+    # MATCH once and check the topic for each match.
+    return " AND +rowid IN (SELECT article_id FROM article_topics WHERE topic = ?)", (topic,)
 
 
 async def _run(
