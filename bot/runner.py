@@ -52,6 +52,14 @@ def _token(settings: Settings) -> str:
     return token
 
 
+def _sync_refused(guild_id: int | None) -> StartError:
+    where = f"in server {guild_id}" if guild_id is not None else "globally"
+    return StartError(
+        f"Discord refused to register the slash commands {where}: is the bot in that server, "
+        "invited with the applications.commands scope? (see alliance-bot invite-url)"
+    )
+
+
 async def _login(bot: AllianceBot, token: str) -> None:
     try:
         await bot.login(token)
@@ -59,6 +67,9 @@ async def _login(bot: AllianceBot, token: str) -> None:
         raise StartError("Discord rejected DISCORD_TOKEN: check the token (see README)") from None
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
         raise StartError(f"cannot reach Discord at {http.Route.BASE}: {exc}") from None
+    except discord.Forbidden:
+        # Login runs setup_hook, whose command sync is the one call there Discord refuses so.
+        raise _sync_refused(bot.settings.dev_guild) from None
 
 
 async def _run(settings: Settings) -> None:
@@ -109,7 +120,10 @@ async def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         point_at(settings)
         async with AllianceBot(settings, sync_on_start=False) as bot:
             await _login(bot, token)
-            await bot.sync_commands(guild_id=args.guild, force=True)
+            try:
+                await bot.sync_commands(guild_id=args.guild, force=True)
+            except discord.Forbidden:
+                raise _sync_refused(args.guild) from None
     except StartError as exc:
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 2
