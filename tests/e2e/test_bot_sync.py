@@ -104,3 +104,22 @@ async def test_dev_guild_gets_the_commands_instead_of_global(
         assert _command_puts(fake_discord) == [_guild_path(fake_discord, guild_id)]
         assert fake_discord.commands.get(None) is None
         assert await _answers_help(fake_discord)
+
+
+async def test_a_guild_the_bot_is_not_in_is_one_line_and_exit_2(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """Syncing to a server that refuses (bot not in it): exit 2, one clear line, no traceback."""
+    stranger = "123456789012345678"
+    db = tmp_path / "alliance.db"
+    run = await run_command(
+        fake_discord, db, tmp_path / "run", "run", env={"ALLIANCE_DEV_GUILD": stranger}
+    )
+    sync = await run_command(fake_discord, db, tmp_path / "sync", "sync", "--guild", stranger)
+    for process in (run, sync):
+        assert process.returncode == 2
+        assert "Traceback" not in process.stderr
+        (line,) = [x for x in process.stderr.splitlines() if x.startswith("alliance-bot:")]
+        assert f"refused to register the slash commands in server {stranger}" in line
+    assert fake_discord.gateway.identify_count == 0
+    assert fake_discord.command_syncs == []
