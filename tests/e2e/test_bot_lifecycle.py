@@ -146,3 +146,18 @@ async def test_the_token_never_reaches_the_logs(tmp_path: Path, log_format: str)
     assert "IDENTIFY" in output or "identify" in output.lower()
     for secret in (REAL_LOOKING_TOKEN, REAL_LOOKING_TOKEN.split(".")[2]):
         assert secret not in output
+
+
+async def test_reconnects_never_resync(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """A RESUME and a fresh IDENTIFY (new READY) trigger no command sync; commands still work."""
+    double = fake_discord
+    async with bot_running(double, tmp_path / "alliance.db"):
+        assert len(double.command_syncs) == 1
+        await double.gateway.request_reconnect()
+        await double.wait_for(lambda: double.gateway.resume_count == 1, 10, what="RESUME")
+        await double.gateway.invalidate_sessions(resumable=False)
+        await double.wait_ready(10, identifies=2)
+        record = await double.wait_response(await double.send_command("alliance help"))
+        assert record.original is not None
+        assert record.original["embeds"]
+    assert len(double.command_syncs) == 1
