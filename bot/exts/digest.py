@@ -167,7 +167,8 @@ class DigestCog(commands.Cog):
     async def _catch_up(self) -> None:
         """On start: finish interrupted posts, then post (or record as missed) what came due."""
         await self.bot.wait_until_ready()
-        for intent in await schedules.pending_intents(self.db):
+        intents = await schedules.pending_intents(self.db)
+        for intent in intents:
             schedule = await schedules.get_schedule(self.db, intent.channel_id)
             week = week_of(intent.week_start, timezone=schedule.timezone if schedule else "UTC")
             try:
@@ -176,12 +177,14 @@ class DigestCog(commands.Cog):
                 log.exception("could not reconcile the digest of channel %s", intent.channel_id)
         now = datetime.now(UTC)
         due = []
+        missed = 0
         for schedule in await schedules.list_schedules(self.db):
             plan = schedules.catch_up(schedule, now, self.grace)
             if plan is None:
                 continue
             if plan.action == "missed":
                 if await schedules.record_missed(self.db, schedule.channel_id, plan.week.start):
+                    missed += 1
                     log.warning(
                         "digest of %s for channel %s missed (bot was down past the grace period)",
                         plan.week.start,
@@ -193,6 +196,12 @@ class DigestCog(commands.Cog):
         for result in results:
             if isinstance(result, BaseException):
                 log.error("catching up a digest failed", exc_info=result)
+        log.info(
+            "digest catch-up done: %d unfinished posts reconciled, %d due runs checked, %d missed",
+            len(intents),
+            len(due),
+            missed,
+        )
 
     async def _finish_intent(self, schedule: Schedule | None, channel_id: int, week: Week) -> None:
         """An intent without a message: record the message if it was posted, else post it."""

@@ -1,0 +1,582 @@
+"""End-to-end: the weekly digest through the real bot process and the Discord double.
+
+Each test starts `python -m bot run` on a fresh database against a fresh double. State that an
+earlier run of the bot would have left (a schedule set days ago whose run came due while the bot
+was down, an intent without a message id) is written to the database with the core functions
+before the start. `BotProcess.start(catch_up=True)` returns once the startup catch-up has
+finished (the cog logs "digest catch-up done"), so what it posted, or did not, is visible; that
+waits for discord.py's ready event (2 s after the last GUILD_CREATE), which commands don't need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+import discord.utils
+import pytest
+from fake_discord import Channel, FakeDiscord, InteractionRecord, Overwrite
+from fake_discord.payloads import (
+    EMBED_LINKS,
+    JSON,
+    MANAGE_GUILD,
+    MEMBER_PERMISSIONS,
+    SEND_MESSAGES,
+)
+
+from bot.core import db as database
+from bot.core import schedules
+from bot.core.digest import Week
+from bot.core.schedules import PostRecord, Schedule
+from bot.render import DIGEST_MARKER
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = MEMBER_PERMISSIONS | MANAGE_GUILD
+TOKYO = ZoneInfo("Asia/Tokyo")
+NEWS = "alliance-news"
+T = TypeVar("T")
+
+
+class BotProcess:
+    """The real bot (`python -m bot run`) as a subprocess pointed at the double."""
+
+    def __init__(self, double: FakeDiscord, workdir: Path) -> None:
+        self.double = double
+        self.workdir = workdir
+        self.db = workdir / "alliance.db"
+        self.proc: asyncio.subprocess.Process | None = None
+        self.logs: list[Path] = []
+
+    def _env(self) -> dict[str, str]:
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith(("ALLIANCE_", "DISCORD_"))
+        }
+        return {
+            **inherited,
+            **self.double.env(),
+            "ALLIANCE_DB": str(self.db),
+            "PYTHONPATH": str(ROOT),
+        }
+
+    async def start(self, *, catch_up: bool = False) -> None:
+        """Start the bot; return once it is connected (and, with `catch_up`, caught up)."""
+        log = self.workdir / f"bot-{len(self.logs) + 1}.log"
+        self.logs.append(log)
+        with log.open("wb") as out:  # cwd is the test's directory: no developer .env is read
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                env=self._env(),
+                cwd=self.workdir,
+                stdout=out,
+                stderr=out,
+            )
+        await self.double.wait_ready(15, identifies=len(self.logs))
+        if catch_up:
+            await self.wait_log("digest catch-up done")
+
+    async def wait_log(self, text: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the current run's log contains `text`."""
+        log = self.logs[-1]
+        await self.double.wait_for(
+            lambda: text in log.read_text(errors="replace"), timeout, what=f"{text!r} logged"
+        )
+
+    def log_text(self) -> str:
+        """Everything every run of the bot logged."""
+        return "\n".join(log.read_text(errors="replace") for log in self.logs)
+
+    async def stop(self) -> int:
+        """SIGTERM, and the exit code."""
+        assert self.proc is not None
+        proc, self.proc = self.proc, None
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise
+
+    async def restart(self) -> None:
+        """Stop (asserting a clean exit) and start again, caught up."""
+        assert await self.stop() == 0, self.log_text()[-3000:]
+        await self.start(catch_up=True)
+
+
+@pytest.fixture
+async def bot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    """A bot process (not started yet); stopped with SIGTERM after the test, exit code 0."""
+    process = BotProcess(fake_discord, tmp_path)
+    yield process
+    if process.proc is not None:
+        assert await process.stop() == 0, process.log_text()[-3000:]
+    assert "Traceback" not in process.log_text(), process.log_text()[-3000:]
+    assert fake_discord.mention_violations == []
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+async def with_db(path: Path, action: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    """Run `action` on a connection of its own to the bot's database file."""
+    conn = await database.connect(path)
+    try:
+        return await action(conn)
+    finally:
+        await conn.close()
+
+
+async def set_due(
+    bot: BotProcess, channel: Channel, *, ago: timedelta, language: str = "ja"
+) -> tuple[Schedule, Week]:
+    """A schedule set three days ago whose latest run came due `ago` ago; and that run's week."""
+    now = datetime.now(UTC)
+    run = (now - ago).astimezone(TOKYO)
+
+    async def act(conn: aiosqlite.Connection) -> Schedule:
+        return await schedules.set_schedule(
+            conn,
+            guild_id=bot.double.guild.id,
+            channel_id=channel.id,
+            weekday=run.isoweekday(),
+            at=f"{run:%H:%M}",
+            language=language,
+            now=now - timedelta(days=3),
+        )
+
+    schedule = await with_db(bot.db, act)
+    week = schedules.week_for_run(schedules.latest_due_run(schedule, now), TOKYO)
+    return schedule, week
+
+
+async def ledger(bot: BotProcess, channel: Channel, week: Week) -> PostRecord | None:
+    """The posts ledger's row for a channel's week."""
+    return await with_db(bot.db, lambda conn: schedules.get_post(conn, channel.id, week.start))
+
+
+async def stored_schedule(bot: BotProcess, channel: Channel) -> Schedule | None:
+    """A channel's schedule as stored in the database."""
+    return await with_db(bot.db, lambda conn: schedules.get_schedule(conn, channel.id))
+
+
+def marker(week: Week) -> str:
+    """The footer marker of a week's digest."""
+    return f"{DIGEST_MARKER} {week.start.isoformat()}"
+
+
+def footers(message: JSON) -> list[str]:
+    """The footer texts of a message's embeds."""
+    return [(e.get("footer") or {}).get("text", "") for e in message.get("embeds") or []]
+
+
+def digests(double: FakeDiscord, channel: str = NEWS) -> list[JSON]:
+    """Digest messages in a channel, oldest first."""
+    return [
+        m for m in double.channel_messages(channel) if any(DIGEST_MARKER in f for f in footers(m))
+    ]
+
+
+def channel_posts(double: FakeDiscord, channel: Channel) -> list[int]:
+    """Statuses of the bot's POSTs to a channel's messages, in order."""
+    return [r.status for r in double.find_requests("POST", f"/channels/{channel.id}/messages")]
+
+
+def embed_text(message: JSON | None) -> str:
+    """All visible text of a message: content, embed titles, descriptions, fields, footers."""
+    assert message is not None
+    parts = [message.get("content") or ""]
+    for embed in message.get("embeds") or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [f"{f['name']}\n{f['value']}" for f in embed.get("fields") or []]
+        parts.append((embed.get("footer") or {}).get("text", ""))
+    return "\n".join(part for part in parts if part)
+
+
+async def command(
+    double: FakeDiscord,
+    name: str,
+    options: dict[str, Any] | None = None,
+    *,
+    permissions: int = ADMIN,
+    locale: str = "en-US",
+) -> InteractionRecord:
+    """Run a slash command (as an admin by default) and wait for its settled answer."""
+    sent = await double.send_command(name, options or {}, permissions=permissions, locale=locale)
+    return await double.wait_response(sent, 10)
+
+
+def reply(record: InteractionRecord) -> str:
+    """The private text the bot answered with."""
+    assert record.ephemeral, record.original
+    assert record.original is not None
+    return str(record.original["content"])
+
+
+async def status(double: FakeDiscord) -> str:
+    """`/alliance-digest status` as text."""
+    record = await command(double, "alliance-digest status")
+    assert record.ephemeral
+    return embed_text(record.original)
+
+
+def ts(moment: datetime, style: str = "F") -> str:
+    """A Discord timestamp as the bot writes it."""
+    return discord.utils.format_dt(moment, style)  # type: ignore[arg-type]
+
+
+# --- admin commands -----------------------------------------------------------------------------
+
+
+async def test_set_by_an_admin_is_saved_and_acknowledged(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """`set` by a member with Manage Server saves the schedule and says when it runs next."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    options = {"channel": NEWS, "weekday": 1, "time": "09:00", "language": "en"}
+    record = await command(fake_discord, "alliance-digest set", options)
+    saved = await stored_schedule(bot, news)
+    assert saved is not None
+    assert (saved.weekday, f"{saved.at:%H:%M}", saved.timezone, saved.language) == (
+        1,
+        "09:00",
+        "Asia/Tokyo",
+        "en",
+    )
+    next_at = schedules.next_run(saved, datetime.now(UTC))
+    assert reply(record) == (
+        f"The weekly digest will be posted in <#{news.id}> every Monday 09:00 Asia/Tokyo. "
+        f"Next: {ts(next_at)}"
+    )
+    assert "Monday 09:00 Asia/Tokyo · en" in await status(fake_discord)
+
+
+async def test_set_is_refused_to_a_member_without_manage_server(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """A member without Manage Server is refused, privately, and nothing is saved."""
+    await bot.start()
+    [schema] = [c for c in fake_discord.commands[None] if c["name"] == "alliance-digest"]
+    assert int(schema["default_member_permissions"]) == MANAGE_GUILD
+    options = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    record = await command(
+        fake_discord, "alliance-digest set", options, permissions=MEMBER_PERMISSIONS
+    )
+    assert reply(record) == "You don't have permission to use this command (needs: Manage Guild)."
+    assert await stored_schedule(bot, fake_discord.guild.channel(NEWS)) is None
+
+
+async def test_set_names_the_permission_the_bot_lacks(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """`set` in a channel where the bot may not embed links names exactly that permission."""
+    news = fake_discord.guild.channel(NEWS)
+    news.permission_overwrites.append(Overwrite(fake_discord.bot_user.id, type=1, deny=EMBED_LINKS))
+    await bot.start()
+    options = {"channel": NEWS, "weekday": 3, "time": "18:00"}
+    record = await command(fake_discord, "alliance-digest set", options)
+    assert reply(record) == f"I can't post in <#{news.id}>: the bot is missing Embed Links."
+    ja = await command(fake_discord, "alliance-digest set", options, locale="ja")
+    assert reply(ja) == f"<#{news.id}> に投稿できません。ボットに次の権限がありません: Embed Links"
+    assert await stored_schedule(bot, news) is None
+
+
+async def test_lost_permission_fails_the_post_and_shows_in_status(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """Send Messages taken away after `set`: the post fails without a request, status says why."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "9:00"}
+    )
+    news.permission_overwrites.append(
+        Overwrite(fake_discord.bot_user.id, type=1, deny=SEND_MESSAGES)
+    )
+    await fake_discord.update_channel(news)
+    record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(record) == (f"Could not post in <#{news.id}>: missing permissions: Send Messages")
+    assert channel_posts(fake_discord, news) == []
+    assert "Last error: missing permissions: Send Messages" in await status(fake_discord)
+
+
+async def test_post_now_posts_the_latest_week_once(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """`post-now` posts the latest complete week's digest; a second `post-now` posts nothing."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    first = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(first) == f"Posted the digest of the week of {week.start} in <#{news.id}>."
+    second = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(second) == (
+        f"The digest of the week of {week.start} was already posted in <#{news.id}>."
+    )
+    [message] = digests(fake_discord)
+    assert footers(message) == [marker(week)]
+    assert message["embeds"][0]["title"].startswith("This week in the US–Japan alliance")
+    assert channel_posts(fake_discord, news) == [200]
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("posted", int(message["id"]))
+
+
+async def test_stop_deletes_the_schedule(fake_discord: FakeDiscord, bot: BotProcess) -> None:
+    """`stop` deletes the channel's schedule; stopping again says there is none."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 2, "time": "07:30"}
+    )
+    assert "Tuesday 07:30" in await status(fake_discord)
+    stopped = await command(fake_discord, "alliance-digest stop", {"channel": NEWS})
+    assert reply(stopped) == f"Stopped the weekly digest in <#{news.id}>."
+    assert await stored_schedule(bot, news) is None
+    assert "No schedules yet" in await status(fake_discord)
+    again = await command(fake_discord, "alliance-digest stop", {"channel": NEWS})
+    assert reply(again) == f"There is no digest schedule for <#{news.id}>."
+
+
+async def test_alliance_digest_week_of_in_both_languages(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """`/alliance digest week_of:2025-12-15` lists the seeds of 16, 17 and 19 December only."""
+    await bot.start()
+    expected = {
+        "ja": ("今週の日米同盟", ["2025年12月16日", "2025年12月17日", "2025年12月19日"]),
+        "en-US": ("This week in", ["Dec 16, 2025", "Dec 17, 2025", "Dec 19, 2025"]),
+    }
+    for locale, (title, dates) in expected.items():
+        sent = await fake_discord.send_command(
+            "alliance digest", {"week_of": "2025-12-15"}, locale=locale
+        )
+        record = await fake_discord.wait_response(sent, 10)
+        assert record.ephemeral
+        text = embed_text(record.original)
+        assert text.startswith(title)
+        assert all(day in text for day in dates), text
+        assert [n for n in range(1, 22) if f"#{n}）" in text or f"#{n})" in text] == [11, 12, 13]
+        assert marker(Week(datetime(2025, 12, 15).date())) in text
+
+
+# --- scheduled delivery -------------------------------------------------------------------------
+
+
+async def test_digest_is_posted_at_its_due_time_by_the_scheduler(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """At its due minute the previewed digest is posted once; a paused schedule stays silent.
+
+    The suite's one wait for a minute boundary (up to a minute).
+    """
+    now = datetime.now(UTC)
+    due = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    if due - now < timedelta(seconds=4):  # time to start the bot and run the commands below
+        due += timedelta(minutes=1)
+    await bot.start()
+    news, general = fake_discord.guild.channel(NEWS), fake_discord.guild.channel("general")
+    local = due.astimezone(TOKYO)
+    options = {"weekday": local.isoweekday(), "time": f"{local:%H:%M}"}
+    record = await command(fake_discord, "alliance-digest set", {"channel": NEWS, **options})
+    assert reply(record).endswith(f"Next: {ts(due)}")
+    week = schedules.week_for_run(due, TOKYO)
+    preview = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
+    assert preview.original is not None
+    assert footers(preview.original) == [marker(week)]
+    assert fake_discord.channel_messages(NEWS) == []  # the preview is private
+    # #general is due at the same minute but paused by three refused posts; then allowed again.
+    await command(fake_discord, "alliance-digest set", {"channel": "general", **options})
+    general.permission_overwrites.append(
+        Overwrite(fake_discord.bot_user.id, type=1, deny=SEND_MESSAGES)
+    )
+    for _ in range(3):
+        await command(fake_discord, "alliance-digest post-now", {"channel": "general"})
+    general.permission_overwrites.clear()
+    assert datetime.now(UTC) < due, "took too long to prepare: the run is already due"
+
+    message = await fake_discord.wait_message(NEWS, lambda m: bool(digests(fake_discord)), 75)
+    assert datetime.fromisoformat(message["timestamp"]) >= due
+    assert message["embeds"] == preview.original["embeds"]
+    assert message["embeds"][0]["title"].startswith("今週の日米同盟")
+    text = await status(fake_discord)
+    assert f"Last post: week of {week.start}" in text
+    assert f"Next: {ts(due + timedelta(days=7))}" in text  # the following run is planned
+    assert channel_posts(fake_discord, news) == [200]
+    assert channel_posts(fake_discord, general) == [403, 403, 403]
+    assert digests(fake_discord, "general") == []
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("posted", int(message["id"]))
+
+
+async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_missed(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """On start, a run due 1 h ago is posted once; one due 30 h ago (grace 24 h) is missed."""
+    general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
+    _, general_week = await set_due(bot, general, ago=timedelta(hours=1))
+    _, news_week = await set_due(bot, news, ago=timedelta(hours=30))
+    await bot.start(catch_up=True)
+    [posted] = digests(fake_discord, "general")
+    assert footers(posted) == [marker(general_week)]
+    assert (channel_posts(fake_discord, general), channel_posts(fake_discord, news)) == ([200], [])
+    general_post = await ledger(bot, general, general_week)
+    assert general_post is not None
+    assert (general_post.status, general_post.message_id) == ("posted", int(posted["id"]))
+    news_post = await ledger(bot, news, news_week)
+    assert news_post is not None
+    assert news_post.status == "missed"
+    text = await status(fake_discord)
+    assert f"The week of {news_week.start} was missed while the bot was down." in text
+    assert text.count("was missed") == 1
+
+
+async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """Intents without a message id: found in the channel, recorded; not found, posted once.
+
+    Restarting after that posts nothing more.
+    """
+    general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=2))
+    await set_due(bot, general, ago=timedelta(hours=2))
+
+    async def claim_both(conn: aiosqlite.Connection) -> list[bool]:
+        return [await schedules.claim_post(conn, c.id, week.start) for c in (news, general)]
+
+    assert await with_db(bot.db, claim_both) == [True, True]
+    # In #alliance-news the crash came after Discord created the message, before it was recorded.
+    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
+    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    await bot.start(catch_up=True)
+    for channel in (news, general):
+        [history] = fake_discord.find_requests("GET", f"/channels/{channel.id}/messages")
+        assert history.query.get("limit")
+    assert digests(fake_discord, NEWS) == [planted]
+    assert channel_posts(fake_discord, news) == []
+    [posted] = digests(fake_discord, "general")
+    assert footers(posted) == [marker(week)]
+    assert channel_posts(fake_discord, general) == [200]
+    for channel, message in ((news, planted), (general, posted)):
+        post = await ledger(bot, channel, week)
+        assert post is not None
+        assert (post.status, post.message_id) == ("posted", int(message["id"]))
+
+    await bot.restart()
+    assert (digests(fake_discord, NEWS), digests(fake_discord, "general")) == ([planted], [posted])
+    assert (channel_posts(fake_discord, news), channel_posts(fake_discord, general)) == ([], [200])
+    assert bot.log_text().count("digest catch-up done") == 2
+
+
+async def test_two_channels_keep_their_own_schedules(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """Two channels keep their own day, time, timezone and language, in status and in posts."""
+    await bot.start()
+    general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": "general", "weekday": 1, "time": "09:00"}
+    )
+    options = {
+        "channel": NEWS,
+        "weekday": 5,
+        "time": "18:30",
+        "timezone": "America/New_York",
+        "language": "en",
+    }
+    await command(fake_discord, "alliance-digest set", options)
+    text = await status(fake_discord)
+    assert "#general\nMonday 09:00 Asia/Tokyo · ja\nNext:" in text
+    assert "#alliance-news\nFriday 18:30 America/New_York · en\nNext:" in text
+    for channel in ("general", NEWS):
+        await command(fake_discord, "alliance-digest post-now", {"channel": channel})
+    [in_general], [in_news] = digests(fake_discord, "general"), digests(fake_discord, NEWS)
+    assert in_general["embeds"][0]["title"].startswith("今週の日米同盟")
+    assert in_news["embeds"][0]["title"].startswith("This week in the US–Japan alliance")
+    assert (channel_posts(fake_discord, general), channel_posts(fake_discord, news)) == (
+        [200],
+        [200],
+    )
+
+
+# --- failures -----------------------------------------------------------------------------------
+
+
+async def test_server_error_on_the_post_is_retried(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """A 502 on the channel post is retried by discord.py; the digest is posted once."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=502)
+    record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(record).startswith("Posted the digest")
+    assert channel_posts(fake_discord, news) == [502, 200]
+    assert len(digests(fake_discord)) == 1
+
+
+async def test_server_error_that_is_not_retried_is_recorded(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """A 503 is recorded as the week's failure (after checking history); a retry then posts."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    )
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    failed = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(failed).startswith(f"Could not post in <#{news.id}>: 503 Service Unavailable")
+    assert fake_discord.find_requests("GET", f"/channels/{news.id}/messages")
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert post.status == "failed"
+    assert "Last error: 503 Service Unavailable" in await status(fake_discord)
+    retried = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(retried).startswith("Posted the digest")
+    assert channel_posts(fake_discord, news) == [503, 200]
+    assert len(digests(fake_discord)) == 1
+
+
+async def test_three_failures_in_a_row_pause_the_schedule(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """Three refused posts (403 50013) pause the schedule, shown in status, until `set` again."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    options = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    await command(fake_discord, "alliance-digest set", options)
+    # Discord refuses; the bot's cache (no CHANNEL_UPDATE sent) still says it may post.
+    news.permission_overwrites.append(
+        Overwrite(fake_discord.bot_user.id, type=1, deny=SEND_MESSAGES)
+    )
+    for _ in range(3):
+        record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+        assert reply(record).startswith(f"Could not post in <#{news.id}>: 403 Forbidden")
+    assert channel_posts(fake_discord, news) == [403, 403, 403]
+    text = await status(fake_discord)
+    assert "Paused after 3 failures in a row" in text
+    assert "Last error: 403 Forbidden (error code: 50013): Missing Permissions" in text
+    assert "Next:" not in text
+    schedule = await stored_schedule(bot, news)
+    assert schedule is not None
+    assert (schedule.paused, schedule.consecutive_failures) == (True, 3)
+    await command(fake_discord, "alliance-digest set", options)
+    resumed = await status(fake_discord)
+    assert "Paused" not in resumed
+    assert "Next:" in resumed
