@@ -6,6 +6,7 @@ import asyncio
 import re
 import signal
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bot_process import BotProcess, bot_env, bot_running, run_command
@@ -161,3 +162,24 @@ async def test_reconnects_never_resync(fake_discord: FakeDiscord, tmp_path: Path
         assert record.original is not None
         assert record.original["embeds"]
     assert len(double.command_syncs) == 1
+
+
+async def test_invite_url_asks_for_the_two_scopes_and_minimal_permissions(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """`invite-url` prints one link: the bot's id from its token, both scopes, four permissions."""
+    process = await run_command(
+        fake_discord,
+        tmp_path / "alliance.db",
+        tmp_path,
+        "invite-url",
+        env={"DISCORD_TOKEN": REAL_LOOKING_TOKEN},
+    )
+    assert process.returncode == 0, process.stderr
+    (line,) = process.stdout.splitlines()
+    query = parse_qs(urlsplit(line).query)
+    assert query["client_id"] == ["140000000000000000"]
+    assert set(query["scope"][0].split()) == {"bot", "applications.commands"}
+    # View Channel, Send Messages, Embed Links, Read Message History: nothing else.
+    assert int(query["permissions"][0]) == (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16)
+    assert REAL_LOOKING_TOKEN.split(".")[2] not in process.stdout + process.stderr
