@@ -44,7 +44,12 @@ async def answer(interaction: discord.Interaction, page: Awaitable[Page]) -> Non
     done, _pending = await asyncio.wait({task}, timeout=ANSWER_WITHIN)
     if not done:
         await interaction.response.defer(thinking=True)
-    await (await task).send(interaction)
+    result = await task
+    if not done and result.private:
+        # The "thinking…" placeholder is public and its first follow-up would replace it in
+        # public: remove it so the private answer stays private.
+        await interaction.delete_original_response()
+    await result.send(interaction)
 
 
 class Alliance(
