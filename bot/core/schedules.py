@@ -410,6 +410,28 @@ async def mark_failed(
     return await record_failure(db, channel_id, error, now=now)
 
 
+async def mark_unverified(
+    db: aiosqlite.Connection,
+    channel_id: int,
+    week_start: date,
+    error: str,
+    *,
+    now: datetime | None = None,
+) -> Schedule | None:
+    """Record an error on a claimed week that may or may not have been posted; count a failure.
+
+    The week stays an intent, so it can't be claimed again: the next start reconciles it from
+    the channel's history (`pending_intents`) instead of risking a second post.
+    """
+    stamp = _stamp(_now(now))
+    query = """
+        UPDATE digest_posts SET error = ?, updated_at = ?
+         WHERE channel_id = ? AND week_start = ? AND status = 'intent'
+    """
+    await db.execute(query, (error[:_MAX_ERROR_CHARS], stamp, channel_id, week_start.isoformat()))
+    return await record_failure(db, channel_id, error, now=now)
+
+
 async def record_missed(
     db: aiosqlite.Connection, channel_id: int, week_start: date, *, now: datetime | None = None
 ) -> bool:

@@ -281,7 +281,18 @@ class DigestCog(commands.Cog):
                 return "failed"
         except (discord.HTTPException, TimeoutError) as exc:
             # Discord may have posted it despite the error: look before deciding.
-            first = first or await self._find_posted(schedule.channel_id, week)
+            if first is None:
+                try:
+                    first = await self._find_posted(schedule.channel_id, week)
+                except (discord.HTTPException, TimeoutError) as lookup:
+                    # Posted or not is unknown: keep the intent for the next start's
+                    # reconciliation rather than risk posting the week twice.
+                    error = f"{exc} (could not check the channel: {lookup})"
+                    await schedules.mark_unverified(self.db, schedule.channel_id, week.start, error)
+                    log.warning(
+                        "digest for channel %s not confirmed: %s", schedule.channel_id, error
+                    )
+                    return "failed"
             if first is None:
                 await schedules.mark_failed(self.db, schedule.channel_id, week.start, str(exc))
                 return "failed"

@@ -271,6 +271,22 @@ async def test_failed_week_can_be_claimed_again(conn: aiosqlite.Connection) -> N
     assert status[0].last_post.message_id == 42
 
 
+async def test_unverified_week_stays_an_intent(conn: aiosqlite.Connection) -> None:
+    """A post that may have happened keeps its intent (not claimable) with the error; it counts."""
+    await _set(conn)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    sched = await schedules.mark_unverified(conn, CHANNEL, WEEK, "503; history 503", now=NOW)
+    assert sched is not None
+    assert (sched.consecutive_failures, sched.last_error) == (1, "503; history 503")
+    assert not await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    [pending] = await pending_intents(conn)
+    assert (pending.status, pending.error) == ("intent", "503; history 503")
+    assert await mark_posted(conn, CHANNEL, WEEK, 42, now=NOW)
+    post = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert post is not None
+    assert (post.status, post.error, post.message_id) == ("posted", None, 42)
+
+
 async def test_missed_week_is_final(conn: aiosqlite.Connection) -> None:
     """A week recorded as missed is never claimed later, and posted weeks are never 'missed'."""
     assert await record_missed(conn, CHANNEL, WEEK, now=NOW)

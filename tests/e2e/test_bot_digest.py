@@ -261,6 +261,14 @@ async def test_set_by_an_admin_is_saved_and_acknowledged(
         f"Next: {ts(next_at)}"
     )
     assert "Monday 09:00 Asia/Tokyo · en" in await status(fake_discord)
+    typed = await fake_discord.send_autocomplete(
+        "alliance-digest set", {**options, "timezone": "new_y"}, focused="timezone"
+    )
+    choices = (await fake_discord.wait_response(typed)).choices
+    assert choices[0] == {"name": "America/New_York", "value": "America/New_York"}
+    bad = await command(fake_discord, "alliance-digest set", {**options, "time": "25:00"})
+    assert reply(bad) == "Not saved: invalid time '25:00': use 24-hour HH:MM, e.g. 09:00 or 18:30"
+    assert await stored_schedule(bot, news) == saved
 
 
 async def test_set_is_refused_to_a_member_without_manage_server(
@@ -425,10 +433,15 @@ async def test_digest_is_posted_at_its_due_time_by_the_scheduler(
 async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_missed(
     fake_discord: FakeDiscord, bot: BotProcess
 ) -> None:
-    """On start, a run due 1 h ago is posted once; one due 30 h ago (grace 24 h) is missed."""
+    """On start, a run due 1 h ago is posted once; one due 30 h ago (grace 24 h) is missed.
+
+    A third schedule, of a channel deleted while the bot was down, records the error.
+    """
     general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
     _, general_week = await set_due(bot, general, ago=timedelta(hours=1))
     _, news_week = await set_due(bot, news, ago=timedelta(hours=30))
+    deleted = Channel("deleted")
+    _, deleted_week = await set_due(bot, deleted, ago=timedelta(hours=1))
     await bot.start(catch_up=True)
     [posted] = digests(fake_discord, "general")
     assert footers(posted) == [marker(general_week)]
@@ -439,9 +452,14 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     news_post = await ledger(bot, news, news_week)
     assert news_post is not None
     assert news_post.status == "missed"
+    deleted_post = await ledger(bot, deleted, deleted_week)
+    assert deleted_post is not None
+    assert deleted_post.status == "failed"
     text = await status(fake_discord)
     assert f"The week of {news_week.start} was missed while the bot was down." in text
     assert text.count("was missed") == 1
+    assert f"#{deleted.id}\n" in text
+    assert "Last error: channel not found (deleted, or the bot can't see it)" in text
 
 
 async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
@@ -516,16 +534,17 @@ async def test_two_channels_keep_their_own_schedules(
 # --- failures -----------------------------------------------------------------------------------
 
 
-async def test_server_error_on_the_post_is_retried(
-    fake_discord: FakeDiscord, bot: BotProcess
+@pytest.mark.parametrize("status_code", [502, 429])
+async def test_server_error_or_rate_limit_on_the_post_is_retried(
+    fake_discord: FakeDiscord, bot: BotProcess, status_code: int
 ) -> None:
-    """A 502 on the channel post is retried by discord.py; the digest is posted once."""
+    """A 502 or a 429 on the channel post is retried by discord.py; the digest is posted once."""
     await bot.start()
     news = fake_discord.guild.channel(NEWS)
-    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=502)
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=status_code)
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
     assert reply(record).startswith("Posted the digest")
-    assert channel_posts(fake_discord, news) == [502, 200]
+    assert channel_posts(fake_discord, news) == [status_code, 200]
     assert len(digests(fake_discord)) == 1
 
 
@@ -551,6 +570,33 @@ async def test_server_error_that_is_not_retried_is_recorded(
     assert reply(retried).startswith("Posted the digest")
     assert channel_posts(fake_discord, news) == [503, 200]
     assert len(digests(fake_discord)) == 1
+
+
+async def test_unverifiable_post_keeps_its_intent_for_reconciliation(
+    fake_discord: FakeDiscord, bot: BotProcess
+) -> None:
+    """A 503 on the post and on the history check: no repost risked; the next start settles it."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    )
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    fake_discord.fail("GET", f"/channels/{news.id}/messages", status=503)
+    failed = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(failed).startswith(f"Could not post in <#{news.id}>: 503 Service Unavailable")
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert post.status == "intent"
+    assert "Last error: 503 Service Unavailable" in await status(fake_discord)
+    await bot.restart()  # reconciliation: not in the channel, so posted now, once
+    [message] = digests(fake_discord)
+    assert footers(message) == [marker(week)]
+    assert channel_posts(fake_discord, news) == [503, 200]
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("posted", int(message["id"]))
 
 
 async def test_three_failures_in_a_row_pause_the_schedule(
