@@ -138,6 +138,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{week} の週のダイジェストは {channel} に投稿済みです。",
         "The digest of the week of {week} was already posted in {channel}.",
     ),
+    "digest.unconfirmed": (
+        "{week} の週のダイジェストが {channel} に投稿されたかは未確認です。"
+        "次回の起動時にチャンネルの履歴を確認し、必要なら投稿します。",
+        "Whether the digest of the week of {week} reached {channel} is not confirmed yet; "
+        "at its next start the bot checks the channel and posts it if needed.",
+    ),
     "digest.skipped": (
         "{week} の週には記事がなく、この設定では投稿しません。",
         "The week of {week} has no articles, and this schedule skips empty weeks.",

@@ -443,6 +443,9 @@ class DigestCog(commands.Cog):
             "failed": "digest.failed",
         }[outcome]
         post = await schedules.get_post(self.db, channel.id, week.start)
+        if outcome == "already" and post is not None and post.status != "posted":
+            # Refused, but not because it was posted: missed while down, or still unconfirmed.
+            key = "digest.missed" if post.status == "missed" else "digest.unconfirmed"
         error = (post.error if post else None) or ""
         message = t(key, lang, channel=channel.mention, week=week.start.isoformat(), error=error)
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -460,6 +460,13 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     assert text.count("was missed") == 1
     assert f"#{deleted.id}\n" in text
     assert "Last error: channel not found (deleted, or the bot can't see it)" in text
+    latest = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    if latest == news_week:  # post-now can't post the missed week, and says so
+        assert reply(record) == f"The week of {news_week.start} was missed while the bot was down."
+        assert channel_posts(fake_discord, news) == []
+    else:
+        assert reply(record).startswith(f"Posted the digest of the week of {latest.start}")
 
 
 async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
@@ -590,6 +597,8 @@ async def test_unverifiable_post_keeps_its_intent_for_reconciliation(
     assert post is not None
     assert post.status == "intent"
     assert "Last error: 503 Service Unavailable" in await status(fake_discord)
+    again = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(again).startswith(f"Whether the digest of the week of {week.start} reached")
     await bot.restart()  # reconciliation: not in the channel, so posted now, once
     [message] = digests(fake_discord)
     assert footers(message) == [marker(week)]
