@@ -35,13 +35,13 @@ SNIPPET_CHARS = 200
 MAX_SUGGESTIONS = 25
 # How many of the newest matches (per title and per text) are ranked by relevance: reading
 # their text is most of a query's cost (about 0.15 ms per 10 candidates at 100k articles).
-RANK_WINDOW = 50
+RANK_WINDOW = 30
 _MIN_CORRECTABLE = 3
 _TYPO_CUTOFF = 70.0
 _SQUASH_CHARS = frozenset(" \u3000・･-‐－–—_.")
 _FULL_SCAN_CHARS = 1000
 # Characters analyzed either side of a probe hit to confirm it: far more than a word's length.
-_CONFIRM_MARGIN = 24
+_CONFIRM_MARGIN = 12
 _SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n|$)")
 
 
