@@ -323,9 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = add("backup", _lazy("bot.ops", "cmd_backup"), "copy the live database safely")
     ops.add_backup_arguments(cmd)
 
-    from bot.core.feeds.cli import add_arguments as add_feeds_arguments  # stdlib-only, fast
+    from bot.feeds_cli import add_arguments as add_feeds_arguments  # stdlib-only, fast
 
-    cmd = add("feeds", _lazy("bot.core.feeds.cli", "cmd_feeds"), "follow RSS, Atom and RDF feeds")
+    cmd = add("feeds", _lazy("bot.feeds_cli", "cmd_feeds"), "follow RSS, Atom and RDF feeds")
     add_feeds_arguments(cmd)
     return parser
 
