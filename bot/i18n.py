@@ -70,6 +70,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Article #{id} was not found (it may have been removed).",
     ),
     "article.source": ("出典", "Source"),
+    "article.link": ("記事を読む", "Read"),
     "article.topics": ("トピック", "Topics"),
     "article.continued": ("（続き {part}/{parts}）", "(continued {part}/{parts})"),
     "article.none_topic": ("（なし）", "(none)"),

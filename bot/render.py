@@ -5,6 +5,7 @@ Pure functions from core results to `discord.Embed`s: no I/O, so every limit is 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,6 +71,21 @@ def article_line(article: Article, taxonomy: Taxonomy, lang: Lang) -> str:
     return f"{when} · {topic_labels(article.topics, taxonomy, lang)}"
 
 
+_LINKABLE = re.compile(r"https?://[^\s()<>\[\]]{1,300}")
+
+
+def article_link(article: Article, lang: Lang) -> str:
+    """A Markdown link to the article's page, or "" when it has none we can link safely."""
+    if not article.url or not _LINKABLE.fullmatch(article.url):
+        return ""
+    return f"[{t('article.link', lang)}]({article.url})"
+
+
+def _with_link(line: str, article: Article, lang: Lang) -> str:
+    link = article_link(article, lang)
+    return f"{line} · {link}" if link else line
+
+
 def _result_name(article: Article) -> str:
     return clip(f"#{article.id} {article.title}", _RESULT_NAME_MAX)
 
@@ -116,7 +132,7 @@ def search_page(
     lines.append(t("search.count", lang, total=total, first=offset + 1, last=offset + len(hits)))
     embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
     for hit in hits:
-        line = article_line(hit.article, taxonomy, lang)
+        line = _with_link(article_line(hit.article, taxonomy, lang), hit.article, lang)
         value = f"{line}\n{snippet_markdown(hit, _RESULT_VALUE_MAX - len(line) - 1)}"
         embed.add_field(name=_result_name(hit.article), value=value, inline=False)
     return embed
@@ -142,7 +158,8 @@ def article_list(
     """A list of articles (latest, a topic), one field each with date, topics and summary."""
     embed = discord.Embed(title=clip(title, TITLE_MAX), colour=COLOUR)
     for article in articles:
-        value = f"{article_line(article, taxonomy, lang)}\n{_plain(summary(article.body))}"
+        line = _with_link(article_line(article, taxonomy, lang), article, lang)
+        value = f"{line}\n{_plain(summary(article.body))}"
         embed.add_field(
             name=_result_name(article), value=clip(value, _RESULT_VALUE_MAX), inline=False
         )

@@ -123,3 +123,12 @@ def test_application_id_is_read_from_token() -> None:
     assert application_id_from_token("MTIzNDU2Nzg5MDEyMzQ1Njc4.abc.def") == 123456789012345678
     assert application_id_from_token("not a token") is None
     assert application_id_from_token("") is None
+
+
+def test_results_link_to_the_article_page() -> None:
+    """A result with a URL links to it; a URL that would break Markdown is not linked."""
+    linked = Article(7, "見出し", "本文", date(2025, 12, 19), False, "feed", "https://ex.jp/a?id=1")
+    broken = Article(8, "見出し", "本文", date(2025, 12, 19), False, "feed", "https://ex.jp/(x)")
+    embed = render.article_list("t", [linked, broken], taxonomy=TAXONOMY, lang="en")
+    assert "[Read](https://ex.jp/a?id=1)" in str(embed.fields[0].value)
+    assert "](" not in str(embed.fields[1].value)

@@ -305,11 +305,17 @@ class RenderedDigest:
         return "\n".join(parts)
 
 
+# Longer links are left out of a digest line: they would crowd out the summaries.
+MAX_LINK_CHARS = 200
+
+
 def _line(article: Article, lang: Language) -> str:
     day = format_date(article.published, lang, inferred=article.date_inferred)
+    url = article.url if article.url and len(article.url) <= MAX_LINK_CHARS else None
+    link = f" {url}" if url else ""
     if lang == "ja":
-        return f"・{day} {summarize(article)}（#{article.id}）"
-    return f"• {day} — {summarize(article)} (#{article.id})"
+        return f"・{day} {summarize(article)}（#{article.id}）{link}"
+    return f"• {day} — {summarize(article)} (#{article.id}){link}"
 
 
 def _label(slug: str | None, lang: Language, taxonomy: Taxonomy) -> str:

@@ -253,3 +253,13 @@ def test_limits_too_small_are_refused() -> None:
     """Limits that could not hold one line per page are refused up front."""
     with pytest.raises(ValueError, match="too small"):
         Limits(block_chars=1024, page_chars=1000)
+
+
+def test_digest_lines_carry_the_article_link() -> None:
+    """An article with a URL shows it on its digest line, in both languages."""
+    week = week_of(date(2025, 12, 15))
+    article = Article(5, "日米首脳会談", "本文", date(2025, 12, 16), False, "f", "https://ex.jp/1")
+    rendered_ja = render(group_articles(week, [article]), "ja")
+    rendered_en = render(group_articles(week, [article]), "en")
+    assert rendered_ja.to_text().count("https://ex.jp/1") == 1
+    assert rendered_en.to_text().count("https://ex.jp/1") == 1
