@@ -21,6 +21,7 @@ removed by editing the file. Each feed's status lives in the database whatever i
 from __future__ import annotations
 
 import ipaddress
+import socket
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -116,12 +117,17 @@ def canonical_url(raw: str, *, allow_private: bool = True) -> str:
 
 
 def _is_private_host(host: str) -> bool:
+    host = host.removesuffix(".")  # "localhost." and "127.0.0.1." name the same hosts
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        address = ipaddress.ip_address(host)
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        try:
+            # The short and numeric IPv4 spellings resolvers accept: 127.1, 2130706433, 0x7f.1.
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
     return not address.is_global
 
 

@@ -41,12 +41,19 @@ def test_admin_urls_cannot_point_inside_the_network() -> None:
         "http://localhost:8080/",
         "http://[::1]/",
         "http://10.0.0.5/",
+        "http://localhost./",
+        "http://127.0.0.1./feed",
+        "http://127.1/",
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://0x7f.1/",
     ):
         with pytest.raises(FeedConfigError):
             canonical_url(url, allow_private=False)
     with pytest.raises(FeedConfigError):
         make_feed("ftp://example.jp/feed")
     assert canonical_url("http://127.0.0.1:80/feed") == "http://127.0.0.1/feed"
+    assert canonical_url("https://news.example.jp./rss", allow_private=False)
 
 
 def test_backoff_doubles_and_is_capped() -> None:
