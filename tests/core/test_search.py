@@ -12,6 +12,8 @@ import pytest_asyncio
 
 from bot.core import articles, db
 from bot.core.search import QueryProblem, analyzer, search, suggest
+from bot.core.search.engine import snippet
+from bot.core.search.query import Query, parse_query
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -319,6 +321,24 @@ async def test_snippet_marks_the_match_and_stays_short(conn: aiosqlite.Connectio
     assert "AMRAAM" in [part for part, marked in hit.snippet_parts if marked]
     assert "**AMRAAM**" in hit.snippet
     assert text.startswith("…")  # the match is deep inside the long article
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "marked"),
+    [
+        ("米軍は中核を担うと述べた。", "核", []),  # 核 inside 中核 is not a match
+        ("トランプ氏と会談した。", "トランプ", ["トランプ"]),  # bounded by script: no analysis
+        ("トランプルは別の語だ。", "トランプ", []),  # katakana goes on: analysis says no
+        ("PAC3MSEを共同生産。", "PAC3", ["PAC3"]),  # Latin goes on: analysis splits the code
+        ("B-52戦略爆撃機が飛んだ。", "B52", ["B-52"]),
+    ],
+)
+async def test_snippet_marks_only_real_words(text: str, query: str, marked: list[str]) -> None:
+    """Snippets mark whole words only: script boundaries or analysis decide, not substrings."""
+    parsed = parse_query(query)
+    assert isinstance(parsed, Query)
+    parts = snippet(text, parsed.terms)
+    assert [part for part, is_match in parts if is_match] == marked
 
 
 async def test_snippet_marks_variant_spellings(conn: aiosqlite.Connection) -> None:

@@ -294,6 +294,29 @@ def _confirm(body: str, terms: Sequence[Term], begin: int, end: int) -> list[tup
     return [(begin + a, begin + b) for a, b in _matches(body[begin:end], terms)]
 
 
+def _script(ch: str) -> str:
+    folded = analyzer.fold(ch)[:1]
+    if folded.isascii() and folded.isalnum():
+        return "latin"
+    if "\u30a1" <= folded <= "\u30fa" or folded == "ー":
+        return "katakana"
+    return "other"
+
+
+def _clearly_bounded(text: str, begin: int, end: int) -> bool:
+    """True when a katakana or Latin hit is a whole word: its neighbours are another script.
+
+    Such a hit (トランプ in トランプ氏, B-52 in B-52戦略) needs no analysis to confirm. Kanji
+    and kana hits always do: 核 in 中核, 強 in 強い look bounded by script and are not words.
+    """
+    kinds = {_script(ch) for ch in text[begin:end] if analyzer.fold(ch).isalnum()}
+    if len(kinds) != 1 or (kind := kinds.pop()) == "other":
+        return False
+    before = _script(text[begin - 1]) if begin > 0 else None
+    after = _script(text[end]) if end < len(text) else None
+    return kind not in (before, after)
+
+
 def _first_match(body: str, terms: Sequence[Term]) -> _FirstMatch | None:
     """The first match that analysis confirms, with what was analyzed around it."""
     sentences = [m.span() for m in _SENTENCE.finditer(body) if m.group().strip()]
@@ -307,6 +330,8 @@ def _first_match(body: str, terms: Sequence[Term]) -> _FirstMatch | None:
         if finish <= analyzed_to:
             continue
         s, e = next(((s, e) for s, e in sentences if s <= begin < e), (begin, finish))
+        if _clearly_bounded(body, begin, finish):
+            return _FirstMatch(begin, s, (begin, finish), [(begin, finish)])
         region = (max(s, begin - _CONFIRM_MARGIN), min(e, finish + _CONFIRM_MARGIN))
         analyzed_to = region[1]
         if spans := _confirm(body, terms, *region):
