@@ -1,0 +1,333 @@
+"""News feeds end to end: the real bot process, the Discord double and a loopback feed server.
+
+One bot serves the module. Its `feeds.toml` (the operator's file, where loopback is allowed)
+lists two feeds on an aiohttp server bound to 127.0.0.1: one serving an RSS feed with a new
+article about the alliance, one answering 500. The bot never contacts any other host: every URL
+the tests give `/alliance-feeds add` is refused before anything is stored or fetched. An autouse
+check fails any test during which the bot got a 4xx from Discord, allowed a mention or logged an
+error; `bot_running` asserts exit code 0 and no traceback after SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from bot_process import BotProcess, bot_running
+from fake_discord import FakeDiscord, InteractionRecord
+from fake_discord.payloads import MANAGE_GUILD, MEMBER_PERMISSIONS
+from replies import embeds, text
+
+from bot.core import db as database
+from bot.core.feeds import store
+from bot.core.feeds.store import FeedState
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+JSON = dict[str, Any]
+ADMIN = MEMBER_PERMISSIONS | MANAGE_GUILD
+FETCH_TIMEOUT = 10.0
+TITLE = "日米同盟、紫陽花作戦で共同訓練を拡大"
+TERM = "紫陽花作戦"
+GOOD_NAME = "同盟テスト通信"
+BROKEN_NAME = "壊れたフィード"
+
+
+def rss(base: str) -> str:
+    """An RSS 2.0 feed with one article about the alliance, published now."""
+    published = format_datetime(datetime.now(UTC), usegmt=True)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel>
+<title>{GOOD_NAME}</title><link>{base}/</link><description>テスト</description>
+<item>
+  <title>{TITLE}</title>
+  <link>{base}/news/ajisai</link>
+  <guid>{base}/news/ajisai</guid>
+  <pubDate>{published}</pubDate>
+  <description>&lt;p&gt;日米両政府は{TERM}と呼ぶ共同訓練を拡大し、同盟の抑止力を高めると発表した。&lt;/p&gt;</description>
+</item>
+</channel></rss>
+"""
+
+
+class FeedServer:
+    """An aiohttp server on 127.0.0.1: `/alliance.xml` serves the feed, `/broken.xml` a 500."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.base = ""
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/alliance.xml", self._feed)
+        app.router.add_get("/broken.xml", self._broken)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _feed(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path)
+        return web.Response(
+            text=rss(self.base), content_type="application/rss+xml", charset="utf-8"
+        )
+
+    async def _broken(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path)
+        return web.Response(status=500, text="boom")
+
+    @property
+    def good(self) -> str:
+        return f"{self.base}/alliance.xml"
+
+    @property
+    def broken(self) -> str:
+        return f"{self.base}/broken.xml"
+
+    @property
+    def article(self) -> str:
+        return f"{self.base}/news/ajisai"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def feeds() -> AsyncIterator[FeedServer]:
+    """The loopback feed server, for the module."""
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def double() -> AsyncIterator[FakeDiscord]:
+    """One Discord double for the module."""
+    async with FakeDiscord(heartbeat_interval=1.0) as fake:
+        yield fake
+
+
+async def feed_states(db: Path) -> dict[str, FeedState]:
+    """The feeds' fetch states, read on a connection of the test's own."""
+    conn = await database.connect(db)
+    try:
+        return await store.all_states(conn)
+    finally:
+        await conn.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(
+    double: FakeDiscord, feeds: FeedServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[BotProcess]:
+    """The real bot with both feeds in `feeds.toml`, returned once it has fetched each once."""
+    root = tmp_path_factory.mktemp("feeds")
+    db = root / "alliance.db"
+    (root / "feeds.toml").write_text(
+        f'[[feed]]\nurl = "{feeds.good}"\nname = "{GOOD_NAME}"\ninterval = 5\n\n'
+        f'[[feed]]\nurl = "{feeds.broken}"\nname = "{BROKEN_NAME}"\n',
+        encoding="utf-8",
+    )
+    async with bot_running(double, db) as process:
+        deadline = asyncio.get_running_loop().time() + FETCH_TIMEOUT
+        while True:  # the first fetches are staggered by 2 s and run right after start
+            states = await feed_states(db)
+            if all(
+                url in states and states[url].last_fetch_at for url in (feeds.good, feeds.broken)
+            ):
+                break
+            assert asyncio.get_running_loop().time() < deadline, (states, process.stderr)
+            await asyncio.sleep(0.2)
+        yield process
+
+
+@pytest.fixture(autouse=True)
+def within_discord_rules(double: FakeDiscord, bot: BotProcess) -> Iterator[None]:
+    """Fail the test if, meanwhile, Discord refused a call, a mention was allowed, or the bot
+    logged an error."""
+    requests, mentions, log = len(double.requests), len(double.mention_violations), len(bot.stderr)
+    yield
+    assert [
+        (r.method, r.path, r.status) for r in double.requests[requests:] if r.status >= 400
+    ] == []
+    assert double.mention_violations[mentions:] == []
+    logged = bot.stderr[log:]
+    assert "Traceback" not in logged
+    assert " ERROR " not in logged
+
+
+async def ask(
+    double: FakeDiscord,
+    name: str,
+    options: JSON | None = None,
+    *,
+    locale: str = "en-US",
+    permissions: int = ADMIN,
+) -> InteractionRecord:
+    """Run a slash command (as an admin by default) and wait for its settled answer."""
+    sent = await double.send_command(name, options, locale=locale, permissions=permissions)
+    return await double.wait_response(sent, 10)
+
+
+async def followed_urls(double: FakeDiscord) -> str:
+    """The text of `/alliance-feeds list` in English."""
+    return text(await ask(double, "alliance-feeds list"))
+
+
+# --- fetched articles ---------------------------------------------------------------------------
+
+
+async def test_fetched_article_is_searchable_at_once_and_links_to_its_page(
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess
+) -> None:
+    """The file feed's new article is found by `/alliance search`, linked to its URL (ja, en)."""
+    assert feeds.requests.count("/alliance.xml") == 1
+    for locale, link in (("en-US", "Read"), ("ja", "記事を読む")):
+        record = await ask(double, "alliance search", {"query": TERM}, locale=locale)
+        shown = text(record)
+        assert TITLE in shown
+        assert f"[{link}]({feeds.article})" in shown
+        assert record.ephemeral is False
+
+
+async def test_list_shows_fetch_status_article_count_and_last_error(
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess
+) -> None:
+    """`/alliance-feeds list` shows both file feeds: last fetch, count and the 500 (ja, en)."""
+    record = await ask(double, "alliance-feeds list")
+    assert record.ephemeral
+    fields = {f["name"]: f["value"] for e in embeds(record) for f in e["fields"]}
+    good, broken = fields[GOOD_NAME], fields[BROKEN_NAME]
+    assert good.startswith(feeds.good)
+    assert "every 5 min · from: file" in good
+    assert "Last fetch: <t:" in good
+    assert "articles: 1" in good
+    assert "Last error" not in good
+    assert broken.startswith(feeds.broken)
+    assert "Last fetch: <t:" in broken
+    assert "articles: 0" in broken
+    assert "Last error: HTTP 500 Internal Server Error" in broken
+    assert "2 feeds (0 failing)" in text(record)
+    ja = text(await ask(double, "alliance-feeds list", locale="ja"))
+    assert "ニュースフィード" in ja
+    assert "記事数: 1" in ja
+    assert "直近のエラー: HTTP 500 Internal Server Error" in ja
+    assert "Last fetch" not in ja
+
+
+# --- refused changes ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "SERVER",  # the live loopback feed server itself
+        "http://localhost/rss",
+        "http://[::1]/rss",
+        "http://192.168.1.10/rss",
+        "http://127.1/rss",
+        "http://localhost./rss",
+    ],
+)
+async def test_add_refuses_local_and_private_addresses(
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess, url: str
+) -> None:
+    """Admins can't add feeds on loopback or private addresses, however written (ja, en)."""
+    url = feeds.good.replace("alliance", "other") if url == "SERVER" else url
+    en = await ask(double, "alliance-feeds add", {"url": url})
+    assert en.ephemeral
+    assert text(en) == "Not done: feeds on local or private network addresses are not allowed"
+    ja = await ask(double, "alliance-feeds add", {"url": url}, locale="ja")
+    assert text(ja).startswith("できませんでした: ")
+    listed = await followed_urls(double)
+    assert url not in listed
+    assert "2 feeds (0 failing)" in listed
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("feeds.example.jp/rss", "must start with http:// or https://"),
+        ("ftp://127.0.0.1/rss", "must start with http:// or https://"),
+        ("http:///rss", "has no host"),
+        ("http://127.0.0.1:99999/rss", "not a valid URL"),
+        ("http://a b/rss", "contains spaces"),
+    ],
+)
+async def test_add_refuses_malformed_urls(
+    double: FakeDiscord, bot: BotProcess, url: str, reason: str
+) -> None:
+    """A malformed URL is refused with what is wrong with it."""
+    record = await ask(double, "alliance-feeds add", {"url": url})
+    shown = text(record)
+    assert shown.startswith("Not done: ")
+    assert reason in shown
+    assert "2 feeds (0 failing)" in await followed_urls(double)
+
+
+async def test_interval_out_of_range_cannot_be_sent(double: FakeDiscord, bot: BotProcess) -> None:
+    """The synced `interval` option is bounded 5–1440, so the client refuses 4 and 1441."""
+    [sync] = [s for s in double.command_syncs if s.guild_id is None]
+    group = next(c for c in sync.commands if c["name"] == "alliance-feeds")
+    add = next(o for o in group["options"] if o["name"] == "add")
+    interval = next(o for o in add["options"] if o["name"] == "interval")
+    assert (interval["min_value"], interval["max_value"]) == (5, 1440)
+    for minutes in (4, 1441):
+        with pytest.raises(ValueError, match=r"outside 5\.\.1440"):
+            await double.send_command(
+                "alliance-feeds add",
+                {"url": "https://feeds.example.jp/rss", "interval": minutes},
+                permissions=ADMIN,
+            )
+
+
+async def test_remove_of_a_file_feed_says_to_edit_the_file(
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess
+) -> None:
+    """Removing a feed listed in feeds.toml is refused with where to remove it (ja, en)."""
+    en = text(await ask(double, "alliance-feeds remove", {"url": feeds.good}))
+    assert en.startswith(f"Not done: {feeds.good} is listed in ")
+    assert en.endswith("feeds.toml; remove it there")
+    ja = text(await ask(double, "alliance-feeds remove", {"url": feeds.good}, locale="ja"))
+    assert ja.startswith("できませんでした: ")
+    assert "feeds.toml" in ja
+    gone = text(await ask(double, "alliance-feeds remove", {"url": f"{feeds.base}/none.xml"}))
+    assert gone == f"{feeds.base}/none.xml is not followed."
+    assert GOOD_NAME in await followed_urls(double)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("alliance-feeds list", {}),
+        ("alliance-feeds add", {"url": "http://127.0.0.1/rss"}),
+        ("alliance-feeds remove", {"url": "http://127.0.0.1/rss"}),
+    ],
+)
+async def test_members_without_manage_server_are_refused(
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess, name: str, options: JSON
+) -> None:
+    """Without Manage Server every subcommand is refused privately, in the member's language."""
+    [sync] = [s for s in double.command_syncs if s.guild_id is None]
+    group = next(c for c in sync.commands if c["name"] == "alliance-feeds")
+    assert int(group["default_member_permissions"]) == MANAGE_GUILD
+    en = await ask(double, name, options, permissions=MEMBER_PERMISSIONS)
+    assert en.ephemeral
+    assert text(en) == "You don't have permission to use this command (needs: Manage Guild)."
+    ja = await ask(double, name, options, permissions=MEMBER_PERMISSIONS, locale="ja")
+    assert text(ja).startswith("このコマンドを使う権限がありません")
+    assert feeds.base not in text(en) + text(ja)
