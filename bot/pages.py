@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
@@ -170,22 +170,20 @@ class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGE
         await (await listing_page(bot, listing, page)).replace(interaction)
 
 
-_OPEN = re.compile(r"al:open:(?P<lang>ja|en)")
+class _LanguageMenu:
+    """What both menus share: a custom_id of `al:<name>:<lang>` and a localized placeholder."""
 
+    name: ClassVar[str]
+    placeholder_key: ClassVar[str]
+    lang: Lang
 
-class OpenArticleSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=_OPEN):
-    """A menu of the articles on a page; choosing one shows it in full, privately."""
-
-    def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
-        select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id=f"al:open:{lang}",
-            placeholder=t("open.placeholder", lang),
+    def _select(self, lang: Lang, options: Sequence[discord.SelectOption]) -> Any:
+        self.lang = lang
+        return discord.ui.Select(
+            custom_id=f"al:{self.name}:{lang}",
+            placeholder=t(self.placeholder_key, lang),
             options=list(options),
-            min_values=1,
-            max_values=1,
         )
-        super().__init__(select)
-        self.lang: Lang = lang
 
     @classmethod
     async def from_custom_id(
@@ -194,9 +192,23 @@ class OpenArticleSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> OpenArticleSelect:
+    ) -> Self:
         """Rebuild the menu from a used custom_id."""
-        return cls("ja" if match["lang"] == "ja" else "en")
+        return cls("ja" if match["lang"] == "ja" else "en")  # type: ignore[call-arg]
+
+
+class OpenArticleSelect(
+    _LanguageMenu,
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=re.compile(r"al:open:(?P<lang>ja|en)"),
+):
+    """A menu of the articles on a page; choosing one shows it in full, privately."""
+
+    name = "open"
+    placeholder_key = "open.placeholder"
+
+    def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
+        super().__init__(self._select(lang, options))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Show the chosen article."""
@@ -209,31 +221,18 @@ class OpenArticleSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template
             await report_failure(interaction, "opening an article")
 
 
-_TOPIC = re.compile(r"al:topic:(?P<lang>ja|en)")
-
-
-class TopicSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=_TOPIC):
+class TopicSelect(
+    _LanguageMenu,
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=re.compile(r"al:topic:(?P<lang>ja|en)"),
+):
     """A menu of topics; choosing one shows that topic's newest articles, privately."""
 
-    def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
-        select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id=f"al:topic:{lang}",
-            placeholder=t("topics.placeholder", lang),
-            options=list(options),
-        )
-        super().__init__(select)
-        self.lang: Lang = lang
+    name = "topic"
+    placeholder_key = "topics.placeholder"
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> TopicSelect:
-        """Rebuild the menu from a used custom_id."""
-        return cls("ja" if match["lang"] == "ja" else "en")
+    def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
+        super().__init__(self._select(lang, options))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Show the chosen topic's newest articles."""

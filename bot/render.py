@@ -288,3 +288,27 @@ def digest_embeds(digest: Digest, lang: Lang) -> list[discord.Embed]:
         embed.set_footer(text=footer)
         embeds.append(embed)
     return embeds
+
+
+def field_embeds(
+    title: str, fields: Sequence[tuple[str, str]], *, empty: str, footer: str = ""
+) -> list[discord.Embed]:
+    """Fields packed into as many embeds as Discord's limits need (send one per message)."""
+
+    def new() -> discord.Embed:
+        return discord.Embed(title=clip(title, TITLE_MAX), colour=COLOUR)
+
+    embeds = [new()]
+    if not fields:
+        embeds[0].description = clip(empty, DESCRIPTION_MAX)
+    for raw_name, raw_value in fields:
+        name, value = clip(raw_name, FIELD_NAME_MAX), clip(raw_value, FIELD_VALUE_MAX)
+        current = embeds[-1]
+        if len(current.fields) == 25 or len(current) + len(name) + len(value) > _MESSAGE_BUDGET:
+            current = new()
+            embeds.append(current)
+        current.add_field(name=name, value=value, inline=False)
+    if footer:
+        for embed in embeds:
+            embed.set_footer(text=clip(footer, FOOTER_MAX))
+    return embeds

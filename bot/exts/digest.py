@@ -399,18 +399,14 @@ class DigestCog(commands.Cog):
         lang = lang_of(interaction.locale)
         assert interaction.guild is not None
         rows = await schedules.schedule_status(self.db, interaction.guild.id)
-        embed = discord.Embed(title=t("digest.status_title", lang), colour=render.COLOUR)
-        if not rows:
-            embed.description = t("digest.status_empty", lang)
-        for row in rows[:25]:
-            embed.add_field(
-                name=render.clip(f"#{self._channel_name(row.schedule.channel_id)}", 256),
-                value=render.clip(_status_text(row, lang), 1024),
-                inline=False,
-            )
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
+        fields = [
+            (f"#{self._channel_name(row.schedule.channel_id)}", _status_text(row, lang))
+            for row in rows
+        ]
+        embeds = render.field_embeds(
+            t("digest.status_title", lang), fields, empty=t("digest.status_empty", lang)
         )
+        await pages.send_embeds(interaction, embeds, private=True)
 
     def _channel_name(self, channel_id: int) -> str:
         channel = self.bot.get_channel(channel_id)

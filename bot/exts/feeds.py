@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 URL_MAX = 500
-# Room left under Discord's 6000 characters per message for the footer.
-_EMBED_BUDGET = 5500
 
 
 def _when(moment: datetime | None, lang: Lang) -> str:
@@ -166,19 +164,10 @@ def feed_list_embeds(statuses: list[FeedStatus], lang: Lang) -> list[discord.Emb
     """Every followed feed, packed into as many embeds as needed (one message each)."""
     flagged = sum(1 for s in statuses if s.flagged)
     footer = t("feeds.footer", lang, count=len(statuses), flagged=flagged)
-    embeds = [discord.Embed(title=t("feeds.title", lang), colour=render.COLOUR)]
-    if not statuses:
-        embeds[0].description = t("feeds.none", lang)
-    for status in statuses:
-        name, value = feed_field(status, lang)
-        current = embeds[-1]
-        if len(current.fields) == 25 or len(current) + len(name) + len(value) > _EMBED_BUDGET:
-            current = discord.Embed(title=t("feeds.title", lang), colour=render.COLOUR)
-            embeds.append(current)
-        current.add_field(name=name, value=value, inline=False)
-    for embed in embeds:
-        embed.set_footer(text=footer)
-    return embeds
+    fields = [feed_field(status, lang) for status in statuses]
+    return render.field_embeds(
+        t("feeds.title", lang), fields, empty=t("feeds.none", lang), footer=footer
+    )
 
 
 async def setup(bot: AllianceBot) -> None:
