@@ -177,13 +177,15 @@ class _LanguageMenu:
     placeholder_key: ClassVar[str]
     lang: Lang
 
-    def _select(self, lang: Lang, options: Sequence[discord.SelectOption]) -> Any:
+    def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
         self.lang = lang
-        return discord.ui.Select(
+        select: discord.ui.Select[Any] = discord.ui.Select(
             custom_id=f"al:{self.name}:{lang}",
             placeholder=t(self.placeholder_key, lang),
             options=list(options),
         )
+        # The next class in the MRO is DynamicItem, which takes the select it wraps.
+        super().__init__(select)  # type: ignore[call-arg]
 
     @classmethod
     async def from_custom_id(
@@ -194,7 +196,7 @@ class _LanguageMenu:
         /,
     ) -> Self:
         """Rebuild the menu from a used custom_id."""
-        return cls("ja" if match["lang"] == "ja" else "en")  # type: ignore[call-arg]
+        return cls("ja" if match["lang"] == "ja" else "en")
 
 
 class OpenArticleSelect(
@@ -206,9 +208,6 @@ class OpenArticleSelect(
 
     name = "open"
     placeholder_key = "open.placeholder"
-
-    def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
-        super().__init__(self._select(lang, options))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Show the chosen article."""
@@ -230,9 +229,6 @@ class TopicSelect(
 
     name = "topic"
     placeholder_key = "topics.placeholder"
-
-    def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
-        super().__init__(self._select(lang, options))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Show the chosen topic's newest articles."""

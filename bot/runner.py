@@ -46,7 +46,7 @@ def point_at(settings: Settings) -> None:
 
 
 def _token(settings: Settings) -> str:
-    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    token = _token_or_empty(settings)
     if not token:
         raise StartError("DISCORD_TOKEN is not set: put the bot's token in .env (see README)")
     return token

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import discord
 from discord import app_commands
@@ -24,7 +25,8 @@ async def reply_privately(interaction: discord.Interaction, content: str) -> Non
         )
 
 
-def _readable_permissions(names: list[str]) -> str:
+def readable_permissions(names: Sequence[str]) -> str:
+    """Permission names as Discord shows them: "manage_guild" -> "Manage Guild"."""
     return ", ".join(name.replace("_", " ").title() for name in names)
 
 
@@ -48,7 +50,7 @@ class AllianceTree(app_commands.CommandTree[discord.Client]):
         if isinstance(error, app_commands.CommandOnCooldown):
             message = t("error.cooldown", lang, seconds=error.retry_after)
         elif isinstance(error, app_commands.MissingPermissions):
-            perms = _readable_permissions(error.missing_permissions)
+            perms = readable_permissions(error.missing_permissions)
             message = t("error.permissions", lang, perms=perms)
         elif isinstance(error, app_commands.NoPrivateMessage):
             message = t("error.guild_only", lang)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -32,7 +31,7 @@ from bot.core.digest import Digest, Week, build_digest, week_of
 from bot.core.schedules import Schedule, ScheduleError
 from bot.i18n import Lang, lang_of, t
 from bot.render import digest_embeds, marker
-from bot.tree import NO_MENTIONS
+from bot.tree import NO_MENTIONS, readable_permissions
 
 if TYPE_CHECKING:
     from bot.bot import AllianceBot
@@ -77,10 +76,6 @@ def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -
     if not perms.send_messages:
         missing.remove("embed_links")
     return missing
-
-
-def _permission_names(names: Sequence[str]) -> str:
-    return ", ".join(name.replace("_", " ").title() for name in names)
 
 
 class DigestCog(commands.Cog):
@@ -262,7 +257,7 @@ class DigestCog(commands.Cog):
             return "channel not found (deleted, or the bot can't see it)"
         missing = missing_permissions(channel, channel.guild.me)
         if missing:
-            return f"missing permissions: {_permission_names(missing)}"
+            return f"missing permissions: {readable_permissions(missing)}"
         return None
 
     async def _send(self, schedule: Schedule, digest: Digest) -> Outcome:
@@ -331,7 +326,7 @@ class DigestCog(commands.Cog):
         missing = missing_permissions(channel, interaction.guild.me)
         if missing:
             message = t(
-                "digest.missing", lang, channel=channel.mention, perms=_permission_names(missing)
+                "digest.missing", lang, channel=channel.mention, perms=readable_permissions(missing)
             )
             await interaction.response.send_message(
                 message, ephemeral=True, allowed_mentions=NO_MENTIONS
