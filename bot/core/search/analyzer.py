@@ -71,7 +71,7 @@ def version() -> str:
     parts = [RULES_VERSION]
     for dist in ("sudachipy", "sudachidict-small"):
         try:
-            parts.append(metadata.version(dist))
+            parts.append(f"{dist}=={metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             parts.append("?")
     return "/".join(parts)
