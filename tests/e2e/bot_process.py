@@ -3,7 +3,10 @@
 async with bot_running(double, db_path) as bot:   # started, READY, synced if it syncs
     ...
 assert bot.returncode == 0                       # stopped with SIGTERM on exit
-assert "Traceback" not in bot.stderr
+assert "Traceback" not in bot.output
+
+`run_command` runs a short-lived command (`sync`, `invite-url`) to completion; `BotRuns` starts
+and stops `run` on one database as a test says, for state written before the start and restarts.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from types import TracebackType
 
 from fake_discord import FakeDiscord
 
 STOP_TIMEOUT = 15.0
 READY_TIMEOUT = 30.0
-SHIPPED_SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+LOG_TIMEOUT = 10.0
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_SEEDS = ROOT / "seeds"
 LONG_ARTICLE_TITLE = "長大記事テストの第1段落"
 """The headline of the long article `seeds_with_long_article` adds (its first sentence)."""
 
@@ -46,16 +52,26 @@ def seeds_with_long_article(directory: Path) -> Path:
 def bot_env(
     double: FakeDiscord, db: Path, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """The environment of a bot subprocess: this one's, minus any ALLIANCE_ setting or token."""
+    """The environment of a bot subprocess: this one's, minus any ALLIANCE_ or DISCORD_ setting
+    and PYTHONWARNINGS; the double's URLs and token, the database, this checkout's `bot` first
+    on the path, then `extra` (e.g. ALLIANCE_LOG_LEVEL, or DISCORD_TOKEN to replace the double's).
+    """
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("ALLIANCE_") and k not in ("DISCORD_TOKEN", "PYTHONWARNINGS")
+        if not k.startswith(("ALLIANCE_", "DISCORD_")) and k != "PYTHONWARNINGS"
     }
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.update(double.env())
     env["ALLIANCE_DB"] = str(db)
     env.update(extra or {})
     return env
+
+
+def wal_bytes(db: Path) -> int:
+    """Bytes in the database's write-ahead log: 0 (or no file) once the bot closed it cleanly."""
+    wal = Path(f"{db}-wal")
+    return wal.stat().st_size if wal.exists() else 0
 
 
 class BotProcess:
@@ -90,18 +106,36 @@ class BotProcess:
         assert self.proc is not None
         return await asyncio.wait_for(self.proc.wait(), timeout)
 
-    async def stop(self) -> int:
-        """SIGTERM, then wait; kill (and fail) if it does not stop in time."""
+    async def wait_logged(self, text: str, timeout: float = LOG_TIMEOUT) -> None:  # noqa: ASYNC109
+        """Wait until the process has logged `text`; fail if it exits or the time runs out."""
+        try:
+            async with asyncio.timeout(timeout):
+                while text not in self.stderr:
+                    assert self.running, f"exited before logging {text!r}:\n{self.stderr}"
+                    await asyncio.sleep(0.02)
+        except TimeoutError:
+            raise AssertionError(f"{text!r} not logged in {timeout}s:\n{self.stderr}") from None
+
+    async def stop(self, signum: int = signal.SIGTERM) -> int:
+        """Send `signum` (SIGTERM) and wait; kill (and fail) if it does not stop in time."""
         assert self.proc is not None
         if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signum)
             try:
                 await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
             except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-                raise AssertionError(f"the bot ignored SIGTERM:\n{self.stderr}") from None
+                await self.kill()
+                name = signal.Signals(signum).name
+                raise AssertionError(f"the bot ignored {name}:\n{self.stderr}") from None
         return self.returncode
+
+    async def kill(self) -> None:
+        """SIGKILL, if it is still running, and reap it."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            await self.proc.wait()
 
     @property
     def returncode(self) -> int:
@@ -121,6 +155,11 @@ class BotProcess:
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
 
+    @property
+    def output(self) -> str:
+        """Everything it printed: stdout, then stderr (where its log goes)."""
+        return self.stdout + self.stderr
+
 
 async def run_command(
     double: FakeDiscord,
@@ -135,11 +174,7 @@ async def run_command(
     try:
         await process.wait(timeout=READY_TIMEOUT)
     finally:
-        if process.running:
-            with contextlib.suppress(ProcessLookupError):
-                assert process.proc is not None
-                process.proc.kill()
-                await process.proc.wait()
+        await process.kill()
     return process
 
 
@@ -150,12 +185,16 @@ async def bot_running(
     workdir: Path | None = None,
     *,
     env: Mapping[str, str] | None = None,
+    until_logged: str | None = None,
 ) -> AsyncIterator[BotProcess]:
     """`python -m bot run`, yielded once it identified on the gateway; SIGTERM on exit.
 
     The bot syncs (if it does) in `setup_hook`, before it connects, so by the time it has
-    identified any command sync is already recorded by the double. On exit the process must
-    stop with exit code 0 and no traceback on stderr.
+    identified any command sync is already recorded by the double. With `until_logged`, it is
+    yielded only once its log also contains that text (e.g. a job's "done" line). The work
+    directory defaults to `run<N>` beside the database, N counting the double's IDENTIFYs. On
+    exit (the body may already have stopped it, e.g. with another signal) the process must have
+    exited with code 0 and printed no traceback.
     """
     identifies = double.gateway.identify_count + 1
     workdir = workdir or db.parent / f"run{identifies}"
@@ -171,8 +210,66 @@ async def bot_running(
             raise AssertionError(f"the bot exited before READY:\n{process.stderr}")
         exited.cancel()
         ready.result()
+        if until_logged is not None:
+            await process.wait_logged(until_logged)
         yield process
     finally:
         code = await process.stop()
     assert code == 0, f"exit code {code}:\n{process.stderr}"
-    assert "Traceback" not in process.stderr, process.stderr
+    assert "Traceback" not in process.output, process.output
+
+
+class BotRuns:
+    """`python -m bot run` on one database, started, stopped and restarted as the test says.
+
+    For a test that prepares the database or the double before the first start, or restarts
+    the bot mid-test. Each run is a `bot_running`, with its checks when it stops; leaving the
+    `async with` stops the run still going.
+    """
+
+    def __init__(
+        self, double: FakeDiscord, db: Path, *, env: Mapping[str, str] | None = None
+    ) -> None:
+        self.double = double
+        self.db = db
+        self.env = env
+        self.runs: list[BotProcess] = []
+        self._running: contextlib.AsyncExitStack | None = None
+
+    async def start(self, *, until_logged: str | None = None) -> BotProcess:
+        """Start a run; return it once READY (and `until_logged` logged, if given)."""
+        assert self._running is None, "already running"
+        stack = contextlib.AsyncExitStack()
+        run = bot_running(self.double, self.db, env=self.env, until_logged=until_logged)
+        self.runs.append(await stack.enter_async_context(run))
+        self._running = stack
+        return self.runs[-1]
+
+    async def stop(self) -> None:
+        """SIGTERM the current run; it must exit with code 0 and no traceback."""
+        stack, self._running = self._running, None
+        assert stack is not None, "not running"
+        await stack.aclose()
+
+    async def restart(self, *, until_logged: str | None = None) -> BotProcess:
+        """Stop the current run (checked as in `stop`) and start another on the same database."""
+        await self.stop()
+        return await self.start(until_logged=until_logged)
+
+    @property
+    def output(self) -> str:
+        """Everything every run printed, oldest first."""
+        return "\n".join(run.output for run in self.runs)
+
+    async def __aenter__(self) -> BotRuns:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack, self._running = self._running, None
+        if stack is not None:
+            await stack.__aexit__(exc_type, exc, tb)

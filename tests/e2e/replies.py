@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fake_discord import InteractionRecord
+from fake_discord import FakeDiscord, InteractionRecord
 from fake_discord.validation import walk_components
 
 JSON = dict[str, Any]
@@ -13,6 +13,19 @@ JSON = dict[str, Any]
 JA_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 EN_DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}, \d{4}\b")
 KANA = re.compile(r"[\u3040-\u30ff]")
+
+
+async def ask(
+    double: FakeDiscord,
+    name: str,
+    options: JSON | None = None,
+    *,
+    timeout: float = 10.0,  # noqa: ASYNC109
+    **kw: Any,
+) -> InteractionRecord:
+    """Run a slash command (`send_command`'s keywords: locale, permissions …) and wait for its
+    settled answer."""
+    return await double.wait_response(await double.send_command(name, options, **kw), timeout)
 
 
 def messages(record: InteractionRecord) -> list[JSON]:
@@ -46,12 +59,21 @@ def embed_text(embed: JSON) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def message_text(message: JSON) -> str:
+    """All visible text of one message: its content, then its embeds."""
+    parts = [message.get("content") or ""]
+    parts += [embed_text(e) for e in message.get("embeds") or []]
+    return "\n".join(p for p in parts if p)
+
+
+def enabled_button(record: InteractionRecord) -> str:
+    """The custom_id of the original response's first enabled button (on a first page: Next)."""
+    return next(i for i, c in custom_ids(record).items() if c["type"] == 2 and not c["disabled"])
+
+
 def text(record: InteractionRecord) -> str:
     """All visible text of the answer: contents, embeds, button labels, menu placeholders."""
-    parts: list[str] = []
-    for message in messages(record):
-        parts.append(message.get("content") or "")
-        parts += [embed_text(e) for e in message.get("embeds") or []]
+    parts = [message_text(m) for m in messages(record)]
     for component in components(record):
         parts += [component.get("label") or "", component.get("placeholder") or ""]
     return "\n".join(p for p in parts if p)

@@ -3,17 +3,13 @@
 Each test starts `python -m bot run` on a fresh database against a fresh double. State that an
 earlier run of the bot would have left (a schedule set days ago whose run came due while the bot
 was down, an intent without a message id) is written to the database with the core functions
-before the start. `BotProcess.start(catch_up=True)` returns once the startup catch-up has
-finished (the cog logs "digest catch-up done"), so what it posted, or did not, is visible; that
-waits for discord.py's ready event (2 s after the last GUILD_CREATE), which commands don't need.
+before the start. `bot.start(until_logged=CAUGHT_UP)` returns once the startup catch-up has
+finished, so what it posted, or did not, is visible; that waits for discord.py's ready event
+(2 s after the last GUILD_CREATE), which commands don't need.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +19,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import discord.utils
 import pytest
+from bot_process import BotRuns
 from fake_discord import Channel, FakeDiscord, InteractionRecord, Overwrite
 from fake_discord.payloads import (
     EMBED_LINKS,
@@ -31,6 +28,7 @@ from fake_discord.payloads import (
     MEMBER_PERMISSIONS,
     SEND_MESSAGES,
 )
+from replies import ask, message_text
 
 from bot.core import db as database
 from bot.core import schedules
@@ -38,91 +36,19 @@ from bot.core.digest import Week
 from bot.core.schedules import PostRecord, Schedule
 from bot.render import DIGEST_MARKER
 
-ROOT = Path(__file__).resolve().parents[2]
 ADMIN = MEMBER_PERMISSIONS | MANAGE_GUILD
 TOKYO = ZoneInfo("Asia/Tokyo")
 NEWS = "alliance-news"
+CAUGHT_UP = "digest catch-up done"
+"""What the digest cog logs once its startup catch-up has finished."""
 T = TypeVar("T")
 
 
-class BotProcess:
-    """The real bot (`python -m bot run`) as a subprocess pointed at the double."""
-
-    def __init__(self, double: FakeDiscord, workdir: Path) -> None:
-        self.double = double
-        self.workdir = workdir
-        self.db = workdir / "alliance.db"
-        self.proc: asyncio.subprocess.Process | None = None
-        self.logs: list[Path] = []
-
-    def _env(self) -> dict[str, str]:
-        inherited = {
-            k: v for k, v in os.environ.items() if not k.startswith(("ALLIANCE_", "DISCORD_"))
-        }
-        return {
-            **inherited,
-            **self.double.env(),
-            "ALLIANCE_DB": str(self.db),
-            "PYTHONPATH": str(ROOT),
-        }
-
-    async def start(self, *, catch_up: bool = False) -> None:
-        """Start the bot; return once it is connected (and, with `catch_up`, caught up)."""
-        log = self.workdir / f"bot-{len(self.logs) + 1}.log"
-        self.logs.append(log)
-        with log.open("wb") as out:  # cwd is the test's directory: no developer .env is read
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                env=self._env(),
-                cwd=self.workdir,
-                stdout=out,
-                stderr=out,
-            )
-        await self.double.wait_ready(15, identifies=len(self.logs))
-        if catch_up:
-            await self.wait_log("digest catch-up done")
-
-    async def wait_log(self, text: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until the current run's log contains `text`."""
-        log = self.logs[-1]
-        await self.double.wait_for(
-            lambda: text in log.read_text(errors="replace"), timeout, what=f"{text!r} logged"
-        )
-
-    def log_text(self) -> str:
-        """Everything every run of the bot logged."""
-        return "\n".join(log.read_text(errors="replace") for log in self.logs)
-
-    async def stop(self) -> int:
-        """SIGTERM, and the exit code."""
-        assert self.proc is not None
-        proc, self.proc = self.proc, None
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            return await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise
-
-    async def restart(self) -> None:
-        """Stop (asserting a clean exit) and start again, caught up."""
-        assert await self.stop() == 0, self.log_text()[-3000:]
-        await self.start(catch_up=True)
-
-
 @pytest.fixture
-async def bot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    """A bot process (not started yet); stopped with SIGTERM after the test, exit code 0."""
-    process = BotProcess(fake_discord, tmp_path)
-    yield process
-    if process.proc is not None:
-        assert await process.stop() == 0, process.log_text()[-3000:]
-    assert "Traceback" not in process.log_text(), process.log_text()[-3000:]
+async def bot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotRuns]:
+    """The bot on a fresh database (not started yet); each run must exit 0 with no traceback."""
+    async with BotRuns(fake_discord, tmp_path / "alliance.db") as runs:
+        yield runs
     assert fake_discord.mention_violations == []
 
 
@@ -139,7 +65,7 @@ async def with_db(path: Path, action: Callable[[aiosqlite.Connection], Awaitable
 
 
 async def set_due(
-    bot: BotProcess, channel: Channel, *, ago: timedelta, language: str = "ja"
+    bot: BotRuns, channel: Channel, *, ago: timedelta, language: str = "ja"
 ) -> tuple[Schedule, Week]:
     """A schedule set three days ago whose latest run came due `ago` ago; and that run's week."""
     now = datetime.now(UTC)
@@ -161,12 +87,12 @@ async def set_due(
     return schedule, week
 
 
-async def ledger(bot: BotProcess, channel: Channel, week: Week) -> PostRecord | None:
+async def ledger(bot: BotRuns, channel: Channel, week: Week) -> PostRecord | None:
     """The posts ledger's row for a channel's week."""
     return await with_db(bot.db, lambda conn: schedules.get_post(conn, channel.id, week.start))
 
 
-async def stored_schedule(bot: BotProcess, channel: Channel) -> Schedule | None:
+async def stored_schedule(bot: BotRuns, channel: Channel) -> Schedule | None:
     """A channel's schedule as stored in the database."""
     return await with_db(bot.db, lambda conn: schedules.get_schedule(conn, channel.id))
 
@@ -193,17 +119,6 @@ def channel_posts(double: FakeDiscord, channel: Channel) -> list[int]:
     return [r.status for r in double.find_requests("POST", f"/channels/{channel.id}/messages")]
 
 
-def embed_text(message: JSON | None) -> str:
-    """All visible text of a message: content, embed titles, descriptions, fields, footers."""
-    assert message is not None
-    parts = [message.get("content") or ""]
-    for embed in message.get("embeds") or []:
-        parts += [embed.get("title") or "", embed.get("description") or ""]
-        parts += [f"{f['name']}\n{f['value']}" for f in embed.get("fields") or []]
-        parts.append((embed.get("footer") or {}).get("text", ""))
-    return "\n".join(part for part in parts if part)
-
-
 async def command(
     double: FakeDiscord,
     name: str,
@@ -213,8 +128,7 @@ async def command(
     locale: str = "en-US",
 ) -> InteractionRecord:
     """Run a slash command (as an admin by default) and wait for its settled answer."""
-    sent = await double.send_command(name, options or {}, permissions=permissions, locale=locale)
-    return await double.wait_response(sent, 10)
+    return await ask(double, name, options, permissions=permissions, locale=locale)
 
 
 def reply(record: InteractionRecord) -> str:
@@ -228,7 +142,20 @@ async def status(double: FakeDiscord) -> str:
     """`/alliance-digest status` as text."""
     record = await command(double, "alliance-digest status")
     assert record.ephemeral
-    return embed_text(record.original)
+    assert record.original is not None
+    return message_text(record.original)
+
+
+async def post_now_refused_with_503(double: FakeDiscord, *methods: str) -> Channel:
+    """#alliance-news scheduled (Mondays 09:00), Discord answering 503 to `methods` (POST, GET)
+    on its messages once each: `post-now` says it could not post. Returns the channel."""
+    news = double.guild.channel(NEWS)
+    await command(double, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"})
+    for method in methods:
+        double.fail(method, f"/channels/{news.id}/messages", status=503)
+    failed = await command(double, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(failed).startswith(f"Could not post in <#{news.id}>: 503 Service Unavailable")
+    return news
 
 
 def ts(moment: datetime, style: str = "F") -> str:
@@ -240,7 +167,7 @@ def ts(moment: datetime, style: str = "F") -> str:
 
 
 async def test_set_by_an_admin_is_saved_and_acknowledged(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """`set` by a member with Manage Server saves the schedule and says when it runs next."""
     await bot.start()
@@ -272,7 +199,7 @@ async def test_set_by_an_admin_is_saved_and_acknowledged(
 
 
 async def test_set_is_refused_to_a_member_without_manage_server(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """A member without Manage Server is refused, privately, and nothing is saved."""
     await bot.start()
@@ -287,7 +214,7 @@ async def test_set_is_refused_to_a_member_without_manage_server(
 
 
 async def test_set_names_the_permission_the_bot_lacks(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """`set` in a channel where the bot may not embed links names exactly that permission."""
     news = fake_discord.guild.channel(NEWS)
@@ -302,7 +229,7 @@ async def test_set_names_the_permission_the_bot_lacks(
 
 
 async def test_lost_permission_fails_the_post_and_shows_in_status(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """Send Messages taken away after `set`: the post fails without a request, status says why."""
     await bot.start()
@@ -320,9 +247,7 @@ async def test_lost_permission_fails_the_post_and_shows_in_status(
     assert "Last error: missing permissions: Send Messages" in await status(fake_discord)
 
 
-async def test_post_now_posts_the_latest_week_once(
-    fake_discord: FakeDiscord, bot: BotProcess
-) -> None:
+async def test_post_now_posts_the_latest_week_once(fake_discord: FakeDiscord, bot: BotRuns) -> None:
     """`post-now` posts the latest complete week's digest; a second `post-now` posts nothing."""
     await bot.start()
     news = fake_discord.guild.channel(NEWS)
@@ -342,7 +267,7 @@ async def test_post_now_posts_the_latest_week_once(
     assert (post.status, post.message_id) == ("posted", int(message["id"]))
 
 
-async def test_stop_deletes_the_schedule(fake_discord: FakeDiscord, bot: BotProcess) -> None:
+async def test_stop_deletes_the_schedule(fake_discord: FakeDiscord, bot: BotRuns) -> None:
     """`stop` deletes the channel's schedule; stopping again says there is none."""
     await bot.start()
     news = fake_discord.guild.channel(NEWS)
@@ -359,7 +284,7 @@ async def test_stop_deletes_the_schedule(fake_discord: FakeDiscord, bot: BotProc
 
 
 async def test_alliance_digest_week_of_in_both_languages(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """`/alliance digest week_of:2025-12-15` lists the seeds of 16, 17 and 19 December only."""
     await bot.start()
@@ -368,12 +293,12 @@ async def test_alliance_digest_week_of_in_both_languages(
         "en-US": ("This week in", ["Dec 16, 2025", "Dec 17, 2025", "Dec 19, 2025"]),
     }
     for locale, (title, dates) in expected.items():
-        sent = await fake_discord.send_command(
-            "alliance digest", {"week_of": "2025-12-15"}, locale=locale
+        record = await ask(
+            fake_discord, "alliance digest", {"week_of": "2025-12-15"}, locale=locale
         )
-        record = await fake_discord.wait_response(sent, 10)
         assert record.ephemeral
-        text = embed_text(record.original)
+        assert record.original is not None
+        text = message_text(record.original)
         assert text.startswith(title)
         assert all(day in text for day in dates), text
         assert [n for n in range(1, 22) if f"#{n}）" in text or f"#{n})" in text] == [11, 12, 13]
@@ -384,7 +309,7 @@ async def test_alliance_digest_week_of_in_both_languages(
 
 
 async def test_digest_is_posted_at_its_due_time_by_the_scheduler(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """At its due minute the previewed digest is posted once; a paused schedule stays silent.
 
@@ -431,7 +356,7 @@ async def test_digest_is_posted_at_its_due_time_by_the_scheduler(
 
 
 async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_missed(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """On start, a run due 1 h ago is posted once; one due 30 h ago (grace 24 h) is missed.
 
@@ -442,7 +367,7 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     _, news_week = await set_due(bot, news, ago=timedelta(hours=30))
     deleted = Channel("deleted")
     _, deleted_week = await set_due(bot, deleted, ago=timedelta(hours=1))
-    await bot.start(catch_up=True)
+    await bot.start(until_logged=CAUGHT_UP)
     [posted] = digests(fake_discord, "general")
     assert footers(posted) == [marker(general_week)]
     assert (channel_posts(fake_discord, general), channel_posts(fake_discord, news)) == ([200], [])
@@ -470,7 +395,7 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
 
 
 async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """Intents without a message id: found in the channel, recorded; not found, posted once.
 
@@ -487,7 +412,7 @@ async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
     # In #alliance-news the crash came after Discord created the message, before it was recorded.
     embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
     planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
-    await bot.start(catch_up=True)
+    await bot.start(until_logged=CAUGHT_UP)
     for channel in (news, general):
         [history] = fake_discord.find_requests("GET", f"/channels/{channel.id}/messages")
         assert history.query.get("limit")
@@ -501,14 +426,14 @@ async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
         assert post is not None
         assert (post.status, post.message_id) == ("posted", int(message["id"]))
 
-    await bot.restart()
+    await bot.restart(until_logged=CAUGHT_UP)
     assert (digests(fake_discord, NEWS), digests(fake_discord, "general")) == ([planted], [posted])
     assert (channel_posts(fake_discord, news), channel_posts(fake_discord, general)) == ([], [200])
-    assert bot.log_text().count("digest catch-up done") == 2
+    assert bot.output.count(CAUGHT_UP) == 2
 
 
 async def test_two_channels_keep_their_own_schedules(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """Two channels keep their own day, time, timezone and language, in status and in posts."""
     await bot.start()
@@ -543,7 +468,7 @@ async def test_two_channels_keep_their_own_schedules(
 
 @pytest.mark.parametrize("status_code", [502, 429])
 async def test_server_error_or_rate_limit_on_the_post_is_retried(
-    fake_discord: FakeDiscord, bot: BotProcess, status_code: int
+    fake_discord: FakeDiscord, bot: BotRuns, status_code: int
 ) -> None:
     """A 502 or a 429 on the channel post is retried by discord.py; the digest is posted once."""
     await bot.start()
@@ -556,18 +481,12 @@ async def test_server_error_or_rate_limit_on_the_post_is_retried(
 
 
 async def test_server_error_that_is_not_retried_is_recorded(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """A 503 is recorded as the week's failure (after checking history); a retry then posts."""
     await bot.start()
-    news = fake_discord.guild.channel(NEWS)
     week = schedules.week_for_run(datetime.now(UTC), TOKYO)
-    await command(
-        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
-    )
-    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
-    failed = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(failed).startswith(f"Could not post in <#{news.id}>: 503 Service Unavailable")
+    news = await post_now_refused_with_503(fake_discord, "POST")
     assert fake_discord.find_requests("GET", f"/channels/{news.id}/messages")
     post = await ledger(bot, news, week)
     assert post is not None
@@ -580,22 +499,15 @@ async def test_server_error_that_is_not_retried_is_recorded(
 
 
 async def test_unverifiable_post_keeps_its_intent_for_reconciliation(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """A 503 on the post and on the history check: the intent stays for the next start to settle.
 
     Reconciling such an intent on start is tested above; here: no crash, no repost risked.
     """
     await bot.start()
-    news = fake_discord.guild.channel(NEWS)
     week = schedules.week_for_run(datetime.now(UTC), TOKYO)
-    await command(
-        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
-    )
-    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
-    fake_discord.fail("GET", f"/channels/{news.id}/messages", status=503)
-    failed = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(failed).startswith(f"Could not post in <#{news.id}>: 503 Service Unavailable")
+    news = await post_now_refused_with_503(fake_discord, "POST", "GET")
     post = await ledger(bot, news, week)
     assert post is not None
     assert post.status == "intent"
@@ -608,7 +520,7 @@ async def test_unverifiable_post_keeps_its_intent_for_reconciliation(
 
 
 async def test_three_failures_in_a_row_pause_the_schedule(
-    fake_discord: FakeDiscord, bot: BotProcess
+    fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """Three refused posts (403 50013) pause the schedule, shown in status, until `set` again."""
     await bot.start()
