@@ -9,9 +9,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from bot_process import BotProcess, bot_env, bot_running, run_command
+from bot_process import bot_running, run_command, wal_bytes
 from fake_discord import FakeDiscord
-from replies import custom_ids, embeds, text
+from replies import ask, custom_ids, embeds, enabled_button, text
 
 # Shaped like a real token (base64 id . timestamp . HMAC), so the HMAC part is checked too.
 REAL_LOOKING_TOKEN = "MTQwMDAwMDAwMDAwMDAwMDAw.GxYzAb.q9Vn3kLr7TfW2sPd8HjQ5mZc1XeUoBi4AgNy6R"
@@ -25,21 +25,12 @@ async def test_buttons_and_menus_work_after_a_restart(
     double, db = fake_discord, tmp_path / "alliance.db"
     long_query = " ".join(["日米同盟"] * 20)
     async with bot_running(double, db):
-        search = await double.wait_response(
-            await double.send_command("alliance search", {"query": "日米"}, locale="ja")
-        )
-        long_search = await double.wait_response(
-            await double.send_command("alliance search", {"query": long_query}, locale="en-US")
-        )
-        topics = await double.wait_response(
-            await double.send_command("alliance topics", locale="en-US")
-        )
-    ids = custom_ids(search)
-    next_id = next(i for i, c in ids.items() if c["type"] == 2 and not c["disabled"])
-    open_menu = next(c for c in ids.values() if c["type"] == 3)
-    long_next = next(
-        i for i, c in custom_ids(long_search).items() if c["type"] == 2 and not c["disabled"]
-    )
+        search = await ask(double, "alliance search", {"query": "日米"}, locale="ja")
+        long_search = await ask(double, "alliance search", {"query": long_query}, locale="en-US")
+        topics = await ask(double, "alliance topics", locale="en-US")
+    next_id = enabled_button(search)
+    open_menu = next(c for c in custom_ids(search).values() if c["type"] == 3)
+    long_next = enabled_button(long_search)
     (topic_id,) = custom_ids(topics)
 
     async with bot_running(double, db):
@@ -72,27 +63,15 @@ async def test_buttons_and_menus_work_after_a_restart(
     assert double.mention_violations == []
 
 
-async def _stops_on(double: FakeDiscord, db: Path, workdir: Path, signum: int) -> BotProcess:
-    process = BotProcess(workdir, ("run",), bot_env(double, db))
-    await process.start()
-    await double.wait_ready(30)
-    assert process.proc is not None
-    process.proc.send_signal(signum)
-    await process.wait()
-    return process
-
-
 async def test_sigint_stops_the_bot_cleanly(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     """Ctrl-C (SIGINT) closes the bot like SIGTERM: exit code 0, no traceback, DB closed."""
-    process = await _stops_on(
-        fake_discord, tmp_path / "alliance.db", tmp_path / "run", signal.SIGINT
-    )
-    assert process.returncode == 0, process.stderr
+    db = tmp_path / "alliance.db"
+    async with bot_running(fake_discord, db) as process:
+        code = await process.stop(signal.SIGINT)
+    assert code == 0, process.stderr
     assert "received SIGINT; shutting down" in process.stderr
     assert "Traceback" not in process.stderr
-    assert not (tmp_path / "alliance.db-wal").exists() or (
-        (tmp_path / "alliance.db-wal").stat().st_size == 0
-    )
+    assert wal_bytes(db) == 0
 
 
 @pytest.mark.parametrize(
@@ -129,20 +108,17 @@ async def test_the_token_never_reaches_the_logs(tmp_path: Path, log_format: str)
     async with FakeDiscord(token=REAL_LOOKING_TOKEN, heartbeat_interval=0.2) as double:
         env = {"ALLIANCE_LOG_LEVEL": "DEBUG", "ALLIANCE_LOG_FORMAT": log_format}
         async with bot_running(double, tmp_path / "alliance.db", env=env) as bot:
-            page = await double.wait_response(
-                await double.send_command("alliance search", {"query": "日米"})
-            )
-            next_id = next(
-                i for i, c in custom_ids(page).items() if c["type"] == 2 and not c["disabled"]
-            )
+            page = await ask(double, "alliance search", {"query": "日米"})
             await double.wait_response(
-                await double.send_component(next_id, message_id=int(page.original["id"]))
+                await double.send_component(
+                    enabled_button(page), message_id=int(page.original["id"])
+                )
             )
             await double.wait_response(
                 await double.send_autocomplete("alliance search", {"query": "日"}, "query")
             )
             await asyncio.sleep(0.5)  # a few heartbeats
-    output = bot.stdout + bot.stderr
+    output = bot.output
     assert "DEBUG" in output  # the level really was DEBUG
     assert "IDENTIFY" in output or "identify" in output.lower()
     for secret in (REAL_LOOKING_TOKEN, REAL_LOOKING_TOKEN.split(".")[2]):
@@ -158,7 +134,7 @@ async def test_reconnects_never_resync(fake_discord: FakeDiscord, tmp_path: Path
         await double.wait_for(lambda: double.gateway.resume_count == 1, 10, what="RESUME")
         await double.gateway.invalidate_sessions(resumable=False)
         await double.wait_ready(10, identifies=2)
-        record = await double.wait_response(await double.send_command("alliance help"))
+        record = await ask(double, "alliance help")
         assert record.original is not None
         assert record.original["embeds"]
     assert len(double.command_syncs) == 1

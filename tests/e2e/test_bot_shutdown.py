@@ -7,17 +7,11 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot_process import bot_running
+from bot_process import bot_running, wal_bytes
 from fake_discord import FakeDiscord
 from fake_discord.payloads import MANAGE_GUILD, MEMBER_PERMISSIONS
 
 from bot.core.schedules import week_for_run
-
-
-def _wal_size(db: Path) -> int:
-    wal = Path(f"{db}-wal")
-    return wal.stat().st_size if wal.exists() else 0
-
 
 QUERIES = ("台湾", "核", "PAC3", "Koizumi", "日米同盟", "トランプ", "防衛費", "ミサイル")
 
@@ -42,16 +36,14 @@ async def test_sigterm_mid_work_finishes_answers_and_leaves_one_clean_file(
                 for q in QUERIES * 3
             )
         )
-        assert process.proc is not None
-        process.proc.terminate()
-        code = await process.wait()
+        code = await process.stop()  # SIGTERM
     assert code == 0, process.stderr
     assert "Traceback" not in process.stderr
     answered = [await fake_discord.wait_response(record, 5) for record in sent]
     assert all(record.callback is not None for record in answered)
     assert fake_discord.mention_violations == []
 
-    assert _wal_size(db) == 0
+    assert wal_bytes(db) == 0
     week = week_for_run(datetime.now(UTC), "Asia/Tokyo")
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

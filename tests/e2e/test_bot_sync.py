@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot_process import bot_running, run_command
 from fake_discord import FakeDiscord
+from replies import ask
 
 
 def _command_puts(double: FakeDiscord) -> list[str]:
@@ -24,7 +25,7 @@ def _guild_path(double: FakeDiscord, guild_id: int) -> str:
 
 
 async def _answers_help(double: FakeDiscord) -> bool:
-    record = await double.wait_response(await double.send_command("alliance help"))
+    record = await ask(double, "alliance help")
     return bool(record.original and record.original["embeds"])
 
 
