@@ -78,7 +78,9 @@ def _ago(moment: datetime | None, now: datetime) -> str:
 def _print_status(status: FeedStatus, now: datetime) -> None:
     feed, state = status.config, status.state
     flag = "  ** FAILING FOR 24 H OR MORE **" if status.flagged else ""
-    _out(f"{feed.display_name}  [{feed.kind}, every {feed.interval} min, {status.origin}]{flag}")
+    # Says why an operator's LAN feed added from Discord (or before 0006) is refused.
+    where = status.origin if status.allow_private else f"{status.origin}, public addresses only"
+    _out(f"{feed.display_name}  [{feed.kind}, every {feed.interval} min, {where}]{flag}")
     _out(f"  {feed.url}")
     if state is None:
         _out("  not fetched yet")

@@ -16,6 +16,11 @@ reload. Feeds added at runtime (`alliance-bot feeds add`, `/alliance-feeds add`)
 the database (`runtime_feeds`). The feeds followed are the union of both, and when a URL is in
 both the file's settings win. `feeds remove` only removes runtime feeds; a feed from the file is
 removed by editing the file. Each feed's status lives in the database whatever its origin.
+
+The local network. Feeds the operator writes (`feeds.toml`, `alliance-bot feeds add`) may be on
+loopback or private addresses. Feeds added from Discord may not: their URL is refused if it
+names such an address, and each fetch refuses any host that resolves to one, at every redirect
+(`runtime_feeds.allow_private`, see `bot.core.feeds.fetch.Fetcher`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.core.feeds.reasons import FeedError, Reason
+
 FeedKind = Literal["alliance", "general"]
 KINDS: tuple[FeedKind, ...] = ("alliance", "general")
 
@@ -40,7 +47,7 @@ MAX_URL_LENGTH = 2000
 MAX_NAME_LENGTH = 100
 
 
-class FeedConfigError(ValueError):
+class FeedConfigError(FeedError, ValueError):
     """A feed setting or the feeds file is invalid; the message says what to fix."""
 
 
@@ -88,27 +95,27 @@ def canonical_url(raw: str, *, allow_private: bool = True) -> str:
     """
     url = raw.strip()
     if not url:
-        raise FeedConfigError("the feed URL is empty")
+        raise FeedConfigError(Reason.URL_EMPTY)
     if len(url) > MAX_URL_LENGTH:
-        raise FeedConfigError(f"the feed URL is longer than {MAX_URL_LENGTH} characters")
+        raise FeedConfigError(Reason.URL_TOO_LONG, limit=MAX_URL_LENGTH)
     if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
-        raise FeedConfigError("the feed URL contains spaces or control characters")
+        raise FeedConfigError(Reason.URL_SPACES)
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise FeedConfigError(f"not a valid URL: {exc}") from None
+        raise FeedConfigError(Reason.URL_INVALID, detail=str(exc)) from None
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
-        raise FeedConfigError("the feed URL must start with http:// or https://")
+        raise FeedConfigError(Reason.URL_SCHEME)
     host = (parts.hostname or "").lower()
     if not host:
-        raise FeedConfigError("the feed URL has no host")
+        raise FeedConfigError(Reason.URL_NO_HOST)
     if parts.username is not None or parts.password is not None:
         # They would be shown by `/alliance-feeds list` and written to the logs.
-        raise FeedConfigError("feed URLs with a user name or password are not supported")
+        raise FeedConfigError(Reason.URL_CREDENTIALS)
     if not allow_private and _is_private_host(host):
-        raise FeedConfigError("feeds on local or private network addresses are not allowed")
+        raise FeedConfigError(Reason.URL_PRIVATE)
     netloc = f"[{host}]" if ":" in host else host
     default_port = 80 if scheme == "http" else 443
     if port is not None and port != default_port:
@@ -137,16 +144,16 @@ def clean_name(raw: str | None) -> str | None:
         return None
     name = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C").strip()
     if len(name) > MAX_NAME_LENGTH:
-        raise FeedConfigError(f"the feed name is longer than {MAX_NAME_LENGTH} characters")
+        raise FeedConfigError(Reason.NAME_TOO_LONG, limit=MAX_NAME_LENGTH)
     return name or None
 
 
 def check_interval(value: object) -> int:
     """Minutes between fetches, within the allowed range."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FeedConfigError("interval must be a whole number of minutes")
+        raise FeedConfigError(Reason.INTERVAL_NOT_INT)
     if not MIN_INTERVAL <= value <= MAX_INTERVAL:
-        raise FeedConfigError(f"interval must be between {MIN_INTERVAL} and {MAX_INTERVAL} minutes")
+        raise FeedConfigError(Reason.INTERVAL_RANGE, low=MIN_INTERVAL, high=MAX_INTERVAL)
     return value
 
 
@@ -155,7 +162,7 @@ def check_kind(value: object) -> FeedKind:
     for kind in KINDS:
         if value == kind:
             return kind
-    raise FeedConfigError('kind must be "alliance" or "general"')
+    raise FeedConfigError(Reason.KIND_INVALID)
 
 
 def make_feed(
@@ -177,16 +184,16 @@ def make_feed(
 
 def _feed_from_table(table: object) -> FeedConfig:
     if not isinstance(table, dict):
-        raise FeedConfigError("not a table")
+        raise FeedConfigError(Reason.ENTRY_NOT_TABLE)
     unknown = set(table) - {"url", "name", "interval", "kind"}
     if unknown:
-        raise FeedConfigError(f"unknown key(s) {', '.join(sorted(unknown))}")
+        raise FeedConfigError(Reason.ENTRY_UNKNOWN_KEYS, keys=", ".join(sorted(unknown)))
     url = table.get("url")
     if not isinstance(url, str):
-        raise FeedConfigError("url is missing or not a string")
+        raise FeedConfigError(Reason.ENTRY_NO_URL)
     name = table.get("name")
     if name is not None and not isinstance(name, str):
-        raise FeedConfigError("name must be a string")
+        raise FeedConfigError(Reason.ENTRY_NAME_TYPE)
     return make_feed(
         url,
         name=name,
@@ -200,11 +207,11 @@ def parse_feeds(text: str, *, where: str = FILE_NAME) -> LoadedFeeds:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise FeedConfigError(f"{where} is not valid TOML: {exc}") from None
+        raise FeedConfigError(Reason.FILE_NOT_TOML, file=where, detail=str(exc)) from None
     loaded = LoadedFeeds()
     tables = data.get("feed", [])
     if not isinstance(tables, list):
-        raise FeedConfigError(f"{where}: `feed` must be written as [[feed]] tables")
+        raise FeedConfigError(Reason.FILE_LAYOUT, file=where)
     seen: set[str] = set()
     for number, table in enumerate(tables, start=1):
         try:
@@ -227,9 +234,11 @@ def load_feeds(path: Path) -> LoadedFeeds:
     except FileNotFoundError:
         return LoadedFeeds()
     except OSError as exc:
-        raise FeedConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise FeedConfigError(
+            Reason.FILE_UNREADABLE, file=str(path), detail=exc.strerror or type(exc).__name__
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise FeedConfigError(f"{path} is not UTF-8 text") from None
+        raise FeedConfigError(Reason.FILE_NOT_UTF8, file=str(path)) from None
     return parse_feeds(text, where=str(path))

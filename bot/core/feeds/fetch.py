@@ -1,6 +1,6 @@
 """Polite HTTP for feeds: conditional requests, timeouts, per-host spacing and a size cap.
 
-A `Fetcher` owns one aiohttp session. Requests to the same host run one at a time, with at
+A `Fetcher` owns its aiohttp sessions. Requests to the same host run one at a time, with at
 least `spacing` seconds between the end of one and the start of the next. The body is read in
 chunks and the download stops as soon as it passes `max_bytes` (after decompression, so a
 small gzip bomb is caught too). Every failure is a `FetchError` with a readable message.
@@ -12,7 +12,7 @@ import asyncio
 import ipaddress
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,8 +20,11 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from aiohttp import AddrInfoType
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
+
+from bot.core.feeds.reasons import FeedError, Param, Reason, english
 
 MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT = 30.0  # seconds for the whole request, body included
@@ -37,11 +40,13 @@ _ACCEPT = (
 )
 
 
-class FetchError(Exception):
+class FetchError(FeedError):
     """A fetch failed; `retry_after` is the server's requested wait in seconds, if it gave one."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, reason: Reason, *, retry_after: float | None = None, **params: Param
+    ) -> None:
+        super().__init__(reason, **params)
         self.retry_after = retry_after
 
 
@@ -99,41 +104,84 @@ class HostSpacing:
                 self._last_end[host] = time.monotonic()
 
 
-def _is_public(address: str) -> bool:
+# IPv6 ranges that carry an IPv4 address, which is what such a connection really reaches.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def is_public(address: str) -> bool:
+    """True for an address on the public internet.
+
+    Not loopback, private, link-local, shared, reserved, multicast or unspecified, nor an IPv6
+    address wrapping such an IPv4 one (::ffff:127.0.0.1, 6to4, NAT64).
+    """
     try:
-        return ipaddress.ip_address(address.split("%", 1)[0]).is_global
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+        if embedded is not None and not is_public(str(embedded)):
+            return False
+    return ip.is_global and not ip.is_multicast
 
 
 class _PrivateAddressError(OSError):
-    """A host name resolved only to addresses a feed may not use."""
+    """A host or address a feed may not reach; `reason` and `host` say which."""
+
+    def __init__(self, reason: Reason, host: str) -> None:
+        super().__init__(english(reason, {"host": host}))
+        self.reason = reason
+        self.host = host
 
 
 class _PublicResolver(AbstractResolver):
-    """DNS that refuses to hand out loopback, private and link-local addresses."""
+    """DNS that hands out only public addresses: the connector connects to nothing else."""
 
-    def __init__(self) -> None:
-        self._inner = ThreadedResolver()
+    def __init__(self, inner: AbstractResolver, public: Callable[[str], bool]) -> None:
+        self._inner = inner
+        self._public = public
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        found = [r for r in await self._inner.resolve(host, port, family) if _is_public(r["host"])]
+        answers = await self._inner.resolve(host, port, family)
+        found = [r for r in answers if self._public(r["host"])]
         if not found:
-            raise _PrivateAddressError(f"{host} resolves only to local or private addresses")
+            raise _PrivateAddressError(Reason.PRIVATE_NAME, host)
         return found
 
     async def close(self) -> None:
         await self._inner.close()
 
 
+def _public_socket(public: Callable[[str], bool]) -> Callable[[AddrInfoType], socket.socket]:
+    """A socket factory that refuses non-public peers: the last check, made as it connects."""
+
+    def factory(addr_info: AddrInfoType) -> socket.socket:
+        family, type_, proto, _, address = addr_info
+        if not public(str(address[0])):
+            raise _PrivateAddressError(Reason.PRIVATE_ADDRESS, str(address[0]))
+        return socket.socket(family=family, type=type_, proto=proto)
+
+    return factory
+
+
 class Fetcher:
     """Fetches feed documents; create inside the event loop, `close()` when done.
 
-    `block_private=True` refuses hosts on loopback, private and link-local addresses, by name
-    or literal, on every redirect hop too: for a bot whose Discord admins add feeds, so a feed
-    URL cannot reach the machine's own network.
+    A fetch with `block_private=True` (the default is the constructor's `block_private`) may
+    reach public addresses only: for feeds that Discord admins add, so a feed URL cannot reach
+    the machine's own network. That is checked where it cannot be dodged: on every redirect
+    hop, on every address DNS returns (a mixed answer keeps only the public addresses), and on
+    the address each socket is about to connect to. There is no earlier check that a DNS
+    answer could change before the connection (DNS rebinding): the addresses checked are the
+    ones connected to. Such fetches use a session of their own, so they never reuse a pooled
+    connection (or a DNS cache entry) made for an operator's feed on the LAN.
+
+    `resolver` replaces the system DNS and `public` decides which addresses count as public;
+    tests use them to give names loopback addresses.
     """
 
     def __init__(
@@ -144,19 +192,31 @@ class Fetcher:
         spacing: float = HOST_SPACING,
         user_agent: str = USER_AGENT,
         block_private: bool = False,
+        resolver: AbstractResolver | None = None,
+        public: Callable[[str], bool] = is_public,
     ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.spacing = HostSpacing(spacing)
         self.user_agent = user_agent
         self.block_private = block_private
-        self._session: aiohttp.ClientSession | None = None
+        self._resolver = resolver
+        self._public = public
+        self._sessions: dict[bool, aiohttp.ClientSession] = {}  # by block_private
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            resolver = _PublicResolver() if self.block_private else None
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(resolver=resolver),
+    def _get_session(self, block_private: bool) -> aiohttp.ClientSession:
+        session = self._sessions.get(block_private)
+        if session is None or session.closed:
+            if block_private:
+                inner = self._resolver or ThreadedResolver()
+                connector = aiohttp.TCPConnector(
+                    resolver=_PublicResolver(inner, self._public),
+                    socket_factory=_public_socket(self._public),
+                )
+            else:
+                connector = aiohttp.TCPConnector(resolver=self._resolver)
+            session = self._sessions[block_private] = aiohttp.ClientSession(
+                connector=connector,
                 timeout=aiohttp.ClientTimeout(
                     total=self.timeout, sock_connect=min(CONNECT_TIMEOUT, self.timeout)
                 ),
@@ -164,18 +224,24 @@ class Fetcher:
                 # Feeds are public: never send or keep cookies between feeds.
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
-        return self._session
+        return session
 
     async def close(self) -> None:
-        """Close the HTTP session."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Close the HTTP sessions."""
+        sessions, self._sessions = self._sessions, {}
+        for session in sessions.values():
+            await session.close()
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        block_private: bool | None = None,
     ) -> FetchResult:
         """GET a feed, conditionally when validators from the last fetch are given."""
+        block = self.block_private if block_private is None else block_private
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -184,35 +250,37 @@ class Fetcher:
         host = (urlsplit(url).hostname or "").lower()
         async with self.spacing.turn(host):
             try:
-                return await self._follow(url, headers)
+                return await self._follow(url, headers, block)
             except FetchError:
                 raise
             except TimeoutError:
-                raise FetchError(f"timed out after {self.timeout:g} s") from None
+                raise FetchError(Reason.TIMEOUT, seconds=f"{self.timeout:g}") from None
             except aiohttp.ClientConnectorError as exc:
-                if isinstance(exc.os_error, _PrivateAddressError):
-                    raise FetchError(str(exc.os_error)) from None
-                raise FetchError(f"connection failed: {exc}") from None
+                refused = exc.os_error
+                if isinstance(refused, _PrivateAddressError):
+                    raise FetchError(refused.reason, host=refused.host) from None
+                raise FetchError(Reason.CONNECTION, detail=str(exc)) from None
             except aiohttp.ClientError as exc:
-                raise FetchError(f"connection failed: {exc or type(exc).__name__}") from None
+                raise FetchError(Reason.CONNECTION, detail=str(exc) or type(exc).__name__) from None
 
-    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
+    async def _follow(self, url: str, headers: dict[str, str], block: bool) -> FetchResult:
         # Redirects are followed here rather than by aiohttp, so every hop's host is checked.
         for _ in range(MAX_REDIRECTS + 1):
             target = urlsplit(url)
             if target.scheme not in {"http", "https"}:
-                raise FetchError(f"redirected to an unsupported URL: {url}")
-            if self.block_private and _is_literal_private(target.hostname or ""):
-                raise FetchError(f"{target.hostname} is a local or private address")
-            result = await self._get(url, headers)
+                raise FetchError(Reason.REDIRECT_SCHEME, url=url)
+            host = target.hostname or ""
+            if block and _is_ip_literal(host) and not self._public(host.strip("[]")):
+                raise FetchError(Reason.PRIVATE_ADDRESS, host=host)
+            result = await self._get(url, headers, block)
             if isinstance(result, FetchResult):
                 return result
             url = result
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+        raise FetchError(Reason.TOO_MANY_REDIRECTS, limit=MAX_REDIRECTS)
 
-    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult | str:
+    async def _get(self, url: str, headers: dict[str, str], block: bool) -> FetchResult | str:
         """The response, or the URL it redirects to."""
-        session = self._get_session()
+        session = self._get_session(block)
         async with session.get(url, headers=headers, allow_redirects=False) as resp:
             location = resp.headers.get("Location")
             if resp.status in _REDIRECTS and location:
@@ -228,18 +296,20 @@ class Fetcher:
                 )
             if resp.status != 200:
                 raise FetchError(
-                    f"HTTP {resp.status} {resp.reason or ''}".strip(),
+                    Reason.HTTP_STATUS,
                     retry_after=_retry_after(resp.headers.get("Retry-After")),
+                    status=resp.status,
+                    phrase=resp.reason or "",
                 )
             length = resp.content_length
             if length is not None and length > self.max_bytes:
-                raise FetchError(f"too large: {length} bytes (limit {self.max_bytes})")
+                raise FetchError(Reason.TOO_LARGE, limit=self.max_bytes)
             body = bytearray()
             async for chunk in resp.content.iter_chunked(_CHUNK):
                 body += chunk
                 if len(body) > self.max_bytes:
                     # Leaving the block unread closes the connection: the rest is never read.
-                    raise FetchError(f"too large: over {self.max_bytes} bytes")
+                    raise FetchError(Reason.TOO_LARGE, limit=self.max_bytes)
             return FetchResult(
                 200,
                 bytes(body),
@@ -250,10 +320,10 @@ class Fetcher:
             )
 
 
-def _is_literal_private(host: str) -> bool:
-    """True for an IP literal that is not public (names are checked by the resolver)."""
+def _is_ip_literal(host: str) -> bool:
+    """True for an IP address written as one (names are checked as they resolve)."""
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
     except ValueError:
         return False
-    return not _is_public(host.strip("[]"))
+    return True

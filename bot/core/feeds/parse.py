@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from bot.core.feeds.reasons import FeedError, Reason
 from bot.core.models import ArticleDraft
 
 # More entries than this in one document is not a news feed; the rest are ignored.
@@ -63,7 +64,7 @@ _SPACES = re.compile(r"[^\S\n]+")
 _TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_eid|mc_cid)$", re.IGNORECASE)
 
 
-class FeedParseError(Exception):
+class FeedParseError(FeedError):
     """The document is not a feed we can read; the message says why."""
 
 
@@ -296,10 +297,10 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     if result.get("bozo"):
         reason = result.get("bozo_exception")
         if not raw_entries and not version:
-            raise FeedParseError(f"not a readable feed: {reason}")
+            raise FeedParseError(Reason.UNREADABLE_FEED, detail=str(reason))
         problems.append(f"malformed feed, read what could be read: {reason}")
     if not version and not raw_entries:
-        raise FeedParseError("not an RSS, Atom or RDF feed")
+        raise FeedParseError(Reason.NOT_A_FEED)
     if len(raw_entries) > MAX_ENTRIES:
         problems.append(f"{len(raw_entries)} entries; only the first {MAX_ENTRIES} were read")
         raw_entries = raw_entries[:MAX_ENTRIES]

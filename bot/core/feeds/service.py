@@ -34,7 +34,8 @@ from bot.core.feeds.config import (
     make_feed,
 )
 from bot.core.feeds.fetch import Fetcher, FetchError
-from bot.core.feeds.parse import FeedParseError, parse_feed
+from bot.core.feeds.parse import parse_feed
+from bot.core.feeds.reasons import FeedError, Reason
 from bot.core.feeds.store import FeedState, StoreReport
 
 if TYPE_CHECKING:
@@ -57,10 +58,15 @@ _BACKOFF_SLACK = timedelta(seconds=JITTER_SECONDS + 5)
 
 @dataclass(frozen=True, slots=True)
 class Followed:
-    """A feed being followed and where its settings come from."""
+    """A feed being followed, where its settings come from, and whether it may use the LAN.
+
+    Feeds the operator wrote (feeds.toml, `alliance-bot feeds add`) may be on loopback and
+    private addresses; feeds added from Discord are fetched from public addresses only.
+    """
 
     config: FeedConfig
     origin: Origin
+    allow_private: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,7 @@ class FeedStatus:
     origin: Origin
     state: FeedState | None  # None until the feed's first fetch
     flagged: bool  # failing for 24 h or more
+    allow_private: bool = False  # may be fetched from loopback and private addresses
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready view."""
@@ -85,6 +92,7 @@ class FeedStatus:
             "kind": self.config.kind,
             "interval": self.config.interval,
             "origin": self.origin,
+            "local_network": self.allow_private,
             "last_fetch": stamp(s.last_fetch_at) if s else None,
             "last_success": stamp(s.last_success_at) if s else None,
             "last_new_article": stamp(s.last_new_at) if s else None,
@@ -175,9 +183,11 @@ class FeedService:
         self.problems = loaded.problems
         for problem in loaded.problems:
             log.warning("%s", problem)
-        merged: dict[str, Followed] = {f.url: Followed(f, "file") for f in loaded.feeds}
-        for feed in await store.runtime_feeds(self.db):
-            merged.setdefault(feed.url, Followed(feed, "runtime"))
+        merged = {f.url: Followed(f, "file", allow_private=True) for f in loaded.feeds}
+        for added in await store.runtime_feeds(self.db):
+            merged.setdefault(
+                added.config.url, Followed(added.config, "runtime", added.allow_private)
+            )
         async with self._write, transaction(self.db):
             for url in merged:
                 await store.ensure_feed(self.db, url)
@@ -211,17 +221,20 @@ class FeedService:
     ) -> FeedConfig:
         """Follow a feed from now on (stored in the database); raises `FeedConfigError`.
 
-        `allow_private=False` refuses local and private addresses: use it for URLs typed by
-        Discord admins rather than the operator.
+        `allow_private=False`, for URLs typed by Discord admins rather than the operator,
+        refuses local and private addresses now and on every fetch (names are checked as they
+        resolve, and redirects too).
         """
         feed = make_feed(url, name=name, interval=interval, kind=kind, allow_private=allow_private)
         await self.reload()
         if feed.url in self._feeds:
-            where = "feeds.toml" if self._feeds[feed.url].origin == "file" else "the database"
-            raise FeedConfigError(f"{feed.url} is already followed (in {where})")
+            in_file = self._feeds[feed.url].origin == "file"
+            raise FeedConfigError(
+                Reason.ALREADY_IN_FILE if in_file else Reason.ALREADY_ADDED, url=feed.url
+            )
         async with self._write:
-            await store.add_runtime_feed(self.db, feed)
-        self._feeds[feed.url] = Followed(feed, "runtime")
+            await store.add_runtime_feed(self.db, feed, allow_private=allow_private)
+        self._feeds[feed.url] = Followed(feed, "runtime", allow_private)
         if self._scheduler is not None:
             self._schedule(feed, delay=1.0)
         log.info("following feed %s (%s, every %d min)", feed.url, feed.kind, feed.interval)
@@ -233,7 +246,7 @@ class FeedService:
         await self.reload()
         followed = self._feeds.get(wanted)
         if followed is not None and followed.origin == "file":
-            raise FeedConfigError(f"{wanted} is listed in {self.feeds_file}; remove it there")
+            raise FeedConfigError(Reason.REMOVE_FILE_FEED, url=wanted, file=str(self.feeds_file))
         async with self._write:
             removed = await store.remove_runtime_feed(self.db, wanted)
         if removed:
@@ -251,7 +264,9 @@ class FeedService:
         for followed in self._feeds.values():
             state = states.get(followed.config.url)
             flagged = state is not None and state.flagged(now)
-            result.append(FeedStatus(followed.config, followed.origin, state, flagged))
+            result.append(
+                FeedStatus(followed.config, followed.origin, state, flagged, followed.allow_private)
+            )
         return result
 
     # --- fetching ------------------------------------------------------------------------------
@@ -272,7 +287,7 @@ class FeedService:
         await self._ensure_loaded()
         followed = self._feeds.get(canonical_url(url))
         if followed is None:
-            raise FeedConfigError(f"{url} is not followed")
+            raise FeedConfigError(Reason.NOT_FOLLOWED, url=url)
         feed = followed.config
         outcome = FetchOutcome(feed.url, feed.display_name)
         async with self._write:
@@ -292,6 +307,7 @@ class FeedService:
                 feed.url,
                 etag=state.etag if state else None,
                 last_modified=state.last_modified if state else None,
+                block_private=not followed.allow_private,
             )
             if result.not_modified:
                 outcome.not_modified = True
@@ -326,16 +342,16 @@ class FeedService:
                     last_modified=result.last_modified,
                     new_articles=outcome.report.new,
                 )
-        except (FetchError, FeedParseError) as exc:
+        except FeedError as exc:
             retry = exc.retry_after if isinstance(exc, FetchError) else None
-            await self._failed(feed, feed_id, str(exc), now, retry, state)
+            await self._failed(feed, feed_id, exc, now, retry, state)
             outcome.error = str(exc)
         except Exception as exc:
             # A bug or a database problem: logged with its traceback and shown in the status.
             log.exception("feed %s: fetch failed unexpectedly", feed.url)
-            message = f"internal error: {type(exc).__name__}: {exc}"
-            await self._failed(feed, feed_id, message, now, None, state)
-            outcome.error = message
+            internal = FeedError(Reason.INTERNAL, detail=f"{type(exc).__name__}: {exc}")
+            await self._failed(feed, feed_id, internal, now, None, state)
+            outcome.error = str(internal)
         else:
             report = outcome.report
             if report is not None:
@@ -354,7 +370,7 @@ class FeedService:
         self,
         feed: FeedConfig,
         feed_id: int,
-        error: str,
+        error: FeedError,
         now: datetime,
         retry_after: float | None,
         state: FeedState | None,

@@ -8,6 +8,7 @@ articles are tagged with topics and searchable as soon as it returns.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from bot.core.feeds import dedup
 from bot.core.feeds.config import FeedConfig, FeedConfigError, check_kind
 from bot.core.feeds.filter import keep_entry
 from bot.core.feeds.parse import FeedEntry, entry_draft
+from bot.core.feeds.reasons import FeedError, Param, Reason
 from bot.core.models import ArticleDraft
 from bot.core.topics import Taxonomy, load_taxonomy
 
@@ -42,7 +44,9 @@ class FeedState:
     last_fetch_at: datetime | None = None
     last_success_at: datetime | None = None
     last_new_at: datetime | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # in English
+    error_reason: Reason | None = None  # the same error as a code, None before migration 0006
+    error_params: dict[str, Param] = field(default_factory=dict)
     failing_since: datetime | None = None
     failures: int = 0
     retry_after: datetime | None = None
@@ -68,9 +72,24 @@ def _text(value: object) -> str | None:
 _STATE_QUERY = """
     SELECT f.id, f.url, f.etag, f.last_modified, f.last_fetch_at, f.last_success_at,
            f.last_new_at, f.last_error, f.failing_since, f.failures, f.retry_after,
-           (SELECT count(*) FROM feed_entries AS e WHERE e.feed_id = f.id)
+           (SELECT count(*) FROM feed_entries AS e WHERE e.feed_id = f.id),
+           f.last_error_code, f.last_error_params
       FROM feeds AS f
 """
+
+
+def _reason(code: object) -> Reason | None:
+    try:
+        return None if code is None else Reason(str(code))
+    except ValueError:
+        return None  # written by a newer version: the English text is shown instead
+
+
+def _params(raw: object) -> dict[str, Param]:
+    loaded = json.loads(str(raw)) if raw is not None else {}
+    if not isinstance(loaded, dict):
+        return {}
+    return {str(k): v for k, v in loaded.items() if isinstance(v, str | int)}
 
 
 def _state(row: Sequence[object]) -> FeedState:
@@ -87,6 +106,8 @@ def _state(row: Sequence[object]) -> FeedState:
         failures=int(str(row[9])),
         retry_after=_moment(row[10]),
         articles=int(str(row[11])),
+        error_reason=_reason(row[12]),
+        error_params=_params(row[13]),
     )
 
 
@@ -112,31 +133,49 @@ async def all_states(db: aiosqlite.Connection) -> dict[str, FeedState]:
 # --- feeds added at runtime --------------------------------------------------------------------
 
 
-async def runtime_feeds(db: aiosqlite.Connection) -> list[FeedConfig]:
+@dataclass(frozen=True, slots=True)
+class RuntimeFeed:
+    """A feed added at runtime, and whether it may be fetched from the local network."""
+
+    config: FeedConfig
+    allow_private: bool  # added by the operator at the terminal, not from Discord
+
+
+async def runtime_feeds(db: aiosqlite.Connection) -> list[RuntimeFeed]:
     """Feeds added at runtime, oldest first."""
     query = """
-        SELECT f.url, r.name, r.interval_min, r.kind
+        SELECT f.url, r.name, r.interval_min, r.kind, r.allow_private
           FROM runtime_feeds AS r JOIN feeds AS f ON f.id = r.feed_id
          ORDER BY r.added_at, f.id
     """
     rows = await db.execute_fetchall(query)
     return [
-        FeedConfig(url=str(u), name=_text(n), interval=int(i), kind=check_kind(k))
-        for u, n, i, k in rows
+        RuntimeFeed(
+            FeedConfig(url=str(u), name=_text(n), interval=int(i), kind=check_kind(k)), bool(p)
+        )
+        for u, n, i, k, p in rows
     ]
 
 
-async def add_runtime_feed(db: aiosqlite.Connection, feed: FeedConfig) -> None:
-    """Store a feed added at runtime; refuses one already added."""
+async def add_runtime_feed(
+    db: aiosqlite.Connection, feed: FeedConfig, *, allow_private: bool
+) -> None:
+    """Store a feed added at runtime; refuses one already added.
+
+    `allow_private` lets it be fetched from loopback and private addresses: only for feeds the
+    operator adds, never for those added from Discord.
+    """
     async with transaction(db):
         feed_id = await ensure_feed(db, feed.url)
         query = """
-            INSERT INTO runtime_feeds (feed_id, name, interval_min, kind) VALUES (?, ?, ?, ?)
+            INSERT INTO runtime_feeds (feed_id, name, interval_min, kind, allow_private)
+            VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (feed_id) DO NOTHING
         """
-        cursor = await db.execute(query, (feed_id, feed.name, feed.interval, feed.kind))
+        params = (feed_id, feed.name, feed.interval, feed.kind, int(allow_private))
+        cursor = await db.execute(query, params)
         if cursor.rowcount == 0:
-            raise FeedConfigError(f"{feed.url} is already followed")
+            raise FeedConfigError(Reason.ALREADY_ADDED, url=feed.url)
 
 
 async def remove_runtime_feed(db: aiosqlite.Connection, url: str) -> bool:
@@ -167,7 +206,8 @@ async def record_success(
         UPDATE feeds
            SET etag = ?, last_modified = ?, last_fetch_at = ?, last_success_at = ?,
                last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END,
-               last_error = NULL, failing_since = NULL, failures = 0, retry_after = NULL
+               last_error = NULL, last_error_code = NULL, last_error_params = NULL,
+               failing_since = NULL, failures = 0, retry_after = NULL
          WHERE id = ?
     """
     stamp = _stamp(at)
@@ -176,18 +216,30 @@ async def record_success(
 
 
 async def record_failure(
-    db: aiosqlite.Connection, feed_id: int, *, at: datetime, error: str, retry_after: datetime
+    db: aiosqlite.Connection, feed_id: int, *, at: datetime, error: FeedError, retry_after: datetime
 ) -> None:
     """A fetch failed: keep the error, start or continue the failing run, set the backoff."""
     query = """
         UPDATE feeds
-           SET last_fetch_at = ?, last_error = ?, failing_since = coalesce(failing_since, ?),
-               failures = failures + 1, retry_after = ?
+           SET last_fetch_at = ?, last_error = ?, last_error_code = ?, last_error_params = ?,
+               failing_since = coalesce(failing_since, ?), failures = failures + 1,
+               retry_after = ?
          WHERE id = ?
     """
     stamp = _stamp(at)
+    # Parameters are clipped like the text: a server's error detail can be long.
+    params = {k: v[:300] if isinstance(v, str) else v for k, v in error.params.items()}
+    values = (
+        stamp,
+        str(error)[:500],
+        error.reason.value,
+        json.dumps(params, ensure_ascii=False),
+        stamp,
+        _stamp(retry_after),
+        feed_id,
+    )
     async with transaction(db):
-        await db.execute(query, (stamp, error[:500], stamp, _stamp(retry_after), feed_id))
+        await db.execute(query, values)
 
 
 # --- entries -----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Helpers for the feed tests: feed documents and a loopback HTTP server (127.0.0.1 only)."""
+"""Helpers for the feed tests: feed documents, a loopback HTTP server and a loopback DNS."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +13,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -68,10 +70,16 @@ class FeedServer:
     requests: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
     streamed: int = 0
     server: TestServer | None = None
+    host: str = "127.0.0.1"  # any loopback address: 127.0.0.2 stands in for a public host
 
-    def url(self, path: str) -> str:
+    @property
+    def port(self) -> int:
         assert self.server is not None
-        return f"http://127.0.0.1:{self.server.port}{path}"
+        assert self.server.port is not None
+        return self.server.port
+
+    def url(self, path: str, *, host: str | None = None) -> str:
+        return f"http://{host or self.host}:{self.port}{path}"
 
     def hits(self, path: str) -> int:
         return sum(1 for p, _, _ in self.requests if p == path)
@@ -107,9 +115,38 @@ class FeedServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("GET", "/{tail:.*}", self.handle)
-        self.server = TestServer(app, host="127.0.0.1")
+        self.server = TestServer(app, host=self.host)
         await self.server.start_server()
 
     async def close(self) -> None:
         if self.server is not None:
             await self.server.close()
+
+
+class LoopbackDNS(AbstractResolver):
+    """DNS that knows only `names` (name → loopback address): nothing leaves the machine."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.asked: list[str] = []
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.asked.append(host)
+        if host not in self.names:
+            raise OSError(f"{host}: unknown name")
+        address = self.names[host]
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+        ]
+
+    async def close(self) -> None:
+        pass

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.feeds.config import FeedConfigError, canonical_url, make_feed, parse_feeds
+from bot.core.feeds.reasons import ENGLISH, Reason
 from bot.core.feeds.service import FeedService, backoff
 
 
@@ -48,10 +49,12 @@ def test_admin_urls_cannot_point_inside_the_network() -> None:
         "http://0x7f000001/",
         "http://0x7f.1/",
     ):
-        with pytest.raises(FeedConfigError):
+        with pytest.raises(FeedConfigError) as refused:
             canonical_url(url, allow_private=False)
-    with pytest.raises(FeedConfigError):
+        assert refused.value.reason is Reason.URL_PRIVATE, url
+    with pytest.raises(FeedConfigError) as scheme:
         make_feed("ftp://example.jp/feed")
+    assert scheme.value.reason is Reason.URL_SCHEME
     assert canonical_url("http://127.0.0.1:80/feed") == "http://127.0.0.1/feed"
     assert canonical_url("https://news.example.jp./rss", allow_private=False)
 
@@ -71,15 +74,20 @@ async def test_file_and_runtime_feeds_merge_file_wins(tmp_path: Path, service: F
         encoding="utf-8",
     )
     await service.reload()
-    with pytest.raises(FeedConfigError, match="already followed"):
+    with pytest.raises(FeedConfigError, match="already followed") as twice:
         await service.add_feed("https://FILE.example.jp/rss")
+    assert (twice.value.reason, twice.value.params) == (
+        Reason.ALREADY_IN_FILE,
+        {"url": "https://file.example.jp/rss"},
+    )
     await service.add_feed("https://runtime.example.jp/rss", kind="general", interval=15)
     followed = {f.config.url: f for f in service.followed()}
     assert followed["https://file.example.jp/rss"].origin == "file"
     assert followed["https://file.example.jp/rss"].config.interval == 60
     assert followed["https://runtime.example.jp/rss"].config.kind == "general"
-    with pytest.raises(FeedConfigError, match=r"feeds\.toml"):
+    with pytest.raises(FeedConfigError, match=r"feeds\.toml") as in_file:
         await service.remove_feed("https://file.example.jp/rss")
+    assert in_file.value.reason is Reason.REMOVE_FILE_FEED
     assert await service.remove_feed("https://runtime.example.jp/rss")
     assert not await service.remove_feed("https://runtime.example.jp/rss")
     assert [f.origin for f in await service.reload()] == ["file"]
@@ -93,3 +101,11 @@ async def test_runtime_feeds_survive_a_restart(tmp_path: Path, service: FeedServ
     assert [(f.config.url, f.config.name) for f in followed] == [
         ("https://runtime.example.jp/rss", "実行時")
     ]
+
+
+def test_every_reason_has_english_text() -> None:
+    """Each reason code has the English the CLI prints, and errors carry it as their text."""
+    assert set(ENGLISH) == set(Reason)
+    refused = FeedConfigError(Reason.INTERVAL_RANGE, low=5, high=1440)
+    assert str(refused) == "interval must be between 5 and 1440 minutes"
+    assert refused.params == {"low": 5, "high": 1440}
