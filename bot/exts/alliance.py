@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Discord drops an interaction not answered within 3 s; past this we defer and answer later.
-ANSWER_WITHIN = 2.0
 MAX_CHOICES = 25
 CHOICE_MAX = 100
 
@@ -38,18 +37,39 @@ TOPIC_CHOICES = [
 ]
 
 
-async def answer(interaction: discord.Interaction, page: Awaitable[Page]) -> None:
-    """Send a page, deferring first if it takes long enough to risk the 3-second limit."""
+async def answer(
+    interaction: discord.Interaction, page: Awaitable[Page], *, defer_after: float
+) -> None:
+    """Send a page, deferring first if it takes `defer_after` seconds or more to prepare.
+
+    Discord drops an interaction not acknowledged within 3 s; a defer acknowledges it and the
+    page follows when it is ready. At 0 every answer is deferred.
+    """
     task = asyncio.ensure_future(page)
-    done, _pending = await asyncio.wait({task}, timeout=ANSWER_WITHIN)
-    if not done:
+    if defer_after > 0:
+        await asyncio.wait({task}, timeout=defer_after)
+    if task.done():
+        await task.result().send(interaction)
+        return
+    try:
         await interaction.response.defer(thinking=True)
-    result = await task
-    if not done and result.private:
-        # The "thinking…" placeholder is public and its first follow-up would replace it in
-        # public: remove it so the private answer stays private.
-        await interaction.delete_original_response()
-    await result.send(interaction)
+    except BaseException:
+        task.cancel()
+        raise
+    # The "thinking…" placeholder is public, and the first followup replaces it in public:
+    # a private page, or the private error note if this fails, must remove it first.
+    placeholder = True
+    try:
+        result = await task
+        if result.private:
+            await interaction.delete_original_response()
+            placeholder = False
+        await result.send(interaction)
+    except Exception:
+        if placeholder:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+        raise
 
 
 class Alliance(
@@ -78,7 +98,7 @@ class Alliance(
     ) -> None:
         """/alliance search: a page of results with paging and a menu to open one."""
         listing = Listing(lang_of(interaction.locale), self._topic(topic), query)
-        await answer(interaction, pages.listing_page(self.bot, listing, 0))
+        await self._answer(interaction, pages.listing_page(self.bot, listing, 0))
 
     @search_command.autocomplete("query")
     async def _query_suggestions(
@@ -108,7 +128,7 @@ class Alliance(
         # Discord enforces 1–10, but a hand-made request can carry any number (SQLite reads a
         # negative LIMIT as "no limit").
         count = min(max(count, 1), 10)
-        await answer(interaction, self._latest(listing, count))
+        await self._answer(interaction, self._latest(listing, count))
 
     async def _latest(self, listing: Listing, count: int) -> Page:
         items = await articles.latest(self.bot.db, limit=count, topic=listing.topic)
@@ -123,7 +143,7 @@ class Alliance(
     @app_commands.command(name=_("topics"), description=_("List topics with their article counts"))
     async def topics_command(self, interaction: discord.Interaction) -> None:
         """/alliance topics: every topic with its count, and a menu to browse one."""
-        await answer(interaction, self._topics(lang_of(interaction.locale)))
+        await self._answer(interaction, self._topics(lang_of(interaction.locale)))
 
     async def _topics(self, lang: Lang) -> Page:
         counts = [(t.slug, t.label(lang), n) for t, n in await topic_counts(self.bot.db)]
@@ -193,6 +213,9 @@ class Alliance(
         total = await articles.count_articles(self.bot.db)
         embed = render.help_embed(lang_of(interaction.locale), total)
         await Page(embeds=[embed], private=True).send(interaction)
+
+    async def _answer(self, interaction: discord.Interaction, page: Awaitable[Page]) -> None:
+        await answer(interaction, page, defer_after=self.bot.settings.defer_after_s)
 
     def _topic(self, slug: str | None) -> str | None:
         # Choices are enforced by Discord, but a hand-made request can carry anything.

@@ -11,20 +11,34 @@ import asyncio
 import copy
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from bot_process import (
     LONG_ARTICLE_TITLE,
+    READY_TIMEOUT,
     BotProcess,
+    bot_env,
     bot_running,
     long_article_paragraphs,
+    run_command,
     seeds_with_long_article,
 )
 from fake_discord import FakeDiscord, InteractionRecord
 from fake_discord.validation import check_commands, is_valid_command_name, walk_components
-from replies import EN_DATE, JA_DATE, KANA, custom_ids, date_lines, embeds, messages, text
+from replies import (
+    EN_DATE,
+    JA_DATE,
+    KANA,
+    custom_ids,
+    date_lines,
+    embed_text,
+    embeds,
+    messages,
+    text,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -374,6 +388,7 @@ async def test_a_topics_list_pages_privately(double: FakeDiscord) -> None:
         )
     )
     assert listed.ephemeral
+    assert listed.original is not None
     _, after = _buttons(listed)
     assert after["custom_id"] == "al:p:en:1:us-politics:r:l"
     turned = await double.wait_response(
@@ -585,3 +600,140 @@ async def test_a_long_article_is_split_across_embeds_without_loss(double: FakeDi
     body = re.sub(r"\s+", "", body)
     for paragraph in long_article_paragraphs():
         assert paragraph in body
+
+
+# --- answers deferred first -------------------------------------------------------------------
+
+EPHEMERAL = 1 << 6
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def deferring(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DeferringBot]:
+    """A second double and a bot that defers every answer first (ALLIANCE_DEFER_AFTER_S=0).
+
+    Not `bot_running`: one test makes a send fail on purpose, so this bot logs a traceback.
+    """
+    root = tmp_path_factory.mktemp("deferring")
+    async with FakeDiscord(heartbeat_interval=1.0) as fake:
+        env = bot_env(fake, root / "alliance.db", {"ALLIANCE_DEFER_AFTER_S": "0"})
+        process = BotProcess(root / "run", ("run",), env)
+        await process.start()
+        try:
+            await fake.wait_ready(READY_TIMEOUT)
+            yield DeferringBot(fake, process)
+        finally:
+            code = await process.stop()
+        assert code == 0, process.stderr
+
+
+class DeferringBot:
+    """The deferring bot's double and process."""
+
+    def __init__(self, double: FakeDiscord, process: BotProcess) -> None:
+        self.double = double
+        self.process = process
+
+    async def ask(self, name: str, options: JSON | None = None, **kw: Any) -> InteractionRecord:
+        """Run a command and wait until its answer followed the defer (and any delete)."""
+        double = self.double
+        requests = len(double.requests)
+        record = await double.send_command(name, options, **kw)
+        await double.wait_for(lambda: _answered(record), 10, what=f"{name}: an answer")
+        assert acknowledged_in(record) < ACK_WITHIN
+        assert not record.expired
+        mine = f"/interactions/{record.id}/"
+        callbacks = [r for r in double.requests[requests:] if r.path.startswith(mine)]
+        assert len(callbacks) == 1  # one interaction response, whatever followed it
+        assert double.mention_violations == []
+        return record
+
+
+def _answered(record: InteractionRecord) -> bool:
+    return any(e.kind == "followup" for e in record.events)
+
+
+def _kinds(record: InteractionRecord) -> list[str]:
+    return [e.kind for e in record.events]
+
+
+def _followup(record: InteractionRecord) -> JSON:
+    (body,) = [e.body for e in record.events if e.kind == "followup"]
+    assert body is not None
+    return body
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "expected"),
+    [
+        ("alliance search", {"query": "日米"}, ["「日米」の検索結果", "件中 1–5件目", "次へ"]),
+        ("alliance latest", {"count": 3}, ["最新の記事", "件中 1–3件目", "記事を開く"]),
+        ("alliance topics", {}, ["トピック一覧", "トピックを選ぶ"]),
+    ],
+)
+async def test_a_deferred_answer_fills_the_placeholder(
+    deferring: DeferringBot, command: str, options: JSON, expected: list[str]
+) -> None:
+    """Deferred at once, the page then fills the public "thinking" message, once, no mentions."""
+    record = await deferring.ask(command, options, locale="ja")
+    assert _kinds(record) == ["callback", "followup"]
+    assert record.callback_type == 5
+    assert not int(record.data.get("flags") or 0) & EPHEMERAL
+    assert _followup(record)["allowed_mentions"] == {"parse": []}
+    assert not record.ephemeral
+    shown = clear_reply(record)
+    for piece in expected:
+        assert piece in shown
+    assert record.original in deferring.double.channel_messages(record.channel_id)
+
+
+async def test_buttons_of_a_deferred_page_turn_it(deferring: DeferringBot) -> None:
+    """The Next button of a deferred search page shows results 6–10 in place."""
+    first = await deferring.ask("alliance search", {"query": "日米"}, locale="en-US")
+    _, after = _buttons(first)
+    assert first.original is not None
+    double = deferring.double
+    turned = await double.wait_response(
+        await double.send_component(after["custom_id"], message_id=int(first.original["id"]))
+    )
+    assert turned.callback_type == 7
+    assert _footer_count(turned).startswith("6–10 of ")
+
+
+async def test_a_deferred_private_answer_replaces_the_placeholder(
+    deferring: DeferringBot,
+) -> None:
+    """A private page after a defer: the public placeholder is deleted, the answer is private."""
+    record = await deferring.ask("alliance search", {"query": "qqqzzzxxyy"}, locale="en-US")
+    assert _kinds(record) == ["callback", "delete_original", "followup"]
+    body = _followup(record)
+    assert int(body["flags"]) & EPHEMERAL
+    assert body["allowed_mentions"] == {"parse": []}
+    assert "No articles match" in embed_text(body["embeds"][0])
+    public = deferring.double.channel_messages(record.channel_id)
+    assert not [m for m in public if m.get("interaction_metadata", {}).get("id") == str(record.id)]
+
+
+async def test_an_error_after_a_defer_is_answered_privately(deferring: DeferringBot) -> None:
+    """A send that fails after the defer: the placeholder goes, the error note is private."""
+    double = deferring.double
+    double.fail("POST", f"/webhooks/{double.application_id}/*", status=400)
+    log = len(deferring.process.stderr)
+    record = await deferring.ask("alliance search", {"query": "日米"}, locale="ja")
+    assert _kinds(record) == ["callback", "delete_original", "followup"]
+    body = _followup(record)
+    assert int(body["flags"]) & EPHEMERAL
+    assert body["allowed_mentions"] == {"parse": []}
+    assert "エラーが発生しました" in body["content"]
+    assert "command 'alliance search' failed" in deferring.process.stderr[log:]
+
+
+@pytest.mark.parametrize("value", ["2.6", "-1", "soon"])
+async def test_a_defer_threshold_past_discords_limit_is_refused(
+    double: FakeDiscord, tmp_path: Path, value: str
+) -> None:
+    """ALLIANCE_DEFER_AFTER_S must leave time to defer within 3 s: others stop the start."""
+    env = {"ALLIANCE_DEFER_AFTER_S": value}
+    process = await run_command(double, tmp_path / "alliance.db", tmp_path, "run", env=env)
+    assert process.returncode == 2
+    assert "invalid setting ALLIANCE_DEFER_AFTER_S" in process.stderr
+    assert "Traceback" not in process.stderr
