@@ -13,6 +13,8 @@ import discord
 from discord import app_commands
 
 from bot.core.digest import format_date
+from bot.core.feeds.reasons import ENGLISH as FEED_REASONS_EN
+from bot.core.feeds.reasons import Reason
 
 Lang = Literal["ja", "en"]
 
@@ -167,6 +169,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{kind} · {interval}分ごと · 設定元: {origin}",
         "{kind} · every {interval} min · from: {origin}",
     ),
+    "feeds.origin.file": ("feeds.toml", "feeds.toml"),
+    "feeds.origin.runtime": ("コマンドで追加", "added by command"),
     "feeds.activity": (
         "最終取得: {fetched} · 最新記事: {new} · 記事数: {count}",
         "Last fetch: {fetched} · last new article: {new} · articles: {count}",
@@ -223,6 +227,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "help.footer": ("記事数: {count}", "Articles: {count}"),
 }
+
+# Why a feed was refused or failed (`bot.core.feeds.reasons`), in Japanese; the English is the
+# core's own, so the CLI and Discord say the same. Technical details that only exist in English
+# (a parser's message, an OS error) are kept in parentheses.
+FEED_REASONS_JA: dict[Reason, str] = {
+    Reason.URL_EMPTY: "フィードの URL が空です",
+    Reason.URL_TOO_LONG: "フィードの URL が {limit} 文字を超えています",
+    Reason.URL_SPACES: "フィードの URL に空白か制御文字が含まれています",
+    Reason.URL_INVALID: "URL の形式が正しくありません（{detail}）",
+    Reason.URL_SCHEME: "フィードの URL は http:// か https:// で始めてください",
+    Reason.URL_NO_HOST: "フィードの URL にホスト名がありません",
+    Reason.URL_CREDENTIALS: "ユーザー名やパスワードを含む URL は使えません",
+    Reason.URL_PRIVATE: "ローカルネットワークやプライベートアドレスのフィードは追加できません",
+    Reason.NAME_TOO_LONG: "フィード名が {limit} 文字を超えています",
+    Reason.INTERVAL_NOT_INT: "間隔は分単位の整数で指定してください",
+    Reason.INTERVAL_RANGE: "間隔は {low}〜{high} 分の範囲で指定してください",
+    Reason.KIND_INVALID: 'kind は "alliance" か "general" で指定してください',
+    Reason.ALREADY_IN_FILE: "{url} はすでに登録されています（feeds.toml）",
+    Reason.ALREADY_ADDED: "{url} はすでに登録されています",
+    Reason.REMOVE_FILE_FEED: "{url} は {file} に書かれています。削除はそのファイルで行ってください",
+    Reason.NOT_FOLLOWED: "{url} は登録されていません",
+    Reason.FILE_UNREADABLE: "{file} を読み込めません（{detail}）",
+    Reason.FILE_NOT_UTF8: "{file} が UTF-8 のテキストではありません",
+    Reason.FILE_NOT_TOML: "{file} の TOML の書式が正しくありません（{detail}）",
+    Reason.FILE_LAYOUT: "{file}: フィードは [[feed]] の表として書いてください",
+    Reason.ENTRY_NOT_TABLE: "表になっていません",
+    Reason.ENTRY_UNKNOWN_KEYS: "不明なキーがあります: {keys}",
+    Reason.ENTRY_NO_URL: "url がないか、文字列ではありません",
+    Reason.ENTRY_NAME_TYPE: "name は文字列で指定してください",
+    Reason.TIMEOUT: "{seconds}秒以内に応答がありませんでした",
+    Reason.CONNECTION: "接続できませんでした（{detail}）",
+    Reason.PRIVATE_ADDRESS: "{host} はローカルまたはプライベートなアドレスのため取得しません",
+    Reason.PRIVATE_NAME: "{host} の接続先がローカルまたはプライベートなアドレスのため取得しません",
+    Reason.HTTP_STATUS: "サーバーの応答: HTTP {status} {phrase}",
+    Reason.REDIRECT_SCHEME: "対応していない URL に転送されました: {url}",
+    Reason.TOO_MANY_REDIRECTS: "転送（リダイレクト）が {limit} 回を超えました",
+    Reason.TOO_LARGE: "大きすぎます（上限 {limit} バイト）",
+    Reason.UNREADABLE_FEED: "フィードとして読めません（{detail}）",
+    Reason.NOT_A_FEED: "RSS・Atom・RDF のフィードではありません",
+    Reason.INTERNAL: "内部エラーが起きました（{detail}）",
+}
+MESSAGES.update(
+    {
+        f"feeds.reason.{reason.value}": (FEED_REASONS_JA[reason], FEED_REASONS_EN[reason])
+        for reason in Reason
+    }
+)
 
 
 def t(key: str, lang: Lang, **fields: object) -> str:

@@ -7,6 +7,7 @@ connection that members' searches use.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,9 @@ from discord.ext import commands
 from bot import pages, render
 from bot.core import db as database
 from bot.core.feeds.config import FeedConfigError
+from bot.core.feeds.reasons import Param, Reason
 from bot.core.feeds.service import FeedService, FeedStatus
+from bot.core.feeds.store import FeedState
 from bot.i18n import Lang, lang_of, t
 from bot.tree import NO_MENTIONS
 
@@ -35,6 +38,22 @@ def _when(moment: datetime | None, lang: Lang) -> str:
     return discord.utils.format_dt(moment, "R") if moment else t("feeds.never", lang)
 
 
+def reason_text(reason: Reason, params: Mapping[str, Param], lang: Lang) -> str:
+    """Why a feed was refused or failed, in `lang`."""
+    return t(f"feeds.reason.{reason.value}", lang, **params).strip()
+
+
+def error_text(state: FeedState, lang: Lang) -> str:
+    """A feed's last error in `lang`; its English text when it has no usable reason code."""
+    if state.error_reason is not None:
+        try:
+            return reason_text(state.error_reason, state.error_params, lang)
+        except (KeyError, IndexError):
+            # Stored by another version whose parameters don't fit this template.
+            log.warning("feed %s: cannot show error %s in %s", state.url, state.error_reason, lang)
+    return state.last_error or ""
+
+
 def feed_field(status: FeedStatus, lang: Lang) -> tuple[str, str]:
     """A followed feed as an embed field: its name, and its settings and fetch status."""
     config, state = status.config, status.state
@@ -42,7 +61,13 @@ def feed_field(status: FeedStatus, lang: Lang) -> tuple[str, str]:
     kind = t("feeds.kind_general" if config.kind == "general" else "feeds.kind_alliance", lang)
     lines = [
         config.url,
-        t("feeds.settings", lang, kind=kind, interval=config.interval, origin=status.origin),
+        t(
+            "feeds.settings",
+            lang,
+            kind=kind,
+            interval=config.interval,
+            origin=t(f"feeds.origin.{status.origin}", lang),
+        ),
         t(
             "feeds.activity",
             lang,
@@ -54,7 +79,7 @@ def feed_field(status: FeedStatus, lang: Lang) -> tuple[str, str]:
     if status.flagged and state is not None and state.failing_since is not None:
         lines.append(t("feeds.flagged", lang, since=_when(state.failing_since, lang)))
     if state is not None and state.last_error:
-        lines.append(t("feeds.error", lang, error=render.clip(state.last_error, 300)))
+        lines.append(t("feeds.error", lang, error=render.clip(error_text(state, lang), 300)))
     return render.clip(flag + config.display_name, 256), render.clip("\n".join(lines), 1024)
 
 
@@ -113,9 +138,10 @@ class FeedsCog(commands.Cog):
                 name=name,
                 interval=interval,
                 kind="general" if general else "alliance",
+                allow_private=False,  # a Discord admin is not the operator: public feeds only
             )
         except FeedConfigError as exc:
-            message = t("feeds.invalid", lang, error=str(exc))
+            message = t("feeds.invalid", lang, error=reason_text(exc.reason, exc.params, lang))
         else:
             message = t("feeds.added", lang, name=feed.display_name, interval=feed.interval)
         await interaction.response.send_message(
@@ -133,7 +159,7 @@ class FeedsCog(commands.Cog):
         try:
             removed = await self.service.remove_feed(url)
         except FeedConfigError as exc:
-            message = t("feeds.invalid", lang, error=str(exc))
+            message = t("feeds.invalid", lang, error=reason_text(exc.reason, exc.params, lang))
         else:
             message = t("feeds.removed" if removed else "feeds.not_followed", lang, url=url)
         await interaction.response.send_message(

@@ -2,8 +2,9 @@
 
 One bot serves the module. Its `feeds.toml` (the operator's file, where loopback is allowed)
 lists two feeds on an aiohttp server bound to 127.0.0.1: one serving an RSS feed with a new
-article about the alliance, one answering 500. The bot never contacts any other host: every URL
-the tests give `/alliance-feeds add` is refused before anything is stored or fetched. An autouse
+article about the alliance, one answering 500. The bot never contacts any other host: the URLs
+the tests give `/alliance-feeds add` are refused before anything is stored, or (a name for this
+machine, from /etc/hosts) when the bot resolves them to fetch them. An autouse
 check fails any test during which the bot got a 4xx from Discord, allowed a mention or logged an
 error; `bot_running` asserts exit code 0 and no traceback after SIGTERM.
 """
@@ -11,6 +12,8 @@ error; `bot_running` asserts exit code 0 and no traceback after SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import socket
+import string
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -23,11 +26,15 @@ from aiohttp import web
 from bot_process import BotProcess, bot_running
 from fake_discord import FakeDiscord, InteractionRecord
 from fake_discord.payloads import MANAGE_GUILD, MEMBER_PERMISSIONS
-from replies import embeds, text
+from replies import KANA, embeds, text
 
 from bot.core import db as database
 from bot.core.feeds import store
+from bot.core.feeds.fetch import is_public
+from bot.core.feeds.reasons import ENGLISH, Reason
 from bot.core.feeds.store import FeedState
+from bot.exts.feeds import reason_text
+from bot.i18n import FEED_REASONS_JA
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -58,23 +65,26 @@ def rss(base: str) -> str:
 
 
 class FeedServer:
-    """An aiohttp server on 127.0.0.1: `/alliance.xml` serves the feed, `/broken.xml` a 500."""
+    """An aiohttp server on 127.0.0.1: `/alliance.xml` and `/lan.xml` serve the feed,
+    `/broken.xml` a 500."""
 
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.base = ""
+        self.port = 0
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/alliance.xml", self._feed)
+        app.router.add_get("/lan.xml", self._feed)
         app.router.add_get("/broken.xml", self._broken)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = self._runner.addresses[0][1]
-        self.base = f"http://127.0.0.1:{port}"
+        self.port = self._runner.addresses[0][1]
+        self.base = f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -213,7 +223,7 @@ async def test_list_shows_fetch_status_article_count_and_last_error(
     fields = {f["name"]: f["value"] for e in embeds(record) for f in e["fields"]}
     good, broken = fields[GOOD_NAME], fields[BROKEN_NAME]
     assert good.startswith(feeds.good)
-    assert "every 5 min · from: file" in good
+    assert "every 5 min · from: feeds.toml" in good
     assert "Last fetch: <t:" in good
     assert "articles: 1" in good
     assert "Last error" not in good
@@ -224,8 +234,9 @@ async def test_list_shows_fetch_status_article_count_and_last_error(
     assert "2 feeds (0 failing)" in text(record)
     ja = text(await ask(double, "alliance-feeds list", locale="ja"))
     assert "ニュースフィード" in ja
+    assert "5分ごと · 設定元: feeds.toml" in ja
     assert "記事数: 1" in ja
-    assert "直近のエラー: HTTP 500 Internal Server Error" in ja
+    assert "直近のエラー: サーバーの応答: HTTP 500 Internal Server Error" in ja
     assert "Last fetch" not in ja
 
 
@@ -252,30 +263,35 @@ async def test_add_refuses_local_and_private_addresses(
     assert en.ephemeral
     assert text(en) == "Not done: feeds on local or private network addresses are not allowed"
     ja = await ask(double, "alliance-feeds add", {"url": url}, locale="ja")
-    assert text(ja).startswith("できませんでした: ")
+    assert text(ja) == (
+        "できませんでした: ローカルネットワークやプライベートアドレスのフィードは追加できません"
+    )
     listed = await followed_urls(double)
     assert url not in listed
     assert "2 feeds (0 failing)" in listed
 
 
 @pytest.mark.parametrize(
-    ("url", "reason"),
+    ("url", "reason", "ja_reason"),
     [
-        ("feeds.example.jp/rss", "must start with http:// or https://"),
-        ("ftp://127.0.0.1/rss", "must start with http:// or https://"),
-        ("http:///rss", "has no host"),
-        ("http://127.0.0.1:99999/rss", "not a valid URL"),
-        ("http://a b/rss", "contains spaces"),
+        ("feeds.example.jp/rss", "must start with http:// or https://", "で始めてください"),
+        ("ftp://127.0.0.1/rss", "must start with http:// or https://", "で始めてください"),
+        ("http:///rss", "has no host", "ホスト名がありません"),
+        ("http://127.0.0.1:99999/rss", "not a valid URL", "URL の形式が正しくありません"),
+        ("http://a b/rss", "contains spaces", "空白か制御文字"),
     ],
 )
 async def test_add_refuses_malformed_urls(
-    double: FakeDiscord, bot: BotProcess, url: str, reason: str
+    double: FakeDiscord, bot: BotProcess, url: str, reason: str, ja_reason: str
 ) -> None:
-    """A malformed URL is refused with what is wrong with it."""
-    record = await ask(double, "alliance-feeds add", {"url": url})
-    shown = text(record)
+    """A malformed URL is refused with what is wrong with it, in the admin's language."""
+    shown = text(await ask(double, "alliance-feeds add", {"url": url}))
     assert shown.startswith("Not done: ")
     assert reason in shown
+    ja = text(await ask(double, "alliance-feeds add", {"url": url}, locale="ja"))
+    assert ja.startswith("できませんでした: ")
+    assert ja_reason in ja
+    assert reason not in ja
     assert "2 feeds (0 failing)" in await followed_urls(double)
 
 
@@ -303,8 +319,8 @@ async def test_remove_of_a_file_feed_says_to_edit_the_file(
     assert en.startswith(f"Not done: {feeds.good} is listed in ")
     assert en.endswith("feeds.toml; remove it there")
     ja = text(await ask(double, "alliance-feeds remove", {"url": feeds.good}, locale="ja"))
-    assert ja.startswith("できませんでした: ")
-    assert "feeds.toml" in ja
+    assert ja.startswith(f"できませんでした: {feeds.good} は ")
+    assert ja.endswith("feeds.toml に書かれています。削除はそのファイルで行ってください")
     gone = text(await ask(double, "alliance-feeds remove", {"url": f"{feeds.base}/none.xml"}))
     assert gone == f"{feeds.base}/none.xml is not followed."
     assert GOOD_NAME in await followed_urls(double)
@@ -331,3 +347,81 @@ async def test_members_without_manage_server_are_refused(
     ja = await ask(double, name, options, permissions=MEMBER_PERMISSIONS, locale="ja")
     assert text(ja).startswith("このコマンドを使う権限がありません")
     assert feeds.base not in text(en) + text(ja)
+
+
+async def test_every_reason_reads_in_japanese_and_english() -> None:
+    """Each reason code has Japanese text using only its parameters; English is the CLI's."""
+
+    def fields(template: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+    assert set(FEED_REASONS_JA) == set(Reason)
+    for reason in Reason:
+        params = {name: "X" for name in fields(ENGLISH[reason])}
+        assert fields(FEED_REASONS_JA[reason]) <= set(params), reason
+        ja = reason_text(reason, params, "ja")
+        assert KANA.search(ja), (reason, ja)
+        assert reason_text(reason, params, "en") == ENGLISH[reason].format(**params).strip()
+
+
+# --- feeds added from Discord reach public addresses only ----------------------------------------
+
+
+def name_for_this_machine() -> str | None:
+    """A name /etc/hosts gives this machine on local or private addresses only, if any.
+
+    Read from the file rather than asked of DNS, so nothing leaves the machine; the bot's own
+    lookup finds it there too. `localhost` names are left out: they are refused at add time.
+    """
+    try:
+        lines = Path("/etc/hosts").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    addresses: dict[str, set[str]] = {}
+    for line in lines:
+        address, *names = line.split("#", 1)[0].split() or [""]
+        for name in names:
+            addresses.setdefault(name.lower(), set()).add(address)
+    for name in (socket.gethostname().lower(), *addresses):
+        if name == "localhost" or name.endswith(".localhost") or "." in name.strip("."):
+            continue  # a dotted name could be a real one elsewhere: only bare host names
+        found = addresses.get(name)
+        if found and not any(is_public(a) for a in found):
+            return name
+    return None
+
+
+async def test_discord_feed_on_a_name_for_this_machine_is_never_fetched(
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess
+) -> None:
+    """A Discord-added feed whose name resolves to this machine is refused when fetched; the
+    list says why (ja, en) and the server never sees the request."""
+    name = name_for_this_machine()
+    if name is None:
+        pytest.skip("/etc/hosts names this machine on no local address")
+    url = f"http://{name}:{feeds.port}/lan.xml"
+    added = await ask(double, "alliance-feeds add", {"url": url, "name": "LAN"})
+    assert text(added) == "Now following “LAN” (fetched every 30 min)."
+    try:
+        deadline = asyncio.get_running_loop().time() + FETCH_TIMEOUT
+        while True:  # the first fetch of an added feed starts a second after it is added
+            record = await ask(double, "alliance-feeds list")
+            fields = {f["name"]: f["value"] for e in embeds(record) for f in e["fields"]}
+            if "Last error" in fields["LAN"]:
+                break
+            assert asyncio.get_running_loop().time() < deadline, fields["LAN"]
+            await asyncio.sleep(0.3)
+        lan = fields["LAN"]
+        assert "from: added by command" in lan
+        assert f"Last error: {name} resolves only to local or private addresses" in lan
+        ja = text(await ask(double, "alliance-feeds list", locale="ja"))
+        assert "設定元: コマンドで追加" in ja
+        assert (
+            f"直近のエラー: {name} の接続先がローカルまたはプライベートなアドレスのため取得しません"
+            in ja
+        )
+        assert "/lan.xml" not in feeds.requests
+    finally:
+        removed = await ask(double, "alliance-feeds remove", {"url": url})
+    assert text(removed) == f"No longer following {url}."
+    assert "2 feeds (0 failing)" in await followed_urls(double)
