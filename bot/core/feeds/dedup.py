@@ -7,12 +7,17 @@
 3. Text: an entry is the same story as an article published within `WINDOW` of it when their
    titles share at least half their character bigrams (the cheap filter), name the same
    numbers (第7回 and 第8回 are two stories, however alike the rest), and
-   `rapidfuzz.fuzz.ratio` of the folded title and body is at least `NEAR_DUPLICATE`.
+   `rapidfuzz.fuzz.ratio` of the folded title and body is at least `NEAR_DUPLICATE`. The
+   articles compared are those published within `WINDOW` of the batch's entries (from the
+   earliest entry's date − WINDOW to the latest's + WINDOW), and the batch's earlier entries.
+
+`RecentArticles` keeps those articles indexed across the batches of one run of fetches.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -106,28 +111,62 @@ def compare_text(title: str, body: str) -> str:
 
 
 class NearIndex:
-    """Titles and texts of stories, to find the one an entry nearly repeats."""
+    """Titles and texts of stories, to find the one an entry nearly repeats.
+
+    A story may carry a day (an ordinal date); `find` limited to a range of days then sees only
+    the stories of those days, counting only them for the common-bigram cutoff too, as if the
+    index held nothing else.
+    """
 
     def __init__(self) -> None:
-        self._postings: dict[str, list[int]] = {}
+        # gram → (days, slots), both sorted by day, so the stories of a range of days are a slice.
+        self._postings: dict[str, tuple[list[int], list[int]]] = {}
         self._ids: list[int] = []
         self._stories: list[tuple[str, str]] = []
+        self._days: list[int] = []
+        self._slot_of: dict[int, int] = {}
         self._texts: dict[int, str] = {}  # compare_text, made only for candidates
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._slot_of)
 
-    def add(self, ident: int, title: str, body: str) -> None:
-        """Remember a story under `ident` (an article id, or any caller-chosen number)."""
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._slot_of
+
+    def add(self, ident: int, title: str, body: str, day: int = 0) -> None:
+        """Remember a story under `ident` (an article id, or any caller-chosen number).
+
+        A story already under `ident` is replaced.
+        """
+        self.remove(ident)
         slot = len(self._ids)
         self._ids.append(ident)
         self._stories.append((title, body))
+        self._days.append(day)
+        self._slot_of[ident] = slot
         postings = self._postings
         for gram in _title_key(title)[0]:
-            if gram in postings:
-                postings[gram].append(slot)
+            posting = postings.get(gram)
+            if posting is None:
+                postings[gram] = ([day], [slot])
             else:
-                postings[gram] = [slot]
+                days, slots = posting
+                at = bisect_right(days, day)
+                days.insert(at, day)
+                slots.insert(at, slot)
+
+    def remove(self, ident: int) -> None:
+        """Forget the story under `ident`, if any."""
+        slot = self._slot_of.pop(ident, None)
+        if slot is None:
+            return
+        day = self._days[slot]
+        for gram in _title_key(self._stories[slot][0])[0]:
+            days, slots = self._postings[gram]
+            at = slots.index(slot, bisect_left(days, day), bisect_right(days, day))
+            del days[at], slots[at]
+        self._stories[slot] = ("", "")
+        self._texts.pop(slot, None)
 
     def _text(self, slot: int) -> str:
         text = self._texts.get(slot)
@@ -135,16 +174,20 @@ class NearIndex:
             text = self._texts[slot] = compare_text(*self._stories[slot])
         return text
 
-    def find(self, title: str, body: str) -> int | None:
-        """The `ident` of a near-identical story, or None."""
+    def find(self, title: str, body: str, days: tuple[int, int] | None = None) -> int | None:
+        """The `ident` of a near-identical story (of `days`, first and last, when given)."""
         grams, numbers = _title_key(title)
         if not grams:
             return None
         shared: Counter[int] = Counter()
         for gram in grams:
             posting = self._postings.get(gram)
-            if posting and len(posting) <= _MAX_POSTING:
-                shared.update(posting)
+            if posting is None:
+                continue
+            dates, slots = posting
+            lo, hi = (0, len(slots)) if days is None else _between(dates, days)
+            if 0 < hi - lo <= _MAX_POSTING:
+                shared.update(slots[lo:hi])
         need = _MIN_SHARED * len(grams)
         text = compare_text(title, body)
         for slot, count in shared.most_common(_CANDIDATES):
@@ -157,36 +200,101 @@ class NearIndex:
         return None
 
 
-async def recent_articles(
-    db: aiosqlite.Connection, dates: Sequence[date]
-) -> list[tuple[int, str, str]]:
-    """(id, title, start of body) of the articles published within `WINDOW` of any of `dates`."""
-    if not dates:
-        return []
-    start, end = min(dates) - WINDOW, max(dates) + WINDOW
-    query = """
-        SELECT id, title, substr(body, 1, ?) FROM articles
-         WHERE published BETWEEN ? AND ?
+def _between(dates: list[int], days: tuple[int, int]) -> tuple[int, int]:
+    return bisect_left(dates, days[0]), bisect_right(dates, days[1])
+
+
+class RecentArticles:
+    """The articles near-duplicates are looked for among, indexed once for a run of fetches.
+
+    Each batch of entries needs the articles published within `WINDOW` of its entries; `cover`
+    loads only those not indexed yet, so the feeds of one `fetch_all` share one index instead
+    of each reloading and reindexing the same recent articles. It stays what the database
+    holds: `store_entries` refreshes the articles it stores or edits on this connection, and a
+    commit from any other connection (`PRAGMA data_version` changes) empties it.
     """
-    rows = await db.execute_fetchall(query, (COMPARE_CHARS, start.isoformat(), end.isoformat()))
-    return [(int(aid), str(title), str(body)) for aid, title, body in rows]
+
+    def __init__(self) -> None:
+        self.index = NearIndex()
+        self._span: tuple[int, int] | None = None  # the days loaded, as ordinals
+        self._version: int | None = None
+
+    def forget(self) -> None:
+        """Drop everything: the next `cover` reloads from the database."""
+        self.index, self._span, self._version = NearIndex(), None, None
+
+    async def cover(self, db: aiosqlite.Connection, dates: Sequence[date]) -> tuple[int, int]:
+        """Index the articles published within `WINDOW` of `dates`; return those days."""
+        wanted = first, last = _window(dates)
+        rows = await db.execute_fetchall("PRAGMA data_version")
+        version = int(next(iter(rows))[0])
+        if version != self._version:
+            self.forget()
+            self._version = version
+        if self._span is None:
+            gaps = [(first, last)]
+        else:
+            low, high = self._span
+            gaps = [(first, low - 1)] if first < low else []
+            if last > high:
+                gaps.append((high + 1, last))
+            first, last = min(first, low), max(last, high)
+        for start, end in gaps:
+            query = """
+                SELECT id, title, substr(body, 1, ?), published FROM articles
+                 WHERE published BETWEEN ? AND ?
+            """
+            bounds = (date.fromordinal(start).isoformat(), date.fromordinal(end).isoformat())
+            for aid, title, body, published in await db.execute_fetchall(
+                query, (COMPARE_CHARS, *bounds)
+            ):
+                if int(aid) not in self.index:  # stored by this run after it covered its day
+                    day = date.fromisoformat(str(published)).toordinal()
+                    self.index.add(int(aid), str(title), str(body), day)
+        self._span = (first, last)
+        return wanted
+
+    async def refresh(self, db: aiosqlite.Connection, ids: Iterable[int]) -> None:
+        """Re-read articles this connection just stored or changed."""
+        for chunk in _chunks([str(i) for i in dict.fromkeys(ids)]):
+            marks = ",".join("?" * len(chunk))
+            query = f"""
+                SELECT id, title, substr(body, 1, ?), published FROM articles
+                 WHERE id IN ({marks})
+            """  # noqa: S608
+            for aid, title, body, published in await db.execute_fetchall(
+                query, (COMPARE_CHARS, *chunk)
+            ):
+                day = date.fromisoformat(str(published)).toordinal()
+                if self._span is not None and self._span[0] <= day <= self._span[1]:
+                    self.index.add(int(aid), str(title), str(body), day)
+                else:
+                    self.index.remove(int(aid))  # loaded with its day when a batch needs it
+
+
+def _window(dates: Sequence[date]) -> tuple[int, int]:
+    return (min(dates) - WINDOW).toordinal(), (max(dates) + WINDOW).toordinal()
 
 
 def match_stories(
-    pool: Sequence[tuple[int, str, str]], stories: Sequence[tuple[str, str]]
+    index: NearIndex, stories: Sequence[tuple[str, str, date]], days: tuple[int, int]
 ) -> list[int | None]:
-    """For each (title, body): the id of a near-identical article of `pool`, or `-1 - j` when it
-    repeats the earlier story `j` of the same batch, or None when it is new.
+    """For each (title, body, published): the id of a near-identical article of `index` among
+    `days`, or `-1 - j` when it repeats the earlier story `j` of the same batch, or None.
 
-    CPU-bound: callers run big batches in a worker thread.
+    The batch's stories are in `index` only while it runs. CPU-bound: callers run big batches
+    in a worker thread, and change `index` meanwhile in no other way.
     """
-    index = NearIndex()
-    for article_id, title, body in pool:
-        index.add(article_id, title, body)
     matches: list[int | None] = []
-    for j, (title, body) in enumerate(stories):
-        match = index.find(title, body)
-        if match is None:
-            index.add(-1 - j, title, body)
-        matches.append(match)
+    added: list[int] = []
+    try:
+        for j, (title, body, published) in enumerate(stories):
+            match = index.find(title, body, days)
+            if match is None:
+                index.add(-1 - j, title, body, published.toordinal())
+                added.append(-1 - j)
+            matches.append(match)
+    finally:
+        for ident in added:
+            index.remove(ident)
     return matches

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import aiosqlite
 
 from bot.core.db import transaction
-from bot.core.feeds import store
+from bot.core.feeds import dedup, store
 from bot.core.feeds.config import (
     DEFAULT_INTERVAL,
     FeedConfig,
@@ -275,15 +275,27 @@ class FeedService:
         """Fetch every followed feed now, a few at a time; one outcome per feed."""
         await self._ensure_loaded()
         limit = asyncio.Semaphore(self._concurrency)
+        recent = dedup.RecentArticles()  # the feeds' entries are mostly of the same days
 
         async def one(feed: FeedConfig) -> FetchOutcome:
             async with limit:
-                return await self.fetch_feed(feed.url, respect_backoff=respect_backoff)
+                return await self.fetch_feed(
+                    feed.url, respect_backoff=respect_backoff, recent=recent
+                )
 
         return list(await asyncio.gather(*(one(f.config) for f in self._feeds.values())))
 
-    async def fetch_feed(self, url: str, *, respect_backoff: bool = False) -> FetchOutcome:
-        """Fetch one followed feed and store its new entries; failures are recorded, not raised."""
+    async def fetch_feed(
+        self,
+        url: str,
+        *,
+        respect_backoff: bool = False,
+        recent: dedup.RecentArticles | None = None,
+    ) -> FetchOutcome:
+        """Fetch one followed feed and store its new entries; failures are recorded, not raised.
+
+        `recent`: the near-duplicate index of a run of fetches (see `fetch_all`).
+        """
         await self._ensure_loaded()
         followed = self._feeds.get(canonical_url(url))
         if followed is None:
@@ -332,7 +344,13 @@ class FeedService:
                 log.warning("feed %s: %s", feed.url, problem)
             async with self._write:
                 outcome.report = await store.store_entries(
-                    self.db, feed, feed_id, parsed.entries, fetched_at=now, tz=self.tz
+                    self.db,
+                    feed,
+                    feed_id,
+                    parsed.entries,
+                    fetched_at=now,
+                    tz=self.tz,
+                    recent=recent,
                 )
                 await store.record_success(
                     self.db,

@@ -280,13 +280,16 @@ async def store_entries(
     fetched_at: datetime,
     tz: tzinfo,
     taxonomy: Taxonomy | None = None,
+    recent: dedup.RecentArticles | None = None,
 ) -> StoreReport:
     """Store a fetch's entries once each; new articles are tagged and indexed on return.
 
-    Not safe to run twice at once on one connection (ingest opens a transaction): callers
-    serialize it, as `FeedService` does.
+    `recent` is the near-duplicate index shared by the fetches of one run (a new one when
+    None). Not safe to run twice at once on one connection (ingest opens a transaction, and
+    `recent` is changed): callers serialize it, as `FeedService` does.
     """
     taxonomy = taxonomy or load_taxonomy()
+    recent = recent or dedup.RecentArticles()
     report = StoreReport()
     started = time.perf_counter()
 
@@ -338,12 +341,19 @@ async def store_entries(
             report.duplicates += 1
 
     # 3. Text: near-identical to a recent article, or to an earlier entry of this batch.
-    stories = [(d.title, d.body) for _, d in rest]
-    pool = await dedup.recent_articles(db, [d.published for _, d in rest])
-    if len(pool) * len(stories) > _THREAD_WORK:
-        matches = await asyncio.to_thread(dedup.match_stories, pool, stories)
-    else:
-        matches = dedup.match_stories(pool, stories)
+    stories = [(d.title, d.body, d.published) for _, d in rest]
+    matches: list[int | None] = []
+    if stories:
+        days = await recent.cover(db, [published for _, _, published in stories])
+        try:
+            if len(recent.index) * len(stories) > _THREAD_WORK:
+                near = recent.index
+                matches = await asyncio.to_thread(dedup.match_stories, near, stories, days)
+            else:
+                matches = dedup.match_stories(recent.index, stories, days)
+        except BaseException:
+            recent.forget()  # cancelled, the worker thread may still be changing that index
+            raise
     slot_of: dict[int, int] = {}  # index in `rest` → index in `to_ingest`
     batch_copies: list[tuple[FeedEntry, int]] = []  # (entry, index in to_ingest)
     for j, ((entry, fresh), match) in enumerate(zip(rest, matches, strict=True)):
@@ -360,23 +370,28 @@ async def store_entries(
     report.dedup_seconds = ingest_start - started
 
     if to_ingest:
-        # ingest numbers new articles above the current maximum (and callers serialize).
-        rows = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM articles")
-        highest = int(next(iter(rows))[0])
-        result = await articles.ingest(db, [d for _, d in to_ingest])
-        report.new += result.added
-        report.edited += result.updated
-        report.unchanged += result.unchanged
-        report.duplicates += result.skipped  # the same text already came from elsewhere
-        hashes = [articles.content_hash(d.title, d.body) for _, d in to_ingest]
-        ids = await _ids_by_hash(db, hashes)
-        for (entry, _), digest in zip(to_ingest, hashes, strict=True):
-            if digest in ids:
-                links.append((entry.key, entry.url, ids[digest]))
-        for entry, index in batch_copies:
-            if hashes[index] in ids:
-                links.append((entry.key, entry.url, ids[hashes[index]]))
-        report.new_ids = sorted({aid for aid in ids.values() if aid > highest})
+        try:
+            # ingest numbers new articles above the current maximum (and callers serialize).
+            rows = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM articles")
+            highest = int(next(iter(rows))[0])
+            result = await articles.ingest(db, [d for _, d in to_ingest])
+            report.new += result.added
+            report.edited += result.updated
+            report.unchanged += result.unchanged
+            report.duplicates += result.skipped  # the same text already came from elsewhere
+            hashes = [articles.content_hash(d.title, d.body) for _, d in to_ingest]
+            ids = await _ids_by_hash(db, hashes)
+            for (entry, _), digest in zip(to_ingest, hashes, strict=True):
+                if digest in ids:
+                    links.append((entry.key, entry.url, ids[digest]))
+            for entry, index in batch_copies:
+                if hashes[index] in ids:
+                    links.append((entry.key, entry.url, ids[hashes[index]]))
+            report.new_ids = sorted({aid for aid in ids.values() if aid > highest})
+            await recent.refresh(db, ids.values())
+        except BaseException:
+            recent.forget()  # whatever was stored, the index may not show it: rebuild it
+            raise
     report.ingest_seconds = time.perf_counter() - ingest_start
 
     if links:
