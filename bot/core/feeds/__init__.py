@@ -6,6 +6,7 @@
 - `filter`: which entries of a general news feed are about the alliance.
 - `store` and `dedup`: the feeds' tables, and storing entries once (GUID, URL, near-identical text).
 - `service`: the scheduler that fetches every feed on its interval and records each feed's status.
+- `reasons`: why a feed was refused or a fetch failed, as a code the Discord layer translates.
 
 `alliance-bot feeds …` lives in `bot/feeds_cli.py`. This package imports nothing heavy: aiohttp,
 feedparser and APScheduler load with the modules that need them, so `feeds list` starts fast.

@@ -64,6 +64,9 @@ def test_add_fetch_list_remove(capsys: pytest.CaptureFixture[str], feed_url: str
     code, out, _ = run(capsys, "feeds", "list", "--json")
     (status,) = json.loads(out)["results"]
     assert (status["name"], status["articles"], status["origin"]) == ("同盟", 3, "runtime")
+    assert status["local_network"] is True  # the operator's feed may be on the LAN
+    code, out, _ = run(capsys, "feeds", "list")
+    assert "[alliance, every 15 min, runtime]" in out
     assert status["last_new_article"] is not None
     code, out, _ = run(capsys, "search", "普天間", "--json")
     assert json.loads(out)["results"][0]["url"] == "https://news.example.jp/articles/1003"
