@@ -1,7 +1,7 @@
 """Benchmark: `/alliance search` end to end, through the loopback Discord double.
 
     python bench/e2e.py [--concurrency 200] [--bursts 3] [--articles 100000] [--cache DIR]
-                        [--timeout 60] [--profile DIR]
+                        [--timeout 60] [--profile DIR] [--set ALLIANCE_NAME=VALUE ...]
 
 Starts the double (tests/e2e/fake_discord) in this process and, one after another, three bot
 processes pointed at it: the floor (bench/floor_bot.py, a discord.py bot that answers a
@@ -19,6 +19,7 @@ RssFile = mapped files such as the Sudachi dictionary) and the targets: our p50 
 floor's, nothing later than 3 s, a peak under 150 MB with the synthetic articles.
 The machine is shared: run it a few times and look at the spread, not at one number.
 `--profile DIR` samples each bot's bursts with py-spy (collapsed stacks, one file per bot).
+`--set` passes a setting to our bot (not the floor), e.g. `--set ALLIANCE_DB_READERS=1`.
 """
 
 from __future__ import annotations
@@ -329,6 +330,7 @@ async def main_async(args: argparse.Namespace) -> None:
             f"{args.concurrency} concurrent searches x {args.bursts} bursts per bot"
         )
         quiet = {"ALLIANCE_LOG_LEVEL": "WARNING"}
+        settings = {**quiet, **dict(setting.split("=", 1) for setting in args.set)}
         results: dict[str, Burst] = {}
         async with FakeDiscord(heartbeat_interval=41.25) as double:
             floor_argv = [str(ROOT / "bench" / "floor_bot.py")]
@@ -336,11 +338,11 @@ async def main_async(args: argparse.Namespace) -> None:
                 results["floor"] = await phase(double, proc, "floor", args)
                 floor_mem = memory(proc.pid)
             bot_argv = ["-m", "bot", "run"]
-            seeds = {**quiet, "ALLIANCE_DB": str(seed_db)}
+            seeds = {**settings, "ALLIANCE_DB": str(seed_db)}
             async with bot_process(double, bot_argv, workdir, "bot-seeds", seeds) as proc:
                 results["seeds"] = await phase(double, proc, "bot-seeds", args)
             big_name = f"bot-{args.articles // 1000}k"
-            big = {**quiet, "ALLIANCE_DB": str(big_db)}
+            big = {**settings, "ALLIANCE_DB": str(big_db)}
             async with bot_process(double, bot_argv, workdir, big_name, big) as proc:
                 results["big"] = await phase(double, proc, big_name, args)
                 big_mem = memory(proc.pid)
@@ -386,7 +388,22 @@ def main() -> None:
         metavar="DIR",
         help="record each bot's bursts with py-spy (pip install py-spy; $PY_SPY overrides)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="ALLIANCE_NAME=VALUE",
+        type=_setting,
+        help="a setting for our bot (repeatable)",
+    )
     asyncio.run(main_async(parser.parse_args()))
+
+
+def _setting(text: str) -> str:
+    name, sep, _ = text.partition("=")
+    if not sep or not name.startswith("ALLIANCE_"):
+        raise argparse.ArgumentTypeError(f"expected ALLIANCE_NAME=VALUE, got {text!r}")
+    return text
 
 
 if __name__ == "__main__":
