@@ -13,7 +13,7 @@ import discord
 from discord.ext import commands
 
 from bot.core import articles, db
-from bot.core.db import get_meta, set_meta, transaction
+from bot.core.db import Readers, get_meta, set_meta, transaction
 from bot.core.health import heartbeat_loop
 from bot.core.search.engine import warm_up
 from bot.core.topics import Taxonomy, load_taxonomy
@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5.0
 # Names discord.py gives the tasks that run slash commands and component callbacks.
 _HANDLER_TASK_PREFIXES = ("CommandTree-invoker", "discord-ui-")
+
+# Each reader's page cache: SQLite's default (2 MiB), which holds a search's working set.
+READER_CACHE_KIB = 2048
+# Searches sharing one reader: a few keep its thread busy while their Python work runs; with
+# more, 200 concurrent searches all finish late together instead of the first ones early
+# (bench/e2e.py at 100k articles: p50 ~440 ms at 4, ~610 ms unbounded, ~890 ms on one shared
+# connection).
+READS_PER_CONNECTION = 4
 
 EXTENSIONS = ("bot.exts.alliance", "bot.exts.digest", "bot.exts.feeds")
 
@@ -45,9 +53,14 @@ def _intents() -> discord.Intents:
 
 
 class AllianceBot(commands.Bot):
-    """The bot: one database connection and the extensions, opened in `setup_hook`."""
+    """The bot: its database connections and the extensions, opened in `setup_hook`.
+
+    `db` is the connection that writes; members' reads (searches, lists, articles) borrow one
+    of `readers`, so they neither queue behind each other nor behind a write.
+    """
 
     db: aiosqlite.Connection
+    readers: Readers
 
     def __init__(self, settings: Settings, *, sync_on_start: bool = True) -> None:
         super().__init__(
@@ -70,6 +83,14 @@ class AllianceBot(commands.Bot):
             log.info("loaded the shipped seeds: %d articles", report.added)
         # Build the search index and load the analyzer now, so the first search is fast.
         await warm_up(self.db)
+        self.readers = await Readers.open(
+            self.settings.db,
+            self.settings.db_readers,
+            per_connection=READS_PER_CONNECTION,
+            cache_kib=READER_CACHE_KIB,
+        )
+        for reader in self.readers.connections:
+            await warm_up(reader)
         extra = {t.label_en: t.label_ja for t in self.taxonomy.topics}
         await self.tree.set_translator(CommandTranslator(extra))
         for item in DYNAMIC_ITEMS:
@@ -122,6 +143,8 @@ class AllianceBot(commands.Bot):
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await super().close()
+        if hasattr(self, "readers"):
+            await self.readers.close()
         if hasattr(self, "db"):
             await _close_database(self.db)
 

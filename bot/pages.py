@@ -306,14 +306,15 @@ async def listing_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
 async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
     assert listing.query is not None
     lang = listing.lang
-    result = await search(
-        bot.db,
-        listing.query,
-        topic=listing.topic,
-        limit=PAGE_SIZE,
-        offset=page * PAGE_SIZE,
-        sort=listing.sort,
-    )
+    async with bot.readers.reading() as conn:
+        result = await search(
+            conn,
+            listing.query,
+            topic=listing.topic,
+            limit=PAGE_SIZE,
+            offset=page * PAGE_SIZE,
+            sort=listing.sort,
+        )
     if result.problem is not None:
         return Page(content=result.error_message(lang), private=True)
     if not result.hits and page > 0 and result.total:
@@ -338,8 +339,9 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
 
 async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
     offset = page * PAGE_SIZE
-    total = await articles.count_articles(bot.db, topic=listing.topic)
-    items = await articles.latest(bot.db, limit=PAGE_SIZE, offset=offset, topic=listing.topic)
+    async with bot.readers.reading() as conn:
+        total = await articles.count_articles(conn, topic=listing.topic)
+        items = await articles.latest(conn, limit=PAGE_SIZE, offset=offset, topic=listing.topic)
     if not items and page > 0 and total:
         return await _newest_page(bot, listing, (total - 1) // PAGE_SIZE)
     embed = newest_embed(bot, listing, items, total=total, offset=offset)
@@ -382,7 +384,8 @@ async def send_article(
     article = None
     # A hand-made interaction can carry any integer, but SQLite's are 64-bit.
     if article_id is not None and 0 < article_id < 2**63:
-        article = await articles.get_article(bot.db, article_id)
+        async with bot.readers.reading() as conn:
+            article = await articles.get_article(conn, article_id)
     if article is None:
         await reply_privately(interaction, t("article.missing", lang, id=article_id or "?"))
         return

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # Discord drops an interaction not acknowledged within 3 s; an answer still being prepared
     # after this many seconds is deferred first ("thinking…") and sent as a followup.
     defer_after_s: float = Field(default=2.0, ge=0, le=2.5)
+    # Read-only connections that answer members' searches side by side (see bot.bot).
+    db_readers: int = Field(default=2, ge=1, le=8)
 
     @field_validator("timezone")
     @classmethod

@@ -112,6 +112,79 @@ async def connect(path: Path | str, *, migrate_schema: bool = True) -> aiosqlite
     return db
 
 
+async def connect_reader(path: Path | str, *, cache_kib: int) -> aiosqlite.Connection:
+    """A read-only connection to a database `connect` has already created and migrated.
+
+    `cache_kib` caps its page cache: each connection keeps its own.
+    """
+    try:
+        reader = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseOpenError(f"cannot open the database {str(path)!r}: {exc}") from exc
+    try:
+        await reader.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+        await reader.execute("PRAGMA busy_timeout = 5000")
+    except BaseException:
+        await reader.close()
+        raise
+    return reader
+
+
+def _read_only_uri(path: Path | str) -> str:
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
+class Readers:
+    """A few read-only connections shared by the tasks that read, a bounded number at a time.
+
+    aiosqlite runs each connection in a thread of its own and SQLite lets go of the GIL while
+    it reads, so reads on different connections overlap each other and the event loop instead
+    of queueing on the one connection that also writes. At most `per_connection` tasks share a
+    connection: enough to keep its thread busy while their Python work runs, few enough that
+    later arrivals wait their turn (in order) rather than slowing every task down alike.
+    """
+
+    def __init__(self, connections: list[aiosqlite.Connection], *, per_connection: int) -> None:
+        self._borrowers = dict.fromkeys(connections, 0)
+        self._slots = asyncio.Semaphore(len(connections) * per_connection)
+
+    @classmethod
+    async def open(
+        cls, path: Path | str, count: int, *, per_connection: int, cache_kib: int
+    ) -> Readers:
+        """`count` read-only connections to `path`."""
+        connections: list[aiosqlite.Connection] = []
+        try:
+            for _ in range(count):
+                connections.append(await connect_reader(path, cache_kib=cache_kib))
+        except BaseException:
+            for conn in connections:
+                await conn.close()
+            raise
+        return cls(connections, per_connection=per_connection)
+
+    @property
+    def connections(self) -> list[aiosqlite.Connection]:
+        """Every connection of the pool."""
+        return list(self._borrowers)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Borrow the least busy connection for the block (waiting while all slots are taken)."""
+        async with self._slots:
+            conn = min(self._borrowers, key=self._borrowers.__getitem__)
+            self._borrowers[conn] += 1
+            try:
+                yield conn
+            finally:
+                self._borrowers[conn] -= 1
+
+    async def close(self) -> None:
+        """Close every connection."""
+        for conn in self._borrowers:
+            await conn.close()
+
+
 def _check_path(path: Path) -> None:
     """Refuse paths SQLite cannot open before aiosqlite starts its worker thread."""
     if path.is_dir():

@@ -104,7 +104,8 @@ class Alliance(
     async def _query_suggestions(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        words = await suggest(self.bot.db, current[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
+        async with self.bot.readers.reading() as conn:
+            words = await suggest(conn, current[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
         return [
             app_commands.Choice(name=word, value=word)
             for word in words
@@ -131,8 +132,9 @@ class Alliance(
         await self._answer(interaction, self._latest(listing, count))
 
     async def _latest(self, listing: Listing, count: int) -> Page:
-        items = await articles.latest(self.bot.db, limit=count, topic=listing.topic)
-        total = await articles.count_articles(self.bot.db, topic=listing.topic)
+        async with self.bot.readers.reading() as conn:
+            items = await articles.latest(conn, limit=count, topic=listing.topic)
+            total = await articles.count_articles(conn, topic=listing.topic)
         embed = pages.newest_embed(self.bot, listing, items, total=total, offset=0)
         if embed is None:
             return Page(content=pages.no_articles(self.bot, listing), private=True)
@@ -146,7 +148,9 @@ class Alliance(
         await self._answer(interaction, self._topics(lang_of(interaction.locale)))
 
     async def _topics(self, lang: Lang) -> Page:
-        counts = [(t.slug, t.label(lang), n) for t, n in await topic_counts(self.bot.db)]
+        async with self.bot.readers.reading() as conn:
+            counted = await topic_counts(conn)
+        counts = [(t.slug, t.label(lang), n) for t, n in counted]
         options = [
             discord.SelectOption(
                 label=render.clip(label, 100),
@@ -175,14 +179,15 @@ class Alliance(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
         text = current.strip().lstrip("#")
-        if text.isdecimal() and len(text) < 16:  # isdigit() also accepts ², which int() refuses
-            found = await articles.get_article(self.bot.db, int(text))
-            items = [found] if found else []
-        elif text:
-            result = await search(self.bot.db, text[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
-            items = [hit.article for hit in result.hits]
-        else:
-            items = await articles.latest(self.bot.db, limit=MAX_CHOICES)
+        async with self.bot.readers.reading() as conn:
+            if text.isdecimal() and len(text) < 16:  # isdigit() also accepts ², which int() refuses
+                found = await articles.get_article(conn, int(text))
+                items = [found] if found else []
+            elif text:
+                result = await search(conn, text[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
+                items = [hit.article for hit in result.hits]
+            else:
+                items = await articles.latest(conn, limit=MAX_CHOICES)
         return [
             app_commands.Choice(name=render.clip(f"#{a.id} {a.title}", CHOICE_MAX), value=a.id)
             for a in items
@@ -204,13 +209,15 @@ class Alliance(
         if week is None:
             await reply_privately(interaction, t("digest.bad_week", lang))
             return
-        digest = await build_digest(self.bot.db, week)
+        async with self.bot.readers.reading() as conn:
+            digest = await build_digest(conn, week)
         await pages.send_embeds(interaction, render.digest_embeds(digest, lang), private=True)
 
     @app_commands.command(name=_("help"), description=_("How to use this bot"))
     async def help_command(self, interaction: discord.Interaction) -> None:
         """/alliance help: what each command does, with examples (only the member sees it)."""
-        total = await articles.count_articles(self.bot.db)
+        async with self.bot.readers.reading() as conn:
+            total = await articles.count_articles(conn)
         embed = render.help_embed(lang_of(interaction.locale), total)
         await Page(embeds=[embed], private=True).send(interaction)
 
