@@ -94,16 +94,20 @@ _PAGER = re.compile(
 )
 
 
-async def pager_id(bot: AllianceBot, listing: Listing, page: int) -> str:
-    """The custom_id of a button that opens `page` of `listing`."""
-    head = f"al:p:{listing.lang}:{page}:{listing.topic or ''}:{_SORT_CODE[listing.sort]}:"
+async def pager_ids(bot: AllianceBot, listing: Listing, *pages: int) -> list[str]:
+    """The custom_ids of buttons that open each of `pages` of `listing`.
+
+    A query too long for the ids is saved once for all of them.
+    """
+    sort = _SORT_CODE[listing.sort]
+    heads = [f"al:p:{listing.lang}:{page}:{listing.topic or ''}:{sort}:" for page in pages]
     if listing.query is None:
-        return head + "l"
-    literal = f"{head}={listing.query}"
-    if len(literal) <= CUSTOM_ID_MAX:
-        return literal
-    saved = SavedQuery(listing.query, listing.topic, listing.sort)
-    return f"{head}#{await saved_queries.save(bot.db, saved)}"
+        return [head + "l" for head in heads]
+    literals = [f"{head}={listing.query}" for head in heads]
+    if all(len(literal) <= CUSTOM_ID_MAX for literal in literals):
+        return literals
+    key = await saved_queries.save(bot.db, SavedQuery(listing.query, listing.topic, listing.sort))
+    return [f"{head}#{key}" for head in heads]
 
 
 async def parse_pager(bot: AllianceBot, match: re.Match[str]) -> tuple[Listing, int] | None:
@@ -120,7 +124,8 @@ async def parse_pager(bot: AllianceBot, match: re.Match[str]) -> tuple[Listing, 
     if payload.startswith("="):
         return Listing(lang, topic, payload[1:], sort), page
     if payload.startswith("#"):
-        saved = await saved_queries.load(bot.db, payload[1:])
+        async with bot.readers.reading() as conn:
+            saved = await saved_queries.load(conn, payload[1:])
         if saved is None:
             return None
         return Listing(lang, saved.topic, saved.query, saved.sort), page
@@ -283,8 +288,7 @@ async def _controls(
     view = discord.ui.View(timeout=None)
     last_page = min(max(0, (total - 1) // PAGE_SIZE), MAX_PAGE)
     if last_page > 0:
-        before = await pager_id(bot, listing, max(page - 1, 0))
-        after = await pager_id(bot, listing, min(page + 1, last_page))
+        before, after = await pager_ids(bot, listing, max(page - 1, 0), min(page + 1, last_page))
         if before == after:  # only possible when both are disabled; ids must still differ
             after += " "
         prev_label, next_label = t("page.previous", listing.lang), t("page.next", listing.lang)
