@@ -48,8 +48,15 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+# Every Markdown construct `escape_markdown` escapes starts with one of these characters.
+_MARKDOWN_CHARS = re.compile(r"[_\\~|*`>\[#-]")
+
+
 def _plain(text: str) -> str:
     """Article or user text shown as-is: Markdown characters escaped, not interpreted."""
+    # Most Japanese text has none of them: one scan instead of discord.py's regex per piece.
+    if _MARKDOWN_CHARS.search(text) is None:
+        return text
     return escape_markdown(text, as_needed=False)
 
 

@@ -132,3 +132,24 @@ def test_results_link_to_the_article_page() -> None:
     embed = render.article_list("t", [linked, broken], taxonomy=TAXONOMY, lang="en")
     assert "[Read](https://ex.jp/a?id=1)" in str(embed.fields[0].value)
     assert "](" not in str(embed.fields[1].value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "日米同盟の抑止力",
+        "F-35 と B-52",
+        "- 箇条書き",
+        "> 引用",
+        "# 見出し",
+        "[リンク](https://example.com)",
+        "https://example.com/a_b*c",
+        "<https://example.com/x>",
+        "a_b*c~d|e`f\\g",
+        "  - indented\n>>> quote",
+        "",
+    ],
+)
+def test_plain_text_escapes_like_discord_py(text: str) -> None:
+    """Text without Markdown characters skips escaping; any other is escaped as discord.py does."""
+    assert render._plain(text) == discord.utils.escape_markdown(text, as_needed=False)
