@@ -14,9 +14,10 @@ codes, English, typos; both locales; one in six with a topic).
 Latency is from the double dispatching INTERACTION_CREATE to the interaction callback arriving
 at the double (what Discord's 3-second limit is about); "final" is to the last response (the
 followup, when the bot deferred). Per burst: p50 / p99 / max, and the CPU time the bot process
-and this process (the double) used. Then the bots' memory from /proc (VmRSS, VmHWM = peak,
-RssFile = mapped files such as the Sudachi dictionary) and the targets: our p50 within 1.5x the
-floor's, nothing later than 3 s, a peak under 150 MB with the synthetic articles.
+and this process (the double) used. Then each bot's memory from /proc after its run (VmRSS,
+VmHWM = peak, RssAnon, RssFile = mapped files, with the largest of them: the Sudachi dictionary,
+libpython…) and the targets: our p50 within 1.5x the floor's, nothing later than 3 s, a VmHWM
+under 150 MB with the synthetic articles (mapped pages count: they are the bot's resident memory).
 The machine is shared: run it a few times and look at the spread, not at one number.
 `--profile DIR` samples each bot's bursts with py-spy (collapsed stacks, one file per bot).
 `--set` passes a setting to our bot (not the floor), e.g. `--set ALLIANCE_DB_READERS=1`.
@@ -104,6 +105,20 @@ def cpu_seconds(pid: int) -> float:
 
 def show(mem: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.0f} MB" for k, v in mem.items())
+
+
+def mapped_files(pid: int, top: int = 3) -> str:
+    """The files whose mapped pages take the most of a process's RssFile (e.g. the dictionary)."""
+    sizes: dict[str, int] = {}
+    name = ""
+    for entry in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = entry.split()
+        if "-" in head[0] and not head[0].endswith(":"):
+            name = head[5] if len(head) > 5 and head[5].startswith("/") else ""
+        elif head[0] == "Rss:" and name:
+            sizes[name] = sizes.get(name, 0) + int(head[1])
+    largest = sorted(sizes.items(), key=lambda item: -item[1])[:top]
+    return ", ".join(f"{Path(path).name} {kib / 1024:.0f} MB" for path, kib in largest)
 
 
 async def prepare_seed_db(path: Path) -> None:
@@ -333,23 +348,23 @@ async def main_async(args: argparse.Namespace) -> None:
         settings = {**quiet, **dict(setting.split("=", 1) for setting in args.set)}
         results: dict[str, Burst] = {}
         async with FakeDiscord(heartbeat_interval=41.25) as double:
-            floor_argv = [str(ROOT / "bench" / "floor_bot.py")]
-            async with bot_process(double, floor_argv, workdir, "floor", quiet) as proc:
-                results["floor"] = await phase(double, proc, "floor", args)
-                floor_mem = memory(proc.pid)
-            bot_argv = ["-m", "bot", "run"]
-            seeds = {**settings, "ALLIANCE_DB": str(seed_db)}
-            async with bot_process(double, bot_argv, workdir, "bot-seeds", seeds) as proc:
-                results["seeds"] = await phase(double, proc, "bot-seeds", args)
             big_name = f"bot-{args.articles // 1000}k"
-            big = {**settings, "ALLIANCE_DB": str(big_db)}
-            async with bot_process(double, bot_argv, workdir, big_name, big) as proc:
-                results["big"] = await phase(double, proc, big_name, args)
-                big_mem = memory(proc.pid)
+            bot_argv = ["-m", "bot", "run"]
+            runs = [
+                ("floor", "floor", [str(ROOT / "bench" / "floor_bot.py")], quiet),
+                ("seeds", "bot-seeds", bot_argv, {**settings, "ALLIANCE_DB": str(seed_db)}),
+                ("big", big_name, bot_argv, {**settings, "ALLIANCE_DB": str(big_db)}),
+            ]
+            mems: dict[str, tuple[dict[str, float], str]] = {}
+            for key, name, argv, env in runs:
+                async with bot_process(double, argv, workdir, name, env) as proc:
+                    results[key] = await phase(double, proc, name, args)
+                    mems[name] = memory(proc.pid), mapped_files(proc.pid)
             violations = len(double.mention_violations)
         floor = pct(results["floor"].callback, 0.5)
-        print(f"floor bot memory after its run: {show(floor_mem)}")
-        print(f"{big_name} memory after its run: {show(big_mem)}")
+        # VmHWM is the peak of VmRSS, mapped files included: the dictionary's pages count too.
+        for name, (mem, files) in mems.items():
+            print(f"{name} memory after its run: {show(mem)}; largest mapped files: {files}")
         print(f"mention violations: {violations}")
         print("targets:")
         for key, label in (("seeds", "seed corpus"), ("big", f"{args.articles} articles")):
@@ -363,7 +378,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 f"  {label:<16} p50 {ratio:4.2f}x floor (≤ {TARGET_RATIO}x), "
                 f"max {worst:5.2f} s (≤ {TARGET_MAX_S:.0f} s), last answer {final:5.2f} s: {ok}"
             )
-        hwm = big_mem["VmHWM"]
+        hwm = mems[big_name][0]["VmHWM"]
         ok = "ok" if hwm < TARGET_RSS_MB else "MISSED"
         print(f"  memory           peak {hwm:.0f} MB (< {TARGET_RSS_MB:.0f} MB): {ok}")
 
