@@ -662,6 +662,19 @@ def _followup(record: InteractionRecord) -> JSON:
     return body
 
 
+def _private_answer(double: FakeDiscord, record: InteractionRecord) -> JSON:
+    """The message the followup created: private, with the placeholder gone and none public."""
+    assert record.original is not None
+    assert record.original["deleted"] is True
+    (message,) = record.followups
+    assert message["flags"] & EPHEMERAL
+    assert not message.get("deleted")
+    assert double.messages_by_id[int(message["id"])] is message
+    public = double.channel_messages(record.channel_id)
+    assert not [m for m in public if m.get("interaction_metadata", {}).get("id") == str(record.id)]
+    return message
+
+
 @pytest.mark.parametrize(
     ("command", "options", "expected"),
     [
@@ -684,6 +697,7 @@ async def test_a_deferred_answer_fills_the_placeholder(
     for piece in expected:
         assert piece in shown
     assert record.original in deferring.double.channel_messages(record.channel_id)
+    assert record.followups == []  # the followup filled the placeholder, no second message
 
 
 async def test_buttons_of_a_deferred_page_turn_it(deferring: DeferringBot) -> None:
@@ -709,8 +723,8 @@ async def test_a_deferred_private_answer_replaces_the_placeholder(
     assert int(body["flags"]) & EPHEMERAL
     assert body["allowed_mentions"] == {"parse": []}
     assert "No articles match" in embed_text(body["embeds"][0])
-    public = deferring.double.channel_messages(record.channel_id)
-    assert not [m for m in public if m.get("interaction_metadata", {}).get("id") == str(record.id)]
+    answer = _private_answer(deferring.double, record)
+    assert "No articles match" in embed_text(answer["embeds"][0])
 
 
 async def test_an_error_after_a_defer_is_answered_privately(deferring: DeferringBot) -> None:
@@ -724,6 +738,7 @@ async def test_an_error_after_a_defer_is_answered_privately(deferring: Deferring
     assert int(body["flags"]) & EPHEMERAL
     assert body["allowed_mentions"] == {"parse": []}
     assert "エラーが発生しました" in body["content"]
+    assert "エラーが発生しました" in _private_answer(double, record)["content"]
     assert "command 'alliance search' failed" in deferring.process.stderr[log:]
 
 

@@ -66,8 +66,9 @@ class _Client(discord.Client):
         )
         self.tree = app_commands.CommandTree(self)
         self.http_errors: list[discord.HTTPException] = []
+        self.followups: list[discord.WebhookMessage] = []
         self.ready_guilds: list[int] = []
-        tree, errors = self.tree, self.http_errors
+        tree, errors, followups = self.tree, self.http_errors, self.followups
 
         @tree.command(description="最新ニュース")
         @app_commands.describe(topic="Topic")
@@ -79,6 +80,17 @@ class _Client(discord.Client):
         async def slow(interaction: discord.Interaction) -> None:
             await interaction.response.defer(thinking=True)
             await interaction.followup.send("done")
+
+        @tree.command(description="Deferred, then answered privately")
+        async def private(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            await interaction.delete_original_response()
+            sent = await interaction.followup.send("secret", ephemeral=True, wait=True)
+            followups.append(sent)
+            try:
+                await interaction.original_response()
+            except discord.NotFound as exc:
+                errors.append(exc)
 
         @tree.command(description="Autocomplete")
         async def topic(interaction: discord.Interaction, name: str) -> None:
@@ -187,6 +199,7 @@ async def test_sync_stores_the_schema(fake_discord: FakeDiscord, client: _Client
     assert {c["name"] for c in sync.commands} == {
         "news",
         "slow",
+        "private",
         "topic",
         "alliance",
         "feedback",
@@ -224,6 +237,29 @@ async def test_defer_then_followup(fake_discord: FakeDiscord, client: _Client) -
     assert record.original is not None
     assert record.original["content"] == "done"
     assert not record.original["flags"] & (1 << 7)
+
+
+async def test_a_followup_after_deleting_the_placeholder_is_a_new_message(
+    fake_discord: FakeDiscord, client: _Client
+) -> None:
+    """Defer, delete the thinking message, follow up privately: a new ephemeral message."""
+    record = await fake_discord.wait_response(await fake_discord.send_command("private"))
+    await fake_discord.wait_for(lambda: client.http_errors != [], 5, what="GET @original")
+    assert [e.kind for e in record.events] == ["callback", "delete_original", "followup"]
+    assert record.original is not None
+    assert record.original["deleted"] is True
+    assert record.original["content"] == ""  # the followup did not fill the deleted message
+    (followup,) = record.followups
+    assert followup["id"] != record.original["id"]
+    assert followup["content"] == "secret"
+    assert followup["flags"] & (1 << 6)
+    assert not followup.get("deleted")
+    assert fake_discord.messages_by_id[int(followup["id"])] is followup
+    assert fake_discord.channel_messages("general") == []  # nothing public is left
+    (sent,) = client.followups
+    assert sent.id == int(followup["id"])
+    assert sent.flags.ephemeral
+    assert [type(e) for e in client.http_errors] == [discord.NotFound]  # @original is gone
 
 
 async def test_autocomplete_choices(fake_discord: FakeDiscord, client: _Client) -> None:

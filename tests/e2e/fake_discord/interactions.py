@@ -49,8 +49,9 @@ class InteractionRecord:
     callback: JSON | None = None
     """The body of the interaction callback: `{"type": ..., "data": ...}`."""
     original: JSON | None = None
-    """The current state of the original response message."""
+    """The current state of the original response message (`"deleted": True` once deleted)."""
     followups: list[JSON] = field(default_factory=list)
+    """Messages the followups created (one filling a "thinking" original edits that instead)."""
     source_message: JSON | None = None
     """For component interactions: the message whose component was used."""
     modal: JSON | None = None

@@ -280,8 +280,9 @@ class RestApi:
             return form_error(errors)
         self._check_mentions(request, body)
         original = record.original
-        if original is not None and original["flags"] & LOADING:
-            # The first followup after a "thinking" defer edits the deferred message.
+        if original is not None and original["flags"] & LOADING and not original.get("deleted"):
+            # The first followup after a "thinking" defer edits the deferred message, if it
+            # still exists; once deleted, a followup is a new message like any other.
             original["flags"] &= ~LOADING
             message = payloads.apply_edit(original, {k: v for k, v in body.items() if k != "flags"})
         else:
