@@ -306,6 +306,14 @@ async def test_sort_newest(conn: aiosqlite.Connection) -> None:
     assert dates == sorted(dates, reverse=True)
 
 
+async def test_us_with_its_dots_is_an_alias(conn: aiosqlite.Connection) -> None:
+    """U.S. with its dots finds what US finds: the alias is not lost to the last dot."""
+    dotted = await search(conn, "U.S.")
+    plain = await search(conn, "US")
+    assert dotted.total == plain.total > 0
+    assert dotted.corrected is None
+
+
 async def test_title_matches_rank_above_body_matches(conn: aiosqlite.Connection) -> None:
     """An article with the word in its headline ranks above ones with it only in the text."""
     result = await search(conn, "退避", limit=5)

@@ -124,7 +124,10 @@ def parse_query(text: str) -> Query | QueryProblem:
     while i < len(words):
         for n in range(min(_MAX_ALIAS_WORDS, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + n])
-            found = aliases.get(fold(phrase).strip(_EDGE_PUNCTUATION))
+            key = fold(phrase)
+            # Punctuation at the edges is the sentence's ("Trump,"), unless the alias has it too
+            # (U.S.).
+            found = aliases.get(key) or aliases.get(key.strip(_EDGE_PUNCTUATION))
             if found:
                 term = make_term(phrase, found)
                 i += n
