@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from bot.core import articles, db
-from bot.core.search import QueryProblem, analyzer, search, suggest
+from bot.core.search import QueryProblem, analyzer, engine, search, suggest
 from bot.core.search.engine import snippet
 from bot.core.search.query import Query, parse_query
 
@@ -304,6 +304,38 @@ async def test_sort_newest(conn: aiosqlite.Connection) -> None:
     dates = [h.article.published for h in result.hits]
     assert len(dates) == result.total
     assert dates == sorted(dates, reverse=True)
+
+
+async def test_pages_past_the_ranked_window_go_on_newest_first(
+    conn: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the ranked window, pages continue with the other matches, newest first, each once."""
+    monkeypatch.setattr(engine, "RANK_WINDOW", 3)
+    seen: list[int] = []
+    for offset in range(0, 30, 4):
+        page = await search(conn, "日米", limit=4, offset=offset)
+        seen.extend(h.article.id for h in page.hits)
+    total = (await search(conn, "日米")).total
+    assert len(seen) == len(set(seen)) == total > 6
+    newest_three = sorted(seen, reverse=True)[:3]
+    assert sorted(seen[:3]) == sorted(newest_three)  # the window: the newest matches, ranked
+    assert seen[3:] == sorted(seen[3:], reverse=True)
+
+
+@pytest.mark.parametrize("walk", [False, True])
+@pytest.mark.parametrize("topic", [None, "china"])
+async def test_sort_newest_sorts_or_walks_the_date_index_alike(
+    conn: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch, walk: bool, topic: str | None
+) -> None:
+    """sort=newest pages by date (then id), whether it sorts the matches or walks the index."""
+    if walk:
+        monkeypatch.setattr(engine, "_SORT_MATCHES_UP_TO", 0)
+    seen = []
+    for offset in range(0, 30, 3):
+        page = await search(conn, "日米", topic=topic, sort="newest", limit=3, offset=offset)
+        seen.extend((h.article.published, h.article.id) for h in page.hits)
+    assert len(seen) == page.total
+    assert seen == sorted(seen, reverse=True)
 
 
 async def test_us_with_its_dots_is_an_alias(conn: aiosqlite.Connection) -> None:

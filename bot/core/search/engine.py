@@ -1,20 +1,20 @@
-"""Search, typo correction, snippets and autocomplete over the full-text index.
+"""Search, typo correction and autocomplete over the full-text index.
 
-Ranking looks at a bounded window of candidates (the newest matches of the title and of the
-whole text) instead of scoring every match of a common word: titles first, then how often the
-words occur, then recency. Matches beyond the window follow, newest first.
+Ranking looks at a bounded window of candidates, the newest matches, instead of scoring every
+match of a common word: words in the title first, then how often they occur in the text, then
+recency. SQLite ranks the window in the statement that counts the matches; matches beyond the
+window follow, newest first.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Literal, NamedTuple
+from functools import cache
+from typing import Literal
 
 import aiosqlite
 from rapidfuzz import fuzz, process
@@ -25,24 +25,22 @@ from bot.core.models import Article
 from bot.core.search import analyzer
 from bot.core.search.index import GENERATION_KEY, index_is_current, rebuild_index
 from bot.core.search.query import Query, QueryProblem, Term, load_aliases, make_term, parse_query
+from bot.core.search.snippets import SNIPPET_CHARS as SNIPPET_CHARS
+from bot.core.search.snippets import snippet as snippet
 from bot.core.topics import load_taxonomy
 
 Sort = Literal["relevance", "newest"]
 
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
-SNIPPET_CHARS = 200
 MAX_SUGGESTIONS = 25
-# How many of the newest matches (per title and per text) are ranked by relevance: reading
-# their text is most of a query's cost (about 0.15 ms per 10 candidates at 100k articles).
-RANK_WINDOW = 30
+# How many of the newest matches are ranked by relevance; each costs a read of its analyzed text
+# (~5 µs at 100k articles). Older matches with the words in their title are not looked for:
+# finding them took a second pass over every match when the words rarely share a title (~3 ms,
+# up to 10 ms, for two common words at 100k articles).
+RANK_WINDOW = 60
 _MIN_CORRECTABLE = 3
 _TYPO_CUTOFF = 70.0
-_SQUASH_CHARS = frozenset(" \u3000・･-‐－–—_.")
-_FULL_SCAN_CHARS = 1000
-# Characters analyzed either side of a probe hit to confirm it: far more than a word's length.
-_CONFIRM_MARGIN = 12
-_SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +108,12 @@ async def search(
     parsed = parse_query(query)
     if isinstance(parsed, QueryProblem):
         return SearchResult(query=query[:100], problem=parsed)
+    return await _search(db, parsed, topic, limit, offset, sort)
+
+
+async def _search(
+    db: aiosqlite.Connection, parsed: Query, topic: str | None, limit: int, offset: int, sort: Sort
+) -> SearchResult:
     await _ensure_index(db)
     result = await _run(db, parsed, topic, limit, offset, sort)
     if result.total:
@@ -133,79 +137,97 @@ def _topic_filter(topic: str | None) -> tuple[str, tuple[str, ...]]:
     return " AND +rowid IN (SELECT article_id FROM article_topics WHERE topic = ?)", (topic,)
 
 
+@cache
+def _page_columns() -> str:
+    """A page's article: its analyzed text (for the snippet), then the columns `articles` reads
+    (one statement instead of a second one through `articles.get_articles`).
+
+    article_index_content is FTS5's own table of the indexed text (id, c0 = title, c1 = body):
+    read directly, a row costs a fraction of a read through the index.
+    """
+    # Read on first use: `articles` imports this package.
+    forms = "(SELECT c1 FROM article_index_content WHERE id = articles.id) AS forms"
+    return f"{forms}, {articles._ARTICLE_COLUMNS}"
+
+
+# With fewer matches than this, sort=newest sorts them; with more, it walks the date index
+# until the page is found (the walk alone costs up to ~6 ms at 100k articles, when matches are
+# rare; sorting 30k matches cost ~45 ms).
+_SORT_MATCHES_UP_TO = 200
+
+_PageRows = list[Sequence[object]]  # rows of _page_columns()
+
+
 async def _run(
     db: aiosqlite.Connection, query: Query, topic: str | None, limit: int, offset: int, sort: Sort
 ) -> SearchResult:
     where, extra = _topic_filter(topic)
-    expr = query.fts()
     result = SearchResult(query=query.text)
     if sort == "newest":
-        rows = await db.execute_fetchall(
-            f"SELECT count(*) FROM article_index WHERE article_index MATCH ?{where}",  # noqa: S608
-            (expr, *extra),
-        )
-        result.total = int(next(iter(rows))[0])
-        if not result.total or offset >= result.total:
-            return result
-        rows = await db.execute_fetchall(
-            f"""
-            SELECT id FROM articles
-             WHERE id IN (SELECT rowid FROM article_index WHERE article_index MATCH ?{where})
-             ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
-            """,  # noqa: S608
-            (expr, *extra, limit, offset),
-        )
-        ids = [int(r[0]) for r in rows]
+        result.total, rows = await _newest_page(db, query, where, extra, limit, offset)
     else:
-        window, result.total = await _ranked_window(db, query, where, extra)
-        if not result.total or offset >= result.total:
-            return result
-        ids = await _ranked_page(db, query, where, extra, window, limit, offset)
-    found = await articles.get_articles(db, ids)
-    result.hits = [SearchHit(a, snippet(a.body, query.terms)) for a in found]
+        result.total, rows = await _ranked_page(db, query, where, extra, limit, offset)
+    found = articles._to_articles(row[1:] for row in rows)
+    result.hits = [
+        SearchHit(article, snippet(article.body, query.terms, forms=str(row[0])))
+        for article, row in zip(found, rows, strict=True)
+    ]
     return result
 
 
-def _occurrences(forms: str, term: Term) -> int:
-    padded = f" {forms} "
-    return sum(padded.count(f" {' '.join(p)} ") for p in term.phrases)
-
-
-async def _ranked_window(
-    db: aiosqlite.Connection, query: Query, where: str, extra: tuple[str, ...]
-) -> tuple[list[int], int]:
-    """The newest matches in titles and anywhere, ranked; and how many articles match."""
-    # One statement: the count, and the candidates with their analyzed text.
+async def _newest_page(
+    db: aiosqlite.Connection,
+    query: Query,
+    where: str,
+    extra: tuple[str, ...],
+    limit: int,
+    offset: int,
+) -> tuple[int, _PageRows]:
+    """How many articles match, and the page's rows by publication date."""
     expr = query.fts()
     rows = await db.execute_fetchall(
-        f"""
-        WITH total AS (
-            SELECT count(*) AS n FROM article_index WHERE article_index MATCH ?{where}
-        ), in_title AS (
-            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?{where}
-             ORDER BY rowid DESC LIMIT ?
-        ), anywhere AS (
-            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?{where}
-             ORDER BY rowid DESC LIMIT ?
-        )
-        SELECT i.rowid, i.title, i.body, a.published, total.n FROM article_index AS i
-          JOIN articles AS a ON a.id = i.rowid, total
-         WHERE i.rowid IN (SELECT id FROM in_title UNION SELECT id FROM anywhere)
-        """,  # noqa: S608
-        (expr, *extra, query.fts(column="title"), *extra, RANK_WINDOW, expr, *extra, RANK_WINDOW),
+        f"SELECT count(*) FROM article_index WHERE article_index MATCH ?{where}",  # noqa: S608
+        (expr, *extra),
     )
-    rows = list(rows)
-    scored: list[tuple[tuple[int, int, str, int], int]] = []
-    for article_id, title, body, published, _ in rows:
-        in_title_terms = sum(1 for t in query.terms if _occurrences(title, t))
-        # A second mention says the article is about the word; more says little more.
-        hits = sum(min(_occurrences(body, t), 2) for t in query.terms)
-        key = (in_title_terms, hits, str(published), int(article_id))
-        scored.append((key, int(article_id)))
-    scored.sort(reverse=True)
-    # Every match of the window holds the count; no row means no match.
-    total = int(rows[0][4]) if rows else 0
-    return [article_id for _, article_id in scored], total
+    total = int(next(iter(rows))[0])
+    if not total or offset >= total:
+        return total, []
+    walk = "INDEXED BY articles_published" if total > _SORT_MATCHES_UP_TO else ""
+    rows = await db.execute_fetchall(
+        f"""
+        WITH page AS (
+            SELECT id AS article_id, published AS date FROM articles {walk}
+             WHERE id IN (SELECT rowid FROM article_index WHERE article_index MATCH ?{where})
+             ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
+        )
+        SELECT {_page_columns()} FROM page JOIN articles ON articles.id = page.article_id
+         ORDER BY page.date DESC, page.article_id DESC
+        """,  # noqa: S608
+        (expr, *extra, limit, offset),
+    )
+    return total, list(rows)
+
+
+def _scores(query: Query) -> tuple[str, str, list[str | int]]:
+    """SQL for how many terms a candidate's title has, and how often its text has each (at most
+    twice: a second mention says the article is about the word; more says little more).
+
+    Over the analyzed text padded with spaces (`c.title`, `c.body`), a phrase is a run of whole
+    forms; occurrences are counted as the length the text loses when they are removed.
+    """
+    in_title: list[str] = []
+    mentions: list[str] = []
+    title_params: list[str | int] = []
+    mention_params: list[str | int] = []
+    for term in query.terms:
+        needles = [f" {' '.join(p)} " for p in term.phrases]
+        in_title.append("(" + " OR ".join(["instr(c.title, ?) > 0"] * len(needles)) + ")")
+        title_params.extend(needles)
+        counts = ["(length(c.body) - length(replace(c.body, ?, ''))) / ?"] * len(needles)
+        mentions.append(f"min(2, {' + '.join(counts)})")
+        for needle in needles:
+            mention_params.extend((needle, len(needle)))
+    return " + ".join(in_title), " + ".join(mentions), [*title_params, *mention_params]
 
 
 async def _ranked_page(
@@ -213,175 +235,60 @@ async def _ranked_page(
     query: Query,
     where: str,
     extra: tuple[str, ...],
-    window: list[int],
     limit: int,
     offset: int,
-) -> list[int]:
-    ids = window[offset : offset + limit]
-    if len(ids) == limit:
-        return ids
-    # Past the ranked window: the remaining matches, newest first.
-    marks = ",".join("?" * len(window))
+) -> tuple[int, _PageRows]:
+    """How many articles match, and the page's rows by relevance."""
+    expr = query.fts()
+    in_title, mentions, score_params = _scores(query)
+    # One statement: the count, the window ranked, and the page's articles. The texts are read
+    # only for the page: carried through the sort, they doubled the statement's cost. `total
+    # LEFT JOIN`: the count comes back even when the page is past the window.
     rows = await db.execute_fetchall(
         f"""
-        SELECT rowid FROM article_index
-         WHERE article_index MATCH ?{where} AND rowid NOT IN ({marks})
-         ORDER BY rowid DESC LIMIT ? OFFSET ?
+        WITH total AS (
+            SELECT count(*) AS n FROM article_index WHERE article_index MATCH ?{where}
+        ), candidates AS (
+            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?{where}
+             ORDER BY rowid DESC LIMIT ?
+        ), scored AS (
+            SELECT c.id, {in_title} AS in_title, {mentions} AS mentions
+              FROM (SELECT id, ' ' || c0 || ' ' AS title, ' ' || c1 || ' ' AS body
+                      FROM article_index_content WHERE id IN (SELECT id FROM candidates)) AS c
+        ), page AS (
+            SELECT s.id AS article_id, s.in_title, s.mentions, a.published AS date
+              FROM scored AS s JOIN articles AS a ON a.id = s.id
+             ORDER BY s.in_title DESC, s.mentions DESC, a.published DESC, a.id DESC
+             LIMIT ? OFFSET ?
+        )
+        SELECT total.n, {_page_columns()} FROM total
+          LEFT JOIN page
+          LEFT JOIN articles ON articles.id = page.article_id
+         ORDER BY page.in_title DESC, page.mentions DESC, page.date DESC, page.article_id DESC
         """,  # noqa: S608
-        (query.fts(), *extra, *window, limit - len(ids), max(0, offset - len(window))),
+        (expr, *extra, expr, *extra, RANK_WINDOW, *score_params, limit, offset),
     )
-    return ids + [int(r[0]) for r in rows]
-
-
-# --- snippets ---------------------------------------------------------------------------------
-
-
-def _matches(text: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
-    """Character spans in `text` where any phrase of any term occurs, as the index sees it."""
-    flat = [(form, tok.begin, tok.end) for tok in analyzer.analyze(text) for form in tok.forms]
-    forms = [f for f, _, _ in flat]
-    spans: list[tuple[int, int]] = []
-    for phrase in {p for t in terms for p in t.phrases}:
-        size = len(phrase)
-        for i in range(len(forms) - size + 1):
-            if tuple(forms[i : i + size]) == phrase:
-                spans.append((flat[i][1], flat[i + size - 1][2]))
-    return _merge(spans)
-
-
-@lru_cache(maxsize=1024)
-def _probe_pattern(probes: frozenset[str]) -> re.Pattern[str]:
-    separators = "[" + re.escape("".join(sorted(_SQUASH_CHARS))) + "]*"
-    alternatives = sorted(probes, key=len, reverse=True)
-    return re.compile("|".join(separators.join(map(re.escape, p)) for p in alternatives))
-
-
-def _probe_spans(text: str, probes: frozenset[str]) -> list[tuple[int, int]]:
-    """Spans where a probe occurs in the folded text, separators ignored (ゴールデン・ドーム)."""
-    folded = analyzer.fold(text)
-    pattern = _probe_pattern(probes)
-    if len(folded) == len(text):
-        return [m.span() for m in pattern.finditer(folded)]
-    # NFKC changed lengths (e.g. ｶﾞ → ガ): fold character by character to keep positions.
-    origin = [i for i, c in enumerate(text) for _ in analyzer.fold(c)]
-    folded = "".join(analyzer.fold(c) for c in text)
-    return [
-        (origin[m.start()], origin[m.end() - 1] + 1)
-        for m in pattern.finditer(folded)
-        if m.end() > m.start()
-    ]
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-class _FirstMatch(NamedTuple):
-    start: int  # where the first confirmed match begins
-    lead: int  # where its sentence begins
-    region: tuple[int, int]  # the analyzed text: inside it, only confirmed spans count
-    spans: list[tuple[int, int]]  # confirmed matches in the body
-
-
-def _confirm(body: str, terms: Sequence[Term], begin: int, end: int) -> list[tuple[int, int]]:
-    """Confirmed matches in body[begin:end], as the index sees that text."""
-    return [(begin + a, begin + b) for a, b in _matches(body[begin:end], terms)]
-
-
-def _script(ch: str) -> str:
-    folded = analyzer.fold(ch)[:1]
-    if folded.isascii() and folded.isalnum():
-        return "latin"
-    if "\u30a1" <= folded <= "\u30fa" or folded == "ー":
-        return "katakana"
-    return "other"
-
-
-def _clearly_bounded(text: str, begin: int, end: int) -> bool:
-    """True when a katakana or Latin hit is a whole word: its neighbours are another script.
-
-    Such a hit (トランプ in トランプ氏, B-52 in B-52戦略) needs no analysis to confirm. Kanji
-    and kana hits always do: 核 in 中核, 強 in 強い look bounded by script and are not words.
-    """
-    kinds = {_script(ch) for ch in text[begin:end] if analyzer.fold(ch).isalnum()}
-    if len(kinds) != 1 or (kind := kinds.pop()) == "other":
-        return False
-    before = _script(text[begin - 1]) if begin > 0 else None
-    after = _script(text[end]) if end < len(text) else None
-    return kind not in (before, after)
-
-
-def _first_match(body: str, terms: Sequence[Term]) -> _FirstMatch | None:
-    """The first match that analysis confirms, with what was analyzed around it."""
-    sentences = [m.span() for m in _SENTENCE.finditer(body) if m.group().strip()]
-    probes = frozenset("".join(p) for t in terms for p in t.phrases)
-    # Probes are cheap but can hit inside longer words (核 in 中核): analyzing the text around
-    # a candidate (its sentence, cut to a margin either side) confirms it. Normalized forms
-    # (Washington → ワシントン) don't probe, so a short body without a confirmed candidate is
-    # analyzed whole, sentence by sentence.
-    analyzed_to = -1
-    for begin, finish in _probe_spans(body, probes):
-        if finish <= analyzed_to:
-            continue
-        s, e = next(((s, e) for s, e in sentences if s <= begin < e), (begin, finish))
-        if _clearly_bounded(body, begin, finish):
-            return _FirstMatch(begin, s, (begin, finish), [(begin, finish)])
-        region = (max(s, begin - _CONFIRM_MARGIN), min(e, finish + _CONFIRM_MARGIN))
-        analyzed_to = region[1]
-        if spans := _confirm(body, terms, *region):
-            return _FirstMatch(spans[0][0], s, region, spans)
-    if len(body) <= _FULL_SCAN_CHARS:
-        for s, e in sentences:
-            if spans := _confirm(body, terms, s, e):
-                return _FirstMatch(spans[0][0], s, (s, e), spans)
-    return None
-
-
-def snippet(
-    body: str, terms: Sequence[Term], width: int = SNIPPET_CHARS
-) -> tuple[tuple[str, bool], ...]:
-    """About `width` characters of `body` around its first match, matches marked."""
-    found = _first_match(body, terms)
-    start = 0
-    if found is not None:
-        # Start at the sentence when the match is near its beginning, else shortly before it.
-        start = found.lead if found.start - found.lead <= width // 3 else found.start - width // 5
-    end = min(len(body), start + width)
-    if end == len(body):
-        start = max(0, min(start, end - width))
-    window = body[start:end]
-    marks: list[tuple[int, int]] = []
-    if found is not None:
-        confirmed = [(a - start, b - start) for a, b in found.spans]
-        low, high = found.region[0] - start, found.region[1] - start
-        # Inside the analyzed text only confirmed matches count; elsewhere, the probes.
-        marks = confirmed + [
-            (a, b)
-            for a, b in _probe_spans(
-                window, frozenset("".join(p) for t in terms for p in t.phrases)
-            )
-            if a >= high or b <= low
-        ]
-    parts: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
-    cursor = 0
-    for a, b in _merge(
-        [(max(0, a), min(len(window), b)) for a, b in marks if b > 0 and a < len(window)]
-    ):
-        if a > cursor:
-            parts.append((window[cursor:a], False))
-        parts.append((window[a:b], True))
-        cursor = b
-    if cursor < len(window):
-        parts.append((window[cursor:], False))
-    if end < len(body):
-        parts.append(("…", False))
-    return tuple((text.replace("\n", " "), marked) for text, marked in parts)
+    rows = list(rows)
+    total = int(rows[0][0])
+    page: _PageRows = [row[1:] for row in rows if row[2] is not None]
+    window = min(total, RANK_WINDOW)
+    if len(page) == limit or offset + len(page) >= total:
+        return total, page
+    # Past the ranked window: the remaining matches, newest first. They are the matches after
+    # the window's in the same order, so positions carry over.
+    start = max(offset, window)
+    rows = await db.execute_fetchall(
+        f"""
+        WITH rest AS (
+            SELECT rowid AS article_id FROM article_index WHERE article_index MATCH ?{where}
+             ORDER BY rowid DESC LIMIT ? OFFSET ?
+        )
+        SELECT {_page_columns()} FROM rest JOIN articles ON articles.id = rest.article_id
+         ORDER BY rest.article_id DESC
+        """,  # noqa: S608
+        (expr, *extra, offset + limit - start, start),
+    )
+    return total, [*page, *rows]
 
 
 # --- vocabulary: typo correction and autocomplete ---------------------------------------------

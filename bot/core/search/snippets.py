@@ -1,0 +1,251 @@
+"""Snippets: a short window of an article's text around its first match, matches marked.
+
+Matches are located with the article's stored index forms (what the full-text index holds), not
+by analyzing the text again: running Sudachi over bodies at query time cost most of a page's
+snippet time and touched much of its mapped dictionary. A search for the folded query text
+("probe") finds candidates; a candidate counts when the index forms around the query's forms
+agree with the text around it, so 核 inside 中核 (one word, 中核, in the index) is not marked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from itertools import takewhile
+
+from bot.core.search import analyzer
+from bot.core.search.query import Term
+
+SNIPPET_CHARS = 200
+# Characters that may sit inside a word in the text but not in its form (ゴールデン・ドーム, B-52);
+# folding has already turned \u3000, ･ and － into space, ・ and -.
+_SEPARATORS = "・-‐–—_."
+_SENTENCE_ENDS = "。！？!?\n"
+# Words the walk may fail to place in a row before it gives up (conjugated verbs, spelling
+# variants: 述べ for 述べる, シュミレーション for シミュレーション).
+_MAX_UNPLACED = 3
+
+Span = tuple[int, int]
+
+
+@lru_cache(maxsize=1024)
+def _probe_pattern(probe: str) -> re.Pattern[str]:
+    # Separators (spaces, once the text is translated) may sit between any two characters. A
+    # class of the separators themselves compiled ~13x slower (0.7 ms: non-ASCII classes are).
+    return re.compile(" *".join(map(re.escape, probe)))
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """`text` folded as the index folds it, and each folded character's origin when NFKC
+    changed lengths (ｶﾞ → ガ); None when positions are the same."""
+    folded = analyzer.fold(text)
+    if len(folded) == len(text):
+        return folded, None
+    origin = [i for i, c in enumerate(text) for _ in analyzer.fold(c)]
+    return "".join(analyzer.fold(c) for c in text), origin
+
+
+def _occurrences(padded_forms: str, phrase: tuple[str, ...]) -> list[int]:
+    """Where `phrase` starts in the index forms, as form positions."""
+    needle = f" {' '.join(phrase)} "
+    found: list[int] = []
+    position = 0
+    counted = 0
+    at = padded_forms.find(needle)
+    while at >= 0:
+        position += padded_forms.count(" ", counted, at)
+        counted = at
+        found.append(position)
+        at = padded_forms.find(needle, at + 1)
+    return found
+
+
+def _skip_separators(folded: str, at: int) -> int:
+    while at < len(folded) and not folded[at].isalnum():
+        at += 1
+    return at
+
+
+def _skip_separators_back(folded: str, at: int) -> int:
+    while at > 0 and not folded[at - 1].isalnum():
+        at -= 1
+    return at
+
+
+# A side of a candidate is read as at most this many words, of which all but the last may be
+# spelled differently from their forms.
+_CONTEXT_WORDS = 3
+
+
+def _reads_after(folded: str, at: int, words: Sequence[str | None]) -> bool:
+    """True when the text from `at` reads as `words` (None: the text ends there).
+
+    A word may be spelled differently from its form (し for 為ル, いる for 居ル, the copula で for
+    ダ): it is then skipped as one to len(form) + 1 characters, and the words after it must fit.
+    """
+    at = _skip_separators(folded, at)
+    if not words:
+        return False
+    word = words[0]
+    if word is None:
+        return at == len(folded)
+    if folded.startswith(word, at):
+        return True
+    return at < len(folded) and any(
+        _reads_after(folded, at + gap, words[1:]) for gap in range(1, len(word) + 2)
+    )
+
+
+def _reads_before(folded: str, at: int, words: Sequence[str | None]) -> bool:
+    """True when the text up to `at` reads as `words`, nearest first (see `_reads_after`)."""
+    at = _skip_separators_back(folded, at)
+    if not words:
+        return False
+    word = words[0]
+    if word is None:
+        return at == 0
+    if folded.endswith(word, 0, at):
+        return True
+    return at > 0 and any(
+        _reads_before(folded, at - gap, words[1:]) for gap in range(1, min(at, len(word) + 1) + 1)
+    )
+
+
+def _walk(folded: str, forms: Sequence[str]) -> list[Span | None]:
+    """Where each index form sits in the folded text, found by walking both in step.
+
+    A word the text spells differently from its form (述べ for 述ベル, Washington for ワシントン)
+    lies between its neighbours. Forms after the walk loses its place are None.
+    """
+    spans: list[Span | None] = [None] * len(forms)
+    cursor = 0
+    unplaced: list[int] = []
+    for i, form in enumerate(forms):
+        at = _skip_separators(folded, cursor)
+        if folded.startswith(form, at) and not unplaced:
+            found = at
+        elif unplaced:
+            # The walk starts where the text starts, so it can afford to look further ahead.
+            slack = sum(2 * len(forms[k]) + 4 for k in unplaced)
+            found = folded.find(form, at + 1, at + slack + len(form))
+        else:
+            found = -1
+        if found < 0:
+            unplaced.append(i)
+            if len(unplaced) > _MAX_UNPLACED:
+                break
+            continue
+        for k in unplaced:
+            spans[k] = (at, _skip_separators_back(folded, found))
+        unplaced.clear()
+        spans[i] = (found, found + len(form))
+        cursor = found + len(form)
+    return spans
+
+
+def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]:
+    """Spans of `body`, in order, where a phrase of a term occurs as the index sees it."""
+    padded = f" {forms} "
+    phrases = list(dict.fromkeys(p for t in terms for p in t.phrases))
+    occurring = [(p, at) for p in phrases if (at := _occurrences(padded, p))]
+    if not occurring:
+        return
+    words: list[str | None] = [None, *forms.split(" "), None]
+    folded, origin = _folded(body)
+    spaced = folded
+    for separator in _SEPARATORS:
+        # str.replace is several times faster than str.translate, which looks up every character.
+        spaced = spaced.replace(separator, " ")
+
+    def original(span: Span) -> Span:
+        return span if origin is None else (origin[span[0]], origin[span[1] - 1] + 1)
+
+    hits: list[tuple[int, int, set[tuple[tuple[str | None, ...], tuple[str | None, ...]]]]] = []
+    for phrase, positions in occurring:
+        # Each occurrence's words before (nearest first) and after; None where the text ends.
+        contexts = {
+            (
+                tuple(words[max(0, k + 1 - _CONTEXT_WORDS) : k + 1][::-1]),
+                tuple(words[k + 1 + len(phrase) : k + 1 + len(phrase) + _CONTEXT_WORDS]),
+            )
+            for k in positions
+        }
+        probe = _probe_pattern("".join(phrase))
+        hits.extend((*m.span(), contexts) for m in probe.finditer(spaced))
+    hits.sort(key=lambda h: (h[0], h[1]))
+    confirmed = False
+    for start, end, contexts in hits:
+        if any(
+            _reads_before(folded, start, before) and _reads_after(folded, end, after)
+            for before, after in contexts
+        ):
+            confirmed = True
+            yield original((start, end))
+    if confirmed:
+        return
+    # No hit reads as an occurrence: each is spelled differently in the text (セキュリティ for
+    # セキュリティー, Washington for ワシントン). Place the forms in the text one by one, as far as
+    # the first occurrence's snippet could reach.
+    first = min(k for _, positions in occurring for k in positions)
+    forms_list = forms.split(" ")
+    spans = _walk(folded, forms_list[: first + SNIPPET_CHARS * 2])
+    found: list[Span] = []
+    for phrase, positions in occurring:
+        for k in positions:
+            if k + len(phrase) <= len(spans):
+                head, tail = spans[k], spans[k + len(phrase) - 1]
+                if head is not None and tail is not None and tail[1] > head[0]:
+                    found.append((head[0], tail[1]))
+    yield from (original(span) for span in sorted(found))
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def snippet(
+    body: str, terms: Sequence[Term], width: int = SNIPPET_CHARS, *, forms: str | None = None
+) -> tuple[tuple[str, bool], ...]:
+    """About `width` characters of `body` around its first match, matches marked.
+
+    `forms` is the body's stored index forms (space-separated); without them the body is
+    analyzed here.
+    """
+    if forms is None:
+        forms = " ".join(analyzer.index_forms(body))
+    spans = _match_spans(body, forms, terms)
+    marks: list[Span] = []
+    start = 0
+    if (first := next(spans, None)) is not None:
+        lead = max(body.rfind(ch, 0, first[0]) for ch in _SENTENCE_ENDS) + 1
+        # Start at the sentence when the match is near its beginning, else shortly before it.
+        start = lead if first[0] - lead <= width // 3 else first[0] - width // 5
+        # Later matches count only inside the window (checking each costs time).
+        marks = [first, *takewhile(lambda span: span[0] < start + width, spans)]
+    end = min(len(body), start + width)
+    if end == len(body):
+        start = max(0, min(start, end - width))
+    window = body[start:end]
+    parts: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
+    cursor = 0
+    for a, b in _merge(marks):
+        a, b = max(0, a - start), min(len(window), b - start)
+        if b <= cursor or a >= len(window):
+            continue
+        a = max(a, cursor)
+        if a > cursor:
+            parts.append((window[cursor:a], False))
+        parts.append((window[a:b], True))
+        cursor = b
+    if cursor < len(window):
+        parts.append((window[cursor:], False))
+    if end < len(body):
+        parts.append(("…", False))
+    return tuple((text.replace("\n", " "), marked) for text, marked in parts)

@@ -1,0 +1,79 @@
+"""Snippets located with the stored index forms: real words marked, parts of words not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.search import analyzer
+from bot.core.search.query import Query, parse_query
+from bot.core.search.snippets import snippet
+
+
+def _marked(text: str, query: str, *, forms: str | None = None) -> list[str]:
+    parsed = parse_query(query)
+    assert isinstance(parsed, Query)
+    return [part for part, is_match in snippet(text, parsed.terms, forms=forms) if is_match]
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "marked"),
+    [
+        # the word beside words the index spells otherwise: し (為ル), いる (居ル), で (ダ)
+        ("政府は対応した。", "対応", ["対応"]),
+        ("協議している。トランプ政権に伝えた。", "トランプ", ["トランプ"]),
+        ("リスクだけでなく、米国に依存する。", "米国", ["米国"]),
+        ("解決が期待されている。", "期待", ["期待"]),
+        # a part of a longer word is not marked, the word itself is
+        ("議員が中国の対日圧力を批判する中、会談した。", "中", ["中"]),
+        ("対中抑止と総合的対応を訴えた。焦点は対ロシア制裁だ。", "対", ["対"]),
+        ("米国務省が発表した。", "米国", []),
+        # spelled otherwise in the text than in the index: placed by walking the forms
+        ("データセキュリティ、量子暗号。", "セキュリティー", ["セキュリティ"]),
+        ("原子力空母USS George Washingtonで会談。", "George Washington", ["George Washington"]),
+        ("緊張のなか、安全保障を議論した。", "中", ["なか"]),
+        # width and separators
+        ("ｶﾞｿﾘﾝとPAC3を増産。", "PAC3", ["PAC3"]),
+        ("構想「ゴールデン・ドーム」を発表。", "ゴールデンドーム", ["ゴールデン・ドーム"]),
+    ],
+)
+def test_marks_words_as_the_index_reads_them(text: str, query: str, marked: list[str]) -> None:
+    """Matches are marked where the index has the word, whatever its neighbours look like."""
+    assert _marked(text, query) == marked
+
+
+def test_stored_forms_are_used_instead_of_analysis() -> None:
+    """Given the stored forms, the snippet follows them (here: forms that put 核 inside 中核)."""
+    text = "米軍は中核を担う。"
+    forms = " ".join(analyzer.index_forms(text))
+    assert _marked(text, "核", forms=forms) == []
+    # An index that (wrongly) held 中 and 核 apart would make the 核 of 中核 a match.
+    assert _marked(text, "核", forms=forms.replace("中核", "中 核")) == ["核"]
+
+
+def test_title_only_match_shows_the_start_unmarked() -> None:
+    """An article matching only in its title gets the beginning of its text, nothing marked."""
+    parsed = parse_query("ヘグセス")
+    assert isinstance(parsed, Query)
+    parts = snippet("防衛相は電話で協議した。" * 30, parsed.terms)
+    assert not any(is_match for _, is_match in parts)
+    assert parts[0][0].startswith("防衛相は")
+    assert parts[-1] == ("…", False)
+
+
+def test_deep_match_in_a_long_text_is_centred_and_short() -> None:
+    """A match far into a long text is shown in a window of at most 200 characters."""
+    filler = "日米の協議が続いた。"
+    body = filler * 400 + "ヘグセス国防長官が来日した。" + filler * 50
+    parsed = parse_query("ヘグセス")
+    assert isinstance(parsed, Query)
+    parts = snippet(body, parsed.terms)
+    text = "".join(part for part, _ in parts)
+    assert len(text) <= 202
+    assert text.startswith("…")
+    assert text.endswith("…")
+    assert [part for part, is_match in parts if is_match] == ["ヘグセス"]
+
+
+def test_every_occurrence_in_the_window_is_marked() -> None:
+    """All occurrences inside the window are marked, in order."""
+    assert _marked("台湾有事と台湾海峡、そして台湾。", "台湾") == ["台湾", "台湾", "台湾"]
