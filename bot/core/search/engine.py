@@ -9,8 +9,10 @@ window follow, newest first.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import heapq
 import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -39,6 +41,8 @@ MAX_SUGGESTIONS = 25
 # finding them took a second pass over every match when the words rarely share a title (~3 ms,
 # up to 10 ms, for two common words at 100k articles).
 RANK_WINDOW = 60
+# Results kept per connection by `search(cache=True)`; a page holds up to `limit` articles.
+CACHE_SIZE = 128
 _MIN_CORRECTABLE = 3
 _TYPO_CUTOFF = 70.0
 
@@ -93,6 +97,37 @@ async def _ensure_index(db: aiosqlite.Connection) -> None:
     _index_checked[db] = version
 
 
+_CacheKey = tuple[Query, str | None, str, int, int]
+
+
+@dataclass(slots=True)
+class _ResultCache:
+    """Recent results of one connection, valid while the database is unchanged."""
+
+    state: tuple[int, int] = (-1, -1)  # (data_version, total_changes) the results were read at
+    results: OrderedDict[_CacheKey, SearchResult] = field(default_factory=OrderedDict)
+
+
+_result_caches: weakref.WeakKeyDictionary[aiosqlite.Connection, _ResultCache] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _database_state(db: aiosqlite.Connection) -> tuple[int, int]:
+    # data_version moves when another connection (or process) commits; total_changes counts
+    # this connection's own writes, which data_version does not see.
+    rows = await db.execute_fetchall(
+        "SELECT data_version, total_changes() FROM pragma_data_version"
+    )
+    version, changes = next(iter(rows))
+    return int(version), int(changes)
+
+
+def _copy(result: SearchResult) -> SearchResult:
+    # Callers may change the lists of what they get; the cached result must not follow.
+    return dataclasses.replace(result, hits=list(result.hits), suggestions=list(result.suggestions))
+
+
 async def search(
     db: aiosqlite.Connection,
     query: str,
@@ -101,14 +136,38 @@ async def search(
     limit: int = 5,
     offset: int = 0,
     sort: Sort = "relevance",
+    cache: bool = False,
 ) -> SearchResult:
-    """Find articles for a reader's query (Japanese or English), one page at a time."""
+    """Find articles for a reader's query (Japanese or English), one page at a time.
+
+    With `cache`, a page asked for again while the database is unchanged (no write by any
+    connection) is answered from memory.
+    """
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, min(offset, MAX_OFFSET))
     parsed = parse_query(query)
     if isinstance(parsed, QueryProblem):
         return SearchResult(query=query[:100], problem=parsed)
-    return await _search(db, parsed, topic, limit, offset, sort)
+    if not cache:
+        return await _search(db, parsed, topic, limit, offset, sort)
+    key: _CacheKey = (parsed, topic, sort, limit, offset)
+    entry = _result_caches.setdefault(db, _ResultCache())
+    state = await _database_state(db)
+    if entry.state != state:
+        entry.results.clear()
+        entry.state = state
+    found = entry.results.get(key)
+    if found is not None:
+        entry.results.move_to_end(key)
+        return _copy(found)
+    result = await _search(db, parsed, topic, limit, offset, sort)
+    # Read before the search: a write meanwhile leaves the state behind, and the next lookup
+    # starts afresh.
+    if entry.state == state:
+        entry.results[key] = _copy(result)
+        if len(entry.results) > CACHE_SIZE:
+            entry.results.popitem(last=False)
+    return result
 
 
 async def _search(
