@@ -156,9 +156,19 @@ async def rebuild_index(db: aiosqlite.Connection) -> int:
         await _store(db, await _in_thread_if_big(_analyze, batch))
         last_id = batch[-1][0]
         total += len(batch)
+    await optimize_index(db)
     await set_meta(db, _VERSION_KEY, analyzer.version())
     await _bump_generation(db)
     return total
+
+
+async def optimize_index(db: aiosqlite.Connection) -> None:
+    """Merge the index into one segment (inside the caller's transaction).
+
+    Bulk inserts leave many segments, and every query reads each: at 100k articles, after a
+    rebuild, counting a common word's matches took ~3x longer than after this (~1.5 s) merge.
+    """
+    await db.execute("INSERT INTO article_index (article_index) VALUES ('optimize')")
 
 
 async def index_is_current(db: aiosqlite.Connection) -> bool:
