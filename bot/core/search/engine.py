@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import aiosqlite
 from rapidfuzz import fuzz, process
@@ -187,13 +187,31 @@ async def _search(
     return result
 
 
-def _topic_filter(topic: str | None) -> tuple[str, tuple[str, ...]]:
+class _Filter(NamedTuple):
+    """SQL restricting matches to a topic: `every` after a MATCH that passes over every match,
+    `first(id)` where a scan stops after a few (`id`: the article id column); and the params."""
+
+    every: str
+    params: tuple[str, ...]
+
+    def first(self, column: str = "article_index.rowid") -> str:
+        if not self.params:
+            return ""
+        lookup = f"article_id = {column} AND topic = ?"
+        return f" AND EXISTS (SELECT 1 FROM article_topics WHERE {lookup})"  # noqa: S608
+
+
+def _topic_filter(topic: str | None) -> _Filter:
     if topic is None:
-        return "", ()
+        return _Filter("", ())
     # `+rowid`: a bare `rowid IN (...)` becomes a constraint FTS5 serves by running the MATCH
     # again for each article of the topic (seconds at 100k articles); `+` makes SQLite run the
-    # MATCH once and check the topic for each match.
-    return " AND +rowid IN (SELECT article_id FROM article_topics WHERE topic = ?)", (topic,)
+    # MATCH once and check the topic for each match. The IN list is built once per statement
+    # (~4 ms for a topic of 28k articles at 100k); a scan that stops early looks each match up
+    # instead (`first`), which saved as much again.
+    return _Filter(
+        " AND +rowid IN (SELECT article_id FROM article_topics WHERE topic = ?)", (topic,)
+    )
 
 
 @cache
@@ -220,12 +238,12 @@ _PageRows = list[Sequence[object]]  # rows of _page_columns()
 async def _run(
     db: aiosqlite.Connection, query: Query, topic: str | None, limit: int, offset: int, sort: Sort
 ) -> SearchResult:
-    where, extra = _topic_filter(topic)
+    where = _topic_filter(topic)
     result = SearchResult(query=query.text)
     if sort == "newest":
-        result.total, rows = await _newest_page(db, query, where, extra, limit, offset)
+        result.total, rows = await _newest_page(db, query, where, limit, offset)
     else:
-        result.total, rows = await _ranked_page(db, query, where, extra, limit, offset)
+        result.total, rows = await _ranked_page(db, query, where, limit, offset)
     found = articles._to_articles(row[1:] for row in rows)
     result.hits = [
         SearchHit(article, snippet(article.body, query.terms, forms=str(row[0])))
@@ -237,32 +255,36 @@ async def _run(
 async def _newest_page(
     db: aiosqlite.Connection,
     query: Query,
-    where: str,
-    extra: tuple[str, ...],
+    where: _Filter,
     limit: int,
     offset: int,
 ) -> tuple[int, _PageRows]:
     """How many articles match, and the page's rows by publication date."""
     expr = query.fts()
     rows = await db.execute_fetchall(
-        f"SELECT count(*) FROM article_index WHERE article_index MATCH ?{where}",  # noqa: S608
-        (expr, *extra),
+        f"SELECT count(*) FROM article_index WHERE article_index MATCH ?{where.every}",  # noqa: S608
+        (expr, *where.params),
     )
     total = int(next(iter(rows))[0])
     if not total or offset >= total:
         return total, []
-    walk = "INDEXED BY articles_published" if total > _SORT_MATCHES_UP_TO else ""
+    if total > _SORT_MATCHES_UP_TO:
+        # Walking the date index, each article's topic is looked up as it comes.
+        plan, in_topic, topic_each = "INDEXED BY articles_published", "", where.first("articles.id")
+    else:
+        plan, in_topic, topic_each = "", where.every, ""
     rows = await db.execute_fetchall(
         f"""
         WITH page AS (
-            SELECT id AS article_id, published AS date FROM articles {walk}
-             WHERE id IN (SELECT rowid FROM article_index WHERE article_index MATCH ?{where})
+            SELECT id AS article_id, published AS date FROM articles {plan}
+             WHERE id IN (SELECT rowid FROM article_index WHERE article_index MATCH ?{in_topic})
+                   {topic_each}
              ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
         )
         SELECT {_page_columns()} FROM page JOIN articles ON articles.id = page.article_id
          ORDER BY page.date DESC, page.article_id DESC
         """,  # noqa: S608
-        (expr, *extra, limit, offset),
+        (expr, *where.params, limit, offset),
     )
     return total, list(rows)
 
@@ -292,8 +314,7 @@ def _scores(query: Query) -> tuple[str, str, list[str | int]]:
 async def _ranked_page(
     db: aiosqlite.Connection,
     query: Query,
-    where: str,
-    extra: tuple[str, ...],
+    where: _Filter,
     limit: int,
     offset: int,
 ) -> tuple[int, _PageRows]:
@@ -306,9 +327,9 @@ async def _ranked_page(
     rows = await db.execute_fetchall(
         f"""
         WITH total AS (
-            SELECT count(*) AS n FROM article_index WHERE article_index MATCH ?{where}
+            SELECT count(*) AS n FROM article_index WHERE article_index MATCH ?{where.every}
         ), candidates AS (
-            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?{where}
+            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?{where.first()}
              ORDER BY rowid DESC LIMIT ?
         ), scored AS (
             SELECT c.id, {in_title} AS in_title, {mentions} AS mentions
@@ -325,7 +346,7 @@ async def _ranked_page(
           LEFT JOIN articles ON articles.id = page.article_id
          ORDER BY page.in_title DESC, page.mentions DESC, page.date DESC, page.article_id DESC
         """,  # noqa: S608
-        (expr, *extra, expr, *extra, RANK_WINDOW, *score_params, limit, offset),
+        (expr, *where.params, expr, *where.params, RANK_WINDOW, *score_params, limit, offset),
     )
     rows = list(rows)
     total = int(rows[0][0])
@@ -339,13 +360,13 @@ async def _ranked_page(
     rows = await db.execute_fetchall(
         f"""
         WITH rest AS (
-            SELECT rowid AS article_id FROM article_index WHERE article_index MATCH ?{where}
+            SELECT rowid AS article_id FROM article_index WHERE article_index MATCH ?{where.first()}
              ORDER BY rowid DESC LIMIT ? OFFSET ?
         )
         SELECT {_page_columns()} FROM rest JOIN articles ON articles.id = rest.article_id
          ORDER BY rest.article_id DESC
         """,  # noqa: S608
-        (expr, *extra, offset + limit - start, start),
+        (expr, *where.params, offset + limit - start, start),
     )
     return total, [*page, *rows]
 
