@@ -117,6 +117,7 @@ async def connect_reader(path: Path | str, *, cache_kib: int) -> aiosqlite.Conne
 
     `cache_kib` caps its page cache: each connection keeps its own.
     """
+    _check_exists(Path(path))
     try:
         reader = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
     except sqlite3.Error as exc:
@@ -196,6 +197,16 @@ def _check_path(path: Path) -> None:
         raise DatabaseOpenError(f"cannot create the folder for {str(path)!r}: {reason}") from exc
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
         raise DatabaseOpenError(f"the database {str(path)!r} is not readable and writable")
+
+
+def _check_exists(path: Path) -> None:
+    """Refuse a missing database before aiosqlite starts a reader's worker thread.
+
+    When its connect fails, aiosqlite stops that thread without waiting for it, and the thread
+    then reports to an event loop that may have closed meanwhile ("Event loop is closed").
+    """
+    if not path.is_file():
+        raise DatabaseOpenError(f"there is no database file at {str(path)!r}")
 
 
 # One lock per connection: the bot shares one connection between concurrent tasks, and SQLite

@@ -1,9 +1,17 @@
-"""Migrations, WAL and transactions on real SQLite files."""
+"""Migrations, WAL, transactions and read-only readers on real SQLite files."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 
 from bot.core import articles, db
@@ -153,3 +161,285 @@ async def test_unusable_path_is_a_clear_error(tmp_path: Path, kind: str) -> None
         path = blocker / "sub" / "alliance.db"
     with pytest.raises(DatabaseOpenError, match=str(path.name)):
         await db.connect(path)
+
+
+# --- read-only connections and the Readers pool ------------------------------------------------
+
+
+@pytest.fixture
+async def writer(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """The migrated database `tmp_path / "alliance.db"`, open for writing."""
+    conn = await db.connect(tmp_path / "alliance.db")
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def open_readers(
+    tmp_path: Path, count: int, *, per_connection: int
+) -> AsyncIterator[db.Readers]:
+    """A Readers pool on `tmp_path / "alliance.db"`, closed after the block."""
+    readers = await db.Readers.open(
+        tmp_path / "alliance.db", count, per_connection=per_connection, cache_kib=64
+    )
+    try:
+        yield readers
+    finally:
+        await readers.close()
+
+
+async def open_and_close(opening: Awaitable[aiosqlite.Connection | db.Readers]) -> None:
+    """Await `opening` and close what it opened (an open aiosqlite thread would hang pytest)."""
+    opened = await opening
+    await opened.close()
+
+
+async def settle() -> None:
+    """Let every task that can run without I/O run until it waits."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+class Borrower:
+    """A task that borrows a reader connection and keeps it until told to leave."""
+
+    def __init__(self, readers: db.Readers, name: str, log: list[str]) -> None:
+        self.name = name
+        self.conn: aiosqlite.Connection | None = None
+        self.entered = asyncio.Event()
+        self._leave = asyncio.Event()
+        self._readers = readers
+        self._log = log
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        async with self._readers.reading() as conn:
+            self.conn = conn
+            self._log.append(self.name)
+            self.entered.set()
+            await self._leave.wait()
+
+    async def wait_in(self) -> None:
+        """Wait until the task holds a connection (failing after 10 s rather than hanging)."""
+        async with asyncio.timeout(10):
+            await self.entered.wait()
+
+    def let_go(self) -> None:
+        """Tell the task to give the connection back."""
+        self._leave.set()
+
+    async def leave(self) -> None:
+        """Give the connection back and wait until the borrowing task has ended."""
+        self.let_go()
+        async with asyncio.timeout(10):
+            await self.task
+
+
+async def test_reader_sees_committed_writes_only(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """A reader opened before a write sees it once committed, not while it is pending."""
+    reader = await db.connect_reader(tmp_path / "alliance.db", cache_kib=64)
+    try:
+        async with db.transaction(writer):
+            await db.set_meta(writer, "k", "pending")
+            assert await db.get_meta(reader, "k") is None  # not blocked, the old snapshot
+        assert await db.get_meta(reader, "k") == "pending"
+        async with db.transaction(writer):
+            await db.set_meta(writer, "k", "second")
+        assert await db.get_meta(reader, "k") == "second"
+    finally:
+        await reader.close()
+
+
+async def test_reader_cannot_write(tmp_path: Path, writer: aiosqlite.Connection) -> None:
+    """Writes through a reader fail with SQLite's read-only error and change nothing."""
+    reader = await db.connect_reader(tmp_path / "alliance.db", cache_kib=64)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await db.set_meta(reader, "k", "v")
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await reader.execute("CREATE TABLE scratch (x)")
+        assert await db.get_meta(writer, "k") is None
+    finally:
+        await reader.close()
+
+
+async def test_reader_keeps_its_own_small_cache(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """`cache_kib` sets the reader's page cache; it waits for locks like the writer does."""
+    reader = await db.connect_reader(tmp_path / "alliance.db", cache_kib=300)
+    try:
+        assert list(await reader.execute_fetchall("PRAGMA cache_size")) == [(-300,)]
+        assert list(await reader.execute_fetchall("PRAGMA busy_timeout")) == [(5000,)]
+    finally:
+        await reader.close()
+
+
+async def test_reader_of_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
+    """A reader never creates the database: a missing file raises DatabaseOpenError."""
+    path = tmp_path / "missing.db"
+    with pytest.raises(DatabaseOpenError, match=r"missing\.db"):
+        await open_and_close(db.connect_reader(path, cache_kib=64))
+    assert not path.exists()
+
+
+async def test_reader_opens_a_path_with_uri_characters(tmp_path: Path) -> None:
+    """Spaces, #, ?, % and non-ASCII in the path survive the file: URI the reader opens."""
+    path = tmp_path / "data #1 ?%41 日米" / "alliance.db"
+    conn = await db.connect(path)
+    try:
+        await db.set_meta(conn, "k", "v")
+        reader = await db.connect_reader(path, cache_kib=64)
+        try:
+            assert await db.get_meta(reader, "k") == "v"
+        finally:
+            await reader.close()
+    finally:
+        await conn.close()
+
+
+async def test_readers_share_the_pool_up_to_per_connection(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """2 connections x 2: four tasks read at once, two on each; the fifth waits for a slot."""
+    log: list[str] = []
+    async with open_readers(tmp_path, 2, per_connection=2) as readers:
+        borrowers = [Borrower(readers, str(i), log) for i in range(5)]
+        await settle()
+        assert log == ["0", "1", "2", "3"]
+        held = Counter(b.conn for b in borrowers[:4])
+        assert held == dict.fromkeys(readers.connections, 2)
+        assert [b.conn for b in borrowers[:2]] == readers.connections  # least busy first
+        for b in borrowers[:4]:
+            assert b.conn is not None
+            assert list(await b.conn.execute_fetchall("SELECT 1")) == [(1,)]
+        await borrowers[1].leave()
+        await borrowers[4].wait_in()
+        assert borrowers[4].conn is borrowers[1].conn  # the connection with a free slot
+        for b in borrowers:
+            await b.leave()
+
+
+async def test_waiting_readers_are_served_in_arrival_order(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """With every slot taken, waiting tasks get in one at a time, first come first served."""
+    log: list[str] = []
+    async with open_readers(tmp_path, 1, per_connection=1) as readers:
+        holder = Borrower(readers, "holder", log)
+        await holder.wait_in()
+        queue = []
+        for name in "abc":
+            queue.append(Borrower(readers, name, log))
+            await settle()  # queued before the next one arrives
+        assert log == ["holder"]
+        holder.let_go()
+        late = Borrower(readers, "late", log)  # arrives as the slot frees: still behind "c"
+        await queue[0].wait_in()
+        await settle()
+        assert log == ["holder", "a"]  # one at a time
+        for current in queue:
+            await current.leave()
+            await settle()
+        assert log == ["holder", "a", "b", "c", "late"]
+        await late.leave()
+        await holder.task
+
+
+async def test_a_reader_that_gives_up_or_fails_frees_its_slot(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """A waiter cancelled in the queue and a block that raises leave no slot taken."""
+    log: list[str] = []
+    async with open_readers(tmp_path, 1, per_connection=1) as readers:
+        holder = Borrower(readers, "holder", log)
+        quitter = Borrower(readers, "quitter", log)
+        patient = Borrower(readers, "patient", log)
+        await settle()
+        quitter.task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await quitter.task
+        await holder.leave()
+        await patient.wait_in()
+        await patient.leave()
+        assert log == ["holder", "patient"]
+
+        with pytest.raises(sqlite3.OperationalError):
+            async with readers.reading() as conn:
+                await conn.execute("SELECT * FROM no_such_table")
+        again = Borrower(readers, "again", log)
+        await again.wait_in()  # the slot came back
+        await again.leave()
+
+
+async def test_a_slow_read_holds_up_neither_other_readers_nor_the_writer(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """While one reader is stuck in a query, the writer commits and another reader sees it."""
+    started, gate = threading.Event(), threading.Event()
+
+    def wait_at_gate() -> int:
+        started.set()
+        return int(gate.wait(30))
+
+    async with open_readers(tmp_path, 2, per_connection=1) as readers:
+        first, second = readers.connections
+        await first.create_function("wait_at_gate", 0, wait_at_gate)
+
+        async def stuck() -> list[Any]:
+            async with readers.reading() as conn:
+                assert conn is first
+                return list(await conn.execute_fetchall("SELECT wait_at_gate()"))
+
+        task = asyncio.create_task(stuck())
+        try:
+            assert await asyncio.to_thread(started.wait, 30)
+            async with db.transaction(writer):
+                await db.set_meta(writer, "k", "v")
+            async with readers.reading() as conn:
+                assert conn is second
+                assert await db.get_meta(conn, "k") == "v"
+            assert not task.done()
+        finally:
+            gate.set()
+        assert await task == [(1,)]
+
+
+async def test_closing_readers_closes_every_connection(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """After close(), no connection of the pool answers."""
+    readers = await db.Readers.open(tmp_path / "alliance.db", 3, per_connection=2, cache_kib=64)
+    assert len(set(readers.connections)) == 3
+    await readers.close()
+    for conn in readers.connections:
+        with pytest.raises(ValueError, match="no active connection"):
+            await conn.execute("SELECT 1")
+
+
+async def test_readers_that_fail_to_open_close_those_already_open(
+    tmp_path: Path, writer: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the third connection cannot open, the first two are closed and the error raised."""
+    opened: list[aiosqlite.Connection] = []
+    real = db.connect_reader
+
+    async def third_fails(path: Path | str, *, cache_kib: int) -> aiosqlite.Connection:
+        if len(opened) == 2:
+            return await real(tmp_path / "missing.db", cache_kib=cache_kib)
+        opened.append(await real(path, cache_kib=cache_kib))
+        return opened[-1]
+
+    monkeypatch.setattr(db, "connect_reader", third_fails)
+    with pytest.raises(DatabaseOpenError, match=r"missing\.db"):
+        await open_and_close(
+            db.Readers.open(tmp_path / "alliance.db", 3, per_connection=1, cache_kib=64)
+        )
+    assert len(opened) == 2
+    for conn in opened:
+        with pytest.raises(ValueError, match="no active connection"):
+            await conn.execute("SELECT 1")
