@@ -36,14 +36,56 @@ def _probe_pattern(probe: str) -> re.Pattern[str]:
     return re.compile(" *".join(map(re.escape, probe)))
 
 
+# Characters NFKC leaves alone (ASCII, Japanese punctuation, kana, common kanji): the rest are
+# folded one by one. NFKC over a whole text that is not already normalized (full-width letters
+# or digits, …) took ~0.3 ms for 2,500 characters; its runs of other characters are short.
+_OTHER = re.compile(
+    "[^\t\n\r\x20-\x7e\u3001-\u3035\u3037\u303b-\u303f\u3041-\u3096\u309d\u309e"
+    "\u30a1-\u30fa\u30fc-\u30fe\u4e00-\u9fff]+"
+)
+_KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
+
+
+def _fold_run(run: str, start: int) -> tuple[str, list[int]]:
+    """A run of other characters folded, and each folded character's origin."""
+    folded = analyzer.fold(run)
+    if len(run) > 64:
+        # Too long to fold prefix by prefix: character by character (ｶﾞ stays カ and ゛).
+        pieces = [analyzer.fold(c) for c in run]
+        return "".join(pieces), [i for i, p in enumerate(pieces, start) for _ in p]
+    # Prefix by prefix, so that what NFKC composes (ｶﾞ → ガ) is composed here too.
+    lengths = [len(analyzer.fold(run[:i])) for i in range(len(run) + 1)]
+    origin = [start + i for i in range(len(run)) for _ in range(lengths[i + 1] - lengths[i])]
+    if len(origin) != len(folded):
+        pieces = [analyzer.fold(c) for c in run]
+        return "".join(pieces), [i for i, p in enumerate(pieces, start) for _ in p]
+    return folded, origin
+
+
 def _folded(text: str) -> tuple[str, list[int] | None]:
-    """`text` folded as the index folds it, and each folded character's origin when NFKC
-    changed lengths (ｶﾞ → ガ); None when positions are the same."""
-    folded = analyzer.fold(text)
-    if len(folded) == len(text):
-        return folded, None
-    origin = [i for i, c in enumerate(text) for _ in analyzer.fold(c)]
-    return "".join(analyzer.fold(c) for c in text), origin
+    """`text` folded as the index folds its words (`analyzer.fold`), and each folded
+    character's origin when folding changed lengths (… → ..., ㎞ → km); None when it did not."""
+    parts: list[str] = []
+    origin: list[int] | None = None
+    at = 0
+    for run in _OTHER.finditer(text):
+        parts.append(text[at : run.start()])
+        folded = analyzer.fold(run.group())
+        if len(folded) == len(run.group()) and origin is None:
+            parts.append(folded)
+        else:
+            folded, run_origin = _fold_run(run.group(), run.start())
+            if origin is None:
+                origin = list(range(at))  # everything before kept its length
+            origin.extend(range(at, run.start()))
+            origin.extend(run_origin)
+            parts.append(folded)
+        at = run.end()
+    parts.append(text[at:])
+    if origin is not None:
+        origin.extend(range(at, len(text)))
+    # Lower case and katakana for the characters left alone (the folded ones already are).
+    return "".join(parts).lower().translate(_KATAKANA), origin
 
 
 def _occurrences(padded_forms: str, phrase: tuple[str, ...]) -> list[int]:
@@ -77,12 +119,15 @@ def _skip_separators_back(folded: str, at: int) -> int:
 # spelled differently from their forms.
 _CONTEXT_WORDS = 3
 
+_Context = tuple[tuple[str | None, ...], tuple[str | None, ...]]  # words before, words after
 
-def _reads_after(folded: str, at: int, words: Sequence[str | None]) -> bool:
+
+def _reads_after(folded: str, at: int, words: Sequence[str | None], loose: bool) -> bool:
     """True when the text from `at` reads as `words` (None: the text ends there).
 
-    A word may be spelled differently from its form (し for 為ル, いる for 居ル, the copula で for
-    ダ): it is then skipped as one to len(form) + 1 characters, and the words after it must fit.
+    When `loose`, a word may be spelled differently from its form (し for 為ル, いる for 居ル, the
+    copula で for ダ): it is then skipped as one to len(form) + 1 characters, and the words after
+    it must fit.
     """
     at = _skip_separators(folded, at)
     if not words:
@@ -92,12 +137,14 @@ def _reads_after(folded: str, at: int, words: Sequence[str | None]) -> bool:
         return at == len(folded)
     if folded.startswith(word, at):
         return True
-    return at < len(folded) and any(
-        _reads_after(folded, at + gap, words[1:]) for gap in range(1, len(word) + 2)
+    return (
+        loose
+        and at < len(folded)
+        and any(_reads_after(folded, at + gap, words[1:], loose) for gap in range(1, len(word) + 2))
     )
 
 
-def _reads_before(folded: str, at: int, words: Sequence[str | None]) -> bool:
+def _reads_before(folded: str, at: int, words: Sequence[str | None], loose: bool) -> bool:
     """True when the text up to `at` reads as `words`, nearest first (see `_reads_after`)."""
     at = _skip_separators_back(folded, at)
     if not words:
@@ -107,9 +154,27 @@ def _reads_before(folded: str, at: int, words: Sequence[str | None]) -> bool:
         return at == 0
     if folded.endswith(word, 0, at):
         return True
-    return at > 0 and any(
-        _reads_before(folded, at - gap, words[1:]) for gap in range(1, min(at, len(word) + 1) + 1)
+    return (
+        loose
+        and at > 0
+        and any(
+            _reads_before(folded, at - gap, words[1:], loose)
+            for gap in range(1, min(at, len(word) + 1) + 1)
+        )
     )
+
+
+def _is_occurrence(folded: str, start: int, end: int, contexts: set[_Context]) -> bool:
+    """True when folded[start:end] reads as one of the occurrences, by the words around them."""
+    # Exact neighbours first: the usual case, and a word that occurs often has many contexts
+    # that each cost several steps when read loosely.
+    for loose in (False, True):
+        for before, after in contexts:
+            if _reads_before(folded, start, before, loose) and _reads_after(
+                folded, end, after, loose
+            ):
+                return True
+    return False
 
 
 def _walk(folded: str, forms: Sequence[str]) -> list[Span | None]:
@@ -161,7 +226,7 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
     def original(span: Span) -> Span:
         return span if origin is None else (origin[span[0]], origin[span[1] - 1] + 1)
 
-    hits: list[tuple[int, int, set[tuple[tuple[str | None, ...], tuple[str | None, ...]]]]] = []
+    hits: list[tuple[int, int, set[_Context]]] = []
     for phrase, positions in occurring:
         # Each occurrence's words before (nearest first) and after; None where the text ends.
         contexts = {
@@ -176,10 +241,7 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
     hits.sort(key=lambda h: (h[0], h[1]))
     confirmed = False
     for start, end, contexts in hits:
-        if any(
-            _reads_before(folded, start, before) and _reads_after(folded, end, after)
-            for before, after in contexts
-        ):
+        if _is_occurrence(folded, start, end, contexts):
             confirmed = True
             yield original((start, end))
     if confirmed:
