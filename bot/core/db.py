@@ -146,6 +146,9 @@ class Readers:
     """
 
     def __init__(self, connections: list[aiosqlite.Connection], *, per_connection: int) -> None:
+        if not connections or per_connection < 1:
+            # An empty pool would make every reader wait forever.
+            raise ValueError("a reader pool needs at least one connection and one slot each")
         self._borrowers = dict.fromkeys(connections, 0)
         self._slots = asyncio.Semaphore(len(connections) * per_connection)
 
@@ -158,11 +161,11 @@ class Readers:
         try:
             for _ in range(count):
                 connections.append(await connect_reader(path, cache_kib=cache_kib))
+            return cls(connections, per_connection=per_connection)
         except BaseException:
             for conn in connections:
                 await conn.close()
             raise
-        return cls(connections, per_connection=per_connection)
 
     @property
     def connections(self) -> list[aiosqlite.Connection]:
@@ -181,9 +184,15 @@ class Readers:
                 self._borrowers[conn] -= 1
 
     async def close(self) -> None:
-        """Close every connection."""
+        """Close every connection, even when closing one of them fails (that error is raised)."""
+        failure: BaseException | None = None
         for conn in self._borrowers:
-            await conn.close()
+            try:
+                await conn.close()
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
 
 def _check_path(path: Path) -> None:

@@ -443,3 +443,14 @@ async def test_readers_that_fail_to_open_close_those_already_open(
     for conn in opened:
         with pytest.raises(ValueError, match="no active connection"):
             await conn.execute("SELECT 1")
+
+
+@pytest.mark.parametrize(("count", "per_connection"), [(0, 2), (1, 0)])
+async def test_an_empty_reader_pool_is_refused(
+    tmp_path: Path, writer: aiosqlite.Connection, count: int, per_connection: int
+) -> None:
+    """A pool without connections or slots is refused instead of making readers wait forever."""
+    with pytest.raises(ValueError, match="at least one"):
+        await db.Readers.open(
+            tmp_path / "alliance.db", count, per_connection=per_connection, cache_kib=512
+        )
