@@ -318,6 +318,7 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
             limit=PAGE_SIZE,
             offset=page * PAGE_SIZE,
             sort=listing.sort,
+            cache=bot.settings.search_cache,
         )
     if result.problem is not None:
         return Page(content=result.error_message(lang), private=True)

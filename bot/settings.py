@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     defer_after_s: float = Field(default=2.0, ge=0, le=2.5)
     # Read-only connections that answer members' searches side by side (see bot.bot).
     db_readers: int = Field(default=2, ge=1, le=8)
+    # Members repeat searches and page back and forth: answer a repeated page from memory until
+    # the corpus changes (any write, from any process, empties it).
+    search_cache: bool = True
 
     @field_validator("timezone")
     @classmethod

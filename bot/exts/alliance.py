@@ -184,7 +184,12 @@ class Alliance(
                 found = await articles.get_article(conn, int(text))
                 items = [found] if found else []
             elif text:
-                result = await search(conn, text[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
+                result = await search(
+                    conn,
+                    text[:MAX_QUERY_CHARS],
+                    limit=MAX_CHOICES,
+                    cache=self.bot.settings.search_cache,
+                )
                 items = [hit.article for hit in result.hits]
             else:
                 items = await articles.latest(conn, limit=MAX_CHOICES)

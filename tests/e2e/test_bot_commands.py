@@ -411,6 +411,25 @@ async def test_commands_and_buttons_work_in_a_dm(double: FakeDiscord) -> None:
     assert _footer_count(turned).startswith("6–10 of ")
 
 
+async def test_a_search_sees_articles_another_process_just_imported(
+    double: FakeDiscord, bot: BotProcess, tmp_path: Path
+) -> None:
+    """Repeated searches are cached, yet an article imported by the CLI is found at once."""
+    query = "ポンデリングス協定"
+    for _ in range(2):  # the second one is answered from the bot's search cache
+        assert "No articles match" in clear_reply(
+            await ask(double, "alliance search", {"query": query})
+        )
+    article = tmp_path / "new.txt"
+    article.write_text(f"date 2026-11-20 {query}の締結で日米が合意した。\n", encoding="utf-8")
+    db = Path(bot.env["ALLIANCE_DB"])
+    imported = await run_command(double, db, tmp_path / "cli", "ingest", str(article))
+    assert imported.returncode == 0, imported.output
+    record = await ask(double, "alliance search", {"query": query})
+    assert not record.ephemeral
+    assert query in text(record)
+
+
 async def test_concurrent_searches_are_all_answered_in_time(double: FakeDiscord) -> None:
     """Forty-eight searches at once: every one is answered, each well within 3 s."""
     queries = ["日米", "台湾", "核", "PAC3", "Koizumi", "トランプ"] * 8
