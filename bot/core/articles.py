@@ -30,8 +30,9 @@ _THREAD_THRESHOLD = 500
 # SQLite's default limit on host parameters is 32766; stay far below it.
 _CHUNK = 900
 
-# The article's topics come along as "position:slug" pairs, so one query reads a whole page.
-_ARTICLE_COLUMNS = """
+# The columns `articles_from_rows` reads (the search engine selects them too). The article's
+# topics come along as "position:slug" pairs, so one query reads a whole page.
+ARTICLE_COLUMNS = """
     id, title, body, published, date_inferred, source, url,
     (SELECT group_concat(p.position || ':' || t.topic, ' ')
        FROM article_topics AS t JOIN topics AS p ON p.slug = t.topic
@@ -337,8 +338,8 @@ async def ensure_seeded(db: aiosqlite.Connection, seeds_dir: Path) -> IngestRepo
     return await ingest_paths(db, [seeds_dir])
 
 
-def _to_articles(rows: Iterable[Sequence[object]]) -> list[Article]:
-    """Articles from rows of `_ARTICLE_COLUMNS`, topics in taxonomy order."""
+def articles_from_rows(rows: Iterable[Sequence[object]]) -> list[Article]:
+    """Articles from rows of `ARTICLE_COLUMNS`, topics in taxonomy order."""
     found: list[Article] = []
     for r in rows:
         pairs = [pair.partition(":") for pair in str(r[7] or "").split()]
@@ -369,8 +370,8 @@ async def get_articles(db: aiosqlite.Connection, ids: Sequence[int]) -> list[Art
     by_id: dict[int, Article] = {}
     for chunk in _chunks(list(dict.fromkeys(ids))):
         marks = ",".join("?" * len(chunk))
-        query = f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"  # noqa: S608
-        for article in _to_articles(await db.execute_fetchall(query, chunk)):
+        query = f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"  # noqa: S608
+        for article in articles_from_rows(await db.execute_fetchall(query, chunk)):
             by_id[article.id] = article
     return [by_id[i] for i in ids if i in by_id]
 
@@ -381,29 +382,29 @@ async def latest(
     """The newest articles, optionally of one topic."""
     if topic is None:
         query = f"""
-            SELECT {_ARTICLE_COLUMNS} FROM articles
+            SELECT {ARTICLE_COLUMNS} FROM articles
              ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
         """  # noqa: S608
         rows = await db.execute_fetchall(query, (limit, offset))
     else:
         query = f"""
-            SELECT {_ARTICLE_COLUMNS} FROM articles
+            SELECT {ARTICLE_COLUMNS} FROM articles
              WHERE id IN (SELECT article_id FROM article_topics WHERE topic = ?)
              ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
         """  # noqa: S608
         rows = await db.execute_fetchall(query, (topic, limit, offset))
-    return _to_articles(rows)
+    return articles_from_rows(rows)
 
 
 async def articles_between(db: aiosqlite.Connection, start: date, end: date) -> list[Article]:
     """Articles published from `start` to `end` inclusive, newest first."""
     query = f"""
-        SELECT {_ARTICLE_COLUMNS} FROM articles
+        SELECT {ARTICLE_COLUMNS} FROM articles
          WHERE published BETWEEN ? AND ?
          ORDER BY published DESC, id DESC
     """  # noqa: S608
     rows = await db.execute_fetchall(query, (start.isoformat(), end.isoformat()))
-    return _to_articles(rows)
+    return articles_from_rows(rows)
 
 
 async def count_articles(db: aiosqlite.Connection, *, topic: str | None = None) -> int:

@@ -224,7 +224,7 @@ def _page_columns() -> str:
     """
     # Read on first use: `articles` imports this package.
     forms = "(SELECT c1 FROM article_index_content WHERE id = articles.id) AS forms"
-    return f"{forms}, {articles._ARTICLE_COLUMNS}"
+    return f"{forms}, {articles.ARTICLE_COLUMNS}"
 
 
 # With fewer matches than this, sort=newest sorts them; with more, it walks the date index
@@ -244,7 +244,7 @@ async def _run(
         result.total, rows = await _newest_page(db, query, where, limit, offset)
     else:
         result.total, rows = await _ranked_page(db, query, where, limit, offset)
-    found = articles._to_articles(row[1:] for row in rows)
+    found = articles.articles_from_rows(row[1:] for row in rows)
     result.hits = [
         SearchHit(article, snippet(article.body, query.terms, forms=str(row[0])))
         for article, row in zip(found, rows, strict=True)
