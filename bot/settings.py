@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     # Read-only connections that answer members' searches side by side (see bot.bot).
     db_readers: int = Field(default=2, ge=1, le=8)
     # Members repeat searches and page back and forth: answer a repeated page from memory until
-    # the corpus changes (any write, from any process, empties it).
+    # the corpus changes (a change to articles, index or topics, from any process, empties it).
     search_cache: bool = True
 
     @field_validator("timezone")

@@ -254,3 +254,20 @@ async def set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:
     """Write one bookkeeping value to the `meta` table (inside the caller's transaction)."""
     query = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?"
     await db.execute(query, (key, value, value))
+
+
+# Moves with every change to what a search can return (articles, their index, their topics),
+# in the transaction that makes it, and with nothing else: caches of results compare it, so the
+# heartbeat or a digest record does not empty them.
+GENERATION_KEY = "index_generation"
+
+
+async def bump_generation(db: aiosqlite.Connection) -> None:
+    """Record that the searchable corpus changed (inside the caller's transaction)."""
+    await db.execute(
+        """
+        INSERT INTO meta (key, value) VALUES (?, '1')
+        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+        """,
+        (GENERATION_KEY,),
+    )

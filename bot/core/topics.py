@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.db import get_meta, set_meta
+from bot.core.db import bump_generation, get_meta, set_meta
 
 _VERSION_KEY = "taxonomy_version"
 
@@ -159,6 +159,7 @@ async def retag_all(db: aiosqlite.Connection, taxonomy: Taxonomy) -> None:
         """,
         params,
     )
+    await bump_generation(db)
 
 
 async def topic_counts(db: aiosqlite.Connection) -> list[tuple[Topic, int]]:

@@ -1,4 +1,4 @@
-"""The opt-in result cache: repeated pages from memory, never stale after any write."""
+"""The opt-in result cache: repeated pages from memory, never stale after a corpus change."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import aiosqlite
 import pytest
 import pytest_asyncio
 
-from bot.core import articles, db
+from bot.core import articles, db, topics
 from bot.core.models import ArticleDraft
 from bot.core.search import engine, search
 
@@ -117,3 +117,41 @@ async def test_cache_is_bounded(
     await search(conn, "核", cache=True)  # drops 台湾, the least recently used
     assert (await search(conn, "日米", cache=True)).hits[0] is first.hits[0]
     assert len(engine._result_caches[conn].results) == 2
+
+
+async def test_writes_outside_the_corpus_keep_the_cache(conn: aiosqlite.Connection) -> None:
+    """The heartbeat and other bookkeeping writes do not empty the cache."""
+    first = await search(conn, "ヘグセス", cache=True)
+    async with db.transaction(conn):
+        await db.set_meta(conn, "heartbeat", "2026-11-23T00:00:00Z")
+    again = await search(conn, "ヘグセス", cache=True)
+    assert again.hits[0] is first.hits[0]
+
+
+async def test_retagging_invalidates(conn: aiosqlite.Connection) -> None:
+    """Topics re-run by the rules count as a corpus change: results show the new topics."""
+    first = await search(conn, "ヘグセス", cache=True)
+    async with db.transaction(conn):
+        await topics.retag_all(conn, topics.load_taxonomy())
+    again = await search(conn, "ヘグセス", cache=True)
+    assert again == first
+    assert again.hits[0] is not first.hits[0]
+
+
+async def _empty_the_index_then_fail(conn: aiosqlite.Connection, seen: list[int]) -> None:
+    async with db.transaction(conn):
+        await conn.execute("DELETE FROM article_index")
+        await db.bump_generation(conn)
+        seen.append((await search(conn, "ヘグセス", cache=True)).total)
+        raise RuntimeError("roll back")
+
+
+async def test_a_rolled_back_write_is_never_served(conn: aiosqlite.Connection) -> None:
+    """A search inside a transaction that is rolled back leaves nothing behind in the cache."""
+    before = await search(conn, "ヘグセス", cache=True)
+    seen: list[int] = []
+    with pytest.raises(RuntimeError, match="roll back"):
+        await _empty_the_index_then_fail(conn, seen)
+    after = await search(conn, "ヘグセス", cache=True)
+    assert seen == [0]
+    assert after.total == before.total > 0

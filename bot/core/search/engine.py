@@ -22,10 +22,10 @@ import aiosqlite
 from rapidfuzz import fuzz, process
 
 from bot.core import articles
-from bot.core.db import get_meta, transaction
+from bot.core.db import GENERATION_KEY, get_meta, transaction
 from bot.core.models import Article
 from bot.core.search import analyzer
-from bot.core.search.index import GENERATION_KEY, index_is_current, rebuild_index
+from bot.core.search.index import index_is_current, rebuild_index
 from bot.core.search.query import Query, QueryProblem, Term, load_aliases, make_term, parse_query
 from bot.core.search.snippets import SNIPPET_CHARS as SNIPPET_CHARS
 from bot.core.search.snippets import snippet as snippet
@@ -104,23 +104,14 @@ _CacheKey = tuple[Query, str | None, str, int, int]
 class _ResultCache:
     """Recent results of one connection, valid while the database is unchanged."""
 
-    state: tuple[int, int] = (-1, -1)  # (data_version, total_changes) the results were read at
+    # The corpus generation the results were read at ("unread" is never a stored value).
+    generation: str | None = "unread"
     results: OrderedDict[_CacheKey, SearchResult] = field(default_factory=OrderedDict)
 
 
 _result_caches: weakref.WeakKeyDictionary[aiosqlite.Connection, _ResultCache] = (
     weakref.WeakKeyDictionary()
 )
-
-
-async def _database_state(db: aiosqlite.Connection) -> tuple[int, int]:
-    # data_version moves when another connection (or process) commits; total_changes counts
-    # this connection's own writes, which data_version does not see.
-    rows = await db.execute_fetchall(
-        "SELECT data_version, total_changes() FROM pragma_data_version"
-    )
-    version, changes = next(iter(rows))
-    return int(version), int(changes)
 
 
 def _copy(result: SearchResult) -> SearchResult:
@@ -140,30 +131,31 @@ async def search(
 ) -> SearchResult:
     """Find articles for a reader's query (Japanese or English), one page at a time.
 
-    With `cache`, a page asked for again while the database is unchanged (no write by any
-    connection) is answered from memory.
+    With `cache`, a page asked for again while the corpus is unchanged (no article, index or
+    topic written by any connection or process since) is answered from memory.
     """
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, min(offset, MAX_OFFSET))
     parsed = parse_query(query)
     if isinstance(parsed, QueryProblem):
         return SearchResult(query=query[:100], problem=parsed)
-    if not cache:
+    if not cache or db.in_transaction:
+        # Inside a transaction the results may include writes that are later rolled back.
         return await _search(db, parsed, topic, limit, offset, sort)
     key: _CacheKey = (parsed, topic, sort, limit, offset)
     entry = _result_caches.setdefault(db, _ResultCache())
-    state = await _database_state(db)
-    if entry.state != state:
+    generation = await get_meta(db, GENERATION_KEY)
+    if entry.generation != generation:
         entry.results.clear()
-        entry.state = state
+        entry.generation = generation
     found = entry.results.get(key)
     if found is not None:
         entry.results.move_to_end(key)
         return _copy(found)
     result = await _search(db, parsed, topic, limit, offset, sort)
-    # Read before the search: a write meanwhile leaves the state behind, and the next lookup
-    # starts afresh.
-    if entry.state == state:
+    # Read before the search: a write meanwhile leaves the generation behind, and the next
+    # lookup starts afresh.
+    if entry.generation == generation:
         entry.results[key] = _copy(result)
         if len(entry.results) > CACHE_SIZE:
             entry.results.popitem(last=False)

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from bot.core.db import get_meta, set_meta
+from bot.core.db import bump_generation, get_meta, set_meta
 from bot.core.search import analyzer
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _VERSION_KEY = "index_version"
-GENERATION_KEY = "index_generation"
 # Analysis is CPU-bound: big batches go to a worker thread so the bot keeps answering.
 _THREAD_THRESHOLD = 50
 _REBUILD_BATCH = 2000
@@ -61,11 +60,6 @@ async def _in_thread_if_big(func: Callable[[Sequence[R]], T], rows: Sequence[R])
     return func(rows)
 
 
-async def _bump_generation(db: aiosqlite.Connection) -> None:
-    current = await get_meta(db, GENERATION_KEY)
-    await set_meta(db, GENERATION_KEY, str(int(current or 0) + 1))
-
-
 async def index_articles(db: aiosqlite.Connection, rows: Sequence[tuple[int, str, str]]) -> None:
     """Add or replace the index entries of (id, title, body) rows."""
     if await get_meta(db, _VERSION_KEY) != analyzer.version():
@@ -74,7 +68,7 @@ async def index_articles(db: aiosqlite.Connection, rows: Sequence[tuple[int, str
     await remove_articles(db, [r[0] for r in rows], only_indexed=True)
     analyzed = await _in_thread_if_big(_analyze, rows)
     await _store(db, analyzed)
-    await _bump_generation(db)
+    await bump_generation(db)
 
 
 async def _store(db: aiosqlite.Connection, analyzed: Sequence[_Analyzed]) -> None:
@@ -135,7 +129,7 @@ async def remove_articles(
         "DELETE FROM article_index WHERE rowid = ?", [(aid,) for aid, _, _ in indexed]
     )
     if not only_indexed:
-        await _bump_generation(db)
+        await bump_generation(db)
 
 
 async def rebuild_index(db: aiosqlite.Connection) -> int:
@@ -158,7 +152,7 @@ async def rebuild_index(db: aiosqlite.Connection) -> int:
         total += len(batch)
     await optimize_index(db)
     await set_meta(db, _VERSION_KEY, analyzer.version())
-    await _bump_generation(db)
+    await bump_generation(db)
     return total
 
 
