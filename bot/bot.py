@@ -144,11 +144,14 @@ class AllianceBot(commands.Bot):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
-        await super().close()
-        if hasattr(self, "readers"):
-            await self.readers.close()
-        if hasattr(self, "db"):
-            await _close_database(self.db)
+        try:
+            await super().close()
+            if hasattr(self, "readers"):
+                await self.readers.close()
+        finally:
+            # Whatever failed above, the writing connection still checkpoints its WAL and closes.
+            if hasattr(self, "db"):
+                await _close_database(self.db)
 
 
 async def _finish_interactions() -> None:
