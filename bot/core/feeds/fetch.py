@@ -106,25 +106,33 @@ class HostSpacing:
 
 # IPv6 ranges that carry an IPv4 address, which is what such a connection really reaches.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # the deprecated ::a.b.c.d form
+# Local-use NAT64 (RFC 8215) reaches whatever IPv4 network the site chooses: never public.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 def is_public(address: str) -> bool:
     """True for an address on the public internet.
 
     Not loopback, private, link-local, shared, reserved, multicast or unspecified, nor an IPv6
-    address wrapping such an IPv4 one (::ffff:127.0.0.1, 6to4, NAT64).
+    address wrapping such an IPv4 one (::ffff:127.0.0.1, ::127.0.0.1, 6to4, NAT64), nor
+    site-local or local-use NAT64.
     """
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
-        if embedded is not None and not is_public(str(embedded)):
+        # Python 3.11's is_global counts these as global.
+        if ip.is_site_local or ip in _LOCAL_NAT64:
             return False
-    return ip.is_global and not ip.is_multicast
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and (ip in _NAT64 or ip in _IPV4_COMPATIBLE):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+        if embedded is not None:
+            # What such a connection really reaches is the IPv4 address inside.
+            return is_public(str(embedded))
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
 class _PrivateAddressError(OSError):

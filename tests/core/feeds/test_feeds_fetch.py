@@ -149,6 +149,9 @@ async def test_a_name_is_checked_where_it_resolves(server: FeedServer) -> None:
         ("::ffff:127.0.0.1", False),
         ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
         ("2002:c0a8:101::1", False),  # 6to4 of 192.168.1.1
+        ("::7f00:1", False),  # IPv4-compatible 127.0.0.1
+        ("fec0::1", False),  # site-local
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64
         ("not an address", False),
     ],
 )
