@@ -9,13 +9,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
 
 import aiosqlite
 from rapidfuzz import fuzz, process
 
 from bot.core import corpus
-from bot.core.db import transaction
+from bot.core.db import chunked, transaction
 from bot.core.models import Article, ArticleDraft, ImportWarning
 from bot.core.search.index import index_articles, remove_articles
 from bot.core.topics import Taxonomy, load_taxonomy, retag_all, sync_topics
@@ -27,8 +26,6 @@ log = logging.getLogger(__name__)
 EDIT_SIMILARITY = 70.0
 # Batches above this size hash and tag in a worker thread so the event loop stays responsive.
 _THREAD_THRESHOLD = 500
-# SQLite's default limit on host parameters is 32766; stay far below it.
-_CHUNK = 900
 
 # The columns `articles_from_rows` reads (the search engine selects them too). The article's
 # topics come along as "position:slug" pairs, so one query reads a whole page.
@@ -38,8 +35,6 @@ ARTICLE_COLUMNS = """
        FROM article_topics AS t JOIN topics AS p ON p.slug = t.topic
       WHERE t.article_id = articles.id) AS topics
 """
-
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -96,16 +91,12 @@ def _prepare(
     return prepared, warnings
 
 
-def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-async def _existing_by_hash(
+async def ids_by_hash(
     db: aiosqlite.Connection, hashes: Sequence[str]
 ) -> dict[str, tuple[int, str]]:
+    """The stored articles with these content hashes: hash → (id, origin)."""
     found: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(hashes):
+    for chunk in chunked(list(dict.fromkeys(hashes))):
         marks = ",".join("?" * len(chunk))
         query = f"SELECT content_hash, id, origin FROM articles WHERE content_hash IN ({marks})"  # noqa: S608
         for row in await db.execute_fetchall(query, chunk):
@@ -126,7 +117,7 @@ async def _stored_state(
 ) -> dict[int, tuple[tuple[object, ...], set[tuple[str, str]]]]:
     """Stored metadata and topics of articles, to tell unchanged ones from ones to refresh."""
     state: dict[int, tuple[tuple[object, ...], set[tuple[str, str]]]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         marks = ",".join("?" * len(chunk))
         query = f"""
             SELECT id, title_derived, published, date_inferred, source, url
@@ -179,7 +170,7 @@ async def ingest(
         if await sync_topics(db, taxonomy):
             # A changed taxonomy re-tags what is already stored; this batch is tagged below.
             await retag_all(db, taxonomy)
-        existing = await _existing_by_hash(db, list(unique))
+        existing = await ids_by_hash(db, list(unique))
         claimed = {article_id for article_id, _ in existing.values()}
 
         stored = await _stored_state(db, sorted(claimed))
@@ -268,7 +259,7 @@ async def _apply_updates(
     ]
     await db.executemany(query, params)
     ids = [article_id for article_id, _ in updates]
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         marks = ",".join("?" * len(chunk))
         query = f"DELETE FROM article_topics WHERE article_id IN ({marks})"  # noqa: S608
         await db.execute(query, chunk)
@@ -368,7 +359,7 @@ async def get_article(db: aiosqlite.Connection, article_id: int) -> Article | No
 async def get_articles(db: aiosqlite.Connection, ids: Sequence[int]) -> list[Article]:
     """Articles by id, in the order given; ids that don't exist are skipped."""
     by_id: dict[int, Article] = {}
-    for chunk in _chunks(list(dict.fromkeys(ids))):
+    for chunk in chunked(list(dict.fromkeys(ids))):
         marks = ",".join("?" * len(chunk))
         query = f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"  # noqa: S608
         for article in articles_from_rows(await db.execute_fetchall(query, chunk)):

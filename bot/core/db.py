@@ -8,15 +8,28 @@ import os
 import re
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# SQLite's default limit on host parameters is 32766; `IN (?, ?, …)` lists stay far below it.
+PARAMETER_CHUNK = 900
+
+
+def chunked(items: Sequence[T], size: int = PARAMETER_CHUNK) -> Iterable[Sequence[T]]:
+    """`items` in slices of at most `size`, for `IN` lists of bound parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 

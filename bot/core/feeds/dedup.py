@@ -27,6 +27,7 @@ from functools import lru_cache
 import aiosqlite
 from rapidfuzz import fuzz
 
+from bot.core.db import chunked
 from bot.core.topics import fold
 
 NEAR_DUPLICATE = 90.0
@@ -37,7 +38,6 @@ COMPARE_CHARS = 1000
 _MAX_POSTING = 400
 _MIN_SHARED = 0.5
 _CANDIDATES = 10
-_CHUNK = 900
 _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -53,17 +53,12 @@ class Known:
     date_inferred: bool
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 async def known_entries(
     db: aiosqlite.Connection, feed_id: int, keys: Sequence[str]
 ) -> dict[str, Known]:
     """Entries of this feed already stored, by entry key."""
     found: dict[str, Known] = {}
-    for chunk in _chunks(list(dict.fromkeys(keys))):
+    for chunk in chunked(list(dict.fromkeys(keys))):
         marks = ",".join("?" * len(chunk))
         query = f"""
             SELECT e.entry_key, a.id, a.origin, a.content_hash, a.published, a.date_inferred
@@ -82,7 +77,7 @@ async def known_entries(
 async def articles_by_url(db: aiosqlite.Connection, urls: Sequence[str]) -> dict[str, int]:
     """Articles whose URL, or whose entries' links in any feed, are among `urls`."""
     found: dict[str, int] = {}
-    for chunk in _chunks(list(dict.fromkeys(urls))):
+    for chunk in chunked(list(dict.fromkeys(urls))):
         marks = ",".join("?" * len(chunk))
         query = f"""
             SELECT url, article_id FROM feed_entries WHERE url IN ({marks})
@@ -256,7 +251,7 @@ class RecentArticles:
 
     async def refresh(self, db: aiosqlite.Connection, ids: Iterable[int]) -> None:
         """Re-read articles this connection just stored or changed."""
-        for chunk in _chunks([str(i) for i in dict.fromkeys(ids)]):
+        for chunk in chunked([str(i) for i in dict.fromkeys(ids)]):
             marks = ",".join("?" * len(chunk))
             query = f"""
                 SELECT id, title, substr(body, 1, ?), published FROM articles

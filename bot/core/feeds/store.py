@@ -28,7 +28,6 @@ from bot.core.topics import Taxonomy, load_taxonomy
 
 # A feed failing this long is flagged in `feeds list` and logged as an error on every failure.
 FLAG_AFTER = timedelta(hours=24)
-_CHUNK = 900
 # Matching more (pool articles × entries) than this runs in a worker thread, off the event loop.
 _THREAD_WORK = 20_000
 
@@ -259,18 +258,6 @@ class StoreReport:
     ingest_seconds: float = 0.0
 
 
-async def _ids_by_hash(db: aiosqlite.Connection, hashes: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    unique = list(dict.fromkeys(hashes))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        query = f"SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})"  # noqa: S608
-        for digest, aid in await db.execute_fetchall(query, chunk):
-            found[str(digest)] = int(aid)
-    return found
-
-
 async def store_entries(
     db: aiosqlite.Connection,
     feed: FeedConfig,
@@ -380,7 +367,8 @@ async def store_entries(
             report.unchanged += result.unchanged
             report.duplicates += result.skipped  # the same text already came from elsewhere
             hashes = [articles.content_hash(d.title, d.body) for _, d in to_ingest]
-            ids = await _ids_by_hash(db, hashes)
+            stored = await articles.ids_by_hash(db, hashes)
+            ids = {digest: aid for digest, (aid, _) in stored.items()}
             for (entry, _), digest in zip(to_ingest, hashes, strict=True):
                 if digest in ids:
                     links.append((entry.key, entry.url, ids[digest]))

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 import aiosqlite
 
-from bot.core.db import bump_generation, get_meta, set_meta
+from bot.core.db import bump_generation, chunked, get_meta, set_meta
 from bot.core.search import analyzer
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ _VERSION_KEY = "index_version"
 # Analysis is CPU-bound: big batches go to a worker thread so the bot keeps answering.
 _THREAD_THRESHOLD = 50
 _REBUILD_BATCH = 2000
-_CHUNK = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +90,6 @@ async def _store(db: aiosqlite.Connection, analyzed: Sequence[_Analyzed]) -> Non
     )
 
 
-def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 async def remove_articles(
     db: aiosqlite.Connection, ids: Sequence[int], *, only_indexed: bool = False
 ) -> None:
@@ -105,7 +99,7 @@ async def remove_articles(
     articles table. With `only_indexed`, ids not in the index yet are ignored quietly.
     """
     indexed: list[tuple[int, str, str]] = []
-    for chunk in _chunks(list(ids)):
+    for chunk in chunked(list(ids)):
         marks = ",".join("?" * len(chunk))
         query = f"""
             SELECT a.id, a.title, a.body FROM articles AS a
