@@ -301,27 +301,33 @@ class RestApi:
             return json_response(message)
         return web.Response(status=204)
 
-    def _webhook_message(self, record: InteractionRecord, message_id: str) -> JSON | None:
+    def _webhook_message(
+        self, request: web.Request
+    ) -> tuple[InteractionRecord, JSON, str] | web.Response:
+        """The interaction and live message a webhook message route names, and which one it is
+        ("original" or "followup"); Discord's 404s otherwise."""
+        record = self._interaction_for_webhook(request)
+        if record is None:
+            return error(404, 10015, "Unknown Webhook")
+        message_id = request.match_info["message"]
         if message_id == "@original":
-            return record.original
-        return next((m for m in record.followups if m["id"] == message_id), None)
+            message, which = record.original, "original"
+        else:
+            message = next((m for m in record.followups if m["id"] == message_id), None)
+            which = "followup"
+        if message is None or message.get("deleted"):
+            return error(404, 10008, "Unknown Message")
+        return record, message, which
 
     async def _get_webhook_message(self, request: web.Request) -> web.Response:
-        record = self._interaction_for_webhook(request)
-        if record is None:
-            return error(404, 10015, "Unknown Webhook")
-        message = self._webhook_message(record, request.match_info["message"])
-        if message is None or message.get("deleted"):
-            return error(404, 10008, "Unknown Message")
-        return json_response(message)
+        found = self._webhook_message(request)
+        return found if isinstance(found, web.Response) else json_response(found[1])
 
     async def _edit_webhook_message(self, request: web.Request) -> web.Response:
-        record = self._interaction_for_webhook(request)
-        if record is None:
-            return error(404, 10015, "Unknown Webhook")
-        message = self._webhook_message(record, request.match_info["message"])
-        if message is None or message.get("deleted"):
-            return error(404, 10008, "Unknown Message")
+        found = self._webhook_message(request)
+        if isinstance(found, web.Response):
+            return found
+        record, message, which = found
         body = json_object(request)
         errors = validation.check_message(body, require_content=False)
         if errors:
@@ -329,23 +335,17 @@ class RestApi:
         self._check_mentions(request, body)
         message["flags"] &= ~LOADING
         payloads.apply_edit(message, {k: v for k, v in body.items() if k != "flags"})
-        kind = "edit_original" if request.match_info["message"] == "@original" else "edit_followup"
-        record.events.append(ResponseEvent(kind, body, message))
+        record.events.append(ResponseEvent(f"edit_{which}", body, message))
         await self.double.notify()
         return json_response(message)
 
     async def _delete_webhook_message(self, request: web.Request) -> web.Response:
-        record = self._interaction_for_webhook(request)
-        if record is None:
-            return error(404, 10015, "Unknown Webhook")
-        message = self._webhook_message(record, request.match_info["message"])
-        if message is None or message.get("deleted"):
-            return error(404, 10008, "Unknown Message")
+        found = self._webhook_message(request)
+        if isinstance(found, web.Response):
+            return found
+        record, message, which = found
         self._delete(message)
-        kind = (
-            "delete_original" if request.match_info["message"] == "@original" else "delete_followup"
-        )
-        record.events.append(ResponseEvent(kind, None, message))
+        record.events.append(ResponseEvent(f"delete_{which}", None, message))
         await self.double.notify()
         return web.Response(status=204)
 
