@@ -9,7 +9,7 @@ and, in the same run, the floor: the bare FTS5 statements for the same terms tha
 database size, and relevance on the seed corpus (recall of the top 5, expected-first rate).
 
 The targets are read from the uncached table (`search()` as the bot calls it by default). Two
-tables after it are for information: the same pages again with `search(cache=True)` (answered
+tables after it are for information: the same pages again through `cache.ResultCache` (answered
 from memory), and sort=newest and a topic filter, which have no floor here.
 
 The index is rebuilt on every run, so a database kept with --db is always searched with the
@@ -34,8 +34,10 @@ sys.path.insert(0, str(ROOT / "tests" / "core"))
 from ingest import synthetic_drafts  # noqa: E402
 
 from bot.core import articles, db  # noqa: E402
+from bot.core.db import Readers  # noqa: E402
 from bot.core.search import search, suggest  # noqa: E402
 from bot.core.search.analyzer import fold  # noqa: E402
+from bot.core.search.cache import ResultCache  # noqa: E402
 from bot.core.search.query import Query, load_aliases, parse_query  # noqa: E402
 
 LATIN = [
@@ -135,15 +137,16 @@ async def measure(conn: object, queries: dict[str, list[str]], repeat: int) -> N
 
 
 async def measure_cached(conn: object, queries: dict[str, list[str]], repeat: int) -> None:
-    print("cached: the same first page again, search(cache=True); not the targets")
+    print("cached: the same first page again, through cache.ResultCache; not the targets")
     print(f"{'kind':<11} {'n':>3} {'p50 ms':>8} {'p99 ms':>8}")
+    results = ResultCache(Readers([conn], per_connection=1))  # type: ignore[list-item]
     for kind, items in queries.items():
         times: list[float] = []
         for query in items:
-            await search(conn, query, cache=True)  # type: ignore[arg-type]
+            await results.search(query)
             for _ in range(repeat):
                 started = time.perf_counter()
-                await search(conn, query, cache=True)  # type: ignore[arg-type]
+                await results.search(query)
                 times.append(time.perf_counter() - started)
         print(f"{kind:<11} {len(items):>3} {pct(times, 0.5):>8.2f} {pct(times, 0.99):>8.2f}")
 

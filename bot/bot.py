@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.core import articles, db
 from bot.core.db import Readers, get_meta, set_meta, transaction
 from bot.core.health import heartbeat_loop
+from bot.core.search.cache import CACHE_SIZE, ResultCache
 from bot.core.search.engine import warm_up
 from bot.core.topics import Taxonomy, load_taxonomy
 from bot.i18n import CommandTranslator
@@ -58,11 +59,13 @@ class AllianceBot(commands.Bot):
     """The bot: its database connections and the extensions, opened in `setup_hook`.
 
     `db` is the connection that writes; members' reads (searches, lists, articles) borrow one
-    of `readers`, so they neither queue behind each other nor behind a write.
+    of `readers`, so they neither queue behind each other nor behind a write. Searches go
+    through `results`, which answers repeated pages from memory.
     """
 
     db: aiosqlite.Connection
     readers: Readers
+    results: ResultCache
 
     def __init__(self, settings: Settings, *, sync_on_start: bool = True) -> None:
         super().__init__(
@@ -93,6 +96,8 @@ class AllianceBot(commands.Bot):
         )
         for reader in self.readers.connections:
             await warm_up(reader)
+        cache_size = CACHE_SIZE if self.settings.search_cache else 0
+        self.results = ResultCache(self.readers, size=cache_size)
         extra = {t.label_en: t.label_ja for t in self.taxonomy.topics}
         await self.tree.set_translator(CommandTranslator(extra))
         for item in DYNAMIC_ITEMS:

@@ -19,7 +19,6 @@ from bot import render
 from bot.core import articles, saved_queries
 from bot.core.models import Article
 from bot.core.saved_queries import SavedQuery
-from bot.core.search import search
 from bot.core.search.engine import MAX_OFFSET, Sort
 from bot.i18n import Lang, t
 from bot.tree import NO_MENTIONS, reply_privately, report_failure
@@ -310,16 +309,13 @@ async def listing_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
 async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
     assert listing.query is not None
     lang = listing.lang
-    async with bot.readers.reading() as conn:
-        result = await search(
-            conn,
-            listing.query,
-            topic=listing.topic,
-            limit=PAGE_SIZE,
-            offset=page * PAGE_SIZE,
-            sort=listing.sort,
-            cache=bot.settings.search_cache,
-        )
+    result = await bot.results.search(
+        listing.query,
+        topic=listing.topic,
+        limit=PAGE_SIZE,
+        offset=page * PAGE_SIZE,
+        sort=listing.sort,
+    )
     if result.problem is not None:
         return Page(content=result.error_message(lang), private=True)
     if not result.hits and page > 0 and result.total:

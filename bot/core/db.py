@@ -189,12 +189,17 @@ class Readers:
     async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
         """Borrow the least busy connection for the block (waiting while all slots are taken)."""
         async with self._slots:
-            conn = min(self._borrowers, key=self._borrowers.__getitem__)
+            conn = self.least_busy()
             self._borrowers[conn] += 1
             try:
                 yield conn
             finally:
                 self._borrowers[conn] -= 1
+
+    def least_busy(self) -> aiosqlite.Connection:
+        """The connection with the fewest borrowers, without taking a slot (for a one-row read
+        that should not wait behind whole searches)."""
+        return min(self._borrowers, key=self._borrowers.__getitem__)
 
     async def close(self) -> None:
         """Close every connection, even when closing one of them fails (that error is raised)."""

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot import pages, render
 from bot.core import articles
 from bot.core.digest import build_digest, parse_week_of
-from bot.core.search import search, suggest
+from bot.core.search import suggest
 from bot.core.search.query import MAX_QUERY_CHARS
 from bot.core.topics import load_taxonomy, topic_counts
 from bot.i18n import Lang, lang_of, t
@@ -179,20 +179,17 @@ class Alliance(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
         text = current.strip().lstrip("#")
-        async with self.bot.readers.reading() as conn:
-            if text.isdecimal() and len(text) < 16:  # isdigit() also accepts ², which int() refuses
-                found = await articles.get_article(conn, int(text))
-                items = [found] if found else []
-            elif text:
-                result = await search(
-                    conn,
-                    text[:MAX_QUERY_CHARS],
-                    limit=MAX_CHOICES,
-                    cache=self.bot.settings.search_cache,
-                )
-                items = [hit.article for hit in result.hits]
-            else:
-                items = await articles.latest(conn, limit=MAX_CHOICES)
+        by_id = text.isdecimal() and len(text) < 16  # isdigit() also accepts ², which int() refuses
+        if text and not by_id:
+            result = await self.bot.results.search(text[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
+            items = [hit.article for hit in result.hits]
+        else:
+            async with self.bot.readers.reading() as conn:
+                if by_id:
+                    found = await articles.get_article(conn, int(text))
+                    items = [found] if found else []
+                else:
+                    items = await articles.latest(conn, limit=MAX_CHOICES)
         return [
             app_commands.Choice(name=render.clip(f"#{a.id} {a.title}", CHOICE_MAX), value=a.id)
             for a in items

@@ -9,10 +9,8 @@ window follow, newest first.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import heapq
 import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -41,8 +39,6 @@ MAX_SUGGESTIONS = 25
 # finding them took a second pass over every match when the words rarely share a title (~3 ms,
 # up to 10 ms, for two common words at 100k articles).
 RANK_WINDOW = 60
-# Results kept per connection by `search(cache=True)`; a page holds up to `limit` articles.
-CACHE_SIZE = 128
 _MIN_CORRECTABLE = 3
 _TYPO_CUTOFF = 70.0
 
@@ -71,6 +67,11 @@ class SearchResult:
     suggestions: list[str] = field(default_factory=list)
     problem: QueryProblem | None = None
 
+    @classmethod
+    def refused(cls, query: str, problem: QueryProblem) -> SearchResult:
+        """The answer to a query that cannot be searched."""
+        return cls(query=query[:100], problem=problem)
+
     @property
     def error(self) -> str | None:
         """Why the query was refused (an English message), or None."""
@@ -97,28 +98,6 @@ async def _ensure_index(db: aiosqlite.Connection) -> None:
     _index_checked[db] = version
 
 
-_CacheKey = tuple[Query, str | None, str, int, int]
-
-
-@dataclass(slots=True)
-class _ResultCache:
-    """Recent results of one connection, valid while the database is unchanged."""
-
-    # The corpus generation the results were read at ("unread" is never a stored value).
-    generation: str | None = "unread"
-    results: OrderedDict[_CacheKey, SearchResult] = field(default_factory=OrderedDict)
-
-
-_result_caches: weakref.WeakKeyDictionary[aiosqlite.Connection, _ResultCache] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _copy(result: SearchResult) -> SearchResult:
-    # Callers may change the lists of what they get; the cached result must not follow.
-    return dataclasses.replace(result, hits=list(result.hits), suggestions=list(result.suggestions))
-
-
 async def search(
     db: aiosqlite.Connection,
     query: str,
@@ -127,44 +106,29 @@ async def search(
     limit: int = 5,
     offset: int = 0,
     sort: Sort = "relevance",
-    cache: bool = False,
 ) -> SearchResult:
     """Find articles for a reader's query (Japanese or English), one page at a time.
 
-    With `cache`, a page asked for again while the corpus is unchanged (no article, index or
-    topic written by any connection or process since) is answered from memory.
+    `cache.ResultCache` answers pages asked for again from memory.
     """
-    limit = max(1, min(limit, MAX_LIMIT))
-    offset = max(0, min(offset, MAX_OFFSET))
     parsed = parse_query(query)
     if isinstance(parsed, QueryProblem):
-        return SearchResult(query=query[:100], problem=parsed)
-    if not cache or db.in_transaction:
-        # Inside a transaction the results may include writes that are later rolled back.
-        return await _search(db, parsed, topic, limit, offset, sort)
-    key: _CacheKey = (parsed, topic, sort, limit, offset)
-    entry = _result_caches.setdefault(db, _ResultCache())
-    generation = await get_meta(db, GENERATION_KEY)
-    if entry.generation != generation:
-        entry.results.clear()
-        entry.generation = generation
-    found = entry.results.get(key)
-    if found is not None:
-        entry.results.move_to_end(key)
-        return _copy(found)
-    result = await _search(db, parsed, topic, limit, offset, sort)
-    # Read before the search: a write meanwhile leaves the generation behind, and the next
-    # lookup starts afresh.
-    if entry.generation == generation:
-        entry.results[key] = _copy(result)
-        if len(entry.results) > CACHE_SIZE:
-            entry.results.popitem(last=False)
-    return result
+        return SearchResult.refused(query, parsed)
+    return await search_parsed(db, parsed, topic=topic, limit=limit, offset=offset, sort=sort)
 
 
-async def _search(
-    db: aiosqlite.Connection, parsed: Query, topic: str | None, limit: int, offset: int, sort: Sort
+async def search_parsed(
+    db: aiosqlite.Connection,
+    parsed: Query,
+    *,
+    topic: str | None = None,
+    limit: int = 5,
+    offset: int = 0,
+    sort: Sort = "relevance",
 ) -> SearchResult:
+    """`search` for a query already parsed (by `parse_query`)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, min(offset, MAX_OFFSET))
     await _ensure_index(db)
     result = await _run(db, parsed, topic, limit, offset, sort)
     if result.total:

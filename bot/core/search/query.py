@@ -12,7 +12,7 @@ import string
 import tomllib
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from bot.core.search.analyzer import fold, index_forms, strip_invisible
@@ -113,6 +113,22 @@ def make_term(text: str, extra: tuple[str, ...] = ()) -> Term | None:
 
 def parse_query(text: str) -> Query | QueryProblem:
     """Parse a reader's query, or say why it cannot be searched."""
+    # Readers repeat queries (and every keystroke of autocomplete parses one): the analyzer's
+    # work is kept for recent short texts. A long text is parsed afresh rather than kept.
+    if len(text) <= _PARSED_TEXT_CHARS:
+        return _parse_recent(text)
+    return _parse(text)
+
+
+_PARSED_TEXT_CHARS = 2 * MAX_QUERY_CHARS
+
+
+@lru_cache(maxsize=1024)
+def _parse_recent(text: str) -> Query | QueryProblem:
+    return _parse(text)
+
+
+def _parse(text: str) -> Query | QueryProblem:
     words = strip_invisible(text).split()
     if not words:
         return QueryProblem.EMPTY

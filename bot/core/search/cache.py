@@ -1,0 +1,129 @@
+"""Pages of search results kept in memory while the corpus is unchanged.
+
+One cache serves every connection of a reader pool: the corpus generation (meta
+`index_generation`, bumped in the transaction of every change to articles, their index or their
+topics, by any connection or process) says whether what it holds is still true. Searches that
+arrive together share one read of the generation, and that read always starts after they
+arrived, so a change committed before a search was asked for is never missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import OrderedDict
+
+from bot.core.db import GENERATION_KEY, Readers, get_meta
+from bot.core.search.engine import SearchResult, Sort, search_parsed
+from bot.core.search.query import Query, QueryProblem, parse_query
+
+# A page holds up to `limit` articles; the bot asks for 5 at a time.
+CACHE_SIZE = 256
+
+_Key = tuple[Query, str | None, str, int, int]
+
+
+class _Uncacheable:
+    """The generation as read inside a transaction, which may yet be rolled back."""
+
+
+_UNCACHEABLE = _Uncacheable()
+_Generation = str | None | _Uncacheable
+
+
+class ResultCache:
+    """`search` over a reader pool, answering a page asked for again from memory.
+
+    With `size` 0 nothing is kept and every search reads the database.
+    """
+
+    def __init__(self, readers: Readers, *, size: int = CACHE_SIZE) -> None:
+        self._readers = readers
+        self._size = size
+        self._results: OrderedDict[_Key, SearchResult] = OrderedDict()
+        self._generation: _Generation = _UNCACHEABLE
+        # The next read of the generation, not started yet: searches arriving now wait for it.
+        self._next_read: asyncio.Future[_Generation] | None = None
+        self._reading = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    async def search(
+        self,
+        query: str,
+        *,
+        topic: str | None = None,
+        limit: int = 5,
+        offset: int = 0,
+        sort: Sort = "relevance",
+    ) -> SearchResult:
+        """Find articles for a reader's query (see `engine.search`), from memory if known."""
+        parsed = parse_query(query)
+        if isinstance(parsed, QueryProblem):
+            return SearchResult.refused(query, parsed)
+        if self._size <= 0:
+            return await self._search(parsed, topic, limit, offset, sort)
+        generation = await self._current_generation()
+        if generation is _UNCACHEABLE:
+            return await self._search(parsed, topic, limit, offset, sort)
+        if generation != self._generation:
+            self._results.clear()
+            self._generation = generation
+        key: _Key = (parsed, topic, sort, limit, offset)
+        found = self._results.get(key)
+        if found is not None:
+            self._results.move_to_end(key)
+            return _copy(found)
+        result = await self._search(parsed, topic, limit, offset, sort)
+        # The generation was read before the search, so the result is at least that new; if a
+        # newer generation was seen meanwhile, the result is not kept under it.
+        if self._generation == generation:
+            self._results[key] = _copy(result)
+            if len(self._results) > self._size:
+                self._results.popitem(last=False)
+        return result
+
+    async def _search(
+        self, parsed: Query, topic: str | None, limit: int, offset: int, sort: Sort
+    ) -> SearchResult:
+        async with self._readers.reading() as conn:
+            return await search_parsed(
+                conn, parsed, topic=topic, limit=limit, offset=offset, sort=sort
+            )
+
+    async def _current_generation(self) -> _Generation:
+        read = self._next_read
+        if read is None:
+            read = self._next_read = asyncio.get_running_loop().create_future()
+            task = asyncio.create_task(self._read_generation(read))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        # Shielded: one waiter cancelled must not cancel the read the others wait for.
+        return await asyncio.shield(read)
+
+    async def _read_generation(self, read: asyncio.Future[_Generation]) -> None:
+        try:
+            async with self._reading:  # one read at a time: later arrivals wait for the next
+                self._next_read = None
+                # Not a pool slot: a one-row read should not queue behind whole searches.
+                conn = self._readers.least_busy()
+                if conn.in_transaction:
+                    value: _Generation = _UNCACHEABLE
+                else:
+                    value = await get_meta(conn, GENERATION_KEY)
+            read.set_result(value)
+        except Exception as exc:
+            read.set_exception(exc)
+        finally:
+            # Cancelled (the loop is closing): the waiters are cancelled, not left waiting.
+            if self._next_read is read:
+                self._next_read = None
+            if not read.done():
+                read.cancel()
+
+
+def _copy(result: SearchResult) -> SearchResult:
+    # Callers may change the lists of what they get; the cached result must not follow.
+    return dataclasses.replace(result, hits=list(result.hits), suggestions=list(result.suggestions))
