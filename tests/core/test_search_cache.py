@@ -244,3 +244,44 @@ async def test_a_cancelled_search_does_not_cancel_the_others(cache: ResultCache)
     done = await asyncio.gather(*tasks[1:])
     assert all(r.total > 0 for r in done)
     assert tasks[0].cancelled()
+
+
+async def test_the_same_page_asked_for_together_is_searched_once(
+    cache: ResultCache, readers: db.Readers
+) -> None:
+    """Ten readers asking for one uncached page at once share a single search."""
+    searches: list[str] = []
+    for reader in readers.connections:
+        await reader.set_trace_callback(
+            lambda sql: searches.append(sql) if "MATCH" in sql else None
+        )
+    await ResultCache(readers).search("台湾")  # another cache: how many statements one search takes
+    one = len(searches)
+    searches.clear()
+    results = await asyncio.gather(*(cache.search("台湾") for _ in range(10)))
+    assert one > 0
+    assert len(searches) == one
+    assert len({id(r.hits) for r in results}) == 10  # each caller gets lists of its own
+    assert all(r == results[0] for r in results)
+
+
+async def test_a_failed_search_fails_its_waiters_and_is_not_kept(
+    cache: ResultCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the shared search fails, every waiter gets the error and the next search retries."""
+    calls: list[str] = []
+
+    async def failing(*args: object, **kwargs: object) -> None:
+        calls.append("search")
+        await asyncio.sleep(0)
+        raise RuntimeError("disk on fire")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cache_module, "search_parsed", failing)
+        outcomes = await asyncio.gather(
+            *(cache.search("台湾") for _ in range(3)), return_exceptions=True
+        )
+    assert calls == ["search"]
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
+    assert len(cache) == 0
+    assert (await cache.search("台湾")).total > 0

@@ -4,13 +4,15 @@ One cache serves every connection of a reader pool: the corpus generation (meta
 `index_generation`, bumped in the transaction of every change to articles, their index or their
 topics, by any connection or process) says whether what it holds is still true. Searches that
 arrive together share one read of the generation, and that read always starts after they
-arrived, so a change committed before a search was asked for is never missed.
+arrived, so a change committed before a search was asked for is never missed. A page being
+searched when it is asked for again is not searched twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections import OrderedDict
 
 from bot.core.db import GENERATION_KEY, Readers, get_meta
@@ -46,6 +48,7 @@ class ResultCache:
         self._next_read: asyncio.Future[_Generation] | None = None
         self._reading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[tuple[_Generation, _Key], asyncio.Task[SearchResult]] = {}
 
     def __len__(self) -> int:
         return len(self._results)
@@ -76,14 +79,28 @@ class ResultCache:
         if found is not None:
             self._results.move_to_end(key)
             return _copy(found)
-        result = await self._search(parsed, topic, limit, offset, sort)
+        # The same page asked for again while it is being searched waits for that search: it
+        # began after reading this generation, so it sees every change this caller could.
+        flight = self._in_flight.get((generation, key))
+        if flight is None:
+            flight = asyncio.create_task(self._search(parsed, topic, limit, offset, sort))
+            self._in_flight[generation, key] = flight
+            flight.add_done_callback(functools.partial(self._landed, generation, key))
+        # Shielded: one waiter cancelled must not cancel the search the others wait for.
+        return _copy(await asyncio.shield(flight))
+
+    def _landed(
+        self, generation: _Generation, key: _Key, flight: asyncio.Task[SearchResult]
+    ) -> None:
+        del self._in_flight[generation, key]
+        if flight.cancelled() or flight.exception() is not None:
+            return
         # The generation was read before the search, so the result is at least that new; if a
         # newer generation was seen meanwhile, the result is not kept under it.
         if self._generation == generation:
-            self._results[key] = _copy(result)
+            self._results[key] = _copy(flight.result())
             if len(self._results) > self._size:
                 self._results.popitem(last=False)
-        return result
 
     async def _search(
         self, parsed: Query, topic: str | None, limit: int, offset: int, sort: Sort
