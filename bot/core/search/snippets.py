@@ -209,6 +209,19 @@ def _walk(folded: str, forms: Sequence[str]) -> list[Span | None]:
     return spans
 
 
+# The same articles come back in search after search (the newest, the most talked about):
+# folding a body costs more than finding the words in it.
+@lru_cache(maxsize=256)
+def _prepared(body: str) -> tuple[str, list[int] | None, str]:
+    """`_folded(body)`, and the folded text with separators turned into spaces."""
+    folded, origin = _folded(body)
+    spaced = folded
+    for separator in _SEPARATORS:
+        # str.replace is several times faster than str.translate, which looks up every character.
+        spaced = spaced.replace(separator, " ")
+    return folded, origin, spaced
+
+
 def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]:
     """Spans of `body`, in order, where a phrase of a term occurs as the index sees it."""
     padded = f" {forms} "
@@ -217,11 +230,7 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
     if not occurring:
         return
     words: list[str | None] = [None, *forms.split(" "), None]
-    folded, origin = _folded(body)
-    spaced = folded
-    for separator in _SEPARATORS:
-        # str.replace is several times faster than str.translate, which looks up every character.
-        spaced = spaced.replace(separator, " ")
+    folded, origin, spaced = _prepared(body)
 
     def original(span: Span) -> Span:
         return span if origin is None else (origin[span[0]], origin[span[1] - 1] + 1)
