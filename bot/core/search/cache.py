@@ -47,7 +47,7 @@ class ResultCache:
         # The next read of the generation, not started yet: searches arriving now wait for it.
         self._next_read: asyncio.Future[_Generation] | None = None
         self._reading = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._reads: set[asyncio.Task[None]] = set()  # kept referenced until done
         self._in_flight: dict[tuple[_Generation, _Key], asyncio.Task[SearchResult]] = {}
 
     def __len__(self) -> int:
@@ -115,8 +115,8 @@ class ResultCache:
         if read is None:
             read = self._next_read = asyncio.get_running_loop().create_future()
             task = asyncio.create_task(self._read_generation(read))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._reads.add(task)
+            task.add_done_callback(self._reads.discard)
         # Shielded: one waiter cancelled must not cancel the read the others wait for.
         return await asyncio.shield(read)
 
