@@ -211,6 +211,8 @@ async def ingest(
         report.updated = len(updates)
         report.added = len(new_items)
 
+        # After their topics are written: the index keeps a copy of them (a topic filter is part
+        # of the full-text query).
         touched = [(aid, it.draft.title, it.draft.body) for aid, it in updates]
         touched += [
             (aid, it.draft.title, it.draft.body) for aid, it in zip(new_ids, new_items, strict=True)

@@ -133,14 +133,22 @@ async def sync_topics(db: aiosqlite.Connection, taxonomy: Taxonomy) -> bool:
     )
     slugs = [t.slug for t in taxonomy.topics]
     marks = ",".join("?" * len(slugs))
+    query = f"SELECT DISTINCT article_id FROM article_topics WHERE topic NOT IN ({marks})"  # noqa: S608
+    losing = [int(r[0]) for r in await db.execute_fetchall(query, slugs)]
     # Topics dropped from the taxonomy go, with their assignments (ON DELETE CASCADE).
     await db.execute(f"DELETE FROM topics WHERE slug NOT IN ({marks})", slugs)  # noqa: S608
+    if losing:
+        await _refresh_index_topics(db, losing)
     await set_meta(db, _VERSION_KEY, taxonomy.version)
     return True
 
 
 async def retag_all(db: aiosqlite.Connection, taxonomy: Taxonomy) -> None:
-    """Re-run the rules on every article (topics named by a source file are kept)."""
+    """Re-run the rules on every article (topics named by a source file are kept).
+
+    The search index's topics follow; only the entries of articles whose topics changed are
+    rewritten.
+    """
     await db.execute("DELETE FROM article_topics WHERE assigned_by = 'rules'")
     rows = [
         (int(aid), str(title), str(body))
@@ -159,7 +167,16 @@ async def retag_all(db: aiosqlite.Connection, taxonomy: Taxonomy) -> None:
         """,
         params,
     )
+    await _refresh_index_topics(db)
     await bump_generation(db)
+
+
+async def _refresh_index_topics(db: aiosqlite.Connection, ids: list[int] | None = None) -> None:
+    """The search index's copy of the articles' topics, made equal to article_topics again."""
+    # Imported here: bot.core.search imports this module.
+    from bot.core.search.index import refresh_topics
+
+    await refresh_topics(db, ids)
 
 
 async def topic_counts(db: aiosqlite.Connection) -> list[tuple[Topic, int]]:
