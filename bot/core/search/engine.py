@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import aiosqlite
 from rapidfuzz import fuzz, process
@@ -23,7 +23,7 @@ from bot.core import articles
 from bot.core.db import GENERATION_KEY, get_meta, transaction
 from bot.core.models import Article
 from bot.core.search import analyzer
-from bot.core.search.index import index_is_current, rebuild_index
+from bot.core.search.index import index_is_current, rebuild_index, topic_token
 from bot.core.search.query import Query, QueryProblem, Term, load_aliases, make_term, parse_query
 from bot.core.search.snippets import SNIPPET_CHARS as SNIPPET_CHARS
 from bot.core.search.snippets import snippet as snippet
@@ -143,31 +143,17 @@ async def search_parsed(
     return result
 
 
-class _Filter(NamedTuple):
-    """SQL restricting matches to a topic: `every` after a MATCH that passes over every match,
-    `first(id)` where a scan stops after a few (`id`: the article id column); and the params."""
+def _match(query: Query, topic: str | None) -> str:
+    """The MATCH expression: the reader's words and, with a topic, its token.
 
-    every: str
-    params: tuple[str, ...]
-
-    def first(self, column: str = "article_index.rowid") -> str:
-        if not self.params:
-            return ""
-        lookup = f"article_id = {column} AND topic = ?"
-        return f" AND EXISTS (SELECT 1 FROM article_topics WHERE {lookup})"  # noqa: S608
-
-
-def _topic_filter(topic: str | None) -> _Filter:
+    FTS5 then finds the articles of the topic itself, intersecting the words' and the topic's
+    lists of articles, instead of SQL looking each match's topics up. The words are not limited
+    to title and body: no word matches a topic token (see `topic_token`).
+    """
+    words = query.fts()
     if topic is None:
-        return _Filter("", ())
-    # `+rowid`: a bare `rowid IN (...)` becomes a constraint FTS5 serves by running the MATCH
-    # again for each article of the topic (seconds at 100k articles); `+` makes SQLite run the
-    # MATCH once and check the topic for each match. The IN list is built once per statement
-    # (~4 ms for a topic of 28k articles at 100k); a scan that stops early looks each match up
-    # instead (`first`), which saved as much again.
-    return _Filter(
-        " AND +rowid IN (SELECT article_id FROM article_topics WHERE topic = ?)", (topic,)
-    )
+        return words
+    return f'({words}) AND "{topic_token(topic)}"'
 
 
 @cache
@@ -176,7 +162,7 @@ def _page_columns() -> str:
     (one statement instead of a second one through `articles.get_articles`).
 
     article_index_content is FTS5's own table of the indexed text (id, c0 = title, c1 = body):
-    read directly, a row costs a fraction of a read through the index.
+    read directly, a row costs a fraction of a read through the index. (c2 holds the topics.)
     """
     # Read on first use: `articles` imports this package.
     forms = "(SELECT c1 FROM article_index_content WHERE id = articles.id) AS forms"
@@ -194,12 +180,12 @@ _PageRows = list[Sequence[object]]  # rows of _page_columns()
 async def _run(
     db: aiosqlite.Connection, query: Query, topic: str | None, limit: int, offset: int, sort: Sort
 ) -> SearchResult:
-    where = _topic_filter(topic)
+    expr = _match(query, topic)
     result = SearchResult(query=query.text)
     if sort == "newest":
-        result.total, rows = await _newest_page(db, query, where, limit, offset)
+        result.total, rows = await _newest_page(db, expr, limit, offset)
     else:
-        result.total, rows = await _ranked_page(db, query, where, limit, offset)
+        result.total, rows = await _ranked_page(db, query, expr, limit, offset)
     found = articles.articles_from_rows(row[1:] for row in rows)
     result.hits = [
         SearchHit(article, snippet(article.body, query.terms, forms=str(row[0])))
@@ -209,38 +195,27 @@ async def _run(
 
 
 async def _newest_page(
-    db: aiosqlite.Connection,
-    query: Query,
-    where: _Filter,
-    limit: int,
-    offset: int,
+    db: aiosqlite.Connection, expr: str, limit: int, offset: int
 ) -> tuple[int, _PageRows]:
-    """How many articles match, and the page's rows by publication date."""
-    expr = query.fts()
+    """How many articles match `expr`, and the page's rows by publication date."""
     rows = await db.execute_fetchall(
-        f"SELECT count(*) FROM article_index WHERE article_index MATCH ?{where.every}",  # noqa: S608
-        (expr, *where.params),
+        "SELECT count(*) FROM article_index WHERE article_index MATCH ?", (expr,)
     )
     total = int(next(iter(rows))[0])
     if not total or offset >= total:
         return total, []
-    if total > _SORT_MATCHES_UP_TO:
-        # Walking the date index, each article's topic is looked up as it comes.
-        plan, in_topic, topic_each = "INDEXED BY articles_published", "", where.first("articles.id")
-    else:
-        plan, in_topic, topic_each = "", where.every, ""
+    plan = "INDEXED BY articles_published" if total > _SORT_MATCHES_UP_TO else ""
     rows = await db.execute_fetchall(
         f"""
         WITH page AS (
             SELECT id AS article_id, published AS date FROM articles {plan}
-             WHERE id IN (SELECT rowid FROM article_index WHERE article_index MATCH ?{in_topic})
-                   {topic_each}
+             WHERE id IN (SELECT rowid FROM article_index WHERE article_index MATCH ?)
              ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
         )
         SELECT {_page_columns()} FROM page JOIN articles ON articles.id = page.article_id
          ORDER BY page.date DESC, page.article_id DESC
         """,  # noqa: S608
-        (expr, *where.params, limit, offset),
+        (expr, limit, offset),
     )
     return total, list(rows)
 
@@ -268,14 +243,9 @@ def _scores(query: Query) -> tuple[str, str, list[str | int]]:
 
 
 async def _ranked_page(
-    db: aiosqlite.Connection,
-    query: Query,
-    where: _Filter,
-    limit: int,
-    offset: int,
+    db: aiosqlite.Connection, query: Query, expr: str, limit: int, offset: int
 ) -> tuple[int, _PageRows]:
-    """How many articles match, and the page's rows by relevance."""
-    expr = query.fts()
+    """How many articles match `expr`, and the page's rows by relevance to `query`."""
     in_title, mentions, score_params = _scores(query)
     # One statement: the count, the window ranked, and the page's articles. The texts are read
     # only for the page: carried through the sort, they doubled the statement's cost. `total
@@ -283,9 +253,9 @@ async def _ranked_page(
     rows = await db.execute_fetchall(
         f"""
         WITH total AS (
-            SELECT count(*) AS n FROM article_index WHERE article_index MATCH ?{where.every}
+            SELECT count(*) AS n FROM article_index WHERE article_index MATCH ?
         ), candidates AS (
-            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?{where.first()}
+            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?
              ORDER BY rowid DESC LIMIT ?
         ), scored AS (
             SELECT c.id, {in_title} AS in_title, {mentions} AS mentions
@@ -302,7 +272,7 @@ async def _ranked_page(
           LEFT JOIN articles ON articles.id = page.article_id
          ORDER BY page.in_title DESC, page.mentions DESC, page.date DESC, page.article_id DESC
         """,  # noqa: S608
-        (expr, *where.params, expr, *where.params, RANK_WINDOW, *score_params, limit, offset),
+        (expr, expr, RANK_WINDOW, *score_params, limit, offset),
     )
     rows = list(rows)
     total = int(rows[0][0])
@@ -316,13 +286,13 @@ async def _ranked_page(
     rows = await db.execute_fetchall(
         f"""
         WITH rest AS (
-            SELECT rowid AS article_id FROM article_index WHERE article_index MATCH ?{where.first()}
+            SELECT rowid AS article_id FROM article_index WHERE article_index MATCH ?
              ORDER BY rowid DESC LIMIT ? OFFSET ?
         )
         SELECT {_page_columns()} FROM rest JOIN articles ON articles.id = rest.article_id
          ORDER BY rest.article_id DESC
         """,  # noqa: S608
-        (expr, *where.params, offset + limit - start, start),
+        (expr, offset + limit - start, start),
     )
     return total, [*page, *rows]
 
