@@ -79,3 +79,18 @@ def test_deep_match_in_a_long_text_is_centred_and_short() -> None:
 def test_every_occurrence_in_the_window_is_marked() -> None:
     """All occurrences inside the window are marked, in order."""
     assert _marked("台湾有事と台湾海峡、そして台湾。", "台湾") == ["台湾", "台湾", "台湾"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "２０２５年…ＰＡＣ３を増産。",  # folding changes its length: not kept
+        "日米はPAC3を増産した。",  # kept after the first time
+        "PAC3。" + "日米同盟。" * 1300,  # too long to keep
+    ],
+)
+def test_a_body_seen_again_gets_the_same_snippet(text: str) -> None:
+    """Whether its folded text was kept or not, a body marks the same words every time."""
+    first = _marked(text, "PAC3")
+    assert first
+    assert first == _marked(text, "PAC3") == _marked(text, "PAC3")

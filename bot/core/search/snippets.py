@@ -209,17 +209,32 @@ def _walk(folded: str, forms: Sequence[str]) -> list[Span | None]:
     return spans
 
 
-# The same articles come back in search after search (the newest, the most talked about):
-# folding a body costs more than finding the words in it.
-@lru_cache(maxsize=256)
 def _prepared(body: str) -> tuple[str, list[int] | None, str]:
     """`_folded(body)`, and the folded text with separators turned into spaces."""
+    if len(body) <= _KEEP_CHARS and (kept := _kept(body)) is not None:
+        return kept[0], None, kept[1]
     folded, origin = _folded(body)
-    spaced = folded
+    return folded, origin, _spaced(folded)
+
+
+# The same articles come back in search after search (the newest, the most talked about), and
+# folding a body costs more than finding the words in it. Only bodies folding leaves the same
+# length are kept: the map of where each character came from takes ~36 bytes a character.
+# At most ~10 MB: 256 bodies of 6,000 characters, each with its two folded copies.
+_KEEP_CHARS = 6_000
+
+
+@lru_cache(maxsize=256)
+def _kept(body: str) -> tuple[str, str] | None:
+    folded, origin = _folded(body)
+    return None if origin is not None else (folded, _spaced(folded))
+
+
+def _spaced(folded: str) -> str:
     for separator in _SEPARATORS:
         # str.replace is several times faster than str.translate, which looks up every character.
-        spaced = spaced.replace(separator, " ")
-    return folded, origin, spaced
+        folded = folded.replace(separator, " ")
+    return folded
 
 
 def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]:
