@@ -36,6 +36,11 @@ def _marked(text: str, query: str, *, forms: str | None = None) -> list[str]:
         ("ｶﾞｿﾘﾝ価格…上昇。", "ガソリン", ["ｶﾞｿﾘﾝ"]),
         ("２０２５年…ＰＡＣ３を増産。", "PAC3", ["ＰＡＣ３"]),
         ("構想「ゴールデン・ドーム」を発表。", "ゴールデンドーム", ["ゴールデン・ドーム"]),
+        # what folding composes is marked whole: half-width voiced kana, combining marks
+        ("新しいﾊﾞｸﾞが見つかった。", "バグ", ["ﾊﾞｸﾞ"]),
+        ("Cafe\u0301", "café", ["Cafe\u0301"]),
+        ("Cafe\u0301 au lait in Tokyo.", "café", ["Cafe\u0301"]),
+        ("ポケモンの\u30ab\u3099イド", "ガイド", ["\u30ab\u3099イド"]),
     ],
 )
 def test_marks_words_as_the_index_reads_them(text: str, query: str, marked: list[str]) -> None:

@@ -10,6 +10,7 @@ agree with the text around it, so 核 inside 中核 (one word, 中核, in the in
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from itertools import takewhile
@@ -69,15 +70,19 @@ def _folded(text: str) -> tuple[str, list[int] | None]:
     origin: list[int] | None = None
     at = 0
     for run in _OTHER.finditer(text):
-        parts.append(text[at : run.start()])
-        folded = analyzer.fold(run.group())
-        if len(folded) == len(run.group()) and origin is None:
+        begin = run.start()
+        if begin > at and unicodedata.category(text[begin]).startswith("M"):
+            begin -= 1  # a combining mark composes with the character before it (e + ◌́ → é)
+        chars = text[begin : run.end()]
+        parts.append(text[at:begin])
+        folded = analyzer.fold(chars)
+        if len(folded) == len(chars) and origin is None:
             parts.append(folded)
         else:
-            folded, run_origin = _fold_run(run.group(), run.start())
+            folded, run_origin = _fold_run(chars, begin)
             if origin is None:
                 origin = list(range(at))  # everything before kept its length
-            origin.extend(range(at, run.start()))
+            origin.extend(range(at, begin))
             origin.extend(run_origin)
             parts.append(folded)
         at = run.end()
@@ -248,7 +253,13 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
     folded, origin, spaced = _prepared(body)
 
     def original(span: Span) -> Span:
-        return span if origin is None else (origin[span[0]], origin[span[1] - 1] + 1)
+        if origin is None:
+            return span
+        start, end = span
+        # Up to where the next folded character's source begins: what folding composed
+        # (ｸﾞ → グ, e + ◌́ → é) ends after its last part, not after its first.
+        after = origin[end] if end < len(origin) else len(body)
+        return origin[start], max(origin[end - 1] + 1, after)
 
     hits: list[tuple[int, int, set[_Context]]] = []
     for phrase, positions in occurring:
