@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -107,6 +108,7 @@ class AllianceBot(commands.Bot):
         self._background.append(asyncio.create_task(heartbeat_loop(self.db), name="heartbeat"))
         if self.sync_on_start:
             await self.sync_commands()
+        _freeze_startup_objects()
 
     async def sync_commands(self, *, guild_id: int | None = None, force: bool = False) -> bool:
         """Register the slash commands with Discord if they changed (or `force`); True if sent.
@@ -157,6 +159,17 @@ class AllianceBot(commands.Bot):
             # Whatever failed above, the writing connection still checkpoints its WAL and closes.
             if hasattr(self, "db"):
                 await _close_database(self.db)
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what start-up loaded (dictionary, vocabulary, discord.py) out of garbage collection.
+
+    It lives as long as the bot, yet each full collection walked all of it: a 20-35 ms pause
+    that stalled every member's answer in flight. Frozen, a full collection walks only what
+    was made since.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def _finish_interactions() -> None:
