@@ -49,18 +49,17 @@ _KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)}
 
 def _fold_run(run: str, start: int) -> tuple[str, list[int]]:
     """A run of other characters folded, and each folded character's origin."""
-    folded = analyzer.fold(run)
-    if len(run) > 64:
-        # Too long to fold prefix by prefix: character by character (ｶﾞ stays カ and ゛).
-        pieces = [analyzer.fold(c) for c in run]
-        return "".join(pieces), [i for i, p in enumerate(pieces, start) for _ in p]
-    # Prefix by prefix, so that what NFKC composes (ｶﾞ → ガ) is composed here too.
-    lengths = [len(analyzer.fold(run[:i])) for i in range(len(run) + 1)]
-    origin = [start + i for i in range(len(run)) for _ in range(lengths[i + 1] - lengths[i])]
-    if len(origin) != len(folded):
-        pieces = [analyzer.fold(c) for c in run]
-        return "".join(pieces), [i for i, p in enumerate(pieces, start) for _ in p]
-    return folded, origin
+    if len(run) <= 64:
+        # Prefix by prefix, so that what NFKC composes (ｶﾞ → ガ) is composed here too.
+        folded = analyzer.fold(run)
+        lengths = [len(analyzer.fold(run[:i])) for i in range(len(run) + 1)]
+        origin = [start + i for i in range(len(run)) for _ in range(lengths[i + 1] - lengths[i])]
+        if len(origin) == len(folded):
+            return folded, origin
+    # Too long to fold prefix by prefix, or a prefix folds apart from the whole: character by
+    # character (ｶﾞ stays カ and ゛).
+    pieces = [analyzer.fold(c) for c in run]
+    return "".join(pieces), [i for i, p in enumerate(pieces, start) for _ in p]
 
 
 def _folded(text: str) -> tuple[str, list[int] | None]:
