@@ -14,7 +14,7 @@ import aiosqlite
 from rapidfuzz import fuzz, process
 
 from bot.core import corpus
-from bot.core.db import chunked, transaction
+from bot.core.db import execute_in, transaction
 from bot.core.models import Article, ArticleDraft, ImportWarning
 from bot.core.search.index import index_articles, remove_articles
 from bot.core.topics import Taxonomy, load_taxonomy, retag_all, sync_topics
@@ -95,13 +95,8 @@ async def ids_by_hash(
     db: aiosqlite.Connection, hashes: Sequence[str]
 ) -> dict[str, tuple[int, str]]:
     """The stored articles with these content hashes: hash → (id, origin)."""
-    found: dict[str, tuple[int, str]] = {}
-    for chunk in chunked(list(dict.fromkeys(hashes))):
-        marks = ",".join("?" * len(chunk))
-        query = f"SELECT content_hash, id, origin FROM articles WHERE content_hash IN ({marks})"  # noqa: S608
-        for row in await db.execute_fetchall(query, chunk):
-            found[row[0]] = (int(row[1]), str(row[2]))
-    return found
+    query = "SELECT content_hash, id, origin FROM articles WHERE content_hash IN ({marks})"
+    return {row[0]: (int(row[1]), str(row[2])) for row in await execute_in(db, query, hashes)}
 
 
 async def _unclaimed_in_origin(
@@ -116,18 +111,18 @@ async def _stored_state(
     db: aiosqlite.Connection, ids: Sequence[int]
 ) -> dict[int, tuple[tuple[object, ...], set[tuple[str, str]]]]:
     """Stored metadata and topics of articles, to tell unchanged ones from ones to refresh."""
-    state: dict[int, tuple[tuple[object, ...], set[tuple[str, str]]]] = {}
-    for chunk in chunked(ids):
-        marks = ",".join("?" * len(chunk))
-        query = f"""
-            SELECT id, title_derived, published, date_inferred, source, url
-              FROM articles WHERE id IN ({marks})
-        """  # noqa: S608
-        for row in await db.execute_fetchall(query, chunk):
-            state[int(row[0])] = (tuple(row[1:]), set())
-        query = f"SELECT article_id, topic, assigned_by FROM article_topics WHERE article_id IN ({marks})"  # noqa: S608, E501
-        for aid, slug, by in await db.execute_fetchall(query, chunk):
-            state[int(aid)][1].add((str(slug), str(by)))
+    query = """
+        SELECT id, title_derived, published, date_inferred, source, url
+          FROM articles WHERE id IN ({marks})
+    """
+    state: dict[int, tuple[tuple[object, ...], set[tuple[str, str]]]] = {
+        int(row[0]): (tuple(row[1:]), set()) for row in await execute_in(db, query, ids)
+    }
+    query = (
+        "SELECT article_id, topic, assigned_by FROM article_topics WHERE article_id IN ({marks})"
+    )
+    for aid, slug, by in await execute_in(db, query, ids):
+        state[int(aid)][1].add((str(slug), str(by)))
     return state
 
 
@@ -261,10 +256,7 @@ async def _apply_updates(
     ]
     await db.executemany(query, params)
     ids = [article_id for article_id, _ in updates]
-    for chunk in chunked(ids):
-        marks = ",".join("?" * len(chunk))
-        query = f"DELETE FROM article_topics WHERE article_id IN ({marks})"  # noqa: S608
-        await db.execute(query, chunk)
+    await execute_in(db, "DELETE FROM article_topics WHERE article_id IN ({marks})", ids)
     await _insert_topics(db, [(article_id, it) for article_id, it in updates])
 
 
@@ -360,12 +352,8 @@ async def get_article(db: aiosqlite.Connection, article_id: int) -> Article | No
 
 async def get_articles(db: aiosqlite.Connection, ids: Sequence[int]) -> list[Article]:
     """Articles by id, in the order given; ids that don't exist are skipped."""
-    by_id: dict[int, Article] = {}
-    for chunk in chunked(list(dict.fromkeys(ids))):
-        marks = ",".join("?" * len(chunk))
-        query = f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"  # noqa: S608
-        for article in articles_from_rows(await db.execute_fetchall(query, chunk)):
-            by_id[article.id] = article
+    query = f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN ({{marks}})"  # noqa: S608
+    by_id = {a.id: a for a in articles_from_rows(await execute_in(db, query, ids))}
     return [by_id[i] for i in ids if i in by_id]
 
 

@@ -13,22 +13,36 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
 
 import aiosqlite
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 # SQLite's default limit on host parameters is 32766; `IN (?, ?, …)` lists stay far below it.
 PARAMETER_CHUNK = 900
 
 
-def chunked(items: Sequence[T], size: int = PARAMETER_CHUNK) -> Iterable[Sequence[T]]:
-    """`items` in slices of at most `size`, for `IN` lists of bound parameters."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+async def execute_in(
+    db: aiosqlite.Connection,
+    query: str,
+    values: Iterable[object],
+    *,
+    before: Sequence[object] = (),
+) -> list[aiosqlite.Row]:
+    """Run `query` for all of `values` (each once), a chunk at a time; the rows of every run.
+
+    `query` writes its `IN` list as `({marks})`, as often as it needs it: each place binds the
+    chunk. `before` binds parameters that come ahead of the first.
+    """
+    places = query.count("{marks}")
+    unique = list(dict.fromkeys(values))
+    rows: list[aiosqlite.Row] = []
+    for start in range(0, len(unique), PARAMETER_CHUNK):
+        chunk = unique[start : start + PARAMETER_CHUNK]
+        # Only question marks go into the statement; every value is bound.
+        statement = query.replace("{marks}", ",".join("?" * len(chunk)))
+        rows.extend(await db.execute_fetchall(statement, [*before, *chunk * places]))
+    return rows
 
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")

@@ -108,6 +108,25 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         await conn.close()
 
 
+async def test_execute_in_binds_long_lists_in_chunks() -> None:
+    """`execute_in` finds every value of a list longer than one chunk, each once, every place."""
+    async with aiosqlite.connect(":memory:") as conn:
+        await conn.execute("CREATE TABLE t (n INTEGER, tag TEXT)")
+        count = db.PARAMETER_CHUNK * 2 + 7
+        await conn.executemany("INSERT INTO t VALUES (?, 'a')", [(n,) for n in range(count)])
+        await conn.executemany("INSERT INTO t VALUES (?, 'b')", [(n,) for n in range(count)])
+        query = """
+            SELECT n FROM t WHERE tag = ? AND n IN ({marks})
+            UNION ALL
+            SELECT -n FROM t WHERE tag = 'b' AND n IN ({marks})
+        """
+        wanted = [*range(1, count, 2), 1, 3]  # odd numbers, two of them given twice
+        rows = await db.execute_in(conn, query, wanted, before=("a",))
+        found = sorted(int(r[0]) for r in rows)
+        odd = list(range(1, count, 2))
+        assert found == sorted([*odd, *(-n for n in odd)])
+
+
 async def test_seed_db_from_schema_1_upgrades_and_becomes_searchable(tmp_path: Path) -> None:
     """Articles stored under schema 1 (no search index yet) survive the upgrade and are found."""
     path = tmp_path / "old.db"

@@ -27,7 +27,7 @@ from functools import lru_cache
 import aiosqlite
 from rapidfuzz import fuzz
 
-from bot.core.db import chunked
+from bot.core.db import execute_in
 from bot.core.topics import fold
 
 NEAR_DUPLICATE = 90.0
@@ -57,35 +57,31 @@ async def known_entries(
     db: aiosqlite.Connection, feed_id: int, keys: Sequence[str]
 ) -> dict[str, Known]:
     """Entries of this feed already stored, by entry key."""
-    found: dict[str, Known] = {}
-    for chunk in chunked(list(dict.fromkeys(keys))):
-        marks = ",".join("?" * len(chunk))
-        query = f"""
-            SELECT e.entry_key, a.id, a.origin, a.content_hash, a.published, a.date_inferred
-              FROM feed_entries AS e JOIN articles AS a ON a.id = e.article_id
-             WHERE e.feed_id = ? AND e.entry_key IN ({marks})
-        """  # noqa: S608
-        for key, aid, origin, digest, published, inferred in await db.execute_fetchall(
-            query, (feed_id, *chunk)
-        ):
-            found[str(key)] = Known(
-                int(aid), str(origin), str(digest), date.fromisoformat(published), bool(inferred)
-            )
-    return found
+    query = """
+        SELECT e.entry_key, a.id, a.origin, a.content_hash, a.published, a.date_inferred
+          FROM feed_entries AS e JOIN articles AS a ON a.id = e.article_id
+         WHERE e.feed_id = ? AND e.entry_key IN ({marks})
+    """
+    return {
+        str(key): Known(
+            int(aid), str(origin), str(digest), date.fromisoformat(published), bool(inferred)
+        )
+        for key, aid, origin, digest, published, inferred in await execute_in(
+            db, query, keys, before=(feed_id,)
+        )
+    }
 
 
 async def articles_by_url(db: aiosqlite.Connection, urls: Sequence[str]) -> dict[str, int]:
     """Articles whose URL, or whose entries' links in any feed, are among `urls`."""
+    query = """
+        SELECT url, article_id FROM feed_entries WHERE url IN ({marks})
+        UNION ALL
+        SELECT url, id FROM articles WHERE url IN ({marks})
+    """
     found: dict[str, int] = {}
-    for chunk in chunked(list(dict.fromkeys(urls))):
-        marks = ",".join("?" * len(chunk))
-        query = f"""
-            SELECT url, article_id FROM feed_entries WHERE url IN ({marks})
-            UNION ALL
-            SELECT url, id FROM articles WHERE url IN ({marks})
-        """  # noqa: S608
-        for url, aid in await db.execute_fetchall(query, (*chunk, *chunk)):
-            found.setdefault(str(url), int(aid))
+    for url, aid in await execute_in(db, query, urls):
+        found.setdefault(str(url), int(aid))
     return found
 
 
@@ -251,20 +247,17 @@ class RecentArticles:
 
     async def refresh(self, db: aiosqlite.Connection, ids: Iterable[int]) -> None:
         """Re-read articles this connection just stored or changed."""
-        for chunk in chunked([str(i) for i in dict.fromkeys(ids)]):
-            marks = ",".join("?" * len(chunk))
-            query = f"""
-                SELECT id, title, substr(body, 1, ?), published FROM articles
-                 WHERE id IN ({marks})
-            """  # noqa: S608
-            for aid, title, body, published in await db.execute_fetchall(
-                query, (COMPARE_CHARS, *chunk)
-            ):
-                day = date.fromisoformat(str(published)).toordinal()
-                if self._span is not None and self._span[0] <= day <= self._span[1]:
-                    self.index.add(int(aid), str(title), str(body), day)
-                else:
-                    self.index.remove(int(aid))  # loaded with its day when a batch needs it
+        query = (
+            "SELECT id, title, substr(body, 1, ?), published FROM articles WHERE id IN ({marks})"
+        )
+        for aid, title, body, published in await execute_in(
+            db, query, ids, before=(COMPARE_CHARS,)
+        ):
+            day = date.fromisoformat(str(published)).toordinal()
+            if self._span is not None and self._span[0] <= day <= self._span[1]:
+                self.index.add(int(aid), str(title), str(body), day)
+            else:
+                self.index.remove(int(aid))  # loaded with its day when a batch needs it
 
 
 def _window(dates: Sequence[date]) -> tuple[int, int]:

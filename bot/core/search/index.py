@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from bot.core.db import bump_generation, chunked, get_meta, set_meta
+from bot.core.db import bump_generation, execute_in, get_meta, set_meta
 from bot.core.search import analyzer
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,7 @@ async def _select_ids(
     """The rows of `query` (which ends in WHERE) whose `column` is one of `ids`; all if None."""
     if ids is None:
         return list(await db.execute_fetchall(f"{query} 1"))
-    rows: list[aiosqlite.Row] = []
-    for chunk in chunked(list(ids)):
-        marks = ",".join("?" * len(chunk))
-        rows.extend(await db.execute_fetchall(f"{query} {column} IN ({marks})", chunk))
-    return rows
+    return await execute_in(db, f"{query} {column} IN ({{marks}})", ids)
 
 
 async def _topics_of(db: aiosqlite.Connection, ids: Sequence[int] | None) -> dict[int, str]:
@@ -157,16 +153,12 @@ async def remove_articles(
     The vocabulary is decremented from the indexed text's source, which must still be in the
     articles table. With `only_indexed`, ids not in the index yet are ignored quietly.
     """
-    indexed: list[tuple[int, str, str]] = []
-    for chunk in chunked(list(ids)):
-        marks = ",".join("?" * len(chunk))
-        query = f"""
-            SELECT a.id, a.title, a.body FROM articles AS a
-             WHERE a.id IN ({marks})
-               AND a.id IN (SELECT rowid FROM article_index WHERE rowid IN ({marks}))
-        """  # noqa: S608
-        rows = await db.execute_fetchall(query, [*chunk, *chunk])
-        indexed.extend((int(r[0]), str(r[1]), str(r[2])) for r in rows)
+    query = """
+        SELECT a.id, a.title, a.body FROM articles AS a
+         WHERE a.id IN ({marks})
+           AND a.id IN (SELECT rowid FROM article_index WHERE rowid IN ({marks}))
+    """
+    indexed = [(int(r[0]), str(r[1]), str(r[2])) for r in await execute_in(db, query, ids)]
     if not indexed:
         return
     vocabs = await _in_thread_if_big(_vocab_only, indexed)
