@@ -4,12 +4,12 @@
                         [--timeout 60] [--profile DIR] [--set ALLIANCE_NAME=VALUE ...]
 
 Starts the double (tests/e2e/fake_discord) in this process and, one after another, three bot
-processes pointed at it: the floor (bench/floor_bot.py, a discord.py bot that answers a
-constant embed at once), the real bot (`python -m bot run`) on the seed corpus, and the real
-bot on `--articles` synthetic articles (bench/ingest.py's generator; the database is built once,
-~1 min, and kept in `--cache`, default $TMPDIR/alliance-bench). Each bot gets a warm-up and
-`--bursts` bursts of `--concurrency` concurrent searches (1-2 character kanji, phrases, Latin
-codes, English, typos; both locales; one in six with a topic).
+processes pointed at it: the floor (bench/floor_bot.py, a discord.py bot on our event loop that
+answers a constant embed at once), the real bot (`python -m bot run`) on the seed corpus, and
+the real bot on `--articles` synthetic articles (bench/ingest.py's generator; the database is
+built once, ~1 min, and kept in `--cache`, default $TMPDIR/alliance-bench). Each bot gets a
+warm-up and `--bursts` bursts of `--concurrency` concurrent searches (1-2 character kanji,
+phrases, Latin codes, English, typos; both locales; one in six with a topic).
 
 Latency is from the double dispatching INTERACTION_CREATE to the interaction callback arriving
 at the double (what Discord's 3-second limit is about); "final" is to the last response (the

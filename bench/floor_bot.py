@@ -6,7 +6,8 @@
 It registers `/alliance search query:<text> [topic]` (the real bot's shape), syncs it on start,
 and answers every search at once with one constant embed: whatever time bench/e2e.py measures
 for it is discord.py, the loopback double and the machine, with no work of ours.
-Imports only discord.py, so its start-up and memory are discord.py's too. SIGTERM stops it.
+Imports only discord.py, so its start-up and memory are discord.py's too, and runs on the
+event loop the bot runs on (uvloop where installed, as `bot.cli.run`). SIGTERM stops it.
 """
 
 from __future__ import annotations
@@ -66,4 +67,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.cli import run as run_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +32,16 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop has no Windows build")
+def test_commands_run_on_uvloop() -> None:
+    """Commands, `run` (the bot) among them, run on uvloop, which the package installs."""
+
+    async def loop_module() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    assert run_command(loop_module()).startswith("uvloop")
 
 
 def test_latest_seeds_an_empty_db(capsys: pytest.CaptureFixture[str]) -> None:
