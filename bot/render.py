@@ -78,14 +78,20 @@ def article_line(article: Article, taxonomy: Taxonomy, lang: Lang) -> str:
     return f"{when} · {topic_labels(article.topics, taxonomy, lang)}"
 
 
+# Discord refuses an embed whose URL has a space ("Not a well formed URL"), and brackets or
+# parentheses would end a Markdown link early.
 _LINKABLE = re.compile(r"https?://[^\s()<>\[\]]{1,300}")
+
+
+def linkable_url(url: str | None) -> str | None:
+    """`url` if Discord accepts it as a link and it fits in Markdown, else None."""
+    return url if url and _LINKABLE.fullmatch(url) else None
 
 
 def article_link(article: Article, lang: Lang) -> str:
     """A Markdown link to the article's page, or "" when it has none we can link safely."""
-    if not article.url or not _LINKABLE.fullmatch(article.url):
-        return ""
-    return f"[{t('article.link', lang)}]({article.url})"
+    url = linkable_url(article.url)
+    return f"[{t('article.link', lang)}]({url})" if url else ""
 
 
 def _with_link(line: str, article: Article, lang: Lang) -> str:
@@ -176,22 +182,38 @@ def article_list(
 
 
 def _split_body(body: str, size: int) -> list[str]:
-    """Pieces of at most `size` characters, cut at a paragraph, line or sentence end if possible."""
+    """The body escaped for Markdown, in pieces of at most `size` characters each, cut at a
+    paragraph, line or sentence end if possible.
+
+    Each piece is escaped on its own, after the cut: escaping first could cut an escape in two,
+    and a piece that starts with "-" or ">" must be escaped as the line start it becomes.
+    """
     pieces: list[str] = []
     rest = body.strip()
-    while len(rest) > size:
-        window = rest[:size]
-        cut = size
-        for boundary, keep in (("\n\n", 0), ("\n", 0), ("。", 1)):
-            found = window.rfind(boundary)
-            if found >= size // 2:
-                cut = found + keep
+    while rest:
+        window = size
+        while True:
+            cut = _cut_point(rest, window)
+            piece = _plain(rest[:cut].rstrip())
+            if len(piece) <= size:
                 break
-        pieces.append(rest[:cut].rstrip())
+            # Escapes made it too long: try again with the window shrunk in proportion.
+            window = min(window - 1, window * size // len(piece))
+        pieces.append(piece)
         rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
     return pieces or [""]
+
+
+def _cut_point(text: str, size: int) -> int:
+    """Where to end a piece of `text` of at most `size` characters."""
+    if len(text) <= size:
+        return len(text)
+    window = text[:size]
+    for boundary, keep in (("\n\n", 0), ("\n", 0), ("。", 1)):
+        found = window.rfind(boundary)
+        if found >= size // 2:
+            return found + keep
+    return size
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,11 +228,11 @@ def article_messages(
     article: Article, *, taxonomy: Taxonomy, lang: Lang, max_messages: int = MAX_ARTICLE_MESSAGES
 ) -> ArticleView:
     """An article in full, its body split across embeds (and messages); a cut is always said."""
-    chunks = _split_body(_plain(article.body), _BODY_CHUNK)
+    chunks = _split_body(article.body, _BODY_CHUNK)
     budget_chunks = max_messages  # one chunk per message keeps every message under 6000
     truncated = len(chunks) > budget_chunks
     chunks = chunks[:budget_chunks]
-    url = article.url if article.url and article.url.startswith(("https://", "http://")) else None
+    url = linkable_url(article.url)
     footer = clip(f"#{article.id} · {t('article.source', lang)}: {article.source}", FOOTER_MAX)
     messages: list[list[discord.Embed]] = []
     for index, chunk in enumerate(chunks):

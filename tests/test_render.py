@@ -70,6 +70,33 @@ def test_article_text_is_not_read_as_markdown() -> None:
     assert "\\_注意\\_" in description
 
 
+@pytest.mark.parametrize(
+    ("before", "tail"),
+    [
+        (render._BODY_CHUNK - 1, "*強調*"),  # escaped, the "*" would end the first piece
+        (render._BODY_CHUNK, "- 箇条書きではない"),
+        (render._BODY_CHUNK, "> 引用ではない"),
+    ],
+)
+def test_a_cut_body_escapes_each_piece_whole(before: int, tail: str) -> None:
+    """Where a long line is cut, no escape is cut in two, and the next embed escapes what now
+    starts its line."""
+    view = render.article_messages(_article("あ" * before + tail), taxonomy=TAXONOMY, lang="ja")
+    first, second = (message[0].description or "" for message in view.messages)
+    assert first == "あ" * before
+    assert second == render._plain(tail)
+    assert second.startswith("\\")
+
+
+def test_an_article_url_discord_would_refuse_is_not_sent() -> None:
+    """An article whose URL has a space opens without it; a well-formed URL becomes the link."""
+    spaced = Article(7, "見出し", "本文", date(2025, 12, 19), False, "feed", "https://ex.jp/a b")
+    fine = Article(8, "見出し", "本文", date(2025, 12, 19), False, "feed", "https://ex.jp/a%20b")
+    for article, url in ((spaced, None), (fine, "https://ex.jp/a%20b")):
+        view = render.article_messages(article, taxonomy=TAXONOMY, lang="en")
+        assert view.messages[0][0].url == url
+
+
 def test_search_page_fits_with_oversized_titles() -> None:
     """Five results with 300-character titles and long snippets still fit one embed."""
     hits = [

@@ -8,8 +8,10 @@ Discord, allowed a mention, answered late or logged an error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -428,6 +430,27 @@ async def test_a_search_sees_articles_another_process_just_imported(
     record = await ask(double, "alliance search", {"query": query})
     assert not record.ephemeral
     assert query in text(record)
+
+
+async def test_an_article_whose_link_discord_refuses_still_opens(
+    double: FakeDiscord, bot: BotProcess, tmp_path: Path
+) -> None:
+    """An article stored with a link Discord calls malformed (a feed's, with a space) opens
+    in full, without the link."""
+    article = tmp_path / "spaced.txt"
+    article.write_text("date 2026-11-21 リンク不正テストの記事の本文。\n", encoding="utf-8")
+    db = Path(bot.env["ALLIANCE_DB"])
+    imported = await run_command(double, db, tmp_path / "cli", "ingest", str(article))
+    assert imported.returncode == 0, imported.output
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        query = "SELECT id FROM articles WHERE body LIKE '%リンク不正テスト%'"
+        (article_id,) = conn.execute(query).fetchone()
+        conn.execute("UPDATE articles SET url = 'https://ex.jp/a b' WHERE id = ?", (article_id,))
+    record = await ask(double, "alliance article", {"id": article_id})
+    (embed,) = embeds(record)
+    assert not record.ephemeral
+    assert "url" not in embed
+    assert "リンク不正テスト" in embed["description"]
 
 
 async def test_concurrent_searches_are_all_answered_in_time(double: FakeDiscord) -> None:

@@ -492,6 +492,7 @@ def test_message_limits() -> None:
     assert check_message({"content": "x" * 2000}) == {}
     assert "content" in check_message({"content": "x" * 2001})
     assert "embeds" in check_message({"embeds": [{"title": "t"}] * 11})
+    assert check_message({"embeds": [{"title": "t", "url": "https://ex.jp/a?b=%20"}]}) == {}
     fields = [{"name": "n", "value": "v" * 1024}] * 6
     assert check_message({"embeds": [{"fields": fields}]})["embeds"]["_errors"]
     too_many_buttons = {
@@ -587,6 +588,9 @@ ROW = "components.0.components.0"
         (_embed(fields=[{"name": "n", "value": "v" * 1025}]), "embeds.0.fields.0.value"),
         (_embed(footer={"text": "f" * 2049}), "embeds.0.footer.text"),
         (_embed(author={"name": "a" * 257}), "embeds.0.author.name"),
+        (_embed(title="t", url="https://example.com/a b"), "embeds.0.url"),
+        (_embed(title="t", url="javascript:alert(1)"), "embeds.0.url"),
+        (_embed(author={"name": "a", "url": "example.com"}), "embeds.0.author.url"),
         (_in_row(*[_button(str(i)) for i in range(6)]), "components.0.components"),
         ({"components": [_row(_button(str(i))) for i in range(6)]}, "components"),
         (_in_row(_button(label="l" * 81)), f"{ROW}.label"),

@@ -8,6 +8,7 @@ application commands, interaction responses).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -31,6 +32,9 @@ ACTION_ROW, BUTTON, STRING_SELECT, TEXT_INPUT = 1, 2, 3, 4
 AUTO_SELECTS = frozenset({5, 6, 7, 8})  # user, role, mentionable, channel selects
 LINK_STYLE, PREMIUM_STYLE = 5, 6
 IS_COMPONENTS_V2 = 1 << 15
+# What Discord takes as an embed's link: http(s) (or an upload's attachment://), a host, and
+# no whitespace anywhere; anything else is "Not a well formed URL".
+WELL_FORMED_URL = re.compile(r"(?:https?|attachment)://[^\s/?#]+[^\s]*")
 
 
 class FormErrors:
@@ -135,7 +139,16 @@ def _check_embed(errors: FormErrors, path: Path, embed: JSON) -> int:
     author = embed.get("author") or {}
     errors.max_length((*path, "author", "name"), author.get("name"), 256)
     counted += len(author.get("name") or "")
+    _check_url(errors, (*path, "url"), embed.get("url"))
+    _check_url(errors, (*path, "author", "url"), author.get("url"))
     return counted
+
+
+def _check_url(errors: FormErrors, path: Path, url: Any) -> None:
+    if url is None:
+        return
+    if not isinstance(url, str) or len(url) > 2048 or not WELL_FORMED_URL.fullmatch(url):
+        errors.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
 
 
 def _check_action_rows(errors: FormErrors, path: Path, rows: Any) -> None:
