@@ -20,7 +20,7 @@ from bot.core import articles, saved_queries
 from bot.core.models import Article
 from bot.core.saved_queries import SavedQuery
 from bot.core.search.engine import MAX_OFFSET, Sort
-from bot.i18n import Lang, t
+from bot.i18n import Lang, lang_of, t
 from bot.tree import NO_MENTIONS, reply_privately, report_failure
 
 if TYPE_CHECKING:
@@ -167,22 +167,23 @@ class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGE
         match = _PAGER.fullmatch(self.item.custom_id or "")
         parsed = await parse_pager(bot, match) if match else None
         if parsed is None:
-            lang: Lang = "ja" if match and match["lang"] == "ja" else "en"
-            await reply_privately(interaction, t("page.expired", lang))
+            await reply_privately(interaction, t("page.expired", lang_of(interaction.locale)))
             return
         listing, page = parsed
         await (await listing_page(bot, listing, page)).replace(interaction)
 
 
 class _LanguageMenu:
-    """What both menus share: a custom_id of `al:<name>:<lang>` and a localized placeholder."""
+    """What both menus share: a custom_id of `al:<name>:<lang>` and a localized placeholder.
+
+    The custom_id's language is the message's, for the placeholder; what a menu shows the
+    member who uses it is in that member's language.
+    """
 
     name: ClassVar[str]
     placeholder_key: ClassVar[str]
-    lang: Lang
 
     def __init__(self, lang: Lang, options: Sequence[discord.SelectOption] = ()) -> None:
-        self.lang = lang
         select: discord.ui.Select[Any] = discord.ui.Select(
             custom_id=f"al:{self.name}:{lang}",
             placeholder=t(self.placeholder_key, lang),
@@ -219,7 +220,7 @@ class OpenArticleSelect(
         values = self.item.values
         article_id = _article_id(values[0]) if values else None
         try:
-            await send_article(bot, interaction, article_id, self.lang)
+            await send_article(bot, interaction, article_id, lang_of(interaction.locale))
         except Exception:
             await report_failure(interaction, "opening an article")
 
@@ -239,11 +240,12 @@ class TopicSelect(
         bot: AllianceBot = interaction.client  # type: ignore[assignment]
         values = self.item.values
         slug = values[0] if values else ""
+        lang = lang_of(interaction.locale)
         if bot.taxonomy.get(slug) is None:
-            await reply_privately(interaction, t("page.expired", self.lang))
+            await reply_privately(interaction, t("page.expired", lang))
             return
         try:
-            page = await listing_page(bot, Listing(self.lang, slug), 0)
+            page = await listing_page(bot, Listing(lang, slug), 0)
             page.private = True
             await page.send(interaction)
         except Exception:

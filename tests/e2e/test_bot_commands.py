@@ -355,13 +355,41 @@ async def test_open_article_menu_shows_the_article_privately(double: FakeDiscord
     chosen = menu["options"][1]
     record = await double.wait_response(
         await double.send_component(
-            menu["custom_id"], values=[chosen["value"]], message_id=int(page.original["id"])
+            menu["custom_id"],
+            values=[chosen["value"]],
+            message_id=int(page.original["id"]),
+            locale="ja",
         )
     )
     assert record.ephemeral
     shown = embeds(record)[0]
     assert shown["footer"]["text"].startswith(f"#{chosen['value']} · 出典")
     assert chosen["label"].split(" ", 1)[1].rstrip("…")[:40] in shown["title"]
+
+
+async def test_menus_answer_each_member_in_their_own_language(double: FakeDiscord) -> None:
+    """A menu on a Japanese reply answers an English-client member in English, and the other
+    way round: what it shows is private, for that member."""
+    page = await ask(double, "alliance search", {"query": "日米"}, locale="ja")
+    (menu,) = [c for c in custom_ids(page).values() if c["type"] == 3]
+    chosen = menu["options"][0]["value"]
+    opened = await double.wait_response(
+        await double.send_component(
+            menu["custom_id"], values=[chosen], message_id=int(page.original["id"]), locale="en-US"
+        )
+    )
+    assert embeds(opened)[0]["footer"]["text"].startswith(f"#{chosen} · Source")
+    topics = await ask(double, "alliance topics", locale="en-US")
+    (topic_menu,) = custom_ids(topics).values()
+    listed = await double.wait_response(
+        await double.send_component(
+            topic_menu["custom_id"],
+            values=["nuclear"],
+            message_id=int(topics.original["id"]),
+            locale="ja",
+        )
+    )
+    assert embeds(listed)[0]["title"] == "最新の記事: 核・抑止"
 
 
 async def test_topic_menu_lists_that_topics_articles(double: FakeDiscord) -> None:
