@@ -7,6 +7,7 @@ gives Discord their Japanese (and explicit English) localizations when commands 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import discord
@@ -18,7 +19,7 @@ from bot.core.feeds.reasons import Reason
 
 Lang = Literal["ja", "en"]
 
-__all__ = ["CommandTranslator", "Lang", "format_date", "lang_of", "t"]
+__all__ = ["CommandTranslator", "Lang", "format_date", "lang_of", "permission_names", "slash", "t"]
 
 ENGLISH_LOCALES = (discord.Locale.american_english, discord.Locale.british_english)
 
@@ -47,7 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "search.did_you_mean": ("もしかして: {words}", "Did you mean: {words}"),
     "search.try": (
-        "別の言葉や短い言葉で試すか、`/alliance topics` でトピックから探してください。",
+        "別の言葉や短い言葉で試すか、`/日米同盟 トピック一覧` でトピックから探してください。",
         "Try other or shorter words, or browse by topic with `/alliance topics`.",
     ),
     "latest.title": ("最新の記事", "Latest articles"),
@@ -97,7 +98,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This command can only be used in a server.",
     ),
     "error.unknown_topic": (
-        "「{topic}」というトピックはありません。`/alliance topics` で一覧を確認できます。",
+        "「{topic}」というトピックはありません。`/日米同盟 トピック一覧` で一覧を確認できます。",
         "There is no topic “{topic}”. See `/alliance topics` for the list.",
     ),
     "digest.missing": (
@@ -105,8 +106,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "I can't post in {channel}: the bot is missing {perms}.",
     ),
     "digest.invalid": ("設定できませんでした: {error}", "Not saved: {error}"),
+    "schedule.bad_weekday": (
+        "曜日「{value}」は使えません。月曜日〜日曜日（1〜7）で指定してください。",
+        "unknown weekday “{value}”: use Monday to Sunday (1–7)",
+    ),
+    "schedule.bad_time": (
+        "時刻「{value}」は使えません。09:00 や 18:30 のように24時間制の HH:MM で指定してください。",
+        "invalid time “{value}”: use 24-hour HH:MM, e.g. 09:00 or 18:30",
+    ),
+    "schedule.bad_timezone": (
+        "タイムゾーン「{value}」が見つかりません。Asia/Tokyo のような IANA 名で指定してください。",
+        "unknown timezone “{value}”: use an IANA name such as Asia/Tokyo",
+    ),
+    "schedule.bad_language": (
+        "言語「{value}」は使えません。日本語（ja）か英語（en）を選んでください。",
+        "unknown language “{value}”: choose Japanese (ja) or English (en)",
+    ),
+    "schedule.bad_when_empty": (
+        "「{value}」は選べません。記事がない週は post（お知らせを投稿）か skip（投稿しない）です。",
+        "unknown option “{value}” for an empty week: choose post or skip",
+    ),
+    "language.ja": ("日本語", "Japanese"),
+    "language.en": ("英語", "English"),
+    "schedule.when": ("毎週{day} {time}（{zone}）", "{day} {time} {zone}"),
     "digest.saved": (
-        "{channel} に毎週 {when} にダイジェストを投稿します。次回: {next}",
+        "{channel} に{when}にダイジェストを投稿します。次回: {next}",
         "The weekly digest will be posted in {channel} every {when}. Next: {next}",
     ),
     "digest.stopped": (
@@ -119,11 +143,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "digest.status_title": ("ダイジェストの設定", "Digest schedules"),
     "digest.status_empty": (
-        "まだ設定がありません。`/alliance-digest set` で設定できます。",
+        "まだ設定がありません。`/同盟ダイジェスト設定 設定` で設定できます。",
         "No schedules yet. Set one with `/alliance-digest set`.",
     ),
     "digest.paused": (
-        "⏸ 3回続けて失敗したため停止中です。`/alliance-digest set` で再開します。",
+        "⏸ 3回続けて失敗したため停止中です。`/同盟ダイジェスト設定 設定` で再開します。",
         "⏸ Paused after 3 failures in a row. Run `/alliance-digest set` to resume.",
     ),
     "digest.next": ("次回: {when}", "Next: {when}"),
@@ -186,7 +210,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "feeds.not_followed": ("{url} は登録されていません。", "{url} is not followed."),
     "feeds.title": ("ニュースフィード", "News feeds"),
     "feeds.none": (
-        "フィードはまだありません。`/alliance-feeds add` で追加できます。",
+        "フィードはまだありません。`/同盟フィード設定 追加` で追加できます。",
         "No feeds yet. Add one with `/alliance-feeds add`.",
     ),
     "feeds.footer": ("{count}件（要確認 {flagged}件）", "{count} feeds ({flagged} failing)"),
@@ -198,12 +222,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "help.search": (
         "キーワードで記事を検索します（日本語・英語、表記ゆれや誤字にも対応）。\n"
-        "例: `/alliance search query:台湾` ・ `/alliance search query:PAC3 topic:装備・防衛産業`",
+        "例: `/日米同盟 検索 キーワード:台湾` ・ "
+        "`/日米同盟 検索 キーワード:PAC3 トピック:装備・防衛産業`",
         "Search articles by keyword (Japanese or English; variants and typos are handled).\n"
         "e.g. `/alliance search query:Taiwan` · `/alliance search query:PAC3 topic:Equipment`",
     ),
     "help.latest": (
-        "新しい記事を表示します。例: `/alliance latest count:5 topic:台湾有事`",
+        "新しい記事を表示します。例: `/日米同盟 最新 件数:5 トピック:台湾有事`",
         "Show the newest articles. e.g. `/alliance latest count:5 topic:Taiwan contingency`",
     ),
     "help.topics": (
@@ -211,17 +236,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "List topics with their article counts; pick one from the menu.",
     ),
     "help.article": (
-        "記事を全文で表示します。例: `/alliance article id:12`",
+        "記事を全文で表示します。例: `/日米同盟 記事 番号:12`",
         "Show one article in full. e.g. `/alliance article id:12`",
     ),
     "help.digest": (
         "今週（または指定した週）のダイジェストを自分だけに表示します。"
-        "例: `/alliance digest week_of:2025-12-15`",
+        "例: `/日米同盟 ダイジェスト 週:2025-12-15`",
         "Preview this week's (or a given week's) digest, visible only to you. "
         "e.g. `/alliance digest week_of:2025-12-15`",
     ),
     "help.admin": (
-        "管理者向け: `/alliance-digest set` で、毎週のダイジェストを投稿する"
+        "管理者向け: `/同盟ダイジェスト設定 設定` で、毎週のダイジェストを投稿する"
         "チャンネルと時刻を設定します。",
         "For admins: `/alliance-digest set` chooses the channel and time of the weekly digest.",
     ),
@@ -280,6 +305,33 @@ def t(key: str, lang: Lang, **fields: object) -> str:
     """The message `key` in `lang`, with `fields` filled in."""
     ja, en = MESSAGES[key]
     return (ja if lang == "ja" else en).format(**fields)
+
+
+# Permissions as Discord's own settings name them, in each language.
+PERMISSION_NAMES: dict[str, tuple[str, str]] = {
+    "manage_guild": ("サーバー管理", "Manage Server"),
+    "view_channel": ("チャンネルを見る", "View Channels"),
+    "send_messages": ("メッセージを送信", "Send Messages"),
+    "embed_links": ("埋め込みリンク", "Embed Links"),
+    "read_message_history": ("メッセージ履歴を読む", "Read Message History"),
+}
+
+
+def permission_names(names: Sequence[str], lang: Lang) -> str:
+    """Permissions as Discord names them for the member: "manage_guild" -> "Manage Server"."""
+    shown = []
+    for name in names:
+        ja, en = PERMISSION_NAMES.get(name) or (name.replace("_", " ").title(),) * 2
+        shown.append(ja if lang == "ja" else en)
+    return ("、" if lang == "ja" else ", ").join(shown)
+
+
+def slash(command: str, lang: Lang) -> str:
+    """A command as the member's client names it: "/alliance search", "/日米同盟 検索"."""
+    words = command.split()
+    if lang == "ja":
+        words = [COMMAND_JA.get(word, word) for word in words]
+    return "/" + " ".join(words)
 
 
 # Slash-command names and descriptions, English source text -> Japanese.

@@ -17,7 +17,7 @@ from bot.core.digest import render as render_digest
 from bot.core.models import Article
 from bot.core.search.engine import SearchHit
 from bot.core.topics import Taxonomy
-from bot.i18n import Lang, format_date, t
+from bot.i18n import Lang, format_date, slash, t
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 TITLE_MAX = 256
@@ -159,7 +159,7 @@ def no_results(
     key = "search.none_topic" if topic_label else "search.none"
     lines = [t(key, lang, query=shown, topic=topic_label or "")]
     if suggestions:
-        words = "、".join(_plain(s) for s in suggestions[:5])
+        words = ("、" if lang == "ja" else ", ").join(_plain(s) for s in suggestions[:5])
         lines.append(t("search.did_you_mean", lang, words=words))
     lines.append(t("search.try", lang))
     return discord.Embed(description=clip("\n".join(lines), DESCRIPTION_MAX), colour=COLOUR)
@@ -275,15 +275,16 @@ def help_embed(lang: Lang, article_count: int) -> discord.Embed:
     """What each command does, with examples."""
     embed = discord.Embed(title=t("help.title", lang), description=t("help.intro", lang))
     embed.colour = COLOUR
-    for name, key in (
-        ("/alliance search", "help.search"),
-        ("/alliance latest", "help.latest"),
-        ("/alliance topics", "help.topics"),
-        ("/alliance article", "help.article"),
-        ("/alliance digest", "help.digest"),
-        ("/alliance-digest", "help.admin"),
+    for command, key in (
+        ("alliance search", "help.search"),
+        ("alliance latest", "help.latest"),
+        ("alliance topics", "help.topics"),
+        ("alliance article", "help.article"),
+        ("alliance digest", "help.digest"),
+        ("alliance-digest", "help.admin"),
     ):
-        embed.add_field(name=name, value=clip(t(key, lang), FIELD_VALUE_MAX), inline=False)
+        value = clip(t(key, lang), FIELD_VALUE_MAX)
+        embed.add_field(name=slash(command, lang), value=value, inline=False)
     embed.set_footer(text=t("help.footer", lang, count=article_count))
     return embed
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 import discord
 from discord import app_commands
 
-from bot.i18n import lang_of, t
+from bot.i18n import lang_of, permission_names, t
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +22,6 @@ async def reply_privately(interaction: discord.Interaction, content: str) -> Non
         await interaction.response.send_message(
             content, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-
-
-def readable_permissions(names: Sequence[str]) -> str:
-    """Permission names as Discord shows them: "manage_guild" -> "Manage Guild"."""
-    return ", ".join(name.replace("_", " ").title() for name in names)
 
 
 async def report_failure(interaction: discord.Interaction, what: str) -> None:
@@ -50,7 +44,7 @@ class AllianceTree(app_commands.CommandTree[discord.Client]):
         if isinstance(error, app_commands.CommandOnCooldown):
             message = t("error.cooldown", lang, seconds=error.retry_after)
         elif isinstance(error, app_commands.MissingPermissions):
-            perms = readable_permissions(error.missing_permissions)
+            perms = permission_names(error.missing_permissions, lang)
             message = t("error.permissions", lang, perms=perms)
         elif isinstance(error, app_commands.NoPrivateMessage):
             message = t("error.guild_only", lang)

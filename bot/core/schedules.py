@@ -60,8 +60,19 @@ WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
+ScheduleField = Literal["weekday", "time", "timezone", "language", "when_empty"]
+
+
 class ScheduleError(ValueError):
-    """Invalid schedule input; the message is one sentence fit to show an admin."""
+    """Invalid schedule input; the message is one sentence fit to show an admin.
+
+    `field` and `value` say what was wrong, for a message in the admin's language.
+    """
+
+    def __init__(self, message: str, *, field: ScheduleField, value: object) -> None:
+        super().__init__(message)
+        self.field: ScheduleField = field
+        self.value = str(value)
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -76,10 +87,18 @@ def parse_weekday(value: str | int) -> int:
         if text in _WEEKDAYS:
             return _WEEKDAYS[text]
         if not text.isdigit():
-            raise ScheduleError(f"unknown weekday {value!r}: use a name (Monday, 月曜) or 1–7")
+            raise ScheduleError(
+                f"unknown weekday {value!r}: use a name (Monday, 月曜) or 1–7",
+                field="weekday",
+                value=value,
+            )
         number = int(text)
     if not 1 <= number <= 7:
-        raise ScheduleError(f"weekday {value!r} out of range: use 1 (Monday) to 7 (Sunday)")
+        raise ScheduleError(
+            f"weekday {value!r} out of range: use 1 (Monday) to 7 (Sunday)",
+            field="weekday",
+            value=value,
+        )
     return number
 
 
@@ -90,7 +109,11 @@ def parse_time(value: str | time) -> time:
     text = unicodedata.normalize("NFKC", value).strip()
     match = _TIME.match(text)
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ScheduleError(f"invalid time {value!r}: use 24-hour HH:MM, e.g. 09:00 or 18:30")
+        raise ScheduleError(
+            f"invalid time {value!r}: use 24-hour HH:MM, e.g. 09:00 or 18:30",
+            field="time",
+            value=value,
+        )
     return time(int(match[1]), int(match[2]))
 
 
@@ -103,7 +126,11 @@ def parse_timezone(value: str) -> str:
     """The canonical IANA name for `value` (case-insensitive), e.g. asia/tokyo → Asia/Tokyo."""
     name = _zone_names().get(value.strip().lower())
     if name is None:
-        raise ScheduleError(f"unknown timezone {value!r}: use an IANA name such as Asia/Tokyo")
+        raise ScheduleError(
+            f"unknown timezone {value!r}: use an IANA name such as Asia/Tokyo",
+            field="timezone",
+            value=value,
+        )
     return name
 
 
@@ -124,7 +151,7 @@ def parse_language(value: str) -> Language:
     for lang in LANGUAGES:
         if text == lang:
             return lang
-    raise ScheduleError(f"unknown language {value!r}: use ja or en")
+    raise ScheduleError(f"unknown language {value!r}: use ja or en", field="language", value=value)
 
 
 def parse_when_empty(value: str) -> WhenEmpty:
@@ -133,7 +160,11 @@ def parse_when_empty(value: str) -> WhenEmpty:
     for option in WHEN_EMPTY:
         if text == option:
             return option
-    raise ScheduleError(f"unknown option {value!r} for an empty week: use post or skip")
+    raise ScheduleError(
+        f"unknown option {value!r} for an empty week: use post or skip",
+        field="when_empty",
+        value=value,
+    )
 
 
 # --- timestamps --------------------------------------------------------------------------------

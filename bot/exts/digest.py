@@ -23,15 +23,16 @@ from apscheduler.triggers.date import DateTrigger
 from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
+from discord.utils import escape_markdown
 
 from bot import pages, render
 from bot.core import db as database
 from bot.core import schedules
 from bot.core.digest import Digest, Week, build_digest, week_of
 from bot.core.schedules import Schedule, ScheduleError
-from bot.i18n import Lang, lang_of, t
+from bot.i18n import COMMAND_JA, Lang, lang_of, permission_names, t
 from bot.render import digest_embeds, marker
-from bot.tree import NO_MENTIONS, readable_permissions
+from bot.tree import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.bot import AllianceBot
@@ -257,7 +258,7 @@ class DigestCog(commands.Cog):
             return "channel not found (deleted, or the bot can't see it)"
         missing = missing_permissions(channel, channel.guild.me)
         if missing:
-            return f"missing permissions: {readable_permissions(missing)}"
+            return f"missing permissions: {permission_names(missing, 'en')}"
         return None
 
     async def _send(self, schedule: Schedule, digest: Digest) -> Outcome:
@@ -326,7 +327,10 @@ class DigestCog(commands.Cog):
         missing = missing_permissions(channel, interaction.guild.me)
         if missing:
             message = t(
-                "digest.missing", lang, channel=channel.mention, perms=readable_permissions(missing)
+                "digest.missing",
+                lang,
+                channel=channel.mention,
+                perms=permission_names(missing, lang),
             )
             await interaction.response.send_message(
                 message, ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -345,7 +349,7 @@ class DigestCog(commands.Cog):
             )
         except ScheduleError as exc:
             await interaction.response.send_message(
-                t("digest.invalid", lang, error=str(exc)),
+                t("digest.invalid", lang, error=_schedule_error(exc, lang)),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
@@ -356,7 +360,7 @@ class DigestCog(commands.Cog):
             "digest.saved",
             lang,
             channel=channel.mention,
-            when=schedule.describe(),
+            when=_when(schedule, lang),
             next=discord.utils.format_dt(next_at, "F"),
         )
         await interaction.response.send_message(
@@ -471,9 +475,23 @@ class DigestCog(commands.Cog):
         await pages.send_embeds(interaction, digest_embeds(digest, lang), private=True)
 
 
+def _when(schedule: Schedule, lang: Lang) -> str:
+    """When a schedule posts, in the admin's language: "毎週月曜日 09:00（Asia/Tokyo）"."""
+    day = schedules.WEEKDAY_NAMES[schedule.weekday - 1]
+    if lang == "ja":
+        day = COMMAND_JA[day]  # the weekday choices' own translations
+    return t("schedule.when", lang, day=day, time=f"{schedule.at:%H:%M}", zone=schedule.timezone)
+
+
+def _schedule_error(error: ScheduleError, lang: Lang) -> str:
+    """What was wrong with an admin's schedule, in their language, quoting what they gave."""
+    given = escape_markdown(render.clip(error.value, 40), as_needed=False)
+    return t(f"schedule.bad_{error.field}", lang, value=given)
+
+
 def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
     schedule = row.schedule
-    lines = [schedule.describe() + f" · {schedule.language}"]
+    lines = [f"{_when(schedule, lang)} · {t('language.' + schedule.language, lang)}"]
     if schedule.paused:
         lines.append(t("digest.paused", lang))
     elif row.next_run is not None:

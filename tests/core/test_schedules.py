@@ -87,11 +87,13 @@ def test_time_and_timezone_validation() -> None:
     assert parse_time("２１：３０") == time(21, 30)
     assert parse_timezone("america/new_york") == "America/New_York"
     for bad in ("24:00", "9", "09:60", "nine"):
-        with pytest.raises(ScheduleError, match="HH:MM"):
+        with pytest.raises(ScheduleError, match="HH:MM") as refused:
             parse_time(bad)
+        assert (refused.value.field, refused.value.value) == ("time", bad)
     for bad in ("Mars/Olympus", "../etc/passwd", ""):
-        with pytest.raises(ScheduleError, match="IANA"):
+        with pytest.raises(ScheduleError, match="IANA") as refused:
             parse_timezone(bad)
+        assert (refused.value.field, refused.value.value) == ("timezone", bad)
 
 
 def test_timezone_choices_for_autocomplete() -> None:

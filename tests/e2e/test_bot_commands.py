@@ -185,7 +185,7 @@ COMMANDS: dict[str, tuple[str, JSON, tuple[list[str], list[str]], bool, str | No
     "help": (
         "alliance help",
         {},
-        (["使い方", "/alliance search"], ["How to use", "/alliance search"]),
+        (["使い方", "/日米同盟 検索"], ["How to use", "/alliance search"]),
         True,
         None,
     ),

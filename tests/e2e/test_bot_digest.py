@@ -138,9 +138,9 @@ def reply(record: InteractionRecord) -> str:
     return str(record.original["content"])
 
 
-async def status(double: FakeDiscord) -> str:
+async def status(double: FakeDiscord, *, locale: str = "en-US") -> str:
     """`/alliance-digest status` as text."""
-    record = await command(double, "alliance-digest status")
+    record = await command(double, "alliance-digest status", locale=locale)
     assert record.ephemeral
     assert record.original is not None
     return message_text(record.original)
@@ -187,15 +187,23 @@ async def test_set_by_an_admin_is_saved_and_acknowledged(
         f"The weekly digest will be posted in <#{news.id}> every Monday 09:00 Asia/Tokyo. "
         f"Next: {ts(next_at)}"
     )
-    assert "Monday 09:00 Asia/Tokyo · en" in await status(fake_discord)
+    assert "Monday 09:00 Asia/Tokyo · English" in await status(fake_discord)
     typed = await fake_discord.send_autocomplete(
         "alliance-digest set", {**options, "timezone": "new_y"}, focused="timezone"
     )
     choices = (await fake_discord.wait_response(typed)).choices
     assert choices[0] == {"name": "America/New_York", "value": "America/New_York"}
     bad = await command(fake_discord, "alliance-digest set", {**options, "time": "25:00"})
-    assert reply(bad) == "Not saved: invalid time '25:00': use 24-hour HH:MM, e.g. 09:00 or 18:30"
+    assert reply(bad) == "Not saved: invalid time “25:00”: use 24-hour HH:MM, e.g. 09:00 or 18:30"
+    bad = await command(
+        fake_discord, "alliance-digest set", {**options, "time": "25:00"}, locale="ja"
+    )
+    assert reply(bad) == (
+        "設定できませんでした: 時刻「25:00」は使えません。"
+        "09:00 や 18:30 のように24時間制の HH:MM で指定してください。"
+    )
     assert await stored_schedule(bot, news) == saved
+    assert "毎週月曜日 09:00（Asia/Tokyo） · 英語" in await status(fake_discord, locale="ja")
 
 
 async def test_set_is_refused_to_a_member_without_manage_server(
@@ -209,7 +217,7 @@ async def test_set_is_refused_to_a_member_without_manage_server(
     record = await command(
         fake_discord, "alliance-digest set", options, permissions=MEMBER_PERMISSIONS
     )
-    assert reply(record) == "You don't have permission to use this command (needs: Manage Guild)."
+    assert reply(record) == "You don't have permission to use this command (needs: Manage Server)."
     assert await stored_schedule(bot, fake_discord.guild.channel(NEWS)) is None
 
 
@@ -224,7 +232,9 @@ async def test_set_names_the_permission_the_bot_lacks(
     record = await command(fake_discord, "alliance-digest set", options)
     assert reply(record) == f"I can't post in <#{news.id}>: the bot is missing Embed Links."
     ja = await command(fake_discord, "alliance-digest set", options, locale="ja")
-    assert reply(ja) == f"<#{news.id}> に投稿できません。ボットに次の権限がありません: Embed Links"
+    assert (
+        reply(ja) == f"<#{news.id}> に投稿できません。ボットに次の権限がありません: 埋め込みリンク"
+    )
     assert await stored_schedule(bot, news) is None
 
 
@@ -450,8 +460,8 @@ async def test_two_channels_keep_their_own_schedules(
     }
     await command(fake_discord, "alliance-digest set", options)
     text = await status(fake_discord)
-    assert "#general\nMonday 09:00 Asia/Tokyo · ja\nNext:" in text
-    assert "#alliance-news\nFriday 18:30 America/New_York · en\nNext:" in text
+    assert "#general\nMonday 09:00 Asia/Tokyo · Japanese\nNext:" in text
+    assert "#alliance-news\nFriday 18:30 America/New_York · English\nNext:" in text
     for channel in ("general", NEWS):
         await command(fake_discord, "alliance-digest post-now", {"channel": channel})
     [in_general], [in_news] = digests(fake_discord, "general"), digests(fake_discord, NEWS)

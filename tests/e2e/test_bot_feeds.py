@@ -343,9 +343,9 @@ async def test_members_without_manage_server_are_refused(
     assert int(group["default_member_permissions"]) == MANAGE_GUILD
     en = await ask(double, name, options, permissions=MEMBER_PERMISSIONS)
     assert en.ephemeral
-    assert text(en) == "You don't have permission to use this command (needs: Manage Guild)."
+    assert text(en) == "You don't have permission to use this command (needs: Manage Server)."
     ja = await ask(double, name, options, permissions=MEMBER_PERMISSIONS, locale="ja")
-    assert text(ja).startswith("このコマンドを使う権限がありません")
+    assert text(ja) == "このコマンドを使う権限がありません（必要: サーバー管理）。"
     assert feeds.base not in text(en) + text(ja)
 
 

@@ -1,0 +1,37 @@
+"""Replies name commands the way each member's Discord client shows them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.i18n import COMMAND_JA, MESSAGES, slash
+
+_COMMAND = re.compile(r"`/([^`]+)`")
+
+
+def _words(command: str) -> list[str]:
+    """Command and subcommand names, then option names (of `name:value`, whose value may hold
+    spaces)."""
+    path = re.split(r"\s(?=\S+:)", command, maxsplit=1)[0]
+    return [*path.split(), *re.findall(r"(\S+):", command)]
+
+
+@pytest.mark.parametrize("key", [k for k, (ja, en) in MESSAGES.items() if "`/" in ja + en])
+def test_replies_name_commands_in_the_members_language(key: str) -> None:
+    """Each reply names commands as its reader sees them: `/日米同盟 検索`, `/alliance search`."""
+    ja, en = MESSAGES[key]
+    japanese = set(COMMAND_JA.values())
+    for command in _COMMAND.findall(ja):
+        assert all(word in japanese for word in _words(command)), command
+    for command in _COMMAND.findall(en):
+        assert all(word in COMMAND_JA for word in _words(command)), command
+    assert len(_COMMAND.findall(ja)) == len(_COMMAND.findall(en))
+
+
+def test_slash_names_a_command_for_each_client() -> None:
+    """`slash` gives the localized path for Japanese and the source names for English."""
+    assert slash("alliance search", "ja") == "/日米同盟 検索"
+    assert slash("alliance-digest set", "ja") == "/同盟ダイジェスト設定 設定"
+    assert slash("alliance search", "en") == "/alliance search"
