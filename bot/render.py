@@ -137,7 +137,8 @@ def search_page(
 ) -> discord.Embed:
     """One page of search results."""
     shown_query = clip(query, 80)
-    embed = discord.Embed(title=clip(t("search.title", lang, query=shown_query), TITLE_MAX))
+    title = t("search.title", lang, query=_plain(shown_query))
+    embed = discord.Embed(title=clip(title, TITLE_MAX))
     embed.colour = COLOUR
     lines = []
     if corrected:

@@ -113,6 +113,15 @@ def test_search_page_fits_with_oversized_titles() -> None:
     assert "**台湾**" in embed.fields[0].value  # type: ignore[operator]
 
 
+def test_search_title_shows_the_query_as_typed() -> None:
+    """Markdown in a query shows as typed in the results' title, not as formatting."""
+    hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
+    embed = render.search_page(
+        "**x** ~~y~~", [hit], total=1, offset=0, corrected=None, taxonomy=TAXONOMY, lang="en"
+    )
+    assert embed.title == "Results for “\\*\\*x\\*\\* \\~\\~y\\~\\~”"
+
+
 def test_clipped_snippet_never_leaves_bold_open() -> None:
     """A snippet clipped inside a match closes its bold and stays within the limit."""
     hit = SearchHit(article=_article("x"), snippet_parts=(("あ*" * 5, False), ("い" * 50, True)))
