@@ -7,9 +7,11 @@ saved in the database and the button carries its key.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -56,12 +58,63 @@ class Page:
 
     async def replace(self, interaction: discord.Interaction) -> None:
         """Show this page in place of the message whose button was pressed."""
-        await interaction.response.edit_message(
-            content=self.content,
-            embeds=self.embeds,
-            view=self.view,
-            allowed_mentions=NO_MENTIONS,
-        )
+        kwargs: dict[str, Any] = {
+            "content": self.content,
+            "embeds": self.embeds,
+            "view": self.view,
+            "allowed_mentions": NO_MENTIONS,
+        }
+        if interaction.response.is_done():
+            await interaction.edit_original_response(**kwargs)
+        else:
+            await interaction.response.edit_message(**kwargs)
+
+
+async def answer(
+    interaction: discord.Interaction,
+    page: Awaitable[Page],
+    *,
+    defer_after: float,
+    replace: bool = False,
+    private: bool = False,
+) -> None:
+    """Send a page (with `replace`, show it in place of the pressed button's message),
+    deferring first if it takes `defer_after` seconds or more to prepare.
+
+    Discord drops an interaction not acknowledged within 3 s; a defer acknowledges it and the
+    page follows when it is ready. At 0 every answer is deferred. `private` says the page will
+    be private, so that the defer's placeholder is too.
+    """
+    task = asyncio.ensure_future(page)
+    if defer_after > 0:
+        await asyncio.wait({task}, timeout=defer_after)
+    if task.done():
+        result = task.result()
+        await (result.replace(interaction) if replace else result.send(interaction))
+        return
+    try:
+        # A message edited in place needs no "thinking…" placeholder.
+        await interaction.response.defer(ephemeral=private, thinking=not replace)
+    except BaseException:
+        task.cancel()
+        raise
+    if replace:
+        await (await task).replace(interaction)
+        return
+    # The first followup fills the "thinking…" placeholder, which shows as it was deferred: a
+    # private page, or the private error note if this fails, must remove a public one first.
+    public_placeholder = not private
+    try:
+        result = await task
+        if result.private and public_placeholder:
+            await interaction.delete_original_response()
+            public_placeholder = False
+        await result.send(interaction)
+    except Exception:
+        if public_placeholder:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+        raise
 
 
 async def send_embeds(
@@ -170,7 +223,10 @@ class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGE
             await reply_privately(interaction, t("page.expired", lang_of(interaction.locale)))
             return
         listing, page = parsed
-        await (await listing_page(bot, listing, page)).replace(interaction)
+        defer_after = bot.settings.defer_after_s
+        await answer(
+            interaction, listing_page(bot, listing, page), defer_after=defer_after, replace=True
+        )
 
 
 class _LanguageMenu:
@@ -245,11 +301,16 @@ class TopicSelect(
             await reply_privately(interaction, t("page.expired", lang))
             return
         try:
-            page = await listing_page(bot, Listing(lang, slug), 0)
-            page.private = True
-            await page.send(interaction)
+            listed = _private(listing_page(bot, Listing(lang, slug), 0))
+            await answer(interaction, listed, defer_after=bot.settings.defer_after_s, private=True)
         except Exception:
             await report_failure(interaction, "browsing a topic")
+
+
+async def _private(page: Awaitable[Page]) -> Page:
+    shown = await page
+    shown.private = True
+    return shown
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
@@ -35,41 +33,6 @@ TOPIC_CHOICES = [
     app_commands.Choice(name=_(topic.label_en), value=topic.slug)
     for topic in load_taxonomy().topics
 ]
-
-
-async def answer(
-    interaction: discord.Interaction, page: Awaitable[Page], *, defer_after: float
-) -> None:
-    """Send a page, deferring first if it takes `defer_after` seconds or more to prepare.
-
-    Discord drops an interaction not acknowledged within 3 s; a defer acknowledges it and the
-    page follows when it is ready. At 0 every answer is deferred.
-    """
-    task = asyncio.ensure_future(page)
-    if defer_after > 0:
-        await asyncio.wait({task}, timeout=defer_after)
-    if task.done():
-        await task.result().send(interaction)
-        return
-    try:
-        await interaction.response.defer(thinking=True)
-    except BaseException:
-        task.cancel()
-        raise
-    # The "thinking…" placeholder is public, and the first followup replaces it in public:
-    # a private page, or the private error note if this fails, must remove it first.
-    placeholder = True
-    try:
-        result = await task
-        if result.private:
-            await interaction.delete_original_response()
-            placeholder = False
-        await result.send(interaction)
-    except Exception:
-        if placeholder:
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.delete_original_response()
-        raise
 
 
 class Alliance(
@@ -224,7 +187,7 @@ class Alliance(
         await Page(embeds=[embed], private=True).send(interaction)
 
     async def _answer(self, interaction: discord.Interaction, page: Awaitable[Page]) -> None:
-        await answer(interaction, page, defer_after=self.bot.settings.defer_after_s)
+        await pages.answer(interaction, page, defer_after=self.bot.settings.defer_after_s)
 
     def _topic(self, slug: str | None) -> str | None:
         # Choices are enforced by Discord, but a hand-made request can carry anything.

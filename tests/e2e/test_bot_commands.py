@@ -771,7 +771,8 @@ async def test_a_deferred_answer_fills_the_placeholder(
 
 
 async def test_buttons_of_a_deferred_page_turn_it(deferring: DeferringBot) -> None:
-    """The Next button of a deferred search page shows results 6–10 in place."""
+    """The Next button, deferred too, acknowledges at once and then shows results 6–10 in
+    place, in the same message."""
     first = await deferring.ask("alliance search", {"query": "日米"}, locale="en-US")
     _, after = _buttons(first)
     assert first.original is not None
@@ -779,8 +780,34 @@ async def test_buttons_of_a_deferred_page_turn_it(deferring: DeferringBot) -> No
     turned = await double.wait_response(
         await double.send_component(after["custom_id"], message_id=int(first.original["id"]))
     )
-    assert turned.callback_type == 7
+    assert _kinds(turned) == ["callback", "edit_original"]
+    assert turned.callback_type == 6
+    assert acknowledged_in(turned) < ACK_WITHIN
+    assert turned.original is first.original
     assert _footer_count(turned).startswith("6–10 of ")
+
+
+async def test_a_deferred_topic_menu_answers_privately_throughout(
+    deferring: DeferringBot,
+) -> None:
+    """A topic chosen when answers are deferred: the placeholder is private from the start, and
+    the list fills it; nothing public is posted."""
+    double = deferring.double
+    topics = await deferring.ask("alliance topics", locale="en-US")
+    (menu,) = custom_ids(topics).values()
+    assert topics.original is not None
+    public = len(double.channel_messages(topics.channel_id))
+    listed = await double.wait_response(
+        await double.send_component(
+            menu["custom_id"], values=["nuclear"], message_id=int(topics.original["id"])
+        )
+    )
+    assert _kinds(listed) == ["callback", "followup"]
+    assert listed.callback_type == 5
+    assert int(listed.data["flags"]) & EPHEMERAL
+    assert listed.ephemeral
+    assert embeds(listed)[0]["title"] == "Latest articles: Nuclear & deterrence"
+    assert len(double.channel_messages(topics.channel_id)) == public
 
 
 async def test_a_deferred_private_answer_replaces_the_placeholder(
