@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -39,6 +40,7 @@ _BOILERPLATE = re.compile(r"^(本|この)ページ(では|は).*(掲載|紹介|�
 _SENTENCE_END = ("。", "！", "？", "!", "?", "」", "』", ")", "）")
 # Control and invisible format characters never belong in article text.
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_LEADING_JUNK = re.compile(rf"\A(?:{_JUNK.pattern})+")
 
 
 @dataclass(slots=True)
@@ -69,7 +71,14 @@ def read_file(path: Path) -> CorpusRead:
     """Read one file in whichever supported layout it uses."""
     name = path.name
     try:
-        raw = path.read_bytes()
+        # Checked before reading: a device or FIFO would never end, a huge file fill memory.
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return _failed(name, "not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            return _failed(name, f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, skipped")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)  # it may have grown since
     except OSError as exc:
         return _failed(name, f"cannot read file: {exc.strerror or exc}")
     if len(raw) > MAX_FILE_BYTES:
@@ -83,7 +92,9 @@ def read_file(path: Path) -> CorpusRead:
         return _failed(name, f"not UTF-8 text (byte {exc.start})", line)
     if not text.strip():
         return _failed(name, "empty file")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Invisible characters before the first line (a second BOM, a zero-width space) would
+    # hide a `date` header and turn one article into a listing of its paragraphs.
+    text = _LEADING_JUNK.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if path.suffix.lower() in JSONL_SUFFIXES:
         return _read_jsonl(name, text)
     first = text.split("\n", 1)[0]

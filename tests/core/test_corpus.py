@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -183,3 +184,22 @@ def test_jsonl_reads_good_lines_and_names_bad_ones(tmp_path: Path) -> None:
         ("extra.jsonl", n) for n in (2, 3, 4, 5, 6)
     ]
     assert "published" in read.warnings[2].message
+
+
+@pytest.mark.parametrize("prefix", ["\u200b", "\ufeff", "\u2060\u200b"])
+def test_invisible_characters_before_the_header_keep_one_article(
+    tmp_path: Path, prefix: str
+) -> None:
+    """A zero-width space or second BOM before `date` still reads as the same single article."""
+    copy = tmp_path / SINGLE.name
+    copy.write_text(prefix + SINGLE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert read_file(copy).drafts == read_file(SINGLE).drafts
+
+
+def test_a_fifo_is_refused_without_reading_it(tmp_path: Path) -> None:
+    """A FIFO (which would block forever) is refused as not a regular file."""
+    fifo = tmp_path / "feed.txt"
+    os.mkfifo(fifo)
+    result = read_file(fifo)
+    assert result.drafts == []
+    assert [w.message for w in result.warnings] == ["not a regular file"]
