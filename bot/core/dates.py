@@ -54,8 +54,12 @@ def find_date(text: str) -> DateMention | None:
         if groups["iso"]:
             mention = DateMention(int(groups["iy"]), int(groups["im"]), int(groups["id"]))
         elif groups["full"]:
-            month = int(groups["fm2"] or groups["fm"])
-            mention = DateMention(int(groups["fy"]), month, int(groups["fd2"] or groups["fd"]))
+            year, month = int(groups["fy"]), int(groups["fm"])
+            if groups["fm2"]:
+                # 2025年12月30日〜1月2日: a range that ends in an earlier month ends next year.
+                year += int(groups["fm2"]) < month
+                month = int(groups["fm2"])
+            mention = DateMention(year, month, int(groups["fd2"] or groups["fd"]))
         elif groups["md"]:
             month = int(groups["mm2"] or groups["mm"])
             mention = DateMention(None, month, int(groups["md_d2"] or groups["md_d"]))
