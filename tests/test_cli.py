@@ -428,3 +428,12 @@ def test_digest_does_not_import_discord(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["week_start"]
+
+
+def test_undecodable_terminal_bytes_are_refused_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    """A query or feed URL of bytes that aren't UTF-8 (lone surrogates): one line, code 2."""
+    for argv in (("search", "\udcff"), ("feeds", "add", "http://ex\udcffample.com/")):
+        code, _, err = run(capsys, *argv)
+        assert code == 2, argv
+        assert err.startswith("alliance-bot: ")
+        assert err.count("\n") == 1, err

@@ -216,6 +216,8 @@ HOSTILE: list[tuple[str, QueryProblem | str | None]] = [
     ("🇯🇵 台湾", "台湾"),
     ("\u200b\u200d", _EMPTY),
     ("台\u200b湾", "台湾"),
+    ("\udcff", _EMPTY),  # a terminal's byte 0xff that is not UTF-8
+    ("台\ud800湾", "台湾"),
     ("\x00\x07\x1b[31m", None),
     ("台湾\t日米", "台湾 日米"),
     ("台湾\n日米", "台湾 日米"),

@@ -100,6 +100,9 @@ def canonical_url(raw: str, *, allow_private: bool = True) -> str:
         raise FeedConfigError(Reason.URL_TOO_LONG, limit=MAX_URL_LENGTH)
     if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
         raise FeedConfigError(Reason.URL_SPACES)
+    if any(unicodedata.category(ch) == "Cs" for ch in url):
+        # A terminal's bytes that are not UTF-8, which no request could carry.
+        raise FeedConfigError(Reason.URL_INVALID, detail="not UTF-8 text")
     try:
         parts = urlsplit(url)
         port = parts.port

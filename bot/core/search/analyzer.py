@@ -31,7 +31,8 @@ _ALNUM_RUNS = re.compile(r"[a-z]+|[0-9]+|[^a-z0-9]+")
 _HIRAGANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 # Control characters other than whitespace (tab, newline…, which separate words like spaces).
 _INVISIBLE = re.compile(
-    r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+    r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+    r"\ud800-\udfff]"
 )
 
 _local = threading.local()
@@ -52,7 +53,8 @@ def fold(text: str) -> str:
 
 
 def strip_invisible(text: str) -> str:
-    """Text without control and zero-width characters (they split or hide words).
+    """Text without control and zero-width characters (they split or hide words), nor lone
+    surrogates (a terminal's undecodable bytes; no encoding can carry them).
 
     Whitespace controls (tab, newline, U+0085) are kept: `str.split` treats them as spaces.
     """

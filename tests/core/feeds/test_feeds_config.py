@@ -109,3 +109,10 @@ def test_every_reason_has_english_text() -> None:
     refused = FeedConfigError(Reason.INTERVAL_RANGE, low=5, high=1440)
     assert str(refused) == "interval must be between 5 and 1440 minutes"
     assert refused.params == {"low": 5, "high": 1440}
+
+
+def test_a_url_with_bytes_that_are_not_utf8_is_refused() -> None:
+    """A URL carrying a terminal's undecodable byte (a lone surrogate) is refused as invalid."""
+    with pytest.raises(FeedConfigError) as refused:
+        canonical_url("http://ex\udcffample.com/")
+    assert refused.value.reason is Reason.URL_INVALID
