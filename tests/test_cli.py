@@ -430,9 +430,13 @@ def test_digest_does_not_import_discord(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["week_start"]
 
 
-def test_undecodable_terminal_bytes_are_refused_clearly(capsys: pytest.CaptureFixture[str]) -> None:
-    """A query or feed URL of bytes that aren't UTF-8 (lone surrogates): one line, code 2."""
-    for argv in (("search", "\udcff"), ("feeds", "add", "http://ex\udcffample.com/")):
+def test_unusable_arguments_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """Undecodable bytes (lone surrogates) or a week past the calendar: one line, code 2."""
+    for argv in (
+        ("search", "\udcff"),
+        ("feeds", "add", "http://ex\udcffample.com/"),
+        ("digest", "--week-of", "9999-12-27"),  # its Sunday is past the last date there is
+    ):
         code, _, err = run(capsys, *argv)
         assert code == 2, argv
         assert err.startswith("alliance-bot: ")

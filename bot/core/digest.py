@@ -64,6 +64,8 @@ class Week:
     def __post_init__(self) -> None:
         if self.start.weekday() != 0:
             raise ValueError(f"a week starts on a Monday, not {self.start:%A %Y-%m-%d}")
+        if (date.max - self.start).days < 7:
+            raise ValueError(f"the week of {self.start} runs past the last date there is")
         zone(self.timezone)
 
     @property
@@ -572,6 +574,7 @@ def parse_week_of(value: str | None, timezone: str, now: datetime | None = None)
         day = date.fromisoformat(value.strip())
     except ValueError:
         return None
-    if (date.max - day).days < 6 - day.weekday():
-        return None  # its Sunday would be past the last date Python can represent
-    return week_of(day, timezone=timezone)
+    try:
+        return week_of(day, timezone=timezone)
+    except ValueError:  # its Sunday would be past the last date there is
+        return None

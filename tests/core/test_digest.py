@@ -97,9 +97,13 @@ def test_week_boundaries_tokyo_vs_utc() -> None:
 
 
 def test_week_rejects_bad_input() -> None:
-    """A week must start on a Monday, in a real timezone, from an aware `now`."""
+    """A week must start on a Monday, end on a date there is, be in a real timezone, and come
+    from an aware `now`."""
     with pytest.raises(ValueError, match="Monday"):
         Week(date(2025, 12, 16))
+    with pytest.raises(ValueError, match="last date"):
+        week_of(date(9999, 12, 27))
+    assert week_of(date(9999, 12, 26)).end == date(9999, 12, 26)
     with pytest.raises(ValueError, match="IANA"):
         week_of(date(2025, 12, 16), timezone="Mars/Olympus")
     with pytest.raises(ValueError, match="aware"):
