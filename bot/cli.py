@@ -208,8 +208,12 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search the corpus."""
     from bot.core.search import search
+    from bot.core.search.engine import MAX_OFFSET
 
     _check_topic(args.topic)
+    if args.offset > MAX_OFFSET:
+        # The engine pages no further; clamping would show an earlier page as this one.
+        raise UsageError(f"--offset must be at most {MAX_OFFSET}")
     conn = await _open(settings)
     try:
         result = await search(
@@ -282,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
         return cmd
 
     cmd = add("ingest", cmd_ingest, "import seed, text and JSON Lines files")
-    cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders")
+    cmd.add_argument(
+        "paths", nargs="*", type=ops.path_argument, metavar="PATH", help="files or folders"
+    )
 
     cmd = add("latest", cmd_latest, "show the newest articles")
     cmd.add_argument("--limit", type=_limit, default=10, help="how many (1–100, default 10)")

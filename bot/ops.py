@@ -42,11 +42,18 @@ def add_healthcheck_arguments(cmd: argparse.ArgumentParser) -> None:
     )
 
 
+def path_argument(value: str) -> Path:
+    """A path typed on the command line; an empty one (which `Path` reads as ".") is refused."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("empty path")
+    return Path(value)
+
+
 def add_backup_arguments(cmd: argparse.ArgumentParser) -> None:
     """`PATH`: the backup file, or a folder to put a dated file in."""
     cmd.add_argument(
         "path",
-        type=Path,
+        type=path_argument,
         metavar="PATH",
         help="backup file to write (replaced if it exists), or a folder for a dated file",
     )
