@@ -97,6 +97,9 @@ def read_file(path: Path) -> CorpusRead:
     text = _LEADING_JUNK.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if path.suffix.lower() in JSONL_SUFFIXES:
         return _read_jsonl(name, text)
+    if path.suffix.lower() == ".json":
+        # Read as a listing page, a JSON document would become one article of raw JSON.
+        return _failed(name, "a .json file is not read: give articles as JSON Lines (.jsonl)")
     first = text.split("\n", 1)[0]
     if _HEADER.match(first):
         return _read_single(name, text)

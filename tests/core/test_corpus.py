@@ -203,3 +203,12 @@ def test_a_fifo_is_refused_without_reading_it(tmp_path: Path) -> None:
     result = read_file(fifo)
     assert result.drafts == []
     assert [w.message for w in result.warnings] == ["not a regular file"]
+
+
+def test_a_json_document_is_refused_not_read_as_text(tmp_path: Path) -> None:
+    """A .json file (an array of articles) is refused with a pointer to JSON Lines."""
+    path = tmp_path / "articles.json"
+    path.write_text(json.dumps([{"title": "見出し", "body": "本文。"}]), encoding="utf-8")
+    result = read_file(path)
+    assert result.drafts == []
+    assert "JSON Lines (.jsonl)" in result.warnings[0].message
