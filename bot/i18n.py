@@ -7,7 +7,7 @@ gives Discord their Japanese (and explicit English) localizations when commands 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import discord
@@ -19,7 +19,16 @@ from bot.core.feeds.reasons import Reason
 
 Lang = Literal["ja", "en"]
 
-__all__ = ["CommandTranslator", "Lang", "format_date", "lang_of", "permission_names", "slash", "t"]
+__all__ = [
+    "CommandTranslator",
+    "Lang",
+    "enumerate_words",
+    "format_date",
+    "lang_of",
+    "permission_names",
+    "slash",
+    "t",
+]
 
 ENGLISH_LOCALES = (discord.Locale.american_english, discord.Locale.british_english)
 
@@ -317,13 +326,18 @@ PERMISSION_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+def enumerate_words(words: Iterable[str], lang: Lang) -> str:
+    """Words listed as each language writes a list: "A、B" / "A, B"."""
+    return ("、" if lang == "ja" else ", ").join(words)
+
+
 def permission_names(names: Sequence[str], lang: Lang) -> str:
     """Permissions as Discord names them for the member: "manage_guild" -> "Manage Server"."""
     shown = []
     for name in names:
         ja, en = PERMISSION_NAMES.get(name) or (name.replace("_", " ").title(),) * 2
         shown.append(ja if lang == "ja" else en)
-    return ("、" if lang == "ja" else ", ").join(shown)
+    return enumerate_words(shown, lang)
 
 
 def slash(command: str, lang: Lang) -> str:

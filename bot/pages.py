@@ -70,6 +70,12 @@ class Page:
             await interaction.response.edit_message(**kwargs)
 
 
+async def _made_private(page: Awaitable[Page]) -> Page:
+    shown = await page
+    shown.private = True
+    return shown
+
+
 async def answer(
     interaction: discord.Interaction,
     page: Awaitable[Page],
@@ -82,10 +88,10 @@ async def answer(
     deferring first if it takes `defer_after` seconds or more to prepare.
 
     Discord drops an interaction not acknowledged within 3 s; a defer acknowledges it and the
-    page follows when it is ready. At 0 every answer is deferred. `private` says the page will
-    be private, so that the defer's placeholder is too.
+    page follows when it is ready. At 0 every answer is deferred. With `private` the page is
+    shown only to the member, and so is the defer's placeholder.
     """
-    task = asyncio.ensure_future(page)
+    task = asyncio.ensure_future(_made_private(page) if private else page)
     if defer_after > 0:
         await asyncio.wait({task}, timeout=defer_after)
     if task.done():
@@ -301,16 +307,10 @@ class TopicSelect(
             await reply_privately(interaction, t("page.expired", lang))
             return
         try:
-            listed = _private(listing_page(bot, Listing(lang, slug), 0))
+            listed = listing_page(bot, Listing(lang, slug), 0)
             await answer(interaction, listed, defer_after=bot.settings.defer_after_s, private=True)
         except Exception:
             await report_failure(interaction, "browsing a topic")
-
-
-async def _private(page: Awaitable[Page]) -> Page:
-    shown = await page
-    shown.private = True
-    return shown
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

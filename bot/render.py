@@ -17,7 +17,7 @@ from bot.core.digest import render as render_digest
 from bot.core.models import Article
 from bot.core.search.engine import SearchHit
 from bot.core.topics import Taxonomy
-from bot.i18n import Lang, format_date, slash, t
+from bot.i18n import Lang, enumerate_words, format_date, slash, t
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 TITLE_MAX = 256
@@ -160,7 +160,7 @@ def no_results(
     key = "search.none_topic" if topic_label else "search.none"
     lines = [t(key, lang, query=shown, topic=topic_label or "")]
     if suggestions:
-        words = ("、" if lang == "ja" else ", ").join(_plain(s) for s in suggestions[:5])
+        words = enumerate_words((_plain(s) for s in suggestions[:5]), lang)
         lines.append(t("search.did_you_mean", lang, words=words))
     lines.append(t("search.try", lang))
     return discord.Embed(description=clip("\n".join(lines), DESCRIPTION_MAX), colour=COLOUR)
