@@ -102,8 +102,9 @@ async def ids_by_hash(
 async def _unclaimed_in_origin(
     db: aiosqlite.Connection, origin: str, claimed: set[int]
 ) -> dict[int, str]:
-    query = "SELECT id, body FROM articles WHERE origin = ?"
-    rows = await db.execute_fetchall(query, (origin,))
+    # Articles stored under the file's former origin (its bare name) are still its own.
+    query = "SELECT id, body FROM articles WHERE origin IN (?, ?)"
+    rows = await db.execute_fetchall(query, (origin, corpus.former_origin(origin) or origin))
     return {int(r[0]): str(r[1]) for r in rows if int(r[0]) not in claimed}
 
 
@@ -170,18 +171,21 @@ async def ingest(
 
         stored = await _stored_state(db, sorted(claimed))
         updates: list[tuple[int, _Prepared]] = []
+        moved: list[tuple[str, int]] = []
         fresh: list[_Prepared] = []
         for digest, item in unique.items():
             if digest not in existing:
                 fresh.append(item)
                 continue
             article_id, origin = existing[digest]
-            if origin != item.draft.origin:
+            if origin not in (item.draft.origin, corpus.former_origin(item.draft.origin)):
                 report.skipped += 1  # the same text already came from elsewhere
             elif stored.get(article_id) != _wanted_state(item):
                 updates.append((article_id, item))
             else:
                 report.unchanged += 1
+                if origin != item.draft.origin:
+                    moved.append((item.draft.origin, article_id))
 
         # Edited articles: match leftover drafts to unclaimed articles of the same origin.
         origins = {item.draft.origin for item in fresh}
@@ -196,9 +200,12 @@ async def ingest(
                 new_items.append(item)
             else:
                 article_id = int(best[2])
-                del pool[article_id]
+                for other in candidates.values():  # two files may share a former origin
+                    other.pop(article_id, None)
                 updates.append((article_id, item))
 
+        if moved:
+            await db.executemany("UPDATE articles SET origin = ? WHERE id = ?", moved)
         # The index forgets the old text while it is still stored (it decrements the vocabulary).
         await remove_articles(db, [article_id for article_id, _ in updates])
         await _apply_updates(db, updates)
@@ -304,12 +311,17 @@ async def _insert_topics(db: aiosqlite.Connection, pairs: Sequence[tuple[int, _P
         await db.executemany(query, params)
 
 
-async def ingest_paths(db: aiosqlite.Connection, paths: Sequence[Path]) -> IngestReport:
-    """Read seed, text and JSON Lines files (or folders of them) and ingest them together."""
+async def ingest_paths(
+    db: aiosqlite.Connection, paths: Sequence[Path], *, seeds: Path | None = None
+) -> IngestReport:
+    """Read seed, text and JSON Lines files (or folders of them) and ingest them together.
+
+    `seeds` is the shipped seeds folder (see `corpus.file_origin`).
+    """
     drafts: list[ArticleDraft] = []
     warnings: list[ImportWarning] = []
     for path in paths:
-        read = await asyncio.to_thread(corpus.read_path, path)
+        read = await asyncio.to_thread(corpus.read_path, path, seeds=seeds)
         drafts.extend(read.drafts)
         warnings.extend(read.warnings)
     return await ingest(db, drafts, warnings=warnings)
@@ -320,7 +332,7 @@ async def ensure_seeded(db: aiosqlite.Connection, seeds_dir: Path) -> IngestRepo
     if await count_articles(db):
         return None
     log.info("empty database: loading seeds from %s", seeds_dir)
-    return await ingest_paths(db, [seeds_dir])
+    return await ingest_paths(db, [seeds_dir], seeds=seeds_dir)
 
 
 def articles_from_rows(rows: Iterable[Sequence[object]]) -> list[Article]:

@@ -56,20 +56,43 @@ class CorpusRead:
         self.warnings.extend(other.warnings)
 
 
-def read_path(path: Path) -> CorpusRead:
-    """Read a file, or every article file (.txt, .jsonl) in a folder, in name order."""
+def read_path(path: Path, *, seeds: Path | None = None) -> CorpusRead:
+    """Read a file, or every article file (.txt, .jsonl) in a folder, in name order.
+
+    `seeds` is the shipped seeds folder, whose files get a location-independent origin.
+    """
     if not path.is_dir():
-        return read_file(path)
+        return read_file(path, origin=file_origin(path, seeds))
     result = CorpusRead()
     for child in sorted(path.iterdir()):
         if child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES:
-            result.extend(read_file(child))
+            result.extend(read_file(child, origin=file_origin(child, seeds)))
     return result
 
 
-def read_file(path: Path) -> CorpusRead:
-    """Read one file in whichever supported layout it uses."""
+def file_origin(path: Path, seeds: Path | None = None) -> str:
+    """The origin of a file's articles: `seeds/<name>` in the seeds folder, else the full path.
+
+    The full path keeps two `news.jsonl` in different folders apart (edits are matched within an
+    origin); the seeds' origin is the same wherever the bot is installed.
+    """
+    resolved = path.resolve()
+    if seeds is not None and resolved.parent == seeds.resolve():
+        return f"seeds/{path.name}"
+    return resolved.as_posix()
+
+
+def former_origin(origin: str) -> str | None:
+    """The origin a file's articles had before origins were full paths: the bare file name."""
+    if "://" in origin or "/" not in origin:
+        return None  # a feed entry's origin, or already a bare name
+    return origin.rsplit("/", 1)[1]
+
+
+def read_file(path: Path, *, origin: str | None = None) -> CorpusRead:
+    """Read one file in whichever supported layout it uses (origin: default `file_origin`)."""
     name = path.name
+    origin = origin or file_origin(path)
     try:
         # Checked before reading: a device or FIFO would never end, a huge file fill memory.
         info = path.stat()
@@ -96,14 +119,14 @@ def read_file(path: Path) -> CorpusRead:
     # hide a `date` header and turn one article into a listing of its paragraphs.
     text = _LEADING_JUNK.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if path.suffix.lower() in JSONL_SUFFIXES:
-        return _read_jsonl(name, text)
+        return _read_jsonl(name, origin, text)
     if path.suffix.lower() == ".json":
         # Read as a listing page, a JSON document would become one article of raw JSON.
         return _failed(name, "a .json file is not read: give articles as JSON Lines (.jsonl)")
     first = text.split("\n", 1)[0]
     if _HEADER.match(first):
-        return _read_single(name, text)
-    return _read_listing(name, text)
+        return _read_single(name, origin, text)
+    return _read_listing(name, origin, text)
 
 
 def _failed(name: str, message: str, line: int | None = None) -> CorpusRead:
@@ -200,7 +223,7 @@ def _dedupe(entries: list[_Entry]) -> list[_Entry]:
     return kept
 
 
-def _read_listing(name: str, text: str) -> CorpusRead:
+def _read_listing(name: str, origin: str, text: str) -> CorpusRead:
     warnings: list[ImportWarning] = []
     entries = _dedupe(_listing_entries(name, text, warnings))
     if not entries:
@@ -214,7 +237,7 @@ def _read_listing(name: str, text: str) -> CorpusRead:
             body=entry.body,
             published=published,
             date_inferred=inferred,
-            origin=name,
+            origin=origin,
             source=f"{name}:{entry.line}",
             title_derived=entry.headline is None,
         )
@@ -226,7 +249,7 @@ def _read_listing(name: str, text: str) -> CorpusRead:
 # --- the single-article layout ----------------------------------------------------------------
 
 
-def _read_single(name: str, text: str) -> CorpusRead:
+def _read_single(name: str, origin: str, text: str) -> CorpusRead:
     first, _, rest = text.partition("\n")
     header = _HEADER.match(first)
     assert header is not None  # checked by the caller
@@ -248,7 +271,7 @@ def _read_single(name: str, text: str) -> CorpusRead:
         body=body,
         published=published,
         date_inferred=False,
-        origin=name,
+        origin=origin,
         source=f"{name}:1",
         title_derived=True,
     )
@@ -297,7 +320,7 @@ def _jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def _read_jsonl(name: str, text: str) -> CorpusRead:
+def _read_jsonl(name: str, origin: str, text: str) -> CorpusRead:
     result = CorpusRead()
     for number, line in _jsonl_lines(text):
         try:
@@ -323,7 +346,7 @@ def _read_jsonl(name: str, text: str) -> CorpusRead:
                 body=clean(item.body),
                 published=item.published,
                 date_inferred=False,
-                origin=name,
+                origin=origin,
                 source=item.source or f"{name}:{number}",
                 url=item.url,
                 topics=tuple(dict.fromkeys(t.lower() for t in item.topics)),

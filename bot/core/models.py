@@ -15,7 +15,7 @@ class ArticleDraft:
     body: str
     published: date
     date_inferred: bool
-    origin: str  # the file or feed it came from, e.g. "000_ec138bacc4a23740.txt"
+    origin: str  # the file or feed it came from, e.g. "seeds/000_ec138bacc4a23740.txt"
     source: str  # where exactly, e.g. "000_ec138bacc4a23740.txt:2"
     title_derived: bool = False
     url: str | None = None

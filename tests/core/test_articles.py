@@ -163,6 +163,80 @@ async def test_same_text_from_two_origins_is_stored_once(conn: aiosqlite.Connect
     assert await articles.count_articles(conn) == 1
 
 
+def _news(folder: Path, *bodies: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    lines = [
+        f'{{"title": "見出し{n}", "body": "{body}", "published": "2026-02-0{n + 1}"}}'
+        for n, body in enumerate(bodies)
+    ]
+    path = folder / "news.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+BODY = "日米両政府は2プラス2を開き、南西諸島の防衛協力を強化することで一致した。"
+
+
+async def test_same_named_files_in_two_folders_keep_their_own_articles(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """A similar article in fb/news.jsonl is added beside fa/news.jsonl's, not written over it."""
+    await articles.ingest_paths(conn, [_news(tmp_path / "fa", BODY)])
+    report = await articles.ingest_paths(conn, [_news(tmp_path / "fb", BODY + "詳細は後日。")])
+    assert (report.added, report.updated) == (1, 0)
+    bodies = [a.body for a in await articles.latest(conn, limit=10)]
+    assert sorted(bodies) == sorted([BODY, BODY + "詳細は後日。"])
+
+
+async def test_articles_stored_under_a_bare_file_name_are_adopted(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """Articles from before full-path origins are matched, kept and relabelled, not duplicated."""
+    old = ArticleDraft(
+        title="見出し0",
+        body=BODY,
+        published=date(2026, 2, 1),
+        date_inferred=False,
+        origin="news.jsonl",
+        source="news.jsonl:1",
+    )
+    other = ArticleDraft(
+        title="見出し1",
+        body="米海軍は横須賀で式典を開いた。",
+        published=date(2026, 2, 2),
+        date_inferred=False,
+        origin="news.jsonl",
+        source="news.jsonl:2",
+    )
+    await articles.ingest(conn, [old, other])
+    ids = sorted(a.id for a in await articles.latest(conn, limit=10))
+    path = _news(tmp_path / "fa", BODY, "米海軍は横須賀で式典を開き、艦長が交代した。")
+    report = await articles.ingest_paths(conn, [path])
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert sorted(a.id for a in await articles.latest(conn, limit=10)) == ids
+    rows = await conn.execute_fetchall("SELECT DISTINCT origin FROM articles")
+    assert [r[0] for r in rows] == [path.resolve().as_posix()]
+
+
+async def test_two_files_never_claim_the_same_former_article(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """When two same-named files both resemble one old article, one updates it, one is added."""
+    old = ArticleDraft(
+        title="見出し0",
+        body=BODY,
+        published=date(2026, 2, 1),
+        date_inferred=False,
+        origin="news.jsonl",
+        source="news.jsonl:1",
+    )
+    await articles.ingest(conn, [old])
+    paths = [_news(tmp_path / f, BODY + f"（{f}）") for f in ("fa", "fb")]
+    report = await articles.ingest_paths(conn, paths)
+    assert (report.added, report.updated) == (1, 1)
+    assert await articles.count_articles(conn) == 2
+
+
 _CRASHING_INGEST = """
 import asyncio, os, sys
 from pathlib import Path

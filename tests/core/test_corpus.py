@@ -193,7 +193,7 @@ def test_invisible_characters_before_the_header_keep_one_article(
     """A zero-width space or second BOM before `date` still reads as the same single article."""
     copy = tmp_path / SINGLE.name
     copy.write_text(prefix + SINGLE.read_text(encoding="utf-8"), encoding="utf-8")
-    assert read_file(copy).drafts == read_file(SINGLE).drafts
+    assert read_file(copy, origin="o").drafts == read_file(SINGLE, origin="o").drafts
 
 
 def test_a_fifo_is_refused_without_reading_it(tmp_path: Path) -> None:
@@ -212,3 +212,16 @@ def test_a_json_document_is_refused_not_read_as_text(tmp_path: Path) -> None:
     result = read_file(path)
     assert result.drafts == []
     assert "JSON Lines (.jsonl)" in result.warnings[0].message
+
+
+def test_origin_is_the_full_path_except_in_the_seeds_folder(tmp_path: Path) -> None:
+    """Two same-named files differ in origin; a seeds file's origin ignores where seeds live."""
+    for folder in ("fa", "fb", "seeds"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "news.txt").write_text(f"{folder}は2025年12月16日に発表した。\n")
+    fa, fb = (read_path(tmp_path / f / "news.txt").drafts[0].origin for f in ("fa", "fb"))
+    assert fa != fb
+    assert fa == (tmp_path / "fa" / "news.txt").resolve().as_posix()
+    seeded = read_path(tmp_path / "seeds", seeds=tmp_path / "seeds").drafts
+    assert [d.origin for d in seeded] == ["seeds/news.txt"]
+    assert [d.source for d in seeded] == ["news.txt:1"]
