@@ -69,26 +69,17 @@ def content_hash(title: str, body: str) -> str:
     return digest.hexdigest()
 
 
-def _prepare(
-    drafts: Sequence[ArticleDraft], taxonomy: Taxonomy
-) -> tuple[list[_Prepared], list[ImportWarning]]:
+def _prepare(drafts: Sequence[ArticleDraft], taxonomy: Taxonomy) -> list[_Prepared]:
     prepared: list[_Prepared] = []
-    warnings: list[ImportWarning] = []
     for draft in drafts:
-        topics: dict[str, str] = {}
-        for slug in draft.topics:
-            if taxonomy.get(slug) is None:
-                warnings.append(
-                    ImportWarning(draft.source, None, f"unknown topic {slug!r} ignored")
-                )
-            else:
-                topics[slug] = "source"
+        # Files report unknown slugs with their line (`corpus`); here they are only dropped.
+        topics = {slug: "source" for slug in draft.topics if taxonomy.get(slug) is not None}
         for slug in taxonomy.tag(draft.title, draft.body):
             topics.setdefault(slug, "rules")
         prepared.append(
             _Prepared(draft, content_hash(draft.title, draft.body), tuple(topics.items()))
         )
-    return prepared, warnings
+    return prepared
 
 
 async def ids_by_hash(
@@ -149,10 +140,9 @@ async def ingest(
     taxonomy = load_taxonomy()
     draft_list = list(drafts)
     if len(draft_list) > _THREAD_THRESHOLD:
-        prepared, prep_warnings = await asyncio.to_thread(_prepare, draft_list, taxonomy)
+        prepared = await asyncio.to_thread(_prepare, draft_list, taxonomy)
     else:
-        prepared, prep_warnings = _prepare(draft_list, taxonomy)
-    report.warnings.extend(prep_warnings)
+        prepared = _prepare(draft_list, taxonomy)
 
     # The same text twice in one batch is one article: keep the first (newest on a listing page).
     unique: dict[str, _Prepared] = {}

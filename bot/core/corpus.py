@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     field_validator,
 )
@@ -27,6 +27,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.dates import DateMention, find_date, place_dates
 from bot.core.models import ArticleDraft, ImportWarning
+from bot.core.topics import load_taxonomy
 
 TEXT_SUFFIXES = frozenset({".txt"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -280,7 +281,18 @@ def _read_single(name: str, origin: str, text: str) -> CorpusRead:
 
 # --- JSON Lines -------------------------------------------------------------------------------
 
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _visible(value: str) -> str:
+    # Checked after cleaning: a title of zero-width spaces alone would be stored empty.
+    cleaned = clean(value)
+    if not cleaned:
+        raise ValueError("must not be empty")
+    return cleaned
+
+
+_Text = Annotated[str, AfterValidator(_visible)]
 
 
 class JsonArticle(BaseModel):
@@ -297,14 +309,19 @@ class JsonArticle(BaseModel):
 
     @field_validator("published", mode="before")
     @classmethod
-    def _date_or_datetime(cls, value: object) -> object:
-        # Feeds and exports often carry a full timestamp; the article's day is what we keep.
-        if isinstance(value, str) and len(value) > 10:
-            try:
+    def _date_or_datetime(cls, value: object) -> date:
+        # Only ISO text: pydantic would read 0 or "86400" as a Unix time in 1970.
+        if not isinstance(value, str):
+            raise ValueError("expected a date as text, like 2026-02-01")
+        try:
+            if _ISO_DAY.fullmatch(value):
+                return date.fromisoformat(value)
+            # Feeds and exports often carry a full timestamp; the article's day is what we keep.
+            if len(value) > 10 and _ISO_DAY.match(value):
                 return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-            except ValueError:
-                return value
-        return value
+        except ValueError as exc:
+            raise ValueError(f"not a real date: {exc}") from None
+        raise ValueError("expected a date like 2026-02-01")
 
 
 def _describe(error: ValidationError) -> str:
@@ -322,6 +339,7 @@ def _jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def _read_jsonl(name: str, origin: str, text: str) -> CorpusRead:
     result = CorpusRead()
+    taxonomy = load_taxonomy()
     for number, line in _jsonl_lines(text):
         try:
             data = json.loads(line)
@@ -340,16 +358,24 @@ def _read_jsonl(name: str, origin: str, text: str) -> CorpusRead:
                 ImportWarning(name, number, f"invalid article: {_describe(exc)}")
             )
             continue
+        topics: list[str] = []
+        for slug in dict.fromkeys(t.lower() for t in item.topics):
+            if taxonomy.get(slug) is None:
+                result.warnings.append(
+                    ImportWarning(name, number, f"unknown topic {slug!r} ignored")
+                )
+            else:
+                topics.append(slug)
         result.drafts.append(
             ArticleDraft(
-                title=clean(item.title),
-                body=clean(item.body),
+                title=item.title,
+                body=item.body,
                 published=item.published,
                 date_inferred=False,
                 origin=origin,
                 source=item.source or f"{name}:{number}",
                 url=item.url,
-                topics=tuple(dict.fromkeys(t.lower() for t in item.topics)),
+                topics=tuple(topics),
             )
         )
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import subprocess
 import sys
@@ -128,20 +129,24 @@ async def test_get_articles_keeps_order_and_skips_missing(
     assert [a.id for a in found] == [5, 2]
 
 
-async def test_unknown_source_topic_warns_and_is_dropped(conn: aiosqlite.Connection) -> None:
-    """A draft naming a topic that doesn't exist keeps its valid topics and yields a warning."""
-    draft = ArticleDraft(
-        title="日米が共同訓練",
-        body="自衛隊と米軍が共同訓練を実施した。",
-        published=date(2026, 2, 1),
-        date_inferred=False,
-        origin="extra.jsonl",
-        source="extra.jsonl:1",
-        topics=("exercises", "no-such-topic"),
-    )
-    report = await articles.ingest(conn, [draft])
+async def test_unknown_source_topic_warns_at_its_line_and_is_dropped(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """An unknown topic is reported at its file and line, even with `source`; the rest is kept."""
+    line = {
+        "title": "日米が共同訓練",
+        "body": "自衛隊と米軍が共同訓練を実施した。",
+        "published": "2026-02-01",
+        "source": "Example News",
+        "topics": ["exercises", "no-such-topic"],
+    }
+    path = tmp_path / "extra.jsonl"
+    path.write_text("\n" + json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = await articles.ingest_paths(conn, [path])
     assert report.added == 1
-    assert any("no-such-topic" in str(w) for w in report.warnings)
+    assert [str(w) for w in report.warnings] == [
+        "extra.jsonl:2: unknown topic 'no-such-topic' ignored"
+    ]
     (article,) = await articles.latest(conn, limit=1)
     assert "exercises" in article.topics
     assert "no-such-topic" not in article.topics

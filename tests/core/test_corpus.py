@@ -225,3 +225,37 @@ def test_origin_is_the_full_path_except_in_the_seeds_folder(tmp_path: Path) -> N
     seeded = read_path(tmp_path / "seeds", seeds=tmp_path / "seeds").drafts
     assert [d.origin for d in seeded] == ["seeds/news.txt"]
     assert [d.source for d in seeded] == ["news.txt:1"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "\u200b\u200b", "title: Value error, must not be empty"),
+        ("body", "\ufeff \u2060", "body: Value error, must not be empty"),
+        ("published", 0, "published: Value error, expected a date as text"),
+        ("published", "86400", "published: Value error, expected a date like 2026-02-01"),
+        ("published", "20251215", "published: Value error, expected a date like 2026-02-01"),
+        ("published", "2025-02-30", "published: Value error, not a real date"),
+    ],
+)
+def test_jsonl_refuses_invisible_text_and_non_iso_dates(
+    tmp_path: Path, field: str, value: object, message: str
+) -> None:
+    """Invisible-only text and Unix-time or compact dates are refused at their line."""
+    line = {"title": "日米防衛相会談", "body": "両氏が会談した。", "published": "2026-02-01"}
+    line[field] = value  # type: ignore[assignment]
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    read = read_file(path)
+    assert read.drafts == []
+    (warning,) = read.warnings
+    assert (warning.path, warning.line) == ("bad.jsonl", 1)
+    assert warning.message.startswith(f"invalid article: {message}")
+
+
+def test_jsonl_keeps_a_timestamp_as_its_day(tmp_path: Path) -> None:
+    """A full ISO timestamp is read as the article's day."""
+    line = {"title": "t", "body": "b", "published": "2026-02-01T23:30:00Z"}
+    path = tmp_path / "ok.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    assert [d.published for d in read_file(path).drafts] == [date(2026, 2, 1)]
