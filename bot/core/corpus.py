@@ -23,10 +23,10 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from rapidfuzz import fuzz, process
 
 from bot.core.dates import DateMention, find_date, place_dates
 from bot.core.models import ArticleDraft, ImportWarning
+from bot.core.near_duplicates import first_similar
 from bot.core.topics import load_taxonomy
 
 TEXT_SUFFIXES = frozenset({".txt"})
@@ -208,19 +208,12 @@ def _listing_entries(name: str, text: str, warnings: list[ImportWarning]) -> lis
 
 def _dedupe(entries: list[_Entry]) -> list[_Entry]:
     kept: list[_Entry] = []
-    bodies: list[str] = []
-    for entry in entries:
-        if bodies:
-            match = process.extractOne(
-                entry.body, bodies, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE
-            )
-            if match is not None:
-                first = kept[match[2]]
-                if first.headline is None and entry.headline is not None:
-                    first.headline = entry.headline
-                continue
-        kept.append(entry)
-        bodies.append(entry.body)
+    repeats = first_similar([entry.body for entry in entries], NEAR_DUPLICATE)
+    for entry, repeated in zip(entries, repeats, strict=True):
+        if repeated is None:
+            kept.append(entry)
+        elif entries[repeated].headline is None:
+            entries[repeated].headline = entry.headline
     return kept
 
 

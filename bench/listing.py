@@ -1,0 +1,67 @@
+"""Benchmark: reading a large listing page (near-duplicate lines are looked for among all).
+
+    python bench/listing.py [--lines 5000] [--chars 200] [--repeat-every 10]
+
+Writes a synthetic newest-first listing of `--lines` summaries of `--chars` characters each
+(Japanese characters, one dated sentence a line; every `--repeat-every`-th line repeats an
+earlier one with a one-character typo) and prints the time `corpus.read_file` takes over three
+runs, with how many articles it kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.core import corpus  # noqa: E402
+
+ALPHABET = [chr(c) for c in range(0x3041, 0x3094)] + [chr(c) for c in range(0x4E00, 0x4FF4)]
+
+
+def listing(lines: int, chars: int, repeat_every: int) -> str:
+    """A listing page whose every `repeat_every`-th line is a near copy of an earlier one."""
+    rng = random.Random(4)
+    out: list[str] = []
+    for number in range(lines):
+        if number and repeat_every and number % repeat_every == 0:
+            text = list(out[rng.randrange(number)])
+            text[rng.randrange(len(text))] = rng.choice(ALPHABET)
+            out.append("".join(text))
+        else:
+            body = "".join(rng.choice(ALPHABET) for _ in range(chars))
+            out.append(f"2025年12月{1 + number % 28}日、{body}。")
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    """Time three reads of one synthetic listing."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--lines", type=int, default=5000)
+    parser.add_argument("--chars", type=int, default=200)
+    parser.add_argument("--repeat-every", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "listing.txt"
+        path.write_text(listing(args.lines, args.chars, args.repeat_every), encoding="utf-8")
+        times: list[float] = []
+        kept = 0
+        for _ in range(3):
+            start = time.perf_counter()
+            kept = len(corpus.read_file(path).drafts)
+            times.append(time.perf_counter() - start)
+    print(
+        f"listing of {args.lines} lines x {args.chars} chars: {kept} articles kept, "
+        f"median {statistics.median(times):.2f} s, worst {max(times):.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()

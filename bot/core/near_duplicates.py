@@ -1,0 +1,93 @@
+"""Near-duplicate texts, found without comparing every pair.
+
+Two texts with `fuzz.ratio(a, b) >= cutoff` are at most a bounded Indel distance `d` apart, and
+each insertion or deletion destroys at most `Q` of a text's `Q`-grams, so the two share at least
+`len(grams) - Q * d` of them. Prefix filtering (Chaudhuri, Ganti and Kaushik, "A primitive
+operator for similarity joins in data cleaning", 2006) turns that bound into an index: with all
+grams in one order, rarest first, two texts that share at least `t` grams share one among each
+text's first `len - t + 1`. Only texts that do are compared in full, so no pair at the cutoff is
+missed, and the common grams every article has ("した。") never make anything a candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz
+
+Q = 3
+_SLACK = 1e-9  # float rounding must never make a bound tighter than it is
+
+
+def _grams(text: str) -> list[str]:
+    return [text[i : i + Q] for i in range(len(text) - Q + 1)]
+
+
+def _partner_lengths(length: int, share: float) -> tuple[int, int]:
+    """The lengths a text can have and still be at the cutoff with a text of `length`."""
+    # ratio = 1 - d / (la + lb) and d >= |la - lb|, so lb is within la * share / (2 - share) and
+    # la * (2 - share) / share. Rounded outwards: a wider range only costs a comparison.
+    low, high = length * share / (2 - share), length * (2 - share) / share
+    return math.floor(low - _SLACK), math.ceil(high + _SLACK)
+
+
+def _required_shared(text: str, grams: int, share: float) -> int:
+    """How many grams this text shares with any text at the cutoff, at least."""
+    longest = _partner_lengths(len(text), share)[1]
+    max_distance = math.floor((1 - share) * (len(text) + longest) + _SLACK)
+    return grams - Q * max_distance
+
+
+def _prefix(counts: Counter[str], order: list[str], required: int) -> list[str]:
+    """The rarest grams, enough that any text sharing `required` grams shares one of them."""
+    # Grams repeat, so the prefix ends where the grams after it weigh less than `required`.
+    cut, after = len(order), 0
+    while cut and after + counts[order[cut - 1]] < required:
+        cut -= 1
+        after += counts[order[cut]]
+    return order[:cut]
+
+
+def first_similar(texts: Sequence[str], cutoff: float) -> list[int | None]:
+    """For each text, the most similar earlier text it repeats (`fuzz.ratio` >= cutoff), or None.
+
+    Texts that repeat another are not matched against: each points at the first of its kind,
+    and ties go to the earliest. The same answer as comparing every pair.
+    """
+    share = cutoff / 100
+    rarity: Counter[str] = Counter()  # in how many texts a gram occurs
+    for text in texts:
+        rarity.update(set(_grams(text)))
+
+    index: defaultdict[str, list[int]] = defaultdict(list)
+    # Very short texts may share no gram with a text at the cutoff: they are found by length.
+    short: defaultdict[int, list[int]] = defaultdict(list)
+    short_longest = 0
+    found: list[int | None] = []
+    for number, text in enumerate(texts):
+        counts = Counter(_grams(text))
+        required = _required_shared(text, counts.total(), share)
+        # One order for all texts: ties between equally rare grams are broken by the gram.
+        order = sorted(counts, key=lambda gram: (rarity[gram], gram))
+        prefix = _prefix(counts, order, required)
+        shortest, longest = _partner_lengths(len(text), share)
+        candidates = {kept for gram in prefix for kept in index.get(gram, ())}
+        for length in range(shortest, min(longest, short_longest) + 1):
+            candidates.update(short.get(length, ()))
+        best: int | None = None
+        best_score = 0.0
+        for kept in sorted(candidates):
+            score = fuzz.ratio(text, texts[kept], score_cutoff=cutoff)
+            if score > best_score:
+                best, best_score = kept, score
+        found.append(best)
+        if best is not None:
+            continue
+        for gram in prefix:
+            index[gram].append(number)
+        if required <= 0:
+            short[len(text)].append(number)
+            short_longest = max(short_longest, len(text))
+    return found

@@ -1,0 +1,62 @@
+"""Near-duplicate search: the same answers as comparing every pair, without doing so."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rapidfuzz import fuzz
+
+from bot.core.near_duplicates import first_similar
+
+
+def _every_pair(texts: list[str], cutoff: float) -> list[int | None]:
+    kept: list[int] = []
+    found: list[int | None] = []
+    for number, text in enumerate(texts):
+        scores = [(fuzz.ratio(text, texts[k], score_cutoff=cutoff), -k) for k in kept]
+        best = max(scores, default=(0.0, 0))
+        found.append(-best[1] if best[0] else None)
+        if not best[0]:
+            kept.append(number)
+    return found
+
+
+def _variants(rng: random.Random) -> list[str]:
+    alphabet = "日米同盟防衛あいうえおした。"
+    bases = ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(4)]
+    texts = []
+    for _ in range(rng.randint(1, 14)):
+        text = list(rng.choice(bases))
+        for _ in range(rng.randint(0, 4)):
+            where = rng.randint(0, len(text))
+            if rng.random() < 0.5 and text:
+                del text[min(where, len(text) - 1)]
+            else:
+                text.insert(where, rng.choice(alphabet))
+        texts.append("".join(text))
+    return texts
+
+
+@pytest.mark.parametrize("cutoff", [70.0, 90.0, 97.5])
+def test_matches_comparing_every_pair(cutoff: float) -> None:
+    """On 1,000 random batches of similar short texts, the answers equal the all-pairs ones."""
+    rng = random.Random(cutoff)
+    for _ in range(1000):
+        texts = _variants(rng)
+        assert first_similar(texts, cutoff) == _every_pair(texts, cutoff), texts
+
+
+def test_points_at_the_first_kept_text_and_the_best_match() -> None:
+    """A repeat points at the kept text it resembles most, never at another repeat."""
+    a = "日米両政府は南西諸島の防衛協力を強化することで一致した。"
+    b = "米国務省は台湾への武器売却を承認したと発表した。"
+    texts = [a, b, a + "。", a + "。。", b[:-1]]
+    assert first_similar(texts, 90.0) == [None, None, 0, 0, 1]
+
+
+def test_long_unrelated_texts_are_kept() -> None:
+    """Long texts that only share common words are all kept."""
+    rng = random.Random(1)
+    texts = ["".join(rng.choices("あいうえおかきくけこ日米同盟", k=5000)) for _ in range(5)]
+    assert first_similar(texts, 90.0) == [None] * 5
