@@ -24,7 +24,7 @@ from pydantic import (
     field_validator,
 )
 
-from bot.core.dates import DateMention, find_date, place_dates
+from bot.core.dates import DateMention, find_date, iso_day, place_dates
 from bot.core.models import ArticleDraft, ImportWarning
 from bot.core.near_duplicates import first_similar
 from bot.core.topics import load_taxonomy
@@ -274,8 +274,6 @@ def _read_single(name: str, origin: str, text: str) -> CorpusRead:
 
 # --- JSON Lines -------------------------------------------------------------------------------
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
 
 def _visible(value: str) -> str:
     # Checked after cleaning: a title of zero-width spaces alone would be stored empty.
@@ -306,15 +304,16 @@ class JsonArticle(BaseModel):
         # Only ISO text: pydantic would read 0 or "86400" as a Unix time in 1970.
         if not isinstance(value, str):
             raise ValueError("expected a date as text, like 2026-02-01")
-        try:
-            if _ISO_DAY.fullmatch(value):
-                return date.fromisoformat(value)
+        day = iso_day(value[:10])
+        if day is not None and len(value) > 10:
             # Feeds and exports often carry a full timestamp; the article's day is what we keep.
-            if len(value) > 10 and _ISO_DAY.match(value):
-                return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-        except ValueError as exc:
-            raise ValueError(f"not a real date: {exc}") from None
-        raise ValueError("expected a date like 2026-02-01")
+            try:
+                day = datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+            except ValueError:
+                day = None
+        if day is None:
+            raise ValueError("expected a date like 2026-02-01")
+        return day
 
 
 def _describe(error: ValidationError) -> str:

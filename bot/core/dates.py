@@ -169,3 +169,19 @@ def _between(newer: date | None, older: date | None, k: int, run: int, today: da
         return newer or older or today
     gap = (newer - older).days
     return newer - timedelta(days=round(gap * (k + 1) / (run + 1)))
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_day(text: str) -> date | None:
+    """The date written as exactly `YYYY-MM-DD`, or None.
+
+    `date.fromisoformat` alone also reads `20251215` and `2025-W51-1` (Python 3.11+).
+    """
+    if not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:  # 2025-02-30
+        return None

@@ -18,6 +18,7 @@ keeps the counts adding up to the total.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,6 +29,7 @@ import aiosqlite
 
 from bot.core import articles
 from bot.core.corpus import derive_title
+from bot.core.dates import iso_day
 from bot.core.models import Article
 from bot.core.topics import Taxonomy, load_taxonomy
 
@@ -570,9 +572,9 @@ def parse_week_of(value: str | None, timezone: str, now: datetime | None = None)
     """The week containing `value` (YYYY-MM-DD), or this week; None if `value` isn't a date."""
     if value is None or not value.strip():
         return week_of(timezone=timezone, now=now or datetime.now(UTC))
-    try:
-        day = date.fromisoformat(value.strip())
-    except ValueError:
+    # NFKC: a Japanese keyboard may type the digits full-width (２０２５－１２－１５).
+    day = iso_day(unicodedata.normalize("NFKC", value).strip())
+    if day is None:
         return None
     try:
         return week_of(day, timezone=timezone)

@@ -235,7 +235,7 @@ def test_origin_is_the_full_path_except_in_the_seeds_folder(tmp_path: Path) -> N
         ("published", 0, "published: Value error, expected a date as text"),
         ("published", "86400", "published: Value error, expected a date like 2026-02-01"),
         ("published", "20251215", "published: Value error, expected a date like 2026-02-01"),
-        ("published", "2025-02-30", "published: Value error, not a real date"),
+        ("published", "2025-02-30", "published: Value error, expected a date like 2026-02-01"),
     ],
 )
 def test_jsonl_refuses_invisible_text_and_non_iso_dates(

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.core.dates import DateMention, find_date, place_dates
+from bot.core.dates import DateMention, find_date, iso_day, place_dates
+from bot.core.digest import parse_week_of
 
 TODAY = date(2026, 11, 22)
 
@@ -69,3 +70,30 @@ def test_undated_run_is_spread_evenly() -> None:
 def test_page_without_any_date_uses_today() -> None:
     """With nothing to go by, undated articles are dated today and marked inferred."""
     assert place_dates([None, None], today=TODAY) == [(TODAY, True), (TODAY, True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-12-15", date(2025, 12, 15)),
+        ("20251215", None),
+        ("2025-W51-1", None),
+        ("2025-02-30", None),
+        ("２０２５-１２-１５", None),
+        ("2025-12-15 ", None),
+    ],
+)
+def test_iso_day_reads_only_yyyy_mm_dd(text: str, expected: date | None) -> None:
+    """Only exactly YYYY-MM-DD in ASCII digits is a date; compact and week forms are not."""
+    assert iso_day(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "monday"), [("２０２５－１２－１７", date(2025, 12, 15)), ("20251217", None)]
+)
+def test_week_of_reads_full_width_digits_but_not_compact_dates(
+    text: str, monday: date | None
+) -> None:
+    """The slash command's week_of takes a Japanese keyboard's full-width date, not 20251217."""
+    week = parse_week_of(text, "Asia/Tokyo")
+    assert (week.start if week else None) == monday
