@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import aiosqlite
 
 from bot import ops
 from bot.core import articles, db
+from bot.core.dates import iso_day
 from bot.core.models import Article
+from bot.log import command_logging
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 T = TypeVar("T")
@@ -34,54 +41,25 @@ class UsageError(Exception):
 
 
 def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    ops.write_out(text + "\n")
 
 
 def _print_json(payload: object) -> None:
     _out(json.dumps(payload, ensure_ascii=False, indent=2))
 
 
-def _limit(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if not 1 <= number <= MAX_LIMIT:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_LIMIT}")
-    return number
-
-
-def _offset(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return number
-
-
-def _article_id(value: str) -> int:
-    try:
-        number = int(value.strip().lstrip("#"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an article id: {value!r}") from None
-    if not 1 <= number <= 2**62:
-        raise argparse.ArgumentTypeError(f"not an article id: {value!r}")
-    return number
-
-
-def _snowflake(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) < 2**64:
-        raise argparse.ArgumentTypeError(f"not a Discord id: {value!r}")
-    return int(value)
+# Every number typed on the command line goes through `ops.whole_number`: ASCII digits only.
+_limit = ops.whole_number(1, MAX_LIMIT)
+_offset = ops.whole_number(0, 2**62)
+_article_id = ops.whole_number(1, 2**62, name="an article id", prefix="#")
+_snowflake = ops.whole_number(1, 2**64 - 1, name="a Discord id")
 
 
 def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    day = iso_day(value)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}")
+    return day
 
 
 async def _open(settings: Settings) -> aiosqlite.Connection:
@@ -131,11 +109,11 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
     conn = await db.connect(settings.db)
     try:
-        report = await articles.ingest_paths(conn, paths)
+        # Each of `report.warnings` is also logged as it is found; `command_logging` shows that
+        # record as `warning: …`, so printing them here again would show each twice.
+        report = await articles.ingest_paths(conn, paths, seeds=settings.seeds)
     finally:
         await conn.close()
-    for warning in report.warnings:
-        sys.stderr.write(f"warning: {warning}\n")
     _out(
         f"added {report.added}, updated {report.updated}, "
         f"unchanged {report.unchanged}, skipped {report.skipped}"
@@ -271,6 +249,13 @@ class _Parser(argparse.ArgumentParser):
         # One line, not the whole usage block: the user asked for a specific thing.
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # argparse ignores a failed write: `--help > /dev/full` would lose the help, exit 0.
+        if file is sys.stdout and message:
+            ops.write_out(message)
+        else:
+            super()._print_message(message, file)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
@@ -350,16 +335,51 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `alliance-bot` and `python -m bot`."""
+def _output_failed(error: ops.OutputError) -> int:
+    """Report that stdout could not be written, and make sure Python does not try it again."""
+    # Python flushes stdout once more at exit; what the failed write left in its buffer would
+    # fail again there, as "Exception ignored … BrokenPipeError". Aimed at /dev/null it cannot.
+    # Without a file descriptor behind stdout (a test's capture) there is no exit flush to spare.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    if isinstance(error.cause, BrokenPipeError):
+        # The reader (`head`, a pager) has all it wanted: quiet, and the status a shell reports
+        # for a program killed by SIGPIPE (128 + 13), so a script can tell it from a failure.
+        return 141
+    sys.stderr.write(f"alliance-bot: cannot write the output: {error}\n")
+    return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
         handler: Handler = args.handler
-        return run(handler(args, settings))
+        with command_logging(settings):
+            return run(handler(args, settings))
     except (SettingsError, UsageError, db.MigrationError, db.DatabaseOpenError) as exc:
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `alliance-bot` and `python -m bot`."""
+    try:
+        try:
+            code = _main(argv)
+        except SystemExit:
+            # argparse printed help or an error and exits; it ignores a failed write itself.
+            ops.flush_out()
+            raise
+        # Flushed here, not at exit, so a full disk or a closed pipe is still reported.
+        ops.flush_out()
+    except ops.OutputError as exc:
+        return _output_failed(exc)
+    return code

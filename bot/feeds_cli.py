@@ -19,16 +19,10 @@ if TYPE_CHECKING:
 
 
 def _interval(value: str) -> int:
-    from bot.core.feeds.config import FeedConfigError, check_interval
+    from bot.core.feeds.config import MAX_INTERVAL, MIN_INTERVAL
+    from bot.ops import whole_number
 
-    try:
-        minutes = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of minutes: {value!r}") from None
-    try:
-        return check_interval(minutes)
-    except FeedConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return whole_number(MIN_INTERVAL, MAX_INTERVAL, unit="minutes")(value)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    from bot.ops import write_out  # loaded already: bot.cli imports it
+
+    write_out(text + "\n")
 
 
 def _error(text: str) -> int:
@@ -105,9 +101,8 @@ async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     try:
         # Seeds first: once feeds have filled the database, `ensure_seeded` would skip them.
         await articles.ensure_seeded(conn, settings.seeds)
+        # Each of `service.problems` is logged as it is found, and `command_logging` shows it.
         await service.reload()
-        for problem in service.problems:
-            sys.stderr.write(f"warning: {problem}\n")
         return await _run(args, service)
     except FeedConfigError as exc:
         return _error(str(exc))

@@ -3,6 +3,9 @@
 `setup_logging(settings)` installs one handler on the root logger. Every record that reaches it
 first passes `RedactSecrets`, which replaces the Discord token in the message, its arguments, the
 traceback and the stack, so no code path (ours, discord.py's, aiohttp's) can print it.
+
+One-shot CLI commands run inside `command_logging(settings)` instead: warnings and errors only,
+as the CLI's own `warning: …` lines. `setup_logging` (which `run` and `sync` call) replaces it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -117,6 +121,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False)
 
 
+class CommandFormatter(logging.Formatter):
+    """`warning: message`, the CLI's own shape for what goes wrong; one line, no traceback."""
+
+    def __init__(self, redactor: RedactSecrets) -> None:
+        super().__init__()
+        # The exception itself is not redacted by the filter, only its formatted traceback.
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The level in lower case, the message, and the exception's type and text if any."""
+        line = f"{record.levelname.lower()}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            line = f"{line} ({type(error).__name__}: {self.redactor.redact(str(error))})"
+        return line.replace("\r", "").replace("\n", "\\n")
+
+
 class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever `sys.stderr` is when the record arrives (test runners swap it)."""
 
@@ -132,18 +153,22 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         pass  # always sys.stderr; see the getter
 
 
-def setup_logging(settings: Settings, *, stream: TextIO | None = None) -> None:
-    """Send every log record to stderr (or `stream`) as one line, with the token redacted.
+def _redactor(settings: Settings) -> RedactSecrets:
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    return RedactSecrets(_secrets_of(token) if token else ())
 
-    The level comes from `settings.log_level`, the shape from `settings.log_format`
-    (`text` or `json`). Calling it again replaces the handler it installed before.
-    """
+
+def _handler(
+    stream: TextIO | None, formatter: logging.Formatter, redactor: RedactSecrets
+) -> logging.Handler:
     handler: logging.Handler = _StderrHandler() if stream is None else logging.StreamHandler(stream)
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
-    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
-    handler.addFilter(RedactSecrets(_secrets_of(token) if token else ()))
+    handler.setFormatter(formatter)
+    handler.addFilter(redactor)
+    return handler
 
+
+def _install(handler: logging.Handler) -> None:
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
@@ -151,6 +176,42 @@ def setup_logging(settings: Settings, *, stream: TextIO | None = None) -> None:
     # First in line: the filter rewrites the record itself, so every other handler (a test
     # runner's, or one a library adds) also only ever sees the redacted text.
     root.handlers.insert(0, handler)
+
+
+@contextmanager
+def command_logging(settings: Settings, *, stream: TextIO | None = None) -> Iterator[None]:
+    """While a one-shot command runs, show WARNING and above as `warning: …` lines on stderr.
+
+    Without a handler, Python's last-resort one prints a core module's warning bare, beside the
+    CLI's own line for it. INFO lines are left out: the command prints its own summary. If the
+    command calls `setup_logging` (`run`, `sync`), that handler replaces this one and stays.
+    """
+    redactor = _redactor(settings)
+    handler = _handler(stream, CommandFormatter(redactor), redactor)
+    handler.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    level = root.level
+    _install(handler)
+    root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        # Only our own: a main() called in-process (tests) leaves logging as it found it.
+        if handler in root.handlers:
+            root.removeHandler(handler)
+            handler.close()
+            root.setLevel(level)
+
+
+def setup_logging(settings: Settings, *, stream: TextIO | None = None) -> None:
+    """Send every log record to stderr (or `stream`) as one line, with the token redacted.
+
+    The level comes from `settings.log_level`, the shape from `settings.log_format`
+    (`text` or `json`). Calling it again replaces the handler it installed before.
+    """
+    formatter = JsonFormatter() if settings.log_format == "json" else TextFormatter()
+    _install(_handler(stream, formatter, _redactor(settings)))
+    root = logging.getLogger()
     root.setLevel(settings.log_level)
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))

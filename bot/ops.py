@@ -1,13 +1,15 @@
 """The operator subcommands of `alliance-bot`: `healthcheck` and `backup`.
 
 Thin adapters over `bot.core.health` and `bot.core.backup`; `bot.cli` wires them in with the
-`add_*_arguments` helpers.
+`add_*_arguments` helpers. Also the argument types and the stdout writer every subcommand shares
+(`bot.cli`, `bot.feeds_cli` and `bot.digest_cli` use them too).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,14 +18,60 @@ from bot.core.health import MAX_HEARTBEAT_AGE, check_health
 from bot.settings import Settings
 
 
-def _seconds(value: str) -> int:
+class OutputError(Exception):
+    """Standard output could not be written: the disk is full, or the reader (`head`) is gone."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(cause.strerror or str(cause))
+        self.cause = cause
+
+
+def write_out(text: str) -> None:
+    """Write `text` to stdout; a failed write raises `OutputError`, not a bare `OSError`."""
     try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {value!r}") from None
-    if not 1 <= number <= 86_400:
-        raise argparse.ArgumentTypeError("must be between 1 and 86400 seconds")
-    return number
+        sys.stdout.write(text)
+    except OSError as exc:
+        # Told apart from the other OSErrors a command can meet (a file, the database), which
+        # must not be reported as "cannot write the output".
+        raise OutputError(exc) from exc
+
+
+def flush_out() -> None:
+    """Flush stdout now, where a failure can still be reported; see `write_out`."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        raise OutputError(exc) from exc
+
+
+def whole_number(
+    low: int, high: int, *, unit: str = "", name: str = "", prefix: str = ""
+) -> Callable[[str], int]:
+    """An argparse `type`: a whole number from `low` to `high`, in ASCII digits only.
+
+    `int()` alone also takes other scripts' digits (`٣`, full-width `３`), signs and `_`.
+    `name` ("an article id") is the whole error message where the bounds mean nothing to the
+    reader; `prefix` ("#") may come before the digits.
+    """
+    what = name or ("a whole number" + (f" of {unit}" if unit else ""))
+    bounds = f"must be between {low} and {high}" + (f" {unit}" if unit else "")
+
+    def parse(value: str) -> int:
+        digits = value.strip()
+        if prefix:
+            digits = digits.removeprefix(prefix)
+        if not (digits.isascii() and digits.isdigit()):
+            raise argparse.ArgumentTypeError(f"not {what}: {value!r}")
+        # Length first: int() refuses strings of more than 4300 digits, leading zeros included.
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > len(str(high)) or not low <= int(digits) <= high:
+            raise argparse.ArgumentTypeError(f"not {name}: {value!r}" if name else bounds)
+        return int(digits)
+
+    return parse
+
+
+_seconds = whole_number(1, 86_400, unit="seconds")
 
 
 def add_healthcheck_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -68,7 +116,7 @@ async def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
         require_heartbeat=not getattr(args, "no_heartbeat", False),
     )
     if healthy:
-        sys.stdout.write(reason + "\n")
+        write_out(reason + "\n")
         return 0
     sys.stderr.write(f"unhealthy: {reason}\n")
     return 1
@@ -82,7 +130,7 @@ async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 1
     size_mb = result.size_bytes / (1024 * 1024)
-    sys.stdout.write(
+    write_out(
         f"backed up {settings.db} to {result.path} "
         f"({size_mb:.1f} MB, schema {result.schema_version}, {result.seconds:.1f} s)\n"
     )

@@ -18,6 +18,7 @@ import discord
 import yarl
 from discord import gateway, http
 
+from bot import ops
 from bot.bot import AllianceBot
 from bot.log import setup_logging
 from bot.settings import Settings
@@ -128,7 +129,7 @@ async def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 2
     where = f"guild {args.guild}" if args.guild else "globally"
-    sys.stdout.write(f"synced the slash commands {where}\n")
+    ops.write_out(f"synced the slash commands {where}\n")
     return 0
 
 
@@ -152,7 +153,7 @@ async def cmd_invite_url(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     url = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
-    sys.stdout.write(url + "\n")
+    ops.write_out(url + "\n")
     return 0
 
 

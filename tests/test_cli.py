@@ -10,10 +10,11 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 
-from bot.cli import main
+from bot.cli import build_parser, main
 from bot.cli import run as run_command
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -397,6 +398,8 @@ def test_digest_of_an_empty_week_names_the_latest(capsys: pytest.CaptureFixture[
         ["digest", "--week-of", "2025-13-01"],
         ["digest", "--week-of", "last week"],
         ["digest", "--lang", "fr"],
+        ["digest", "--week-of", "20251215"],  # ISO basic format: fromisoformat takes it
+        ["digest", "--week-of", "2025-W51-1"],  # an ISO week date: so does this
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -434,3 +437,149 @@ def test_digest_does_not_import_discord(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["week_start"]
+
+
+# --- numbers typed on the command line -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", "٣"],  # Arabic-Indic 3: int() reads it as 3
+        ["show", "#３"],  # full-width 3
+        ["latest", "--limit", "٥"],
+        ["search", "核", "--limit", "5", "--offset", "١٠"],
+        ["sync", "--guild", "١٢٣٤٥"],
+        ["invite-url", "--client-id", "１２３４５"],
+        ["healthcheck", "--max-age", "٦٠"],
+        ["feeds", "add", "https://example.jp/rss", "--interval", "٣٠"],
+        ["show", "+3"],
+        ["latest", "--limit", "1_0"],
+    ],
+)
+def test_numbers_must_be_ascii_digits(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """Ids, counts and other numbers in any digits but ASCII are refused: exit 2, one line."""
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.count("\n") == 1
+    assert repr(argv[-1]) in err
+
+
+def test_show_takes_article_3_in_ascii_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """`#3`, ` 3 ` and `003` name article 3; `٣`, which int() also reads as 3, does not."""
+    for typed in ("#3", " 3 ", "003"):
+        assert build_parser().parse_args(["show", typed]).id == 3
+    code, out, _ = run(capsys, "show", "#3", "--json")
+    assert (code, json.loads(out)["results"][0]["id"]) == (0, 3)
+    with pytest.raises(SystemExit) as exited:
+        main(["show", "٣"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().out == ""
+
+
+# --- one-shot commands as fresh processes: stderr and stdout as a shell sees them ----------------
+
+
+def _bot(
+    tmp_path: Path,
+    *argv: str,
+    stdout: int | IO[str] = subprocess.PIPE,
+    unbuffered: bool = False,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGV` against a temp database, as a shell would run it."""
+    environ = {
+        **os.environ,
+        "ALLIANCE_DB": str(tmp_path / "data" / "alliance.db"),
+        "ALLIANCE_SEEDS": str(ROOT / "seeds"),
+        **(env or {}),
+    }
+    environ.pop("PYTHONUNBUFFERED", None)  # the developer's shell must not choose the case
+    if unbuffered:
+        environ["PYTHONUNBUFFERED"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_ingest_prints_each_warning_once(tmp_path: Path) -> None:
+    """`ingest` names each bad line once, as `warning: …`, not also as a bare log line."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{oops\n{"title": "x"}\n', "utf-8")
+    done = _bot(tmp_path, "ingest", str(bad))
+    lines = done.stderr.splitlines()
+    assert done.returncode == 0, done.stderr
+    assert len(lines) == 2, done.stderr
+    assert all(line.startswith("warning: ") for line in lines)
+    assert "bad.jsonl:1" in lines[0]
+    assert "bad.jsonl:2" in lines[1]
+
+
+def test_feeds_prints_each_config_problem_once(tmp_path: Path) -> None:
+    """A bad entry in feeds.toml is one `warning: …` line, not two."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "feeds.toml").write_text('[[feed]]\nurl = "not a url"\n', "utf-8")
+    done = _bot(tmp_path, "feeds", "list")
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("warning: ")
+    assert "feed #1" in line
+
+
+def test_core_warnings_of_other_commands_use_the_cli_format(tmp_path: Path) -> None:
+    """A warning logged while `latest` loads the seeds shows as `warning: …`, not bare."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    (seeds / "broken.txt").write_bytes(b"\x00\x01\x02")
+    done = _bot(tmp_path, "latest", "--limit", "1", env={"ALLIANCE_SEEDS": str(seeds)})
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("warning: ")
+    assert "broken.txt" in line
+
+
+DEV_FULL = Path("/dev/full")
+
+
+@pytest.mark.skipif(not DEV_FULL.exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("unbuffered", [False, True])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["latest"],
+        ["latest", "--json", "--limit", "100"],
+        ["--help"],
+        ["invite-url", "--client-id", "12345"],
+    ],
+)
+def test_full_disk_is_one_line_not_a_traceback(
+    tmp_path: Path, argv: list[str], unbuffered: bool
+) -> None:
+    """Output to a full disk ends with one line on stderr and exit code 1."""
+    with DEV_FULL.open("w") as full:
+        done = _bot(tmp_path, *argv, stdout=full, unbuffered=unbuffered)
+    assert done.returncode == 1
+    assert done.stderr == "alliance-bot: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGPIPE is POSIX")
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_closed_pipe_is_quiet_exit_141(tmp_path: Path, unbuffered: bool) -> None:
+    """When the reader is gone (`| head`), the command stops quietly with 141 (128 + SIGPIPE)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader left before the first line
+    try:
+        done = _bot(tmp_path, "latest", stdout=write_end, unbuffered=unbuffered)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141
+    assert done.stderr == ""

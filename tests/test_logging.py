@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.log import REDACTED, RedactSecrets, setup_logging
+from bot.log import REDACTED, RedactSecrets, command_logging, setup_logging
 from bot.settings import Settings
 
 # Shaped like a real token: base64 id, timestamp, HMAC.
@@ -170,3 +170,48 @@ def test_other_handlers_see_the_redacted_record() -> None:
         logging.getLogger().removeHandler(other)
     assert "token <redacted>" in theirs.getvalue()
     assert TOKEN not in theirs.getvalue()
+
+
+def test_command_logging_shows_warnings_in_the_cli_format() -> None:
+    """One-shot commands show warnings and errors as `warning: …` lines, redacted, without INFO."""
+    out = io.StringIO()
+    log = logging.getLogger("bot.test")
+    with command_logging(_settings(), stream=out):
+        log.info("ingest: 3 added")
+        log.warning("bad.jsonl:2: not valid JSON")
+        try:
+            raise RuntimeError(f"login failed for {TOKEN}\nsecond line")
+        except RuntimeError:
+            log.exception("could not log in")
+    assert out.getvalue().splitlines() == [
+        "warning: bad.jsonl:2: not valid JSON",
+        "error: could not log in (RuntimeError: login failed for <redacted>\\nsecond line)",
+    ]
+
+
+def test_command_logging_leaves_logging_as_it_found_it() -> None:
+    """After the command, its handler is gone and the root level is back."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    before = list(root.handlers)
+    out = io.StringIO()
+    with command_logging(_settings(), stream=out):
+        assert root.level == logging.WARNING
+    logging.getLogger("bot.test").warning("after")
+    assert root.handlers == before
+    assert root.level == logging.DEBUG
+    assert out.getvalue() == ""
+
+
+def test_run_inside_command_logging_logs_each_line_once() -> None:
+    """`run` calls setup_logging inside the CLI's setup: the bot's log replaces it, no doubles."""
+    cli, bot = io.StringIO(), io.StringIO()
+    with command_logging(_settings(), stream=cli):
+        setup_logging(_settings(), stream=bot)
+        logging.getLogger("bot.test").warning("feed failed")
+        logging.getLogger("bot.test").info("connected")
+    logging.getLogger("bot.test").warning("after the run")
+    assert cli.getvalue() == ""
+    assert bot.getvalue().count("feed failed") == 1
+    assert "connected" in bot.getvalue()
+    assert "after the run" in bot.getvalue()  # the bot's log stays to the end of the process

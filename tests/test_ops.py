@@ -13,7 +13,13 @@ import pytest
 
 from bot.core import db
 from bot.core.health import write_heartbeat
-from bot.ops import add_backup_arguments, add_healthcheck_arguments, cmd_backup, cmd_healthcheck
+from bot.ops import (
+    add_backup_arguments,
+    add_healthcheck_arguments,
+    cmd_backup,
+    cmd_healthcheck,
+    whole_number,
+)
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +92,48 @@ def test_healthcheck_rejects_bad_max_age(value: str) -> None:
     """`--max-age` must be a whole number of seconds from 1 to a day."""
     with pytest.raises(SystemExit):
         _parse(add_healthcheck_arguments, "--max-age", value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"), [("7", 7), (" 7 ", 7), ("007", 7), ("#7", 7), ("10", 10), ("1", 1)]
+)
+def test_whole_number_reads_ascii_digits(typed: str, number: int) -> None:
+    """ASCII digits within the bounds are read, with spaces, leading zeros and the prefix."""
+    assert whole_number(1, 10, prefix="#")(typed) == number
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("٣", "not a whole number of items: '٣'"),  # int() reads Arabic-Indic digits
+        ("３", "not a whole number of items: '３'"),  # and full-width ones
+        ("+3", "not a whole number of items: '+3'"),
+        ("1_0", "not a whole number of items: '1_0'"),
+        ("-1", "not a whole number of items: '-1'"),
+        ("", "not a whole number of items: ''"),
+        ("0", "must be between 1 and 10 items"),
+        ("11", "must be between 1 and 10 items"),
+        ("9" * 5000, "must be between 1 and 10 items"),  # past int()'s 4300 digits
+        ("0" * 5000 + "3", None),
+    ],
+)
+def test_whole_number_refuses_other_digits_and_bounds(typed: str, message: str | None) -> None:
+    """Anything but ASCII digits, or a number out of bounds, is refused with a clear message."""
+    parse = whole_number(1, 10, unit="items")
+    if message is None:
+        assert parse(typed) == 3
+        return
+    with pytest.raises(argparse.ArgumentTypeError) as refused:
+        parse(typed)
+    assert str(refused.value) == message
+
+
+def test_whole_number_with_a_name_says_what_it_is() -> None:
+    """With a name, the error names the kind of id instead of giving bounds."""
+    with pytest.raises(argparse.ArgumentTypeError, match=r"^not an article id: '0'$"):
+        whole_number(1, 10, name="an article id")("0")
+    with pytest.raises(argparse.ArgumentTypeError, match=r"^not an article id: '٣'$"):
+        whole_number(1, 10, name="an article id")("٣")
 
 
 async def test_backup_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
