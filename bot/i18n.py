@@ -16,6 +16,7 @@ from discord import app_commands
 from bot.core.digest import format_date
 from bot.core.feeds.reasons import ENGLISH as FEED_REASONS_EN
 from bot.core.feeds.reasons import Reason
+from bot.core.schedules import FailureCode
 
 Lang = Literal["ja", "en"]
 
@@ -306,6 +307,70 @@ MESSAGES.update(
     {
         f"feeds.reason.{reason.value}": (FEED_REASONS_JA[reason], FEED_REASONS_EN[reason])
         for reason in Reason
+    }
+)
+
+
+# Why a weekly digest was not posted (`bot.core.schedules.FailureCode`), for `digest.last_error`
+# and `digest.failed`. Stored as a code, so an admin reads it in their own language whichever
+# language the post failed in. A code's variants are dotted keys, which no code can collide with.
+DIGEST_FAILURES: dict[FailureCode, tuple[str, str]] = {
+    FailureCode.CHANNEL_MISSING: (
+        "チャンネルが見つかりません（削除されたか、ボットから見えません）",
+        "the channel was not found (deleted, or the bot can't see it)",
+    ),
+    FailureCode.MISSING_PERMISSIONS: (
+        "ボットに権限がありません（{perms}）",
+        "the bot is missing {perms}",
+    ),
+    FailureCode.MISSING_ACCESS: (
+        "ボットがチャンネルにアクセスできません。「{perm}」の権限を確認してください",
+        "the bot has no access to the channel; check its {perm} permission",
+    ),
+    FailureCode.HTTP: (
+        "Discord がエラーを返しました（HTTP {status}）",
+        "Discord answered with an error (HTTP {status})",
+    ),
+    FailureCode.TIMEOUT: (
+        "Discord から時間内に応答がありませんでした",
+        "Discord did not answer in time",
+    ),
+    FailureCode.UNCONFIRMED: (
+        "エラーのため投稿できたか確認できませんでした。次回の起動時にチャンネルの履歴を確認します",
+        "an error left it unclear whether the digest was posted; "
+        "the bot checks the channel at its next start",
+    ),
+    FailureCode.SCHEDULE_STOPPED: (
+        "設定が停止されていたため、中断された投稿を再開しませんでした",
+        "the interrupted post was not resumed: the schedule was stopped or paused",
+    ),
+}
+MESSAGES.update(
+    {f"digest.reason.{code.value}": DIGEST_FAILURES[code] for code in FailureCode}
+    | {
+        "digest.reason.missing_permissions.any": (
+            "Discord が投稿を拒否しました。このチャンネルでボットの権限が足りません"
+            "（必要: {perms}）",
+            "Discord refused the post: the bot lacks a permission it needs in the channel "
+            "(needs: {perms})",
+        ),
+        "digest.reason.http.code": (
+            "Discord がエラーを返しました（HTTP {status}、エラーコード {code}）",
+            "Discord answered with an error (HTTP {status}, error code {code})",
+        ),
+        "digest.reason.http.unavailable": (
+            "Discord が一時的に応答できませんでした（HTTP {status}）",
+            "Discord was temporarily unavailable (HTTP {status})",
+        ),
+        # Discord's own message exists only in English: quoted as it is, for a bug report.
+        "digest.reason_detail": (
+            "{reason}。Discord のメッセージ: {detail}",
+            "{reason}: {detail}",
+        ),
+        "digest.reason_unknown": (
+            "原因は記録されていません。ボットのログを確認してください",
+            "no reason was recorded; see the bot's log",
+        ),
     }
 )
 

@@ -5,7 +5,7 @@ The ledger holds one row per (channel, week). Posting goes:
     if await claim_post(db, channel_id, week_start):   # records the intent, or refuses
         message = await channel.send(...)
         await mark_posted(db, channel_id, week_start, message.id)
-    # on an error: await mark_failed(db, channel_id, week_start, str(error))
+    # on an error: await mark_failed(db, channel_id, week_start, PostFailure(...))
 
 A crash between `send` and `mark_posted` leaves an intent without a message id; on start,
 `pending_intents` lists them so the bot can look for its own message before posting again.
@@ -13,6 +13,10 @@ A crash between `send` and `mark_posted` leaves an intent without a message id; 
 Every write here is a single SQL statement (atomic on its own) or a sequence that is safe to
 interrupt, never an explicit transaction: the bot shares one connection between coroutines,
 and a BEGIN held across an `await` would collide with another coroutine's BEGIN.
+
+Why a post failed is stored as a `PostFailure`: a code with its few parameters, so the Discord
+layer can word it in the admin's language. Older versions stored English text in the same
+columns; `PostFailure.decode` returns None for that, and the caller shows the text as it is.
 
 Schedule math is pure: `next_run`, `latest_due_run`, `week_for_run` and `catch_up` take the
 instant they reason about, so they are testable without a clock. Wall times are resolved with
@@ -26,6 +30,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import cache
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo, available_timezones
@@ -187,6 +192,102 @@ def _parse_stamp(value: object) -> datetime | None:
     return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
+# --- failure reasons ---------------------------------------------------------------------------
+
+
+class FailureCode(StrEnum):
+    """Why a digest was not posted, in a word. Stored in the database: never rename a value."""
+
+    CHANNEL_MISSING = "channel_missing"  # deleted, or the bot can't see it
+    MISSING_PERMISSIONS = "missing_permissions"  # `permissions` names them when they are known
+    MISSING_ACCESS = "missing_access"  # Discord's 50001: no access to the channel
+    HTTP = "http"  # any other error answer: `status`, Discord's `discord_code`, its message
+    TIMEOUT = "timeout"  # Discord did not answer in time
+    UNCONFIRMED = "unconfirmed"  # an error, then the channel's history could not be checked
+    SCHEDULE_STOPPED = "schedule_stopped"  # an unfinished post whose schedule was stopped
+
+
+# Operators' wording, for logs; admins see `bot.i18n`'s `digest.reason.*` in their language.
+_FAILURE_ENGLISH: dict[FailureCode, str] = {
+    FailureCode.CHANNEL_MISSING: "channel not found (deleted, or the bot can't see it)",
+    FailureCode.MISSING_PERMISSIONS: "missing permissions: {permissions}",
+    FailureCode.MISSING_ACCESS: "no access to the channel",
+    FailureCode.HTTP: "Discord answered HTTP {status} (error code {discord_code})",
+    FailureCode.TIMEOUT: "Discord did not answer in time",
+    FailureCode.UNCONFIRMED: "could not confirm whether the digest was posted",
+    FailureCode.SCHEDULE_STOPPED: "the schedule was stopped before the post was finished",
+}
+_FAILURE_CODES = {code.value: code for code in FailureCode}
+_PERMISSION_NAME = re.compile(r"[a-z_]+")
+_HTTP_ARGS = re.compile(r"(\d{3}):(\d{1,10})")
+
+
+@dataclass(frozen=True, slots=True)
+class PostFailure:
+    """Why a post failed, without words of any language: `bot.i18n` words it for admins.
+
+    Stored as `encode()` gives it, e.g. "channel_missing",
+    "missing_permissions:send_messages,embed_links" or "http:400:50035 Invalid Form Body":
+    the code and its parameters, then after a space the detail (English, for operators).
+    """
+
+    code: FailureCode
+    permissions: tuple[str, ...] = ()  # MISSING_PERMISSIONS: e.g. ("send_messages",)
+    status: int = 0  # HTTP: the HTTP status
+    discord_code: int = 0  # HTTP: Discord's JSON error code, 0 when it gave none
+    detail: str = ""  # e.g. Discord's own message; not translated
+
+    def encode(self) -> str:
+        """The stored form (see the class)."""
+        head = self.code.value
+        if self.code is FailureCode.MISSING_PERMISSIONS and self.permissions:
+            head += ":" + ",".join(self.permissions)
+        elif self.code is FailureCode.HTTP:
+            head += f":{self.status}:{self.discord_code}"
+        return f"{head} {self.detail}" if self.detail else head
+
+    @classmethod
+    def decode(cls, text: str | None) -> PostFailure | None:
+        """The failure stored as `text`; None for none, and for an older version's English text.
+
+        Strict on purpose: text that is not exactly a known code with well-formed parameters is
+        the free text older versions stored ("channel not found (…)", "403 Forbidden …").
+        """
+        if not text:
+            return None
+        head, _, detail = text.partition(" ")
+        name, _, args = head.partition(":")
+        code = _FAILURE_CODES.get(name)
+        if code is None:
+            return None
+        if code is FailureCode.MISSING_PERMISSIONS and args:
+            names = tuple(args.split(","))
+            if not all(_PERMISSION_NAME.fullmatch(n) for n in names):
+                return None
+            return cls(code, permissions=names, detail=detail)
+        if code is FailureCode.HTTP:
+            match = _HTTP_ARGS.fullmatch(args)
+            if match is None:
+                return None
+            return cls(code, status=int(match[1]), discord_code=int(match[2]), detail=detail)
+        if ":" in head:
+            return None
+        return cls(code, detail=detail)
+
+    def english(self) -> str:
+        """The failure in English, for logs."""
+        text = _FAILURE_ENGLISH[self.code].format(
+            permissions=", ".join(self.permissions) or "unknown",
+            status=self.status,
+            discord_code=self.discord_code,
+        )
+        return f"{text}: {self.detail}" if self.detail else text
+
+
+def _stored(failure: PostFailure) -> str:
+    return failure.encode()[:_MAX_ERROR_CHARS]
+
+
 # --- schedules ---------------------------------------------------------------------------------
 
 
@@ -203,7 +304,7 @@ class Schedule:
     when_empty: WhenEmpty = "post"
     paused: bool = False
     consecutive_failures: int = 0
-    last_error: str | None = None
+    last_error: str | None = None  # as stored: `PostFailure.encode()`, or older English text
     last_error_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None  # when an admin last ran `set`
@@ -216,6 +317,11 @@ class Schedule:
     def describe(self) -> str:
         """E.g. "Monday 09:00 Asia/Tokyo"."""
         return f"{WEEKDAY_NAMES[self.weekday - 1]} {self.at:%H:%M} {self.timezone}"
+
+    @property
+    def last_failure(self) -> PostFailure | None:
+        """`last_error` decoded; None when there is none or it is an older version's text."""
+        return PostFailure.decode(self.last_error)
 
 
 _SCHEDULE_COLUMNS = """
@@ -315,7 +421,11 @@ async def list_schedules(db: aiosqlite.Connection, guild_id: int | None = None) 
 
 
 async def record_failure(
-    db: aiosqlite.Connection, channel_id: int, error: str, *, now: datetime | None = None
+    db: aiosqlite.Connection,
+    channel_id: int,
+    failure: PostFailure,
+    *,
+    now: datetime | None = None,
 ) -> Schedule | None:
     """Count a failed run against a schedule; the third in a row pauses it. None: no schedule."""
     query = f"""
@@ -326,7 +436,7 @@ async def record_failure(
          WHERE channel_id = ?
         RETURNING {_SCHEDULE_COLUMNS}
     """  # noqa: S608
-    params = (MAX_FAILURES, error[:_MAX_ERROR_CHARS], _stamp(_now(now)), channel_id)
+    params = (MAX_FAILURES, _stored(failure), _stamp(_now(now)), channel_id)
     rows = list(await db.execute_fetchall(query, params))
     return _schedule(rows[0]) if rows else None
 
@@ -342,10 +452,15 @@ class PostRecord:
     week_start: date
     status: PostStatus
     message_id: int | None
-    error: str | None
+    error: str | None  # as stored: `PostFailure.encode()`, or older English text
     created_at: datetime | None
     updated_at: datetime | None
     posted_at: datetime | None
+
+    @property
+    def failure(self) -> PostFailure | None:
+        """`error` decoded; None when there is none or it is an older version's text."""
+        return PostFailure.decode(self.error)
 
 
 _STATUSES: dict[str, PostStatus] = {s: s for s in get_args(PostStatus)}
@@ -423,7 +538,7 @@ async def mark_failed(
     db: aiosqlite.Connection,
     channel_id: int,
     week_start: date,
-    error: str,
+    failure: PostFailure,
     *,
     now: datetime | None = None,
 ) -> Schedule | None:
@@ -436,16 +551,16 @@ async def mark_failed(
         UPDATE digest_posts SET status = 'failed', error = ?, updated_at = ?
          WHERE channel_id = ? AND week_start = ? AND status = 'intent'
     """
-    await db.execute(query, (error[:_MAX_ERROR_CHARS], stamp, channel_id, week_start.isoformat()))
+    await db.execute(query, (_stored(failure), stamp, channel_id, week_start.isoformat()))
     # A crash between these two statements only loses one failure count: harmless.
-    return await record_failure(db, channel_id, error, now=now)
+    return await record_failure(db, channel_id, failure, now=now)
 
 
 async def mark_unverified(
     db: aiosqlite.Connection,
     channel_id: int,
     week_start: date,
-    error: str,
+    failure: PostFailure,
     *,
     now: datetime | None = None,
 ) -> Schedule | None:
@@ -459,8 +574,8 @@ async def mark_unverified(
         UPDATE digest_posts SET error = ?, updated_at = ?
          WHERE channel_id = ? AND week_start = ? AND status = 'intent'
     """
-    await db.execute(query, (error[:_MAX_ERROR_CHARS], stamp, channel_id, week_start.isoformat()))
-    return await record_failure(db, channel_id, error, now=now)
+    await db.execute(query, (_stored(failure), stamp, channel_id, week_start.isoformat()))
+    return await record_failure(db, channel_id, failure, now=now)
 
 
 async def record_missed(

@@ -29,7 +29,7 @@ from bot import pages, render
 from bot.core import db as database
 from bot.core import schedules
 from bot.core.digest import Digest, Week, build_digest, week_of
-from bot.core.schedules import Schedule, ScheduleError
+from bot.core.schedules import FailureCode, PostFailure, Schedule, ScheduleError
 from bot.i18n import COMMAND_JA, Lang, lang_of, permission_names, t
 from bot.render import digest_embeds, marker
 from bot.tree import NO_MENTIONS
@@ -46,6 +46,13 @@ CONCURRENT_POSTS = 20
 # How far back in a channel to look for our own digest when reconciling an unfinished post.
 HISTORY_LOOKBACK = 50
 REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+# Discord's JSON error codes that say what an admin can fix.
+UNKNOWN_CHANNEL = 10003
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+# How much of a stored reason admins see: an older version's text, or Discord's message.
+LEGACY_ERROR_CHARS = 300
+DETAIL_CHARS = 200
 
 WEEKDAY_CHOICES = [
     app_commands.Choice(name=_(name), value=number)
@@ -61,6 +68,69 @@ WHEN_EMPTY_CHOICES = [
 ]
 
 Outcome = Literal["posted", "already", "skipped", "failed"]
+
+
+def failure_of(error: discord.HTTPException | TimeoutError) -> PostFailure:
+    """What a failed Discord call means, as a code an admin's reply can word in any language."""
+    if isinstance(error, TimeoutError):
+        return PostFailure(FailureCode.TIMEOUT)
+    if error.code == UNKNOWN_CHANNEL:
+        return PostFailure(FailureCode.CHANNEL_MISSING)
+    if error.code == MISSING_ACCESS:
+        return PostFailure(FailureCode.MISSING_ACCESS)
+    if error.code == MISSING_PERMISSIONS:
+        # Discord does not say which one; the bot's cache said it had them all.
+        return PostFailure(FailureCode.MISSING_PERMISSIONS)
+    return PostFailure(
+        FailureCode.HTTP, status=error.status, discord_code=error.code, detail=error.text
+    )
+
+
+def _english(error: BaseException) -> str:
+    # str(TimeoutError()) is empty.
+    return str(error) or type(error).__name__
+
+
+def failure_text(stored: str | None, lang: Lang) -> str:
+    """A stored failure reason in `lang`; an older version's English text as it was, clipped.
+
+    Markdown in text that is not ours (Discord's message, old text) is escaped. Mentions are
+    inert anyway: the reason goes into embeds, or a message sent with no allowed mentions.
+    """
+    failure = PostFailure.decode(stored)
+    if failure is None:
+        if not stored:
+            return t("digest.reason_unknown", lang)
+        return _quote(stored, LEGACY_ERROR_CHARS)
+    key = f"digest.reason.{failure.code.value}"
+    fields: dict[str, object] = {}
+    detail = ""
+    if failure.code is FailureCode.MISSING_PERMISSIONS:
+        if failure.permissions:
+            fields["perms"] = permission_names(failure.permissions, lang)
+        else:
+            key += ".any"
+            fields["perms"] = permission_names(REQUIRED_PERMISSIONS, lang)
+    elif failure.code is FailureCode.MISSING_ACCESS:
+        fields["perm"] = permission_names(["view_channel"], lang)
+    elif failure.code is FailureCode.HTTP:
+        fields.update(status=failure.status, code=failure.discord_code)
+        if failure.status >= 500:
+            # Discord's body is then a generic phrase or a proxy's HTML page: nothing to add.
+            key += ".unavailable"
+        else:
+            key += ".code" if failure.discord_code else ""
+            detail = failure.detail
+    text = t(key, lang, **fields)
+    if detail.strip():
+        text = t("digest.reason_detail", lang, reason=text, detail=_quote(detail, DETAIL_CHARS))
+    return text
+
+
+def _quote(text: str, limit: int) -> str:
+    """Text that is not ours on one line, clipped, its Markdown shown as typed."""
+    line = " ".join(text.split())
+    return escape_markdown(render.clip(line, limit), as_needed=False)
 
 
 def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
@@ -206,7 +276,11 @@ class DigestCog(commands.Cog):
             await schedules.mark_posted(self.db, channel_id, week.start, found)
             log.info("digest of %s in channel %s was already posted", week.start, channel_id)
         elif schedule is None or schedule.paused:
-            await schedules.mark_failed(self.db, channel_id, week.start, "schedule stopped")
+            failure = PostFailure(FailureCode.SCHEDULE_STOPPED)
+            await schedules.mark_failed(self.db, channel_id, week.start, failure)
+            log.warning(
+                "digest of %s in channel %s not posted: schedule stopped", week.start, channel_id
+            )
         else:
             await self.deliver(schedule, week, claimed=True)
 
@@ -244,22 +318,30 @@ class DigestCog(commands.Cog):
             channel_id = schedule.channel_id
             if not claimed and not await schedules.claim_post(self.db, channel_id, week.start):
                 return "already"
-            error = await self._problem(channel_id)
-            if error is not None:
-                await schedules.mark_failed(self.db, channel_id, week.start, error)
-                log.warning("digest for channel %s not posted: %s", channel_id, error)
+            problem = await self._problem(channel_id)
+            if problem is not None:
+                await schedules.mark_failed(self.db, channel_id, week.start, problem)
+                log.warning("digest for channel %s not posted: %s", channel_id, problem.english())
                 return "failed"
             return await self._send(schedule, digest)
 
-    async def _problem(self, channel_id: int) -> str | None:
+    async def _problem(self, channel_id: int) -> PostFailure | None:
         """Why the bot can't post in a channel now, or None."""
         channel = await self._channel(channel_id)
         if channel is None:
-            return "channel not found (deleted, or the bot can't see it)"
+            return PostFailure(FailureCode.CHANNEL_MISSING)
         missing = missing_permissions(channel, channel.guild.me)
         if missing:
-            return f"missing permissions: {permission_names(missing, 'en')}"
+            return PostFailure(FailureCode.MISSING_PERMISSIONS, permissions=tuple(missing))
         return None
+
+    async def _failed(
+        self, schedule: Schedule, week: Week, error: discord.HTTPException | TimeoutError
+    ) -> Outcome:
+        """Record a post Discord refused or that got no answer (nothing was posted)."""
+        await schedules.mark_failed(self.db, schedule.channel_id, week.start, failure_of(error))
+        log.warning("digest for channel %s not posted: %s", schedule.channel_id, _english(error))
+        return "failed"
 
     async def _send(self, schedule: Schedule, digest: Digest) -> Outcome:
         channel = await self._channel(schedule.channel_id)
@@ -273,8 +355,7 @@ class DigestCog(commands.Cog):
                 first = first or message.id
         except (discord.Forbidden, discord.NotFound) as exc:
             if first is None:
-                await schedules.mark_failed(self.db, schedule.channel_id, week.start, str(exc))
-                return "failed"
+                return await self._failed(schedule, week, exc)
         except (discord.HTTPException, TimeoutError) as exc:
             # Discord may have posted it despite the error: look before deciding.
             if first is None:
@@ -283,15 +364,17 @@ class DigestCog(commands.Cog):
                 except (discord.HTTPException, TimeoutError) as lookup:
                     # Posted or not is unknown: keep the intent for the next start's
                     # reconciliation rather than risk posting the week twice.
-                    error = f"{exc} (could not check the channel: {lookup})"
-                    await schedules.mark_unverified(self.db, schedule.channel_id, week.start, error)
+                    error = f"{_english(exc)} (could not check the channel: {_english(lookup)})"
+                    failure = PostFailure(FailureCode.UNCONFIRMED, detail=error)
+                    await schedules.mark_unverified(
+                        self.db, schedule.channel_id, week.start, failure
+                    )
                     log.warning(
                         "digest for channel %s not confirmed: %s", schedule.channel_id, error
                     )
                     return "failed"
             if first is None:
-                await schedules.mark_failed(self.db, schedule.channel_id, week.start, str(exc))
-                return "failed"
+                return await self._failed(schedule, week, exc)
         assert first is not None
         await schedules.mark_posted(self.db, schedule.channel_id, week.start, first)
         log.info("posted the digest of %s in channel %s", week.start, schedule.channel_id)
@@ -441,7 +524,10 @@ class DigestCog(commands.Cog):
         if outcome == "already" and post is not None and post.status != "posted":
             # Refused, but not because it was posted: missed while down, or still unconfirmed.
             key = "digest.missed" if post.status == "missed" else "digest.unconfirmed"
-        error = (post.error if post else None) or ""
+        elif outcome == "failed" and post is not None and post.status == "intent":
+            # Failed, then the channel could not be checked: it may have been posted after all.
+            key = "digest.unconfirmed"
+        error = failure_text(post.error if post else None, lang)
         message = t(key, lang, channel=channel.mention, week=week.start.isoformat(), error=error)
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -503,7 +589,7 @@ def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
     if record is not None and record.status == "missed":
         lines.append(t("digest.missed", lang, week=record.week_start))
     if schedule.last_error:
-        lines.append(t("digest.last_error", lang, error=render.clip(schedule.last_error, 300)))
+        lines.append(t("digest.last_error", lang, error=failure_text(schedule.last_error, lang)))
     return "\n".join(lines)
 
 

@@ -15,6 +15,8 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.core import db, schedules
 from bot.core.schedules import (
     MAX_FAILURES,
+    FailureCode,
+    PostFailure,
     Schedule,
     ScheduleError,
     catch_up,
@@ -37,6 +39,8 @@ CHANNEL = 222
 WEEK = date(2025, 12, 15)
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2025, 12, 22, 0, 30, tzinfo=UTC)
+REFUSED = PostFailure(FailureCode.MISSING_ACCESS)
+UNAVAILABLE = PostFailure(FailureCode.HTTP, status=503, discord_code=0, detail="503: Server Error")
 
 
 @pytest.fixture
@@ -243,13 +247,14 @@ async def test_pause_after_three_failures_and_set_clears(conn: aiosqlite.Connect
     for n in range(1, MAX_FAILURES + 1):
         week = WEEK + timedelta(days=7 * n)
         assert await claim_post(conn, CHANNEL, week, now=NOW)
-        after = await mark_failed(conn, CHANNEL, week, "403 Forbidden: Missing Access", now=NOW)
+        after = await mark_failed(conn, CHANNEL, week, REFUSED, now=NOW)
         assert after is not None
         assert after.consecutive_failures == n
         assert after.paused is (n == MAX_FAILURES)
     status = await schedules.schedule_status(conn, GUILD, now=NOW)
     assert status[0].next_run is None
-    assert status[0].schedule.last_error == "403 Forbidden: Missing Access"
+    assert status[0].schedule.last_error == "missing_access"
+    assert status[0].schedule.last_failure == REFUSED
     assert status[0].last_record is not None
     assert status[0].last_record.status == "failed"
     again = await _set(conn)
@@ -262,7 +267,7 @@ async def test_failed_week_can_be_claimed_again(conn: aiosqlite.Connection) -> N
     """A failed attempt posted nothing, so the week can be claimed again; a success resets."""
     await _set(conn)
     assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
-    await mark_failed(conn, CHANNEL, WEEK, "503", now=NOW)
+    await mark_failed(conn, CHANNEL, WEEK, UNAVAILABLE, now=NOW)
     assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
     assert await mark_posted(conn, CHANNEL, WEEK, 42, now=NOW)
     sched = await schedules.get_schedule(conn, CHANNEL)
@@ -277,16 +282,115 @@ async def test_unverified_week_stays_an_intent(conn: aiosqlite.Connection) -> No
     """A post that may have happened keeps its intent (not claimable) with the error; it counts."""
     await _set(conn)
     assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
-    sched = await schedules.mark_unverified(conn, CHANNEL, WEEK, "503; history 503", now=NOW)
+    unconfirmed = PostFailure(FailureCode.UNCONFIRMED, detail="503; history 503")
+    sched = await schedules.mark_unverified(conn, CHANNEL, WEEK, unconfirmed, now=NOW)
     assert sched is not None
-    assert (sched.consecutive_failures, sched.last_error) == (1, "503; history 503")
+    assert (sched.consecutive_failures, sched.last_failure) == (1, unconfirmed)
     assert not await claim_post(conn, CHANNEL, WEEK, now=NOW)
     [pending] = await pending_intents(conn)
-    assert (pending.status, pending.error) == ("intent", "503; history 503")
+    assert (pending.status, pending.failure) == ("intent", unconfirmed)
     assert await mark_posted(conn, CHANNEL, WEEK, 42, now=NOW)
     post = await schedules.get_post(conn, CHANNEL, WEEK)
     assert post is not None
     assert (post.status, post.error, post.message_id) == ("posted", None, 42)
+
+
+# --- failure reasons -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failure", "stored"),
+    [
+        (PostFailure(FailureCode.CHANNEL_MISSING), "channel_missing"),
+        (
+            PostFailure(
+                FailureCode.MISSING_PERMISSIONS, permissions=("send_messages", "embed_links")
+            ),
+            "missing_permissions:send_messages,embed_links",
+        ),
+        (PostFailure(FailureCode.MISSING_PERMISSIONS), "missing_permissions"),
+        (PostFailure(FailureCode.MISSING_ACCESS), "missing_access"),
+        (
+            PostFailure(
+                FailureCode.HTTP,
+                status=400,
+                discord_code=50035,
+                detail="Invalid Form Body\nIn embeds.0: too long",
+            ),
+            "http:400:50035 Invalid Form Body\nIn embeds.0: too long",
+        ),
+        (UNAVAILABLE, "http:503:0 503: Server Error"),
+        (PostFailure(FailureCode.TIMEOUT), "timeout"),
+        (
+            PostFailure(FailureCode.UNCONFIRMED, detail="503 (history: 503)"),
+            "unconfirmed 503 (history: 503)",
+        ),
+        (PostFailure(FailureCode.SCHEDULE_STOPPED), "schedule_stopped"),
+    ],
+)
+def test_failure_is_stored_as_a_code_and_read_back(failure: PostFailure, stored: str) -> None:
+    """Each failure is stored as its code, parameters and detail, and decodes to itself."""
+    assert failure.encode() == stored
+    assert PostFailure.decode(stored) == failure
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "channel not found (deleted, or the bot can't see it)",
+        "missing permissions: Send Messages",
+        "403 Forbidden (error code: 50013): Missing Permissions",
+        "503 Service Unavailable (error code: 0): 503: Server Error "
+        "(could not check the channel: 503 Service Unavailable (error code: 0): 503: Server Error)",
+        "schedule stopped",
+        "",
+        "http:503",
+        "http:5o3:0 bad status",
+        "missing_permissions:Send Messages",
+        "timeout:5",
+    ],
+)
+def test_older_free_text_is_not_taken_for_a_code(text: str) -> None:
+    """English text older versions stored, and malformed codes, decode to None (shown as is)."""
+    assert PostFailure.decode(text) is None
+
+
+def test_failure_in_english_for_the_log() -> None:
+    """The log's English names the permissions, or Discord's status, code and message."""
+    lacking = PostFailure(FailureCode.MISSING_PERMISSIONS, permissions=("send_messages",))
+    assert lacking.english() == "missing permissions: send_messages"
+    assert UNAVAILABLE.english() == "Discord answered HTTP 503 (error code 0): 503: Server Error"
+
+
+async def test_failure_is_stored_on_schedule_and_week(conn: aiosqlite.Connection) -> None:
+    """A failure is stored as a code on the schedule and the week; a long detail is cut."""
+    await _set(conn)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    long = PostFailure(FailureCode.HTTP, status=400, discord_code=50035, detail="x" * 2000)
+    after = await mark_failed(conn, CHANNEL, WEEK, long, now=NOW)
+    assert after is not None
+    assert after.last_error is not None
+    assert after.last_error.startswith("http:400:50035 xxx")
+    assert len(after.last_error) == 500
+    assert after.last_failure == PostFailure(
+        FailureCode.HTTP, status=400, discord_code=50035, detail="x" * 485
+    )
+    assert after.last_error_at == NOW
+    post = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert post is not None
+    assert (post.status, post.error) == ("failed", after.last_error)
+    assert post.failure == after.last_failure
+
+
+async def test_older_rows_keep_their_text(conn: aiosqlite.Connection) -> None:
+    """A row an older version wrote keeps its English text, with no failure code read into it."""
+    await _set(conn)
+    legacy = "403 Forbidden (error code: 50013): Missing Permissions"
+    query = "UPDATE digest_schedules SET last_error = ? WHERE channel_id = ?"
+    await conn.execute(query, (legacy, CHANNEL))
+    sched = await schedules.get_schedule(conn, CHANNEL)
+    assert sched is not None
+    assert (sched.last_error, sched.last_failure) == (legacy, None)
 
 
 async def test_missed_week_is_final(conn: aiosqlite.Connection) -> None:

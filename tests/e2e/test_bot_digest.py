@@ -27,6 +27,7 @@ from fake_discord.payloads import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
     SEND_MESSAGES,
+    VIEW_CHANNEL,
 )
 from replies import ask, message_text
 
@@ -146,16 +147,25 @@ async def status(double: FakeDiscord, *, locale: str = "en-US") -> str:
     return message_text(record.original)
 
 
-async def post_now_refused_with_503(double: FakeDiscord, *methods: str) -> Channel:
+async def post_now_refused_with_503(double: FakeDiscord, *methods: str) -> tuple[Channel, str]:
     """#alliance-news scheduled (Mondays 09:00), Discord answering 503 to `methods` (POST, GET)
-    on its messages once each: `post-now` says it could not post. Returns the channel."""
+    on its messages once each, then `post-now`. Returns the channel and the reply."""
     news = double.guild.channel(NEWS)
     await command(double, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"})
     for method in methods:
         double.fail(method, f"/channels/{news.id}/messages", status=503)
     failed = await command(double, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(failed).startswith(f"Could not post in <#{news.id}>: 503 Service Unavailable")
-    return news
+    return news, reply(failed)
+
+
+REFUSED_EN = (
+    "Discord refused the post: the bot lacks a permission it needs in the channel "
+    "(needs: View Channels, Send Messages, Embed Links, Read Message History)"
+)
+REFUSED_JA = (
+    "Discord が投稿を拒否しました。このチャンネルでボットの権限が足りません"
+    "（必要: チャンネルを見る、メッセージを送信、埋め込みリンク、メッセージ履歴を読む）"
+)
 
 
 def ts(moment: datetime, style: str = "F") -> str:
@@ -252,9 +262,16 @@ async def test_lost_permission_fails_the_post_and_shows_in_status(
     )
     await fake_discord.update_channel(news)
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(record) == (f"Could not post in <#{news.id}>: missing permissions: Send Messages")
+    assert reply(record) == f"Could not post in <#{news.id}>: the bot is missing Send Messages"
+    ja = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}, locale="ja")
+    assert reply(ja) == (
+        f"<#{news.id}> に投稿できませんでした: ボットに権限がありません（メッセージを送信）"
+    )
     assert channel_posts(fake_discord, news) == []
-    assert "Last error: missing permissions: Send Messages" in await status(fake_discord)
+    assert "Last error: the bot is missing Send Messages" in await status(fake_discord)
+    assert "直近のエラー: ボットに権限がありません（メッセージを送信）" in await status(
+        fake_discord, locale="ja"
+    )
 
 
 async def test_post_now_posts_the_latest_week_once(fake_discord: FakeDiscord, bot: BotRuns) -> None:
@@ -394,7 +411,9 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     assert f"The week of {news_week.start} was missed while the bot was down." in text
     assert text.count("was missed") == 1
     assert f"#{deleted.id}\n" in text
-    assert "Last error: channel not found (deleted, or the bot can't see it)" in text
+    assert "Last error: the channel was not found (deleted, or the bot can't see it)" in text
+    text = await status(fake_discord, locale="ja")
+    assert "直近のエラー: チャンネルが見つかりません（削除されたか、ボットから見えません）" in text
     latest = schedules.week_for_run(datetime.now(UTC), TOKYO)
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
     if latest == news_week:  # post-now can't post the missed week, and says so
@@ -496,12 +515,20 @@ async def test_server_error_that_is_not_retried_is_recorded(
     """A 503 is recorded as the week's failure (after checking history); a retry then posts."""
     await bot.start()
     week = schedules.week_for_run(datetime.now(UTC), TOKYO)
-    news = await post_now_refused_with_503(fake_discord, "POST")
+    news, answer = await post_now_refused_with_503(fake_discord, "POST")
+    assert (
+        answer == f"Could not post in <#{news.id}>: Discord was temporarily unavailable (HTTP 503)"
+    )
     assert fake_discord.find_requests("GET", f"/channels/{news.id}/messages")
     post = await ledger(bot, news, week)
     assert post is not None
     assert post.status == "failed"
-    assert "Last error: 503 Service Unavailable" in await status(fake_discord)
+    assert "Last error: Discord was temporarily unavailable (HTTP 503)" in await status(
+        fake_discord
+    )
+    assert "直近のエラー: Discord が一時的に応答できませんでした（HTTP 503）" in await status(
+        fake_discord, locale="ja"
+    )
     retried = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
     assert reply(retried).startswith("Posted the digest")
     assert channel_posts(fake_discord, news) == [503, 200]
@@ -517,11 +544,18 @@ async def test_unverifiable_post_keeps_its_intent_for_reconciliation(
     """
     await bot.start()
     week = schedules.week_for_run(datetime.now(UTC), TOKYO)
-    news = await post_now_refused_with_503(fake_discord, "POST", "GET")
+    news, answer = await post_now_refused_with_503(fake_discord, "POST", "GET")
+    assert answer.startswith(f"Whether the digest of the week of {week.start} reached")
     post = await ledger(bot, news, week)
     assert post is not None
     assert post.status == "intent"
-    assert "Last error: 503 Service Unavailable" in await status(fake_discord)
+    assert (
+        "Last error: an error left it unclear whether the digest was posted; "
+        "the bot checks the channel at its next start"
+    ) in await status(fake_discord)
+    assert "直近のエラー: エラーのため投稿できたか確認できませんでした。" in await status(
+        fake_discord, locale="ja"
+    )
     again = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
     assert reply(again).startswith(f"Whether the digest of the week of {week.start} reached")
     assert channel_posts(fake_discord, news) == [503]
@@ -543,11 +577,11 @@ async def test_three_failures_in_a_row_pause_the_schedule(
     )
     for _ in range(3):
         record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-        assert reply(record).startswith(f"Could not post in <#{news.id}>: 403 Forbidden")
+        assert reply(record).startswith(f"Could not post in <#{news.id}>: Discord refused")
     assert channel_posts(fake_discord, news) == [403, 403, 403]
     text = await status(fake_discord)
     assert "Paused after 3 failures in a row" in text
-    assert "Last error: 403 Forbidden (error code: 50013): Missing Permissions" in text
+    assert f"Last error: {REFUSED_EN}" in text
     assert "Next:" not in text
     schedule = await stored_schedule(bot, news)
     assert schedule is not None
@@ -556,3 +590,77 @@ async def test_three_failures_in_a_row_pause_the_schedule(
     resumed = await status(fake_discord)
     assert "Paused" not in resumed
     assert "Next:" in resumed
+
+
+@pytest.mark.parametrize(
+    ("refusal", "japanese", "english"),
+    [
+        ("send", REFUSED_JA, REFUSED_EN),
+        (
+            "view",
+            "ボットがチャンネルにアクセスできません。「チャンネルを見る」の権限を確認してください",
+            "the bot has no access to the channel; check its View Channels permission",
+        ),
+        (
+            "400",
+            "Discord がエラーを返しました（HTTP 400）。Discord のメッセージ: 400: Server Error",
+            "Discord answered with an error (HTTP 400): 400: Server Error",
+        ),
+    ],
+)
+async def test_failure_reason_is_shown_in_each_admins_language(
+    fake_discord: FakeDiscord, bot: BotRuns, refusal: str, japanese: str, english: str
+) -> None:
+    """A refused post (403 50013, 403 50001, 400) is explained in each admin's own language."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    options = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    await command(fake_discord, "alliance-digest set", options)
+    # Discord refuses; the bot's cache (no CHANNEL_UPDATE sent) still says it may post.
+    if refusal == "400":
+        fake_discord.fail("POST", f"/channels/{news.id}/messages", status=400)
+    else:
+        denied = SEND_MESSAGES if refusal == "send" else VIEW_CHANNEL
+        news.permission_overwrites.append(Overwrite(fake_discord.bot_user.id, type=1, deny=denied))
+    record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}, locale="ja")
+    assert reply(record) == f"<#{news.id}> に投稿できませんでした: {japanese}"
+    assert channel_posts(fake_discord, news)[0] in (400, 403)
+    in_japanese = await status(fake_discord, locale="ja")
+    assert f"\n直近のエラー: {japanese}" in in_japanese
+    assert "Last error" not in in_japanese
+    in_english = await status(fake_discord, locale="en-US")
+    assert f"\nLast error: {english}" in in_english
+    assert "直近のエラー" not in in_english
+    schedule = await stored_schedule(bot, news)
+    assert schedule is not None
+    assert schedule.last_failure is not None  # stored as a code, not as either language
+
+
+async def test_error_stored_by_an_older_version_is_shown_as_it_was(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """An older version's English last error is shown as it was: on one line, clipped."""
+    general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
+    await set_due(bot, general, ago=timedelta(days=2))
+    await set_due(bot, news, ago=timedelta(days=2))
+    short = "403 Forbidden (error code: 50013): Missing Permissions"
+    long = "400 Bad Request (error code: 50035): Invalid Form Body\nIn embeds.0.description: " + (
+        "Must be 4096 or fewer in length. " * 20
+    )
+
+    async def write_old_rows(conn: aiosqlite.Connection) -> None:
+        query = "UPDATE digest_schedules SET last_error = ? WHERE channel_id = ?"
+        await conn.execute(query, (short, general.id))
+        await conn.execute(query, (long, news.id))
+
+    await with_db(bot.db, write_old_rows)
+    await bot.start()
+    for locale, label in (("ja", "直近のエラー"), ("en-US", "Last error")):
+        text = await status(fake_discord, locale=locale)
+        assert f"\n{label}: {short}" in text
+        [line] = [x for x in text.split("\n") if x.startswith(f"{label}: 400 Bad Request")]
+        assert line.startswith(
+            f"{label}: 400 Bad Request (error code: 50035): Invalid Form Body In"
+        )
+        assert line.endswith("…")
+        assert len(line) == len(f"{label}: ") + 300
