@@ -15,7 +15,7 @@ from discord.utils import escape_markdown
 from bot.core.digest import Digest, Page, Week, paginate
 from bot.core.digest import render as render_digest
 from bot.core.models import Article
-from bot.core.search.engine import SearchHit
+from bot.core.search.engine import COUNT_LIMIT, SearchHit
 from bot.core.topics import Taxonomy
 from bot.i18n import Lang, enumerate_words, format_date, slash, t
 
@@ -143,7 +143,10 @@ def search_page(
     lines = []
     if corrected:
         lines.append(t("search.corrected", lang, query=_plain(shown_query), corrected=corrected))
-    lines.append(t("search.count", lang, total=total, first=offset + 1, last=offset + len(hits)))
+    # Matches are counted only up to one past COUNT_LIMIT, where paging ends.
+    key = "search.count" if total <= COUNT_LIMIT else "search.count_over"
+    last = offset + len(hits)
+    lines.append(t(key, lang, total=min(total, COUNT_LIMIT), first=offset + 1, last=last))
     embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
     for hit in hits:
         line = _with_link(article_line(hit.article, taxonomy, lang), hit.article, lang)

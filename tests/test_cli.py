@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -16,6 +17,8 @@ import pytest
 
 from bot.cli import build_parser, main
 from bot.cli import run as run_command
+from bot.core import articles, db
+from bot.core.models import ArticleDraft
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -583,3 +586,34 @@ def test_closed_pipe_is_quiet_exit_141(tmp_path: Path, unbuffered: bool) -> None
         os.close(write_end)
     assert done.returncode == 141
     assert done.stderr == ""
+
+
+async def _many_matches(path: Path, count: int) -> None:
+    conn = await db.connect(path)
+    try:
+        start = date(2000, 1, 1)
+        drafts = [
+            ArticleDraft(
+                title=f"防衛協力 第{n}報",
+                body=f"日米の防衛協力について第{n}報。",
+                published=start + timedelta(days=n),
+                date_inferred=False,
+                origin="many.jsonl",
+                source=f"many.jsonl:{n}",
+            )
+            for n in range(count)
+        ]
+        await articles.ingest(conn, drafts)
+    finally:
+        await conn.close()
+
+
+def test_search_says_more_than_10000_and_json_says_not_exact(tmp_path: Path) -> None:
+    """Past 10,000 matches the text says so and --json has total 10000, total_exact false."""
+    (tmp_path / "data").mkdir()
+    asyncio.run(_many_matches(tmp_path / "data" / "alliance.db", 10_010))
+    text = _bot(tmp_path, "search", "防衛")
+    assert text.stdout.splitlines()[0] == "more than 10000 results; showing 1–10"
+    done = _bot(tmp_path, "search", "防衛", "--json")
+    payload = json.loads(done.stdout)
+    assert (payload["total"], payload["total_exact"]) == (10_000, False)

@@ -9,7 +9,7 @@ import pytest
 
 from bot import render
 from bot.core.models import Article
-from bot.core.search.engine import SearchHit
+from bot.core.search.engine import COUNT_LIMIT, SearchHit
 from bot.core.topics import load_taxonomy
 from bot.i18n import format_date, lang_of
 from bot.runner import application_id_from_token
@@ -120,6 +120,23 @@ def test_search_title_shows_the_query_as_typed() -> None:
         "**x** ~~y~~", [hit], total=1, offset=0, corrected=None, taxonomy=TAXONOMY, lang="en"
     )
     assert embed.title == "Results for “\\*\\*x\\*\\* \\~\\~y\\~\\~”"
+
+
+@pytest.mark.parametrize(
+    ("total", "lang", "line"),
+    [
+        (12_345 - 2_346, "ja", "9,999件中 9,996–9,996件目"),
+        (COUNT_LIMIT + 1, "ja", "10,000件以上のうち 9,996–9,996件目"),
+        (COUNT_LIMIT + 1, "en", "9,996–9,996 of more than 10,000"),
+    ],
+)
+def test_search_count_says_more_than_the_limit(total: int, lang: str, line: str) -> None:
+    """Past the counting limit the count reads "more than 10,000", with thousands separators."""
+    hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
+    embed = render.search_page(
+        "日米", [hit], total=total, offset=9_995, corrected=None, taxonomy=TAXONOMY, lang=lang
+    )
+    assert embed.description == line
 
 
 def test_clipped_snippet_never_leaves_bold_open() -> None:

@@ -33,6 +33,9 @@ Sort = Literal["relevance", "newest"]
 
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
+# Matches are counted up to one past this. Paging ends here, so a larger total could not be paged
+# to, and counting every match of a common word was most of a search (~70% at 100k articles).
+COUNT_LIMIT = MAX_OFFSET
 MAX_SUGGESTIONS = 25
 # How many of the newest matches are ranked by relevance; each costs a read of its analyzed text
 # (~5 µs at 100k articles). Older matches with the words in their title are not looked for:
@@ -62,7 +65,7 @@ class SearchResult:
 
     query: str
     hits: list[SearchHit] = field(default_factory=list)
-    total: int = 0
+    total: int = 0  # counted up to COUNT_LIMIT + 1 (see `total_exact`)
     corrected: str | None = None  # the query actually searched, after typo correction
     suggestions: list[str] = field(default_factory=list)
     problem: QueryProblem | None = None
@@ -71,6 +74,11 @@ class SearchResult:
     def refused(cls, query: str, problem: QueryProblem) -> SearchResult:
         """The answer to a query that cannot be searched."""
         return cls(query=query[:100], problem=problem)
+
+    @property
+    def total_exact(self) -> bool:
+        """False when more than COUNT_LIMIT articles match: `total` is then COUNT_LIMIT + 1."""
+        return self.total <= COUNT_LIMIT
 
     @property
     def error(self) -> str | None:
@@ -175,6 +183,8 @@ def _page_columns() -> str:
 _SORT_MATCHES_UP_TO = 200
 
 _PageRows = list[Sequence[object]]  # rows of _page_columns()
+_MATCHES_COUNTED = "SELECT 1 FROM article_index WHERE article_index MATCH ? LIMIT ?"
+_COUNT = f"SELECT count(*) FROM ({_MATCHES_COUNTED})"  # noqa: S608
 
 
 async def _run(
@@ -198,9 +208,7 @@ async def _newest_page(
     db: aiosqlite.Connection, expr: str, limit: int, offset: int
 ) -> tuple[int, _PageRows]:
     """How many articles match `expr`, and the page's rows by publication date."""
-    rows = await db.execute_fetchall(
-        "SELECT count(*) FROM article_index WHERE article_index MATCH ?", (expr,)
-    )
+    rows = await db.execute_fetchall(_COUNT, (expr, COUNT_LIMIT + 1))
     total = int(next(iter(rows))[0])
     if not total or offset >= total:
         return total, []
@@ -253,7 +261,7 @@ async def _ranked_page(
     rows = await db.execute_fetchall(
         f"""
         WITH total AS (
-            SELECT count(*) AS n FROM article_index WHERE article_index MATCH ?
+            SELECT count(*) AS n FROM ({_MATCHES_COUNTED})
         ), candidates AS (
             SELECT rowid AS id FROM article_index WHERE article_index MATCH ?
              ORDER BY rowid DESC LIMIT ?
@@ -272,7 +280,7 @@ async def _ranked_page(
           LEFT JOIN articles ON articles.id = page.article_id
          ORDER BY page.in_title DESC, page.mentions DESC, page.date DESC, page.article_id DESC
         """,  # noqa: S608
-        (expr, expr, RANK_WINDOW, *score_params, limit, offset),
+        (expr, COUNT_LIMIT + 1, expr, RANK_WINDOW, *score_params, limit, offset),
     )
     rows = list(rows)
     total = int(rows[0][0])

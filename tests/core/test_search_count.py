@@ -1,0 +1,64 @@
+"""Counting matches stops past the last page that can be shown: on a real corpus of 10,010."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import aiosqlite
+import pytest
+import pytest_asyncio
+
+from bot.core import articles, db
+from bot.core.models import ArticleDraft
+from bot.core.search import search
+from bot.core.search.engine import COUNT_LIMIT, MAX_OFFSET
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+MATCHING = COUNT_LIMIT + 10
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def conn(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[aiosqlite.Connection]:
+    connection = await db.connect(tmp_path_factory.mktemp("count") / "alliance.db")
+    start = date(2000, 1, 1)
+    drafts = [
+        ArticleDraft(
+            title=f"防衛協力 第{n}報",
+            body=f"日米の防衛協力について第{n}報。" + ("普天間飛行場の移設。" if n < 3 else ""),
+            published=start + timedelta(days=n),
+            date_inferred=False,
+            origin="many.jsonl",
+            source=f"many.jsonl:{n}",
+        )
+        for n in range(MATCHING)
+    ]
+    await articles.ingest(connection, drafts)
+    yield connection
+    await connection.close()
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+async def test_a_common_word_counts_one_past_the_limit(
+    conn: aiosqlite.Connection, sort: str
+) -> None:
+    """10,010 matches are reported as more than 10,000, not counted to the end."""
+    result = await search(conn, "防衛", sort=sort)  # type: ignore[arg-type]
+    assert (result.total, result.total_exact) == (COUNT_LIMIT + 1, False)
+    assert len(result.hits) == 5
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+async def test_the_last_page_is_still_there(conn: aiosqlite.Connection, sort: str) -> None:
+    """The page at the largest offset still shows its matches, oldest last."""
+    result = await search(conn, "防衛", offset=MAX_OFFSET, limit=5, sort=sort)  # type: ignore[arg-type]
+    assert [hit.article.title for hit in result.hits] == [
+        f"防衛協力 第{n}報" for n in range(MATCHING - MAX_OFFSET - 1, MATCHING - MAX_OFFSET - 6, -1)
+    ]
+
+
+async def test_a_rare_word_is_counted_exactly(conn: aiosqlite.Connection) -> None:
+    """Under the limit the total is exact."""
+    result = await search(conn, "普天間")
+    assert (result.total, result.total_exact) == (3, True)
