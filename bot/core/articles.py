@@ -93,9 +93,12 @@ async def ids_by_hash(
 async def _unclaimed_in_origin(
     db: aiosqlite.Connection, origin: str, claimed: set[int]
 ) -> dict[int, str]:
-    # Articles stored under the file's former origin (its bare name) are still its own.
+    # Edits are also matched among articles stored under a seeds file's former origin (its bare
+    # name). Not for other files: older versions stored every folder's `news.jsonl` under that
+    # one name, and an edit must not take another folder's article.
+    former = corpus.former_origin(origin) if origin.startswith(corpus.SEEDS_ORIGIN) else None
     query = "SELECT id, body FROM articles WHERE origin IN (?, ?)"
-    rows = await db.execute_fetchall(query, (origin, corpus.former_origin(origin) or origin))
+    rows = await db.execute_fetchall(query, (origin, former or origin))
     return {int(r[0]): str(r[1]) for r in rows if int(r[0]) not in claimed}
 
 
@@ -190,8 +193,7 @@ async def ingest(
                 new_items.append(item)
             else:
                 article_id = int(best[2])
-                for other in candidates.values():  # two files may share a former origin
-                    other.pop(article_id, None)
+                del pool[article_id]
                 updates.append((article_id, item))
 
         if moved:

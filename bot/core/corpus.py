@@ -32,6 +32,7 @@ from bot.core.topics import load_taxonomy
 TEXT_SUFFIXES = frozenset({".txt"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 MAX_FILE_BYTES = 50 * 1024 * 1024
+SEEDS_ORIGIN = "seeds/"  # the origin of a seeds file is this and its name
 MAX_TITLE = 80
 # A repeated summary that differs only by a typo or a trailing phrase is the same article.
 NEAR_DUPLICATE = 90.0
@@ -77,10 +78,11 @@ def file_origin(path: Path, seeds: Path | None = None) -> str:
     The full path keeps two `news.jsonl` in different folders apart (edits are matched within an
     origin); the seeds' origin is the same wherever the bot is installed.
     """
-    resolved = path.resolve()
-    if seeds is not None and resolved.parent == seeds.resolve():
-        return f"seeds/{path.name}"
-    return resolved.as_posix()
+    # The folder is resolved, not the file: a link in the folder is that file, wherever it points.
+    folder = path.parent.resolve()
+    if seeds is not None and folder == seeds.resolve():
+        return f"{SEEDS_ORIGIN}{path.name}"
+    return (folder / path.name).as_posix()
 
 
 def former_origin(origin: str) -> str | None:

@@ -182,6 +182,21 @@ def _news(folder: Path, *bodies: str) -> Path:
 BODY = "日米両政府は2プラス2を開き、南西諸島の防衛協力を強化することで一致した。"
 
 
+def _stored_by_name(*bodies: str) -> list[ArticleDraft]:
+    """Drafts of news.jsonl as versions before full-path origins read them: origin = file name."""
+    return [
+        ArticleDraft(
+            title=f"見出し{n}",
+            body=body,
+            published=date(2026, 2, n + 1),
+            date_inferred=False,
+            origin="news.jsonl",
+            source=f"news.jsonl:{n + 1}",
+        )
+        for n, body in enumerate(bodies)
+    ]
+
+
 async def test_same_named_files_in_two_folders_keep_their_own_articles(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
@@ -193,53 +208,55 @@ async def test_same_named_files_in_two_folders_keep_their_own_articles(
     assert sorted(bodies) == sorted([BODY, BODY + "詳細は後日。"])
 
 
-async def test_articles_stored_under_a_bare_file_name_are_adopted(
+async def test_unchanged_texts_stored_under_a_bare_file_name_are_adopted(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
-    """Articles from before full-path origins are matched, kept and relabelled, not duplicated."""
-    old = ArticleDraft(
-        title="見出し0",
-        body=BODY,
-        published=date(2026, 2, 1),
-        date_inferred=False,
-        origin="news.jsonl",
-        source="news.jsonl:1",
-    )
-    other = ArticleDraft(
-        title="見出し1",
-        body="米海軍は横須賀で式典を開いた。",
-        published=date(2026, 2, 2),
-        date_inferred=False,
-        origin="news.jsonl",
-        source="news.jsonl:2",
-    )
-    await articles.ingest(conn, [old, other])
-    ids = sorted(a.id for a in await articles.latest(conn, limit=10))
-    path = _news(tmp_path / "fa", BODY, "米海軍は横須賀で式典を開き、艦長が交代した。")
+    """An unchanged text stored before full-path origins is relabelled, not added again."""
+    await articles.ingest(conn, _stored_by_name(BODY))
+    path = _news(tmp_path / "fa", BODY)
     report = await articles.ingest_paths(conn, [path])
-    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
-    assert sorted(a.id for a in await articles.latest(conn, limit=10)) == ids
-    rows = await conn.execute_fetchall("SELECT DISTINCT origin FROM articles")
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
+    rows = await conn.execute_fetchall("SELECT origin FROM articles")
     assert [r[0] for r in rows] == [path.resolve().as_posix()]
 
 
-async def test_two_files_never_claim_the_same_former_article(
+async def test_an_edit_never_takes_an_article_stored_under_a_bare_name(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
-    """When two same-named files both resemble one old article, one updates it, one is added."""
-    old = ArticleDraft(
-        title="見出し0",
-        body=BODY,
-        published=date(2026, 2, 1),
-        date_inferred=False,
-        origin="news.jsonl",
-        source="news.jsonl:1",
-    )
-    await articles.ingest(conn, [old])
-    paths = [_news(tmp_path / f, BODY + f"（{f}）") for f in ("fa", "fb")]
-    report = await articles.ingest_paths(conn, paths)
-    assert (report.added, report.updated) == (1, 1)
-    assert await articles.count_articles(conn) == 2
+    """fb's old article under "news.jsonl" is not overwritten by an edit from fa/news.jsonl."""
+    await articles.ingest(conn, _stored_by_name(BODY))
+    report = await articles.ingest_paths(conn, [_news(tmp_path / "fa", BODY + "詳細は後日。")])
+    assert (report.added, report.updated) == (1, 0)
+    bodies = [a.body for a in await articles.latest(conn, limit=10)]
+    assert sorted(bodies) == sorted([BODY, BODY + "詳細は後日。"])
+
+
+async def test_an_edited_seed_stored_under_its_bare_name_is_updated_in_place(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """In the seeds folder, an edit still finds the article stored under the file's bare name."""
+    await articles.ingest(conn, _stored_by_name(BODY, "米海軍は横須賀で式典を開いた。"))
+    ids = sorted(a.id for a in await articles.latest(conn, limit=10))
+    seeds = tmp_path / "seeds"
+    _news(seeds, BODY, "米海軍は横須賀で式典を開き、艦長が交代した。")
+    report = await articles.ingest_paths(conn, [seeds], seeds=seeds)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert sorted(a.id for a in await articles.latest(conn, limit=10)) == ids
+    rows = await conn.execute_fetchall("SELECT DISTINCT origin FROM articles")
+    assert [r[0] for r in rows] == ["seeds/news.jsonl"]
+
+
+async def test_a_linked_file_is_known_by_its_own_name(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """A symlink in the seeds folder is that seeds file, wherever it points."""
+    target = _news(tmp_path / "elsewhere", BODY)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "linked.jsonl").symlink_to(target)
+    await articles.ingest_paths(conn, [seeds], seeds=seeds)
+    rows = await conn.execute_fetchall("SELECT origin FROM articles")
+    assert [r[0] for r in rows] == ["seeds/linked.jsonl"]
 
 
 _CRASHING_INGEST = """
