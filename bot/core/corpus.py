@@ -32,6 +32,7 @@ from bot.core.topics import load_taxonomy
 TEXT_SUFFIXES = frozenset({".txt"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_LISTING_BYTES = 1024 * 1024
 SEEDS_ORIGIN = "seeds/"  # the origin of a seeds file is this and its name
 MAX_TITLE = 80
 # A repeated summary that differs only by a typo or a trailing phrase is the same article.
@@ -129,6 +130,12 @@ def read_file(path: Path, *, origin: str | None = None) -> CorpusRead:
     first = text.split("\n", 1)[0]
     if _HEADER.match(first):
         return _read_single(name, origin, text)
+    if len(raw) > MAX_LISTING_BYTES:
+        # Each line is looked for among all the others (near duplicates); memory grows with the
+        # page, ~40 MB a MB of varied text. A real listing page is far smaller.
+        limit = MAX_LISTING_BYTES // (1024 * 1024)
+        message = f"listing page larger than {limit} MB, skipped: split it, or use JSON Lines"
+        return _failed(name, message)
     return _read_listing(name, origin, text)
 
 

@@ -14,29 +14,28 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from fractions import Fraction
 
 from rapidfuzz import fuzz
 
 Q = 3
-_SLACK = 1e-9  # float rounding must never make a bound tighter than it is
 
 
 def _grams(text: str) -> list[str]:
     return [text[i : i + Q] for i in range(len(text) - Q + 1)]
 
 
-def _partner_lengths(length: int, share: float) -> tuple[int, int]:
+def _partner_lengths(length: int, share: Fraction) -> tuple[int, int]:
     """The lengths a text can have and still be at the cutoff with a text of `length`."""
     # ratio = 1 - d / (la + lb) and d >= |la - lb|, so lb is within la * share / (2 - share) and
-    # la * (2 - share) / share. Rounded outwards: a wider range only costs a comparison.
-    low, high = length * share / (2 - share), length * (2 - share) / share
-    return math.floor(low - _SLACK), math.ceil(high + _SLACK)
+    # la * (2 - share) / share. Exact fractions: a bound rounded the wrong way would miss a pair.
+    return math.floor(length * share / (2 - share)), math.ceil(length * (2 - share) / share)
 
 
-def _required_shared(text: str, grams: int, share: float) -> int:
+def _required_shared(text: str, grams: int, share: Fraction) -> int:
     """How many grams this text shares with any text at the cutoff, at least."""
     longest = _partner_lengths(len(text), share)[1]
-    max_distance = math.floor((1 - share) * (len(text) + longest) + _SLACK)
+    max_distance = math.floor((1 - share) * (len(text) + longest))
     return grams - Q * max_distance
 
 
@@ -56,7 +55,9 @@ def first_similar(texts: Sequence[str], cutoff: float) -> list[int | None]:
     Texts that repeat another are not matched against: each points at the first of its kind,
     and ties go to the earliest. The same answer as comparing every pair.
     """
-    share = cutoff / 100
+    share = Fraction(cutoff) / 100
+    # Exact counts: with approximate ones (buckets of grams) chance-shared grams of long texts
+    # crept into the prefixes, and every pair of 40,000-character lines was compared in full.
     rarity: Counter[str] = Counter()  # in how many texts a gram occurs
     for text in texts:
         rarity.update(set(_grams(text)))

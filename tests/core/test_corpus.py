@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.corpus import derive_title, read_file, read_path
+from bot.core.corpus import MAX_LISTING_BYTES, derive_title, read_file, read_path
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 LISTING = SEEDS / "000_ec138bacc4a23740.txt"
@@ -259,3 +259,15 @@ def test_jsonl_keeps_a_timestamp_as_its_day(tmp_path: Path) -> None:
     path = tmp_path / "ok.jsonl"
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     assert [d.published for d in read_file(path).drafts] == [date(2026, 2, 1)]
+
+
+def test_a_listing_page_over_1_mb_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    """A listing larger than MAX_LISTING_BYTES is refused by name; JSON Lines may be larger."""
+    line = "米国務省は2025年12月16日、改修支援を承認した。" + "あ" * 300 + "\n"
+    path = tmp_path / "huge.txt"
+    path.write_text(line * (MAX_LISTING_BYTES // len(line.encode()) + 1), encoding="utf-8")
+    read = read_file(path)
+    assert read.drafts == []
+    assert [str(w) for w in read.warnings] == [
+        "huge.txt: listing page larger than 1 MB, skipped: split it, or use JSON Lines"
+    ]
