@@ -59,7 +59,7 @@ def whole_number(
     def parse(value: str) -> int:
         digits = value.strip()
         if prefix:
-            digits = digits.removeprefix(prefix)
+            digits = digits.removeprefix(prefix).lstrip()  # "#3" and "# 3"
         if not (digits.isascii() and digits.isdigit()):
             raise argparse.ArgumentTypeError(f"not {what}: {value!r}")
         # Length first: int() refuses strings of more than 4300 digits, leading zeros included.

@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from datetime import date, timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -471,8 +471,8 @@ def test_numbers_must_be_ascii_digits(capsys: pytest.CaptureFixture[str], argv: 
 
 
 def test_show_takes_article_3_in_ascii_only(capsys: pytest.CaptureFixture[str]) -> None:
-    """`#3`, ` 3 ` and `003` name article 3; `٣`, which int() also reads as 3, does not."""
-    for typed in ("#3", " 3 ", "003"):
+    """`#3`, `# 3`, ` 3 ` and `003` name article 3; `٣`, which int() also reads as 3, does not."""
+    for typed in ("#3", "# 3", " 3 ", "003"):
         assert build_parser().parse_args(["show", typed]).id == 3
     code, out, _ = run(capsys, "show", "#3", "--json")
     assert (code, json.loads(out)["results"][0]["id"]) == (0, 3)
@@ -588,30 +588,20 @@ def test_closed_pipe_is_quiet_exit_141(tmp_path: Path, unbuffered: bool) -> None
     assert done.stderr == ""
 
 
-async def _many_matches(path: Path, count: int) -> None:
+async def _store(path: Path, drafts: list[ArticleDraft]) -> None:
     conn = await db.connect(path)
     try:
-        start = date(2000, 1, 1)
-        drafts = [
-            ArticleDraft(
-                title=f"防衛協力 第{n}報",
-                body=f"日米の防衛協力について第{n}報。",
-                published=start + timedelta(days=n),
-                date_inferred=False,
-                origin="many.jsonl",
-                source=f"many.jsonl:{n}",
-            )
-            for n in range(count)
-        ]
         await articles.ingest(conn, drafts)
     finally:
         await conn.close()
 
 
-def test_search_says_more_than_10000_and_json_says_not_exact(tmp_path: Path) -> None:
+def test_search_says_more_than_10000_and_json_says_not_exact(
+    tmp_path: Path, numbered_reports: Callable[[int], list[ArticleDraft]]
+) -> None:
     """Past 10,000 matches the text says so and --json has total 10000, total_exact false."""
     (tmp_path / "data").mkdir()
-    asyncio.run(_many_matches(tmp_path / "data" / "alliance.db", 10_010))
+    asyncio.run(_store(tmp_path / "data" / "alliance.db", numbered_reports(10_010)))
     text = _bot(tmp_path, "search", "防衛")
     assert text.stdout.splitlines()[0] == "more than 10000 results; showing 1–10"
     done = _bot(tmp_path, "search", "防衛", "--json")

@@ -568,12 +568,16 @@ def paginate(
             return pages
 
 
+_DATE_DASHES = str.maketrans(dict.fromkeys("ー−‐‑‒–—―/", "-"))
+
+
 def parse_week_of(value: str | None, timezone: str, now: datetime | None = None) -> Week | None:
     """The week containing `value` (YYYY-MM-DD), or this week; None if `value` isn't a date."""
     if value is None or not value.strip():
         return week_of(timezone=timezone, now=now or datetime.now(UTC))
-    # NFKC: a Japanese keyboard may type the digits full-width (２０２５－１２－１５).
-    day = iso_day(unicodedata.normalize("NFKC", value).strip())
+    # A Japanese keyboard may type full-width digits (NFKC reads them) and a long-vowel mark or
+    # another dash NFKC keeps (２０２５ー１２ー１５); slashes are how many write dates.
+    day = iso_day(unicodedata.normalize("NFKC", value).strip().translate(_DATE_DASHES))
     if day is None:
         return None
     try:

@@ -89,7 +89,13 @@ def test_iso_day_reads_only_yyyy_mm_dd(text: str, expected: date | None) -> None
 
 
 @pytest.mark.parametrize(
-    ("text", "monday"), [("２０２５－１２－１７", date(2025, 12, 15)), ("20251217", None)]
+    ("text", "monday"),
+    [
+        ("２０２５－１２－１７", date(2025, 12, 15)),
+        ("２０２５ー１２ー１７", date(2025, 12, 15)),
+        ("2025/12/17", date(2025, 12, 15)),
+        ("20251217", None),
+    ],
 )
 def test_week_of_reads_full_width_digits_but_not_compact_dates(
     text: str, monday: date | None

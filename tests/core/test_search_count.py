@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import date
 
 import aiosqlite
 import pytest
@@ -20,21 +20,23 @@ MATCHING = COUNT_LIMIT + 10
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def conn(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[aiosqlite.Connection]:
+async def conn(
+    tmp_path_factory: pytest.TempPathFactory,
+    numbered_reports: Callable[[int], list[ArticleDraft]],
+) -> AsyncIterator[aiosqlite.Connection]:
     connection = await db.connect(tmp_path_factory.mktemp("count") / "alliance.db")
-    start = date(2000, 1, 1)
-    drafts = [
+    rare = [
         ArticleDraft(
-            title=f"防衛協力 第{n}報",
-            body=f"日米の防衛協力について第{n}報。" + ("普天間飛行場の移設。" if n < 3 else ""),
-            published=start + timedelta(days=n),
+            title=f"普天間 第{n}報",
+            body="普天間飛行場の移設。",
+            published=date(2001, 1, n + 1),
             date_inferred=False,
-            origin="many.jsonl",
-            source=f"many.jsonl:{n}",
+            origin="rare.jsonl",
+            source=f"rare.jsonl:{n}",
         )
-        for n in range(MATCHING)
+        for n in range(3)
     ]
-    await articles.ingest(connection, drafts)
+    await articles.ingest(connection, [*numbered_reports(MATCHING), *rare])
     yield connection
     await connection.close()
 
