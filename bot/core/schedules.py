@@ -544,7 +544,8 @@ async def mark_failed(
 ) -> Schedule | None:
     """Record that posting a claimed week failed; returns the schedule (paused after 3 in a row).
 
-    The week can be claimed again later (a retry, or `post-now`).
+    The week can be claimed again later (a retry, or `post-now`). A week left because its
+    schedule was stopped is not counted: it would hide why the schedule was paused.
     """
     stamp = _stamp(_now(now))
     query = """
@@ -552,6 +553,8 @@ async def mark_failed(
          WHERE channel_id = ? AND week_start = ? AND status = 'intent'
     """
     await db.execute(query, (_stored(failure), stamp, channel_id, week_start.isoformat()))
+    if failure.code is FailureCode.SCHEDULE_STOPPED:
+        return await get_schedule(db, channel_id)
     # A crash between these two statements only loses one failure count: harmless.
     return await record_failure(db, channel_id, failure, now=now)
 

@@ -263,6 +263,27 @@ async def test_pause_after_three_failures_and_set_clears(conn: aiosqlite.Connect
     assert status[0].next_run == datetime(2025, 12, 29, 0, 0, tzinfo=UTC)
 
 
+async def test_a_stopped_schedules_week_keeps_the_schedules_own_error(
+    conn: aiosqlite.Connection,
+) -> None:
+    """Failing a week because its schedule was paused neither counts nor hides the real error."""
+    await _set(conn)
+    for n in range(1, MAX_FAILURES + 1):
+        week = WEEK + timedelta(days=7 * n)
+        assert await claim_post(conn, CHANNEL, week, now=NOW)
+        await mark_failed(conn, CHANNEL, week, REFUSED, now=NOW)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    stopped = PostFailure(FailureCode.SCHEDULE_STOPPED)
+    after = await mark_failed(conn, CHANNEL, WEEK, stopped, now=NOW)
+    assert after is not None
+    assert (after.paused, after.consecutive_failures, after.last_failure) == (
+        True,
+        MAX_FAILURES,
+        REFUSED,
+    )
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)  # the week itself is failed, claimable
+
+
 async def test_failed_week_can_be_claimed_again(conn: aiosqlite.Connection) -> None:
     """A failed attempt posted nothing, so the week can be claimed again; a success resets."""
     await _set(conn)
