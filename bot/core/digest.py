@@ -572,7 +572,8 @@ _DATE_DASHES = str.maketrans(dict.fromkeys("ー−‐‑‒–—―/", "-"))
 
 
 def parse_week_of(value: str | None, timezone: str, now: datetime | None = None) -> Week | None:
-    """The week containing `value` (YYYY-MM-DD), or this week; None if `value` isn't a date."""
+    """The week containing `value` (YYYY-MM-DD; also full-width, or with ー or / between), or this
+    week; None if `value` isn't a date."""
     if value is None or not value.strip():
         return week_of(timezone=timezone, now=now or datetime.now(UTC))
     # A Japanese keyboard may type full-width digits (NFKC reads them) and a long-vowel mark or

@@ -11,7 +11,6 @@ missed, and the common grams every article has ("した。") never make anything
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from fractions import Fraction
@@ -25,17 +24,16 @@ def _grams(text: str) -> list[str]:
     return [text[i : i + Q] for i in range(len(text) - Q + 1)]
 
 
-def _partner_lengths(length: int, share: Fraction) -> tuple[int, int]:
-    """The lengths a text can have and still be at the cutoff with a text of `length`."""
-    # ratio = 1 - d / (la + lb) and d >= |la - lb|, so lb is within la * share / (2 - share) and
-    # la * (2 - share) / share. Exact fractions: a bound rounded the wrong way would miss a pair.
-    return math.floor(length * share / (2 - share)), math.ceil(length * (2 - share) / share)
+def _partner_lengths(length: int, p: int, q: int) -> tuple[int, int]:
+    """The lengths a text can have and still be at the cutoff (p/q) with a text of `length`."""
+    # ratio = 1 - d / (la + lb) and d >= |la - lb|, so lb is within la * s / (2 - s) and
+    # la * (2 - s) / s for s = p/q. Whole numbers: a bound rounded the wrong way misses a pair.
+    return length * p // (2 * q - p), -(-length * (2 * q - p) // p)
 
 
-def _required_shared(text: str, grams: int, share: Fraction) -> int:
-    """How many grams this text shares with any text at the cutoff, at least."""
-    longest = _partner_lengths(len(text), share)[1]
-    max_distance = math.floor((1 - share) * (len(text) + longest))
+def _required_shared(length: int, longest: int, grams: int, p: int, q: int) -> int:
+    """How many grams a text shares with any text at the cutoff (p/q), at least."""
+    max_distance = (q - p) * (length + longest) // q
     return grams - Q * max_distance
 
 
@@ -55,7 +53,8 @@ def first_similar(texts: Sequence[str], cutoff: float) -> list[int | None]:
     Texts that repeat another are not matched against: each points at the first of its kind,
     and ties go to the earliest. The same answer as comparing every pair.
     """
-    share = Fraction(cutoff) / 100
+    share = Fraction(cutoff) / 100  # exact for a float cutoff too
+    p, q = share.numerator, share.denominator
     # Exact counts: with approximate ones (buckets of grams) chance-shared grams of long texts
     # crept into the prefixes, and every pair of 40,000-character lines was compared in full.
     rarity: Counter[str] = Counter()  # in how many texts a gram occurs
@@ -69,11 +68,11 @@ def first_similar(texts: Sequence[str], cutoff: float) -> list[int | None]:
     found: list[int | None] = []
     for number, text in enumerate(texts):
         counts = Counter(_grams(text))
-        required = _required_shared(text, counts.total(), share)
+        shortest, longest = _partner_lengths(len(text), p, q)
+        required = _required_shared(len(text), longest, counts.total(), p, q)
         # One order for all texts: ties between equally rare grams are broken by the gram.
         order = sorted(counts, key=lambda gram: (rarity[gram], gram))
         prefix = _prefix(counts, order, required)
-        shortest, longest = _partner_lengths(len(text), share)
         candidates = {kept for gram in prefix for kept in index.get(gram, ())}
         for length in range(shortest, min(longest, short_longest) + 1):
             candidates.update(short.get(length, ()))
