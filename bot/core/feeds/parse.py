@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 from bot.core.feeds.reasons import FeedError, Reason
 from bot.core.models import ArticleDraft
@@ -199,6 +199,16 @@ def html_to_text(html: str) -> str:
 # --- entries -----------------------------------------------------------------------------------
 
 
+# A feed's link may hold what no URL may (a space) or what would end a Markdown link early: sent
+# as given, Discord refused the embed. Percent-encoded, it names the same page.
+_UNSAFE_IN_LINK = re.compile(r"[\s()<>\[\]\"'`{}|\\^]")
+
+
+def well_formed(url: str) -> str:
+    """`url` with the characters a URL can't hold, or a Markdown link can't, percent-encoded."""
+    return _UNSAFE_IN_LINK.sub(lambda m: quote(m.group(), safe=""), url)
+
+
 def normalize_link(link: str, base: str) -> str | None:
     """An entry's link made absolute, without fragment and tracking parameters; None if unusable."""
     try:
@@ -265,10 +275,11 @@ def _entry(raw: Any, base: str) -> FeedEntry | None:
     if guid:
         key = guid
     elif url:
-        key = url[:MAX_KEY_CHARS]
+        key = url[:MAX_KEY_CHARS]  # as before links were encoded: keys already stored still match
     else:
         key = "title:" + hashlib.sha256(title.encode("utf-8")).hexdigest()
-    return FeedEntry(key, guid, url, title, title_derived, body, _date_of(raw))
+    link_url = well_formed(url) if url else None
+    return FeedEntry(key, guid, link_url, title, title_derived, body, _date_of(raw))
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from feedkit import DATA, TOKYO, Item, rss
 
+from bot import render
 from bot.core.feeds.parse import (
     FeedParseError,
     decode_document,
@@ -33,6 +34,15 @@ def test_rss2_entries_keep_guid_link_and_date() -> None:
     assert first.published == datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
     # No GUID: the link identifies the entry.
     assert parsed.entries[2].key == "https://news.example.jp/articles/1003"
+
+
+def test_a_link_with_spaces_is_encoded_but_keeps_its_key() -> None:
+    """A link Discord would refuse is stored percent-encoded; the entry's key is as before."""
+    link = "https://news.example.jp/a b/(1)[2].html"
+    (entry,) = parse_feed(rss([Item("見出し", "本文", link=link)]), url=FEED_URL).entries
+    assert entry.url == "https://news.example.jp/a%20b/%281%29%5B2%5D.html"
+    assert entry.key == link
+    assert render.linkable_url(entry.url) == entry.url
 
 
 def test_atom_entries_resolve_relative_links_and_strip_html_titles() -> None:
