@@ -197,11 +197,15 @@ def _stored_by_name(*bodies: str) -> list[ArticleDraft]:
     ]
 
 
-async def test_same_named_files_in_two_folders_keep_their_own_articles(
-    conn: aiosqlite.Connection, tmp_path: Path
+@pytest.mark.parametrize("stored_by", ["path", "bare name"])
+async def test_an_edit_never_takes_another_same_named_files_article(
+    conn: aiosqlite.Connection, tmp_path: Path, stored_by: str
 ) -> None:
-    """A similar article in fb/news.jsonl is added beside fa/news.jsonl's, not written over it."""
-    await articles.ingest_paths(conn, [_news(tmp_path / "fa", BODY)])
+    """An edit in fb/news.jsonl never overwrites fa's similar article, stored by path or name."""
+    if stored_by == "path":
+        await articles.ingest_paths(conn, [_news(tmp_path / "fa", BODY)])
+    else:
+        await articles.ingest(conn, _stored_by_name(BODY))
     report = await articles.ingest_paths(conn, [_news(tmp_path / "fb", BODY + "詳細は後日。")])
     assert (report.added, report.updated) == (1, 0)
     bodies = [a.body for a in await articles.latest(conn, limit=10)]
@@ -218,17 +222,6 @@ async def test_unchanged_texts_stored_under_a_bare_file_name_are_adopted(
     assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
     rows = await conn.execute_fetchall("SELECT origin FROM articles")
     assert [r[0] for r in rows] == [path.resolve().as_posix()]
-
-
-async def test_an_edit_never_takes_an_article_stored_under_a_bare_name(
-    conn: aiosqlite.Connection, tmp_path: Path
-) -> None:
-    """fb's old article under "news.jsonl" is not overwritten by an edit from fa/news.jsonl."""
-    await articles.ingest(conn, _stored_by_name(BODY))
-    report = await articles.ingest_paths(conn, [_news(tmp_path / "fa", BODY + "詳細は後日。")])
-    assert (report.added, report.updated) == (1, 0)
-    bodies = [a.body for a in await articles.latest(conn, limit=10)]
-    assert sorted(bodies) == sorted([BODY, BODY + "詳細は後日。"])
 
 
 async def test_an_edited_seed_stored_under_its_bare_name_is_updated_in_place(
