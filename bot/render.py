@@ -52,7 +52,7 @@ def clip(text: str, limit: int) -> str:
 _MARKDOWN_CHARS = re.compile(r"[_\\~|*`>\[#-]")
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """Article or user text shown as-is: Markdown characters escaped, not interpreted."""
     # Most Japanese text has none of them: one scan instead of discord.py's regex per piece.
     if _MARKDOWN_CHARS.search(text) is None:
@@ -109,15 +109,15 @@ def snippet_markdown(hit: SearchHit, limit: int = _RESULT_VALUE_MAX) -> str:
     used = 0
     for text, is_match in hit.snippet_parts:
         marks = 4 if is_match else 0
-        piece = _plain(text)
+        piece = plain(text)
         if used + len(piece) + marks > limit:
             # Clip the raw text, not the escaped one, so no escape or bold marker is cut in half.
             room = limit - used - marks - 1
             raw = text[: max(room, 0)]
-            while raw and len(_plain(raw)) > room:
+            while raw and len(plain(raw)) > room:
                 raw = raw[:-1]
             if raw:
-                out.append(f"**{_plain(raw)}**" if is_match else _plain(raw))
+                out.append(f"**{plain(raw)}**" if is_match else plain(raw))
             out.append("…")
             break
         out.append(f"**{piece}**" if is_match else piece)
@@ -137,12 +137,12 @@ def search_page(
 ) -> discord.Embed:
     """One page of search results."""
     shown_query = clip(query, 80)
-    title = t("search.title", lang, query=_plain(shown_query))
+    title = t("search.title", lang, query=plain(shown_query))
     embed = discord.Embed(title=clip(title, TITLE_MAX))
     embed.colour = COLOUR
     lines = []
     if corrected:
-        lines.append(t("search.corrected", lang, query=_plain(shown_query), corrected=corrected))
+        lines.append(t("search.corrected", lang, query=plain(shown_query), corrected=corrected))
     # Matches are counted only up to one past COUNT_LIMIT, where paging ends.
     key = "search.count" if total <= COUNT_LIMIT else "search.count_over"
     last = offset + len(hits)
@@ -159,11 +159,11 @@ def no_results(
     query: str, suggestions: Sequence[str], topic_label: str | None, lang: Lang
 ) -> discord.Embed:
     """What a reader sees when nothing matched, with "did you mean" words when there are any."""
-    shown = _plain(clip(query, 80))
+    shown = plain(clip(query, 80))
     key = "search.none_topic" if topic_label else "search.none"
     lines = [t(key, lang, query=shown, topic=topic_label or "")]
     if suggestions:
-        words = enumerate_words((_plain(s) for s in suggestions[:5]), lang)
+        words = enumerate_words((plain(s) for s in suggestions[:5]), lang)
         lines.append(t("search.did_you_mean", lang, words=words))
     lines.append(t("search.try", lang))
     return discord.Embed(description=clip("\n".join(lines), DESCRIPTION_MAX), colour=COLOUR)
@@ -176,7 +176,7 @@ def article_list(
     embed = discord.Embed(title=clip(title, TITLE_MAX), colour=COLOUR)
     for article in articles:
         line = _with_link(article_line(article, taxonomy, lang), article, lang)
-        value = f"{line}\n{_plain(summary(article.body))}"
+        value = f"{line}\n{plain(summary(article.body))}"
         embed.add_field(
             name=_result_name(article), value=clip(value, _RESULT_VALUE_MAX), inline=False
         )
@@ -198,7 +198,7 @@ def _split_body(body: str, size: int) -> list[str]:
         window = size
         while True:
             cut = _cut_point(rest, window)
-            piece = _plain(rest[:cut].rstrip())
+            piece = plain(rest[:cut].rstrip())
             if len(piece) <= size:
                 break
             # Escapes made it too long: try again with the window shrunk in proportion.
@@ -268,7 +268,7 @@ def _truncation_note(article: Article, lang: Lang) -> str:
 
 def topic_overview(counts: Sequence[tuple[str, str, int]], lang: Lang) -> discord.Embed:
     """Every topic with its article count; `counts` holds (slug, label, count)."""
-    lines = [f"**{_plain(label)}** — {t('topics.count', lang, count=n)}" for _, label, n in counts]
+    lines = [f"**{plain(label)}** — {t('topics.count', lang, count=n)}" for _, label, n in counts]
     embed = discord.Embed(title=t("topics.title", lang), colour=COLOUR)
     embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
     embed.set_footer(text=t("topics.description", lang))

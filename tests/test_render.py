@@ -84,7 +84,7 @@ def test_a_cut_body_escapes_each_piece_whole(before: int, tail: str) -> None:
     view = render.article_messages(_article("あ" * before + tail), taxonomy=TAXONOMY, lang="ja")
     first, second = (message[0].description or "" for message in view.messages)
     assert first == "あ" * before
-    assert second == render._plain(tail)
+    assert second == render.plain(tail)
     assert second.startswith("\\")
 
 
@@ -205,4 +205,4 @@ def test_results_link_to_the_article_page() -> None:
 )
 def test_plain_text_escapes_like_discord_py(text: str) -> None:
     """Text without Markdown characters skips escaping; any other is escaped as discord.py does."""
-    assert render._plain(text) == discord.utils.escape_markdown(text, as_needed=False)
+    assert render.plain(text) == discord.utils.escape_markdown(text, as_needed=False)

@@ -23,7 +23,6 @@ from apscheduler.triggers.date import DateTrigger
 from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
-from discord.utils import escape_markdown
 
 from bot import pages, render
 from bot.core import db as database
@@ -129,8 +128,7 @@ def failure_text(stored: str | None, lang: Lang) -> str:
 
 def _quote(text: str, limit: int) -> str:
     """Text that is not ours on one line, clipped, its Markdown shown as typed."""
-    line = " ".join(text.split())
-    return escape_markdown(render.clip(line, limit), as_needed=False)
+    return render.plain(render.clip(" ".join(text.split()), limit))
 
 
 def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
@@ -571,7 +569,7 @@ def _when(schedule: Schedule, lang: Lang) -> str:
 
 def _schedule_error(error: ScheduleError, lang: Lang) -> str:
     """What was wrong with an admin's schedule, in their language, quoting what they gave."""
-    given = escape_markdown(render.clip(error.value, 40), as_needed=False)
+    given = render.plain(render.clip(error.value, 40))
     return t(f"schedule.bad_{error.field}", lang, value=given)
 
 
