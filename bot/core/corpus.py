@@ -67,9 +67,10 @@ def read_path(path: Path, *, seeds: Path | None = None) -> CorpusRead:
     if not path.is_dir():
         return read_file(path, origin=file_origin(path, seeds))
     result = CorpusRead()
+    prefix = _origin_prefix(path, seeds)  # the folder resolved once, not once a file
     for child in sorted(path.iterdir()):
         if child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES:
-            result.extend(read_file(child, origin=file_origin(child, seeds)))
+            result.extend(read_file(child, origin=prefix + child.name))
     return result
 
 
@@ -79,11 +80,15 @@ def file_origin(path: Path, seeds: Path | None = None) -> str:
     The full path keeps two `news.jsonl` in different folders apart (edits are matched within an
     origin); the seeds' origin is the same wherever the bot is installed.
     """
+    return _origin_prefix(path.parent, seeds) + path.name
+
+
+def _origin_prefix(folder: Path, seeds: Path | None) -> str:
     # The folder is resolved, not the file: a link in the folder is that file, wherever it points.
-    folder = path.parent.resolve()
-    if seeds is not None and folder == seeds.resolve():
-        return f"{SEEDS_ORIGIN}{path.name}"
-    return (folder / path.name).as_posix()
+    resolved = folder.resolve()
+    if seeds is not None and resolved == seeds.resolve():
+        return SEEDS_ORIGIN
+    return resolved.as_posix().rstrip("/") + "/"  # the root folder is already "/"
 
 
 def former_origin(origin: str) -> str | None:
