@@ -207,16 +207,6 @@ class FailureCode(StrEnum):
     SCHEDULE_STOPPED = "schedule_stopped"  # an unfinished post whose schedule was stopped
 
 
-# Operators' wording, for logs; admins see `bot.i18n`'s `digest.reason.*` in their language.
-_FAILURE_ENGLISH: dict[FailureCode, str] = {
-    FailureCode.CHANNEL_MISSING: "channel not found (deleted, or the bot can't see it)",
-    FailureCode.MISSING_PERMISSIONS: "missing permissions: {permissions}",
-    FailureCode.MISSING_ACCESS: "no access to the channel",
-    FailureCode.HTTP: "Discord answered HTTP {status} (error code {discord_code})",
-    FailureCode.TIMEOUT: "Discord did not answer in time",
-    FailureCode.UNCONFIRMED: "could not confirm whether the digest was posted",
-    FailureCode.SCHEDULE_STOPPED: "the schedule was stopped before the post was finished",
-}
 _FAILURE_CODES = {code.value: code for code in FailureCode}
 _PERMISSION_NAME = re.compile(r"[a-z_]+")
 _HTTP_ARGS = re.compile(r"(\d{3}):(\d{1,10})")
@@ -273,15 +263,6 @@ class PostFailure:
         if ":" in head:
             return None
         return cls(code, detail=detail)
-
-    def english(self) -> str:
-        """The failure in English, for logs."""
-        text = _FAILURE_ENGLISH[self.code].format(
-            permissions=", ".join(self.permissions) or "unknown",
-            status=self.status,
-            discord_code=self.discord_code,
-        )
-        return f"{text}: {self.detail}" if self.detail else text
 
 
 def _stored(failure: PostFailure) -> str:

@@ -319,7 +319,8 @@ class DigestCog(commands.Cog):
             problem = await self._problem(channel_id)
             if problem is not None:
                 await schedules.mark_failed(self.db, channel_id, week.start, problem)
-                log.warning("digest for channel %s not posted: %s", channel_id, problem.english())
+                reason = failure_text(problem.encode(), "en")
+                log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
             return await self._send(schedule, digest)
 

@@ -376,13 +376,6 @@ def test_older_free_text_is_not_taken_for_a_code(text: str) -> None:
     assert PostFailure.decode(text) is None
 
 
-def test_failure_in_english_for_the_log() -> None:
-    """The log's English names the permissions, or Discord's status, code and message."""
-    lacking = PostFailure(FailureCode.MISSING_PERMISSIONS, permissions=("send_messages",))
-    assert lacking.english() == "missing permissions: send_messages"
-    assert UNAVAILABLE.english() == "Discord answered HTTP 503 (error code 0): 503: Server Error"
-
-
 async def test_failure_is_stored_on_schedule_and_week(conn: aiosqlite.Connection) -> None:
     """A failure is stored as a code on the schedule and the week; a long detail is cut."""
     await _set(conn)

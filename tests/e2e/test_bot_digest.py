@@ -251,8 +251,9 @@ async def test_set_names_the_permission_the_bot_lacks(
 async def test_lost_permission_fails_the_post_and_shows_in_status(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
-    """Send Messages taken away after `set`: the post fails without a request, status says why."""
-    await bot.start()
+    """Send Messages taken away after `set`: the post fails without a request, status says why,
+    and the log says it in the admins' English."""
+    run = await bot.start()
     news = fake_discord.guild.channel(NEWS)
     await command(
         fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "9:00"}
@@ -268,6 +269,9 @@ async def test_lost_permission_fails_the_post_and_shows_in_status(
         f"<#{news.id}> に投稿できませんでした: ボットに権限がありません（メッセージを送信）"
     )
     assert channel_posts(fake_discord, news) == []
+    await run.wait_logged(
+        f"digest for channel {news.id} not posted: the bot is missing Send Messages"
+    )
     assert "Last error: the bot is missing Send Messages" in await status(fake_discord)
     assert "直近のエラー: ボットに権限がありません（メッセージを送信）" in await status(
         fake_discord, locale="ja"
