@@ -186,7 +186,7 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search the corpus."""
     from bot.core.search import search
-    from bot.core.search.engine import COUNT_LIMIT, MAX_OFFSET
+    from bot.core.search.engine import MAX_OFFSET
 
     _check_topic(args.topic)
     if args.offset > MAX_OFFSET:
@@ -207,9 +207,7 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if result.error:
         raise UsageError(result.error_message("en"))
     if args.json:
-        # Past COUNT_LIMIT matches are not counted: "total" is then that limit, not exact.
-        total = min(result.total, COUNT_LIMIT)
-        payload = _results_json([h.article for h in result.hits], total)
+        payload = _results_json([h.article for h in result.hits], result.shown_total)
         for item, hit in zip(payload["results"], result.hits, strict=True):
             item["snippet"] = hit.snippet
         payload["total_exact"] = result.total_exact
@@ -219,7 +217,7 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if result.corrected:
         _out(f"no exact match for {args.query!r}; did you mean {result.corrected!r}?")
-    found = f"{result.total}" if result.total_exact else f"more than {COUNT_LIMIT}"
+    found = f"{result.total}" if result.total_exact else f"more than {result.shown_total}"
     if not result.hits:
         if result.total:
             _out(f"{found} results; none at offset {args.offset}")

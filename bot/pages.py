@@ -389,13 +389,7 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
         embed = render.no_results(listing.query, result.suggestions, topic_label, lang)
         return Page(embeds=[embed], private=True)
     embed = render.search_page(
-        listing.query,
-        result.hits,
-        total=result.total,
-        offset=page * PAGE_SIZE,
-        corrected=result.corrected,
-        taxonomy=bot.taxonomy,
-        lang=lang,
+        listing.query, result, offset=page * PAGE_SIZE, taxonomy=bot.taxonomy, lang=lang
     )
     shown = [hit.article for hit in result.hits]
     return Page(embeds=[embed], view=await _controls(bot, listing, page, shown, result.total))

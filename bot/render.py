@@ -15,7 +15,7 @@ from discord.utils import escape_markdown
 from bot.core.digest import Digest, Page, Week, paginate
 from bot.core.digest import render as render_digest
 from bot.core.models import Article
-from bot.core.search.engine import COUNT_LIMIT, SearchHit
+from bot.core.search.engine import SearchHit, SearchResult
 from bot.core.topics import Taxonomy
 from bot.i18n import Lang, enumerate_words, format_date, slash, t
 
@@ -126,29 +126,22 @@ def snippet_markdown(hit: SearchHit, limit: int = _RESULT_VALUE_MAX) -> str:
 
 
 def search_page(
-    query: str,
-    hits: Sequence[SearchHit],
-    *,
-    total: int,
-    offset: int,
-    corrected: str | None,
-    taxonomy: Taxonomy,
-    lang: Lang,
+    query: str, result: SearchResult, *, offset: int, taxonomy: Taxonomy, lang: Lang
 ) -> discord.Embed:
-    """One page of search results."""
+    """One page of search results for `query` as the reader typed it."""
     shown_query = clip(query, 80)
     title = t("search.title", lang, query=plain(shown_query))
     embed = discord.Embed(title=clip(title, TITLE_MAX))
     embed.colour = COLOUR
     lines = []
-    if corrected:
+    if result.corrected:
+        corrected = result.corrected
         lines.append(t("search.corrected", lang, query=plain(shown_query), corrected=corrected))
-    # Matches are counted only up to one past COUNT_LIMIT, where paging ends.
-    key = "search.count" if total <= COUNT_LIMIT else "search.count_over"
-    last = offset + len(hits)
-    lines.append(t(key, lang, total=min(total, COUNT_LIMIT), first=offset + 1, last=last))
+    key = "search.count" if result.total_exact else "search.count_over"
+    first, last = offset + 1, offset + len(result.hits)
+    lines.append(t(key, lang, total=result.shown_total, first=first, last=last))
     embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
-    for hit in hits:
+    for hit in result.hits:
         line = _with_link(article_line(hit.article, taxonomy, lang), hit.article, lang)
         value = f"{line}\n{snippet_markdown(hit, _RESULT_VALUE_MAX - len(line) - 1)}"
         embed.add_field(name=_result_name(hit.article), value=value, inline=False)

@@ -9,7 +9,7 @@ import pytest
 
 from bot import render
 from bot.core.models import Article
-from bot.core.search.engine import COUNT_LIMIT, SearchHit
+from bot.core.search.engine import COUNT_LIMIT, SearchHit, SearchResult
 from bot.core.topics import load_taxonomy
 from bot.i18n import format_date, lang_of
 from bot.runner import application_id_from_token
@@ -106,9 +106,8 @@ def test_search_page_fits_with_oversized_titles() -> None:
         )
         for _ in range(5)
     ]
-    embed = render.search_page(
-        "台湾" * 100, hits, total=5, offset=0, corrected=None, taxonomy=TAXONOMY, lang="ja"
-    )
+    result = SearchResult("台湾" * 100, hits, total=5)
+    embed = render.search_page("台湾" * 100, result, offset=0, taxonomy=TAXONOMY, lang="ja")
     assert _within_limits(embed)
     assert "**台湾**" in embed.fields[0].value  # type: ignore[operator]
 
@@ -116,9 +115,8 @@ def test_search_page_fits_with_oversized_titles() -> None:
 def test_search_title_shows_the_query_as_typed() -> None:
     """Markdown in a query shows as typed in the results' title, not as formatting."""
     hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
-    embed = render.search_page(
-        "**x** ~~y~~", [hit], total=1, offset=0, corrected=None, taxonomy=TAXONOMY, lang="en"
-    )
+    result = SearchResult("**x** ~~y~~", [hit], total=1)
+    embed = render.search_page("**x** ~~y~~", result, offset=0, taxonomy=TAXONOMY, lang="en")
     assert embed.title == "Results for “\\*\\*x\\*\\* \\~\\~y\\~\\~”"
 
 
@@ -133,9 +131,8 @@ def test_search_title_shows_the_query_as_typed() -> None:
 def test_search_count_says_more_than_the_limit(total: int, lang: str, line: str) -> None:
     """Past the counting limit the count reads "more than 10,000", with thousands separators."""
     hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
-    embed = render.search_page(
-        "日米", [hit], total=total, offset=9_995, corrected=None, taxonomy=TAXONOMY, lang=lang
-    )
+    result = SearchResult("日米", [hit], total=total)
+    embed = render.search_page("日米", result, offset=9_995, taxonomy=TAXONOMY, lang=lang)
     assert embed.description == line
 
 

@@ -81,6 +81,11 @@ class SearchResult:
         return self.total <= COUNT_LIMIT
 
     @property
+    def shown_total(self) -> int:
+        """The count a reader is shown: `total`, or COUNT_LIMIT ("more than") when not exact."""
+        return min(self.total, COUNT_LIMIT)
+
+    @property
     def error(self) -> str | None:
         """Why the query was refused (an English message), or None."""
         return self.problem.message("en") if self.problem else None
