@@ -7,6 +7,9 @@ Prints:
   the search index hook replaced by a no-op;
 - full: articles/s for the same ingest with the Japanese search index;
 - re-ingest of the same batch (everything unchanged);
+- re-ingest of a file of `--edited` long articles (~1,400 characters) with every article
+  edited: a note appended to each body, then each title changed (edits are matched to their
+  old versions by similarity, within the file);
 - `alliance-bot latest` as a fresh process on the seed database, median and worst wall time.
 """
 
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -43,13 +47,15 @@ def seed_sentences() -> list[str]:
     return sentences
 
 
-def synthetic_drafts(count: int, rng: random.Random) -> list[ArticleDraft]:
+def synthetic_drafts(
+    count: int, rng: random.Random, *, sentences: tuple[int, int] = (2, 4)
+) -> list[ArticleDraft]:
     """`count` distinct articles recombined from seed sentences, dated over three years."""
-    sentences = seed_sentences()
+    pool = seed_sentences()
     start = date(2023, 1, 1)
     drafts = []
     for i in range(count):
-        body = "".join(rng.sample(sentences, rng.randint(2, 4)))
+        body = "".join(rng.sample(pool, rng.randint(*sentences)))
         title = body[: rng.randint(20, 40)].rstrip("。、") + f" ({i})"
         drafts.append(
             ArticleDraft(
@@ -96,6 +102,26 @@ async def time_reingest(path: Path, drafts: list[ArticleDraft]) -> float:
         await conn.close()
 
 
+async def time_edits(path: Path, drafts: list[ArticleDraft]) -> tuple[float, float]:
+    """Seconds to re-ingest `drafts` with every body edited, then with every title edited."""
+    conn = await db.connect(path)
+    try:
+        await articles.ingest(conn, drafts)
+        times = []
+        for edit in (
+            lambda d: replace(d, body=d.body + "（編集部注：一部を修正しました）"),
+            lambda d: replace(d, title=d.title + "【更新】"),
+        ):
+            drafts = [edit(d) for d in drafts]
+            started = time.perf_counter()
+            report = await articles.ingest(conn, drafts)
+            times.append(time.perf_counter() - started)
+            assert report.updated == len(drafts), report
+        return times[0], times[1]
+    finally:
+        await conn.close()
+
+
 def time_cli_latest(workdir: Path, runs: int = 10) -> list[float]:
     env = {**os.environ, "ALLIANCE_DB": str(workdir / "seed.db")}
     command = [sys.executable, "-m", "bot", "latest"]
@@ -111,6 +137,7 @@ def time_cli_latest(workdir: Path, runs: int = 10) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--edited", type=int, default=1_000)
     args = parser.parse_args()
     rng = random.Random(20251219)
     drafts = synthetic_drafts(args.articles, rng)
@@ -126,6 +153,13 @@ def main() -> None:
         print(f"re-ingest (unchanged) : {again:7.2f} s  {len(drafts) / again:9.0f} articles/s")
         size = sum(f.stat().st_size for f in work.glob("full.db*"))
         print(f"database size (full)  : {size / 1e6:7.1f} MB")
+        long = synthetic_drafts(args.edited, rng, sentences=(20, 30))
+        avg = statistics.mean(len(d.body) for d in long)
+        bodies, titles = asyncio.run(time_edits(work / "edits.db", long))
+        print(
+            f"re-ingest, all edited : {args.edited} articles of {avg:.0f} chars: bodies "
+            f"{bodies:.2f} s, titles {titles:.2f} s"
+        )
         cli = time_cli_latest(work)
         print(
             f"`alliance-bot latest` : median {statistics.median(cli) * 1000:.0f} ms, "
