@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -90,16 +92,62 @@ async def ids_by_hash(
     return {row[0]: (int(row[1]), str(row[2])) for row in await execute_in(db, query, hashes)}
 
 
+class _Unclaimed:
+    """The articles of one origin that no draft of the batch has claimed yet, for edits."""
+
+    def __init__(self, articles: Iterable[tuple[int, str, str]]) -> None:
+        self._bodies: dict[int, str] = {}  # id → body, by id
+        self._by_body: dict[str, int] = {}
+        self._by_title: dict[str, int] = {}
+        for article_id, title, body in articles:
+            self._bodies[article_id] = body
+            self._by_body.setdefault(body, article_id)
+            self._by_title.setdefault(title, article_id)
+        self._lengths = sorted((len(body), article_id) for article_id, body in self._bodies.items())
+
+    def edit_of(self, draft: ArticleDraft) -> int | None:
+        """Claim the article `draft` edits: the one whose body is most like the draft's (the
+        oldest of equals), if at least EDIT_SIMILARITY; None when there is none.
+
+        An article with the same body, or else the same title, is scored first: an edit usually
+        keeps one of them, and the cutoff raised to its score leaves only bodies of about the
+        same length to compare (1,000 long articles all edited took ~1 min comparing all).
+        """
+        body = draft.body
+        cutoff = EDIT_SIMILARITY
+        likely = self._by_body.get(body, self._by_title.get(draft.title))
+        if likely in self._bodies:
+            score = fuzz.ratio(body, self._bodies[likely])
+            if score == 100:
+                return self._claim(likely)  # the same body: nothing can score higher
+            # Just under the score: rapidfuzz rounds a cutoff to a whole edit distance.
+            cutoff = max(cutoff, score - 0.01)
+        # fuzz.ratio is at most 200 * shorter / (sum of lengths), so only these lengths can
+        # reach the cutoff (one character of slack each way for rounding).
+        size = len(body)
+        low = bisect.bisect_left(self._lengths, (math.floor(size * cutoff / (200 - cutoff)) - 1,))
+        high = bisect.bisect_left(self._lengths, (math.ceil(size * (200 - cutoff) / cutoff) + 2,))
+        ids = sorted(article_id for _, article_id in self._lengths[low:high])
+        pool = {article_id: self._bodies[article_id] for article_id in ids}
+        best = process.extractOne(body, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return None if best is None else self._claim(int(best[2]))
+
+    def _claim(self, article_id: int) -> int:
+        body = self._bodies.pop(article_id)
+        del self._lengths[bisect.bisect_left(self._lengths, (len(body), article_id))]
+        return article_id
+
+
 async def _unclaimed_in_origin(
     db: aiosqlite.Connection, origin: str, claimed: set[int]
-) -> dict[int, str]:
+) -> _Unclaimed:
     # Edits are also matched among articles stored under a seeds file's former origin (its bare
     # name). Not for other files: older versions stored every folder's `news.jsonl` under that
     # one name, and an edit must not take another folder's article.
     former = corpus.former_origin(origin) if origin.startswith(corpus.SEEDS_ORIGIN) else None
-    query = "SELECT id, body FROM articles WHERE origin IN (?, ?)"
+    query = "SELECT id, title, body FROM articles WHERE origin IN (?, ?) ORDER BY id"
     rows = await db.execute_fetchall(query, (origin, former or origin))
-    return {int(r[0]): str(r[1]) for r in rows if int(r[0]) not in claimed}
+    return _Unclaimed((int(r[0]), str(r[1]), str(r[2])) for r in rows if int(r[0]) not in claimed)
 
 
 async def _stored_state(
@@ -185,16 +233,12 @@ async def ingest(
         candidates = {o: await _unclaimed_in_origin(db, o, claimed) for o in origins}
         new_items: list[_Prepared] = []
         for item in fresh:
-            pool = candidates.get(item.draft.origin) or {}
-            best = process.extractOne(
-                item.draft.body, pool, scorer=fuzz.ratio, score_cutoff=EDIT_SIMILARITY
-            )
-            if best is None:
+            unclaimed = candidates.get(item.draft.origin)
+            edited = unclaimed.edit_of(item.draft) if unclaimed else None
+            if edited is None:
                 new_items.append(item)
             else:
-                article_id = int(best[2])
-                del pool[article_id]
-                updates.append((article_id, item))
+                updates.append((edited, item))
 
         if moved:
             await db.executemany("UPDATE articles SET origin = ? WHERE id = ?", moved)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
+from rapidfuzz import fuzz, process
 
 from bot.core import articles, db
 from bot.core.models import ArticleDraft
@@ -311,3 +313,69 @@ async def test_killed_process_mid_ingest_leaves_db_as_it_was(tmp_path: Path, see
         assert (report.added, report.updated, report.unchanged) == (1, 1, 20)
     finally:
         await conn.close()
+
+
+def _sentences() -> list[str]:
+    text = (SEEDS / LISTING).read_text("utf-8")
+    return [s + "。" for s in text.replace("\n", "。").split("。") if len(s.strip()) > 8]
+
+
+def _draft(title: str, body: str) -> ArticleDraft:
+    return ArticleDraft(title, body, date(2026, 1, 1), False, "news.jsonl", "news.jsonl:1")
+
+
+def _edited(rng: random.Random, body: str, sentences: list[str]) -> str:
+    kind = rng.randrange(4)
+    if kind == 0:
+        return body + rng.choice(sentences)
+    if kind == 1:
+        cut = rng.randrange(len(body))
+        return body[:cut] + body[cut + rng.randint(1, 30) :]
+    if kind == 2:
+        return body.replace("。", "、", rng.randint(1, 3))
+    return "".join(rng.sample(sentences, rng.randint(1, 4)))  # a new article, or a rewrite
+
+
+def test_edit_matching_finds_what_comparing_every_article_finds() -> None:
+    """Each edit claims the article comparing all unclaimed bodies would (the oldest of equals)."""
+    rng = random.Random(7)
+    sentences = _sentences()
+    for _ in range(150):
+        stored = [
+            (n, f"見出し{rng.randrange(4)}", "".join(rng.sample(sentences, rng.randint(1, 4))))
+            for n in range(1, rng.randint(2, 12))
+        ]
+        drafts = []
+        for _, title, body in rng.sample(stored, rng.randint(1, len(stored))):
+            edited_title = title if rng.random() < 0.7 else f"見出し{rng.randrange(4)}"
+            edited_body = body if rng.random() < 0.2 else _edited(rng, body, sentences)
+            drafts.append(_draft(edited_title, edited_body))
+        unclaimed = articles._Unclaimed(stored)
+        pool = {n: body for n, _, body in stored}
+        for draft in drafts:
+            best = process.extractOne(
+                draft.body, pool, scorer=fuzz.ratio, score_cutoff=articles.EDIT_SIMILARITY
+            )
+            expected = None if best is None else best[2]
+            if expected is not None:
+                del pool[expected]
+            assert unclaimed.edit_of(draft) == expected
+
+
+async def test_a_title_edit_takes_its_own_article_beside_one_with_the_same_body(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """Two articles share a body; retitling the second updates the second, not the first."""
+    path = tmp_path / "news.jsonl"
+    lines = [{"title": t, "body": BODY, "published": "2025-12-01"} for t in ("速報", "続報")]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+    await articles.ingest_paths(conn, [path])
+    ids = {a.title: a.id for a in await articles.latest(conn, limit=10)}
+    lines[1]["title"] = "続報（更新）"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+    report = await articles.ingest_paths(conn, [path])
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert {a.title: a.id for a in await articles.latest(conn, limit=10)} == {
+        "速報": ids["速報"],
+        "続報（更新）": ids["続報"],
+    }
