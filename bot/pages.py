@@ -57,7 +57,11 @@ class Page:
             await interaction.response.send_message(ephemeral=self.private, **kwargs)
 
     async def replace(self, interaction: discord.Interaction) -> None:
-        """Show this page in place of the message whose button was pressed."""
+        """Show this page in place of the message whose button was pressed; a private page is
+        sent to the member alone instead, leaving the message as everyone sees it."""
+        if self.private:
+            await self.send(interaction)
+            return
         kwargs: dict[str, Any] = {
             "content": self.content,
             "embeds": self.embeds,
@@ -89,7 +93,8 @@ async def answer(
 
     Discord drops an interaction not acknowledged within 3 s; a defer acknowledges it and the
     page follows when it is ready. At 0 every answer is deferred. With `private` the page is
-    shown only to the member, and so is the defer's placeholder.
+    shown only to the member, and so is the defer's placeholder. A private page (a refusal, no
+    results) never replaces a message: it would take a shared message from everyone.
     """
     task = asyncio.ensure_future(_made_private(page) if private else page)
     if defer_after > 0:

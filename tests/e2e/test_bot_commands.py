@@ -561,6 +561,20 @@ async def test_forged_pager_ids_get_a_clear_reply(
         assert (previous["disabled"], after["disabled"]) == (False, True)
 
 
+@pytest.mark.parametrize("forged", ["al:p:en:0::r:=", "al:p:en:1::r:=zzqqxxvv"])
+async def test_a_refusal_or_no_results_never_replaces_the_shared_message(
+    double: FakeDiscord, forged: str
+) -> None:
+    """A button whose search is refused or finds nothing answers privately; the page stays."""
+    page = await ask(double, "alliance search", {"query": "日米"})
+    button = next(c for c in custom_ids(page).values() if c["type"] == 2 and not c["disabled"])
+    payload = double.component_payload(button["custom_id"], message_id=int(page.original["id"]))
+    _forge_custom_id(payload, button["custom_id"], forged)
+    record = await double.wait_response(await double.send_interaction(payload))
+    assert (record.callback_type, record.ephemeral) == (4, True)
+    assert clear_reply(record)
+
+
 # --- hostile input ----------------------------------------------------------------------------
 
 HOSTILE_QUERIES = [
