@@ -39,6 +39,7 @@ _MESSAGE_BUDGET = 5800
 # An article longer than this many messages is shown in part, with a note saying so.
 MAX_ARTICLE_MESSAGES = 3
 SUMMARY_CHARS = 160
+_SUMMARY_ROOM = 60  # at least this much of a listed article's value is left for its summary
 
 COLOUR = discord.Colour(0x1F4E9C)
 
@@ -99,8 +100,8 @@ def _with_link(line: str, article: Article, lang: Lang) -> str:
     return f"{line} · {link}" if link else line
 
 
-def _result_name(article: Article) -> str:
-    return clip(f"#{article.id} {article.title}", _RESULT_NAME_MAX)
+def _result_name(article: Article, limit: int = _RESULT_NAME_MAX) -> str:
+    return clip(f"#{article.id} {article.title}", limit)
 
 
 def snippet_markdown(hit: SearchHit, limit: int = _RESULT_VALUE_MAX) -> str:
@@ -167,14 +168,21 @@ def article_list(
 ) -> discord.Embed:
     """A list of articles (latest, a topic), one field each with date, topics and summary."""
     embed = discord.Embed(title=clip(title, TITLE_MAX), colour=COLOUR)
+    footer = clip(footer, FOOTER_MAX)
+    # `/alliance latest` lists up to ten: the budgets of a five-result page would then allow
+    # more than EMBED_TOTAL_MAX, so each article gets its share of what title and footer leave.
+    share = (EMBED_TOTAL_MAX - len(embed.title or "") - len(footer)) // max(len(articles), 1)
+    name_max = min(_RESULT_NAME_MAX, share // 4)
+    value_max = min(_RESULT_VALUE_MAX, share - name_max)
     for article in articles:
-        line = _with_link(article_line(article, taxonomy, lang), article, lang)
-        value = f"{line}\n{plain(summary(article.body))}"
-        embed.add_field(
-            name=_result_name(article), value=clip(value, _RESULT_VALUE_MAX), inline=False
-        )
+        line = article_line(article, taxonomy, lang)
+        linked = _with_link(line, article, lang)
+        # A link is left out rather than cut, which would break it; the summary keeps some room.
+        head = linked if len(linked) <= value_max - _SUMMARY_ROOM else clip(line, value_max // 2)
+        value = clip(f"{head}\n{plain(summary(article.body))}", value_max)
+        embed.add_field(name=_result_name(article, name_max), value=value, inline=False)
     if footer:
-        embed.set_footer(text=clip(footer, FOOTER_MAX))
+        embed.set_footer(text=footer)
     return embed
 
 
@@ -245,7 +253,9 @@ def article_messages(
             embed = discord.Embed(title=clip(f"{article.title} {part}", TITLE_MAX), colour=COLOUR)
         text = chunk
         if truncated and index == len(chunks) - 1:
-            text = clip(chunk, DESCRIPTION_MAX - 200) + "\n\n" + _truncation_note(article, lang)
+            # The text makes room for the note: cutting the note would break its link.
+            note = _truncation_note(article, lang)
+            text = clip(chunk, DESCRIPTION_MAX - len(note) - 2) + "\n\n" + note
         embed.description = clip(text, DESCRIPTION_MAX)
         embed.set_footer(text=footer)
         messages.append([embed])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import discord
@@ -203,3 +204,31 @@ def test_results_link_to_the_article_page() -> None:
 def test_plain_text_escapes_like_discord_py(text: str) -> None:
     """Text without Markdown characters skips escaping; any other is escaped as discord.py does."""
     assert render.plain(text) == discord.utils.escape_markdown(text, as_needed=False)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_ten_listed_articles_with_long_titles_and_links_fit_one_embed(lang: str) -> None:
+    """`latest count:10` of 300-character titles and 280-character links stays within 6000."""
+    url = "https://news.example.jp/articles/" + "a" * 250
+    listed = [
+        dataclasses.replace(_article("本文。" * 200, title="長" * 300), id=n, url=url)
+        for n in range(1, 11)
+    ]
+    embed = render.article_list(
+        "最新の記事", listed, taxonomy=TAXONOMY, lang=lang, footer="123件中 1–10件目"
+    )
+    assert _within_limits(embed)
+    assert len(embed.fields) == 10
+    assert all(f"]({url})" in str(field.value) for field in embed.fields)
+
+
+@pytest.mark.parametrize("url_chars", [300, 2000])
+def test_a_shortened_article_keeps_its_full_text_link_whole(url_chars: int) -> None:
+    """The note under a shortened article keeps its whole link, however long the link is."""
+    url = "https://news.example.jp/" + "b" * (url_chars - 24)
+    article = dataclasses.replace(_article("同盟の抑止力を高める。" * 3000), url=url)
+    shown = render.article_messages(article, taxonomy=TAXONOMY, lang="en")
+    assert shown.truncated
+    last = shown.messages[-1][-1]
+    assert _within_limits(last)
+    assert str(last.description).endswith(f"Full text: {url})")
