@@ -386,9 +386,10 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
     )
     if result.problem is not None:
         return Page(content=result.error_message(lang), private=True)
-    if not result.hits and page > 0 and result.total:
+    last_page = (result.total - 1) // PAGE_SIZE
+    if not result.hits and 0 <= last_page < page:
         # The corpus shrank under an old button: show the last page there is.
-        return await _search_page(bot, listing, (result.total - 1) // PAGE_SIZE)
+        return await _search_page(bot, listing, last_page)
     if not result.hits:
         topic_label = bot.taxonomy.label(listing.topic, lang) if listing.topic else None
         embed = render.no_results(listing.query, result.suggestions, topic_label, lang)
@@ -405,8 +406,9 @@ async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
     async with bot.readers.reading() as conn:
         total = await articles.count_articles(conn, topic=listing.topic)
         items = await articles.latest(conn, limit=PAGE_SIZE, offset=offset, topic=listing.topic)
-    if not items and page > 0 and total:
-        return await _newest_page(bot, listing, (total - 1) // PAGE_SIZE)
+    last_page = (total - 1) // PAGE_SIZE
+    if not items and 0 <= last_page < page:
+        return await _newest_page(bot, listing, last_page)
     embed = newest_embed(bot, listing, items, total=total, offset=offset)
     if embed is None:
         return Page(content=no_articles(bot, listing), private=True)
