@@ -136,7 +136,7 @@ def search_page(
     embed.colour = COLOUR
     lines = []
     if result.corrected:
-        corrected = result.corrected
+        corrected = plain(result.corrected)
         lines.append(t("search.corrected", lang, query=plain(shown_query), corrected=corrected))
     key = "search.count" if result.total_exact else "search.count_over"
     first, last = offset + 1, offset + len(result.hits)
