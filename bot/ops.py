@@ -8,6 +8,7 @@ Thin adapters over `bot.core.health` and `bot.core.backup`; `bot.cli` wires them
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -101,10 +102,16 @@ def add_backup_arguments(cmd: argparse.ArgumentParser) -> None:
     """`PATH`: the backup file, or a folder to put a dated file in."""
     cmd.add_argument(
         "path",
-        type=path_argument,
+        type=_backup_target,
         metavar="PATH",
         help="backup file to write (replaced if it exists), or a folder for a dated file",
     )
+
+
+def _backup_target(value: str) -> str:
+    # Kept as typed: `Path` drops a trailing slash, which says the operator meant a folder.
+    path_argument(value)
+    return value
 
 
 async def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,7 +132,8 @@ async def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     """Copy the live database to `args.path`; exit 0 on success, 1 with the reason otherwise."""
     try:
-        result = await backup(settings.db, args.path)
+        folder = str(args.path).endswith(("/", os.sep))
+        result = await backup(settings.db, Path(args.path), folder=folder)
     except BackupError as exc:
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 1

@@ -37,14 +37,20 @@ class BackupResult:
     seconds: float
 
 
-def resolve_target(db_path: Path, target: Path) -> Path:
+def resolve_target(db_path: Path, target: Path, *, folder: bool = False) -> Path:
     """The file a backup to `target` writes: a folder gets a timestamped file name.
 
-    Raises `BackupError` when the file would be the live database or one of its side files.
+    Raises `BackupError` when the file would be the live database or one of its side files,
+    when `folder` says `target` must be a folder and it isn't one, and when something other
+    than a regular file is there: the backup's rename would replace a device or a pipe.
     """
+    if folder and not target.is_dir():
+        raise BackupError(f"no such folder: {target}")
     if target.is_dir():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = target / f"{db_path.stem}-{stamp}.db"
+    if target.exists() and not target.is_file():
+        raise BackupError(f"not a regular file: {target}")
     live = db_path.resolve()
     resolved = target.resolve()
     for suffix in _SIDE_SUFFIXES:
@@ -69,11 +75,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _backup_sync(db_path: Path, requested: Path) -> BackupResult:
+def _backup_sync(db_path: Path, requested: Path, folder: bool) -> BackupResult:
     started = time.monotonic()
     if not db_path.is_file():
         raise BackupError(f"no database at {db_path}")
-    target = resolve_target(db_path, requested)
+    target = resolve_target(db_path, requested, folder=folder)
     # mode=rw: never create an empty database where the operator mistyped a path.
     source_uri = db_path.resolve().as_uri() + "?mode=rw"
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -112,15 +118,17 @@ def _backup_sync(db_path: Path, requested: Path) -> BackupResult:
     )
 
 
-async def backup(db_path: Path, target: Path) -> BackupResult:
-    """Copy the live database at `db_path` to `target` (a file, or a folder for a dated name).
+async def backup(db_path: Path, target: Path, *, folder: bool = False) -> BackupResult:
+    """Copy the live database at `db_path` to `target` (a file, or a folder for a dated name;
+    with `folder`, it must be a folder).
 
     An existing target file is replaced atomically. Raises `BackupError` for a missing
-    database, a target that is the live database, a missing folder, or a failed copy.
+    database, a target that is the live database or not a regular file, a missing folder, or a
+    failed copy.
     """
     try:
         # A thread, so the bot's event loop keeps answering while pages are copied.
-        result = await asyncio.to_thread(_backup_sync, db_path, target)
+        result = await asyncio.to_thread(_backup_sync, db_path, target, folder)
     except sqlite3.Error as exc:
         raise BackupError(f"backup of {db_path} failed: {exc}") from exc
     except OSError as exc:

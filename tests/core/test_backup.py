@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -189,3 +191,27 @@ async def test_failed_copy_keeps_the_old_backup(tmp_path: Path) -> None:
         await backup(source, target)
     assert target.read_bytes() == b"the previous backup"
     assert _names(tmp_path) == ["backup.db", "broken.db"]
+
+
+async def test_a_path_meant_as_a_folder_must_be_one(
+    live: tuple[Path, aiosqlite.Connection], tmp_path: Path
+) -> None:
+    """`backups/` that does not exist is refused, not written as a file named `backups`."""
+    path, _ = live
+    with pytest.raises(BackupError, match="no such folder"):
+        await backup(path, tmp_path / "backups", folder=True)
+    assert not (tmp_path / "backups").exists()
+
+
+async def test_never_replaces_a_pipe_or_device(
+    live: tuple[Path, aiosqlite.Connection], tmp_path: Path
+) -> None:
+    """A FIFO where the backup would go is refused and left as it is (so is /dev/null)."""
+    path, _ = live
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for target in (fifo, Path("/dev/null")):
+        with pytest.raises(BackupError, match="not a regular file"):
+            await backup(path, target)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
