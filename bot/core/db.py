@@ -21,6 +21,14 @@ log = logging.getLogger(__name__)
 # SQLite's default limit on host parameters is 32766; `IN (?, ?, …)` lists stay far below it.
 PARAMETER_CHUNK = 900
 
+# How long a connection that writes waits for SQLite's write lock before "database is locked".
+# A feed ingest holds that lock for its whole transaction, many seconds for a large feed, and
+# an admin's command, a saved query or the digest's claim of a week on another connection must
+# wait it out rather than fail.
+WRITE_BUSY_TIMEOUT_S = 30.0
+# Readers in WAL mode never wait on writers; this only covers a checkpoint or recovery.
+READ_BUSY_TIMEOUT_S = 5.0
+
 
 async def execute_in(
     db: aiosqlite.Connection,
@@ -114,8 +122,16 @@ async def migrate(db: aiosqlite.Connection, migrations: list[Migration] | None =
     return current
 
 
-async def connect(path: Path | str, *, migrate_schema: bool = True) -> aiosqlite.Connection:
-    """Open the database in WAL mode with foreign keys on, migrated to the latest schema."""
+async def connect(
+    path: Path | str,
+    *,
+    migrate_schema: bool = True,
+    busy_timeout: float = WRITE_BUSY_TIMEOUT_S,
+) -> aiosqlite.Connection:
+    """Open the database in WAL mode with foreign keys on, migrated to the latest schema.
+
+    A write waits up to `busy_timeout` seconds for another connection's write transaction.
+    """
     if str(path) != ":memory:":
         _check_path(Path(path))
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (see `transaction`).
@@ -127,7 +143,7 @@ async def connect(path: Path | str, *, migrate_schema: bool = True) -> aiosqlite
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute("PRAGMA busy_timeout = 5000")
+        await db.execute(f"PRAGMA busy_timeout = {_milliseconds(busy_timeout)}")
         if migrate_schema:
             await migrate(db)
     except sqlite3.DatabaseError as exc:
@@ -151,11 +167,16 @@ async def connect_reader(path: Path | str, *, cache_kib: int) -> aiosqlite.Conne
         raise DatabaseOpenError(f"cannot open the database {str(path)!r}: {exc}") from exc
     try:
         await reader.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
-        await reader.execute("PRAGMA busy_timeout = 5000")
+        await reader.execute(f"PRAGMA busy_timeout = {_milliseconds(READ_BUSY_TIMEOUT_S)}")
     except BaseException:
         await reader.close()
         raise
     return reader
+
+
+def _milliseconds(seconds: float) -> int:
+    """A busy timeout for PRAGMA busy_timeout: whole milliseconds, never negative."""
+    return max(0, round(seconds * 1000))
 
 
 def _read_only_uri(path: Path | str) -> str:

@@ -473,3 +473,75 @@ async def test_an_empty_reader_pool_is_refused(
         await db.Readers.open(
             tmp_path / "alliance.db", count, per_connection=per_connection, cache_kib=512
         )
+
+
+# --- writers on several connections -------------------------------------------------------------
+
+
+@asynccontextmanager
+async def write_lock_held(conn: aiosqlite.Connection) -> AsyncIterator[asyncio.Event]:
+    """Hold SQLite's write lock on `conn` (as a feed ingest does) until the yielded event is set
+    or the block ends; the transaction then commits."""
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with db.transaction(conn):
+            await db.set_meta(conn, "holder", "ingest")
+            inside.set()
+            await release.wait()
+
+    task = asyncio.create_task(hold())
+    try:
+        async with asyncio.timeout(10):
+            await inside.wait()
+        yield release
+    finally:
+        release.set()
+        await task
+
+
+async def test_writers_wait_out_a_long_write_transaction(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """A connection that writes waits 30 s for the write lock by default, past the 5 s that
+    readers keep: a feed ingest can hold the lock for many seconds."""
+    assert list(await writer.execute_fetchall("PRAGMA busy_timeout")) == [(30000,)]
+    assert db.WRITE_BUSY_TIMEOUT_S > db.READ_BUSY_TIMEOUT_S == 5.0
+
+
+async def test_a_write_on_another_connection_waits_for_the_lock_then_commits(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """A write on a second connection waits while the first holds the write lock for longer
+    than it takes to give up on a short timeout, then succeeds once the lock is released."""
+    second = await db.connect(tmp_path / "alliance.db", busy_timeout=5.0)
+    loop = asyncio.get_running_loop()
+    try:
+        async with write_lock_held(writer) as release:
+            loop.call_later(1.5, release.set)
+            started = loop.time()
+            async with db.transaction(second):
+                await db.set_meta(second, "admin", "saved")
+            waited = loop.time() - started
+        assert waited >= 1.0
+        assert await db.get_meta(writer, "admin") == "saved"
+        assert await db.get_meta(writer, "holder") == "ingest"
+    finally:
+        await second.close()
+
+
+async def test_a_write_gives_up_after_its_busy_timeout(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """With a timeout shorter than the hold, the second write fails as "database is locked"
+    and leaves nothing behind."""
+    second = await db.connect(tmp_path / "alliance.db", busy_timeout=0.5)
+    try:
+        async with write_lock_held(writer):
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                async with db.transaction(second):
+                    await db.set_meta(second, "admin", "saved")
+            assert not second.in_transaction
+        assert await db.get_meta(writer, "admin") is None
+    finally:
+        await second.close()
