@@ -136,6 +136,25 @@ async def send_embeds(
         await Page(embeds=[embed], private=private).send(interaction)
 
 
+async def answer_embeds(
+    interaction: discord.Interaction,
+    embeds: Awaitable[Sequence[discord.Embed]],
+    *,
+    defer_after: float,
+) -> None:
+    """Send embeds privately, one per message, deferring first (as `pages.answer` does) if
+    they take `defer_after` seconds or more to prepare. `embeds` must yield at least one."""
+    rest: list[discord.Embed] = []
+
+    async def first_page() -> Page:
+        first, *others = await embeds
+        rest.extend(others)
+        return Page(embeds=[first], private=True)
+
+    await answer(interaction, first_page(), defer_after=defer_after, private=True)
+    await send_embeds(interaction, rest, private=True)
+
+
 # --- custom ids -------------------------------------------------------------------------------
 
 

@@ -404,38 +404,51 @@ class DigestCog(commands.Cog):
         when_empty: str | None = None,
     ) -> None:
         """Create or change a channel's schedule after checking the bot can post there."""
-        lang = lang_of(interaction.locale)
         assert interaction.guild is not None  # guild_only
-        missing = missing_permissions(channel, interaction.guild.me)
+        saved = self._set(
+            interaction.guild,
+            channel,
+            weekday=weekday,
+            at=time,
+            timezone=timezone or self.bot.settings.timezone,
+            language=language or "ja",
+            when_empty=when_empty or "post",
+            lang=lang_of(interaction.locale),
+        )
+        await pages.answer(
+            interaction, saved, defer_after=self.bot.settings.defer_after_s, private=True
+        )
+
+    async def _set(
+        self,
+        guild: discord.Guild,
+        channel: discord.TextChannel,
+        *,
+        weekday: int,
+        at: str,
+        timezone: str,
+        language: str,
+        when_empty: str,
+        lang: Lang,
+    ) -> pages.Page:
+        missing = missing_permissions(channel, guild.me)
         if missing:
-            message = t(
-                "digest.missing",
-                lang,
-                channel=channel.mention,
-                perms=permission_names(missing, lang),
-            )
-            await interaction.response.send_message(
-                message, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
-            return
+            perms = permission_names(missing, lang)
+            return _note(t("digest.missing", lang, channel=channel.mention, perms=perms))
         try:
+            # Waits for the write lock while another connection (a feed ingest) holds it.
             schedule = await schedules.set_schedule(
                 self.db,
-                guild_id=interaction.guild.id,
+                guild_id=guild.id,
                 channel_id=channel.id,
                 weekday=weekday,
-                at=time,
-                timezone=timezone or self.bot.settings.timezone,
-                language=language or "ja",
-                when_empty=when_empty or "post",
+                at=at,
+                timezone=timezone,
+                language=language,
+                when_empty=when_empty,
             )
         except ScheduleError as exc:
-            await interaction.response.send_message(
-                t("digest.invalid", lang, error=_schedule_error(exc, lang)),
-                ephemeral=True,
-                allowed_mentions=NO_MENTIONS,
-            )
-            return
+            return _note(t("digest.invalid", lang, error=_schedule_error(exc, lang)))
         self._plan(schedule, datetime.now(UTC))
         next_at = schedules.next_run(schedule, datetime.now(UTC))
         message = t(
@@ -445,9 +458,7 @@ class DigestCog(commands.Cog):
             when=_when(schedule, lang),
             next=discord.utils.format_dt(next_at, "F"),
         )
-        await interaction.response.send_message(
-            message, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        return _note(message)
 
     @set_command.autocomplete("timezone")
     async def _timezones(
@@ -463,15 +474,19 @@ class DigestCog(commands.Cog):
         self, interaction: discord.Interaction, channel: discord.TextChannel
     ) -> None:
         """Delete a channel's schedule (what was posted stays recorded)."""
-        lang = lang_of(interaction.locale)
         assert interaction.guild is not None
-        stopped = await schedules.stop_schedule(self.db, interaction.guild.id, channel.id)
+        stopped = self._stop(interaction.guild.id, channel, lang_of(interaction.locale))
+        await pages.answer(
+            interaction, stopped, defer_after=self.bot.settings.defer_after_s, private=True
+        )
+
+    async def _stop(self, guild_id: int, channel: discord.TextChannel, lang: Lang) -> pages.Page:
+        # Waits for the write lock while another connection (a feed ingest) holds it.
+        stopped = await schedules.stop_schedule(self.db, guild_id, channel.id)
         if stopped:
             self._unplan(channel.id)
         key = "digest.stopped" if stopped else "digest.no_schedule"
-        await interaction.response.send_message(
-            t(key, lang, channel=channel.mention), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        return _note(t(key, lang, channel=channel.mention))
 
     @group.command(name="status", description=_("Every digest schedule of this server"))
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -479,15 +494,22 @@ class DigestCog(commands.Cog):
         """Each schedule with its next run, last post and last error."""
         lang = lang_of(interaction.locale)
         assert interaction.guild is not None
-        rows = await schedules.schedule_status(self.db, interaction.guild.id)
-        fields = [
-            (f"#{self._channel_name(row.schedule.channel_id)}", _status_text(row, lang))
-            for row in rows
-        ]
-        embeds = render.field_embeds(
-            t("digest.status_title", lang), fields, empty=t("digest.status_empty", lang)
+        guild_id = interaction.guild.id
+
+        async def status() -> list[discord.Embed]:
+            # The cog's connection may be waiting for the write lock for a scheduled post.
+            rows = await schedules.schedule_status(self.db, guild_id)
+            fields = [
+                (f"#{self._channel_name(row.schedule.channel_id)}", _status_text(row, lang))
+                for row in rows
+            ]
+            return render.field_embeds(
+                t("digest.status_title", lang), fields, empty=t("digest.status_empty", lang)
+            )
+
+        await pages.answer_embeds(
+            interaction, status(), defer_after=self.bot.settings.defer_after_s
         )
-        await pages.send_embeds(interaction, embeds, private=True)
 
     def _channel_name(self, channel_id: int) -> str:
         channel = self.bot.get_channel(channel_id)
@@ -537,13 +559,19 @@ class DigestCog(commands.Cog):
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
         """Show privately what the next scheduled post will contain."""
-        lang = lang_of(interaction.locale)
         assert interaction.guild is not None
+        preview = self._preview(interaction.guild.id, channel, lang_of(interaction.locale))
+        await pages.answer_embeds(interaction, preview, defer_after=self.bot.settings.defer_after_s)
+
+    async def _preview(
+        self, guild_id: int, channel: discord.TextChannel | None, lang: Lang
+    ) -> list[discord.Embed]:
+        # The cog's connection may be waiting for the write lock for a scheduled post.
         schedule = None
         if channel is not None:
             schedule = await schedules.get_schedule(self.db, channel.id)
         else:
-            found = await schedules.list_schedules(self.db, interaction.guild.id)
+            found = await schedules.list_schedules(self.db, guild_id)
             schedule = found[0] if found else None
         now = datetime.now(UTC)
         if schedule is None:
@@ -552,12 +580,13 @@ class DigestCog(commands.Cog):
         else:
             week = schedules.week_for_run(schedules.next_run(schedule, now), schedule.tz)
             digest_lang = schedule.language
-        await self.send_preview(interaction, week, digest_lang)
-
-    async def send_preview(self, interaction: discord.Interaction, week: Week, lang: Lang) -> None:
-        """Show a week's digest privately."""
         digest = await build_digest(self.db, week)
-        await pages.send_embeds(interaction, digest_embeds(digest, lang), private=True)
+        return digest_embeds(digest, digest_lang)
+
+
+def _note(message: str) -> pages.Page:
+    """A short private answer to an admin (mentions in it never ping)."""
+    return pages.Page(content=message, private=True)
 
 
 def _when(schedule: Schedule, lang: Lang) -> str:

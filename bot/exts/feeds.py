@@ -24,7 +24,6 @@ from bot.core.feeds.reasons import Param, Reason
 from bot.core.feeds.service import FeedService, FeedStatus
 from bot.core.feeds.store import FeedState
 from bot.i18n import Lang, lang_of, t
-from bot.tree import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.bot import AllianceBot
@@ -131,22 +130,29 @@ class FeedsCog(commands.Cog):
         general: bool = False,
     ) -> None:
         """Follow a feed from now on; its first fetch happens within seconds."""
-        lang = lang_of(interaction.locale)
+        kind = "general" if general else "alliance"
+        added = self._add(url, name, interval, kind, lang_of(interaction.locale))
+        await pages.answer(
+            interaction, added, defer_after=self.bot.settings.defer_after_s, private=True
+        )
+
+    async def _add(
+        self, url: str, name: str | None, interval: int, kind: str, lang: Lang
+    ) -> pages.Page:
+        # Waits for any ingest in progress (the service's write lock): may take many seconds.
         try:
             feed = await self.service.add_feed(
                 url,
                 name=name,
                 interval=interval,
-                kind="general" if general else "alliance",
+                kind=kind,
                 allow_private=False,  # a Discord admin is not the operator: public feeds only
             )
         except FeedConfigError as exc:
             message = t("feeds.invalid", lang, error=reason_text(exc.reason, exc.params, lang))
         else:
             message = t("feeds.added", lang, name=feed.display_name, interval=feed.interval)
-        await interaction.response.send_message(
-            render.clip(message, render.CONTENT_MAX), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        return _note(message)
 
     @group.command(name="remove", description=_("Stop following a news feed"))
     @app_commands.describe(url=_("The feed's address"))
@@ -155,16 +161,20 @@ class FeedsCog(commands.Cog):
         self, interaction: discord.Interaction, url: app_commands.Range[str, 1, URL_MAX]
     ) -> None:
         """Stop following a feed added here (feeds from feeds.toml are edited there)."""
-        lang = lang_of(interaction.locale)
+        removed = self._remove(url, lang_of(interaction.locale))
+        await pages.answer(
+            interaction, removed, defer_after=self.bot.settings.defer_after_s, private=True
+        )
+
+    async def _remove(self, url: str, lang: Lang) -> pages.Page:
+        # Waits for any ingest in progress (the service's write lock): may take many seconds.
         try:
             removed = await self.service.remove_feed(url)
         except FeedConfigError as exc:
             message = t("feeds.invalid", lang, error=reason_text(exc.reason, exc.params, lang))
         else:
             message = t("feeds.removed" if removed else "feeds.not_followed", lang, url=url)
-        await interaction.response.send_message(
-            render.clip(message, render.CONTENT_MAX), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        return _note(message)
 
     @remove_command.autocomplete("url")
     async def _followed_urls(
@@ -182,8 +192,19 @@ class FeedsCog(commands.Cog):
     async def list_command(self, interaction: discord.Interaction) -> None:
         """Each feed's last fetch, last new article and last error; failing feeds flagged."""
         lang = lang_of(interaction.locale)
-        statuses = await self.service.list_feeds()
-        await pages.send_embeds(interaction, feed_list_embeds(statuses, lang), private=True)
+
+        async def listed() -> list[discord.Embed]:
+            # Loads the feeds first if no load succeeded yet, under the service's write lock.
+            return feed_list_embeds(await self.service.list_feeds(), lang)
+
+        await pages.answer_embeds(
+            interaction, listed(), defer_after=self.bot.settings.defer_after_s
+        )
+
+
+def _note(message: str) -> pages.Page:
+    """A short private answer to an admin."""
+    return pages.Page(content=render.clip(message, render.CONTENT_MAX), private=True)
 
 
 def feed_list_embeds(statuses: list[FeedStatus], lang: Lang) -> list[discord.Embed]:

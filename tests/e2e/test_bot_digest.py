@@ -10,6 +10,7 @@ finished, so what it posted, or did not, is visible; that waits for discord.py's
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +44,12 @@ NEWS = "alliance-news"
 CAUGHT_UP = "digest catch-up done"
 """What the digest cog logs once its startup catch-up has finished."""
 T = TypeVar("T")
+ACK_WITHIN = 3.0
+"""Discord drops an interaction not acknowledged within this many seconds."""
+HOLD = 3.5
+"""Seconds a test holds SQLite's write lock, as a long feed ingest does: past `ACK_WITHIN`."""
+DEFERRED = 5
+"""The callback type of a defer ("thinking…")."""
 
 
 @pytest.fixture
@@ -312,6 +319,100 @@ async def test_stop_deletes_the_schedule(fake_discord: FakeDiscord, bot: BotRuns
     assert "No schedules yet" in await status(fake_discord)
     again = await command(fake_discord, "alliance-digest stop", {"channel": NEWS})
     assert reply(again) == f"There is no digest schedule for <#{news.id}>."
+
+
+async def hold_write_lock(db: Path, seconds: float) -> asyncio.Task[None]:
+    """Take SQLite's write lock on a connection of the test's own, as a long feed ingest holds
+    it, and let go of it (writing nothing) after `seconds`; the task ends once it has."""
+    conn = await database.connect(db)
+    try:
+        await conn.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        await conn.close()
+        raise
+
+    async def release() -> None:
+        try:
+            await asyncio.sleep(seconds)
+            await conn.rollback()
+        finally:
+            await conn.close()
+
+    return asyncio.create_task(release())
+
+
+def deferred_in_time(record: InteractionRecord) -> None:
+    """Assert the answer was a private defer within Discord's 3 s, filled afterwards."""
+    assert record.callback_type == DEFERRED
+    assert record.events[0].at - record.sent_at < ACK_WITHIN
+    assert not record.expired
+    assert len(record.events) > 1
+
+
+async def test_set_and_stop_are_acknowledged_in_time_while_the_database_is_locked(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """`set` and `stop` waiting longer than 3 s for the write lock (a feed ingest's) defer at
+    once, then save or delete and say so in the admin's language (en, ja)."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    options = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    held = await hold_write_lock(bot.db, HOLD)
+    record = await command(fake_discord, "alliance-digest set", options)
+    await held
+    deferred_in_time(record)
+    assert record.events[-1].at - record.sent_at >= HOLD - 0.5  # it waited for the lock
+    saved = await stored_schedule(bot, news)
+    assert saved is not None
+    next_at = schedules.next_run(saved, datetime.now(UTC))
+    assert reply(record) == (
+        f"The weekly digest will be posted in <#{news.id}> every Monday 09:00 Asia/Tokyo. "
+        f"Next: {ts(next_at)}"
+    )
+    held = await hold_write_lock(bot.db, HOLD)
+    stopped = await command(fake_discord, "alliance-digest stop", {"channel": NEWS}, locale="ja")
+    await held
+    deferred_in_time(stopped)
+    assert reply(stopped) == f"<#{news.id}> のダイジェストを停止しました。"
+    assert await stored_schedule(bot, news) is None
+
+
+async def test_every_admin_answer_arrives_after_a_defer(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """With every answer deferred first (ALLIANCE_DEFER_AFTER_S=0), `set` (saved or refused),
+    `status` and `stop` still answer privately in the admin's language."""
+    env = {"ALLIANCE_DEFER_AFTER_S": "0"}
+    async with BotRuns(fake_discord, tmp_path / "deferred.db", env=env) as runs:
+        await runs.start()
+        news = fake_discord.guild.channel(NEWS)
+        bad = {"channel": NEWS, "weekday": 1, "time": "25:00"}
+        refused = await command(fake_discord, "alliance-digest set", bad)
+        deferred_in_time(refused)
+        assert reply(refused) == (
+            "Not saved: invalid time “25:00”: use 24-hour HH:MM, e.g. 09:00 or 18:30"
+        )
+        refused_ja = await command(fake_discord, "alliance-digest set", bad, locale="ja")
+        deferred_in_time(refused_ja)
+        assert reply(refused_ja).startswith("設定できませんでした: 時刻「25:00」は使えません。")
+        good = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+        saved = await command(fake_discord, "alliance-digest set", good, locale="ja")
+        deferred_in_time(saved)
+        assert reply(saved).startswith(
+            f"<#{news.id}> に毎週月曜日 09:00（Asia/Tokyo）にダイジェストを投稿します。次回: <t:"
+        )
+        listed = await command(fake_discord, "alliance-digest status")
+        deferred_in_time(listed)
+        assert listed.ephemeral
+        assert listed.original is not None
+        assert "Monday 09:00 Asia/Tokyo · Japanese" in message_text(listed.original)
+        stopped = await command(fake_discord, "alliance-digest stop", {"channel": NEWS})
+        deferred_in_time(stopped)
+        assert reply(stopped) == f"Stopped the weekly digest in <#{news.id}>."
+        again = await command(fake_discord, "alliance-digest stop", {"channel": NEWS}, locale="ja")
+        deferred_in_time(again)
+        assert reply(again) == f"<#{news.id}> にはダイジェストの設定がありません。"
+    assert fake_discord.mention_violations == []
 
 
 async def test_alliance_digest_week_of_in_both_languages(

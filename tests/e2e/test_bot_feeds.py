@@ -45,6 +45,10 @@ TITLE = "日米同盟、紫陽花作戦で共同訓練を拡大"
 TERM = "紫陽花作戦"
 GOOD_NAME = "同盟テスト通信"
 BROKEN_NAME = "壊れたフィード"
+ACK_WITHIN = 3.0
+"""Discord drops an interaction not acknowledged within this many seconds."""
+HOLD = 3.5
+"""Seconds a test holds SQLite's write lock, as a long feed ingest does: past `ACK_WITHIN`."""
 
 
 def rss(base: str) -> str:
@@ -326,6 +330,63 @@ async def test_remove_of_a_file_feed_says_to_edit_the_file(
     assert GOOD_NAME in await followed_urls(double)
 
 
+async def hold_write_lock(db: Path, seconds: float) -> asyncio.Task[None]:
+    """Take SQLite's write lock on a connection of the test's own, as a long feed ingest holds
+    it, and let go of it (writing nothing) after `seconds`; the task ends once it has."""
+    conn = await database.connect(db)
+    try:
+        await conn.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        await conn.close()
+        raise
+
+    async def release() -> None:
+        try:
+            await asyncio.sleep(seconds)
+            await conn.rollback()
+        finally:
+            await conn.close()
+
+    return asyncio.create_task(release())
+
+
+async def ask_while_locked(
+    double: FakeDiscord, bot: BotProcess, name: str, options: JSON, *, locale: str
+) -> InteractionRecord:
+    """Run an admin command while the database is locked for `HOLD` seconds; check it was
+    deferred privately in time and answered only once the lock was released."""
+    held = await hold_write_lock(Path(bot.env["ALLIANCE_DB"]), HOLD)
+    try:
+        record = await double.wait_response(
+            await double.send_command(name, options, locale=locale, permissions=ADMIN), 15
+        )
+    finally:
+        await held
+    assert record.callback_type == 5  # deferred: "thinking…"
+    assert record.events[0].at - record.sent_at < ACK_WITHIN
+    assert not record.expired
+    assert record.ephemeral
+    assert record.events[-1].at - record.sent_at >= HOLD - 0.5  # it did wait for the lock
+    return record
+
+
+async def test_remove_is_acknowledged_in_time_while_an_ingest_holds_the_database(
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess
+) -> None:
+    """`remove` waiting on the write lock longer than 3 s defers at once, then answers in the
+    admin's language, its refusal too (ja, en)."""
+    refused = await ask_while_locked(
+        double, bot, "alliance-feeds remove", {"url": feeds.good}, locale="en-US"
+    )
+    assert text(refused).startswith(f"Not done: {feeds.good} is listed in ")
+    unknown = f"{feeds.base}/none.xml"
+    gone = await ask_while_locked(
+        double, bot, "alliance-feeds remove", {"url": unknown}, locale="ja"
+    )
+    assert text(gone) == f"{unknown} は登録されていません。"
+    assert "2 feeds (0 failing)" in await followed_urls(double)
+
+
 @pytest.mark.parametrize(
     ("name", "options"),
     [
@@ -424,4 +485,29 @@ async def test_discord_feed_on_a_name_for_this_machine_is_never_fetched(
     finally:
         removed = await ask(double, "alliance-feeds remove", {"url": url})
     assert text(removed) == f"No longer following {url}."
+    assert "2 feeds (0 failing)" in await followed_urls(double)
+
+
+async def test_add_and_remove_are_acknowledged_in_time_while_an_ingest_holds_the_database(
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess
+) -> None:
+    """`add` and `remove` waiting on the write lock longer than 3 s defer at once, then say
+    what they did (en, ja); a second `add` of the same feed is refused after the defer."""
+    name = name_for_this_machine()
+    if name is None:
+        pytest.skip("/etc/hosts names this machine on no local address")
+    url = f"http://{name}:{feeds.port}/held.xml"
+    added = await ask_while_locked(
+        double, bot, "alliance-feeds add", {"url": url, "name": "Held"}, locale="en-US"
+    )
+    try:
+        assert text(added) == "Now following “Held” (fetched every 30 min)."
+        again = await ask_while_locked(double, bot, "alliance-feeds add", {"url": url}, locale="ja")
+        assert text(again) == f"できませんでした: {url} はすでに登録されています"
+    finally:
+        removed = await ask_while_locked(
+            double, bot, "alliance-feeds remove", {"url": url}, locale="ja"
+        )
+    assert text(removed) == f"フィード {url} の取得をやめました。"
+    assert "/held.xml" not in feeds.requests
     assert "2 feeds (0 failing)" in await followed_urls(double)
