@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import date
@@ -73,6 +74,14 @@ async def _open(settings: Settings) -> aiosqlite.Connection:
     return conn
 
 
+def _exists(path: Path) -> bool:
+    """Whether `path` exists; True when it can't be looked at, so that reading it says why."""
+    try:
+        return path.exists()
+    except OSError:  # Path.exists raises PermissionError under a folder that can't be searched
+        return True
+
+
 def _check_topic(slug: str | None) -> None:
     if slug is None:
         return
@@ -104,11 +113,18 @@ def _results_json(items: Sequence[Article], total: int, **extra: Any) -> dict[st
 async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Import seed, text and JSON Lines files (default: the configured seeds folder)."""
     paths: list[Path] = args.paths or [settings.seeds]
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not _exists(p)]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
     conn = await db.connect(settings.db)
     try:
+        # Like every command, the first on an empty database loads the shipped seeds; unless
+        # they are among the paths, so that their articles count as added in this report.
+        seeds = settings.seeds.resolve()
+        if all(p.resolve() != seeds for p in paths):
+            seeded = await articles.ensure_seeded(conn, settings.seeds)
+            if seeded is not None:
+                _out(f"empty database: loaded the shipped seeds first (added {seeded.added})")
         # Each of `report.warnings` is also logged as it is found; `command_logging` shows that
         # record as `warning: …`, so printing them here again would show each twice.
         report = await articles.ingest_paths(conn, paths, seeds=settings.seeds)
@@ -356,6 +372,22 @@ def _output_failed(error: ops.OutputError) -> int:
     return 1
 
 
+def _is_busy(error: BaseException | None) -> bool:
+    """Whether `error` is SQLite giving up on a lock another connection held too long."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    message = str(error).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+def _busy() -> int:
+    sys.stderr.write(
+        "alliance-bot: the database is busy: another process (the bot, or another command) "
+        "is writing to it; try again\n"
+    )
+    return 1
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -365,8 +397,14 @@ def _main(argv: Sequence[str] | None) -> int:
         with command_logging(settings):
             return run(handler(args, settings))
     except (SettingsError, UsageError, db.MigrationError, db.DatabaseOpenError) as exc:
+        if _is_busy(exc) or _is_busy(exc.__cause__):
+            return _busy()
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 2
+    except sqlite3.OperationalError as exc:
+        if not _is_busy(exc):
+            raise
+        return _busy()
     except KeyboardInterrupt:
         return 130
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -24,12 +25,29 @@ class SettingsError(Exception):
     """Raised with one readable line when the environment holds an invalid setting."""
 
 
+ENV_FILE = ".env"
+
+
+def _check_url(value: str, schemes: tuple[str, ...]) -> str:
+    """`value` if it is an absolute URL with one of `schemes` and a host, else `ValueError`."""
+    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018  # raises ValueError on a port that is not a number in range
+    except ValueError:
+        host = None
+    if parts.scheme.lower() not in schemes or not host:
+        raise ValueError(f"expected a {wanted} URL with a host, got {value!r}")
+    return value.strip()
+
+
 class Settings(BaseSettings):
     """Every knob an operator can turn; see the README's settings table."""
 
     model_config = SettingsConfigDict(
         env_prefix="ALLIANCE_",
-        env_file=".env",
+        env_file=ENV_FILE,
         env_file_encoding="utf-8",
         extra="ignore",
     )
@@ -54,6 +72,26 @@ class Settings(BaseSettings):
     # Members repeat searches and page back and forth: answer a repeated page from memory until
     # the corpus changes (a change to articles, index or topics, from any process, empties it).
     search_cache: bool = True
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_folder(cls, value: Path) -> Path:
+        # Checked only when set: a missing folder would silently leave the database empty.
+        if not value.is_dir():
+            raise ValueError(f"not an existing folder: {str(value)!r}")
+        return value
+
+    @field_validator("discord_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        return _check_url(value, ("https", "http"))
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _gateway_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # set but empty: Discord's own gateway
+        return _check_url(value, ("wss", "ws"))
 
     @field_validator("timezone")
     @classmethod
@@ -90,6 +128,15 @@ def load_settings() -> Settings:
     """Read the settings, turning validation errors into one `SettingsError` line."""
     try:
         return Settings()
+    except UnicodeDecodeError as exc:
+        where = Path(ENV_FILE).absolute()
+        raise SettingsError(
+            f"cannot read the settings file {where}: not UTF-8 text (byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        where = exc.filename or Path(ENV_FILE).absolute()
+        reason = exc.strerror or str(exc)
+        raise SettingsError(f"cannot read the settings file {where}: {reason}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "_".join(str(part) for part in first["loc"]) or "settings"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -190,6 +191,95 @@ def test_ingest_reports_counts(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert "unchanged 21" in out
 
 
+def test_first_ingest_on_an_empty_db_loads_the_seeds_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`ingest PATH` as the first command loads the shipped seeds as well as PATH's articles."""
+    own = tmp_path / "own.jsonl"
+    own.write_text(
+        json.dumps({"title": "日米協議", "body": "日米が協議した。", "published": "2026-02-01"})
+        + "\n",
+        "utf-8",
+    )
+    code, out, _ = run(capsys, "ingest", str(own))
+    assert code == 0
+    assert "added 1," in out
+    assert "loaded the shipped seeds first (added 21)" in out
+    code, out, _ = run(capsys, "latest", "--json")
+    assert json.loads(out)["total"] == 22
+
+
+def test_missing_seeds_folder_is_a_config_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """ALLIANCE_SEEDS naming no folder exits 2 with one line naming it, not "no articles"."""
+    monkeypatch.setenv("ALLIANCE_SEEDS", str(tmp_path / "nonexistent"))
+    code, out, err = run(capsys, "latest")
+    assert code == 2
+    assert out == ""
+    assert err.strip().count("\n") == 0
+    assert "ALLIANCE_SEEDS" in err
+    assert "nonexistent" in err
+
+
+def test_env_file_not_utf8_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A .env that is not UTF-8 exits 2 with one line naming the file, not a traceback."""
+    (tmp_path / ".env").write_bytes(b"DISCORD_TOKEN=\xff\xfe\n")
+    code, _, err = run(capsys, "latest")
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert str(tmp_path / ".env") in err
+    assert "not UTF-8" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ALLIANCE_DISCORD_API_URL", "notaurl"),
+        ("ALLIANCE_DISCORD_API_URL", "ftp://x"),
+        ("ALLIANCE_DISCORD_API_URL", "https://"),
+        ("ALLIANCE_DISCORD_GATEWAY_URL", "https://gateway.discord.gg"),
+        ("ALLIANCE_DISCORD_GATEWAY_URL", "wss://host:notaport"),
+    ],
+)
+def test_bad_discord_url_setting_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """A Discord URL setting that is not an http(s)/ws(s) URL with a host is one line, exit 2."""
+    monkeypatch.setenv("DISCORD_TOKEN", "x.y.z")
+    monkeypatch.setenv(name, value)
+    code, _, err = run(capsys, "sync")
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert name in err
+
+
+def test_busy_database_is_one_line_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A write blocked by another process's write lock says the database is busy, exit 1."""
+    assert run(capsys, "latest")[0] == 0  # creates and seeds the database
+    own = tmp_path / "own.jsonl"
+    own.write_text(
+        json.dumps({"title": "日米協議", "body": "日米が協議した。", "published": "2026-02-01"})
+        + "\n",
+        "utf-8",
+    )
+    monkeypatch.setattr(db, "connect", functools.partial(db.connect, busy_timeout=0.2))
+    holder = sqlite3.connect(tmp_path / "data" / "alliance.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        code, _, err = run(capsys, "ingest", str(own))
+    finally:
+        holder.close()
+    assert code == 1
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == [
+        "alliance-bot: the database is busy: another process (the bot, or another command) "
+        "is writing to it; try again"
+    ]
+
+
 def test_ingest_warns_about_unreadable_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -336,11 +426,12 @@ def test_ingest_malformed_files_warns_and_imports_the_rest(
 
 
 def test_ingest_edited_seed_updates_in_place(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Re-ingesting a seed folder with one edited summary reports one update and nothing added."""
     seeds = tmp_path / "seeds"
     shutil.copytree(ROOT / "seeds", seeds)
+    monkeypatch.setenv("ALLIANCE_SEEDS", str(seeds))
     assert "added 21" in run(capsys, "ingest", str(seeds))[1]
     listing = seeds / "000_ec138bacc4a23740.txt"
     listing.write_text(listing.read_text("utf-8").replace("約50分会談", "約55分会談"), "utf-8")

@@ -7,6 +7,7 @@ and line; the other files (and the other lines of a JSON Lines file) still impor
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from collections.abc import Iterator
@@ -64,12 +65,25 @@ def read_path(path: Path, *, seeds: Path | None = None) -> CorpusRead:
 
     `seeds` is the shipped seeds folder, whose files get a location-independent origin.
     """
-    if not path.is_dir():
+    if not os.path.isdir(path):  # unlike Path.is_dir, False (not an error) when it can't look
         return read_file(path, origin=file_origin(path, seeds))
     result = CorpusRead()
+    try:
+        children = sorted(path.iterdir())
+    except OSError as exc:
+        return _failed(path.name or str(path), f"cannot read folder: {exc.strerror or exc}")
     prefix = _origin_prefix(path, seeds)  # the folder resolved once, not once a file
-    for child in sorted(path.iterdir()):
-        if child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES:
+    for child in children:
+        if child.suffix.lower() not in TEXT_SUFFIXES | JSONL_SUFFIXES:
+            continue
+        try:
+            is_file = child.is_file()
+        except OSError as exc:  # a folder listed but not searchable (mode r--)
+            result.warnings.append(
+                ImportWarning(child.name, None, f"cannot read file: {exc.strerror or exc}")
+            )
+            continue
+        if is_file:
             result.extend(read_file(child, origin=prefix + child.name))
     return result
 

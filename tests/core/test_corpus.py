@@ -271,3 +271,22 @@ def test_a_listing_page_over_1_mb_is_skipped_with_a_warning(tmp_path: Path) -> N
     assert [str(w) for w in read.warnings] == [
         "huge.txt: listing page larger than 1 MB, skipped: split it, or use JSON Lines"
     ]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="needs POSIX permissions, which root ignores",
+)
+def test_unreadable_folder_is_a_warning(tmp_path: Path) -> None:
+    """A folder that cannot be listed becomes a warning naming it, not an exception."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    (folder / "a.txt").write_text("date 2026-02-01 日米が協議した。\n", "utf-8")
+    folder.chmod(0)
+    try:
+        read = read_path(folder)
+    finally:
+        folder.chmod(0o755)
+    assert read.drafts == []
+    assert [w.path for w in read.warnings] == ["locked"]
+    assert "cannot read folder" in read.warnings[0].message
