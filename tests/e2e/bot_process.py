@@ -23,6 +23,8 @@ from types import TracebackType
 
 from fake_discord import FakeDiscord
 
+from bot.core import db as database
+
 STOP_TIMEOUT = 15.0
 READY_TIMEOUT = 30.0
 LOG_TIMEOUT = 10.0
@@ -273,3 +275,23 @@ class BotRuns:
         stack, self._running = self._running, None
         if stack is not None:
             await stack.__aexit__(exc_type, exc, tb)
+
+
+async def hold_write_lock(db: Path, seconds: float) -> asyncio.Task[None]:
+    """Take SQLite's write lock on a connection of the test's own, as a long feed ingest holds
+    it, and let go of it (writing nothing) after `seconds`; the task ends once it has."""
+    conn = await database.connect(db)
+    try:
+        await conn.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        await conn.close()
+        raise
+
+    async def release() -> None:
+        try:
+            await asyncio.sleep(seconds)
+            await conn.rollback()
+        finally:
+            await conn.close()
+
+    return asyncio.create_task(release())

@@ -10,7 +10,6 @@ finished, so what it posted, or did not, is visible; that waits for discord.py's
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import discord.utils
 import pytest
-from bot_process import BotRuns
+from bot_process import BotRuns, hold_write_lock
 from fake_discord import Channel, FakeDiscord, InteractionRecord, Overwrite
 from fake_discord.payloads import (
     EMBED_LINKS,
@@ -319,26 +318,6 @@ async def test_stop_deletes_the_schedule(fake_discord: FakeDiscord, bot: BotRuns
     assert "No schedules yet" in await status(fake_discord)
     again = await command(fake_discord, "alliance-digest stop", {"channel": NEWS})
     assert reply(again) == f"There is no digest schedule for <#{news.id}>."
-
-
-async def hold_write_lock(db: Path, seconds: float) -> asyncio.Task[None]:
-    """Take SQLite's write lock on a connection of the test's own, as a long feed ingest holds
-    it, and let go of it (writing nothing) after `seconds`; the task ends once it has."""
-    conn = await database.connect(db)
-    try:
-        await conn.execute("BEGIN IMMEDIATE")
-    except BaseException:
-        await conn.close()
-        raise
-
-    async def release() -> None:
-        try:
-            await asyncio.sleep(seconds)
-            await conn.rollback()
-        finally:
-            await conn.close()
-
-    return asyncio.create_task(release())
 
 
 def deferred_in_time(record: InteractionRecord) -> None:

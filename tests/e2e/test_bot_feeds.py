@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from bot_process import BotProcess, bot_running
+from bot_process import BotProcess, bot_running, hold_write_lock
 from fake_discord import FakeDiscord, InteractionRecord
 from fake_discord.payloads import MANAGE_GUILD, MEMBER_PERMISSIONS
 from replies import KANA, embeds, text
@@ -328,26 +328,6 @@ async def test_remove_of_a_file_feed_says_to_edit_the_file(
     gone = text(await ask(double, "alliance-feeds remove", {"url": f"{feeds.base}/none.xml"}))
     assert gone == f"{feeds.base}/none.xml is not followed."
     assert GOOD_NAME in await followed_urls(double)
-
-
-async def hold_write_lock(db: Path, seconds: float) -> asyncio.Task[None]:
-    """Take SQLite's write lock on a connection of the test's own, as a long feed ingest holds
-    it, and let go of it (writing nothing) after `seconds`; the task ends once it has."""
-    conn = await database.connect(db)
-    try:
-        await conn.execute("BEGIN IMMEDIATE")
-    except BaseException:
-        await conn.close()
-        raise
-
-    async def release() -> None:
-        try:
-            await asyncio.sleep(seconds)
-            await conn.rollback()
-        finally:
-            await conn.close()
-
-    return asyncio.create_task(release())
 
 
 async def ask_while_locked(
