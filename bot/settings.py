@@ -33,11 +33,10 @@ def _check_url(value: str, schemes: tuple[str, ...]) -> str:
     wanted = " or ".join(f"{scheme}://" for scheme in schemes)
     try:
         parts = urlsplit(value.strip())
-        host = parts.hostname
         parts.port  # noqa: B018  # raises ValueError on a port that is not a number in range
-    except ValueError:
-        host = None
-    if parts.scheme.lower() not in schemes or not host:
+    except ValueError:  # also an unclosed IPv6 address, "http://[::1"
+        parts = None
+    if parts is None or parts.scheme.lower() not in schemes or not parts.hostname:
         raise ValueError(f"expected a {wanted} URL with a host, got {value!r}")
     return value.strip()
 

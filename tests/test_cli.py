@@ -237,6 +237,7 @@ def test_env_file_not_utf8_is_one_line(capsys: pytest.CaptureFixture[str], tmp_p
     [
         ("ALLIANCE_DISCORD_API_URL", "notaurl"),
         ("ALLIANCE_DISCORD_API_URL", "ftp://x"),
+        ("ALLIANCE_DISCORD_API_URL", "http://[::1"),
         ("ALLIANCE_DISCORD_API_URL", "https://"),
         ("ALLIANCE_DISCORD_GATEWAY_URL", "https://gateway.discord.gg"),
         ("ALLIANCE_DISCORD_GATEWAY_URL", "wss://host:notaport"),
