@@ -128,6 +128,11 @@ async def answer(
         raise
 
 
+def note(message: str) -> Page:
+    """A short private answer (an admin's confirmation or refusal), within Discord's limit."""
+    return Page(content=render.clip(message, render.CONTENT_MAX), private=True)
+
+
 async def send_embeds(
     interaction: discord.Interaction, embeds: Sequence[discord.Embed], *, private: bool
 ) -> None:

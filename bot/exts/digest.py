@@ -434,7 +434,7 @@ class DigestCog(commands.Cog):
         missing = missing_permissions(channel, guild.me)
         if missing:
             perms = permission_names(missing, lang)
-            return _note(t("digest.missing", lang, channel=channel.mention, perms=perms))
+            return pages.note(t("digest.missing", lang, channel=channel.mention, perms=perms))
         try:
             # Waits for the write lock while another connection (a feed ingest) holds it.
             schedule = await schedules.set_schedule(
@@ -448,7 +448,7 @@ class DigestCog(commands.Cog):
                 when_empty=when_empty,
             )
         except ScheduleError as exc:
-            return _note(t("digest.invalid", lang, error=_schedule_error(exc, lang)))
+            return pages.note(t("digest.invalid", lang, error=_schedule_error(exc, lang)))
         self._plan(schedule, datetime.now(UTC))
         next_at = schedules.next_run(schedule, datetime.now(UTC))
         message = t(
@@ -458,7 +458,7 @@ class DigestCog(commands.Cog):
             when=_when(schedule, lang),
             next=discord.utils.format_dt(next_at, "F"),
         )
-        return _note(message)
+        return pages.note(message)
 
     @set_command.autocomplete("timezone")
     async def _timezones(
@@ -486,7 +486,7 @@ class DigestCog(commands.Cog):
         if stopped:
             self._unplan(channel.id)
         key = "digest.stopped" if stopped else "digest.no_schedule"
-        return _note(t(key, lang, channel=channel.mention))
+        return pages.note(t(key, lang, channel=channel.mention))
 
     @group.command(name="status", description=_("Every digest schedule of this server"))
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -582,11 +582,6 @@ class DigestCog(commands.Cog):
             digest_lang = schedule.language
         digest = await build_digest(self.db, week)
         return digest_embeds(digest, digest_lang)
-
-
-def _note(message: str) -> pages.Page:
-    """A short private answer to an admin (mentions in it never ping)."""
-    return pages.Page(content=message, private=True)
 
 
 def _when(schedule: Schedule, lang: Lang) -> str:

@@ -152,7 +152,7 @@ class FeedsCog(commands.Cog):
             message = t("feeds.invalid", lang, error=reason_text(exc.reason, exc.params, lang))
         else:
             message = t("feeds.added", lang, name=feed.display_name, interval=feed.interval)
-        return _note(message)
+        return pages.note(message)
 
     @group.command(name="remove", description=_("Stop following a news feed"))
     @app_commands.describe(url=_("The feed's address"))
@@ -174,7 +174,7 @@ class FeedsCog(commands.Cog):
             message = t("feeds.invalid", lang, error=reason_text(exc.reason, exc.params, lang))
         else:
             message = t("feeds.removed" if removed else "feeds.not_followed", lang, url=url)
-        return _note(message)
+        return pages.note(message)
 
     @remove_command.autocomplete("url")
     async def _followed_urls(
@@ -200,11 +200,6 @@ class FeedsCog(commands.Cog):
         await pages.answer_embeds(
             interaction, listed(), defer_after=self.bot.settings.defer_after_s
         )
-
-
-def _note(message: str) -> pages.Page:
-    """A short private answer to an admin."""
-    return pages.Page(content=render.clip(message, render.CONTENT_MAX), private=True)
 
 
 def feed_list_embeds(statuses: list[FeedStatus], lang: Lang) -> list[discord.Embed]:
