@@ -397,7 +397,7 @@ def _main(argv: Sequence[str] | None) -> int:
         with command_logging(settings):
             return run(handler(args, settings))
     except (SettingsError, UsageError, db.MigrationError, db.DatabaseOpenError) as exc:
-        if _is_busy(exc) or _is_busy(exc.__cause__):
+        if _is_busy(exc.__cause__):  # the database could not be opened: it was locked
             return _busy()
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 2

@@ -132,7 +132,7 @@ async def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     """Copy the live database to `args.path`; exit 0 on success, 1 with the reason otherwise."""
     try:
-        folder = str(args.path).endswith(("/", os.sep))
+        folder = args.path.endswith(("/", os.sep))
         result = await backup(settings.db, Path(args.path), folder=folder)
     except BackupError as exc:
         sys.stderr.write(f"alliance-bot: {exc}\n")
