@@ -536,6 +536,15 @@ async def test_forged_menu_values_get_a_clear_reply(double: FakeDiscord) -> None
         assert "not found" in clear_reply(record)
 
 
+async def _press_forged_pager(double: FakeDiscord, forged: str) -> InteractionRecord:
+    """Press a search page's pager button with its custom_id replaced by `forged`."""
+    page = await ask(double, "alliance search", {"query": "日米"})
+    button = next(c for c in custom_ids(page).values() if c["type"] == 2 and not c["disabled"])
+    payload = double.component_payload(button["custom_id"], message_id=int(page.original["id"]))
+    _forge_custom_id(payload, button["custom_id"], forged)
+    return await double.wait_response(await double.send_interaction(payload))
+
+
 @pytest.mark.parametrize(
     ("forged", "expected"),
     [
@@ -550,11 +559,7 @@ async def test_forged_pager_ids_get_a_clear_reply(
     double: FakeDiscord, forged: str, expected: str
 ) -> None:
     """Hand-made paging custom_ids (bad page, unknown saved search or topic) never break it."""
-    page = await ask(double, "alliance search", {"query": "日米"})
-    button = next(c for c in custom_ids(page).values() if c["type"] == 2 and not c["disabled"])
-    payload = double.component_payload(button["custom_id"], message_id=int(page.original["id"]))
-    _forge_custom_id(payload, button["custom_id"], forged)
-    record = await double.wait_response(await double.send_interaction(payload))
+    record = await _press_forged_pager(double, forged)
     assert expected in clear_reply(record)
     if "9999" in forged:
         previous, after = _buttons(record)
@@ -566,11 +571,7 @@ async def test_a_refusal_or_no_results_never_replaces_the_shared_message(
     double: FakeDiscord, forged: str
 ) -> None:
     """A button whose search is refused or finds nothing answers privately; the page stays."""
-    page = await ask(double, "alliance search", {"query": "日米"})
-    button = next(c for c in custom_ids(page).values() if c["type"] == 2 and not c["disabled"])
-    payload = double.component_payload(button["custom_id"], message_id=int(page.original["id"]))
-    _forge_custom_id(payload, button["custom_id"], forged)
-    record = await double.wait_response(await double.send_interaction(payload))
+    record = await _press_forged_pager(double, forged)
     assert (record.callback_type, record.ephemeral) == (4, True)
     assert clear_reply(record)
 
