@@ -500,11 +500,8 @@ async def write_lock_held(conn: aiosqlite.Connection) -> AsyncIterator[asyncio.E
         await task
 
 
-async def test_writers_wait_out_a_long_write_transaction(
-    tmp_path: Path, writer: aiosqlite.Connection
-) -> None:
-    """A connection that writes waits 30 s for the write lock by default, past the 5 s that
-    readers keep: a feed ingest can hold the lock for many seconds."""
+async def test_writers_are_set_to_wait_30_s_and_readers_5_s(writer: aiosqlite.Connection) -> None:
+    """A connection opened to write gets a 30 s busy timeout, longer than the readers' 5 s."""
     assert list(await writer.execute_fetchall("PRAGMA busy_timeout")) == [(30000,)]
     assert db.WRITE_BUSY_TIMEOUT_S > db.READ_BUSY_TIMEOUT_S == 5.0
 
