@@ -181,9 +181,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "digest.unconfirmed": (
         "{week} の週のダイジェストが {channel} に投稿されたかは未確認です。"
-        "次回の起動時にチャンネルの履歴を確認し、必要なら投稿します。",
+        "まもなくチャンネルの履歴を確認し直し、必要なら投稿します。",
         "Whether the digest of the week of {week} reached {channel} is not confirmed yet; "
-        "at its next start the bot checks the channel and posts it if needed.",
+        "the bot checks the channel again shortly and posts it if needed.",
     ),
     "digest.skipped": (
         "{week} の週には記事がなく、この設定では投稿しません。",
@@ -340,9 +340,8 @@ DIGEST_FAILURES: dict[FailureCode, tuple[str, str]] = {
         "Discord did not answer in time",
     ),
     FailureCode.UNCONFIRMED: (
-        "エラーのため投稿できたか確認できませんでした。次回の起動時にチャンネルの履歴を確認します",
-        "an error left it unclear whether the digest was posted; "
-        "the bot checks the channel at its next start",
+        "エラーのため投稿できたか確認できませんでした。チャンネルの履歴を確認し直します",
+        "an error left it unclear whether the digest was posted; the bot checks the channel again",
     ),
     FailureCode.SCHEDULE_STOPPED: (
         "設定が停止されていたため、中断された投稿を再開しませんでした",

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
     digest_grace_hours: float = Field(default=24.0, ge=0)
+    # A digest run that fails or can't confirm its post is tried again after this many seconds,
+    # then after twice as long each time (up to an hour), within the grace period.
+    digest_retry_s: float = Field(default=60.0, gt=0, le=3600)
     # Discord drops an interaction not acknowledged within 3 s; an answer still being prepared
     # after this many seconds is deferred first ("thinking…") and sent as a followup.
     defer_after_s: float = Field(default=2.0, ge=0, le=2.5)

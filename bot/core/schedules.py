@@ -640,6 +640,19 @@ def week_for_run(run_at: datetime, timezone: str | ZoneInfo) -> Week:
     return week_of(local_day - timedelta(days=6), timezone=timezone)
 
 
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+
+def retry_at(
+    now: datetime | None, first_delay: timedelta, attempt: int, deadline: datetime
+) -> datetime | None:
+    """When to try an unsettled run again: `first_delay` after the first try, doubling each
+    time up to an hour; None when that would be past `deadline` (the end of the grace period)."""
+    delay = min(first_delay * 2 ** min(max(attempt - 1, 0), 16), MAX_RETRY_DELAY)
+    moment = _now(now) + delay
+    return None if moment > deadline else moment
+
+
 @dataclass(frozen=True, slots=True)
 class CatchUp:
     """What to do on start about the latest run that came due while the bot was down."""

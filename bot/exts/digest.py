@@ -3,6 +3,8 @@
 Exactly once per (channel, week) rests on the ledger in `bot.core.schedules`: the intent is
 recorded before posting and the message id after. An intent left without a message id (a crash,
 an unclear error) is reconciled by looking for our own digest in the channel's recent history.
+A run that ends unsettled (an error, or a post whose fate is unclear) is tried again, backing off,
+as long as the week may still be posted (the grace period); after that, the next start settles it.
 
 The cog owns a database connection of its own, so a ledger write never lands inside another
 task's transaction on the bot's shared connection.
@@ -12,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 import aiosqlite
@@ -66,7 +69,8 @@ WHEN_EMPTY_CHOICES = [
     app_commands.Choice(name=_("Skip the week"), value="skip"),
 ]
 
-Outcome = Literal["posted", "already", "skipped", "failed"]
+Outcome = Literal["posted", "already", "skipped", "failed", "unconfirmed"]
+"""How an attempt at a week ended; "unconfirmed": an error, and the channel couldn't be checked."""
 
 
 def failure_of(error: discord.HTTPException | TimeoutError) -> PostFailure:
@@ -163,6 +167,10 @@ class DigestCog(commands.Cog):
         self.limiter = AsyncLimiter(POSTS_PER_SECOND, 1)
         self.slots = asyncio.Semaphore(CONCURRENT_POSTS)
         self.grace = timedelta(hours=bot.settings.digest_grace_hours)
+        self.retry_after = timedelta(seconds=bot.settings.digest_retry_s)
+        # One attempt at a channel at a time, so an intent seen while holding the channel's lock
+        # is never a post still in flight (the ledger guards across restarts, this within one).
+        self._posting: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._start_task: asyncio.Task[None] | None = None
         self.db: aiosqlite.Connection
 
@@ -220,26 +228,80 @@ class DigestCog(commands.Cog):
                 log.info("digest for channel %s is paused; not posting", channel_id)
                 return
             week = schedules.week_for_run(run_at, schedule.tz)
-            await self.deliver(schedule, week)
-        except Exception:
-            log.exception("digest run for channel %s failed", channel_id)
+            await self._attempt(schedule, week, run_at + self.grace)
         finally:
             current = await schedules.get_schedule(self.db, channel_id)
             if current is not None:
                 self._plan(current, max(run_at, datetime.now(UTC)))
 
+    async def _attempt(
+        self, schedule: Schedule, week: Week, deadline: datetime, attempt: int = 0
+    ) -> None:
+        """Settle a week; if that fails or leaves it unclear, plan another try."""
+        try:
+            outcome: Outcome | None = await self.settle(schedule, week)
+        except Exception:
+            log.exception("digest of %s for channel %s failed", week.start, schedule.channel_id)
+            outcome = None
+        if outcome is None or outcome == "unconfirmed":
+            self._plan_retry(schedule.channel_id, week.start, deadline, attempt + 1)
+
+    def _plan_retry(
+        self, channel_id: int, week_start: date, deadline: datetime, attempt: int
+    ) -> None:
+        """Try a week again later, backing off, unless that would be past its deadline."""
+        run_at = schedules.retry_at(datetime.now(UTC), self.retry_after, attempt, deadline)
+        if run_at is None:
+            log.warning(
+                "digest of %s for channel %s left unsettled after %d attempts; "
+                "the next start checks it again",
+                week_start,
+                channel_id,
+                attempt,
+            )
+            return
+        log.info(
+            "digest of %s for channel %s: trying again at %s",
+            week_start,
+            channel_id,
+            run_at.isoformat(timespec="seconds"),
+        )
+        self.scheduler.add_job(
+            self._retry,
+            DateTrigger(run_date=run_at),
+            args=(channel_id, week_start, deadline, attempt),
+            id=f"digest-retry:{channel_id}:{week_start}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def _retry(
+        self, channel_id: int, week_start: date, deadline: datetime, attempt: int
+    ) -> None:
+        """A planned retry: settle the week unless its schedule was stopped or paused since."""
+        await self.bot.wait_until_ready()
+        schedule = await schedules.get_schedule(self.db, channel_id)
+        if schedule is None or schedule.paused:
+            log.info("digest for channel %s stopped or paused; not trying again", channel_id)
+            return
+        week = week_of(week_start, timezone=schedule.timezone)
+        await self._attempt(schedule, week, deadline, attempt)
+
     async def _catch_up(self) -> None:
         """On start: finish interrupted posts, then post (or record as missed) what came due."""
         await self.bot.wait_until_ready()
+        now = datetime.now(UTC)
         intents = await schedules.pending_intents(self.db)
         for intent in intents:
             schedule = await schedules.get_schedule(self.db, intent.channel_id)
-            week = week_of(intent.week_start, timezone=schedule.timezone if schedule else "UTC")
-            try:
-                await self._finish_intent(schedule, intent.channel_id, week)
-            except Exception:
-                log.exception("could not reconcile the digest of channel %s", intent.channel_id)
-        now = datetime.now(UTC)
+            if schedule is None or schedule.paused:
+                try:
+                    await self._abandon(intent.channel_id, intent.week_start)
+                except Exception:
+                    log.exception("could not settle the digest of channel %s", intent.channel_id)
+                continue
+            week = week_of(intent.week_start, timezone=schedule.timezone)
+            await self._attempt(schedule, week, now + self.grace)
         due = []
         missed = 0
         for schedule in await schedules.list_schedules(self.db):
@@ -255,11 +317,8 @@ class DigestCog(commands.Cog):
                         schedule.channel_id,
                     )
             else:
-                due.append(self.deliver(schedule, plan.week))
-        results = await asyncio.gather(*due, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                log.error("catching up a digest failed", exc_info=result)
+                due.append(self._attempt(schedule, plan.week, plan.run_at + self.grace))
+        await asyncio.gather(*due)
         log.info(
             "digest catch-up done: %d unfinished posts reconciled, %d due runs checked, %d missed",
             len(intents),
@@ -267,20 +326,13 @@ class DigestCog(commands.Cog):
             missed,
         )
 
-    async def _finish_intent(self, schedule: Schedule | None, channel_id: int, week: Week) -> None:
-        """An intent without a message: record the message if it was posted, else post it."""
-        found = await self._find_posted(channel_id, week)
-        if found is not None:
-            await schedules.mark_posted(self.db, channel_id, week.start, found)
-            log.info("digest of %s in channel %s was already posted", week.start, channel_id)
-        elif schedule is None or schedule.paused:
-            failure = PostFailure(FailureCode.SCHEDULE_STOPPED)
-            await schedules.mark_failed(self.db, channel_id, week.start, failure)
-            log.warning(
-                "digest of %s in channel %s not posted: schedule stopped", week.start, channel_id
-            )
-        else:
-            await self.deliver(schedule, week, claimed=True)
+    async def _abandon(self, channel_id: int, week_start: date) -> None:
+        """An unfinished post whose schedule was stopped or paused meanwhile: not resumed."""
+        failure = PostFailure(FailureCode.SCHEDULE_STOPPED)
+        await schedules.mark_failed(self.db, channel_id, week_start, failure)
+        log.warning(
+            "digest of %s in channel %s not posted: schedule stopped", week_start, channel_id
+        )
 
     async def _find_posted(self, channel_id: int, week: Week) -> int | None:
         """Our own digest of `week` among the channel's recent messages, if it is there."""
@@ -307,8 +359,25 @@ class DigestCog(commands.Cog):
 
     # --- delivery -----------------------------------------------------------------------------
 
-    async def deliver(self, schedule: Schedule, week: Week, *, claimed: bool = False) -> Outcome:
-        """Post `week`'s digest in the schedule's channel unless it already was."""
+    async def settle(self, schedule: Schedule, week: Week) -> Outcome:
+        """Post `week`'s digest in the schedule's channel unless it already was.
+
+        An unfinished earlier attempt (an intent with no message) is reconciled first: found in
+        the channel's history, it is recorded; not found, it is posted.
+        """
+        channel_id = schedule.channel_id
+        async with self._posting[channel_id]:
+            post = await schedules.get_post(self.db, channel_id, week.start)
+            if post is None or post.status != "intent" or post.message_id is not None:
+                return await self._deliver(schedule, week)
+            found = await self._find_posted(channel_id, week)
+            if found is None:
+                return await self._deliver(schedule, week, claimed=True)
+            await schedules.mark_posted(self.db, channel_id, week.start, found)
+            log.info("digest of %s in channel %s was already posted", week.start, channel_id)
+            return "already"
+
+    async def _deliver(self, schedule: Schedule, week: Week, *, claimed: bool = False) -> Outcome:
         async with self.slots:
             digest = await build_digest(self.db, week)
             if digest.is_empty and schedule.when_empty == "skip":
@@ -371,7 +440,7 @@ class DigestCog(commands.Cog):
                     log.warning(
                         "digest for channel %s not confirmed: %s", schedule.channel_id, error
                     )
-                    return "failed"
+                    return "unconfirmed"
             if first is None:
                 return await self._failed(schedule, week, exc)
         assert first is not None
@@ -534,20 +603,19 @@ class DigestCog(commands.Cog):
             language=lang,
         )
         week = schedules.week_for_run(datetime.now(UTC), schedule.tz)
-        outcome = await self.deliver(schedule, week)
+        outcome = await self.settle(schedule, week)
+        if outcome == "unconfirmed":
+            self._plan_retry(channel.id, week.start, datetime.now(UTC) + self.grace, 1)
         key = {
             "posted": "digest.posted",
             "already": "digest.already",
             "skipped": "digest.skipped",
             "failed": "digest.failed",
+            "unconfirmed": "digest.unconfirmed",
         }[outcome]
         post = await schedules.get_post(self.db, channel.id, week.start)
-        if outcome == "already" and post is not None and post.status != "posted":
-            # Refused, but not because it was posted: missed while down, or still unconfirmed.
-            key = "digest.missed" if post.status == "missed" else "digest.unconfirmed"
-        elif outcome == "failed" and post is not None and post.status == "intent":
-            # Failed, then the channel could not be checked: it may have been posted after all.
-            key = "digest.unconfirmed"
+        if outcome == "already" and post is not None and post.status == "missed":
+            key = "digest.missed"  # refused, but not because it was posted: missed while down
         error = failure_text(post.error if post else None, lang)
         message = t(key, lang, channel=channel.mention, week=week.start.isoformat(), error=error)
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -182,6 +182,18 @@ def test_catch_up_within_and_past_grace() -> None:
     assert late.action == "missed"
 
 
+def test_retries_back_off_up_to_an_hour_within_the_deadline() -> None:
+    """Retry delays double from the first (1, 2, 4 … min), stop at an hour, end at the deadline."""
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    first, deadline = timedelta(minutes=1), now + timedelta(hours=24)
+    delays = [schedules.retry_at(now, first, n, deadline) for n in (1, 2, 3, 7, 8, 50)]
+    assert [d - now if d else None for d in delays] == [
+        timedelta(minutes=m) for m in (1, 2, 4, 60, 60, 60)
+    ]
+    assert schedules.retry_at(now, first, 3, now + timedelta(minutes=3)) is None
+    assert schedules.retry_at(now, first, 3, now + timedelta(minutes=4)) == now + first * 4
+
+
 def test_catch_up_ignores_runs_before_set_and_paused() -> None:
     """No catch-up for a run due before the schedule was set, nor for a paused schedule."""
     due = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)

@@ -49,6 +49,8 @@ HOLD = 3.5
 """Seconds a test holds SQLite's write lock, as a long feed ingest does: past `ACK_WITHIN`."""
 DEFERRED = 5
 """The callback type of a defer ("thinking…")."""
+RETRY_S = 1.5
+"""Seconds before a digest run that could not settle its week is tried again (in these tests)."""
 
 
 @pytest.fixture
@@ -619,32 +621,63 @@ async def test_server_error_that_is_not_retried_is_recorded(
     assert len(digests(fake_discord)) == 1
 
 
-async def test_unverifiable_post_keeps_its_intent_for_reconciliation(
+async def test_unverifiable_post_is_settled_by_a_retry(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
-    """A 503 on the post and on the history check: the intent stays for the next start to settle.
-
-    Reconciling such an intent on start is tested above; here: no crash, no repost risked.
-    """
-    await bot.start()
+    """A 503 on the post and on the history check: the intent stays, and a retry shortly after
+    checks the channel again, finds nothing and posts the week once."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    run = await bot.start()
     week = schedules.week_for_run(datetime.now(UTC), TOKYO)
     news, answer = await post_now_refused_with_503(fake_discord, "POST", "GET")
-    assert answer.startswith(f"Whether the digest of the week of {week.start} reached")
+    assert answer == (
+        f"Whether the digest of the week of {week.start} reached <#{news.id}> is not confirmed "
+        "yet; the bot checks the channel again shortly and posts it if needed."
+    )
     post = await ledger(bot, news, week)
     assert post is not None
     assert post.status == "intent"
     assert (
         "Last error: an error left it unclear whether the digest was posted; "
-        "the bot checks the channel at its next start"
+        "the bot checks the channel again"
     ) in await status(fake_discord)
     assert "直近のエラー: エラーのため投稿できたか確認できませんでした。" in await status(
         fake_discord, locale="ja"
     )
-    again = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(again).startswith(f"Whether the digest of the week of {week.start} reached")
+    message = await fake_discord.wait_message(NEWS, lambda m: bool(digests(fake_discord)))
+    assert footers(message) == [marker(week)]
+    assert channel_posts(fake_discord, news) == [503, 200]
+    history = fake_discord.find_requests("GET", f"/channels/{news.id}/messages")
+    assert [r.status for r in history] == [503, 200]
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("posted", int(message["id"]))
+    assert "Last post: week of" in await status(fake_discord)
+
+
+async def test_retry_records_a_post_discord_made_despite_the_error(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A run due on start gets a 503 on the post and on the history check; the retry finds the
+    digest Discord created after all and records it, posting nothing; a restart posts nothing."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=1))
+    for method in ("POST", "GET"):
+        fake_discord.fail(method, f"/channels/{news.id}/messages", status=503)
+    run = await bot.start(until_logged=CAUGHT_UP)
+    await run.wait_logged(f"digest of {week.start} for channel {news.id}: trying again at")
+    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
+    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    await run.wait_logged(f"digest of {week.start} in channel {news.id} was already posted")
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("posted", int(planted["id"]))
     assert channel_posts(fake_discord, news) == [503]
-    [pending] = await with_db(bot.db, schedules.pending_intents)
-    assert (pending.channel_id, pending.week_start) == (news.id, week.start)  # for the next start
+    await bot.restart(until_logged=CAUGHT_UP)
+    assert channel_posts(fake_discord, news) == [503]
+    assert digests(fake_discord) == [planted]
 
 
 async def test_three_failures_in_a_row_pause_the_schedule(
