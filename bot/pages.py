@@ -191,10 +191,15 @@ async def pager_ids(bot: AllianceBot, listing: Listing, *pages: int) -> list[str
     if listing.query is None:
         return [head + "l" for head in heads]
     literals = [f"{head}={listing.query}" for head in heads]
-    if all(len(literal) <= CUSTOM_ID_MAX for literal in literals):
+    if all(_fits_custom_id(literal) for literal in literals):
         return literals
     key = await saved_queries.save(bot.db, SavedQuery(listing.query, listing.topic, listing.sort))
     return [f"{head}#{key}" for head in heads]
+
+
+def _fits_custom_id(text: str) -> bool:
+    # Count UTF-16 units, as JavaScript does: an emoji is then two, never too few for Discord.
+    return len(text.encode("utf-16-le")) // 2 <= CUSTOM_ID_MAX
 
 
 async def parse_pager(bot: AllianceBot, match: re.Match[str]) -> tuple[Listing, int] | None:
