@@ -68,7 +68,7 @@ class Alliance(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         async with self.bot.readers.reading() as conn:
-            words = await suggest(conn, current[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
+            words = await suggest(conn, str(current)[:MAX_QUERY_CHARS], limit=MAX_CHOICES)
         return [
             app_commands.Choice(name=word, value=word)
             for word in words
@@ -141,7 +141,8 @@ class Alliance(
     async def _article_suggestions(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
-        text = current.strip().lstrip("#")
+        # Discord sends what was typed, as text even for a number option; take any value as text.
+        text = str(current).strip().lstrip("#")
         by_id = text.isdecimal() and len(text) < 16  # isdigit() also accepts ², which int() refuses
         if text and not by_id:
             result = await self.bot.results.search(text[:MAX_QUERY_CHARS], limit=MAX_CHOICES)

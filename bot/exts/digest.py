@@ -533,7 +533,7 @@ class DigestCog(commands.Cog):
     async def _timezones(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        names = schedules.timezone_choices(current[:64])
+        names = schedules.timezone_choices(str(current)[:64])
         return [app_commands.Choice(name=n, value=n) for n in names]
 
     @group.command(name="stop", description=_("Stop the weekly digest in a channel"))

@@ -180,7 +180,7 @@ class FeedsCog(commands.Cog):
     async def _followed_urls(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        wanted = current.lower()
+        wanted = str(current).lower()
         return [
             app_commands.Choice(name=render.clip(f.config.url, 100), value=f.config.url)
             for f in self.service.followed()

@@ -310,6 +310,23 @@ async def test_article_id_autocomplete(double: FakeDiscord) -> None:
     assert len(await complete("\u200b\x00")) <= 25
 
 
+@pytest.mark.parametrize(
+    ("command", "option", "value_type"),
+    [("alliance search", "query", str), ("alliance article", "id", int)],
+)
+async def test_autocomplete_of_a_value_that_is_not_text(
+    double: FakeDiscord, command: str, option: str, value_type: type
+) -> None:
+    """A focused value sent as a number, not text, still gets choices (12 finds article 12)."""
+    payload = double.command_payload(command, {option: "12"}, focused=option)
+    [focused] = payload["data"]["options"][0]["options"]
+    focused["value"] = 12
+    record = await double.wait_response(await double.send_interaction(payload))
+    choices = _assert_choices_fit(record, value_type)
+    if option == "id":
+        assert [c["value"] for c in choices] == [12]
+
+
 # --- buttons and menus ------------------------------------------------------------------------
 
 
