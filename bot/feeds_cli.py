@@ -72,6 +72,8 @@ def _ago(moment: datetime | None, now: datetime) -> str:
 
 
 def _print_status(status: FeedStatus, now: datetime) -> None:
+    from bot.core.models import visible
+
     feed, state = status.config, status.state
     flag = "  ** FAILING FOR 24 H OR MORE **" if status.flagged else ""
     # Says why an operator's LAN feed added from Discord (or before 0006) is refused.
@@ -87,7 +89,8 @@ def _print_status(status: FeedStatus, now: datetime) -> None:
     )
     if state.last_error:
         since = _ago(state.failing_since, now)
-        _out(f"  last error: {state.last_error} (failing since {since})")
+        # The error may quote the feed's server: shown, never obeyed, by the terminal.
+        _out(f"  last error: {visible(state.last_error)} (failing since {since})")
 
 
 async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
@@ -149,9 +152,11 @@ async def _run(args: argparse.Namespace, service: FeedService) -> int:
     if args.once:
         outcomes = await service.fetch_all()
         for outcome in outcomes:
+            # A failure is not printed here: the service logs it as it happens, and
+            # `command_logging` shows that record as the `warning: feed URL: …` line on stderr.
             if outcome.error:
-                _out(f"{outcome.name}: error: {outcome.error}")
-            elif outcome.not_modified:
+                continue
+            if outcome.not_modified:
                 _out(f"{outcome.name}: not modified")
             elif outcome.report:
                 r = outcome.report

@@ -24,6 +24,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 from bot.core.dates import DateMention, find_date, iso_day, place_dates
 from bot.core.models import ArticleDraft, ImportWarning
@@ -42,8 +43,11 @@ NEAR_DUPLICATE = 90.0
 _HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
 _BOILERPLATE = re.compile(r"^(本|この)ページ(では|は).*(掲載|紹介|まとめ)(しています|します)。?$")
 _SENTENCE_END = ("。", "！", "？", "!", "?", "」", "』", ")", "）")
-# Control and invisible format characters never belong in article text.
-_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Control and invisible format characters never belong in article text; nor do lone surrogates,
+# which only a JSON `\\ud800` escape can produce and which SQLite cannot store.
+_JUNK = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]"
+)
 _LEADING_JUNK = re.compile(rf"\A(?:{_JUNK.pattern})+")
 
 
@@ -344,11 +348,49 @@ class JsonArticle(BaseModel):
         return day
 
 
+# What a field's pattern asks for, in words: pydantic would quote the regular expression.
+_PATTERN_WORDS = {"url": "expected a link starting with http:// or https://, without spaces"}
+
+
 def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "line"
-    extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{extra}"
+    """The first problem in our own words (pydantic's are neither plain nor always right)."""
+    problems = error.errors()
+    text = _problem(problems[0])
+    if len(problems) > 1:
+        more = len(problems) - 1
+        text += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return text
+
+
+def _problem(detail: ErrorDetails) -> str:
+    loc, kind = detail["loc"], detail["type"]
+    ctx = detail.get("ctx", {})
+    if kind == "extra_forbidden":
+        return f"unknown field {str(loc[-1])!r}"
+    if not loc:
+        return "a field name is not valid text"
+    where = str(loc[0])
+    if len(loc) > 1 and isinstance(loc[1], int):
+        where += f" item {loc[1] + 1}"
+    if kind == "missing":
+        what = "missing (required)"
+    elif kind == "string_type":
+        what = "expected text"
+    elif kind == "string_unicode":
+        what = "not valid text (an unpaired \\ud800-\\udfff escape)"
+    elif kind == "list_type":
+        what = 'expected a list of topic slugs, like ["taiwan"]'
+    elif kind == "too_long" and ctx.get("field_type") == "List":
+        what = f"too many, at most {ctx['max_length']}"
+    elif kind in ("too_long", "string_too_long"):
+        what = f"too long, at most {ctx['max_length']} characters"
+    elif kind == "string_pattern_mismatch":
+        what = _PATTERN_WORDS.get(where, "not in the expected form")
+    elif kind == "value_error":
+        what = str(ctx["error"])  # our own validators' words
+    else:
+        what = "not a valid value"
+    return f"{where}: {what}"
 
 
 def _jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -364,12 +406,19 @@ def _read_jsonl(name: str, origin: str, text: str) -> CorpusRead:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            result.warnings.append(ImportWarning(name, number, f"not valid JSON: {exc.msg}"))
+            # Some of json's messages end in "at", waiting for a position.
+            what = exc.msg.removesuffix(" at")
+            message = f"not valid JSON: {what[:1].lower()}{what[1:]} (column {exc.colno})"
+            result.warnings.append(ImportWarning(name, number, message))
             continue
         if not isinstance(data, dict):
             result.warnings.append(ImportWarning(name, number, "expected a JSON object"))
             continue
-        if "date" in data and "published" not in data:
+        if "date" in data:
+            if "published" in data:
+                message = "invalid article: both published and date given, keep one"
+                result.warnings.append(ImportWarning(name, number, message))
+                continue
             data["published"] = data.pop("date")
         try:
             item = JsonArticle.model_validate(data)

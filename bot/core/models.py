@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -49,6 +50,28 @@ class Article:
         }
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Controls (C0, DEL, C1), format characters (bidi overrides, zero-width ones), line separators and
+# lone surrogates (an undecodable file name byte): raw, they can drive or fool a terminal.
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def _escape(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def visible(text: str) -> str:
+    """`text` safe to print: control and invisible characters shown as escapes like `\\x1b`."""
+    if text.isprintable():  # the usual case: no look-up per character
+        return text
+    return "".join(_escape(ch) if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+
+
 @dataclass(frozen=True, slots=True)
 class ImportWarning:
     """Something in an input file that could not be read; the rest still imports."""
@@ -58,5 +81,6 @@ class ImportWarning:
     message: str
 
     def __str__(self) -> str:
+        """`file:line: message`, every character visible (file names and messages are input)."""
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: {self.message}"
+        return visible(f"{where}: {self.message}")

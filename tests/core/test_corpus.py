@@ -230,12 +230,12 @@ def test_origin_is_the_full_path_except_in_the_seeds_folder(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("title", "\u200b\u200b", "title: Value error, must not be empty"),
-        ("body", "\ufeff \u2060", "body: Value error, must not be empty"),
-        ("published", 0, "published: Value error, expected a date as text"),
-        ("published", "86400", "published: Value error, expected a date like 2026-02-01"),
-        ("published", "20251215", "published: Value error, expected a date like 2026-02-01"),
-        ("published", "2025-02-30", "published: Value error, expected a date like 2026-02-01"),
+        ("title", "\u200b\u200b", "title: must not be empty"),
+        ("body", "\ufeff \u2060", "body: must not be empty"),
+        ("published", 0, "published: expected a date as text"),
+        ("published", "86400", "published: expected a date like 2026-02-01"),
+        ("published", "20251215", "published: expected a date like 2026-02-01"),
+        ("published", "2025-02-30", "published: expected a date like 2026-02-01"),
     ],
 )
 def test_jsonl_refuses_invisible_text_and_non_iso_dates(
@@ -290,3 +290,88 @@ def test_unreadable_folder_is_a_warning(tmp_path: Path) -> None:
     assert read.drafts == []
     assert [w.path for w in read.warnings] == ["locked"]
     assert "cannot read folder" in read.warnings[0].message
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"title": "あ" * 301}, "title: too long, at most 300 characters"),
+        ({"source": "x" * 201}, "source: too long, at most 200 characters"),
+        ({"url": "https://e.jp/" + "a" * 2000}, "url: too long, at most 2000 characters"),
+        ({"topics": ["taiwan"] * 11}, "topics: too many, at most 10"),
+        ({"topics": "taiwan"}, 'topics: expected a list of topic slugs, like ["taiwan"]'),
+        ({"topics": ["taiwan", 3]}, "topics item 2: expected text"),
+        ({"title": 7}, "title: expected text"),
+        ({"title": None}, "title: missing (required)"),
+        ({"url": "ftp://e.jp/a"}, "url: expected a link starting with http:// or https://"),
+        ({"url": "https://e.jp/\ud800"}, "url: not valid text"),
+        ({"author": "某記者"}, "unknown field 'author'"),
+        ({"date": "2026-02-01"}, "both published and date given, keep one"),
+    ],
+)
+def test_jsonl_warnings_are_in_our_words(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    """A refused line names the field and its limit in plain words, never pydantic's."""
+    base = {"title": "会談", "body": "両氏が会談した。", "published": "2026-02-01"}
+    # None leaves the field out.
+    line = {k: v for k, v in {**base, **change}.items() if v is not None}
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (warning,) = read_file(path).warnings
+    assert warning.message.startswith(f"invalid article: {message}")
+    assert not any(word in warning.message for word in ("Value error", "Input should", "items"))
+
+
+def test_jsonl_counts_the_other_problems_of_a_line(tmp_path: Path) -> None:
+    """A line with several problems shows the first and how many more."""
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"title": "", "body": 1}) + "\n", encoding="utf-8")
+    (warning,) = read_file(path).warnings
+    assert warning.message == "invalid article: title: must not be empty (and 2 more problems)"
+
+
+def test_jsonl_bad_json_names_the_column(tmp_path: Path) -> None:
+    """A line that is not JSON says why in a sentence that ends, and where."""
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"title": "a\tb"}\n', encoding="utf-8")
+    (warning,) = read_file(path).warnings
+    assert warning.message == "not valid JSON: invalid control character (column 13)"
+
+
+def test_jsonl_drops_lone_surrogates_instead_of_failing_later(tmp_path: Path) -> None:
+    """A `\\ud800` escape in the text is removed: SQLite could not store it."""
+    line = '{"title": "\\ud800会談", "body": "本文\\udfff。", "published": "2026-02-01"}'
+    path = tmp_path / "s.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    (draft,) = read_file(path).drafts
+    assert (draft.title, draft.body) == ("会談", "本文。")
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("evil\x1b[31mRED\x07.txt", "evil\\x1b[31mRED\\x07.txt: empty file"),
+        ("a\u202etxt.exe.txt", "a\\u202etxt.exe.txt: empty file"),
+        ("two\nlines.txt", "two\\nlines.txt: empty file"),
+        ("bad\udcff.txt", "bad\\udcff.txt: empty file"),
+    ],
+)
+def test_a_warning_shows_control_characters_in_a_file_name(
+    tmp_path: Path, name: str, shown: str
+) -> None:
+    """A hostile file name is printed escaped, so it cannot drive or fool the terminal."""
+    path = tmp_path / name
+    path.write_bytes(b"")
+    (warning,) = read_path(tmp_path).warnings
+    assert warning.path == name  # the data is kept as it is; only its display is escaped
+    assert str(warning) == shown
+
+
+def test_a_warning_shows_control_characters_from_the_file(tmp_path: Path) -> None:
+    """Text from inside a file (an unknown field's name) is escaped in the warning too."""
+    path = tmp_path / "x.jsonl"
+    line = {"title": "会談", "body": "本文。", "published": "2026-02-01", "\x1b[2J\u2028": 1}
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (warning,) = read_file(path).warnings
+    assert str(warning) == "x.jsonl:1: invalid article: unknown field '\\x1b[2J\\u2028'"
