@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import importlib
 import json
 import os
@@ -368,6 +369,10 @@ def _output_failed(error: ops.OutputError) -> int:
         # The reader (`head`, a pager) has all it wanted: quiet, and the status a shell reports
         # for a program killed by SIGPIPE (128 + 13), so a script can tell it from a failure.
         return 141
+    if error.cause.errno == errno.EBADF:
+        # Started with stdout closed (`>&-`, see `ops.reserve_standard_fds`): nobody reads the
+        # output, as with a reader that has gone, so just as quiet; but no SIGPIPE, so not 141.
+        return 1
     sys.stderr.write(f"alliance-bot: cannot write the output: {error}\n")
     return 1
 
@@ -411,6 +416,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `alliance-bot` and `python -m bot`."""
+    ops.reserve_standard_fds()  # before uvloop, the database or a log file opens anything
     try:
         try:
             code = _main(argv)

@@ -27,6 +27,42 @@ class OutputError(Exception):
         self.cause = cause
 
 
+def reserve_standard_fds() -> None:
+    """Put the null device behind whichever of stdin, stdout and stderr the command lacks.
+
+    A process started with one of them closed (`alliance-bot latest >&-`) would hand that
+    descriptor number to the next file it opens: uvloop takes it for its own and aborts when it
+    closes it again (libuv asserts `fd > STDERR_FILENO`), and a log or database file could end up
+    receiving what the command prints. Stdout gets the null device opened for reading, so that
+    writing to it still fails (EBADF) as a closed stdout would; stderr gets it for writing, so
+    messages vanish rather than fail; stdin reads nothing.
+    """
+    for fd, name, flags in (
+        (0, "stdin", os.O_RDONLY),
+        (1, "stdout", os.O_RDONLY),
+        (2, "stderr", os.O_WRONLY),
+    ):
+        if _is_open(fd):
+            continue
+        opened = os.open(os.devnull, flags)
+        if opened != fd:
+            os.dup2(opened, fd)
+            os.close(opened)
+        os.set_inheritable(fd, True)  # as a standard descriptor always is
+        if getattr(sys, name) is None:  # Python found the descriptor closed at startup
+            mode = "r" if fd == 0 else "w"
+            # Never closed, like the stream Python makes at startup: it lives as long as we do.
+            setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 def write_out(text: str) -> None:
     """Write `text` to stdout; a failed write raises `OutputError`, not a bare `OSError`."""
     try:

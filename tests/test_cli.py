@@ -577,14 +577,38 @@ def test_show_takes_article_3_in_ascii_only(capsys: pytest.CaptureFixture[str]) 
 # --- one-shot commands as fresh processes: stderr and stdout as a shell sees them ----------------
 
 
+# Runs `python ARGV…` after closing one standard descriptor (as `>&-` does) and/or, when it runs
+# as root, taking away root's power to ignore file permissions (CAP_DAC_OVERRIDE and
+# CAP_DAC_READ_SEARCH, dropped from the bounding set with prctl(PR_CAPBSET_DROP) so the exec'd
+# Python never has them), so that an unwritable folder is unwritable for it as for the bot's user.
+# Exit code 77: the capabilities could not be dropped.
+_LAUNCHER = """
+import ctypes, os, sys
+closed, unprivileged, *argv = sys.argv[1:]
+if unprivileged == "1" and os.geteuid() == 0:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if any(libc.prctl(24, cap, 0, 0, 0) != 0 for cap in (1, 2)):
+        sys.exit(77)
+if closed != "-":
+    os.close(int(closed))
+os.execv(sys.executable, [sys.executable, *argv])
+"""
+
+
 def _bot(
     tmp_path: Path,
     *argv: str,
     stdout: int | IO[str] = subprocess.PIPE,
     unbuffered: bool = False,
     env: dict[str, str] | None = None,
+    closed: int | None = None,
+    unprivileged: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m bot ARGV` against a temp database, as a shell would run it."""
+    """`python -m bot ARGV` against a temp database, as a shell would run it.
+
+    `closed` starts it with that standard descriptor closed; `unprivileged` without root's
+    power over file permissions (see `_LAUNCHER`).
+    """
     environ = {
         **os.environ,
         "ALLIANCE_DB": str(tmp_path / "data" / "alliance.db"),
@@ -594,8 +618,12 @@ def _bot(
     environ.pop("PYTHONUNBUFFERED", None)  # the developer's shell must not choose the case
     if unbuffered:
         environ["PYTHONUNBUFFERED"] = "1"
+    launch = [sys.executable]
+    if closed is not None or unprivileged:
+        fd = "-" if closed is None else str(closed)
+        launch = [sys.executable, "-c", _LAUNCHER, fd, "1" if unprivileged else "0"]
     return subprocess.run(
-        [sys.executable, "-m", "bot", *argv],
+        [*launch, "-m", "bot", *argv],
         stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
@@ -668,16 +696,83 @@ def test_full_disk_is_one_line_not_a_traceback(
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGPIPE is POSIX")
 @pytest.mark.parametrize("unbuffered", [False, True])
-def test_closed_pipe_is_quiet_exit_141(tmp_path: Path, unbuffered: bool) -> None:
+@pytest.mark.parametrize("argv", [["latest"], ["--help"]])
+def test_closed_pipe_is_quiet_exit_141(tmp_path: Path, argv: list[str], unbuffered: bool) -> None:
     """When the reader is gone (`| head`), the command stops quietly with 141 (128 + SIGPIPE)."""
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader left before the first line
     try:
-        done = _bot(tmp_path, "latest", stdout=write_end, unbuffered=unbuffered)
+        done = _bot(tmp_path, *argv, stdout=write_end, unbuffered=unbuffered)
     finally:
         os.close(write_end)
     assert done.returncode == 141
     assert done.stderr == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closing a standard descriptor is POSIX")
+@pytest.mark.parametrize("unbuffered", [False, True])
+@pytest.mark.parametrize("argv", [["latest"], ["--help"], ["topics", "--json"]])
+def test_closed_stdout_is_quiet_exit_1(tmp_path: Path, argv: list[str], unbuffered: bool) -> None:
+    """With stdout closed (`>&-`) a command stops quietly with exit 1: no abort, no traceback."""
+    done = _bot(tmp_path, *argv, closed=1, unbuffered=unbuffered)
+    assert (done.returncode, done.stderr) == (1, "")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closing a standard descriptor is POSIX")
+@pytest.mark.parametrize("fd", [0, 2])
+def test_closed_stdin_or_stderr_changes_nothing(tmp_path: Path, fd: int) -> None:
+    """With stdin (`<&-`) or stderr (`2>&-`) closed, `latest` prints its articles, exit 0."""
+    done = _bot(tmp_path, "latest", closed=fd)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("#")
+
+
+def _unwritable(tmp_path: Path, folder: Path) -> None:
+    """Make `folder` read-only, or skip when even that can't stop this user writing there."""
+    folder.chmod(0o555)
+    probe = [sys.executable, "-c", _LAUNCHER, "-", "1", "-c"]
+    probe += ["import sys; open(sys.argv[1], 'x')", str(folder / "probe")]
+    if subprocess.run(probe, capture_output=True, cwd=tmp_path, timeout=60).returncode in (0, 77):
+        folder.chmod(0o755)
+        pytest.skip("root's power over file permissions can't be taken away here")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_healthcheck_names_an_unwritable_folder(tmp_path: Path) -> None:
+    """A good database in a folder the user can't write is reported as that, not as unreadable."""
+    assert _bot(tmp_path, "latest").returncode == 0
+    folder = tmp_path / "data"
+    # As a stopped bot leaves it: the last connection to close removed the -wal and -shm files.
+    assert sorted(p.name for p in folder.iterdir()) == ["alliance.db"]
+    _unwritable(tmp_path, folder)
+    try:
+        done = _bot(tmp_path, "healthcheck", "--no-heartbeat", unprivileged=True)
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"unhealthy: database {folder / 'alliance.db'} cannot be opened: its folder "
+        f"{str(folder)!r} is not writable by uid {os.geteuid()}, so SQLite cannot create "
+        "alliance.db-wal and alliance.db-shm there\n"
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_database_in_an_unwritable_folder_is_one_line(tmp_path: Path) -> None:
+    """A database that can't be created in its folder ends with one line that says why."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    _unwritable(tmp_path, folder)
+    try:
+        done = _bot(tmp_path, "latest", unprivileged=True)
+    finally:
+        folder.chmod(0o755)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"alliance-bot: cannot open the database {str(folder / 'alliance.db')!r}: its folder "
+        f"{str(folder)!r} is not writable by uid {os.geteuid()}, so SQLite cannot create "
+        "alliance.db, alliance.db-wal and alliance.db-shm there\n"
+    )
 
 
 async def _store(path: Path, drafts: list[ArticleDraft]) -> None:

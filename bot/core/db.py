@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -122,6 +123,53 @@ async def migrate(db: aiosqlite.Connection, migrations: list[Migration] | None =
     return current
 
 
+async def open_connection(database: Path | str, **kwargs: Any) -> aiosqlite.Connection:
+    """`aiosqlite.connect(database, **kwargs)`, except that a failed open leaves no thread behind.
+
+    When SQLite refuses to open the file, aiosqlite (0.22) tells the connection's worker thread
+    to stop but does not wait for it; the thread then hands its last result to the event loop,
+    which `asyncio.run` may have closed meanwhile: "RuntimeError: Event loop is closed" printed
+    from that thread after the command's own message. Waiting for the thread here, while the
+    loop still runs, lets it finish first.
+    """
+    conn = aiosqlite.connect(database, **kwargs)
+    try:
+        return await conn
+    except BaseException:
+        # aiosqlite has no public way to wait for its worker (omnilib/aiosqlite#387).
+        await asyncio.to_thread(conn._thread.join)
+        raise
+
+
+def unusable_reason(path: Path) -> str | None:
+    """Which file permission keeps this process from opening the database at `path`, if any.
+
+    SQLite needs more than the file: in WAL mode it keeps `-wal` and `-shm` files beside it and
+    creates them when they are missing, even to only read, so their folder must be writable too.
+    """
+    user = _this_user()
+    if path.exists() and not os.access(path, os.R_OK):
+        return f"{str(path)!r} is not readable by {user}"
+    sidecars = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    to_create = [p.name for p in (path, *sidecars) if not p.exists()]
+    folder = path.parent
+    if to_create and not os.access(folder, os.W_OK | os.X_OK):
+        names = ", ".join(to_create[:-1]) + " and " * (len(to_create) > 1) + to_create[-1]
+        return (
+            f"its folder {str(folder)!r} is not writable by {user}, "
+            f"so SQLite cannot create {names} there"
+        )
+    for sidecar in sidecars:
+        if sidecar.exists() and not os.access(sidecar, os.R_OK | os.W_OK):
+            return f"{str(sidecar)!r} is not readable and writable by {user}"
+    return None
+
+
+def _this_user() -> str:
+    geteuid = getattr(os, "geteuid", None)  # POSIX only
+    return f"uid {geteuid()}" if geteuid is not None else "this user"
+
+
 async def connect(
     path: Path | str,
     *,
@@ -132,13 +180,15 @@ async def connect(
 
     A write waits up to `busy_timeout` seconds for another connection's write transaction.
     """
-    if str(path) != ":memory:":
+    on_disk = str(path) != ":memory:"
+    if on_disk:
         _check_path(Path(path))
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (see `transaction`).
     try:
-        db = await aiosqlite.connect(path, isolation_level=None)
+        db = await open_connection(path, isolation_level=None)
     except sqlite3.Error as exc:
-        raise DatabaseOpenError(f"cannot open the database {str(path)!r}: {exc}") from exc
+        why = unusable_reason(Path(path)) if on_disk else None
+        raise DatabaseOpenError(f"cannot open the database {str(path)!r}: {why or exc}") from exc
     try:
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
@@ -148,7 +198,10 @@ async def connect(
             await migrate(db)
     except sqlite3.DatabaseError as exc:
         await db.close()
-        raise DatabaseOpenError(f"cannot use the database {str(path)!r}: {exc}") from exc
+        # An existing database in a folder this user can't write opens, then fails here with
+        # "attempt to write a readonly database", which does not say which file is read-only.
+        why = unusable_reason(Path(path)) if on_disk else None
+        raise DatabaseOpenError(f"cannot use the database {str(path)!r}: {why or exc}") from exc
     except BaseException:
         await db.close()
         raise
@@ -162,7 +215,7 @@ async def connect_reader(path: Path | str, *, cache_kib: int) -> aiosqlite.Conne
     """
     _check_exists(Path(path))
     try:
-        reader = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
+        reader = await open_connection(read_only_uri(path), uri=True, isolation_level=None)
     except sqlite3.Error as exc:
         raise DatabaseOpenError(f"cannot open the database {str(path)!r}: {exc}") from exc
     try:
@@ -179,7 +232,8 @@ def _milliseconds(seconds: float) -> int:
     return max(0, round(seconds * 1000))
 
 
-def _read_only_uri(path: Path | str) -> str:
+def read_only_uri(path: Path | str) -> str:
+    """A `file:` URI that opens `path` read-only (never creating it), whatever its characters."""
     return Path(path).resolve().as_uri() + "?mode=ro"
 
 
@@ -249,7 +303,7 @@ class Readers:
 
 
 def _check_path(path: Path) -> None:
-    """Refuse paths SQLite cannot open before aiosqlite starts its worker thread."""
+    """Refuse paths SQLite cannot open with a message that says why (SQLite's does not)."""
     if path.is_dir():
         raise DatabaseOpenError(f"the database path {str(path)!r} is a folder, not a file")
     try:
@@ -262,11 +316,8 @@ def _check_path(path: Path) -> None:
 
 
 def _check_exists(path: Path) -> None:
-    """Refuse a missing database before aiosqlite starts a reader's worker thread.
-
-    When its connect fails, aiosqlite stops that thread without waiting for it, and the thread
-    then reports to an event loop that may have closed meanwhile ("Event loop is closed").
-    """
+    """Refuse a missing database: a read-only open can't create it, and SQLite's own message
+    ("unable to open database file") does not say that it is missing."""
     if not path.is_file():
         raise DatabaseOpenError(f"there is no database file at {str(path)!r}")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.core.db import get_meta, set_meta
+from bot.core.db import get_meta, open_connection, read_only_uri, set_meta, unusable_reason
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,6 @@ async def heartbeat_loop(
         await asyncio.sleep(interval.total_seconds())
 
 
-def _read_only_uri(path: Path) -> str:
-    return path.resolve().as_uri() + "?mode=ro"
-
-
 async def check_health(
     db_path: Path,
     *,
@@ -65,13 +61,16 @@ async def check_health(
     if not await asyncio.to_thread(db_path.is_file):
         return False, f"no database at {db_path}"
     try:
-        async with aiosqlite.connect(
-            _read_only_uri(db_path), uri=True, timeout=_CHECK_TIMEOUT_SECONDS
-        ) as conn:
+        conn = await open_connection(
+            read_only_uri(db_path), uri=True, timeout=_CHECK_TIMEOUT_SECONDS
+        )
+        try:
             # Reads the schema and one page: proves the file is our database without scanning it.
             stamp = await get_meta(conn, HEARTBEAT_KEY)
+        finally:
+            await conn.close()
     except sqlite3.Error as exc:
-        return False, f"database {db_path} unreadable: {exc}"
+        return False, await asyncio.to_thread(_unreadable, db_path, exc)
     if not require_heartbeat:
         return True, "ok: database readable"
     if stamp is None:
@@ -91,3 +90,17 @@ async def check_health(
         # A clock set back (or a copied database) would otherwise look healthy for hours.
         return False, f"heartbeat is {-seconds} s in the future: check the system clock"
     return True, f"ok: heartbeat {max(seconds, 0)} s old"
+
+
+def _unreadable(path: Path, error: sqlite3.Error) -> str:
+    """Why the database could not be read, in words that point at the fix."""
+    why = unusable_reason(path)
+    if why is not None:
+        # SQLite says "unable to open database file" or "attempt to write a readonly database",
+        # which sounds like damage; the file is fine, its owner or folder is not.
+        return f"database {path} cannot be opened: {why}"
+    # Only errors from SQLite itself carry a code; the low byte is the primary one.
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return f"database {path} is damaged: {error}"
+    return f"database {path} unreadable: {error}"

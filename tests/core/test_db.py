@@ -182,6 +182,29 @@ async def test_unusable_path_is_a_clear_error(tmp_path: Path, kind: str) -> None
         await db.connect(path)
 
 
+def _sqlite_workers() -> set[threading.Thread]:
+    """aiosqlite's worker threads still running (one per open connection)."""
+    return {t for t in threading.enumerate() if t.name.endswith("(_connection_worker_thread)")}
+
+
+@pytest.mark.parametrize("kind", ["writer", "reader"])
+async def test_a_failed_open_leaves_no_thread_behind(tmp_path: Path, kind: str) -> None:
+    """When SQLite refuses the file, its worker thread has ended by the time the error arrives.
+
+    A thread still running then reports to the event loop, which `asyncio.run` may have closed:
+    "Event loop is closed" printed after the command's one-line message.
+    """
+    # Longer than SQLite's 512-byte limit on a path: refused for every user, root included.
+    path = tmp_path.joinpath("x" * 200, "y" * 200, "z" * 200, "alliance.db")
+    path.parent.mkdir(parents=True)
+    path.touch()  # the reader opens only an existing file
+    before = _sqlite_workers()
+    opening = db.connect(path) if kind == "writer" else db.connect_reader(path, cache_kib=64)
+    with pytest.raises(DatabaseOpenError, match="unable to open database file"):
+        await open_and_close(opening)
+    assert _sqlite_workers() <= before
+
+
 # --- read-only connections and the Readers pool ------------------------------------------------
 
 

@@ -100,12 +100,12 @@ async def test_missing_database_is_unhealthy_and_not_created(tmp_path: Path) -> 
 
 
 async def test_not_a_database_is_unhealthy(tmp_path: Path) -> None:
-    """A file that is not SQLite is reported as unreadable."""
+    """A file that is not SQLite is "damaged", the word the README's advice (restore) goes by."""
     path = tmp_path / "alliance.db"
     path.write_bytes(b"this is not a database, just some text" * 200)
     healthy, reason = await check_health(path, require_heartbeat=False)
     assert not healthy
-    assert "unreadable" in reason
+    assert reason == f"database {path} is damaged: file is not a database"
 
 
 async def test_database_without_schema_is_unhealthy(tmp_path: Path) -> None:
