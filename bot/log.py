@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TextIO
 
+from bot.core.models import visible
 from bot.settings import Settings
 
 REDACTED = "<redacted>"
@@ -87,8 +88,9 @@ class TextFormatter(logging.Formatter):
         details = self._details(record)
         if details:
             line = f"{line}\n{details}"
-        # One event, one line: grep and log shippers must never see half a traceback.
-        return line.replace("\r", "").replace("\n", "\\n")
+        # One event, one line: grep and log shippers must never see half a traceback; and what
+        # a message quotes (a file name, a feed server's answer) never drives a terminal.
+        return visible(line)
 
     def _details(self, record: logging.LogRecord) -> str:
         parts: list[str] = []
@@ -135,7 +137,7 @@ class CommandFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
             line = f"{line} ({type(error).__name__}: {self.redactor.redact(str(error))})"
-        return line.replace("\r", "").replace("\n", "\\n")
+        return visible(line)
 
 
 class _StderrHandler(logging.StreamHandler[TextIO]):

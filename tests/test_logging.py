@@ -189,6 +189,23 @@ def test_command_logging_shows_warnings_in_the_cli_format() -> None:
     ]
 
 
+@pytest.mark.parametrize("fmt", ["text", "command"])
+def test_control_characters_in_a_message_are_shown_not_sent(fmt: str) -> None:
+    """A feed server's ESC sequence or a bidi override in a message reaches the log escaped."""
+    out = io.StringIO()
+    hostile = "feed https://x.test/: HTTP 500 \x1b[2J\u202egnp.exe"
+    if fmt == "command":
+        with command_logging(_settings(), stream=out):
+            logging.getLogger("bot.test").warning(hostile)
+    else:
+        setup_logging(_settings(log_format="text"), stream=out)
+        logging.getLogger("bot.test").warning(hostile)
+    written = out.getvalue()
+    assert "\x1b" not in written
+    assert "\u202e" not in written
+    assert written.rstrip("\n").endswith("HTTP 500 \\x1b[2J\\u202egnp.exe")
+
+
 def test_command_logging_leaves_logging_as_it_found_it() -> None:
     """After the command, its handler is gone and the root level is back."""
     root = logging.getLogger()
