@@ -408,11 +408,13 @@ def test_show_marks_an_inferred_date(capsys: pytest.CaptureFixture[str]) -> None
 def test_ingest_malformed_files_warns_and_imports_the_rest(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """Binary, empty and bad-line files are named with their line; good articles still import."""
+    """Binary, empty and bad-line files are named with their line (a name's terminal escapes
+    shown, not sent); good articles still import."""
     folder = tmp_path / "incoming"
     folder.mkdir()
     (folder / "binary.txt").write_bytes(b"\x00\x01\x02")
     (folder / "empty.txt").write_bytes(b"")
+    (folder / "evil\x1b]0;pwned\x07.txt").write_bytes(b"")
     (folder / "latin1.txt").write_bytes("caf\xe9 au lait.".encode("latin-1"))
     good = {"title": "日米協議", "body": "日米が協議した。", "published": "2026-02-01"}
     (folder / "mixed.jsonl").write_text(
@@ -424,6 +426,9 @@ def test_ingest_malformed_files_warns_and_imports_the_rest(
     assert "added 1," in out
     for where in ("binary.txt", "empty.txt", "latin1.txt:1", "mixed.jsonl:2", "mixed.jsonl:3"):
         assert where in err, where
+    assert "warning: evil\\x1b]0;pwned\\x07.txt: empty file" in err
+    assert "\x1b" not in err
+    assert "\x07" not in err
 
 
 def test_ingest_edited_seed_updates_in_place(

@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path == "/broken.xml":
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = (DATA / "rss2.xml").read_bytes()
         self.send_response(200)
         self.send_header("Content-Type", "application/rss+xml")
@@ -88,3 +93,16 @@ def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
     code, _, err = run(capsys, "feeds", "remove", "https://example.jp/not-followed")
     assert code == 2
     assert "not followed" in err
+
+
+def test_fetch_once_shows_a_failure_once_and_exits_1(
+    capsys: pytest.CaptureFixture[str], feed_url: str
+) -> None:
+    """A failing feed is one `warning:` line on stderr, counted in the summary; exit code 1."""
+    broken = feed_url.replace("/rss.xml", "/broken.xml")
+    assert run(capsys, "feeds", "add", broken, "--name", "壊れた")[0] == 0
+    code, out, err = run(capsys, "feeds", "fetch", "--once")
+    assert code == 1
+    assert (out + err).count("HTTP 500") == 1
+    assert f"warning: feed {broken}: HTTP 500" in err
+    assert out == "1 feeds fetched: 0 new articles, 1 failed\n"
