@@ -3,14 +3,18 @@
     python bench/ingest.py [--articles 100000]
 
 Prints:
-- storage alone: articles/s for the ingest transaction (hashing, topic tagging, inserts) with
-  the search index hook replaced by a no-op;
+- storage alone: articles/s for the ingest (hashing, topic tagging, inserts) with the search
+  index hooks (analysis and indexing) replaced by no-ops;
 - full: articles/s for the same ingest with the Japanese search index;
 - re-ingest of the same batch (everything unchanged);
 - re-ingest of a file of `--edited` long articles (~1,400 characters) with every article
   edited: a note appended to each body, then each title changed (edits are matched to their
   old versions by similarity, within the file);
 - `alliance-bot latest` as a fresh process on the seed database, median and worst wall time.
+
+Each ingest line also gives how long it held SQLite's write lock (BEGIN IMMEDIATE to COMMIT):
+the rest of its time (hashing, tagging, matching edits, analyzing text for the index) runs
+before the lock, so other writers only wait for the writes.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from feeds import LockClock  # noqa: E402
 
 from bot.core import articles, corpus, db  # noqa: E402
 from bot.core.models import ArticleDraft  # noqa: E402
@@ -70,41 +76,56 @@ def synthetic_drafts(
     return drafts
 
 
-async def time_ingest(path: Path, drafts: list[ArticleDraft], *, with_index: bool) -> float:
+async def time_ingest(
+    path: Path, drafts: list[ArticleDraft], *, with_index: bool
+) -> tuple[float, float]:
+    """Seconds to ingest `drafts` into a new database, and seconds the write lock was held."""
     conn = await db.connect(path)
-    original = articles.index_articles
+    clock = LockClock()
+    clock.attach(conn)
+    original = articles.index_articles, articles.analyze_texts
     if not with_index:
 
         async def no_index(*_: object) -> None:
             return None
 
+        async def no_analysis(*_: object) -> dict[str, object]:
+            return {}
+
         articles.index_articles = no_index  # type: ignore[assignment]
+        articles.analyze_texts = no_analysis  # type: ignore[assignment]
     try:
         started = time.perf_counter()
         report = await articles.ingest(conn, drafts)
         elapsed = time.perf_counter() - started
         assert report.added == len(drafts), report
-        return elapsed
+        return elapsed, sum(clock.held)
     finally:
-        articles.index_articles = original  # type: ignore[assignment]
+        articles.index_articles, articles.analyze_texts = original  # type: ignore[assignment]
         await conn.close()
 
 
-async def time_reingest(path: Path, drafts: list[ArticleDraft]) -> float:
+async def time_reingest(path: Path, drafts: list[ArticleDraft]) -> tuple[float, float]:
+    """Seconds to ingest `drafts` again, all unchanged, and seconds the write lock was held."""
     conn = await db.connect(path)
+    clock = LockClock()
+    clock.attach(conn)
     try:
         started = time.perf_counter()
         report = await articles.ingest(conn, drafts)
         elapsed = time.perf_counter() - started
         assert report.unchanged == len(drafts), report
-        return elapsed
+        return elapsed, sum(clock.held)
     finally:
         await conn.close()
 
 
-async def time_edits(path: Path, drafts: list[ArticleDraft]) -> tuple[float, float]:
-    """Seconds to re-ingest `drafts` with every body edited, then with every title edited."""
+async def time_edits(path: Path, drafts: list[ArticleDraft]) -> list[tuple[float, float]]:
+    """Seconds to re-ingest `drafts` with every body edited, then with every title edited, each
+    with the seconds the write lock was held."""
     conn = await db.connect(path)
+    clock = LockClock()
+    clock.attach(conn)
     try:
         await articles.ingest(conn, drafts)
         times = []
@@ -113,11 +134,12 @@ async def time_edits(path: Path, drafts: list[ArticleDraft]) -> tuple[float, flo
             lambda d: replace(d, title=d.title + "【更新】"),
         ):
             drafts = [edit(d) for d in drafts]
+            clock.held = []
             started = time.perf_counter()
             report = await articles.ingest(conn, drafts)
-            times.append(time.perf_counter() - started)
+            times.append((time.perf_counter() - started, sum(clock.held)))
             assert report.updated == len(drafts), report
-        return times[0], times[1]
+        return times
     finally:
         await conn.close()
 
@@ -138,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--edited", type=int, default=1_000)
+    parser.add_argument("--no-cli", action="store_true", help="skip the CLI start-up timing")
     args = parser.parse_args()
     rng = random.Random(20251219)
     drafts = synthetic_drafts(args.articles, rng)
@@ -145,21 +168,35 @@ def main() -> None:
     print(f"articles: {len(drafts)}  (avg body {avg:.0f} chars)")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        storage = asyncio.run(time_ingest(work / "storage.db", drafts, with_index=False))
-        print(f"ingest, storage alone : {storage:7.2f} s  {len(drafts) / storage:9.0f} articles/s")
-        full = asyncio.run(time_ingest(work / "full.db", drafts, with_index=True))
-        print(f"ingest, with index    : {full:7.2f} s  {len(drafts) / full:9.0f} articles/s")
-        again = asyncio.run(time_reingest(work / "full.db", drafts))
-        print(f"re-ingest (unchanged) : {again:7.2f} s  {len(drafts) / again:9.0f} articles/s")
+        storage, held = asyncio.run(time_ingest(work / "storage.db", drafts, with_index=False))
+        print(
+            f"ingest, storage alone : {storage:7.2f} s  {len(drafts) / storage:9.0f} articles/s"
+            f"  (write lock held {held:.2f} s)"
+        )
+        full, held = asyncio.run(time_ingest(work / "full.db", drafts, with_index=True))
+        print(
+            f"ingest, with index    : {full:7.2f} s  {len(drafts) / full:9.0f} articles/s"
+            f"  (write lock held {held:.2f} s)"
+        )
+        again, held = asyncio.run(time_reingest(work / "full.db", drafts))
+        print(
+            f"re-ingest (unchanged) : {again:7.2f} s  {len(drafts) / again:9.0f} articles/s"
+            f"  (write lock held {held:.2f} s)"
+        )
         size = sum(f.stat().st_size for f in work.glob("full.db*"))
         print(f"database size (full)  : {size / 1e6:7.1f} MB")
         long = synthetic_drafts(args.edited, rng, sentences=(20, 30))
         avg = statistics.mean(len(d.body) for d in long)
-        bodies, titles = asyncio.run(time_edits(work / "edits.db", long))
+        (bodies, bodies_held), (titles, titles_held) = asyncio.run(
+            time_edits(work / "edits.db", long)
+        )
         print(
             f"re-ingest, all edited : {args.edited} articles of {avg:.0f} chars: bodies "
-            f"{bodies:.2f} s, titles {titles:.2f} s"
+            f"{bodies:.2f} s (lock {bodies_held:.2f} s), titles {titles:.2f} s "
+            f"(lock {titles_held:.2f} s)"
         )
+        if args.no_cli:
+            return
         cli = time_cli_latest(work)
         print(
             f"`alliance-bot latest` : median {statistics.median(cli) * 1000:.0f} ms, "

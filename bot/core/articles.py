@@ -1,4 +1,12 @@
-"""Storing and reading articles: idempotent, transactional ingest and the read queries."""
+"""Storing and reading articles: idempotent, transactional ingest and the read queries.
+
+An ingest is planned, then applied. `plan_ingest` reads what is stored and does the CPU-bound
+work (hashing, tagging, matching edits, analyzing the text for the search index) without the
+write lock; `apply_ingest` only writes, inside the caller's write transaction, after checking
+that the articles are still as the plan saw them (the corpus generation, bumped with every
+change to them, has not moved) and deciding again under the lock when they are not. So other
+writers wait for the writes alone, and the result is the one a single transaction would give.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,11 @@ import bisect
 import hashlib
 import logging
 import math
-from collections.abc import Iterable, Sequence
+import time
+import weakref
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,9 +28,15 @@ import aiosqlite
 from rapidfuzz import fuzz, process
 
 from bot.core import corpus
-from bot.core.db import execute_in, transaction
+from bot.core.db import GENERATION_KEY, bump_generation, execute_in, get_meta, transaction
 from bot.core.models import Article, ArticleDraft, ImportWarning
-from bot.core.search.index import index_articles, remove_articles
+from bot.core.search.index import (
+    Analyses,
+    analyze_texts,
+    index_articles,
+    remove_articles,
+    texts_of,
+)
 from bot.core.topics import Taxonomy, load_taxonomy, retag_all, sync_topics
 
 log = logging.getLogger(__name__)
@@ -48,6 +66,7 @@ class IngestReport:
     unchanged: int = 0
     skipped: int = 0
     warnings: list[ImportWarning] = field(default_factory=list)
+    replanned: bool = False  # the articles changed after the plan: decided again under the lock
 
     @property
     def changed(self) -> bool:
@@ -138,16 +157,27 @@ class _Unclaimed:
         return article_id
 
 
-async def _unclaimed_in_origin(
-    db: aiosqlite.Connection, origin: str, claimed: set[int]
-) -> _Unclaimed:
+async def _unclaimed_in_origins(
+    db: aiosqlite.Connection, origins: Iterable[str], claimed: set[int]
+) -> dict[str, _Unclaimed]:
+    """For each origin, its stored articles that no draft has claimed, to match edits to."""
     # Edits are also matched among articles stored under a seeds file's former origin (its bare
     # name). Not for other files: older versions stored every folder's `news.jsonl` under that
     # one name, and an edit must not take another folder's article.
-    former = corpus.former_origin(origin) if origin.startswith(corpus.SEEDS_ORIGIN) else None
-    query = "SELECT id, title, body FROM articles WHERE origin IN (?, ?) ORDER BY id"
-    rows = await db.execute_fetchall(query, (origin, former or origin))
-    return _Unclaimed((int(r[0]), str(r[1]), str(r[2])) for r in rows if int(r[0]) not in claimed)
+    names: dict[str, tuple[str, ...]] = {}
+    for origin in origins:
+        former = corpus.former_origin(origin) if origin.startswith(corpus.SEEDS_ORIGIN) else None
+        names[origin] = (origin, former) if former else (origin,)
+    query = "SELECT id, title, body, origin FROM articles WHERE origin IN ({marks})"
+    rows = await execute_in(db, query, [n for each in names.values() for n in each])
+    stored: defaultdict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for article_id, title, body, origin in rows:
+        if int(article_id) not in claimed:
+            stored[str(origin)].append((int(article_id), str(title), str(body)))
+    return {
+        origin: _Unclaimed(sorted(a for name in each for a in stored.get(name, ())))
+        for origin, each in names.items()
+    }
 
 
 async def _stored_state(
@@ -175,19 +205,69 @@ def _wanted_state(item: _Prepared) -> tuple[tuple[object, ...], set[tuple[str, s
     return fields, set(item.topics)
 
 
-async def ingest(
+@dataclass(slots=True)
+class _Decision:
+    """What a batch changes, decided from the stored articles."""
+
+    updates: list[tuple[int, _Prepared]] = field(default_factory=list)  # (article id, new text)
+    moved: list[tuple[str, int]] = field(default_factory=list)  # (origin, article id)
+    new: list[_Prepared] = field(default_factory=list)
+    skipped: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IngestPlan:
+    """An ingest decided and analyzed without the write lock; `apply_ingest` writes it."""
+
+    taxonomy: Taxonomy
+    unique: dict[str, _Prepared]  # by content hash
+    repeats: int  # drafts whose text came earlier in the batch
+    warnings: list[ImportWarning]
+    generation: str | None  # the corpus generation the decision rests on
+    decision: _Decision
+    analyses: Analyses  # the index analyses of the texts it writes and of those it replaces
+    prepare_seconds: float = 0.0
+
+    @property
+    def drafts(self) -> list[ArticleDraft]:
+        """The batch's distinct drafts."""
+        return [item.draft for item in self.unique.values()]
+
+
+async def corpus_generation(db: aiosqlite.Connection) -> str | None:
+    """The corpus generation: it moves with every committed change to the articles."""
+    return await get_meta(db, GENERATION_KEY)
+
+
+_ingesting: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def exclusive(db: aiosqlite.Connection) -> AsyncIterator[None]:
+    """One ingest at a time on a connection, from its plan to its commit.
+
+    A plan is read outside any transaction; on a connection shared by tasks it would see
+    another ingest's uncommitted rows, which that ingest may yet roll back. Other connections'
+    changes are seen only once committed, and `apply_ingest` notices those.
+    """
+    async with _ingesting.setdefault(db, asyncio.Lock()):
+        yield
+
+
+async def plan_ingest(
     db: aiosqlite.Connection,
     drafts: Iterable[ArticleDraft],
     *,
     warnings: Iterable[ImportWarning] = (),
-) -> IngestReport:
-    """Store drafts in one transaction: new ones added, edited ones updated, the rest untouched.
+) -> IngestPlan:
+    """Decide what `drafts` change and analyze their text, reading only (no write lock).
 
-    Identity is the text: a draft whose title and body are already stored is unchanged (or has
-    its date, source and topics refreshed). A draft with new text that closely resembles an
-    article from the same origin replaces that article in place, keeping its id.
+    Hold `exclusive(db)` from here to the commit of `apply_ingest`.
     """
-    report = IngestReport(warnings=list(warnings))
+    started = time.perf_counter()
     taxonomy = load_taxonomy()
     draft_list = list(drafts)
     if len(draft_list) > _THREAD_THRESHOLD:
@@ -198,65 +278,88 @@ async def ingest(
     # The same text twice in one batch is one article: keep the first (newest on a listing page).
     unique: dict[str, _Prepared] = {}
     for item in prepared:
-        if item.content_hash in unique:
-            report.skipped += 1
-        else:
-            unique[item.content_hash] = item
+        unique.setdefault(item.content_hash, item)
+    # Read first: every read below then sees this generation's articles, or a later one's,
+    # which `apply_ingest` finds out.
+    generation = await corpus_generation(db)
+    decision = await _decide(db, unique)
+    analyses = await _analyze(db, decision)
+    return IngestPlan(
+        taxonomy=taxonomy,
+        unique=unique,
+        repeats=len(prepared) - len(unique),
+        warnings=list(warnings),
+        generation=generation,
+        decision=decision,
+        analyses=analyses,
+        prepare_seconds=time.perf_counter() - started,
+    )
 
-    async with transaction(db):
-        if await sync_topics(db, taxonomy):
-            # A changed taxonomy re-tags what is already stored; this batch is tagged below.
-            await retag_all(db, taxonomy)
-        existing = await ids_by_hash(db, list(unique))
-        claimed = {article_id for article_id, _ in existing.values()}
 
-        stored = await _stored_state(db, sorted(claimed))
-        updates: list[tuple[int, _Prepared]] = []
-        moved: list[tuple[str, int]] = []
-        fresh: list[_Prepared] = []
-        for digest, item in unique.items():
-            if digest not in existing:
-                fresh.append(item)
-                continue
-            article_id, origin = existing[digest]
-            if origin not in (item.draft.origin, corpus.former_origin(item.draft.origin)):
-                report.skipped += 1  # the same text already came from elsewhere
-            elif stored.get(article_id) != _wanted_state(item):
-                updates.append((article_id, item))
-            else:
-                report.unchanged += 1
-                if origin != item.draft.origin:
-                    moved.append((item.draft.origin, article_id))
+async def still_current(db: aiosqlite.Connection, plan: IngestPlan) -> bool:
+    """Inside the transaction that applies `plan`: bring the topics up to date, then tell
+    whether the articles are still as the plan saw them."""
+    current = await corpus_generation(db) == plan.generation
+    if await sync_topics(db, plan.taxonomy):
+        # A changed taxonomy re-tags what is stored (and moves the generation): a decision that
+        # compared stored articles' topics is stale, one that found nothing stored is not.
+        await retag_all(db, plan.taxonomy)
+        current = current and len(plan.decision.new) == len(plan.unique)
+    return current
 
-        # Edited articles: match leftover drafts to unclaimed articles of the same origin.
-        origins = {item.draft.origin for item in fresh}
-        candidates = {o: await _unclaimed_in_origin(db, o, claimed) for o in origins}
-        new_items: list[_Prepared] = []
-        for item in fresh:
-            unclaimed = candidates.get(item.draft.origin)
-            edited = unclaimed.edit_of(item.draft) if unclaimed else None
-            if edited is None:
-                new_items.append(item)
-            else:
-                updates.append((edited, item))
 
-        if moved:
-            await db.executemany("UPDATE articles SET origin = ? WHERE id = ?", moved)
-        # The index forgets the old text while it is still stored (it decrements the vocabulary).
-        await remove_articles(db, [article_id for article_id, _ in updates])
-        await _apply_updates(db, updates)
-        new_ids = await _insert(db, new_items)
-        report.updated = len(updates)
-        report.added = len(new_items)
+async def apply_ingest(db: aiosqlite.Connection, plan: IngestPlan) -> IngestReport:
+    """Write `plan` inside the caller's write transaction: new articles added, edited ones
+    updated, the rest untouched. Decided again, here, if the articles changed since the plan.
+    """
+    decision, analyses = plan.decision, plan.analyses
+    replanned = not await still_current(db, plan)
+    if replanned:
+        log.info("ingest: the articles changed since the plan; deciding again")
+        decision = await _decide(db, plan.unique)
+        analyses = await _analyze(db, decision, analyses)
 
-        # After their topics are written: the index keeps a copy of them (a topic filter is part
-        # of the full-text query).
-        touched = [(aid, it.draft.title, it.draft.body) for aid, it in updates]
-        touched += [
-            (aid, it.draft.title, it.draft.body) for aid, it in zip(new_ids, new_items, strict=True)
-        ]
-        if touched:
-            await index_articles(db, touched)
+    if decision.moved:
+        await db.executemany("UPDATE articles SET origin = ? WHERE id = ?", decision.moved)
+        await bump_generation(db)  # another ingest's plan may rest on the old origins
+    updates, new = decision.updates, decision.new
+    # The index forgets the old text while it is still stored (it decrements the vocabulary).
+    await remove_articles(db, [article_id for article_id, _ in updates], known=analyses)
+    await _apply_updates(db, updates)
+    new_ids = await _insert(db, new)
+    # After their topics are written: the index keeps a copy of them (a topic filter is part
+    # of the full-text query).
+    touched = [(aid, it.draft.title, it.draft.body) for aid, it in updates]
+    touched += [(aid, it.draft.title, it.draft.body) for aid, it in zip(new_ids, new, strict=True)]
+    if touched:
+        await index_articles(db, touched, analyses)
+    return IngestReport(
+        added=len(new),
+        updated=len(updates),
+        unchanged=decision.unchanged,
+        skipped=plan.repeats + decision.skipped,
+        warnings=list(plan.warnings),
+        replanned=replanned,
+    )
+
+
+async def ingest(
+    db: aiosqlite.Connection,
+    drafts: Iterable[ArticleDraft],
+    *,
+    warnings: Iterable[ImportWarning] = (),
+) -> IngestReport:
+    """Store drafts in one transaction: new ones added, edited ones updated, the rest untouched.
+
+    Identity is the text: a draft whose title and body are already stored is unchanged (or has
+    its date, source and topics refreshed). A draft with new text that closely resembles an
+    article from the same origin replaces that article in place, keeping its id. The write lock
+    is held for the writes only (see the module's docstring).
+    """
+    async with exclusive(db):
+        plan = await plan_ingest(db, drafts, warnings=warnings)
+        async with transaction(db):
+            report = await apply_ingest(db, plan)
 
     for warning in report.warnings:
         log.warning("%s", warning)
@@ -268,6 +371,59 @@ async def ingest(
         report.skipped,
     )
     return report
+
+
+async def _decide(db: aiosqlite.Connection, unique: dict[str, _Prepared]) -> _Decision:
+    """Which drafts are new, which update which article, and which change nothing."""
+    decision = _Decision()
+    existing = await ids_by_hash(db, list(unique))
+    claimed = {article_id for article_id, _ in existing.values()}
+    stored = await _stored_state(db, sorted(claimed))
+    fresh: list[_Prepared] = []
+    for digest, item in unique.items():
+        if digest not in existing:
+            fresh.append(item)
+            continue
+        article_id, origin = existing[digest]
+        if origin not in (item.draft.origin, corpus.former_origin(item.draft.origin)):
+            decision.skipped += 1  # the same text already came from elsewhere
+        elif stored.get(article_id) != _wanted_state(item):
+            decision.updates.append((article_id, item))
+        else:
+            decision.unchanged += 1
+            if origin != item.draft.origin:
+                decision.moved.append((item.draft.origin, article_id))
+
+    # Edited articles: match leftover drafts to unclaimed articles of the same origin.
+    candidates = await _unclaimed_in_origins(db, {it.draft.origin for it in fresh}, claimed)
+    if len(fresh) > _THREAD_THRESHOLD:
+        edits = await asyncio.to_thread(_match_edits, fresh, candidates)
+    else:
+        edits = _match_edits(fresh, candidates)
+    for item, edited in zip(fresh, edits, strict=True):
+        if edited is None:
+            decision.new.append(item)
+        else:
+            decision.updates.append((edited, item))
+    return decision
+
+
+def _match_edits(fresh: Sequence[_Prepared], candidates: dict[str, _Unclaimed]) -> list[int | None]:
+    """For each draft in turn, the article of its origin it edits (claimed), or None."""
+    return [candidates[item.draft.origin].edit_of(item.draft) for item in fresh]
+
+
+async def _analyze(
+    db: aiosqlite.Connection, decision: _Decision, known: Analyses | None = None
+) -> Analyses:
+    """The index analyses a decision's writes need: of the new texts, and of the old texts of
+    the articles it updates (the index takes their words out of the vocabulary)."""
+    ids = [article_id for article_id, _ in decision.updates]
+    query = "SELECT id, title, body FROM articles WHERE id IN ({marks})"
+    old = [(int(r[0]), str(r[1]), str(r[2])) for r in await execute_in(db, query, ids)]
+    items = [it for _, it in decision.updates] + decision.new
+    texts = texts_of(old) + [text for it in items for text in (it.draft.title, it.draft.body)]
+    return await analyze_texts(texts, known or {})
 
 
 async def _apply_updates(

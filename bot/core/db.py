@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 PARAMETER_CHUNK = 900
 
 # How long a connection that writes waits for SQLite's write lock before "database is locked".
-# A feed ingest holds that lock for its whole transaction, many seconds for a large feed, and
-# an admin's command, a saved query or the digest's claim of a week on another connection must
-# wait it out rather than fail.
+# An ingest holds it only for its writes (a fraction of a second for a large feed), but a search
+# index rebuild or a re-tag after an upgrade holds it for seconds, and an admin's command, a saved
+# query or the digest's claim of a week on another connection must wait that out, not fail.
 WRITE_BUSY_TIMEOUT_S = 30.0
 # Readers in WAL mode never wait on writers; this only covers a checkpoint or recovery.
 READ_BUSY_TIMEOUT_S = 5.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import shutil
@@ -18,6 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core import articles, db
 from bot.core.models import ArticleDraft
+from bot.core.search import analyzer, search
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 LISTING = "000_ec138bacc4a23740.txt"
@@ -379,3 +381,61 @@ async def test_a_title_edit_takes_its_own_article_beside_one_with_the_same_body(
         "速報": ids["速報"],
         "続報（更新）": ids["続報"],
     }
+
+
+async def test_an_article_stored_after_the_plan_is_edited_not_duplicated(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """A draft planned as new, whose first version another process stores before the write,
+    updates that article in place: the plan is decided again under the lock."""
+    (first,) = _stored_by_name(BODY)
+    edited = dataclasses.replace(first, body=BODY + "詳細は後日。")
+    async with articles.exclusive(conn):
+        plan = await articles.plan_ingest(conn, [edited])
+        assert [d.body for d in plan.drafts] == [edited.body]
+        other = await db.connect(tmp_path / "alliance.db")
+        try:
+            assert (await articles.ingest(other, [first])).added == 1
+        finally:
+            await other.close()
+        async with db.transaction(conn):
+            report = await articles.apply_ingest(conn, plan)
+    assert (report.replanned, report.added, report.updated) == (True, 0, 1)
+    assert [a.body for a in await articles.latest(conn)] == [edited.body]
+    assert [h.article.body for h in (await search(conn, "後日")).hits] == [edited.body]
+
+
+async def test_a_plan_nobody_overtook_is_written_as_planned(conn: aiosqlite.Connection) -> None:
+    """With no other write between plan and apply, the plan is written without deciding again."""
+    await articles.ingest(conn, _stored_by_name(BODY))
+    (edited,) = _stored_by_name(BODY + "詳細は後日。")
+    report = await articles.ingest(conn, [edited])
+    assert (report.replanned, report.added, report.updated) == (False, 0, 1)
+
+
+async def test_text_is_analyzed_and_edits_matched_outside_the_write_transaction(
+    conn: aiosqlite.Connection, seeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingesting new and edited seeds analyzes text and matches edits only before BEGIN."""
+    in_transaction: list[bool] = []
+    analyze, edit_of = analyzer.analyze_document, articles._Unclaimed.edit_of
+
+    def watched_analyze(text: str) -> tuple[str, set[tuple[str, str]]]:
+        in_transaction.append(conn.in_transaction)
+        return analyze(text)
+
+    def watched_edit_of(self: articles._Unclaimed, draft: ArticleDraft) -> int | None:
+        in_transaction.append(conn.in_transaction)
+        return edit_of(self, draft)
+
+    monkeypatch.setattr(analyzer, "analyze_document", watched_analyze)
+    monkeypatch.setattr(articles._Unclaimed, "edit_of", watched_edit_of)
+    await articles.ingest_paths(conn, [seeds])
+    listing = seeds / LISTING
+    listing.write_text(listing.read_text("utf-8").replace("約50分会談", "約55分会談"), "utf-8")
+    report = await articles.ingest_paths(conn, [seeds])
+    assert (report.updated, report.replanned) == (1, False)
+    assert len(in_transaction) > 21 * 2  # every seed's title and body, then the edit
+    assert not any(in_transaction)
+    hits = (await search(conn, "55分")).hits
+    assert any("約55分会談" in h.article.body for h in hits)

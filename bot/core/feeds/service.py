@@ -6,7 +6,9 @@ job that re-reads `feeds.toml` and the runtime feeds every `RELOAD_MINUTES`, so 
 `stop()` in `cog_unload`, and `add_feed` / `remove_feed` / `list_feeds` from its commands.
 
 Fetches of different hosts run concurrently; everything that writes to the database runs under
-one lock, because the connection is shared and `ingest` opens its own transaction.
+one lock, because the connection is shared and the feeds of a run share one near-duplicate
+index. Storing a fetch prepares its articles (matching, tagging, analysis for the search index)
+before it takes SQLite's write lock, so other writers wait only for the writes.
 """
 
 from __future__ import annotations

@@ -1,16 +1,18 @@
 """The feeds' tables: each feed's status, feeds added at runtime, and entries to articles.
 
 `store_entries` turns a fetched feed's entries into articles: filter (general feeds), dedup
-(see `bot.core.feeds.dedup`), then the one ingest path of the corpus, `articles.ingest`, so new
-articles are tagged with topics and searchable as soon as it returns.
+(see `bot.core.feeds.dedup`), then the one ingest path of the corpus, `articles.plan_ingest`
+and `articles.apply_ingest`, so new articles are tagged with topics and searchable as soon as it
+returns. Everything but the writes runs before the write lock is taken.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
@@ -25,6 +27,8 @@ from bot.core.feeds.parse import FeedEntry, entry_draft
 from bot.core.feeds.reasons import FeedError, Param, Reason
 from bot.core.models import ArticleDraft
 from bot.core.topics import Taxonomy, load_taxonomy
+
+log = logging.getLogger(__name__)
 
 # A feed failing this long is flagged in `feeds list` and logged as an error on every failure.
 FLAG_AFTER = timedelta(hours=24)
@@ -254,8 +258,31 @@ class StoreReport:
     unchanged: int = 0  # entries this feed delivered before, as they were
     filtered: int = 0  # entries of a general feed not about the alliance
     new_ids: list[int] = field(default_factory=list)
+    dedup_seconds: float = 0.0  # matching entries to stored stories (no write lock)
+    prepare_seconds: float = 0.0  # tagging, edits and search-index analysis (no write lock)
+    ingest_seconds: float = 0.0  # the write transaction
+    replanned: bool = False  # the articles changed meanwhile: decided again under the lock
+
+
+Link = tuple[str, str | None, int]  # (entry key, entry URL, article id)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """A fetch's entries matched and prepared without the write lock; what it read, to check."""
+
+    generation: str | None  # the corpus generation every decision below rests on
+    keys: list[str]
+    known: dict[str, dedup.Known]
+    urls: list[str]
+    by_url: dict[str, int]
+    links: list[Link] = field(default_factory=list)  # entries that are stored articles
+    to_ingest: list[tuple[FeedEntry, ArticleDraft]] = field(default_factory=list)
+    batch_copies: list[tuple[FeedEntry, int]] = field(default_factory=list)  # index in to_ingest
+    duplicates: int = 0
+    unchanged: int = 0
+    ingest: articles.IngestPlan | None = None
     dedup_seconds: float = 0.0
-    ingest_seconds: float = 0.0
 
 
 async def store_entries(
@@ -271,14 +298,19 @@ async def store_entries(
 ) -> StoreReport:
     """Store a fetch's entries once each; new articles are tagged and indexed on return.
 
+    Entries are matched to stored stories and new text is analyzed before the write lock; the
+    one write transaction first checks that what the matching read is unchanged (the corpus
+    generation, this feed's entries, the links' URLs) and matches again under the lock when
+    it is not, so a story another process stored meanwhile is still stored once. New articles
+    and the entries' links are committed together.
+
     `recent` is the near-duplicate index shared by the fetches of one run (a new one when
-    None). Not safe to run twice at once on one connection (ingest opens a transaction, and
-    `recent` is changed): callers serialize it, as `FeedService` does.
+    None). Not safe to run twice at once on one connection (`recent` is changed): callers
+    serialize it, as `FeedService` does.
     """
     taxonomy = taxonomy or load_taxonomy()
     recent = recent or dedup.RecentArticles()
     report = StoreReport()
-    started = time.perf_counter()
 
     def draft(entry: FeedEntry) -> ArticleDraft:
         return entry_draft(
@@ -296,12 +328,49 @@ async def store_entries(
             keys.add(entry.key)
             kept.append(entry)
 
-    links: list[tuple[str, str | None, int]] = []  # (entry key, url, article id)
-    to_ingest: list[tuple[FeedEntry, ArticleDraft]] = []
+    async with articles.exclusive(db):
+        try:
+            plan = await _plan(db, feed_id, kept, draft, recent)
+            report.dedup_seconds = plan.dedup_seconds
+            report.prepare_seconds = plan.ingest.prepare_seconds if plan.ingest else 0.0
+            if not plan.links and not plan.to_ingest:
+                report.duplicates += plan.duplicates
+                report.unchanged += plan.unchanged
+                return report
+            started = time.perf_counter()
+            async with transaction(db):
+                if not await _still_current(db, feed_id, plan):
+                    log.info("feed %s: the articles changed meanwhile; matching again", feed.url)
+                    report.replanned = True
+                    plan = await _plan(db, feed_id, kept, draft, recent)
+                stored = await _write(db, feed_id, plan, report)
+            report.ingest_seconds = time.perf_counter() - started
+            await recent.refresh(db, stored)
+        except BaseException:
+            recent.forget()  # whatever was stored or rolled back, the index may not show it
+            raise
+    return report
+
+
+async def _plan(
+    db: aiosqlite.Connection,
+    feed_id: int,
+    kept: Sequence[FeedEntry],
+    draft: Callable[[FeedEntry], ArticleDraft],
+    recent: dedup.RecentArticles,
+) -> _Plan:
+    """Match entries to stored stories (GUID, URL, text) and prepare the new ones' ingest."""
+    started = time.perf_counter()
+    # Read first: every read below then sees this generation's articles, or a later one's,
+    # which `_still_current` finds out.
+    generation = await articles.corpus_generation(db)
 
     # 1. GUID: entries this feed delivered before.
-    known = await dedup.known_entries(db, feed_id, [e.key for e in kept])
+    keys = [e.key for e in kept]
+    known = await dedup.known_entries(db, feed_id, keys)
     unknown: list[FeedEntry] = []
+    to_ingest: list[tuple[FeedEntry, ArticleDraft]] = []
+    unchanged = 0
     for entry in kept:
         seen = known.get(entry.key)
         if seen is None:
@@ -310,22 +379,24 @@ async def store_entries(
         fresh = draft(entry)
         same_text = articles.content_hash(fresh.title, fresh.body) == seen.content_hash
         if same_text or seen.origin != fresh.origin:
-            report.unchanged += 1
+            unchanged += 1
         else:
             # Edited in the feed: update in place, keeping the first date (feeds rewrite dates).
             kept_date = replace(fresh, published=seen.published, date_inferred=seen.date_inferred)
             to_ingest.append((entry, kept_date))
 
     # 2. URL: the link is already an article's, or another entry's.
-    by_url = await dedup.articles_by_url(db, [e.url for e in unknown if e.url])
+    urls = [e.url for e in unknown if e.url]
+    by_url = await dedup.articles_by_url(db, urls)
+    plan = _Plan(generation, keys, known, urls, by_url, to_ingest=to_ingest, unchanged=unchanged)
     rest: list[tuple[FeedEntry, ArticleDraft]] = []
     for entry in unknown:
         match = by_url.get(entry.url) if entry.url else None
         if match is None:
             rest.append((entry, draft(entry)))
         else:
-            links.append((entry.key, entry.url, match))
-            report.duplicates += 1
+            plan.links.append((entry.key, entry.url, match))
+            plan.duplicates += 1
 
     # 3. Text: near-identical to a recent article, or to an earlier entry of this batch.
     stories = [(d.title, d.body, d.published) for _, d in rest]
@@ -342,52 +413,69 @@ async def store_entries(
             recent.forget()  # cancelled, the worker thread may still be changing that index
             raise
     slot_of: dict[int, int] = {}  # index in `rest` → index in `to_ingest`
-    batch_copies: list[tuple[FeedEntry, int]] = []  # (entry, index in to_ingest)
     for j, ((entry, fresh), match) in enumerate(zip(rest, matches, strict=True)):
         if match is None:
             slot_of[j] = len(to_ingest)
             to_ingest.append((entry, fresh))
         elif match > 0:
-            links.append((entry.key, entry.url, match))
-            report.duplicates += 1
+            plan.links.append((entry.key, entry.url, match))
+            plan.duplicates += 1
         else:
-            batch_copies.append((entry, slot_of[-1 - match]))
-            report.duplicates += 1
-    ingest_start = time.perf_counter()
-    report.dedup_seconds = ingest_start - started
+            plan.batch_copies.append((entry, slot_of[-1 - match]))
+            plan.duplicates += 1
+    plan.dedup_seconds = time.perf_counter() - started
 
     if to_ingest:
-        try:
-            # ingest numbers new articles above the current maximum (and callers serialize).
-            rows = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM articles")
-            highest = int(next(iter(rows))[0])
-            result = await articles.ingest(db, [d for _, d in to_ingest])
-            report.new += result.added
-            report.edited += result.updated
-            report.unchanged += result.unchanged
-            report.duplicates += result.skipped  # the same text already came from elsewhere
-            hashes = [articles.content_hash(d.title, d.body) for _, d in to_ingest]
-            stored = await articles.ids_by_hash(db, hashes)
-            ids = {digest: aid for digest, (aid, _) in stored.items()}
-            for (entry, _), digest in zip(to_ingest, hashes, strict=True):
-                if digest in ids:
-                    links.append((entry.key, entry.url, ids[digest]))
-            for entry, index in batch_copies:
-                if hashes[index] in ids:
-                    links.append((entry.key, entry.url, ids[hashes[index]]))
-            report.new_ids = sorted({aid for aid in ids.values() if aid > highest})
-            await recent.refresh(db, ids.values())
-        except BaseException:
-            recent.forget()  # whatever was stored, the index may not show it: rebuild it
-            raise
-    report.ingest_seconds = time.perf_counter() - ingest_start
+        plan.ingest = await articles.plan_ingest(db, [d for _, d in to_ingest])
+    return plan
 
+
+async def _still_current(db: aiosqlite.Connection, feed_id: int, plan: _Plan) -> bool:
+    """Inside the write transaction: whether everything `plan` read is as it was then."""
+    generation = await articles.corpus_generation(db)
+    if plan.ingest is not None and plan.ingest.generation != plan.generation:
+        return False  # an article was committed while the entries were matched
+    if generation != plan.generation:
+        return False  # an article was committed since: a story may now be stored, or edited
+    # Links to stored articles don't move the generation: the feeds' entries are read again.
+    if await dedup.known_entries(db, feed_id, plan.keys) != plan.known:
+        return False
+    return await dedup.articles_by_url(db, plan.urls) == plan.by_url
+
+
+async def _write(
+    db: aiosqlite.Connection, feed_id: int, plan: _Plan, report: StoreReport
+) -> list[int]:
+    """Store a plan's new and edited articles and its entries' links (inside the caller's
+    transaction); returns the ids of the articles its entries became."""
+    report.duplicates += plan.duplicates
+    report.unchanged += plan.unchanged
+    links = list(plan.links)
+    ids: dict[str, int] = {}
+    if plan.ingest is not None:
+        rows = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM articles")
+        highest = int(next(iter(rows))[0])
+        result = await articles.apply_ingest(db, plan.ingest)
+        report.replanned = report.replanned or result.replanned
+        report.new += result.added
+        report.edited += result.updated
+        report.unchanged += result.unchanged
+        report.duplicates += result.skipped  # the same text already came from elsewhere
+        hashes = [articles.content_hash(d.title, d.body) for _, d in plan.to_ingest]
+        stored = await articles.ids_by_hash(db, hashes)
+        ids = {digest: aid for digest, (aid, _) in stored.items()}
+        for (entry, _), digest in zip(plan.to_ingest, hashes, strict=True):
+            if digest in ids:
+                links.append((entry.key, entry.url, ids[digest]))
+        for entry, index in plan.batch_copies:
+            if hashes[index] in ids:
+                links.append((entry.key, entry.url, ids[hashes[index]]))
+        report.new_ids = sorted({aid for aid in ids.values() if aid > highest})
     if links:
         query = """
             INSERT INTO feed_entries (feed_id, entry_key, url, article_id) VALUES (?, ?, ?, ?)
             ON CONFLICT (feed_id, entry_key) DO UPDATE
                SET url = excluded.url, article_id = excluded.article_id
         """
-        async with transaction(db):
-            await db.executemany(query, [(feed_id, k, u, a) for k, u, a in links])
-    return report
+        await db.executemany(query, [(feed_id, k, u, a) for k, u, a in links])
+    return list(ids.values())

@@ -1,8 +1,10 @@
 """Keeping the full-text index and the vocabulary in step with the articles table.
 
 `index_articles` and `remove_articles` run inside the caller's transaction (ingest), so the
-index never disagrees with the articles. When the analyzer changes (a new Sudachi dictionary,
-new rules), the whole index is rebuilt once.
+index never disagrees with the articles. Analyzing the text is most of their cost and needs no
+database: `analyze_texts` does it beforehand, outside the write lock, and both take its result
+(any text missing from it is analyzed on the spot). When the analyzer changes (a new Sudachi
+dictionary, new rules), the whole index is rebuilt once.
 
 Besides the analyzed title and body, each entry holds the article's topics (one `topic_token`
 each, in the `topics` column), so a search in a topic is one MATCH. Whatever writes
@@ -14,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import aiosqlite
@@ -29,8 +31,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _VERSION_KEY = "index_version"
-# Analysis is CPU-bound: big batches go to a worker thread so the bot keeps answering.
-_THREAD_THRESHOLD = 50
+# Analysis is CPU-bound: big batches (of texts, a title or a body each) go to a worker thread so
+# the bot keeps answering.
+_THREAD_THRESHOLD = 100
 _REBUILD_BATCH = 2000
 
 
@@ -74,6 +77,44 @@ async def _topics_of(db: aiosqlite.Connection, ids: Sequence[int] | None) -> dic
 
 
 @dataclass(frozen=True, slots=True)
+class TextAnalysis:
+    """A text as the index keeps it: its index forms (space-joined) and its vocabulary."""
+
+    forms: str
+    vocab: frozenset[tuple[str, str]]
+
+
+# Analyses by text: a text's analysis depends on nothing else, so one made before the write lock
+# is right for that text whenever it is stored.
+Analyses = Mapping[str, TextAnalysis]
+_NONE: Analyses = {}
+
+
+def _analyze_all(texts: Sequence[str]) -> dict[str, TextAnalysis]:
+    found: dict[str, TextAnalysis] = {}
+    for text in texts:
+        forms, vocab = analyzer.analyze_document(text)
+        found[text] = TextAnalysis(forms, frozenset(vocab))
+    return found
+
+
+async def analyze_texts(texts: Iterable[str], known: Analyses = _NONE) -> Analyses:
+    """`known` and the analyses of the `texts` it lacks; many are analyzed in a worker thread.
+
+    CPU-bound and needs no database: callers run it before taking the write lock.
+    """
+    missing = [text for text in dict.fromkeys(texts) if text not in known]
+    if not missing:
+        return known
+    return {**known, **await _in_thread_if_big(_analyze_all, missing)}
+
+
+def texts_of(rows: Iterable[tuple[int, str, str]]) -> list[str]:
+    """The titles and bodies of (id, title, body) rows: what `index_articles` analyzes."""
+    return [text for _, title, body in rows for text in (title, body)]
+
+
+@dataclass(frozen=True, slots=True)
 class _Analyzed:
     article_id: int
     title: str
@@ -82,28 +123,18 @@ class _Analyzed:
     topics: str = ""
 
 
-def _analyze(rows: Sequence[tuple[int, str, str]]) -> list[_Analyzed]:
-    analyzed: list[_Analyzed] = []
-    for article_id, title, body in rows:
-        title_forms, title_vocab = analyzer.analyze_document(title)
-        body_forms, body_vocab = analyzer.analyze_document(body)
-        analyzed.append(
-            _Analyzed(article_id, title_forms, body_forms, frozenset(title_vocab | body_vocab))
-        )
-    return analyzed
-
-
 async def _analyze_with_topics(
-    db: aiosqlite.Connection, rows: Sequence[tuple[int, str, str]]
+    db: aiosqlite.Connection, rows: Sequence[tuple[int, str, str]], known: Analyses = _NONE
 ) -> list[_Analyzed]:
-    """`_analyze`, each entry with the topics the article has now in article_topics."""
+    """Each row's index entry, with the topics the article has now in article_topics."""
     topics = await _topics_of(db, [r[0] for r in rows])
-    analyzed = await _in_thread_if_big(_analyze, rows)
-    return [replace(a, topics=topics.get(a.article_id, "")) for a in analyzed]
-
-
-def _vocab_only(rows: Sequence[tuple[int, str, str]]) -> list[set[tuple[str, str]]]:
-    return [analyzer.vocabulary(title) | analyzer.vocabulary(body) for _, title, body in rows]
+    texts = await analyze_texts(texts_of(rows), known)
+    analyzed = []
+    for article_id, title, body in rows:
+        t, b = texts[title], texts[body]
+        topic = topics.get(article_id, "")
+        analyzed.append(_Analyzed(article_id, t.forms, b.forms, t.vocab | b.vocab, topic))
+    return analyzed
 
 
 async def _in_thread_if_big(func: Callable[[Sequence[R]], T], rows: Sequence[R]) -> T:
@@ -112,16 +143,19 @@ async def _in_thread_if_big(func: Callable[[Sequence[R]], T], rows: Sequence[R])
     return func(rows)
 
 
-async def index_articles(db: aiosqlite.Connection, rows: Sequence[tuple[int, str, str]]) -> None:
+async def index_articles(
+    db: aiosqlite.Connection, rows: Sequence[tuple[int, str, str]], known: Analyses = _NONE
+) -> None:
     """Add or replace the index entries of (id, title, body) rows.
 
-    Their topics are read from article_topics: write those first.
+    Their topics are read from article_topics: write those first. `known`: analyses made
+    beforehand (`analyze_texts`), so that the caller's transaction only writes.
     """
     if await get_meta(db, _VERSION_KEY) != analyzer.version():
-        await rebuild_index(db)
+        await rebuild_index(db, known)
         return
-    await remove_articles(db, [r[0] for r in rows], only_indexed=True)
-    await _store(db, await _analyze_with_topics(db, rows))
+    await remove_articles(db, [r[0] for r in rows], only_indexed=True, known=known)
+    await _store(db, await _analyze_with_topics(db, rows, known))
     await bump_generation(db)
 
 
@@ -146,12 +180,17 @@ async def _store(db: aiosqlite.Connection, analyzed: Sequence[_Analyzed]) -> Non
 
 
 async def remove_articles(
-    db: aiosqlite.Connection, ids: Sequence[int], *, only_indexed: bool = False
+    db: aiosqlite.Connection,
+    ids: Sequence[int],
+    *,
+    only_indexed: bool = False,
+    known: Analyses = _NONE,
 ) -> None:
     """Drop articles from the index; call before their text changes or they are deleted.
 
     The vocabulary is decremented from the indexed text's source, which must still be in the
-    articles table. With `only_indexed`, ids not in the index yet are ignored quietly.
+    articles table (`known`: analyses of it made beforehand). With `only_indexed`, ids not in
+    the index yet are ignored quietly.
     """
     query = """
         SELECT a.id, a.title, a.body FROM articles AS a
@@ -161,7 +200,10 @@ async def remove_articles(
     indexed = [(int(r[0]), str(r[1]), str(r[2])) for r in await execute_in(db, query, ids)]
     if not indexed:
         return
-    vocabs = await _in_thread_if_big(_vocab_only, indexed)
+    texts = await analyze_texts(
+        (text for _, title, body in indexed for text in (title, body)), known
+    )
+    vocabs = [texts[title].vocab | texts[body].vocab for _, title, body in indexed]
     df: Counter[str] = Counter(key for vocab in vocabs for key, _ in vocab)
     await db.executemany(
         "UPDATE vocab SET df = df - ? WHERE key = ? AND df > ?",
@@ -177,8 +219,11 @@ async def remove_articles(
         await bump_generation(db)
 
 
-async def rebuild_index(db: aiosqlite.Connection) -> int:
-    """Index every article from scratch (inside the caller's transaction); returns the count."""
+async def rebuild_index(db: aiosqlite.Connection, known: Analyses = _NONE) -> int:
+    """Index every article from scratch (inside the caller's transaction); returns the count.
+
+    `known`: analyses made beforehand (a new database's first ingest rebuilds with its own).
+    """
     log.info("rebuilding the search index (analyzer %s)", analyzer.version())
     await db.execute("DELETE FROM article_index")
     await db.execute("DELETE FROM vocab")
@@ -192,7 +237,7 @@ async def rebuild_index(db: aiosqlite.Connection) -> int:
         batch = [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
         if not batch:
             break
-        await _store(db, await _analyze_with_topics(db, batch))
+        await _store(db, await _analyze_with_topics(db, batch, known))
         last_id = batch[-1][0]
         total += len(batch)
     await optimize_index(db)
