@@ -181,9 +181,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "digest.unconfirmed": (
         "{week} の週のダイジェストが {channel} に投稿されたかは未確認です。"
-        "まもなくチャンネルの履歴を確認し直し、必要なら投稿します。",
+        "まもなくチャンネルの履歴を確認し直します。",
         "Whether the digest of the week of {week} reached {channel} is not confirmed yet; "
-        "the bot checks the channel again shortly and posts it if needed.",
+        "the bot checks the channel again shortly.",
     ),
     "digest.skipped": (
         "{week} の週には記事がなく、この設定では投稿しません。",
@@ -192,6 +192,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "digest.failed": (
         "{channel} に投稿できませんでした: {error}",
         "Could not post in {channel}: {error}",
+    ),
+    "digest.unavailable": (
+        "{channel} に投稿できませんでした: {error}。まもなく再試行します。",
+        "Could not post in {channel}: {error}. The bot tries again shortly.",
     ),
     "digest.bad_week": (
         "日付は YYYY-MM-DD の形で指定してください（例: 2025-12-15）。",

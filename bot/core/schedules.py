@@ -227,6 +227,14 @@ class PostFailure:
     discord_code: int = 0  # HTTP: Discord's JSON error code, 0 when it gave none
     detail: str = ""  # e.g. Discord's own message; not translated
 
+    @property
+    def transient(self) -> bool:
+        """Discord unavailable (a 5xx, no answer) or the outcome unclear: worth trying again
+        soon, and nothing an admin can fix, so it does not count toward pausing a schedule."""
+        if self.code is FailureCode.HTTP:
+            return self.status >= 500
+        return self.code in (FailureCode.TIMEOUT, FailureCode.UNCONFIRMED)
+
     def encode(self) -> str:
         """The stored form (see the class)."""
         head = self.code.value
@@ -408,16 +416,20 @@ async def record_failure(
     *,
     now: datetime | None = None,
 ) -> Schedule | None:
-    """Count a failed run against a schedule; the third in a row pauses it. None: no schedule."""
+    """Record a schedule's failed run; the third in a row that is not `transient` pauses it.
+
+    None: no schedule.
+    """
+    counted = 0 if failure.transient else 1
     query = f"""
         UPDATE digest_schedules
-           SET consecutive_failures = consecutive_failures + 1,
-               paused = CASE WHEN consecutive_failures + 1 >= ? THEN 1 ELSE paused END,
+           SET consecutive_failures = consecutive_failures + ?,
+               paused = CASE WHEN consecutive_failures + ? >= ? THEN 1 ELSE paused END,
                last_error = ?, last_error_at = ?
          WHERE channel_id = ?
         RETURNING {_SCHEDULE_COLUMNS}
     """  # noqa: S608
-    params = (MAX_FAILURES, _stored(failure), _stamp(_now(now)), channel_id)
+    params = (counted, counted, MAX_FAILURES, _stored(failure), _stamp(_now(now)), channel_id)
     rows = list(await db.execute_fetchall(query, params))
     return _schedule(rows[0]) if rows else None
 
@@ -548,7 +560,7 @@ async def mark_unverified(
     *,
     now: datetime | None = None,
 ) -> Schedule | None:
-    """Record an error on a claimed week that may or may not have been posted; count a failure.
+    """Record an error on a claimed week that may or may not have been posted, as the last error.
 
     The week stays an intent, so it can't be claimed again: the next start reconciles it from
     the channel's history (`pending_intents`) instead of risking a second post.

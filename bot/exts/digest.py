@@ -47,6 +47,8 @@ POSTS_PER_SECOND = 40
 CONCURRENT_POSTS = 20
 # How far back in a channel to look for our own digest when reconciling an unfinished post.
 HISTORY_LOOKBACK = 50
+# Looking for a claimed post from this long before the claim: our clock may be off Discord's.
+CLOCK_SLACK = timedelta(minutes=5)
 REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 # Discord's JSON error codes that say what an admin can fix.
 UNKNOWN_CHANNEL = 10003
@@ -69,8 +71,16 @@ WHEN_EMPTY_CHOICES = [
     app_commands.Choice(name=_("Skip the week"), value="skip"),
 ]
 
-Outcome = Literal["posted", "already", "skipped", "failed", "unconfirmed"]
-"""How an attempt at a week ended; "unconfirmed": an error, and the channel couldn't be checked."""
+Outcome = Literal["posted", "already", "skipped", "failed", "unavailable", "unconfirmed"]
+"""How an attempt at a week ended. "unavailable": not posted, Discord unavailable (a 5xx, no
+answer); "unconfirmed": an error, and the channel could not be checked."""
+RETRIED: frozenset[Outcome] = frozenset({"unavailable", "unconfirmed"})
+"""Outcomes tried again after a while (within the grace period)."""
+
+
+def _unfinished(post: schedules.PostRecord | None) -> bool:
+    """A claim with no message: a crash or an unclear error, to be looked for before posting."""
+    return post is not None and post.status == "intent" and post.message_id is None
 
 
 def failure_of(error: discord.HTTPException | TimeoutError) -> PostFailure:
@@ -218,33 +228,33 @@ class DigestCog(commands.Cog):
             job.remove()
 
     async def _run_due(self, channel_id: int, run_at: datetime) -> None:
-        """A scheduled run: post the week it covers, then plan the next run."""
+        """A scheduled run: settle the week it covers, then plan the next run."""
         await self.bot.wait_until_ready()
-        schedule = await schedules.get_schedule(self.db, channel_id)
-        if schedule is None:
-            return
         try:
-            if schedule.paused:  # paused after this run was planned, e.g. by failed post-nows
-                log.info("digest for channel %s is paused; not posting", channel_id)
-                return
-            week = schedules.week_for_run(run_at, schedule.tz)
-            await self._attempt(schedule, week, run_at + self.grace)
+            schedule = await schedules.get_schedule(self.db, channel_id)
+            if schedule is not None:
+                week = schedules.week_for_run(run_at, schedule.tz)
+                await self._attempt(channel_id, week.start, run_at + self.grace)
         finally:
-            current = await schedules.get_schedule(self.db, channel_id)
-            if current is not None:
-                self._plan(current, max(run_at, datetime.now(UTC)))
+            try:
+                current = await schedules.get_schedule(self.db, channel_id)
+            except Exception:
+                log.exception("could not plan the next digest of channel %s", channel_id)
+            else:
+                if current is not None:
+                    self._plan(current, max(run_at, datetime.now(UTC)))
 
     async def _attempt(
-        self, schedule: Schedule, week: Week, deadline: datetime, attempt: int = 0
+        self, channel_id: int, week_start: date, deadline: datetime, attempt: int = 0
     ) -> None:
-        """Settle a week; if that fails or leaves it unclear, plan another try."""
+        """Settle a schedule's week; if that fails or is left for later, plan another try."""
         try:
-            outcome: Outcome | None = await self.settle(schedule, week)
+            outcome: Outcome | None = await self._settle_scheduled(channel_id, week_start)
         except Exception:
-            log.exception("digest of %s for channel %s failed", week.start, schedule.channel_id)
+            log.exception("digest of %s for channel %s failed", week_start, channel_id)
             outcome = None
-        if outcome is None or outcome == "unconfirmed":
-            self._plan_retry(schedule.channel_id, week.start, deadline, attempt + 1)
+        if outcome is None or outcome in RETRIED:
+            self._plan_retry(channel_id, week_start, deadline, attempt + 1)
 
     def _plan_retry(
         self, channel_id: int, week_start: date, deadline: datetime, attempt: int
@@ -253,8 +263,8 @@ class DigestCog(commands.Cog):
         run_at = schedules.retry_at(datetime.now(UTC), self.retry_after, attempt, deadline)
         if run_at is None:
             log.warning(
-                "digest of %s for channel %s left unsettled after %d attempts; "
-                "the next start checks it again",
+                "digest of %s for channel %s: giving up after %d attempts (an unfinished post "
+                "is checked again at the next start)",
                 week_start,
                 channel_id,
                 attempt,
@@ -267,7 +277,7 @@ class DigestCog(commands.Cog):
             run_at.isoformat(timespec="seconds"),
         )
         self.scheduler.add_job(
-            self._retry,
+            self._attempt,
             DateTrigger(run_date=run_at),
             args=(channel_id, week_start, deadline, attempt),
             id=f"digest-retry:{channel_id}:{week_start}",
@@ -275,33 +285,18 @@ class DigestCog(commands.Cog):
             misfire_grace_time=None,
         )
 
-    async def _retry(
-        self, channel_id: int, week_start: date, deadline: datetime, attempt: int
-    ) -> None:
-        """A planned retry: settle the week unless its schedule was stopped or paused since."""
-        await self.bot.wait_until_ready()
-        schedule = await schedules.get_schedule(self.db, channel_id)
-        if schedule is None or schedule.paused:
-            log.info("digest for channel %s stopped or paused; not trying again", channel_id)
-            return
-        week = week_of(week_start, timezone=schedule.timezone)
-        await self._attempt(schedule, week, deadline, attempt)
-
     async def _catch_up(self) -> None:
         """On start: finish interrupted posts, then post (or record as missed) what came due."""
         await self.bot.wait_until_ready()
-        now = datetime.now(UTC)
+        try:
+            await self._catch_up_now(datetime.now(UTC))
+        except Exception:
+            log.exception("digest catch-up failed; due digests wait for their next run")
+
+    async def _catch_up_now(self, now: datetime) -> None:
         intents = await schedules.pending_intents(self.db)
         for intent in intents:
-            schedule = await schedules.get_schedule(self.db, intent.channel_id)
-            if schedule is None or schedule.paused:
-                try:
-                    await self._abandon(intent.channel_id, intent.week_start)
-                except Exception:
-                    log.exception("could not settle the digest of channel %s", intent.channel_id)
-                continue
-            week = week_of(intent.week_start, timezone=schedule.timezone)
-            await self._attempt(schedule, week, now + self.grace)
+            await self._attempt(intent.channel_id, intent.week_start, now + self.grace)
         due = []
         missed = 0
         for schedule in await schedules.list_schedules(self.db):
@@ -317,36 +312,66 @@ class DigestCog(commands.Cog):
                         schedule.channel_id,
                     )
             else:
-                due.append(self._attempt(schedule, plan.week, plan.run_at + self.grace))
+                deadline = plan.run_at + self.grace
+                due.append(self._attempt(schedule.channel_id, plan.week.start, deadline))
         await asyncio.gather(*due)
         log.info(
-            "digest catch-up done: %d unfinished posts reconciled, %d due runs checked, %d missed",
+            "digest catch-up done: %d unfinished posts checked, %d due runs checked, %d missed",
             len(intents),
             len(due),
             missed,
         )
 
-    async def _abandon(self, channel_id: int, week_start: date) -> None:
-        """An unfinished post whose schedule was stopped or paused meanwhile: not resumed."""
-        failure = PostFailure(FailureCode.SCHEDULE_STOPPED)
-        await schedules.mark_failed(self.db, channel_id, week_start, failure)
-        log.warning(
-            "digest of %s in channel %s not posted: schedule stopped", week_start, channel_id
-        )
+    async def _settle_scheduled(self, channel_id: int, week_start: date) -> Outcome:
+        """A scheduled run, retry or catch-up: settle the week if the schedule still runs;
+        if it was stopped or paused, only reconcile an unfinished post, never post anew."""
+        async with self._posting[channel_id]:  # the schedule as it is once no post is in flight
+            schedule = await schedules.get_schedule(self.db, channel_id)
+            timezone = schedule.timezone if schedule else "UTC"
+            week = week_of(week_start, timezone=timezone)
+            if schedule is not None and not schedule.paused:
+                return await self._settle(schedule, week)
+            post = await schedules.get_post(self.db, channel_id, week_start)
+            if not _unfinished(post):
+                log.info("digest for channel %s is stopped or paused; not posting", channel_id)
+                return "skipped"
+            assert post is not None
+            found = await self._find_posted(channel_id, week, since=post.created_at)
+            if found is not None:
+                return await self._record_found(channel_id, week, found)
+            failure = PostFailure(FailureCode.SCHEDULE_STOPPED)
+            await schedules.mark_failed(self.db, channel_id, week_start, failure)
+            log.warning(
+                "digest of %s in channel %s not posted: schedule stopped", week_start, channel_id
+            )
+            return "failed"
 
-    async def _find_posted(self, channel_id: int, week: Week) -> int | None:
-        """Our own digest of `week` among the channel's recent messages, if it is there."""
+    async def _find_posted(
+        self, channel_id: int, week: Week, *, since: datetime | None = None
+    ) -> int | None:
+        """Our own digest of `week` in the channel: among the first messages after `since`
+        (when the post was claimed), else among the latest ones."""
         channel = await self._channel(channel_id)
         if channel is None or self.bot.user is None:
             return None
         wanted = marker(week)
+        # From the claim on, oldest first: the digest follows its claim within seconds, however
+        # busy the channel has been since (a clock a few minutes off still finds it).
+        after = since - CLOCK_SLACK if since is not None else None
         found: int | None = None
-        async for message in channel.history(limit=HISTORY_LOOKBACK):
+        async for message in channel.history(limit=HISTORY_LOOKBACK, after=after):
             if message.author.id != self.bot.user.id:
                 continue
             if any(wanted in (e.footer.text or "") for e in message.embeds):
-                found = message.id  # history is newest first: keep the oldest, the first page
+                if after is not None:
+                    return message.id  # oldest first: this is the first page
+                found = message.id  # newest first: keep the oldest, the first page
         return found
+
+    async def _record_found(self, channel_id: int, week: Week, message_id: int) -> Outcome:
+        await schedules.mark_posted(self.db, channel_id, week.start, message_id)
+        log.info("digest of %s in channel %s was already posted", week.start, channel_id)
+        return "already"
 
     async def _channel(self, channel_id: int) -> discord.TextChannel | None:
         channel = self.bot.get_channel(channel_id)
@@ -365,17 +390,20 @@ class DigestCog(commands.Cog):
         An unfinished earlier attempt (an intent with no message) is reconciled first: found in
         the channel's history, it is recorded; not found, it is posted.
         """
+        async with self._posting[schedule.channel_id]:
+            return await self._settle(schedule, week)
+
+    async def _settle(self, schedule: Schedule, week: Week) -> Outcome:
+        """`settle`, with the channel's lock held."""
         channel_id = schedule.channel_id
-        async with self._posting[channel_id]:
-            post = await schedules.get_post(self.db, channel_id, week.start)
-            if post is None or post.status != "intent" or post.message_id is not None:
-                return await self._deliver(schedule, week)
-            found = await self._find_posted(channel_id, week)
-            if found is None:
-                return await self._deliver(schedule, week, claimed=True)
-            await schedules.mark_posted(self.db, channel_id, week.start, found)
-            log.info("digest of %s in channel %s was already posted", week.start, channel_id)
-            return "already"
+        post = await schedules.get_post(self.db, channel_id, week.start)
+        if not _unfinished(post):
+            return await self._deliver(schedule, week)
+        assert post is not None
+        found = await self._find_posted(channel_id, week, since=post.created_at)
+        if found is None:
+            return await self._deliver(schedule, week, claimed=True)
+        return await self._record_found(channel_id, week, found)
 
     async def _deliver(self, schedule: Schedule, week: Week, *, claimed: bool = False) -> Outcome:
         async with self.slots:
@@ -407,9 +435,10 @@ class DigestCog(commands.Cog):
         self, schedule: Schedule, week: Week, error: discord.HTTPException | TimeoutError
     ) -> Outcome:
         """Record a post Discord refused or that got no answer (nothing was posted)."""
-        await schedules.mark_failed(self.db, schedule.channel_id, week.start, failure_of(error))
+        failure = failure_of(error)
+        await schedules.mark_failed(self.db, schedule.channel_id, week.start, failure)
         log.warning("digest for channel %s not posted: %s", schedule.channel_id, _english(error))
-        return "failed"
+        return "unavailable" if failure.transient else "failed"
 
     async def _send(self, schedule: Schedule, digest: Digest) -> Outcome:
         channel = await self._channel(schedule.channel_id)
@@ -594,7 +623,8 @@ class DigestCog(commands.Cog):
         lang = lang_of(interaction.locale)
         assert interaction.guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        schedule = await schedules.get_schedule(self.db, channel.id) or Schedule(
+        stored = await schedules.get_schedule(self.db, channel.id)
+        schedule = stored or Schedule(
             guild_id=interaction.guild.id,
             channel_id=channel.id,
             weekday=1,
@@ -604,15 +634,18 @@ class DigestCog(commands.Cog):
         )
         week = schedules.week_for_run(datetime.now(UTC), schedule.tz)
         outcome = await self.settle(schedule, week)
-        if outcome == "unconfirmed":
+        if outcome in RETRIED:
             self._plan_retry(channel.id, week.start, datetime.now(UTC) + self.grace, 1)
         key = {
             "posted": "digest.posted",
             "already": "digest.already",
             "skipped": "digest.skipped",
             "failed": "digest.failed",
+            "unavailable": "digest.unavailable",
             "unconfirmed": "digest.unconfirmed",
         }[outcome]
+        if outcome == "unavailable" and (stored is None or stored.paused):
+            key = "digest.failed"  # only a running schedule's week is tried again
         post = await schedules.get_post(self.db, channel.id, week.start)
         if outcome == "already" and post is not None and post.status == "missed":
             key = "digest.missed"  # refused, but not because it was posted: missed while down

@@ -311,14 +311,39 @@ async def test_failed_week_can_be_claimed_again(conn: aiosqlite.Connection) -> N
     assert status[0].last_post.message_id == 42
 
 
+@pytest.mark.parametrize(
+    ("failure", "transient"),
+    [
+        (PostFailure(FailureCode.HTTP, status=503), True),
+        (PostFailure(FailureCode.TIMEOUT), True),
+        (PostFailure(FailureCode.HTTP, status=400, discord_code=50035), False),
+        (PostFailure(FailureCode.CHANNEL_MISSING), False),
+    ],
+)
+async def test_only_failures_an_admin_can_fix_count_toward_pausing(
+    conn: aiosqlite.Connection, failure: PostFailure, transient: bool
+) -> None:
+    """Four 503s or timeouts in a row leave a schedule running (retried); a 400 pauses it."""
+    await _set(conn)
+    for n in range(1, MAX_FAILURES + 2):
+        week = WEEK + timedelta(days=7 * n)
+        assert await claim_post(conn, CHANNEL, week, now=NOW)
+        after = await mark_failed(conn, CHANNEL, week, failure, now=NOW)
+    assert after is not None
+    assert failure.transient is transient
+    assert after.paused is not transient
+    assert after.last_failure == failure
+
+
 async def test_unverified_week_stays_an_intent(conn: aiosqlite.Connection) -> None:
-    """A post that may have happened keeps its intent (not claimable) with the error; it counts."""
+    """A post that may have happened keeps its intent (not claimable) with the error; it is the
+    last error but, transient, does not count toward pausing."""
     await _set(conn)
     assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
     unconfirmed = PostFailure(FailureCode.UNCONFIRMED, detail="503; history 503")
     sched = await schedules.mark_unverified(conn, CHANNEL, WEEK, unconfirmed, now=NOW)
     assert sched is not None
-    assert (sched.consecutive_failures, sched.last_failure) == (1, unconfirmed)
+    assert (sched.consecutive_failures, sched.last_failure) == (0, unconfirmed)
     assert not await claim_post(conn, CHANNEL, WEEK, now=NOW)
     [pending] = await pending_intents(conn)
     assert (pending.status, pending.failure) == ("intent", unconfirmed)

@@ -547,6 +547,38 @@ async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
     assert bot.output.count(CAUGHT_UP) == 2
 
 
+async def test_unfinished_posts_of_stopped_schedules_are_looked_for_never_posted(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Schedules stopped after a claim: a digest found in the channel is recorded as posted,
+    even with 60 messages after it; one not found is recorded as stopped; nothing is posted."""
+    general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=2))
+    await set_due(bot, general, ago=timedelta(hours=2))
+
+    async def claim_and_stop(conn: aiosqlite.Connection) -> None:
+        for channel in (news, general):
+            assert await schedules.claim_post(conn, channel.id, week.start)
+            assert await schedules.stop_schedule(conn, fake_discord.guild.id, channel.id)
+
+    await with_db(bot.db, claim_and_stop)
+    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
+    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    for n in range(60):  # a busy channel: more than one page of history since the digest
+        fake_discord.add_message(NEWS, {"content": f"chat {n}"}, author=fake_discord.invoker)
+    await bot.start(until_logged=CAUGHT_UP)
+    for channel in (news, general):
+        [history] = fake_discord.find_requests("GET", f"/channels/{channel.id}/messages")
+        assert "after" in history.query  # read from the claim on, oldest first
+    news_post, general_post = await ledger(bot, news, week), await ledger(bot, general, week)
+    assert news_post is not None
+    assert (news_post.status, news_post.message_id) == ("posted", int(planted["id"]))
+    assert general_post is not None
+    assert general_post.status == "failed"
+    assert general_post.failure == schedules.PostFailure(schedules.FailureCode.SCHEDULE_STOPPED)
+    assert (channel_posts(fake_discord, news), channel_posts(fake_discord, general)) == ([], [])
+
+
 async def test_two_channels_keep_their_own_schedules(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
@@ -595,15 +627,18 @@ async def test_server_error_or_rate_limit_on_the_post_is_retried(
     assert len(digests(fake_discord)) == 1
 
 
-async def test_server_error_that_is_not_retried_is_recorded(
+async def test_server_error_that_discord_py_does_not_retry_is_recorded_then_retried(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
-    """A 503 is recorded as the week's failure (after checking history); a retry then posts."""
-    await bot.start()
+    """A 503 is recorded as the week's failure (after checking history), shown to admins, and
+    the bot's own retry posts the week once; it does not count toward pausing."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    run = await bot.start()
     week = schedules.week_for_run(datetime.now(UTC), TOKYO)
     news, answer = await post_now_refused_with_503(fake_discord, "POST")
-    assert (
-        answer == f"Could not post in <#{news.id}>: Discord was temporarily unavailable (HTTP 503)"
+    assert answer == (
+        f"Could not post in <#{news.id}>: Discord was temporarily unavailable (HTTP 503). "
+        "The bot tries again shortly."
     )
     assert fake_discord.find_requests("GET", f"/channels/{news.id}/messages")
     post = await ledger(bot, news, week)
@@ -615,9 +650,17 @@ async def test_server_error_that_is_not_retried_is_recorded(
     assert "直近のエラー: Discord が一時的に応答できませんでした（HTTP 503）" in await status(
         fake_discord, locale="ja"
     )
-    retried = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(retried).startswith("Posted the digest")
+    schedule = await stored_schedule(bot, news)
+    assert schedule is not None
+    assert schedule.consecutive_failures == 0
+    message = await fake_discord.wait_message(NEWS, lambda m: bool(digests(fake_discord)))
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
     assert channel_posts(fake_discord, news) == [503, 200]
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("posted", int(message["id"]))
+    again = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(again).startswith("The digest of the week of")
     assert len(digests(fake_discord)) == 1
 
 
@@ -632,7 +675,7 @@ async def test_unverifiable_post_is_settled_by_a_retry(
     news, answer = await post_now_refused_with_503(fake_discord, "POST", "GET")
     assert answer == (
         f"Whether the digest of the week of {week.start} reached <#{news.id}> is not confirmed "
-        "yet; the bot checks the channel again shortly and posts it if needed."
+        "yet; the bot checks the channel again shortly."
     )
     post = await ledger(bot, news, week)
     assert post is not None
