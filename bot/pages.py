@@ -199,7 +199,7 @@ async def pager_ids(bot: AllianceBot, listing: Listing, *pages: int) -> list[str
 
 def _fits_custom_id(text: str) -> bool:
     # Count UTF-16 units, as JavaScript does: an emoji is then two, never too few for Discord.
-    return len(text.encode("utf-16-le")) // 2 <= CUSTOM_ID_MAX
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2 <= CUSTOM_ID_MAX
 
 
 async def parse_pager(bot: AllianceBot, match: re.Match[str]) -> tuple[Listing, int] | None:

@@ -780,6 +780,22 @@ def test_database_in_an_unwritable_folder_is_one_line(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_read_only_database_file_is_one_line(tmp_path: Path) -> None:
+    """A database file the user can't write (its folder writable) ends with one line naming it."""
+    assert _bot(tmp_path, "latest").returncode == 0
+    path = tmp_path / "data" / "alliance.db"
+    path.chmod(0o444)
+    _unwritable(tmp_path, tmp_path / "data")  # only to skip where root can't be made to obey
+    (tmp_path / "data").chmod(0o755)
+    try:
+        done = _bot(tmp_path, "ingest", str(ROOT / "seeds"), unprivileged=True)
+    finally:
+        path.chmod(0o644)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"alliance-bot: the database {str(path)!r} is not readable and writable\n"
+
+
 async def _store(path: Path, drafts: list[ArticleDraft]) -> None:
     conn = await db.connect(path)
     try:
