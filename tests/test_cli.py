@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -10,7 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -732,14 +733,21 @@ def test_closed_stdin_or_stderr_changes_nothing(tmp_path: Path, fd: int) -> None
     assert done.stdout.startswith("#")
 
 
-def _unwritable(tmp_path: Path, folder: Path) -> None:
-    """Make `folder` read-only, or skip when even that can't stop this user writing there."""
-    folder.chmod(0o555)
-    probe = [sys.executable, "-c", _LAUNCHER, "-", "1", "-c"]
-    probe += ["import sys; open(sys.argv[1], 'x')", str(folder / "probe")]
-    if subprocess.run(probe, capture_output=True, cwd=tmp_path, timeout=60).returncode in (0, 77):
-        folder.chmod(0o755)
-        pytest.skip("root's power over file permissions can't be taken away here")
+@contextlib.contextmanager
+def _unwritable(tmp_path: Path, path: Path) -> Iterator[None]:
+    """`path` read-only while inside, or skip when even that can't stop this user writing."""
+    mode = path.stat().st_mode & 0o777
+    path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        target = path / "probe" if path.is_dir() else path
+        probe = [sys.executable, "-c", _LAUNCHER, "-", "1", "-c"]
+        probe += ["import sys; open(sys.argv[1], 'a')", str(target)]
+        done = subprocess.run(probe, capture_output=True, cwd=tmp_path, timeout=60)
+        if done.returncode in (0, 77):
+            pytest.skip("root's power over file permissions can't be taken away here")
+        yield
+    finally:
+        path.chmod(mode)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
@@ -749,11 +757,8 @@ def test_healthcheck_names_an_unwritable_folder(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     # As a stopped bot leaves it: the last connection to close removed the -wal and -shm files.
     assert sorted(p.name for p in folder.iterdir()) == ["alliance.db"]
-    _unwritable(tmp_path, folder)
-    try:
+    with _unwritable(tmp_path, folder):
         done = _bot(tmp_path, "healthcheck", "--no-heartbeat", unprivileged=True)
-    finally:
-        folder.chmod(0o755)
     assert done.returncode == 1
     assert done.stderr == (
         f"unhealthy: database {folder / 'alliance.db'} cannot be opened: its folder "
@@ -767,11 +772,8 @@ def test_database_in_an_unwritable_folder_is_one_line(tmp_path: Path) -> None:
     """A database that can't be created in its folder ends with one line that says why."""
     folder = tmp_path / "data"
     folder.mkdir()
-    _unwritable(tmp_path, folder)
-    try:
+    with _unwritable(tmp_path, folder):
         done = _bot(tmp_path, "latest", unprivileged=True)
-    finally:
-        folder.chmod(0o755)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (
         f"alliance-bot: cannot open the database {str(folder / 'alliance.db')!r}: its folder "
@@ -785,13 +787,8 @@ def test_read_only_database_file_is_one_line(tmp_path: Path) -> None:
     """A database file the user can't write (its folder writable) ends with one line naming it."""
     assert _bot(tmp_path, "latest").returncode == 0
     path = tmp_path / "data" / "alliance.db"
-    path.chmod(0o444)
-    _unwritable(tmp_path, tmp_path / "data")  # only to skip where root can't be made to obey
-    (tmp_path / "data").chmod(0o755)
-    try:
+    with _unwritable(tmp_path, path):
         done = _bot(tmp_path, "ingest", str(ROOT / "seeds"), unprivileged=True)
-    finally:
-        path.chmod(0o644)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"alliance-bot: the database {str(path)!r} is not readable and writable\n"
 

@@ -253,16 +253,26 @@ async def test_claim_survives_reconnect(tmp_path: Path) -> None:
         await conn.close()
 
 
+async def _fail_weeks(
+    conn: aiosqlite.Connection, failure: PostFailure, count: int
+) -> list[Schedule]:
+    """Claim and fail `count` weeks in a row after WEEK; the schedule after each."""
+    afters = []
+    for n in range(1, count + 1):
+        week = WEEK + timedelta(days=7 * n)
+        assert await claim_post(conn, CHANNEL, week, now=NOW)
+        after = await mark_failed(conn, CHANNEL, week, failure, now=NOW)
+        assert after is not None
+        afters.append(after)
+    return afters
+
+
 async def test_pause_after_three_failures_and_set_clears(conn: aiosqlite.Connection) -> None:
     """Three failures in a row pause a schedule; `set` again un-pauses it and clears the error."""
     await _set(conn)
-    for n in range(1, MAX_FAILURES + 1):
-        week = WEEK + timedelta(days=7 * n)
-        assert await claim_post(conn, CHANNEL, week, now=NOW)
-        after = await mark_failed(conn, CHANNEL, week, REFUSED, now=NOW)
-        assert after is not None
-        assert after.consecutive_failures == n
-        assert after.paused is (n == MAX_FAILURES)
+    afters = await _fail_weeks(conn, REFUSED, MAX_FAILURES)
+    assert [a.consecutive_failures for a in afters] == list(range(1, MAX_FAILURES + 1))
+    assert [a.paused for a in afters] == [False] * (MAX_FAILURES - 1) + [True]
     status = await schedules.schedule_status(conn, GUILD, now=NOW)
     assert status[0].next_run is None
     assert status[0].schedule.last_error == "missing_access"
@@ -325,11 +335,7 @@ async def test_only_failures_an_admin_can_fix_count_toward_pausing(
 ) -> None:
     """Four 503s or timeouts in a row leave a schedule running (retried); a 400 pauses it."""
     await _set(conn)
-    for n in range(1, MAX_FAILURES + 2):
-        week = WEEK + timedelta(days=7 * n)
-        assert await claim_post(conn, CHANNEL, week, now=NOW)
-        after = await mark_failed(conn, CHANNEL, week, failure, now=NOW)
-    assert after is not None
+    *_, after = await _fail_weeks(conn, failure, MAX_FAILURES + 1)
     assert failure.transient is transient
     assert after.paused is not transient
     assert after.last_failure == failure
