@@ -327,24 +327,9 @@ class DigestCog(commands.Cog):
         if it was stopped or paused, only reconcile an unfinished post, never post anew."""
         async with self._posting[channel_id]:  # the schedule as it is once no post is in flight
             schedule = await schedules.get_schedule(self.db, channel_id)
-            timezone = schedule.timezone if schedule else "UTC"
-            week = week_of(week_start, timezone=timezone)
-            if schedule is not None and not schedule.paused:
-                return await self._settle(schedule, week)
-            post = await schedules.get_post(self.db, channel_id, week_start)
-            if not _unfinished(post):
-                log.info("digest for channel %s is stopped or paused; not posting", channel_id)
-                return "skipped"
-            assert post is not None
-            found = await self._find_posted(channel_id, week, since=post.created_at)
-            if found is not None:
-                return await self._record_found(channel_id, week, found)
-            failure = PostFailure(FailureCode.SCHEDULE_STOPPED)
-            await schedules.mark_failed(self.db, channel_id, week_start, failure)
-            log.warning(
-                "digest of %s in channel %s not posted: schedule stopped", week_start, channel_id
-            )
-            return "failed"
+            week = week_of(week_start, timezone=schedule.timezone if schedule else "UTC")
+            running = schedule if schedule is not None and not schedule.paused else None
+            return await self._settle(channel_id, running, week)
 
     async def _find_posted(
         self, channel_id: int, week: Week, *, since: datetime | None = None
@@ -368,11 +353,6 @@ class DigestCog(commands.Cog):
                 found = message.id  # newest first: keep the oldest, the first page
         return found
 
-    async def _record_found(self, channel_id: int, week: Week, message_id: int) -> Outcome:
-        await schedules.mark_posted(self.db, channel_id, week.start, message_id)
-        log.info("digest of %s in channel %s was already posted", week.start, channel_id)
-        return "already"
-
     async def _channel(self, channel_id: int) -> discord.TextChannel | None:
         channel = self.bot.get_channel(channel_id)
         if channel is None:
@@ -391,19 +371,32 @@ class DigestCog(commands.Cog):
         the channel's history, it is recorded; not found, it is posted.
         """
         async with self._posting[schedule.channel_id]:
-            return await self._settle(schedule, week)
+            return await self._settle(schedule.channel_id, schedule, week)
 
-    async def _settle(self, schedule: Schedule, week: Week) -> Outcome:
-        """`settle`, with the channel's lock held."""
-        channel_id = schedule.channel_id
+    async def _settle(self, channel_id: int, schedule: Schedule | None, week: Week) -> Outcome:
+        """`settle`, with the channel's lock held; `schedule` None: stopped or paused, so an
+        unfinished post is only looked for, and recorded as stopped when it is not found."""
         post = await schedules.get_post(self.db, channel_id, week.start)
-        if not _unfinished(post):
-            return await self._deliver(schedule, week)
-        assert post is not None
-        found = await self._find_posted(channel_id, week, since=post.created_at)
-        if found is None:
-            return await self._deliver(schedule, week, claimed=True)
-        return await self._record_found(channel_id, week, found)
+        unfinished = _unfinished(post)
+        if unfinished:
+            assert post is not None
+            found = await self._find_posted(channel_id, week, since=post.created_at)
+            if found is not None:
+                await schedules.mark_posted(self.db, channel_id, week.start, found)
+                log.info("digest of %s in channel %s was already posted", week.start, channel_id)
+                return "already"
+        if schedule is not None:
+            return await self._deliver(schedule, week, claimed=unfinished)
+        if not unfinished:
+            log.info("digest for channel %s is stopped or paused; not posting", channel_id)
+            return "skipped"
+        await schedules.mark_failed(
+            self.db, channel_id, week.start, PostFailure(FailureCode.SCHEDULE_STOPPED)
+        )
+        log.warning(
+            "digest of %s in channel %s not posted: schedule stopped", week.start, channel_id
+        )
+        return "failed"
 
     async def _deliver(self, schedule: Schedule, week: Week, *, claimed: bool = False) -> Outcome:
         async with self.slots:
@@ -624,6 +617,7 @@ class DigestCog(commands.Cog):
         assert interaction.guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         stored = await schedules.get_schedule(self.db, channel.id)
+        running = stored is not None and not stored.paused
         schedule = stored or Schedule(
             guild_id=interaction.guild.id,
             channel_id=channel.id,
@@ -634,8 +628,6 @@ class DigestCog(commands.Cog):
         )
         week = schedules.week_for_run(datetime.now(UTC), schedule.tz)
         outcome = await self.settle(schedule, week)
-        if outcome in RETRIED:
-            self._plan_retry(channel.id, week.start, datetime.now(UTC) + self.grace, 1)
         key = {
             "posted": "digest.posted",
             "already": "digest.already",
@@ -644,8 +636,10 @@ class DigestCog(commands.Cog):
             "unavailable": "digest.unavailable",
             "unconfirmed": "digest.unconfirmed",
         }[outcome]
-        if outcome == "unavailable" and (stored is None or stored.paused):
-            key = "digest.failed"  # only a running schedule's week is tried again
+        if outcome == "unconfirmed" or (outcome == "unavailable" and running):
+            self._plan_retry(channel.id, week.start, datetime.now(UTC) + self.grace, 1)
+        elif outcome == "unavailable":
+            key = "digest.failed"  # only a running schedule's week is posted by a retry
         post = await schedules.get_post(self.db, channel.id, week.start)
         if outcome == "already" and post is not None and post.status == "missed":
             key = "digest.missed"  # refused, but not because it was posted: missed while down
