@@ -186,15 +186,11 @@ def _vocab_entry(surface: str) -> tuple[str, str]:
     return fold(surface), unicodedata.normalize("NFKC", surface)
 
 
-def vocabulary(text: str) -> set[tuple[str, str]]:
+def _vocabulary(text: str, tokens: list[Token]) -> set[tuple[str, str]]:
     """Words of `text` worth suggesting, as (key, display): nouns and runs of nouns.
 
     A run such as 日米同盟 or 小泉進次郎防衛相 is suggested whole, besides its parts.
     """
-    return _vocabulary(text, analyze(text))
-
-
-def _vocabulary(text: str, tokens: list[Token]) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     run: list[Token] = []
 

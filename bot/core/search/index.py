@@ -200,9 +200,7 @@ async def remove_articles(
     indexed = [(int(r[0]), str(r[1]), str(r[2])) for r in await execute_in(db, query, ids)]
     if not indexed:
         return
-    texts = await analyze_texts(
-        (text for _, title, body in indexed for text in (title, body)), known
-    )
+    texts = await analyze_texts(texts_of(indexed), known)
     vocabs = [texts[title].vocab | texts[body].vocab for _, title, body in indexed]
     df: Counter[str] = Counter(key for vocab in vocabs for key, _ in vocab)
     await db.executemany(
