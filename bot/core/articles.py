@@ -262,8 +262,10 @@ async def plan_ingest(
     drafts: Iterable[ArticleDraft],
     *,
     warnings: Iterable[ImportWarning] = (),
+    known: Analyses | None = None,
 ) -> IngestPlan:
-    """Decide what `drafts` change and analyze their text, reading only (no write lock).
+    """Decide what `drafts` change and analyze their text, reading only (no write lock);
+    `known`: analyses made before (an earlier plan's), not made again.
 
     Hold `exclusive(db)` from here to the commit of `apply_ingest`.
     """
@@ -283,7 +285,7 @@ async def plan_ingest(
     # which `apply_ingest` finds out.
     generation = await corpus_generation(db)
     decision = await _decide(db, unique)
-    analyses = await _analyze(db, decision)
+    analyses = await _analyze(db, decision, known)
     return IngestPlan(
         taxonomy=taxonomy,
         unique=unique,

@@ -26,6 +26,7 @@ from bot.core.feeds.filter import keep_entry
 from bot.core.feeds.parse import FeedEntry, entry_draft
 from bot.core.feeds.reasons import FeedError, Param, Reason
 from bot.core.models import ArticleDraft
+from bot.core.search.index import Analyses
 from bot.core.topics import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -342,7 +343,8 @@ async def store_entries(
                 if not await _still_current(db, feed_id, plan):
                     log.info("feed %s: the articles changed meanwhile; matching again", feed.url)
                     report.replanned = True
-                    plan = await _plan(db, feed_id, kept, draft, recent)
+                    analyses = plan.ingest.analyses if plan.ingest else None
+                    plan = await _plan(db, feed_id, kept, draft, recent, analyses)
                 stored = await _write(db, feed_id, plan, report)
             report.ingest_seconds = time.perf_counter() - started
             await recent.refresh(db, stored)
@@ -358,8 +360,10 @@ async def _plan(
     kept: Sequence[FeedEntry],
     draft: Callable[[FeedEntry], ArticleDraft],
     recent: dedup.RecentArticles,
+    analyses: Analyses | None = None,
 ) -> _Plan:
-    """Match entries to stored stories (GUID, URL, text) and prepare the new ones' ingest."""
+    """Match entries to stored stories (GUID, URL, text) and prepare the new ones' ingest
+    (`analyses`: those an earlier plan made)."""
     started = time.perf_counter()
     # Read first: every read below then sees this generation's articles, or a later one's,
     # which `_still_current` finds out.
@@ -426,7 +430,8 @@ async def _plan(
     plan.dedup_seconds = time.perf_counter() - started
 
     if to_ingest:
-        plan.ingest = await articles.plan_ingest(db, [d for _, d in to_ingest])
+        drafts = [d for _, d in to_ingest]
+        plan.ingest = await articles.plan_ingest(db, drafts, known=analyses)
     return plan
 
 
