@@ -172,15 +172,6 @@ async def test_missing_database_is_not_created(tmp_path: Path) -> None:
     assert not (tmp_path / "copy.db").exists()
 
 
-async def test_missing_target_folder(
-    live: tuple[Path, aiosqlite.Connection], tmp_path: Path
-) -> None:
-    """A target in a folder that does not exist is refused with a clear message."""
-    path, _ = live
-    with pytest.raises(BackupError, match="no such folder"):
-        await backup(path, tmp_path / "nowhere" / "copy.db")
-
-
 async def test_failed_copy_keeps_the_old_backup(tmp_path: Path) -> None:
     """When the source is not a database the old backup stays and no temp file is left."""
     source = tmp_path / "broken.db"
@@ -193,14 +184,16 @@ async def test_failed_copy_keeps_the_old_backup(tmp_path: Path) -> None:
     assert _names(tmp_path) == ["backup.db", "broken.db"]
 
 
-async def test_a_path_meant_as_a_folder_must_be_one(
-    live: tuple[Path, aiosqlite.Connection], tmp_path: Path
+@pytest.mark.parametrize(("target", "folder"), [("nowhere/copy.db", False), ("backups", True)])
+async def test_a_missing_folder_is_refused(
+    live: tuple[Path, aiosqlite.Connection], tmp_path: Path, target: str, folder: bool
 ) -> None:
-    """`backups/` that does not exist is refused, not written as a file named `backups`."""
+    """A target in a folder that does not exist, or `backups/` meant as a folder that does not
+    exist, is refused with a clear message; nothing is written (no file named `backups`)."""
     path, _ = live
     with pytest.raises(BackupError, match="no such folder"):
-        await backup(path, tmp_path / "backups", folder=True)
-    assert not (tmp_path / "backups").exists()
+        await backup(path, tmp_path / target, folder=folder)
+    assert not (tmp_path / target.split("/")[0]).exists()
 
 
 async def test_never_replaces_a_pipe_or_device(
