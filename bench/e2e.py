@@ -3,21 +3,25 @@
     python bench/e2e.py [--concurrency 200] [--bursts 3] [--articles 100000] [--cache DIR]
                         [--timeout 60] [--profile DIR] [--set ALLIANCE_NAME=VALUE ...]
 
-Starts the double (tests/e2e/fake_discord) in this process and, one after another, three bot
+Starts the double (tests/e2e/fake_discord) in this process and, one after another, bot
 processes pointed at it: the floor (bench/floor_bot.py, a discord.py bot on our event loop that
 answers a constant embed at once), the real bot (`python -m bot run`) on the seed corpus, and
 the real bot on `--articles` synthetic articles (bench/ingest.py's generator; the database is
-built once, ~1 min, and kept in `--cache`, default $TMPDIR/alliance-bench). Each bot gets a
+built once, ~1 min, and kept in `--cache`, default $TMPDIR/alliance-bench). After each real bot,
+the floor again, answering each search with what our bot answered it (floor-seeds, floor-100k):
+what is left between those two is our own work, not the size of our answers. Each bot gets a
 warm-up and `--bursts` bursts of `--concurrency` concurrent searches (1-2 character kanji,
-phrases, Latin codes, English, typos; both locales; one in six with a topic).
+phrases, Latin codes, English, typos; both locales; one in six with a topic), the same
+searches in the same order for every bot.
 
 Latency is from the double dispatching INTERACTION_CREATE to the interaction callback arriving
 at the double (what Discord's 3-second limit is about); "final" is to the last response (the
 followup, when the bot deferred). Per burst: p50 / p99 / max, and the CPU time the bot process
 and this process (the double) used. Then each bot's memory from /proc after its run (VmRSS,
 VmHWM = peak, RssAnon, RssFile = mapped files, with the largest of them: the Sudachi dictionary,
-libpython…) and the targets: our p50 within 1.5x the floor's, nothing later than 3 s, a VmHWM
-under 150 MB with the synthetic articles (mapped pages count: they are the bot's resident memory).
+libpython…) and the targets: our p50 within 1.5x the (constant) floor's, nothing later than
+3 s, a VmHWM under 150 MB with the synthetic articles (mapped pages count: they are the bot's
+resident memory); beside them, for information, our p50 against the floor sending our answers.
 The machine is shared: run it a few times and look at the spread, not at one number.
 `--profile DIR` samples each bot's bursts with py-spy (collapsed stacks, one file per bot).
 `--set` passes a setting to our bot (not the floor), e.g. `--set ALLIANCE_DB_READERS=1`.
@@ -29,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import json
 import os
 import random
 import signal
@@ -44,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from fake_discord import FakeDiscord, InteractionRecord  # noqa: E402
+from floor_bot import answer_key  # noqa: E402
 from ingest import synthetic_drafts  # noqa: E402
 
 from bot.core import articles, db  # noqa: E402
@@ -80,6 +86,7 @@ class Burst:
     dispatch_s: float = 0.0
     bot_cpu_s: float = 0.0
     double_cpu_s: float = 0.0
+    answers: dict[str, object] = field(default_factory=dict)  # answer_key -> callback data
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -217,9 +224,10 @@ def callback_at(double: FakeDiscord, record: InteractionRecord) -> float | None:
 async def burst(double: FakeDiscord, count: int, rng: random.Random, wait_s: float = 60.0) -> Burst:
     """Dispatch `count` searches at once and wait for every answer."""
     # Payloads are built first, so the burst is the gateway sends alone.
+    asked = interactions(count, rng)
     payloads = [
         double.command_payload("alliance search", options, locale=locale)
-        for options, locale in interactions(count, rng)
+        for options, locale in asked
     ]
     started = time.perf_counter()
     records = await asyncio.gather(*(double.send_interaction(p) for p in payloads))
@@ -230,7 +238,9 @@ async def burst(double: FakeDiscord, count: int, rng: random.Random, wait_s: flo
         await double.wait_for(
             lambda: all(r.settled or r.expired for r in records), wait_s, what="the burst"
         )
-    for record in records:
+    for (options, locale), record in zip(asked, records, strict=True):
+        if record.callback_type == 4 and record.callback is not None:
+            result.answers[answer_key(options, locale)] = record.callback["data"]
         at = callback_at(double, record)
         if at is None:
             result.missing += 1
@@ -279,6 +289,7 @@ def merge(bursts: Sequence[Burst]) -> Burst:
         merged.expired += b.expired
         merged.missing += b.missing
         merged.private += b.private
+        merged.answers.update(b.answers)
     return merged
 
 
@@ -350,8 +361,9 @@ async def main_async(args: argparse.Namespace) -> None:
         async with FakeDiscord(heartbeat_interval=41.25) as double:
             big_name = f"bot-{args.articles // 1000}k"
             bot_argv = ["-m", "bot", "run"]
+            floor_argv = [str(ROOT / "bench" / "floor_bot.py")]
             runs = [
-                ("floor", "floor", [str(ROOT / "bench" / "floor_bot.py")], quiet),
+                ("floor", "floor", floor_argv, quiet),
                 ("seeds", "bot-seeds", bot_argv, {**settings, "ALLIANCE_DB": str(seed_db)}),
                 ("big", big_name, bot_argv, {**settings, "ALLIANCE_DB": str(big_db)}),
             ]
@@ -360,6 +372,15 @@ async def main_async(args: argparse.Namespace) -> None:
                 async with bot_process(double, argv, workdir, name, env) as proc:
                     results[key] = await phase(double, proc, name, args)
                     mems[name] = memory(proc.pid), mapped_files(proc.pid)
+                if key == "floor":
+                    continue
+                # The same searches again, answered by the floor with what our bot answered.
+                answers = workdir / f"answers-{key}.json"
+                answers.write_text(json.dumps(results[key].answers, ensure_ascii=False))
+                replay = f"floor-{name.removeprefix('bot-')}"
+                replay_argv = [*floor_argv, str(answers)]
+                async with bot_process(double, replay_argv, workdir, replay, quiet) as proc:
+                    results[f"replay-{key}"] = await phase(double, proc, replay, args)
             violations = len(double.mention_violations)
         floor = pct(results["floor"].callback, 0.5)
         # VmHWM is the peak of VmRSS, mapped files included: the dictionary's pages count too.
@@ -377,6 +398,11 @@ async def main_async(args: argparse.Namespace) -> None:
             print(
                 f"  {label:<16} p50 {ratio:4.2f}x floor (≤ {TARGET_RATIO}x), "
                 f"max {worst:5.2f} s (≤ {TARGET_MAX_S:.0f} s), last answer {final:5.2f} s: {ok}"
+            )
+            same = pct(results[f"replay-{key}"].callback, 0.5)
+            print(
+                f"  {'':<16} p50 {pct(ours.callback, 0.5) / same:4.2f}x the floor sending our "
+                f"answers (for information: our own work, without the answers' size)"
             )
         hwm = mems[big_name][0]["VmHWM"]
         ok = "ok" if hwm < TARGET_RSS_MB else "MISSED"
