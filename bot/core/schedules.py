@@ -500,6 +500,18 @@ async def claim_post(
     return bool(list(rows))
 
 
+async def release_claim(db: aiosqlite.Connection, channel_id: int, week_start: date) -> bool:
+    """Withdraw an unfinished claim (nothing was posted) for a week that is not to be posted,
+    as if it had never been claimed; False when there is no such claim."""
+    query = """
+        DELETE FROM digest_posts
+         WHERE channel_id = ? AND week_start = ? AND status = 'intent' AND message_id IS NULL
+        RETURNING 1
+    """
+    rows = await db.execute_fetchall(query, (channel_id, week_start.isoformat()))
+    return bool(list(rows))
+
+
 async def mark_posted(
     db: aiosqlite.Connection,
     channel_id: int,

@@ -401,9 +401,13 @@ class DigestCog(commands.Cog):
     async def _deliver(self, schedule: Schedule, week: Week, *, claimed: bool = False) -> Outcome:
         async with self.slots:
             digest = await build_digest(self.db, week)
-            if digest.is_empty and schedule.when_empty == "skip":
-                return "skipped"
             channel_id = schedule.channel_id
+            if digest.is_empty and schedule.when_empty == "skip":
+                if claimed:
+                    # Claimed before the schedule was told to skip empty weeks, and not found
+                    # in the channel: withdrawn, or every start would look for it again.
+                    await schedules.release_claim(self.db, channel_id, week.start)
+                return "skipped"
             if not claimed and not await schedules.claim_post(self.db, channel_id, week.start):
                 return "already"
             problem = await self._problem(channel_id)

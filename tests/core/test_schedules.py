@@ -239,6 +239,21 @@ async def test_claim_twice_second_refused(conn: aiosqlite.Connection) -> None:
     assert await claim_post(conn, 333, WEEK, now=NOW)  # another channel is independent
 
 
+async def test_release_withdraws_only_an_unfinished_claim(conn: aiosqlite.Connection) -> None:
+    """A released claim is gone and the week can be claimed again; a posted week stays."""
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    assert await schedules.release_claim(conn, CHANNEL, WEEK)
+    assert await schedules.get_post(conn, CHANNEL, WEEK) is None
+    assert await pending_intents(conn) == []
+    assert not await schedules.release_claim(conn, CHANNEL, WEEK)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    assert await mark_posted(conn, CHANNEL, WEEK, 42, now=NOW)
+    assert not await schedules.release_claim(conn, CHANNEL, WEEK)
+    record = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert record is not None
+    assert (record.status, record.message_id) == ("posted", 42)
+
+
 async def test_claim_survives_reconnect(tmp_path: Path) -> None:
     """A claim is on disk: after closing and reopening the database it is still refused."""
     path = tmp_path / "a.db"

@@ -579,6 +579,36 @@ async def test_unfinished_posts_of_stopped_schedules_are_looked_for_never_posted
     assert (channel_posts(fake_discord, news), channel_posts(fake_discord, general)) == ([], [])
 
 
+async def test_unfinished_post_of_an_empty_week_now_skipped_is_withdrawn(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A claim whose schedule was then set to skip empty weeks: not found in the channel and
+    the week empty, nothing is posted and the claim is withdrawn, so a restart looks no more."""
+    news = fake_discord.guild.channel(NEWS)
+    schedule, week = await set_due(bot, news, ago=timedelta(hours=2))
+
+    async def claim_then_skip(conn: aiosqlite.Connection) -> None:
+        assert await schedules.claim_post(conn, news.id, week.start)
+        await schedules.set_schedule(
+            conn,
+            guild_id=schedule.guild_id,
+            channel_id=news.id,
+            weekday=schedule.weekday,
+            at=schedule.at,
+            when_empty="skip",
+        )
+
+    await with_db(bot.db, claim_then_skip)
+    await bot.start(until_logged=CAUGHT_UP)  # the seeds are older: this week has no articles
+    assert len(fake_discord.find_requests("GET", f"/channels/{news.id}/messages")) == 1
+    assert channel_posts(fake_discord, news) == []
+    assert await ledger(bot, news, week) is None
+
+    await bot.restart(until_logged=CAUGHT_UP)
+    assert len(fake_discord.find_requests("GET", f"/channels/{news.id}/messages")) == 1
+    assert (channel_posts(fake_discord, news), await ledger(bot, news, week)) == ([], None)
+
+
 async def test_two_channels_keep_their_own_schedules(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
