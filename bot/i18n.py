@@ -48,6 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{total:,}件以上のうち {first:,}–{last:,}件目",
         "{first:,}–{last:,} of more than {total:,}",
     ),
+    "search.sorted_newest": ("{count}（新しい順）", "{count}, newest first"),
     "search.corrected": (
         "「{query}」に一致する記事がないため、「{corrected}」で検索しました。",
         "Nothing matched “{query}”; showing results for “{corrected}”.",
@@ -239,11 +240,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "posted too.",
     ),
     "help.search": (
-        "キーワードで記事を検索します（日本語・英語、表記ゆれや誤字にも対応）。\n"
+        "キーワードで記事を検索します（日本語・英語、表記ゆれや誤字にも対応）。"
+        "並び順で新しい順にもできます。\n"
         "例: `/日米同盟 検索 キーワード:台湾` ・ "
-        "`/日米同盟 検索 キーワード:PAC3 トピック:装備・防衛産業`",
-        "Search articles by keyword (Japanese or English; variants and typos are handled).\n"
-        "e.g. `/alliance search query:Taiwan` · `/alliance search query:PAC3 topic:Equipment`",
+        "`/日米同盟 検索 キーワード:PAC3 トピック:装備・防衛産業` ・ "
+        "`/日米同盟 検索 キーワード:関税 並び順:新しい順`",
+        "Search articles by keyword (Japanese or English; variants and typos are handled); "
+        "sort them newest first if you like.\n"
+        "e.g. `/alliance search query:Taiwan` · `/alliance search query:PAC3 topic:Equipment` · "
+        "`/alliance search query:tariffs sort:Newest first`",
     ),
     "help.latest": (
         "新しい記事を表示します。例: `/日米同盟 最新 件数:5 トピック:台湾有事`",
@@ -430,6 +435,10 @@ COMMAND_JA: dict[str, str] = {
     "Words to look for, e.g. 台湾, PAC3, Koizumi": "探す言葉（例: 台湾、PAC3、小泉）",
     "topic": "トピック",
     "Only articles of this topic": "このトピックの記事だけ",
+    "sort": "並び順",
+    "Order of the results (default: most relevant first)": "結果の並び順（省略時は関連度順）",
+    "Most relevant first": "関連度順",
+    "Newest first": "新しい順",
     "latest": "最新",
     "Show the newest articles": "新しい記事を表示します",
     "count": "件数",

@@ -424,7 +424,12 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
         embed = render.no_results(listing.query, result.suggestions, topic_label, lang)
         return Page(embeds=[embed], private=True)
     embed = render.search_page(
-        listing.query, result, offset=page * PAGE_SIZE, taxonomy=bot.taxonomy, lang=lang
+        listing.query,
+        result,
+        offset=page * PAGE_SIZE,
+        taxonomy=bot.taxonomy,
+        lang=lang,
+        newest_first=listing.sort == "newest",
     )
     shown = [hit.article for hit in result.hits]
     return Page(embeds=[embed], view=await _controls(bot, listing, page, shown, result.total))

@@ -127,9 +127,16 @@ def snippet_markdown(hit: SearchHit, limit: int = _RESULT_VALUE_MAX) -> str:
 
 
 def search_page(
-    query: str, result: SearchResult, *, offset: int, taxonomy: Taxonomy, lang: Lang
+    query: str,
+    result: SearchResult,
+    *,
+    offset: int,
+    taxonomy: Taxonomy,
+    lang: Lang,
+    newest_first: bool = False,
 ) -> discord.Embed:
-    """One page of search results for `query` as the reader typed it."""
+    """One page of search results for `query` as the reader typed it (by relevance, or newest
+    first, which the count line says)."""
     shown_query = clip(query, 80)
     title = t("search.title", lang, query=plain(shown_query))
     embed = discord.Embed(title=clip(title, TITLE_MAX))
@@ -140,7 +147,8 @@ def search_page(
         lines.append(t("search.corrected", lang, query=plain(shown_query), corrected=corrected))
     key = "search.count" if result.total_exact else "search.count_over"
     first, last = offset + 1, offset + len(result.hits)
-    lines.append(t(key, lang, total=result.shown_total, first=first, last=last))
+    count = t(key, lang, total=result.shown_total, first=first, last=last)
+    lines.append(t("search.sorted_newest", lang, count=count) if newest_first else count)
     embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
     for hit in result.hits:
         line = _with_link(article_line(hit.article, taxonomy, lang), hit.article, lang)

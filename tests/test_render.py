@@ -137,6 +137,19 @@ def test_search_count_says_more_than_the_limit(total: int, lang: str, line: str)
     assert embed.description == line
 
 
+@pytest.mark.parametrize(
+    ("lang", "line"), [("ja", "12件中 1–1件目（新しい順）"), ("en", "1–1 of 12, newest first")]
+)
+def test_search_count_says_when_sorted_newest_first(lang: str, line: str) -> None:
+    """A page sorted newest first says so after its count, in the reader's language."""
+    hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
+    result = SearchResult("日米", [hit], total=12)
+    embed = render.search_page(
+        "日米", result, offset=0, taxonomy=TAXONOMY, lang=lang, newest_first=True
+    )
+    assert embed.description == line
+
+
 def test_clipped_snippet_never_leaves_bold_open() -> None:
     """A snippet clipped inside a match closes its bold and stays within the limit."""
     hit = SearchHit(article=_article("x"), snippet_parts=(("あ*" * 5, False), ("い" * 50, True)))

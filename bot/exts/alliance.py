@@ -15,6 +15,7 @@ from bot import pages, render
 from bot.core import articles
 from bot.core.digest import build_digest, parse_week_of
 from bot.core.search import suggest
+from bot.core.search.engine import Sort
 from bot.core.search.query import MAX_QUERY_CHARS
 from bot.core.topics import load_taxonomy, topic_counts
 from bot.i18n import Lang, lang_of, t
@@ -33,6 +34,10 @@ TOPIC_CHOICES = [
     app_commands.Choice(name=_(topic.label_en), value=topic.slug)
     for topic in load_taxonomy().topics
 ]
+SORT_CHOICES = [
+    app_commands.Choice(name=_("Most relevant first"), value="relevance"),
+    app_commands.Choice(name=_("Newest first"), value="newest"),
+]
 
 
 class Alliance(
@@ -50,17 +55,21 @@ class Alliance(
     @app_commands.describe(
         query=_("Words to look for, e.g. 台湾, PAC3, Koizumi"),
         topic=_("Only articles of this topic"),
+        sort=_("Order of the results (default: most relevant first)"),
     )
-    @app_commands.rename(query=_("query"), topic=_("topic"))
-    @app_commands.choices(topic=TOPIC_CHOICES)
+    @app_commands.rename(query=_("query"), topic=_("topic"), sort=_("sort"))
+    @app_commands.choices(topic=TOPIC_CHOICES, sort=SORT_CHOICES)
     async def search_command(
         self,
         interaction: discord.Interaction,
         query: app_commands.Range[str, 1, MAX_QUERY_CHARS],
         topic: str | None = None,
+        sort: str | None = None,
     ) -> None:
         """/alliance search: a page of results with paging and a menu to open one."""
-        listing = Listing(lang_of(interaction.locale), self._topic(topic), query)
+        # Choices are enforced by Discord; anything else a hand-made request carries is ignored.
+        order: Sort = "newest" if sort == "newest" else "relevance"
+        listing = Listing(lang_of(interaction.locale), self._topic(topic), query, order)
         await self._answer(interaction, pages.listing_page(self.bot, listing, 0))
 
     @search_command.autocomplete("query")

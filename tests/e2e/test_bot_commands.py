@@ -13,6 +13,7 @@ import copy
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -362,6 +363,34 @@ async def test_previous_and_next_buttons_turn_pages(double: FakeDiscord) -> None
     )
     assert _footer_count(again).startswith("1–5 of ")
     assert embeds(again)[0]["fields"] == embeds(first)[0]["fields"]
+
+
+def _dates(record: InteractionRecord) -> list[datetime]:
+    """The publication dates of a page's results, from an English reply."""
+    found = [re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", line) for line in date_lines(record)]
+    return [datetime.strptime(m[0], "%b %d, %Y") for m in found if m]
+
+
+async def test_search_sorted_newest_first_stays_so_across_pages(double: FakeDiscord) -> None:
+    """sort:newest lists matches by date, says so, and its Next button keeps that order."""
+    first = await ask(
+        double, "alliance search", {"query": "日米", "sort": "newest"}, locale="en-US"
+    )
+    assert _footer_count(first).startswith("1–5 of ")
+    assert _footer_count(first).endswith(", newest first")
+    dates = _dates(first)  # read now: turning the page edits this very message
+    _, after = _buttons(first)
+    turned = await double.wait_response(
+        await double.send_component(after["custom_id"], message_id=int(first.original["id"]))
+    )
+    assert _footer_count(turned).startswith("6–10 of ")
+    assert _footer_count(turned).endswith(", newest first")
+    dates += _dates(turned)
+    assert len(dates) == 10
+    assert dates == sorted(dates, reverse=True)
+    relevant = await ask(double, "alliance search", {"query": "日米"}, locale="en-US")
+    assert "newest" not in _footer_count(relevant)
+    assert _dates(relevant) != dates[:5]  # the default order is not by date
 
 
 async def test_open_article_menu_shows_the_article_privately(double: FakeDiscord) -> None:
