@@ -20,7 +20,7 @@ from bot.core.search.cache import CACHE_SIZE, ResultCache
 from bot.core.search.engine import warm_up
 from bot.core.topics import Taxonomy, load_taxonomy
 from bot.i18n import CommandTranslator
-from bot.pages import DYNAMIC_ITEMS
+from bot.pages import DYNAMIC_ITEMS, PageCache
 from bot.settings import Settings
 from bot.tree import NO_MENTIONS, AllianceTree
 
@@ -61,12 +61,14 @@ class AllianceBot(commands.Bot):
 
     `db` is the connection that writes; members' reads (searches, lists, articles) borrow one
     of `readers`, so they neither queue behind each other nor behind a write. Searches go
-    through `results`, which answers repeated pages from memory.
+    through `results`, which answers repeated pages from memory, and the pages they make
+    through `page_cache`, which keeps them as rendered.
     """
 
     db: aiosqlite.Connection
     readers: Readers
     results: ResultCache
+    page_cache: PageCache
 
     def __init__(self, settings: Settings, *, sync_on_start: bool = True) -> None:
         super().__init__(
@@ -99,6 +101,7 @@ class AllianceBot(commands.Bot):
             await warm_up(reader)
         cache_size = CACHE_SIZE if self.settings.search_cache else 0
         self.results = ResultCache(self.readers, size=cache_size)
+        self.page_cache = PageCache(size=cache_size)
         extra = {t.label_en: t.label_ja for t in self.taxonomy.topics}
         await self.tree.set_translator(CommandTranslator(extra))
         for item in DYNAMIC_ITEMS:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -365,9 +366,11 @@ def _article_id(value: object) -> int | None:
 # --- pages ------------------------------------------------------------------------------------
 
 
-def open_menu(bot: AllianceBot, items: Sequence[Article], lang: Lang) -> OpenArticleSelect:
-    """A menu that opens one of `items` in full."""
-    options = [
+def menu_options(
+    bot: AllianceBot, items: Sequence[Article], lang: Lang
+) -> list[discord.SelectOption]:
+    """The options of a menu that opens one of `items` in full."""
+    return [
         discord.SelectOption(
             label=render.select_label(a),
             value=str(a.id),
@@ -375,35 +378,113 @@ def open_menu(bot: AllianceBot, items: Sequence[Article], lang: Lang) -> OpenArt
         )
         for a in items[:25]
     ]
-    return OpenArticleSelect(lang, options)
+
+
+def open_menu(bot: AllianceBot, items: Sequence[Article], lang: Lang) -> OpenArticleSelect:
+    """A menu that opens one of `items` in full."""
+    return OpenArticleSelect(lang, menu_options(bot, items, lang))
+
+
+_Buttons = tuple[tuple[str, str, bool], ...]  # custom_id, label, disabled
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """A listing page as rendered: kept, it is shown again while the corpus is unchanged.
+
+    A message's View is its own (discord.py keeps state on it), so the controls are kept as
+    what makes them: each `page()` builds a new View from them.
+    """
+
+    lang: Lang
+    embeds: tuple[discord.Embed, ...] = ()
+    content: str | None = None
+    private: bool = False
+    buttons: _Buttons = ()
+    menu: tuple[discord.SelectOption, ...] = ()  # the page's articles, to open one
+
+    def page(self) -> Page:
+        """A new Page (and View) showing this."""
+        view = None
+        if self.buttons or self.menu:
+            view = discord.ui.View(timeout=None)
+            for custom_id, label, disabled in self.buttons:
+                view.add_item(PagerButton(custom_id, label=label, disabled=disabled))
+            if self.menu:
+                view.add_item(OpenArticleSelect(self.lang, self.menu))
+        return Page(embeds=list(self.embeds), content=self.content, view=view, private=self.private)
+
+
+class PageCache:
+    """Listing pages as rendered, by listing and page number, while the corpus generation is
+    unchanged: a page asked for again costs a new View, not a search and its rendering.
+
+    With `size` 0 nothing is kept.
+    """
+
+    def __init__(self, *, size: int) -> None:
+        self._size = size
+        self._shown: OrderedDict[tuple[Listing, int], _Shown] = OrderedDict()
+        self._generation: tuple[str | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._shown)
+
+    def get(self, generation: tuple[str | None], key: tuple[Listing, int]) -> _Shown | None:
+        """The page kept under `key`, if it was made at `generation`."""
+        if generation != self._generation:
+            self._shown.clear()
+            self._generation = generation
+            return None
+        found = self._shown.get(key)
+        if found is not None:
+            self._shown.move_to_end(key)
+        return found
+
+    def put(self, generation: tuple[str | None], key: tuple[Listing, int], shown: _Shown) -> None:
+        """Keep a page made after `generation` was read, unless a newer one was seen since."""
+        if self._size <= 0 or generation != self._generation:
+            return
+        self._shown[key] = shown
+        if len(self._shown) > self._size:
+            self._shown.popitem(last=False)
 
 
 async def _controls(
     bot: AllianceBot, listing: Listing, page: int, shown: Sequence[Article], total: int
-) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+) -> tuple[_Buttons, tuple[discord.SelectOption, ...]]:
+    """The Previous / Next buttons and the menu's options of a page."""
+    buttons: _Buttons = ()
     last_page = min(max(0, (total - 1) // PAGE_SIZE), MAX_PAGE)
     if last_page > 0:
         before, after = await pager_ids(bot, listing, max(page - 1, 0), min(page + 1, last_page))
         if before == after:  # only possible when both are disabled; ids must still differ
             after += " "
         prev_label, next_label = t("page.previous", listing.lang), t("page.next", listing.lang)
-        view.add_item(PagerButton(before, label=prev_label, disabled=page <= 0))
-        view.add_item(PagerButton(after, label=next_label, disabled=page >= last_page))
-    if shown:
-        view.add_item(open_menu(bot, shown, listing.lang))
-    return view
+        buttons = ((before, prev_label, page <= 0), (after, next_label, page >= last_page))
+    return buttons, tuple(menu_options(bot, shown, listing.lang))
 
 
 async def listing_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
-    """Page `page` (from 0) of a search or of a topic's newest articles."""
+    """Page `page` (from 0) of a search or of a topic's newest articles (from `bot.page_cache`
+    when it was shown already and the corpus has not changed since)."""
     page = max(0, min(page, MAX_PAGE))
+    generation = await bot.results.generation()
+    key = (listing, page)
+    if generation is not None:
+        kept = bot.page_cache.get(generation, key)
+        if kept is not None:
+            return kept.page()
     if listing.query is None:
-        return await _newest_page(bot, listing, page)
-    return await _search_page(bot, listing, page)
+        shown = await _newest_page(bot, listing, page)
+    else:
+        shown = await _search_page(bot, listing, page)
+    if generation is not None:
+        bot.page_cache.put(generation, key, shown)
+    return shown.page()
 
 
-async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
+async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
     assert listing.query is not None
     lang = listing.lang
     result = await bot.results.search(
@@ -414,7 +495,7 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
         sort=listing.sort,
     )
     if result.problem is not None:
-        return Page(content=result.error_message(lang), private=True)
+        return _Shown(lang, content=result.error_message(lang), private=True)
     last_page = (result.total - 1) // PAGE_SIZE
     if not result.hits and 0 <= last_page < page:
         # The corpus shrank under an old button: show the last page there is.
@@ -422,7 +503,7 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
     if not result.hits:
         topic_label = bot.taxonomy.label(listing.topic, lang) if listing.topic else None
         embed = render.no_results(listing.query, result.suggestions, topic_label, lang)
-        return Page(embeds=[embed], private=True)
+        return _Shown(lang, (embed,), private=True)
     embed = render.search_page(
         listing.query,
         result,
@@ -432,10 +513,11 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
         newest_first=listing.sort == "newest",
     )
     shown = [hit.article for hit in result.hits]
-    return Page(embeds=[embed], view=await _controls(bot, listing, page, shown, result.total))
+    buttons, menu = await _controls(bot, listing, page, shown, result.total)
+    return _Shown(lang, (embed,), buttons=buttons, menu=menu)
 
 
-async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
+async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
     offset = page * PAGE_SIZE
     async with bot.readers.reading() as conn:
         total = await articles.count_articles(conn, topic=listing.topic)
@@ -445,8 +527,9 @@ async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
         return await _newest_page(bot, listing, last_page)
     embed = newest_embed(bot, listing, items, total=total, offset=offset)
     if embed is None:
-        return Page(content=no_articles(bot, listing), private=True)
-    return Page(embeds=[embed], view=await _controls(bot, listing, page, items, total))
+        return _Shown(listing.lang, content=no_articles(bot, listing), private=True)
+    buttons, menu = await _controls(bot, listing, page, items, total)
+    return _Shown(listing.lang, (embed,), buttons=buttons, menu=menu)
 
 
 def no_articles(bot: AllianceBot, listing: Listing) -> str:

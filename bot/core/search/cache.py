@@ -53,6 +53,17 @@ class ResultCache:
     def __len__(self) -> int:
         return len(self._results)
 
+    async def generation(self) -> tuple[str | None] | None:
+        """The corpus generation now, for keeping what is made from search results (read as
+        `search` reads it, shared by callers arriving together); None when nothing may be kept.
+        """
+        if self._size <= 0:
+            return None
+        generation = await self._current_generation()
+        if isinstance(generation, _Uncacheable):
+            return None
+        return (generation,)
+
     async def search(
         self,
         query: str,
