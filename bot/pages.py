@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
+PAGE_MAX_AGE_S = 3600.0  # how long a rendered page is shown again (see PageCache)
 MAX_PAGE = MAX_OFFSET // PAGE_SIZE
 CUSTOM_ID_MAX = 100
 
@@ -419,12 +421,15 @@ class PageCache:
     """Listing pages as rendered, by listing and page number, while the corpus generation is
     unchanged: a page asked for again costs a new View, not a search and its rendering.
 
+    A page is made again after `max_age` seconds at most: making it refreshes the last use of
+    a long search saved for its buttons, which would otherwise be pruned while still shown.
     With `size` 0 nothing is kept.
     """
 
-    def __init__(self, *, size: int) -> None:
+    def __init__(self, *, size: int, max_age: float = PAGE_MAX_AGE_S) -> None:
         self._size = size
-        self._shown: OrderedDict[tuple[Listing, int], _Shown] = OrderedDict()
+        self._max_age = max_age
+        self._shown: OrderedDict[tuple[Listing, int], tuple[float, _Shown]] = OrderedDict()
         self._generation: tuple[str | None] | None = None
 
     def __len__(self) -> int:
@@ -437,15 +442,20 @@ class PageCache:
             self._generation = generation
             return None
         found = self._shown.get(key)
-        if found is not None:
-            self._shown.move_to_end(key)
-        return found
+        if found is None:
+            return None
+        made_at, shown = found
+        if time.monotonic() - made_at > self._max_age:
+            del self._shown[key]
+            return None
+        self._shown.move_to_end(key)
+        return shown
 
     def put(self, generation: tuple[str | None], key: tuple[Listing, int], shown: _Shown) -> None:
         """Keep a page made after `generation` was read, unless a newer one was seen since."""
         if self._size <= 0 or generation != self._generation:
             return
-        self._shown[key] = shown
+        self._shown[key] = (time.monotonic(), shown)
         if len(self._shown) > self._size:
             self._shown.popitem(last=False)
 

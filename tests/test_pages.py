@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from bot import pages
@@ -135,3 +136,19 @@ def test_page_cache_keeps_one_generation_and_its_newest_pages() -> None:
     assert nothing.get(("g1",), keys[0]) is None
     nothing.put(("g1",), keys[0], shown[0])
     assert nothing.get(("g1",), keys[0]) is None
+
+
+def test_a_kept_page_is_made_again_after_its_max_age(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past `max_age` a page is not shown again (making it refreshes its saved search)."""
+    clock = [1000.0]
+    monkeypatch.setattr(pages.time, "monotonic", lambda: clock[0])
+    cache = pages.PageCache(size=4, max_age=60)
+    key = (pages.Listing("ja", None, "核"), 0)
+    shown = pages._Shown("ja", content="核")
+    assert cache.get(("g",), key) is None
+    cache.put(("g",), key, shown)
+    clock[0] += 60
+    assert cache.get(("g",), key) is shown
+    clock[0] += 61
+    assert cache.get(("g",), key) is None
+    assert len(cache) == 0
