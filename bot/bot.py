@@ -13,7 +13,7 @@ import aiosqlite
 import discord
 from discord.ext import commands
 
-from bot.core import articles, db
+from bot.core import articles, db, saved_queries
 from bot.core.db import Readers, get_meta, set_meta, transaction
 from bot.core.health import heartbeat_loop
 from bot.core.search.cache import CACHE_SIZE, ResultCache
@@ -109,6 +109,8 @@ class AllianceBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self._background.append(asyncio.create_task(heartbeat_loop(self.db), name="heartbeat"))
+        pruning = saved_queries.prune_loop(self.db)
+        self._background.append(asyncio.create_task(pruning, name="saved-search pruning"))
         if self.sync_on_start:
             await self.sync_commands()
         _freeze_startup_objects()

@@ -6,7 +6,10 @@ restart. A long query doesn't fit; it is stored here and the button carries its 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,9 +18,12 @@ import aiosqlite
 from bot.core.db import transaction
 from bot.core.search.engine import Sort
 
+log = logging.getLogger(__name__)
+
 KEY_CHARS = 16
 # Buttons older than this stop paging (they say so); keeps the table from growing for ever.
 KEEP_FOR = timedelta(days=90)
+PRUNE_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +70,17 @@ async def prune(db: aiosqlite.Connection, *, now: datetime | None = None) -> int
     async with transaction(db):
         cursor = await db.execute("DELETE FROM saved_queries WHERE last_used < ?", (cutoff,))
     return cursor.rowcount
+
+
+async def prune_loop(db: aiosqlite.Connection, *, interval: timedelta = PRUNE_EVERY) -> None:
+    """`prune` now and every `interval` until cancelled; a failed prune is logged, not fatal."""
+    while True:
+        try:
+            removed = await prune(db)
+        except sqlite3.Error:
+            # A locked database: the next round prunes what this one could not.
+            log.warning("could not prune the saved searches", exc_info=True)
+        else:
+            if removed:
+                log.info("forgot %d saved searches unused for %d days", removed, KEEP_FOR.days)
+        await asyncio.sleep(interval.total_seconds())

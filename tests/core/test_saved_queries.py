@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,5 +34,40 @@ async def test_prune_forgets_old_searches(tmp_path: Path) -> None:
         later = datetime.now(UTC) + saved_queries.KEEP_FOR + timedelta(days=1)
         assert await saved_queries.prune(conn, now=later) == 1
         assert await saved_queries.load(conn, key) is None
+    finally:
+        await conn.close()
+
+
+async def test_prune_loop_prunes_at_once_then_every_interval(tmp_path: Path) -> None:
+    """The loop forgets an old search as it starts, and one that ages later on its next round."""
+    conn = await db.connect(tmp_path / "a.db")
+    old = (datetime.now(UTC) - saved_queries.KEEP_FOR - timedelta(days=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+    async def age(key: str) -> None:
+        await conn.execute("UPDATE saved_queries SET last_used = ? WHERE key = ?", (old, key))
+        await conn.commit()
+
+    async def forgotten(key: str) -> bool:
+        for _ in range(500):  # up to ~5 s
+            if await saved_queries.load(conn, key) is None:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    try:
+        first = await saved_queries.save(conn, SavedQuery("核", None, "relevance"))
+        second = await saved_queries.save(conn, SavedQuery("艦", None, "relevance"))
+        await age(first)
+        loop = asyncio.create_task(saved_queries.prune_loop(conn, interval=timedelta(seconds=0.05)))
+        try:
+            assert await forgotten(first)
+            assert await saved_queries.load(conn, second) is not None
+            await age(second)
+            assert await forgotten(second)
+            assert not loop.done()
+        finally:
+            loop.cancel()
     finally:
         await conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,6 +13,10 @@ import pytest
 from bot_process import bot_running, run_command, wal_bytes
 from fake_discord import FakeDiscord
 from replies import ask, custom_ids, embeds, enabled_button, text
+
+from bot.core import db as database
+from bot.core import saved_queries
+from bot.core.saved_queries import SavedQuery
 
 # Shaped like a real token (base64 id . timestamp . HMAC), so the HMAC part is checked too.
 REAL_LOOKING_TOKEN = "MTQwMDAwMDAwMDAwMDAwMDAw.GxYzAb.q9Vn3kLr7TfW2sPd8HjQ5mZc1XeUoBi4AgNy6R"
@@ -61,6 +66,32 @@ async def test_buttons_and_menus_work_after_a_restart(
     assert embeds(browsed)[0]["title"] == "Latest articles: Taiwan contingency"
     assert [r for r in double.requests if r.status >= 400] == []
     assert double.mention_violations == []
+
+
+async def test_searches_saved_for_buttons_and_unused_for_months_are_forgotten(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """As it starts, the bot forgets long searches saved for buttons no one used for
+    `KEEP_FOR`; those used since stay."""
+    db = tmp_path / "alliance.db"
+    conn = await database.connect(db)
+    try:
+        old = await saved_queries.save(conn, SavedQuery("日米同盟 " * 30, None, "relevance"))
+        recent = await saved_queries.save(conn, SavedQuery("台湾 " * 30, None, "newest"))
+        then = datetime.now(UTC) - saved_queries.KEEP_FOR - timedelta(days=1)
+        stamp = then.strftime("%Y-%m-%dT%H:%M:%SZ")
+        await conn.execute("UPDATE saved_queries SET last_used = ? WHERE key = ?", (stamp, old))
+        await conn.commit()
+    finally:
+        await conn.close()
+    async with bot_running(fake_discord, db, until_logged="forgot 1 saved searches"):
+        pass
+    conn = await database.connect(db)
+    try:
+        assert await saved_queries.load(conn, old) is None
+        assert await saved_queries.load(conn, recent) is not None
+    finally:
+        await conn.close()
 
 
 async def test_sigint_stops_the_bot_cleanly(fake_discord: FakeDiscord, tmp_path: Path) -> None:
