@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -337,7 +338,14 @@ async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Conne
     """
     lock = _write_locks.setdefault(db, asyncio.Lock())
     async with lock:
-        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            # Cancelled while BEGIN ran on the connection's thread, it begins all the same: the
+            # rollback queues behind it (and fails harmlessly when nothing began).
+            with contextlib.suppress(sqlite3.Error):
+                await db.rollback()
+            raise
         try:
             yield db
         except BaseException:

@@ -67,9 +67,11 @@ async def load(db: aiosqlite.Connection, key: str) -> SavedQuery | None:
 async def prune(db: aiosqlite.Connection, *, now: datetime | None = None) -> int:
     """Forget searches not used for `KEEP_FOR`; return how many were removed."""
     cutoff = ((now or datetime.now(UTC)) - KEEP_FOR).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Fetched to the end, so no statement is left open (a checkpoint on close would fail on it).
+    query = "DELETE FROM saved_queries WHERE last_used < ? RETURNING 1"
     async with transaction(db):
-        cursor = await db.execute("DELETE FROM saved_queries WHERE last_used < ?", (cutoff,))
-    return cursor.rowcount
+        removed = await db.execute_fetchall(query, (cutoff,))
+    return len(list(removed))
 
 
 async def prune_loop(db: aiosqlite.Connection, *, interval: timedelta = PRUNE_EVERY) -> None:

@@ -79,6 +79,28 @@ async def test_failed_migration_rolls_back_whole(tmp_path: Path) -> None:
         await conn.close()
 
 
+async def test_transaction_cancelled_while_beginning_leaves_none_open(tmp_path: Path) -> None:
+    """Cancelled while BEGIN runs on the connection's thread, no transaction is left open, so
+    the checkpoint on close still works."""
+    conn = await db.connect(tmp_path / "d.db")
+    try:
+
+        async def begin() -> None:
+            async with db.transaction(conn):
+                await asyncio.sleep(60)
+
+        task = asyncio.create_task(begin())
+        await asyncio.sleep(0)  # the task now waits for BEGIN on the connection's thread
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not conn.in_transaction
+        rows = await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert next(iter(rows))[0] == 0  # not blocked
+    finally:
+        await conn.close()
+
+
 async def test_newer_database_is_refused(tmp_path: Path) -> None:
     """A database from a newer version of the bot is not touched."""
     conn = await db.connect(tmp_path / "c.db")
