@@ -11,8 +11,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -23,6 +21,7 @@ from bot import render
 from bot.core import articles, saved_queries
 from bot.core.models import Article
 from bot.core.saved_queries import SavedQuery
+from bot.core.search.cache import KeptForGeneration
 from bot.core.search.engine import MAX_OFFSET, Sort
 from bot.i18n import Lang, lang_of, t
 from bot.tree import NO_MENTIONS, reply_privately, report_failure
@@ -417,7 +416,7 @@ class _Shown:
         return Page(embeds=list(self.embeds), content=self.content, view=view, private=self.private)
 
 
-class PageCache:
+class PageCache(KeptForGeneration[tuple[Listing, int], _Shown]):
     """Listing pages as rendered, by listing and page number, while the corpus generation is
     unchanged: a page asked for again costs a new View, not a search and its rendering.
 
@@ -427,37 +426,7 @@ class PageCache:
     """
 
     def __init__(self, *, size: int, max_age: float = PAGE_MAX_AGE_S) -> None:
-        self._size = size
-        self._max_age = max_age
-        self._shown: OrderedDict[tuple[Listing, int], tuple[float, _Shown]] = OrderedDict()
-        self._generation: tuple[str | None] | None = None
-
-    def __len__(self) -> int:
-        return len(self._shown)
-
-    def get(self, generation: tuple[str | None], key: tuple[Listing, int]) -> _Shown | None:
-        """The page kept under `key`, if it was made at `generation`."""
-        if generation != self._generation:
-            self._shown.clear()
-            self._generation = generation
-            return None
-        found = self._shown.get(key)
-        if found is None:
-            return None
-        made_at, shown = found
-        if time.monotonic() - made_at > self._max_age:
-            del self._shown[key]
-            return None
-        self._shown.move_to_end(key)
-        return shown
-
-    def put(self, generation: tuple[str | None], key: tuple[Listing, int], shown: _Shown) -> None:
-        """Keep a page made after `generation` was read, unless a newer one was seen since."""
-        if self._size <= 0 or generation != self._generation:
-            return
-        self._shown[key] = (time.monotonic(), shown)
-        if len(self._shown) > self._size:
-            self._shown.popitem(last=False)
+        super().__init__(size=size, max_age=max_age)
 
 
 async def _controls(

@@ -15,6 +15,7 @@ import pytest_asyncio
 from bot import pages
 from bot.core import articles, db, saved_queries
 from bot.core.models import ArticleDraft
+from bot.core.search import cache as cache_module
 from bot.core.search.cache import ResultCache
 from bot.core.search.engine import SearchResult
 from bot.core.topics import load_taxonomy
@@ -141,7 +142,7 @@ def test_page_cache_keeps_one_generation_and_its_newest_pages() -> None:
 def test_a_kept_page_is_made_again_after_its_max_age(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past `max_age` a page is not shown again (making it refreshes its saved search)."""
     clock = [1000.0]
-    monkeypatch.setattr(pages.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: clock[0])
     cache = pages.PageCache(size=4, max_age=60)
     key = (pages.Listing("ja", None, "核"), 0)
     shown = pages._Shown("ja", content="核")

@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import time
 from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
 
 from bot.core.db import GENERATION_KEY, Readers, get_meta
 from bot.core.search.engine import SearchResult, Sort, search_parsed
@@ -32,6 +35,50 @@ class _Uncacheable:
 _UNCACHEABLE = _Uncacheable()
 _Generation = str | None | _Uncacheable
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class KeptForGeneration(Generic[K, V]):
+    """Values by key, kept while the corpus generation they were made at is the one asked
+    about: another generation empties them. Past `size` the least recently used goes first;
+    with `max_age` (seconds) none is kept longer. With `size` 0 nothing is kept.
+    """
+
+    def __init__(self, *, size: int, max_age: float | None = None) -> None:
+        self._size = size
+        self._max_age = max_age
+        self._kept: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._generation: Hashable = _UNCACHEABLE  # none yet: the first `get` sets it
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, generation: Hashable, key: K) -> V | None:
+        """The value kept under `key`, if it was made at `generation` (and is not too old)."""
+        if generation != self._generation:
+            self._kept.clear()
+            self._generation = generation
+            return None
+        found = self._kept.get(key)
+        if found is None:
+            return None
+        made_at, value = found
+        if self._max_age is not None and time.monotonic() - made_at > self._max_age:
+            del self._kept[key]
+            return None
+        self._kept.move_to_end(key)
+        return value
+
+    def put(self, generation: Hashable, key: K, value: V) -> None:
+        """Keep a value made after `generation` was read, unless a newer one was seen since:
+        it is at least that new, but is not kept under a generation it may predate."""
+        if self._size <= 0 or generation != self._generation:
+            return
+        self._kept[key] = (time.monotonic(), value)
+        if len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+
 
 class ResultCache:
     """`search` over a reader pool, answering a page asked for again from memory.
@@ -42,8 +89,7 @@ class ResultCache:
     def __init__(self, readers: Readers, *, size: int = CACHE_SIZE) -> None:
         self._readers = readers
         self._size = size
-        self._results: OrderedDict[_Key, SearchResult] = OrderedDict()
-        self._generation: _Generation = _UNCACHEABLE
+        self._results: KeptForGeneration[_Key, SearchResult] = KeptForGeneration(size=size)
         # The next read of the generation, not started yet: searches arriving now wait for it.
         self._next_read: asyncio.Future[_Generation] | None = None
         self._reading = asyncio.Lock()
@@ -82,13 +128,9 @@ class ResultCache:
         generation = await self._current_generation()
         if generation is _UNCACHEABLE:
             return await self._search(parsed, topic, limit, offset, sort)
-        if generation != self._generation:
-            self._results.clear()
-            self._generation = generation
         key: _Key = (parsed, topic, sort, limit, offset)
-        found = self._results.get(key)
+        found = self._results.get(generation, key)
         if found is not None:
-            self._results.move_to_end(key)
             return _copy(found)
         # The same page asked for again while it is being searched waits for that search: it
         # began after reading this generation, so it sees every change this caller could.
@@ -106,12 +148,7 @@ class ResultCache:
         del self._in_flight[generation, key]
         if flight.cancelled() or flight.exception() is not None:
             return
-        # The generation was read before the search, so the result is at least that new; if a
-        # newer generation was seen meanwhile, the result is not kept under it.
-        if self._generation == generation:
-            self._results[key] = _copy(flight.result())
-            if len(self._results) > self._size:
-                self._results.popitem(last=False)
+        self._results.put(generation, key, _copy(flight.result()))
 
     async def _search(
         self, parsed: Query, topic: str | None, limit: int, offset: int, sort: Sort
