@@ -8,13 +8,13 @@ stream per connection, every message ended with Z_SYNC_FLUSH, sent as binary fra
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import WSMsgType, web
 
 if TYPE_CHECKING:
@@ -44,13 +44,12 @@ class _Compressor:
             self._zstd = _zstd_compressobj()
 
     def encode(self, payload: JSON) -> bytes | str:
-        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        data = orjson.dumps(payload)
         if self._zlib is not None:
-            data = text.encode()
             return self._zlib.compress(data) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
         if self._zstd is not None:
-            return bytes(self._zstd.compress(text.encode()) + self._zstd.flush(1))
-        return text
+            return bytes(self._zstd.compress(data) + self._zstd.flush(1))
+        return data.decode()
 
 
 def _zstd_compressobj() -> Any:
@@ -181,7 +180,7 @@ class Gateway:
                 if msg.type is not WSMsgType.TEXT and msg.type is not WSMsgType.BINARY:
                     break
                 try:
-                    payload = json.loads(msg.data)
+                    payload = orjson.loads(msg.data)
                 except ValueError:
                     await ws.close(
                         code=CLOSE_DECODE_ERROR, message=b"Error while decoding payload."

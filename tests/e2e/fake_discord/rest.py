@@ -7,10 +7,10 @@ error shapes, and keep their state on the owning `FakeDiscord`.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 
 from . import payloads, validation
@@ -36,8 +36,7 @@ def json_response(
     body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     # Exactly "application/json" (no charset), as Discord sends and discord.py compares.
-    text = json.dumps(body, ensure_ascii=False)
-    response = web.Response(text=text, status=status, headers=headers)
+    response = web.Response(body=orjson.dumps(body), status=status, headers=headers)
     response.headers["Content-Type"] = "application/json"
     return response
 
@@ -491,7 +490,7 @@ async def read_body(request: web.Request) -> tuple[Any, list[str]]:
         reader = await request.multipart()
         async for part in reader:
             if part.name == "payload_json":  # type: ignore[union-attr]
-                body = json.loads(await part.text())  # type: ignore[union-attr]
+                body = orjson.loads(await part.text())  # type: ignore[union-attr]
             else:
                 files.append(part.filename or part.name or "")  # type: ignore[union-attr]
                 await part.read()  # type: ignore[union-attr]
@@ -500,6 +499,6 @@ async def read_body(request: web.Request) -> tuple[Any, list[str]]:
     if not raw:
         return None, []
     try:
-        return json.loads(raw), []
+        return orjson.loads(raw), []
     except ValueError:
         return raw.decode(errors="replace"), []
