@@ -17,11 +17,13 @@ searches in the same order for every bot.
 Latency is from the double dispatching INTERACTION_CREATE to the interaction callback arriving
 at the double (what Discord's 3-second limit is about); "final" is to the last response (the
 followup, when the bot deferred). Per burst: p50 / p99 / max, and the CPU time the bot process
-and this process (the double) used. Then each bot's memory from /proc after its run (VmRSS,
-VmHWM = peak, RssAnon, RssFile = mapped files, with the largest of them: the Sudachi dictionary,
-libpython…) and the targets: our p50 within 1.5x the (constant) floor's, nothing later than
-3 s, a VmHWM under 150 MB with the synthetic articles (mapped pages count: they are the bot's
-resident memory); beside them, for information, our p50 against the floor sending our answers.
+and this process (the double) used, with the double's garbage-collection pauses (what earlier
+bursts left is frozen first, so later bots are not measured against a larger heap). Then each
+bot's memory from /proc after its run (VmRSS, VmHWM = peak, RssAnon, RssFile = mapped files,
+with the largest of them: the Sudachi dictionary, libpython…) and the targets: our p50 within
+1.5x the (constant) floor's, nothing later than 3 s, a VmHWM under 150 MB with the synthetic
+articles (mapped pages count: they are the bot's resident memory); beside them, for
+information, our p50 against the floor sending our answers.
 The machine is shared: run it a few times and look at the spread, not at one number.
 `--profile DIR` samples each bot's bursts with py-spy (collapsed stacks, one file per bot).
 `--set` passes a setting to our bot (not the floor), e.g. `--set ALLIANCE_DB_READERS=1`.
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import io
 import json
 import os
@@ -86,7 +89,29 @@ class Burst:
     dispatch_s: float = 0.0
     bot_cpu_s: float = 0.0
     double_cpu_s: float = 0.0
+    double_gc_s: float = 0.0  # this process's garbage-collection pauses during the burst
     answers: dict[str, object] = field(default_factory=dict)  # answer_key -> callback data
+
+
+class GcPauses:
+    """The time this process spends collecting garbage while inside (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.total_s = 0.0
+        self._started = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._observe)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._observe)
+
+    def _observe(self, stage: str, info: dict[str, int]) -> None:
+        if stage == "start":
+            self._started = time.perf_counter()
+        else:
+            self.total_s += time.perf_counter() - self._started
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -268,7 +293,8 @@ def line(label: str, result: Burst) -> str:
     if result.dispatch_s:
         text += (
             f"  (sent in {result.dispatch_s * 1000:.0f} ms; CPU bot {result.bot_cpu_s * 1000:.0f}"
-            f" ms, double {result.double_cpu_s * 1000:.0f} ms)"
+            f" ms, double {result.double_cpu_s * 1000:.0f} ms, of it GC"
+            f" {result.double_gc_s * 1000:.0f} ms)"
         )
     if result.deferred:
         text += f"  final p99 {pct(result.final, 0.99):.0f} max {max(result.final) * 1000:.0f} ms"
@@ -307,10 +333,17 @@ async def phase(
     async with profiled(proc.pid, name, args.profile):
         for number in range(1, args.bursts + 1):
             await asyncio.sleep(1.0)
+            # The double keeps every interaction, request and message of the run, so its
+            # collections grow from bot to bot: pauses of 100 ms in one burst of the last bots,
+            # none in the first. Frozen, what earlier bursts left is not walked again.
+            gc.collect()
+            gc.freeze()
             cpu = cpu_seconds(proc.pid), time.process_time()
-            bursts.append(await burst(double, args.concurrency, rng, args.timeout))
+            with GcPauses() as pauses:
+                bursts.append(await burst(double, args.concurrency, rng, args.timeout))
             bursts[-1].bot_cpu_s = cpu_seconds(proc.pid) - cpu[0]
             bursts[-1].double_cpu_s = time.process_time() - cpu[1]
+            bursts[-1].double_gc_s = pauses.total_s
             print(line(f"{name} burst {number}", bursts[-1]))
     total = merge(bursts)
     print(line(f"{name} all", total) + f"  (burst p50 spread {spread(bursts)})")
