@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import aiosqlite
@@ -11,7 +12,8 @@ import pytest
 import pytest_asyncio
 
 from bot.core import articles, db
-from bot.core.search import QueryProblem, analyzer, engine, search, suggest
+from bot.core.models import ArticleDraft
+from bot.core.search import QueryProblem, analyzer, engine, index, search, suggest
 from bot.core.search.engine import snippet
 from bot.core.search.query import Query, parse_query
 
@@ -457,6 +459,37 @@ async def test_index_follows_edits_and_vocabulary_forgets(tmp_path: Path) -> Non
         await connection.close()
 
 
+async def test_vocabulary_keeps_a_word_other_articles_still_have(tmp_path: Path) -> None:
+    """Editing one of two articles that share a word keeps its count; removing it from one
+    leaves it suggested for the other."""
+    common = (
+        "日米両政府は同盟の抑止力を高めるため、共同訓練と装備の共同生産を拡大する方針で一致した。"
+    )
+
+    def draft(origin: str, extra: str) -> ArticleDraft:
+        body = f"{common}{extra}"
+        return ArticleDraft(f"{origin}の記事", body, date(2026, 1, 5), False, origin, origin)
+
+    async def df(word: str) -> list[int]:
+        rows = await connection.execute_fetchall("SELECT df FROM vocab WHERE key = ?", (word,))
+        return [int(row[0]) for row in rows]
+
+    connection = await db.connect(tmp_path / "alliance.db")
+    try:
+        await articles.ingest(connection, [draft("a.jsonl", "ペンタゴンが発表した。")])
+        await articles.ingest(connection, [draft("b.jsonl", "ペンタゴンが認めた。")])
+        assert await df("ペンタゴン") == [2]
+        edit = await articles.ingest(connection, [draft("a.jsonl", "ペンタゴンが正式に発表した。")])
+        assert edit.updated == 1
+        assert await df("ペンタゴン") == [2]
+        edit = await articles.ingest(connection, [draft("b.jsonl", "国防総省が認めた。")])
+        assert edit.updated == 1
+        assert await df("ペンタゴン") == [1]
+        assert "ペンタゴン" in await suggest(connection, "ペンタ")
+    finally:
+        await connection.close()
+
+
 async def test_index_rebuilds_for_a_new_analyzer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -466,7 +499,8 @@ async def test_index_rebuilds_for_a_new_analyzer(
         await articles.ingest_paths(connection, [SEEDS])
         monkeypatch.setattr(analyzer, "version", lambda: "test-analyzer")
         assert (await search(connection, "AMRAAM")).total == 1
-        assert await db.get_meta(connection, "index_version") == "test-analyzer"
+        assert await db.get_meta(connection, "index_version") == index.index_version()
+        assert index.index_version().startswith("test-analyzer/")
         rows = await connection.execute_fetchall("SELECT count(*) FROM article_index")
         assert next(iter(rows))[0] == 21
     finally:

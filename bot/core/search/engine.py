@@ -23,7 +23,7 @@ from bot.core import articles
 from bot.core.db import GENERATION_KEY, get_meta, transaction
 from bot.core.models import Article
 from bot.core.search import analyzer
-from bot.core.search.index import index_is_current, rebuild_index, topic_token
+from bot.core.search.index import index_is_current, index_version, rebuild_index, topic_token
 from bot.core.search.query import Query, QueryProblem, Term, load_aliases, make_term, parse_query
 from bot.core.search.snippets import SNIPPET_CHARS as SNIPPET_CHARS
 from bot.core.search.snippets import snippet as snippet
@@ -95,13 +95,13 @@ class SearchResult:
         return self.problem.message(locale) if self.problem else ""
 
 
-# Connections whose index was seen built by this analyzer version: only a process with another
+# Connections whose index was seen built by this index version: only a process with another
 # analyzer would rebuild it, so asking the database again on every query is wasted time.
 _index_checked: weakref.WeakKeyDictionary[aiosqlite.Connection, str] = weakref.WeakKeyDictionary()
 
 
 async def _ensure_index(db: aiosqlite.Connection) -> None:
-    version = analyzer.version()
+    version = index_version()
     if _index_checked.get(db) == version:
         return
     if not await index_is_current(db):

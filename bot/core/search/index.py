@@ -31,6 +31,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _VERSION_KEY = "index_version"
+# Bump when an index built by earlier code must be rebuilt. 2: `remove_articles` dropped words
+# that other articles still had from the vocabulary, so indexes edited before are repaired.
+INDEX_FORMAT = "2"
 # Analysis is CPU-bound: big batches (of texts, a title or a body each) go to a worker thread so
 # the bot keeps answering.
 _THREAD_THRESHOLD = 100
@@ -151,7 +154,7 @@ async def index_articles(
     Their topics are read from article_topics: write those first. `known`: analyses made
     beforehand (`analyze_texts`), so that the caller's transaction only writes.
     """
-    if await get_meta(db, _VERSION_KEY) != analyzer.version():
+    if await get_meta(db, _VERSION_KEY) != index_version():
         await rebuild_index(db, known)
         return
     await remove_articles(db, [r[0] for r in rows], only_indexed=True, known=known)
@@ -203,12 +206,13 @@ async def remove_articles(
     texts = await analyze_texts(texts_of(indexed), known)
     vocabs = [texts[title].vocab | texts[body].vocab for _, title, body in indexed]
     df: Counter[str] = Counter(key for vocab in vocabs for key, _ in vocab)
-    await db.executemany(
-        "UPDATE vocab SET df = df - ? WHERE key = ? AND df > ?",
-        [(n, key, n) for key, n in df.items()],
-    )
+    # Words no article keeps are deleted before the others are decremented: deleted after, the
+    # test would see the new counts and drop words other articles still have.
     await db.executemany(
         "DELETE FROM vocab WHERE key = ? AND df <= ?", [(key, n) for key, n in df.items()]
+    )
+    await db.executemany(
+        "UPDATE vocab SET df = df - ? WHERE key = ?", [(n, key) for key, n in df.items()]
     )
     await db.executemany(
         "DELETE FROM article_index WHERE rowid = ?", [(aid,) for aid, _, _ in indexed]
@@ -222,7 +226,7 @@ async def rebuild_index(db: aiosqlite.Connection, known: Analyses = _NONE) -> in
 
     `known`: analyses made beforehand (a new database's first ingest rebuilds with its own).
     """
-    log.info("rebuilding the search index (analyzer %s)", analyzer.version())
+    log.info("rebuilding the search index (%s)", index_version())
     await db.execute("DELETE FROM article_index")
     await db.execute("DELETE FROM vocab")
     last_id = 0
@@ -239,7 +243,7 @@ async def rebuild_index(db: aiosqlite.Connection, known: Analyses = _NONE) -> in
         last_id = batch[-1][0]
         total += len(batch)
     await optimize_index(db)
-    await set_meta(db, _VERSION_KEY, analyzer.version())
+    await set_meta(db, _VERSION_KEY, index_version())
     await bump_generation(db)
     return total
 
@@ -273,5 +277,10 @@ async def optimize_index(db: aiosqlite.Connection) -> None:
 
 
 async def index_is_current(db: aiosqlite.Connection) -> bool:
-    """True when the index was built by the installed analyzer."""
-    return await get_meta(db, _VERSION_KEY) == analyzer.version()
+    """True when the index was built by the installed analyzer and this index format."""
+    return await get_meta(db, _VERSION_KEY) == index_version()
+
+
+def index_version() -> str:
+    """What built an index: the analyzer's version and the index format."""
+    return f"{analyzer.version()}/index-{INDEX_FORMAT}"
