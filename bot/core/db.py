@@ -96,7 +96,11 @@ async def schema_version(db: aiosqlite.Connection) -> int:
 
 
 async def migrate(db: aiosqlite.Connection, migrations: list[Migration] | None = None) -> int:
-    """Apply pending migrations, each in its own transaction; return the final version."""
+    """Apply pending migrations, each in its own transaction; return the final version.
+
+    Each migration reads the version again once it holds the write lock, so a process migrating
+    at the same time (the bot and a CLI command started together) never applies one twice.
+    """
     migrations = load_migrations() if migrations is None else migrations
     current = await schema_version(db)
     latest = migrations[-1].version if migrations else 0
@@ -107,21 +111,35 @@ async def migrate(db: aiosqlite.Connection, migrations: list[Migration] | None =
     for migration in migrations:
         if migration.version <= current:
             continue
-        # executescript() commits any open transaction first, so the script carries its own
-        # BEGIN/COMMIT: the DDL and the version bump land together or not at all.
-        script = (
-            f"BEGIN IMMEDIATE;\n{migration.sql}\n;"
-            f"PRAGMA user_version = {migration.version};\nCOMMIT;"
-        )
         try:
-            await db.executescript(script)
+            async with transaction(db):
+                current = await schema_version(db)
+                if migration.version <= current:
+                    continue  # applied by another connection while this one waited
+                for statement in _statements(migration.sql):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {migration.version}")
         except sqlite3.Error as exc:
-            if db.in_transaction:
-                await db.rollback()
             raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
         log.info("applied migration %s", migration.name)
         current = migration.version
     return current
+
+
+def _statements(script: str) -> list[str]:
+    """A migration's statements, split where SQLite says one ends (not at a `;` inside a
+    string, a comment or a trigger's body)."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending)
+            pending = ""
+    rest = pending.removesuffix(";")
+    if rest.strip():
+        statements.append(rest)  # comments, or a last statement without its `;`
+    return statements
 
 
 async def open_connection(database: Path | str, **kwargs: Any) -> aiosqlite.Connection:

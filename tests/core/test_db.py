@@ -62,6 +62,47 @@ async def test_upgrade_from_older_schema_keeps_data(tmp_path: Path) -> None:
         await conn.close()
 
 
+async def test_two_connections_migrating_at_once_apply_each_migration_once(
+    tmp_path: Path,
+) -> None:
+    """Two connections migrating a new database together both end at the newest schema, and a
+    migration that inserts a row inserted it once."""
+    path = tmp_path / "race.db"
+    migrations = [
+        Migration(1, "0001_table.sql", "CREATE TABLE runs (n INTEGER);"),
+        Migration(2, "0002_row.sql", "INSERT INTO runs VALUES (1);"),
+    ]
+    one = await db.connect(path, migrate_schema=False)
+    two = await db.connect(path, migrate_schema=False)
+    try:
+        versions = await asyncio.gather(db.migrate(one, migrations), db.migrate(two, migrations))
+        assert versions == [2, 2]
+        rows = await one.execute_fetchall("SELECT count(*) FROM runs")
+        assert next(iter(rows))[0] == 1
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_migration_script_with_a_trigger_and_semicolons_in_strings(tmp_path: Path) -> None:
+    """A script whose trigger body and string hold `;` runs whole, trailing comment and all."""
+    script = """
+        CREATE TABLE notes (text TEXT);
+        CREATE TABLE log (text TEXT);
+        CREATE TRIGGER noted AFTER INSERT ON notes BEGIN
+            INSERT INTO log VALUES ('added; ' || new.text);
+        END;
+        INSERT INTO notes VALUES ('a; b');
+        -- a closing comment"""
+    conn = await db.connect(tmp_path / "t.db", migrate_schema=False)
+    try:
+        assert await db.migrate(conn, [Migration(1, "0001_notes.sql", script)]) == 1
+        rows = await conn.execute_fetchall("SELECT text FROM log")
+        assert [r[0] for r in rows] == ["added; a; b"]
+    finally:
+        await conn.close()
+
+
 async def test_failed_migration_rolls_back_whole(tmp_path: Path) -> None:
     """A migration that fails half-way leaves neither its tables nor a version bump."""
     conn = await db.connect(tmp_path / "b.db", migrate_schema=False)
