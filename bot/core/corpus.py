@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from bot.core.dates import DateMention, find_date, iso_day, place_dates
+from bot.core.dates import ARTICLE_YEARS, DateMention, find_date, iso_day, place_dates
 from bot.core.models import ArticleDraft, ImportWarning
 from bot.core.near_duplicates import first_similar
 from bot.core.topics import load_taxonomy
@@ -345,6 +345,9 @@ class JsonArticle(BaseModel):
                 day = None
         if day is None:
             raise ValueError("expected a date like 2026-02-01")
+        if day.year not in ARTICLE_YEARS:
+            first, last = ARTICLE_YEARS[0], ARTICLE_YEARS[-1]
+            raise ValueError(f"expected a date between {first} and {last}")
         return day
 
 
@@ -410,6 +413,12 @@ def _read_jsonl(name: str, origin: str, text: str) -> CorpusRead:
             what = exc.msg.removesuffix(" at")
             message = f"not valid JSON: {what[:1].lower()}{what[1:]} (column {exc.colno})"
             result.warnings.append(ImportWarning(name, number, message))
+            continue
+        except (ValueError, RecursionError) as exc:
+            # Valid JSON that Python refuses to read: a number of thousands of digits, or
+            # arrays nested thousands deep.
+            why = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long"
+            result.warnings.append(ImportWarning(name, number, f"not valid JSON: {why}"))
             continue
         if not isinstance(data, dict):
             result.warnings.append(ImportWarning(name, number, "expected a JSON object"))

@@ -12,6 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+# The years an article's date can have. Outside them a date is a typo or a placeholder
+# (0001-01-01), and date arithmetic near the ends of Python's calendar overflows.
+ARTICLE_YEARS = range(1900, 2200)
+
 _SEP = r"\s*[〜~～\-‐－–—]\s*"
 # One alternation so the first date mentioned in the text wins, whatever its form.
 _DATE = re.compile(
@@ -75,9 +79,12 @@ def _plausible(mention: DateMention) -> bool:
         return False
     if mention.month is not None and not 1 <= mention.month <= 12:
         return False
+    if mention.year is not None and mention.year not in ARTICLE_YEARS:
+        return False
     if mention.month is not None:
         # Without a year, a leap year decides: 2月29日 can exist, 2月30日 cannot.
-        return _valid(mention.year or 2024, mention.month, mention.day) is not None
+        year = 2024 if mention.year is None else mention.year
+        return _valid(year, mention.month, mention.day) is not None
     return True
 
 

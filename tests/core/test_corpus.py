@@ -339,6 +339,42 @@ def test_jsonl_bad_json_names_the_column(tmp_path: Path) -> None:
     assert warning.message == "not valid JSON: invalid control character (column 13)"
 
 
+def test_jsonl_too_deep_or_too_long_is_a_warning_and_the_rest_imports(tmp_path: Path) -> None:
+    """Arrays nested thousands deep and a number of thousands of digits are refused lines, not
+    a failed import; the good line after them is read."""
+    good = json.dumps({"title": "会談", "body": "両氏が会談した。", "published": "2026-02-01"})
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("[" * 200_000 + "\n" + "1" * 5000 + "\n" + good + "\n", encoding="utf-8")
+    read = read_file(path)
+    assert [d.title for d in read.drafts] == ["会談"]
+    assert [(w.line, w.message) for w in read.warnings] == [
+        (1, "not valid JSON: nested too deeply"),
+        (2, "not valid JSON: a number too long"),
+    ]
+
+
+@pytest.mark.parametrize("published", ["0001-01-01", "1899-12-31", "2200-01-01"])
+def test_jsonl_refuses_a_date_no_article_has(tmp_path: Path, published: str) -> None:
+    """A placeholder or typo year is a warning naming the years accepted."""
+    line = {"title": "会談", "body": "両氏が会談した。", "published": published}
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (warning,) = read_file(path).warnings
+    assert warning.message == "invalid article: published: expected a date between 1900 and 2199"
+
+
+def test_listing_skips_a_year_zero_date(tmp_path: Path) -> None:
+    """A summary mentioning 0000年1月1日 is read with its next plausible date, not a crash."""
+    path = tmp_path / "listing.txt"
+    path.write_text(
+        "日米同盟ニュース\n\n"
+        "0000年1月1日の記録と2025年12月3日の会談について両政府が発表した内容の要約。\n",
+        encoding="utf-8",
+    )
+    (draft,) = read_file(path).drafts
+    assert (draft.published, draft.date_inferred) == (date(2025, 12, 3), False)
+
+
 def test_jsonl_drops_lone_surrogates_instead_of_failing_later(tmp_path: Path) -> None:
     """A `\\ud800` escape in the text is removed: SQLite could not store it."""
     line = '{"title": "\\ud800会談", "body": "本文\\udfff。", "published": "2026-02-01"}'

@@ -18,6 +18,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
+from bot.core.corpus import clean
+from bot.core.dates import ARTICLE_YEARS
 from bot.core.feeds.reasons import FeedError, Reason
 from bot.core.models import ArticleDraft
 
@@ -31,6 +33,9 @@ FUTURE_SLACK = timedelta(days=1)
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _XML_ENCODING_TEXT = re.compile(r"""^(\s*<\?xml[^>]*?\s)encoding\s*=\s*["'][^"']*["']""")
+# Numeric character references. One to a character XML forbids (a lone surrogate such as
+# &#xD800;) made feedparser's fallback parser fail on the whole feed.
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 # Names Japanese servers use that Python's codec registry does not know, or maps too narrowly:
 # Shift_JIS on the web is Windows-31J (cp932), a superset with NEC and IBM extensions.
@@ -181,8 +186,10 @@ class _TextExtractor(HTMLParser):
 
 
 def tidy_text(text: str) -> str:
-    """Runs of spaces collapsed, lines trimmed, blank lines dropped."""
-    lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r", "\n").split("\n"))
+    """Control and invisible characters removed, runs of spaces collapsed, lines trimmed, blank
+    lines dropped."""
+    text = clean(text).replace("\r", "\n")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -237,8 +244,10 @@ def _text_of(detail: Any, fallback: Any) -> str:
 
 def _date_of(entry: Any) -> datetime | None:
     for name in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(name)
-        if isinstance(parsed, time.struct_time):
+        # dict.get: feedparser's own get() answers a missing updated_parsed with the published
+        # date (with a deprecation warning), which may be the one just refused.
+        parsed = dict.get(entry, name)
+        if isinstance(parsed, time.struct_time) and parsed.tm_year in ARTICLE_YEARS:
             try:
                 return datetime(*parsed[:6], tzinfo=UTC)  # feedparser gives UTC
             except (ValueError, OverflowError):
@@ -282,6 +291,18 @@ def _entry(raw: Any, base: str) -> FeedEntry | None:
     return FeedEntry(key, guid, link_url, title, title_derived, body, _date_of(raw))
 
 
+def _xml_char_or_nothing(ref: re.Match[str]) -> str:
+    """The reference itself when XML allows its character, else nothing."""
+    code = int(ref[1], 16) if ref[1] else int(ref[2])
+    allowed = (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+    return ref[0] if allowed else ""
+
+
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
     """Entries of a feed document; raises `FeedParseError` when there is no feed to read.
 
@@ -291,17 +312,23 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
 
     text, encoding = decode_document(body, content_type)
     text = _XML_ENCODING_TEXT.sub(r'\1encoding="utf-8"', text.lstrip("\ufeff"), count=1)
-    result = feedparser.parse(
-        io.BytesIO(text.encode("utf-8")),
-        response_headers={
-            "content-type": "application/xml; charset=utf-8",
-            "content-location": url,
-        },
-        # The text is stripped to plain text below, scripts included; feedparser's own
-        # sanitizer and link rewriting would only cost time.
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    text = _CHAR_REF.sub(_xml_char_or_nothing, text)
+    try:
+        result = feedparser.parse(
+            io.BytesIO(text.encode("utf-8")),
+            response_headers={
+                "content-type": "application/xml; charset=utf-8",
+                "content-location": url,
+            },
+            # The text is stripped to plain text below, scripts included; feedparser's own
+            # sanitizer and link rewriting would only cost time.
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:
+        # feedparser's fallback parsers raise whatever a hostile document makes them meet:
+        # the feed is unreadable, not our code broken.
+        raise FeedParseError(Reason.UNREADABLE_FEED, detail=type(exc).__name__) from exc
     raw_entries = list(result.get("entries") or ())
     version = str(result.get("version") or "")
     problems: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from feedkit import DATA, TOKYO, Item, rss
@@ -111,6 +112,36 @@ def test_not_a_feed_raises() -> None:
         parse_feed(b"<html><body>503 Service Unavailable</body></html>", url=FEED_URL)
     with pytest.raises(FeedParseError):
         parse_feed(b"\x00\x01 not xml at all", url=FEED_URL)
+
+
+def test_a_reference_to_a_forbidden_character_loses_only_that_character() -> None:
+    """A lone surrogate (&#xD800;) or control character reference is dropped; the feed and its
+    other entries are read."""
+    document = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>A &#xD800;&#55296;&#1; B</title><description>x&#xDC00;y</description>"
+        b"<link>https://e.example.jp/a</link></item>"
+        b"<item><title>\xe6\x97\xa5\xe7\xb1\xb3<![CDATA[\x01]]></title><description>z</description>"
+        b"<link>https://e.example.jp/b</link></item></channel></rss>"
+    )
+    parsed = parse_feed(document, url=FEED_URL)
+    assert [(e.title, e.body) for e in parsed.entries] == [("A B", "xy"), ("日米", "z")]
+
+
+def test_an_entry_dated_year_one_is_undated() -> None:
+    """A placeholder date (0001-01-01) is no date: the entry gets the fetch time, marked
+    inferred, in a timezone west of UTC too."""
+    document = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>A</title><description>x</description><link>https://e.example.jp/a</link>"
+        b"<pubDate>Mon, 01 Jan 0001 00:00:00 GMT</pubDate></item></channel></rss>"
+    )
+    (entry,) = parse_feed(document, url=FEED_URL).entries
+    assert entry.published is None
+    fetched = datetime(2026, 11, 17, 16, 0, tzinfo=UTC)
+    west = ZoneInfo("America/New_York")
+    draft = entry_draft(entry, feed_url=FEED_URL, source="s", tz=west, fetched_at=fetched)
+    assert (draft.published, draft.date_inferred) == (date(2026, 11, 17), True)
 
 
 def test_undated_entry_gets_fetch_time_and_is_marked_inferred() -> None:
