@@ -186,6 +186,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Whether the digest of the week of {week} reached {channel} is not confirmed yet; "
         "the bot checks the channel again shortly.",
     ),
+    "digest.incomplete": (
+        "{week} の週のダイジェストは、エラーのため {channel} に途中までしか投稿されませんでした。"
+        "残りのページをまもなく投稿します。",
+        "An error stopped the digest of the week of {week} after its first pages in {channel}; "
+        "the bot posts the rest shortly.",
+    ),
     "digest.skipped": (
         "{week} の週には記事がなく、この設定では投稿しません。",
         "The week of {week} has no articles, and this schedule skips empty weeks.",
@@ -355,6 +361,10 @@ DIGEST_FAILURES: dict[FailureCode, tuple[str, str]] = {
     FailureCode.SCHEDULE_STOPPED: (
         "設定が停止されていたため、中断された投稿を再開しませんでした",
         "the interrupted post was not resumed: the schedule was stopped or paused",
+    ),
+    FailureCode.INCOMPLETE: (
+        "最初のページを投稿した後にエラーが発生しました。残りのページをまもなく投稿します",
+        "an error stopped the post after its first pages; the bot posts the rest shortly",
     ),
 }
 MESSAGES.update(

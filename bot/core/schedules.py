@@ -205,6 +205,7 @@ class FailureCode(StrEnum):
     TIMEOUT = "timeout"  # Discord did not answer in time
     UNCONFIRMED = "unconfirmed"  # an error, then the channel's history could not be checked
     SCHEDULE_STOPPED = "schedule_stopped"  # an unfinished post whose schedule was stopped
+    INCOMPLETE = "incomplete"  # its first pages posted, then an error: the rest follows
 
 
 _FAILURE_CODES = {code.value: code for code in FailureCode}
@@ -233,7 +234,7 @@ class PostFailure:
         soon, and nothing an admin can fix, so it does not count toward pausing a schedule."""
         if self.code is FailureCode.HTTP:
             return self.status >= 500
-        return self.code in (FailureCode.TIMEOUT, FailureCode.UNCONFIRMED)
+        return self.code in (FailureCode.TIMEOUT, FailureCode.UNCONFIRMED, FailureCode.INCOMPLETE)
 
     def encode(self) -> str:
         """The stored form (see the class)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -71,10 +72,13 @@ WHEN_EMPTY_CHOICES = [
     app_commands.Choice(name=_("Skip the week"), value="skip"),
 ]
 
-Outcome = Literal["posted", "already", "skipped", "failed", "unavailable", "unconfirmed"]
+Outcome = Literal[
+    "posted", "already", "skipped", "failed", "unavailable", "unconfirmed", "incomplete"
+]
 """How an attempt at a week ended. "unavailable": not posted, Discord unavailable (a 5xx, no
-answer); "unconfirmed": an error, and the channel could not be checked."""
-RETRIED: frozenset[Outcome] = frozenset({"unavailable", "unconfirmed"})
+answer); "unconfirmed": an error, and the channel could not be checked; "incomplete": its first
+pages posted, then an error (a retry posts the rest)."""
+RETRIED: frozenset[Outcome] = frozenset({"unavailable", "unconfirmed", "incomplete"})
 """Outcomes tried again after a while (within the grace period)."""
 
 
@@ -245,19 +249,33 @@ class DigestCog(commands.Cog):
                     self._plan(current, max(run_at, datetime.now(UTC)))
 
     async def _attempt(
-        self, channel_id: int, week_start: date, deadline: datetime, attempt: int = 0
+        self,
+        channel_id: int,
+        week_start: date,
+        deadline: datetime,
+        attempt: int = 0,
+        one_off: Schedule | None = None,
     ) -> None:
-        """Settle a schedule's week; if that fails or is left for later, plan another try."""
+        """Settle a schedule's week; if that fails or is left for later, plan another try.
+
+        `one_off`: the settings of a `post-now` in a channel with no running schedule, which
+        its retries post with.
+        """
         try:
-            outcome: Outcome | None = await self._settle_scheduled(channel_id, week_start)
+            outcome: Outcome | None = await self._settle_scheduled(channel_id, week_start, one_off)
         except Exception:
             log.exception("digest of %s for channel %s failed", week_start, channel_id)
             outcome = None
         if outcome is None or outcome in RETRIED:
-            self._plan_retry(channel_id, week_start, deadline, attempt + 1)
+            self._plan_retry(channel_id, week_start, deadline, attempt + 1, one_off)
 
     def _plan_retry(
-        self, channel_id: int, week_start: date, deadline: datetime, attempt: int
+        self,
+        channel_id: int,
+        week_start: date,
+        deadline: datetime,
+        attempt: int,
+        one_off: Schedule | None = None,
     ) -> None:
         """Try a week again later, backing off, unless that would be past its deadline."""
         run_at = schedules.retry_at(datetime.now(UTC), self.retry_after, attempt, deadline)
@@ -279,7 +297,7 @@ class DigestCog(commands.Cog):
         self.scheduler.add_job(
             self._attempt,
             DateTrigger(run_date=run_at),
-            args=(channel_id, week_start, deadline, attempt),
+            args=(channel_id, week_start, deadline, attempt, one_off),
             id=f"digest-retry:{channel_id}:{week_start}",
             replace_existing=True,
             misfire_grace_time=None,
@@ -322,36 +340,38 @@ class DigestCog(commands.Cog):
             missed,
         )
 
-    async def _settle_scheduled(self, channel_id: int, week_start: date) -> Outcome:
-        """A scheduled run, retry or catch-up: settle the week if the schedule still runs;
-        if it was stopped or paused, only reconcile an unfinished post, never post anew."""
+    async def _settle_scheduled(
+        self, channel_id: int, week_start: date, one_off: Schedule | None = None
+    ) -> Outcome:
+        """A scheduled run, retry or catch-up: settle the week if the schedule still runs (or
+        with a `post-now`'s `one_off` settings); if it was stopped or paused, only reconcile an
+        unfinished post, never post anew."""
         async with self._posting[channel_id]:  # the schedule as it is once no post is in flight
             schedule = await schedules.get_schedule(self.db, channel_id)
-            week = week_of(week_start, timezone=schedule.timezone if schedule else "UTC")
-            running = schedule if schedule is not None and not schedule.paused else None
+            running = schedule if schedule is not None and not schedule.paused else one_off
+            zone = running or schedule
+            week = week_of(week_start, timezone=zone.timezone if zone else "UTC")
             return await self._settle(channel_id, running, week)
 
     async def _find_posted(
         self, channel_id: int, week: Week, *, since: datetime | None = None
-    ) -> int | None:
-        """Our own digest of `week` in the channel: among the first messages after `since`
-        (when the post was claimed), else among the latest ones."""
+    ) -> list[int]:
+        """The pages of our own digest of `week` in the channel, oldest first: among the first
+        messages after `since` (when the post was claimed), else among the latest ones."""
         channel = await self._channel(channel_id)
         if channel is None or self.bot.user is None:
-            return None
+            return []
         wanted = marker(week)
         # From the claim on, oldest first: the digest follows its claim within seconds, however
         # busy the channel has been since (a clock a few minutes off still finds it).
         after = since - CLOCK_SLACK if since is not None else None
-        found: int | None = None
+        found: list[int] = []
         async for message in channel.history(limit=HISTORY_LOOKBACK, after=after):
             if message.author.id != self.bot.user.id:
                 continue
             if any(wanted in (e.footer.text or "") for e in message.embeds):
-                if after is not None:
-                    return message.id  # oldest first: this is the first page
-                found = message.id  # newest first: keep the oldest, the first page
-        return found
+                found.append(message.id)
+        return found if after is not None else found[::-1]
 
     async def _channel(self, channel_id: int) -> discord.TextChannel | None:
         channel = self.bot.get_channel(channel_id)
@@ -378,15 +398,17 @@ class DigestCog(commands.Cog):
         unfinished post is only looked for, and recorded as stopped when it is not found."""
         post = await schedules.get_post(self.db, channel_id, week.start)
         unfinished = _unfinished(post)
+        posted: list[int] = []
         if unfinished:
             assert post is not None
-            found = await self._find_posted(channel_id, week, since=post.created_at)
-            if found is not None:
-                await schedules.mark_posted(self.db, channel_id, week.start, found)
+            posted = await self._find_posted(channel_id, week, since=post.created_at)
+            if posted and schedule is None:
+                # Stopped or paused: what reached the channel stays, nothing more is posted.
+                await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
                 log.info("digest of %s in channel %s was already posted", week.start, channel_id)
                 return "already"
         if schedule is not None:
-            return await self._deliver(schedule, week, claimed=unfinished)
+            return await self._deliver(schedule, week, claimed=unfinished, posted=posted)
         if not unfinished:
             log.info("digest for channel %s is stopped or paused; not posting", channel_id)
             return "skipped"
@@ -398,11 +420,19 @@ class DigestCog(commands.Cog):
         )
         return "failed"
 
-    async def _deliver(self, schedule: Schedule, week: Week, *, claimed: bool = False) -> Outcome:
+    async def _deliver(
+        self, schedule: Schedule, week: Week, *, claimed: bool = False, posted: Sequence[int] = ()
+    ) -> Outcome:
+        """Post `week`'s digest; `posted`: the pages an unfinished attempt already posted, so
+        only the rest is sent."""
         async with self.slots:
             digest = await build_digest(self.db, week)
             channel_id = schedule.channel_id
-            if digest.is_empty and schedule.when_empty == "skip":
+            if posted and len(posted) >= len(digest_embeds(digest, schedule.language)):
+                await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
+                log.info("digest of %s in channel %s was already posted", week.start, channel_id)
+                return "already"
+            if digest.is_empty and schedule.when_empty == "skip" and not posted:
                 if claimed:
                     # Claimed before the schedule was told to skip empty weeks, and not found
                     # in the channel: withdrawn, or every start would look for it again.
@@ -416,7 +446,7 @@ class DigestCog(commands.Cog):
                 reason = failure_text(problem.encode(), "en")
                 log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
-            return await self._send(schedule, digest)
+            return await self._send(schedule, digest, posted)
 
     async def _problem(self, channel_id: int) -> PostFailure | None:
         """Why the bot can't post in a channel now, or None."""
@@ -437,38 +467,58 @@ class DigestCog(commands.Cog):
         log.warning("digest for channel %s not posted: %s", schedule.channel_id, _english(error))
         return "unavailable" if failure.transient else "failed"
 
-    async def _send(self, schedule: Schedule, digest: Digest) -> Outcome:
+    async def _incomplete(
+        self, schedule: Schedule, week: Week, error: discord.HTTPException | TimeoutError
+    ) -> Outcome:
+        """Record a post stopped after its first pages: the week stays claimed, and a retry (or
+        the next start) finds the pages in the channel and posts the rest."""
+        failure = PostFailure(FailureCode.INCOMPLETE, detail=_english(error))
+        await schedules.mark_unverified(self.db, schedule.channel_id, week.start, failure)
+        log.warning(
+            "digest of %s in channel %s stopped after its first pages: %s",
+            week.start,
+            schedule.channel_id,
+            _english(error),
+        )
+        return "incomplete"
+
+    async def _send(
+        self, schedule: Schedule, digest: Digest, posted: Sequence[int] = ()
+    ) -> Outcome:
+        """Post the digest's pages after the `posted` ones, one message each."""
         channel = await self._channel(schedule.channel_id)
         assert channel is not None  # checked by _problem just before
         week = digest.week
-        first: int | None = None
+        pages = digest_embeds(digest, schedule.language)
+        first: int | None = posted[0] if posted else None
         try:
-            for embed in digest_embeds(digest, schedule.language):
+            for embed in pages[len(posted) :]:
                 async with self.limiter:
                     message = await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
                 first = first or message.id
         except (discord.Forbidden, discord.NotFound) as exc:
             if first is None:
                 return await self._failed(schedule, week, exc)
+            return await self._incomplete(schedule, week, exc)
         except (discord.HTTPException, TimeoutError) as exc:
-            # Discord may have posted it despite the error: look before deciding.
-            if first is None:
-                try:
-                    first = await self._find_posted(schedule.channel_id, week)
-                except (discord.HTTPException, TimeoutError) as lookup:
-                    # Posted or not is unknown: keep the intent for the next start's
-                    # reconciliation rather than risk posting the week twice.
-                    error = f"{_english(exc)} (could not check the channel: {_english(lookup)})"
-                    failure = PostFailure(FailureCode.UNCONFIRMED, detail=error)
-                    await schedules.mark_unverified(
-                        self.db, schedule.channel_id, week.start, failure
-                    )
-                    log.warning(
-                        "digest for channel %s not confirmed: %s", schedule.channel_id, error
-                    )
-                    return "unconfirmed"
-            if first is None:
+            if first is not None:
+                return await self._incomplete(schedule, week, exc)
+            # Discord may have posted the first page despite the error: look before deciding.
+            try:
+                found = await self._find_posted(schedule.channel_id, week)
+            except (discord.HTTPException, TimeoutError) as lookup:
+                # Posted or not is unknown: keep the intent for the next start's
+                # reconciliation rather than risk posting the week twice.
+                error = f"{_english(exc)} (could not check the channel: {_english(lookup)})"
+                failure = PostFailure(FailureCode.UNCONFIRMED, detail=error)
+                await schedules.mark_unverified(self.db, schedule.channel_id, week.start, failure)
+                log.warning("digest for channel %s not confirmed: %s", schedule.channel_id, error)
+                return "unconfirmed"
+            if not found:
                 return await self._failed(schedule, week, exc)
+            if len(pages) > len(found):
+                return await self._incomplete(schedule, week, exc)
+            first = found[0]
         assert first is not None
         await schedules.mark_posted(self.db, schedule.channel_id, week.start, first)
         log.info("posted the digest of %s in channel %s", week.start, schedule.channel_id)
@@ -639,11 +689,13 @@ class DigestCog(commands.Cog):
             "failed": "digest.failed",
             "unavailable": "digest.unavailable",
             "unconfirmed": "digest.unconfirmed",
+            "incomplete": "digest.incomplete",
         }[outcome]
-        if outcome == "unconfirmed" or (outcome == "unavailable" and running):
-            self._plan_retry(channel.id, week.start, datetime.now(UTC) + self.grace, 1)
-        elif outcome == "unavailable":
-            key = "digest.failed"  # only a running schedule's week is posted by a retry
+        if outcome in RETRIED:
+            # Without a running schedule, the retries post with this post's settings.
+            one_off = None if running else schedule
+            deadline = datetime.now(UTC) + self.grace
+            self._plan_retry(channel.id, week.start, deadline, 1, one_off)
         post = await schedules.get_post(self.db, channel.id, week.start)
         if outcome == "already" and post is not None and post.status == "missed":
             key = "digest.missed"  # refused, but not because it was posted: missed while down

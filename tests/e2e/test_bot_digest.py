@@ -10,6 +10,7 @@ finished, so what it posted, or did not, is visible; that waits for discord.py's
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,13 +32,15 @@ from fake_discord.payloads import (
 )
 from replies import ask, message_text
 
+from bot.core import articles, schedules
 from bot.core import db as database
-from bot.core import schedules
-from bot.core.digest import Week
+from bot.core.digest import Week, build_digest
+from bot.core.models import ArticleDraft
 from bot.core.schedules import PostRecord, Schedule
-from bot.render import DIGEST_MARKER
+from bot.render import DIGEST_MARKER, digest_embeds
 
 ADMIN = MEMBER_PERMISSIONS | MANAGE_GUILD
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 TOKYO = ZoneInfo("Asia/Tokyo")
 NEWS = "alliance-news"
 CAUGHT_UP = "digest catch-up done"
@@ -694,6 +697,25 @@ async def test_server_error_that_discord_py_does_not_retry_is_recorded_then_retr
     assert len(digests(fake_discord)) == 1
 
 
+async def test_post_now_in_a_channel_without_schedule_is_retried_with_its_settings(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A 503 on a `post-now` where no schedule runs: the retry posts the week once, in the
+    language of that post-now."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    run = await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert answer.endswith("The bot tries again shortly.")
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
+    [message] = digests(fake_discord)
+    assert message["embeds"][0]["title"].startswith("This week in the US–Japan alliance")
+    assert channel_posts(fake_discord, news) == [503, 200]
+    assert await stored_schedule(bot, news) is None
+
+
 async def test_unverifiable_post_is_settled_by_a_retry(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
@@ -751,6 +773,62 @@ async def test_retry_records_a_post_discord_made_despite_the_error(
     await bot.restart(until_logged=CAUGHT_UP)
     assert channel_posts(fake_discord, news) == [503]
     assert digests(fake_discord) == [planted]
+
+
+async def add_articles_in(bot: BotRuns, week: Week, count: int) -> None:
+    """`count` distinct articles published in `week` (sentences of the seed corpus, shuffled),
+    so that its digest takes several messages."""
+    listing = (SEEDS / "000_ec138bacc4a23740.txt").read_text("utf-8")
+    sentences = sorted({s.strip() + "。" for s in listing.split("。") if len(s.strip()) > 20})
+    rng = random.Random(7)
+    drafts = [
+        ArticleDraft(
+            f"週の記事 {i}: {rng.choice(sentences)[:40]}",
+            "".join(rng.sample(sentences, 4)),
+            week.start + timedelta(days=i % 7),
+            False,
+            "digest-pages.jsonl",
+            f"digest-pages.jsonl:{i}",
+        )
+        for i in range(1, count + 1)
+    ]
+    await with_db(bot.db, lambda conn: articles.ingest(conn, drafts))
+
+
+async def test_a_digest_stopped_after_its_first_page_is_finished_by_a_retry(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A 503 on the second of several pages: the admin is told the rest follows, the week stays
+    claimed, and the retry posts the remaining pages once each, then records the first."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    run = await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    await add_articles_in(bot, week, 120)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    )
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503, after=1)
+    answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert answer == (
+        f"An error stopped the digest of the week of {week.start} after its first pages in "
+        f"<#{news.id}>; the bot posts the rest shortly."
+    )
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("intent", None)
+    assert "the bot posts the rest shortly" in await status(fake_discord)
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
+    pages = digests(fake_discord)
+    digest = await with_db(bot.db, lambda conn: build_digest(conn, week))
+    assert len(pages) == len(digest_embeds(digest, "ja")) > 1
+    assert [footers(p)[0].endswith(marker(week)) for p in pages] == [True] * len(pages)
+    bodies = [p["embeds"][0]["fields"] for p in pages]
+    assert all(bodies[i] != bodies[j] for i in range(len(pages)) for j in range(i))
+    assert channel_posts(fake_discord, news) == [200, 503] + [200] * (len(pages) - 1)
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("posted", int(pages[0]["id"]))
 
 
 async def test_three_failures_in_a_row_pause_the_schedule(

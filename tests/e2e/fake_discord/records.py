@@ -59,3 +59,4 @@ class Failure:
     remaining: int
     retry_after: float
     is_global: bool
+    passes: int = 0  # matching requests let through before the failures begin

@@ -308,13 +308,16 @@ class FakeDiscord:
         times: int = 1,
         retry_after: float = 0.05,
         is_global: bool = False,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` requests matching `method` and `path` (globs) with `status`.
+        """Answer the next `times` requests matching `method` and `path` (globs) with `status`,
+        once `after` of them have been answered as usual.
 
         429 comes with Discord's body and headers (`retry_after`, `global`, `Via`), so
         discord.py waits and retries; 500/502/504 are retried by discord.py after ~1 s.
         """
-        self._failures.append(Failure(method, path, status, times, retry_after, is_global))
+        failure = Failure(method, path, status, times, retry_after, is_global, passes=after)
+        self._failures.append(failure)
 
     def add_message(self, channel: int | str, body: JSON, *, author: User | None = None) -> JSON:
         """Store a message in a channel's history as if posted earlier (by the bot by default).
@@ -458,6 +461,9 @@ class FakeDiscord:
             if failure.remaining <= 0 or not fnmatch.fnmatchcase(method, failure.method):
                 continue
             if not fnmatch.fnmatchcase(path, failure.pattern):
+                continue
+            if failure.passes > 0:
+                failure.passes -= 1
                 continue
             failure.remaining -= 1
             if failure.status != 429:
