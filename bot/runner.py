@@ -78,19 +78,36 @@ async def _run(settings: Settings) -> None:
     point_at(settings)
     bot = AllianceBot(settings)
     loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    signalled: list[str] = []
     stopping: list[asyncio.Task[None]] = []
+    started = False
 
     def stop(signame: str) -> None:
-        if not stopping:
-            log.info("received %s; shutting down", signame)
+        if signalled:
+            return
+        signalled.append(signame)
+        log.info("received %s; shutting down", signame)
+        if started:
             stopping.append(loop.create_task(bot.close()))
+        else:
+            # Still in setup_hook (seeding, opening readers, loading extensions): a close()
+            # beside it would close the database under it, or run before what it then opens.
+            # Interrupted instead, start-up stops where it is and `async with` closes the rest.
+            main.cancel()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop, sig.name)
     try:
         async with bot:
             await _login(bot, token)
+            started = True
             await bot.connect(reconnect=True)
+    except asyncio.CancelledError:
+        if not signalled or started:
+            raise
+        main.uncancel()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from bot_process import bot_running, run_command, wal_bytes
+from bot_process import BotProcess, bot_env, bot_running, run_command, wal_bytes
 from fake_discord import FakeDiscord
 from replies import ask, custom_ids, embeds, enabled_button, text
 
@@ -103,6 +104,46 @@ async def test_sigint_stops_the_bot_cleanly(fake_discord: FakeDiscord, tmp_path:
     assert "received SIGINT; shutting down" in process.stderr
     assert "Traceback" not in process.stderr
     assert wal_bytes(db) == 0
+
+
+async def test_sigterm_while_loading_seeds_stops_cleanly(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """SIGTERM during start-up's seed import stops the bot there: exit code 0, no traceback,
+    the database closed, and no half import (the articles are all there or none)."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    lines = [
+        json.dumps(
+            {
+                "title": f"記事 {i}: 日米同盟と防衛協力の{i}番目の話題",
+                "body": f"日米両政府は第{i}回の協議で、共同訓練と装備の共同生産の拡大で一致した。"
+                * 3,
+                "published": f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+            },
+            ensure_ascii=False,
+        )
+        for i in range(3000)
+    ]
+    (seeds / "many.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "alliance.db"
+    env = bot_env(fake_discord, db, {"ALLIANCE_SEEDS": str(seeds), "ALLIANCE_LOG_LEVEL": "INFO"})
+    process = BotProcess(tmp_path / "run", ("run",), env)
+    await process.start()
+    await process.wait_logged("empty database: loading seeds from")
+    code = await process.stop()
+    assert code == 0, process.stderr
+    assert "received SIGTERM; shutting down" in process.stderr
+    assert "Traceback" not in process.output, process.output
+    assert "loaded the shipped seeds" not in process.stderr  # stopped before the import ended
+    assert fake_discord.gateway.identify_count == 0
+    assert wal_bytes(db) == 0
+    conn = await database.connect(db)
+    try:
+        rows = await conn.execute_fetchall("SELECT count(*) FROM articles")
+        assert next(iter(rows))[0] in (0, 3000)
+    finally:
+        await conn.close()
 
 
 @pytest.mark.parametrize(
