@@ -193,14 +193,21 @@ async def _finish_interactions() -> None:
     shutdown would close the database under a member's half-answered command.
     """
     current = asyncio.current_task()
-    running = [
+    deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE_SECONDS
+    told = False
+    # Looked for again after each wait: the gateway is still open, so commands keep arriving.
+    while running := [
         task
         for task in asyncio.all_tasks()
         if task is not current and task.get_name().startswith(_HANDLER_TASK_PREFIXES)
-    ]
-    if running:
-        log.info("waiting for %d interaction(s) to finish", len(running))
-        await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
+    ]:
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            break
+        if not told:
+            log.info("waiting for %d interaction(s) to finish", len(running))
+            told = True
+        await asyncio.wait(running, timeout=left, return_when=asyncio.FIRST_COMPLETED)
 
 
 async def _close_database(conn: aiosqlite.Connection) -> None:

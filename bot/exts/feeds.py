@@ -180,6 +180,10 @@ class FeedsCog(commands.Cog):
     async def _followed_urls(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        # discord.py runs no command checks for autocomplete: the feeds are shown only to whom
+        # the command itself would answer.
+        if not interaction.permissions.manage_guild:
+            return []
         wanted = str(current).lower()
         return [
             app_commands.Choice(name=render.clip(f.config.url, 100), value=f.config.url)

@@ -330,6 +330,29 @@ async def test_remove_of_a_file_feed_says_to_edit_the_file(
     assert GOOD_NAME in await followed_urls(double)
 
 
+async def test_remove_autocomplete_lists_feeds_only_to_admins(
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess
+) -> None:
+    """Typing a URL for `remove` offers the added feed to an admin and nothing to a member,
+    whom the command itself would refuse."""
+    name = name_for_this_machine()
+    if name is None:
+        pytest.skip("/etc/hosts names this machine on no local address")
+    url = f"http://{name}:{feeds.port}/offered.xml"  # refused when fetched: nothing leaves
+    added = await ask(double, "alliance-feeds add", {"url": url}, permissions=ADMIN)
+    assert text(added).startswith("Now following")
+    try:
+        offered = {}
+        for who in (ADMIN, MEMBER_PERMISSIONS):
+            typed = await double.send_autocomplete(
+                "alliance-feeds remove", {"url": "offered"}, "url", permissions=who
+            )
+            offered[who] = [c["value"] for c in (await double.wait_response(typed)).choices]
+        assert offered == {ADMIN: [url], MEMBER_PERMISSIONS: []}
+    finally:
+        await ask(double, "alliance-feeds remove", {"url": url}, permissions=ADMIN)
+
+
 async def ask_while_locked(
     double: FakeDiscord, bot: BotProcess, name: str, options: JSON, *, locale: str
 ) -> InteractionRecord:
