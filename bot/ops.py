@@ -8,6 +8,7 @@ Thin adapters over `bot.core.health` and `bot.core.backup`; `bot.cli` wires them
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Callable
@@ -63,10 +64,17 @@ def _is_open(fd: int) -> bool:
     return True
 
 
+# Characters per write: at most 4 bytes each in UTF-8, so a piece never exceeds stdout's buffer.
+# Larger text goes to the pipe in one write, and when the reader leaves during it (`| head`),
+# CPython keeps the part written and drops the rest without an error.
+_PIECE_CHARS = io.DEFAULT_BUFFER_SIZE // 4
+
+
 def write_out(text: str) -> None:
     """Write `text` to stdout; a failed write raises `OutputError`, not a bare `OSError`."""
     try:
-        sys.stdout.write(text)
+        for start in range(0, len(text), _PIECE_CHARS):
+            sys.stdout.write(text[start : start + _PIECE_CHARS])
     except OSError as exc:
         # Told apart from the other OSErrors a command can meet (a file, the database), which
         # must not be reported as "cannot write the output".

@@ -50,6 +50,11 @@ def _token(settings: Settings) -> str:
     token = _token_or_empty(settings)
     if not token:
         raise StartError("DISCORD_TOKEN is not set: put the bot's token in .env (see README)")
+    if not token.isprintable() or " " in token:
+        # aiohttp would refuse it in the Authorization header with a traceback.
+        raise StartError(
+            "DISCORD_TOKEN contains spaces or control characters: check the token (see README)"
+        )
     return token
 
 

@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     dev_guild: int | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
-    digest_grace_hours: float = Field(default=24.0, ge=0)
+    # At most a week: the next week's digest is due by then.
+    digest_grace_hours: float = Field(default=24.0, ge=0, le=168)
     # A digest run that fails or can't confirm its post is tried again after this many seconds,
     # then after twice as long each time (up to an hour), within the grace period.
     digest_retry_s: float = Field(default=60.0, gt=0, le=3600)

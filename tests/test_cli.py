@@ -125,15 +125,38 @@ def test_bad_usage_exits_2_with_one_line(
     assert 0 < len(err.strip().splitlines()) <= 3
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ALLIANCE_TIMEZONE", "Mars/Olympus"),
+        ("ALLIANCE_DIGEST_GRACE_HOURS", "inf"),
+        ("ALLIANCE_DIGEST_GRACE_HOURS", "169"),
+    ],
+)
 def test_invalid_setting_is_one_line(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str, value: str
 ) -> None:
     """An invalid setting names the variable in one line and exits 2."""
-    monkeypatch.setenv("ALLIANCE_TIMEZONE", "Mars/Olympus")
+    monkeypatch.setenv(name, value)
     code, _, err = run(capsys, "latest")
     assert code == 2
     assert err.strip().count("\n") == 0
-    assert "ALLIANCE_TIMEZONE" in err
+    assert name in err
+
+
+@pytest.mark.parametrize("argv", [["latest"], ["healthcheck"]])
+def test_a_database_name_too_long_is_one_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+) -> None:
+    """A database file name over 255 bytes is refused in one line, not a traceback."""
+    monkeypatch.setenv("ALLIANCE_DB", str(tmp_path / ("d" * 300 + ".db")))
+    code, _, err = run(capsys, *argv)
+    assert code in (1, 2)
+    assert "File name too long" in err
+    assert err.strip().count("\n") == 0
 
 
 def test_topics_lists_every_topic(capsys: pytest.CaptureFixture[str]) -> None:
@@ -713,6 +736,34 @@ def test_closed_pipe_is_quiet_exit_141(tmp_path: Path, argv: list[str], unbuffer
         os.close(write_end)
     assert done.returncode == 141
     assert done.stderr == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGPIPE is POSIX")
+def test_reader_leaving_mid_output_is_exit_141(tmp_path: Path) -> None:
+    """JSON larger than a pipe holds, its reader gone after the first line (`| head -1`): 141,
+    not a quiet 0 with the output cut short."""
+    articles = tmp_path / "many.jsonl"
+    line = {"title": "会談 {}", "body": "日米両政府は防衛協力の拡大で一致した。" * 20}
+    articles.write_text(
+        "".join(
+            json.dumps({**line, "title": f"会談 {i}", "published": "2026-01-05"}) + "\n"
+            for i in range(100)
+        ),
+        encoding="utf-8",
+    )
+    assert _bot(tmp_path, "ingest", str(articles)).returncode == 0
+    environ = {**os.environ, "ALLIANCE_DB": str(tmp_path / "data" / "alliance.db")}
+    command = [sys.executable, "-m", "bot", "latest", "--json", "--limit", "100"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, cwd=tmp_path
+    ) as reader:
+        assert reader.stdout is not None
+        assert reader.stderr is not None
+        assert reader.stdout.readline() == b"{\n"
+        reader.stdout.close()
+        code = reader.wait(timeout=60)
+        err = reader.stderr.read()
+    assert (code, err) == (141, b"")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="closing a standard descriptor is POSIX")

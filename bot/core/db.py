@@ -9,7 +9,7 @@ import os
 import re
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -323,21 +323,31 @@ class Readers:
 
 def _check_path(path: Path) -> None:
     """Refuse paths SQLite cannot open with a message that says why (SQLite's does not)."""
-    if path.is_dir():
+    if _is(path, Path.is_dir):
         raise DatabaseOpenError(f"the database path {str(path)!r} is a folder, not a file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise DatabaseOpenError(f"cannot create the folder for {str(path)!r}: {reason}") from exc
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+    if _is(path, Path.exists) and not os.access(path, os.R_OK | os.W_OK):
         raise DatabaseOpenError(f"the database {str(path)!r} is not readable and writable")
+
+
+def _is(path: Path, test: Callable[[Path], bool]) -> bool:
+    """`test(path)`, or `DatabaseOpenError` for a path the system refuses to look at (a name
+    longer than 255 bytes, a loop of links), which `Path`'s tests raise as `OSError`."""
+    try:
+        return test(path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DatabaseOpenError(f"cannot use the database path {str(path)!r}: {reason}") from exc
 
 
 def _check_exists(path: Path) -> None:
     """Refuse a missing database: a read-only open can't create it, and SQLite's own message
     ("unable to open database file") does not say that it is missing."""
-    if not path.is_file():
+    if not _is(path, Path.is_file):
         raise DatabaseOpenError(f"there is no database file at {str(path)!r}")
 
 

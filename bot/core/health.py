@@ -58,7 +58,11 @@ async def check_health(
     The database is opened read-only and never created or migrated, so probing a stopped or
     missing bot changes nothing.
     """
-    if not await asyncio.to_thread(db_path.is_file):
+    try:
+        found = await asyncio.to_thread(db_path.is_file)
+    except OSError as exc:  # a name longer than 255 bytes, a loop of links
+        return False, f"cannot use the database path {db_path}: {exc.strerror or exc}"
+    if not found:
         return False, f"no database at {db_path}"
     try:
         conn = await open_connection(

@@ -152,6 +152,7 @@ async def test_sigterm_while_loading_seeds_stops_cleanly(
         ("not-the-right-token", "Discord rejected DISCORD_TOKEN"),
         ("", "DISCORD_TOKEN is not set"),
         ("   ", "DISCORD_TOKEN is not set"),
+        ("MTIz.abc.def\nX-Injected: 1", "DISCORD_TOKEN contains spaces or control characters"),
     ],
 )
 async def test_a_bad_or_missing_token_is_one_line_and_exit_2(
