@@ -227,6 +227,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "feeds.flagged": ("⚠️ {since}から取得に失敗し続けています", "⚠️ Failing since {since}"),
     "feeds.error": ("直近のエラー: {error}", "Last error: {error}"),
     "feeds.invalid": ("できませんでした: {error}", "Not done: {error}"),
+    "feeds.operator_only": (
+        "このボットのフィードは運用者が管理しています（feeds.toml または alliance-bot feeds）。"
+        "/alliance-feeds list で一覧を確認できます。",
+        "This bot's feeds are managed by its operator (feeds.toml or alliance-bot feeds); "
+        "/alliance-feeds list shows them.",
+    ),
     "feeds.added": (
         "フィード「{name}」を追加しました（{interval}分ごとに取得）。",
         "Now following “{name}” (fetched every {interval} min).",

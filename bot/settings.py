@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # Members repeat searches and page back and forth: answer a repeated page from memory until
     # the corpus changes (a change to articles, index or topics, from any process, empties it).
     search_cache: bool = True
+    # Whether server admins may add and remove feeds with /alliance-feeds. The feeds are the
+    # bot's, not a server's: a bot in servers its operator does not run can leave them to the
+    # operator (feeds.toml, `alliance-bot feeds`).
+    feeds_by_command: bool = True
 
     @field_validator("seeds")
     @classmethod

@@ -139,6 +139,8 @@ class FeedsCog(commands.Cog):
     async def _add(
         self, url: str, name: str | None, interval: int, kind: str, lang: Lang
     ) -> pages.Page:
+        if not self.bot.settings.feeds_by_command:
+            return pages.note(t("feeds.operator_only", lang))
         # Waits for any ingest in progress (the service's write lock): may take many seconds.
         try:
             feed = await self.service.add_feed(
@@ -167,6 +169,8 @@ class FeedsCog(commands.Cog):
         )
 
     async def _remove(self, url: str, lang: Lang) -> pages.Page:
+        if not self.bot.settings.feeds_by_command:
+            return pages.note(t("feeds.operator_only", lang))
         # Waits for any ingest in progress (the service's write lock): may take many seconds.
         try:
             removed = await self.service.remove_feed(url)
@@ -182,7 +186,7 @@ class FeedsCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         # discord.py runs no command checks for autocomplete: the feeds are shown only to whom
         # the command itself would answer.
-        if not interaction.permissions.manage_guild:
+        if not interaction.permissions.manage_guild or not self.bot.settings.feeds_by_command:
             return []
         wanted = str(current).lower()
         return [

@@ -1,0 +1,39 @@
+"""End-to-end: feeds left to the operator (ALLIANCE_FEEDS_BY_COMMAND=false), on a bot of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot_process import bot_running
+from fake_discord import FakeDiscord
+from fake_discord.payloads import MANAGE_GUILD, MEMBER_PERMISSIONS
+from replies import ask, text
+
+from bot.core import db as database
+from bot.core.feeds import store
+
+ADMIN = MEMBER_PERMISSIONS | MANAGE_GUILD
+
+
+async def test_feeds_left_to_the_operator_are_not_changed_by_command(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """With ALLIANCE_FEEDS_BY_COMMAND=false, `add` and `remove` say who manages the feeds (ja,
+    en), and nothing is followed."""
+    env = {"ALLIANCE_FEEDS_BY_COMMAND": "false"}
+    async with bot_running(fake_discord, tmp_path / "alliance.db", env=env):
+        url = "https://feeds.example.jp/rss.xml"
+        added = await ask(fake_discord, "alliance-feeds add", {"url": url}, permissions=ADMIN)
+        assert text(added) == (
+            "This bot's feeds are managed by its operator (feeds.toml or alliance-bot feeds); "
+            "/alliance-feeds list shows them."
+        )
+        removed = await ask(
+            fake_discord, "alliance-feeds remove", {"url": url}, permissions=ADMIN, locale="ja"
+        )
+        assert text(removed).startswith("このボットのフィードは運用者が管理しています")
+    conn = await database.connect(tmp_path / "alliance.db")
+    try:
+        assert await store.all_states(conn) == {}
+    finally:
+        await conn.close()
