@@ -487,6 +487,9 @@ COMMAND_JA: dict[str, str] = {
     "IANA timezone, e.g. Asia/Tokyo (default)": "IANA タイムゾーン（例: Asia/Tokyo、既定）",
     "language": "言語",
     "Language of the digest (default Japanese)": "ダイジェストの言語（既定は日本語）",
+    "Language of the digest, where no schedule sets it (default: yours)": (
+        "スケジュールのないチャンネルでのダイジェストの言語（既定はあなたの言語）"
+    ),
     "when_empty": "記事がない週",
     "What to do in a week without articles": "記事がない週の扱い",
     "Japanese": "日本語",

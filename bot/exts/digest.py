@@ -661,24 +661,38 @@ class DigestCog(commands.Cog):
         return getattr(channel, "name", None) or str(channel_id)
 
     @group.command(name="post-now", description=_("Post the latest week's digest now"))
-    @app_commands.describe(channel=_("The channel"))
+    @app_commands.describe(
+        channel=_("The channel"),
+        language=_("Language of the digest, where no schedule sets it (default: yours)"),
+    )
+    @app_commands.choices(language=LANGUAGE_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def post_now_command(
-        self, interaction: discord.Interaction, channel: discord.TextChannel
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        language: str | None = None,
     ) -> None:
-        """Post the latest complete week's digest now (once: a posted week is not repeated)."""
+        """Post the latest complete week's digest now (once: a posted week is not repeated).
+
+        A channel's schedule decides the digest's language; without one, `language` does.
+        """
         lang = lang_of(interaction.locale)
         assert interaction.guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         stored = await schedules.get_schedule(self.db, channel.id)
         running = stored is not None and not stored.paused
+        try:
+            chosen = schedules.parse_language(language) if language else lang
+        except schedules.ScheduleError:
+            chosen = lang  # not one of the choices: only a forged interaction sends that
         schedule = stored or Schedule(
             guild_id=interaction.guild.id,
             channel_id=channel.id,
             weekday=1,
             at=datetime.now(UTC).time(),
             timezone=self.bot.settings.timezone,
-            language=lang,
+            language=chosen,
         )
         week = schedules.week_for_run(datetime.now(UTC), schedule.tz)
         outcome = await self.settle(schedule, week)

@@ -309,6 +309,19 @@ async def test_post_now_posts_the_latest_week_once(fake_discord: FakeDiscord, bo
     assert (post.status, post.message_id) == ("posted", int(message["id"]))
 
 
+async def test_post_now_language_sets_a_digest_without_schedule(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """An English-speaking admin's `post-now language:ja` posts the Japanese digest where no
+    schedule sets the language."""
+    await bot.start()
+    options = {"channel": NEWS, "language": "ja"}
+    record = await command(fake_discord, "alliance-digest post-now", options)
+    assert reply(record).startswith("Posted the digest")
+    [message] = digests(fake_discord)
+    assert message["embeds"][0]["title"].startswith("今週の日米同盟")
+
+
 async def test_stop_deletes_the_schedule(fake_discord: FakeDiscord, bot: BotRuns) -> None:
     """`stop` deletes the channel's schedule; stopping again says there is none."""
     await bot.start()
