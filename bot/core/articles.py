@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -40,6 +40,8 @@ from bot.core.search.index import (
 from bot.core.topics import Taxonomy, load_taxonomy, retag_all, sync_topics
 
 log = logging.getLogger(__name__)
+# How the database stores moments (its `strftime('%Y-%m-%dT%H:%M:%SZ', 'now')` defaults).
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 # An unmatched draft whose body is at least this similar to an article from the same origin is
 # taken as an edit of that article (updated in place) rather than a new one.
@@ -583,14 +585,19 @@ async def latest(
     return articles_from_rows(rows)
 
 
-async def articles_between(db: aiosqlite.Connection, start: date, end: date) -> list[Article]:
-    """Articles published from `start` to `end` inclusive, newest first."""
+async def articles_between(
+    db: aiosqlite.Connection, start: date, end: date, *, added_by: datetime | None = None
+) -> list[Article]:
+    """Articles published from `start` to `end` inclusive, newest first; with `added_by`,
+    only those stored by that moment (in whole seconds, as stored: its second included)."""
+    # Stored as text like 2026-11-23T09:00:00Z, which sorts as time does; "9" sorts after them all.
+    added = "9" if added_by is None else added_by.astimezone(UTC).strftime(_STAMP)
     query = f"""
         SELECT {ARTICLE_COLUMNS} FROM articles
-         WHERE published BETWEEN ? AND ?
+         WHERE published BETWEEN ? AND ? AND created_at <= ?
          ORDER BY published DESC, id DESC
     """  # noqa: S608
-    rows = await db.execute_fetchall(query, (start.isoformat(), end.isoformat()))
+    rows = await db.execute_fetchall(query, (start.isoformat(), end.isoformat(), added))
     return articles_from_rows(rows)
 
 

@@ -195,9 +195,15 @@ def group_articles(
     return Digest(week, groups)
 
 
-async def build_digest(db: aiosqlite.Connection, week: Week) -> Digest:
-    """The digest of a week; for an empty week, with the newest article published before it."""
-    found = await articles.articles_between(db, week.start, week.end)
+async def build_digest(
+    db: aiosqlite.Connection, week: Week, *, added_by: datetime | None = None
+) -> Digest:
+    """The digest of a week; for an empty week, with the newest article published before it.
+
+    `added_by`: only articles stored by then, so that a post interrupted after its
+    first pages is finished from the digest it began with, whatever was imported since.
+    """
+    found = await articles.articles_between(db, week.start, week.end, added_by=added_by)
     digest = group_articles(week, found)
     if digest.is_empty:
         query = """

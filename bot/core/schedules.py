@@ -485,7 +485,8 @@ async def claim_post(
 ) -> bool:
     """Record the intent to post a week in a channel; False when it is already claimed.
 
-    True for a week never claimed, or one whose earlier attempt failed (nothing was posted).
+    True for a week never claimed, or one whose earlier attempt failed (nothing was posted);
+    the claim then starts anew, at `now`.
     False when an intent is pending, the week was posted, or it was recorded as missed.
     """
     stamp = _stamp(_now(now))
@@ -493,7 +494,8 @@ async def claim_post(
         INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)
         VALUES (?, ?, 'intent', ?, ?)
         ON CONFLICT (channel_id, week_start) DO UPDATE
-           SET status = 'intent', error = NULL, updated_at = excluded.updated_at
+           SET status = 'intent', error = NULL, created_at = excluded.created_at,
+               updated_at = excluded.updated_at
          WHERE status = 'failed'
         RETURNING 1
     """

@@ -227,9 +227,10 @@ class DigestCog(commands.Cog):
         )
 
     def _unplan(self, channel_id: int) -> None:
-        job = self.scheduler.get_job(f"digest:{channel_id}")
-        if job is not None:
-            job.remove()
+        """Take a channel's runs, and its retries, off the scheduler."""
+        for job in self.scheduler.get_jobs():
+            if job.id == f"digest:{channel_id}" or job.id.startswith(f"digest-retry:{channel_id}:"):
+                job.remove()
 
     async def _run_due(self, channel_id: int, run_at: datetime) -> None:
         """A scheduled run: settle the week it covers, then plan the next run."""
@@ -408,7 +409,8 @@ class DigestCog(commands.Cog):
                 log.info("digest of %s in channel %s was already posted", week.start, channel_id)
                 return "already"
         if schedule is not None:
-            return await self._deliver(schedule, week, claimed=unfinished, posted=posted)
+            claim = post.created_at if unfinished and post is not None else None
+            return await self._deliver(schedule, week, claim=claim, posted=posted)
         if not unfinished:
             log.info("digest for channel %s is stopped or paused; not posting", channel_id)
             return "skipped"
@@ -421,12 +423,24 @@ class DigestCog(commands.Cog):
         return "failed"
 
     async def _deliver(
-        self, schedule: Schedule, week: Week, *, claimed: bool = False, posted: Sequence[int] = ()
+        self,
+        schedule: Schedule,
+        week: Week,
+        *,
+        claim: datetime | None = None,
+        posted: Sequence[int] = (),
     ) -> Outcome:
-        """Post `week`'s digest; `posted`: the pages an unfinished attempt already posted, so
-        only the rest is sent."""
+        """Post `week`'s digest. `claim`: when an unfinished attempt claimed the week; `posted`:
+        the pages it already posted, so only the rest is sent.
+
+        A digest is made of the articles stored before its week was claimed, so that the pages
+        an interrupted attempt left to post are the ones it would have posted, whatever was
+        imported since.
+        """
+        claimed = claim is not None
+        moment = claim or datetime.now(UTC).replace(microsecond=0)
         async with self.slots:
-            digest = await build_digest(self.db, week)
+            digest = await build_digest(self.db, week, added_by=moment)
             channel_id = schedule.channel_id
             if posted and len(posted) >= len(digest_embeds(digest, schedule.language)):
                 await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
@@ -438,11 +452,18 @@ class DigestCog(commands.Cog):
                     # in the channel: withdrawn, or every start would look for it again.
                     await schedules.release_claim(self.db, channel_id, week.start)
                 return "skipped"
-            if not claimed and not await schedules.claim_post(self.db, channel_id, week.start):
+            if not claimed and not await schedules.claim_post(
+                self.db, channel_id, week.start, now=moment
+            ):
                 return "already"
             problem = await self._problem(channel_id)
             if problem is not None:
-                await schedules.mark_failed(self.db, channel_id, week.start, problem)
+                if posted:
+                    # Its first pages are in the channel: the week stays claimed, so that once
+                    # the problem is fixed the rest is posted, never the whole week again.
+                    await schedules.mark_unverified(self.db, channel_id, week.start, problem)
+                else:
+                    await schedules.mark_failed(self.db, channel_id, week.start, problem)
                 reason = failure_text(problem.encode(), "en")
                 log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
@@ -471,8 +492,12 @@ class DigestCog(commands.Cog):
         self, schedule: Schedule, week: Week, error: discord.HTTPException | TimeoutError
     ) -> Outcome:
         """Record a post stopped after its first pages: the week stays claimed, and a retry (or
-        the next start) finds the pages in the channel and posts the rest."""
-        failure = PostFailure(FailureCode.INCOMPLETE, detail=_english(error))
+        the next start, or a `post-now` once an admin fixed what Discord refused) finds the pages
+        in the channel and posts the rest."""
+        if isinstance(error, discord.Forbidden | discord.NotFound):
+            failure = failure_of(error)  # for an admin to fix: not retried, counts to pausing
+        else:
+            failure = PostFailure(FailureCode.INCOMPLETE, detail=_english(error))
         await schedules.mark_unverified(self.db, schedule.channel_id, week.start, failure)
         log.warning(
             "digest of %s in channel %s stopped after its first pages: %s",
@@ -480,7 +505,7 @@ class DigestCog(commands.Cog):
             schedule.channel_id,
             _english(error),
         )
-        return "incomplete"
+        return "incomplete" if failure.transient else "failed"
 
     async def _send(
         self, schedule: Schedule, digest: Digest, posted: Sequence[int] = ()

@@ -26,7 +26,7 @@ from bot.core.digest import (
     summarize,
     week_of,
 )
-from bot.core.models import Article
+from bot.core.models import Article, ArticleDraft
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 _ID = re.compile(r"[#]([0-9]+)[)）]$")
@@ -66,6 +66,24 @@ async def test_groups_follow_taxonomy_order_and_newest_first(conn: aiosqlite.Con
     assert list(digest.counts) == ["nuclear", "equipment", "us-politics"]
     ids = [a.id for a in digest.articles]
     assert len(ids) == len(set(ids))
+
+
+async def test_a_digest_can_leave_out_articles_stored_after_its_claim(
+    conn: aiosqlite.Connection,
+) -> None:
+    """`added_by` keeps the digest as it was when its week was claimed: an article stored
+    later is in the week's digest, but not in the one made as of the claim."""
+    week = week_of(date(2025, 12, 18))
+    claimed = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    await conn.execute("UPDATE articles SET created_at = ?", ("2025-12-22T00:00:00Z",))
+    late = ArticleDraft(
+        "後から届いた記事", "日米の協議が続いた。", date(2025, 12, 18), False, "late", "late"
+    )
+    await articles.ingest(conn, [late])
+    titles = {a.title for a in (await build_digest(conn, week)).articles}
+    as_claimed = {a.title for a in (await build_digest(conn, week, added_by=claimed)).articles}
+    assert titles - as_claimed == {"後から届いた記事"}
+    assert len(as_claimed) == 3
 
 
 def test_newest_first_within_a_topic_and_other_last() -> None:

@@ -239,6 +239,20 @@ async def test_claim_twice_second_refused(conn: aiosqlite.Connection) -> None:
     assert await claim_post(conn, 333, WEEK, now=NOW)  # another channel is independent
 
 
+async def test_claiming_a_failed_week_again_starts_its_claim_anew(
+    conn: aiosqlite.Connection,
+) -> None:
+    """A failed week claimed again carries the new claim's time: the channel is searched for
+    its pages from then, not from the first attempt days before."""
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    await mark_failed(conn, CHANNEL, WEEK, REFUSED, now=NOW)
+    later = NOW + timedelta(days=2)
+    assert await claim_post(conn, CHANNEL, WEEK, now=later)
+    record = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert record is not None
+    assert (record.status, record.created_at) == ("intent", later)
+
+
 async def test_release_withdraws_only_an_unfinished_claim(conn: aiosqlite.Connection) -> None:
     """A released claim is gone and the week can be claimed again; a posted week stays."""
     assert await claim_post(conn, CHANNEL, WEEK, now=NOW)

@@ -10,6 +10,7 @@ finished, so what it posted, or did not, is visible; that waits for discord.py's
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -710,6 +711,52 @@ async def test_server_error_that_discord_py_does_not_retry_is_recorded_then_retr
     assert len(digests(fake_discord)) == 1
 
 
+async def test_a_partly_posted_week_meeting_a_lost_permission_is_finished_not_reposted(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Page 1 posted, page 2 refused with a 503, then Send Messages taken away: `post-now`
+    fails but the week stays claimed; once the permission is back, `post-now` posts only the
+    pages that are missing, and articles imported meanwhile do not shift them."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    await add_articles_in(bot, week, 120)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    )
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503, after=1)
+    first = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert first.startswith("An error stopped the digest")
+    deny = Overwrite(fake_discord.bot_user.id, type=1, deny=SEND_MESSAGES)
+    news.permission_overwrites.append(deny)
+    await fake_discord.update_channel(news)
+    refused = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert refused == f"Could not post in <#{news.id}>: the bot is missing Send Messages"
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("intent", None)
+    await asyncio.sleep(1.1)  # storage times have whole seconds: past the claim's second
+    await add_articles_in(bot, week, 30, first=500)  # imported after the claim
+    news.permission_overwrites.remove(deny)
+    await fake_discord.update_channel(news)
+    done = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert done.startswith("Posted the digest")
+    pages = digests(fake_discord)
+    claimed = post.created_at
+    assert claimed is not None
+    digest = await with_db(bot.db, lambda conn: build_digest(conn, week, added_by=claimed))
+    assert len(pages) == len(digest_embeds(digest, "ja")) > 1
+
+    def blocks(embeds: list[JSON]) -> list[list[tuple[str, str]]]:
+        return [[(f["name"], f["value"]) for f in e.get("fields", [])] for e in embeds]
+
+    claimed_pages = [e.to_dict() for e in digest_embeds(digest, "ja")]
+    assert blocks([p["embeds"][0] for p in pages]) == blocks(claimed_pages)
+    now = await with_db(bot.db, lambda conn: build_digest(conn, week))
+    assert blocks([e.to_dict() for e in digest_embeds(now, "ja")]) != blocks(claimed_pages)
+    assert channel_posts(fake_discord, news) == [200, 503] + [200] * (len(pages) - 1)
+
+
 async def test_post_now_in_a_channel_without_schedule_is_retried_with_its_settings(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
@@ -788,12 +835,12 @@ async def test_retry_records_a_post_discord_made_despite_the_error(
     assert digests(fake_discord) == [planted]
 
 
-async def add_articles_in(bot: BotRuns, week: Week, count: int) -> None:
+async def add_articles_in(bot: BotRuns, week: Week, count: int, *, first: int = 1) -> None:
     """`count` distinct articles published in `week` (sentences of the seed corpus, shuffled),
     so that its digest takes several messages."""
     listing = (SEEDS / "000_ec138bacc4a23740.txt").read_text("utf-8")
     sentences = sorted({s.strip() + "。" for s in listing.split("。") if len(s.strip()) > 20})
-    rng = random.Random(7)
+    rng = random.Random(first)
     drafts = [
         ArticleDraft(
             f"週の記事 {i}: {rng.choice(sentences)[:40]}",
@@ -803,7 +850,7 @@ async def add_articles_in(bot: BotRuns, week: Week, count: int) -> None:
             "digest-pages.jsonl",
             f"digest-pages.jsonl:{i}",
         )
-        for i in range(1, count + 1)
+        for i in range(first, first + count)
     ]
     await with_db(bot.db, lambda conn: articles.ingest(conn, drafts))
 

@@ -119,7 +119,8 @@ def test_a_reference_to_a_forbidden_character_loses_only_that_character() -> Non
     other entries are read."""
     document = (
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-        b"<item><title>A &#xD800;&#55296;&#1; B</title><description>x&#xDC00;y</description>"
+        b"<item><title>A &#xD800;&#55296;&#1;&#x0000000000D800;&#0000000000055296;&#99999999999;"
+        b" B</title><description>x&#xDC00;y</description>"
         b"<link>https://e.example.jp/a</link></item>"
         b"<item><title>\xe6\x97\xa5\xe7\xb1\xb3<![CDATA[\x01]]></title><description>z</description>"
         b"<link>https://e.example.jp/b</link></item></channel></rss>"
