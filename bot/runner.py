@@ -87,7 +87,7 @@ async def _run(settings: Settings) -> None:
     assert main is not None
     signalled: list[str] = []
     stopping: list[asyncio.Task[None]] = []
-    started = False
+    starting = started = False
 
     def stop(signame: str) -> None:
         if signalled:
@@ -96,17 +96,22 @@ async def _run(settings: Settings) -> None:
         log.info("received %s; shutting down", signame)
         if started:
             stopping.append(loop.create_task(bot.close()))
-        else:
+        elif starting:
             # Still in setup_hook (seeding, opening readers, loading extensions): a close()
             # beside it would close the database under it, or run before what it then opens.
             # Interrupted instead, start-up stops where it is and `async with` closes the rest.
             main.cancel()
+        # Neither: start-up failed and the bot is closing already; its error decides the exit.
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop, sig.name)
+    starting = True
     try:
         async with bot:
-            await _login(bot, token)
+            try:
+                await _login(bot, token)
+            finally:
+                starting = False
             started = True
             await bot.connect(reconnect=True)
     except asyncio.CancelledError:
