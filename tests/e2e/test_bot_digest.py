@@ -711,6 +711,20 @@ async def test_server_error_that_discord_py_does_not_retry_is_recorded_then_retr
     assert len(digests(fake_discord)) == 1
 
 
+async def post_now_stopped_after_page_one(
+    double: FakeDiscord, bot: BotRuns
+) -> tuple[Channel, Week, str]:
+    """#alliance-news scheduled, 120 articles in the latest week (a digest of several pages),
+    then `post-now` with Discord answering 503 to its second page. Returns the channel, the
+    week and the reply."""
+    news = double.guild.channel(NEWS)
+    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    await add_articles_in(bot, week, 120)
+    await command(double, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"})
+    double.fail("POST", f"/channels/{news.id}/messages", status=503, after=1)
+    return news, week, reply(await command(double, "alliance-digest post-now", {"channel": NEWS}))
+
+
 async def test_a_partly_posted_week_meeting_a_lost_permission_is_finished_not_reposted(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
@@ -718,14 +732,7 @@ async def test_a_partly_posted_week_meeting_a_lost_permission_is_finished_not_re
     fails but the week stays claimed; once the permission is back, `post-now` posts only the
     pages that are missing, and articles imported meanwhile do not shift them."""
     await bot.start()
-    news = fake_discord.guild.channel(NEWS)
-    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
-    await add_articles_in(bot, week, 120)
-    await command(
-        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
-    )
-    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503, after=1)
-    first = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    news, week, first = await post_now_stopped_after_page_one(fake_discord, bot)
     assert first.startswith("An error stopped the digest")
     deny = Overwrite(fake_discord.bot_user.id, type=1, deny=SEND_MESSAGES)
     news.permission_overwrites.append(deny)
@@ -862,14 +869,7 @@ async def test_a_digest_stopped_after_its_first_page_is_finished_by_a_retry(
     claimed, and the retry posts the remaining pages once each, then records the first."""
     bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
     run = await bot.start()
-    news = fake_discord.guild.channel(NEWS)
-    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
-    await add_articles_in(bot, week, 120)
-    await command(
-        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
-    )
-    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503, after=1)
-    answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    news, week, answer = await post_now_stopped_after_page_one(fake_discord, bot)
     assert answer == (
         f"An error stopped the digest of the week of {week.start} after its first pages in "
         f"<#{news.id}>; the bot posts the rest shortly."
