@@ -21,14 +21,21 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import aiosqlite
 from rapidfuzz import fuzz, process
 
 from bot.core import corpus
-from bot.core.db import GENERATION_KEY, bump_generation, execute_in, get_meta, transaction
+from bot.core.db import (
+    GENERATION_KEY,
+    bump_generation,
+    execute_in,
+    get_meta,
+    stamp,
+    transaction,
+)
 from bot.core.models import Article, ArticleDraft, ImportWarning
 from bot.core.search.index import (
     Analyses,
@@ -40,8 +47,6 @@ from bot.core.search.index import (
 from bot.core.topics import Taxonomy, load_taxonomy, retag_all, sync_topics
 
 log = logging.getLogger(__name__)
-# How the database stores moments (its `strftime('%Y-%m-%dT%H:%M:%SZ', 'now')` defaults).
-_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 # An unmatched draft whose body is at least this similar to an article from the same origin is
 # taken as an edit of that article (updated in place) rather than a new one.
@@ -590,8 +595,8 @@ async def articles_between(
 ) -> list[Article]:
     """Articles published from `start` to `end` inclusive, newest first; with `added_by`,
     only those stored by that moment (in whole seconds, as stored: its second included)."""
-    # Stored as text like 2026-11-23T09:00:00Z, which sorts as time does; "9" sorts after them all.
-    added = "9" if added_by is None else added_by.astimezone(UTC).strftime(_STAMP)
+    # Stored as text that sorts as time does (`db.stamp`); "9" sorts after every one.
+    added = "9" if added_by is None else stamp(added_by)
     query = f"""
         SELECT {ARTICLE_COLUMNS} FROM articles
          WHERE published BETWEEN ? AND ? AND created_at <= ?

@@ -12,6 +12,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -394,6 +395,23 @@ async def set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:
     """Write one bookkeeping value to the `meta` table (inside the caller's transaction)."""
     query = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?"
     await db.execute(query, (key, value, value))
+
+
+# How the schema's defaults (`strftime('%Y-%m-%dT%H:%M:%SZ', 'now')`) store a moment: UTC, in
+# whole seconds, as text that sorts as time does.
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def stamp(moment: datetime) -> str:
+    """`moment` as the database stores moments."""
+    return moment.astimezone(UTC).strftime(_STAMP)
+
+
+def parse_stamp(value: object) -> datetime | None:
+    """A moment the database stored (None for none)."""
+    if value is None:
+        return None
+    return datetime.strptime(str(value), _STAMP).replace(tzinfo=UTC)
 
 
 # Moves with every change to what a search can return (articles, their index, their topics),

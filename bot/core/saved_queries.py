@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
-from bot.core.db import transaction
+from bot.core.db import stamp, transaction
 from bot.core.search.engine import Sort
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def key_of(saved: SavedQuery) -> str:
 async def save(db: aiosqlite.Connection, saved: SavedQuery) -> str:
     """Store a search (or refresh its last use) and return its key."""
     key = key_of(saved)
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = stamp(datetime.now(UTC))
     query = """
         INSERT INTO saved_queries (key, query, topic, sort, last_used) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (key) DO UPDATE SET last_used = excluded.last_used
@@ -66,7 +66,7 @@ async def load(db: aiosqlite.Connection, key: str) -> SavedQuery | None:
 
 async def prune(db: aiosqlite.Connection, *, now: datetime | None = None) -> int:
     """Forget searches not used for `KEEP_FOR`; return how many were removed."""
-    cutoff = ((now or datetime.now(UTC)) - KEEP_FOR).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cutoff = stamp((now or datetime.now(UTC)) - KEEP_FOR)
     # Fetched to the end, so no statement is left open (a checkpoint on close would fail on it).
     query = "DELETE FROM saved_queries WHERE last_used < ? RETURNING 1"
     async with transaction(db):

@@ -37,6 +37,9 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import aiosqlite
 
+# Private names here: `stamp` is a local variable in several functions below.
+from bot.core.db import parse_stamp as _parse_stamp
+from bot.core.db import stamp as _stamp
 from bot.core.digest import DEFAULT_TIMEZONE, LANGUAGES, Language, Week, week_of, zone
 
 WhenEmpty = Literal["post", "skip"]
@@ -180,16 +183,6 @@ def _now(now: datetime | None) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("instants must be timezone-aware")
     return moment.astimezone(UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_stamp(value: object) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 # --- failure reasons ---------------------------------------------------------------------------
