@@ -96,7 +96,8 @@ class SearchResult:
 
 
 # Connections whose index was seen built by this index version: only a process with another
-# analyzer would rebuild it, so asking the database again on every query is wasted time.
+# analyzer or index format would rebuild it, so asking the database again on every query is
+# wasted time.
 _index_checked: weakref.WeakKeyDictionary[aiosqlite.Connection, str] = weakref.WeakKeyDictionary()
 
 

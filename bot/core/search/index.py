@@ -154,7 +154,7 @@ async def index_articles(
     Their topics are read from article_topics: write those first. `known`: analyses made
     beforehand (`analyze_texts`), so that the caller's transaction only writes.
     """
-    if await get_meta(db, _VERSION_KEY) != index_version():
+    if not await index_is_current(db):
         await rebuild_index(db, known)
         return
     await remove_articles(db, [r[0] for r in rows], only_indexed=True, known=known)
