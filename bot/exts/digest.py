@@ -31,7 +31,7 @@ from discord.ext import commands
 from bot import pages, render
 from bot.core import db as database
 from bot.core import schedules
-from bot.core.digest import Digest, Week, build_digest, week_of
+from bot.core.digest import Week, build_digest, week_of
 from bot.core.schedules import FailureCode, PostFailure, Schedule, ScheduleError
 from bot.i18n import COMMAND_JA, Lang, lang_of, permission_names, t
 from bot.render import digest_embeds, marker
@@ -441,8 +441,9 @@ class DigestCog(commands.Cog):
         moment = claim or datetime.now(UTC).replace(microsecond=0)
         async with self.slots:
             digest = await build_digest(self.db, week, added_by=moment)
+            pages = digest_embeds(digest, schedule.language)
             channel_id = schedule.channel_id
-            if posted and len(posted) >= len(digest_embeds(digest, schedule.language)):
+            if posted and len(posted) >= len(pages):
                 await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
                 log.info("digest of %s in channel %s was already posted", week.start, channel_id)
                 return "already"
@@ -467,7 +468,7 @@ class DigestCog(commands.Cog):
                 reason = failure_text(problem.encode(), "en")
                 log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
-            return await self._send(schedule, digest, posted)
+            return await self._send(schedule, week, pages, posted)
 
     async def _problem(self, channel_id: int) -> PostFailure | None:
         """Why the bot can't post in a channel now, or None."""
@@ -508,13 +509,15 @@ class DigestCog(commands.Cog):
         return "incomplete" if failure.transient else "failed"
 
     async def _send(
-        self, schedule: Schedule, digest: Digest, posted: Sequence[int] = ()
+        self,
+        schedule: Schedule,
+        week: Week,
+        pages: Sequence[discord.Embed],
+        posted: Sequence[int] = (),
     ) -> Outcome:
-        """Post the digest's pages after the `posted` ones, one message each."""
+        """Post a digest's `pages` after the `posted` ones, one message each."""
         channel = await self._channel(schedule.channel_id)
         assert channel is not None  # checked by _problem just before
-        week = digest.week
-        pages = digest_embeds(digest, schedule.language)
         first: int | None = posted[0] if posted else None
         try:
             for embed in pages[len(posted) :]:
