@@ -275,6 +275,23 @@ def _stored(failure: PostFailure) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PostSettings:
+    """How a week's digest is posted in a channel: its schedule's settings, or a `post-now`'s
+    own where no schedule runs (`one_off`)."""
+
+    channel_id: int
+    language: Language
+    timezone: str
+    when_empty: WhenEmpty = "post"
+    one_off: bool = False
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The timezone the week is counted in."""
+        return zone(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
 class Schedule:
     """A channel's weekly digest schedule."""
 
@@ -305,6 +322,11 @@ class Schedule:
     def last_failure(self) -> PostFailure | None:
         """`last_error` decoded; None when there is none or it is an older version's text."""
         return PostFailure.decode(self.last_error)
+
+    @property
+    def settings(self) -> PostSettings:
+        """How the schedule's digests are posted."""
+        return PostSettings(self.channel_id, self.language, self.timezone, self.when_empty)
 
 
 _SCHEDULE_COLUMNS = """
@@ -440,20 +462,31 @@ class PostRecord:
     status: PostStatus
     message_id: int | None
     error: str | None  # as stored: `PostFailure.encode()`, or older English text
-    created_at: datetime | None
+    created_at: datetime | None  # when the week was claimed
     updated_at: datetime | None
     posted_at: datetime | None
+    language: Language | None = None  # the claim's; None on claims older than schema 8
+    timezone: str | None = None
+    one_off: bool = False  # claimed by a `post-now` where no schedule runs
 
     @property
     def failure(self) -> PostFailure | None:
         """`error` decoded; None when there is none or it is an older version's text."""
         return PostFailure.decode(self.error)
 
+    @property
+    def settings(self) -> PostSettings | None:
+        """How the claim posts its week; None when it did not record it (an older claim)."""
+        if self.language is None or self.timezone is None:
+            return None
+        return PostSettings(self.channel_id, self.language, self.timezone, one_off=self.one_off)
+
 
 _STATUSES: dict[str, PostStatus] = {s: s for s in get_args(PostStatus)}
-_POST_COLUMNS = (
-    "channel_id, week_start, status, message_id, error, created_at, updated_at, posted_at"
-)
+_POST_COLUMNS = """
+    channel_id, week_start, status, message_id, error, created_at, updated_at, posted_at,
+    language, timezone, one_off
+"""
 
 
 def _post(row: aiosqlite.Row | tuple[object, ...]) -> PostRecord:
@@ -470,30 +503,52 @@ def _post(row: aiosqlite.Row | tuple[object, ...]) -> PostRecord:
         created_at=_parse_stamp(r[5]),
         updated_at=_parse_stamp(r[6]),
         posted_at=_parse_stamp(r[7]),
+        language=None if r[8] is None else parse_language(str(r[8])),
+        timezone=None if r[9] is None else str(r[9]),
+        one_off=bool(r[10]),
     )
 
 
 async def claim_post(
-    db: aiosqlite.Connection, channel_id: int, week_start: date, *, now: datetime | None = None
+    db: aiosqlite.Connection,
+    channel_id: int,
+    week_start: date,
+    *,
+    now: datetime | None = None,
+    settings: PostSettings | None = None,
 ) -> bool:
     """Record the intent to post a week in a channel; False when it is already claimed.
 
     True for a week never claimed, or one whose earlier attempt failed (nothing was posted);
-    the claim then starts anew, at `now`.
+    the claim then starts anew, at `now`, with `settings` (the language and timezone it posts
+    in, and whether it is a one-off), so that what is left of it is posted the same way.
     False when an intent is pending, the week was posted, or it was recorded as missed.
     """
+    if settings is not None and settings.channel_id != channel_id:
+        raise ValueError("the settings are another channel's")
     stamp = _stamp(_now(now))
     query = """
-        INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)
-        VALUES (?, ?, 'intent', ?, ?)
+        INSERT INTO digest_posts
+               (channel_id, week_start, status, created_at, updated_at, language, timezone,
+                one_off)
+        VALUES (?, ?, 'intent', ?, ?, ?, ?, ?)
         ON CONFLICT (channel_id, week_start) DO UPDATE
            SET status = 'intent', error = NULL, created_at = excluded.created_at,
-               updated_at = excluded.updated_at
+               updated_at = excluded.updated_at, language = excluded.language,
+               timezone = excluded.timezone, one_off = excluded.one_off
          WHERE status = 'failed'
         RETURNING 1
     """
-    rows = await db.execute_fetchall(query, (channel_id, week_start.isoformat(), stamp, stamp))
-    return bool(list(rows))
+    params = (
+        channel_id,
+        week_start.isoformat(),
+        stamp,
+        stamp,
+        settings.language if settings else None,
+        settings.timezone if settings else None,
+        int(settings.one_off) if settings else 0,
+    )
+    return bool(list(await db.execute_fetchall(query, params)))
 
 
 async def release_claim(db: aiosqlite.Connection, channel_id: int, week_start: date) -> bool:
@@ -619,6 +674,18 @@ async def pending_intents(db: aiosqlite.Connection) -> list[PostRecord]:
          ORDER BY created_at, channel_id
     """  # noqa: S608
     return [_post(r) for r in await db.execute_fetchall(query)]
+
+
+async def pending_one_offs(db: aiosqlite.Connection, since: datetime) -> list[PostRecord]:
+    """`post-now` claims made since `since` where no schedule runs, that failed for a reason
+    worth trying again (Discord unavailable): a restart lost their retries, so retry these."""
+    query = f"""
+        SELECT {_POST_COLUMNS} FROM digest_posts
+         WHERE status = 'failed' AND one_off = 1 AND created_at >= ?
+         ORDER BY created_at, channel_id
+    """  # noqa: S608
+    posts = [_post(r) for r in await db.execute_fetchall(query, (_stamp(_now(since)),))]
+    return [p for p in posts if p.failure is not None and p.failure.transient]
 
 
 # --- schedule math -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -32,7 +33,7 @@ from bot import pages, render
 from bot.core import db as database
 from bot.core import schedules
 from bot.core.digest import Week, build_digest, week_of
-from bot.core.schedules import FailureCode, PostFailure, Schedule, ScheduleError
+from bot.core.schedules import FailureCode, PostFailure, PostSettings, Schedule, ScheduleError
 from bot.i18n import COMMAND_JA, Lang, lang_of, permission_names, t
 from bot.render import digest_embeds, marker
 from bot.tree import NO_MENTIONS
@@ -250,33 +251,19 @@ class DigestCog(commands.Cog):
                     self._plan(current, max(run_at, datetime.now(UTC)))
 
     async def _attempt(
-        self,
-        channel_id: int,
-        week_start: date,
-        deadline: datetime,
-        attempt: int = 0,
-        one_off: Schedule | None = None,
+        self, channel_id: int, week_start: date, deadline: datetime, attempt: int = 0
     ) -> None:
-        """Settle a schedule's week; if that fails or is left for later, plan another try.
-
-        `one_off`: the settings of a `post-now` in a channel with no running schedule, which
-        its retries post with.
-        """
+        """Settle a schedule's week; if that fails or is left for later, plan another try."""
         try:
-            outcome: Outcome | None = await self._settle_scheduled(channel_id, week_start, one_off)
+            outcome: Outcome | None = await self._settle_scheduled(channel_id, week_start)
         except Exception:
             log.exception("digest of %s for channel %s failed", week_start, channel_id)
             outcome = None
         if outcome is None or outcome in RETRIED:
-            self._plan_retry(channel_id, week_start, deadline, attempt + 1, one_off)
+            self._plan_retry(channel_id, week_start, deadline, attempt + 1)
 
     def _plan_retry(
-        self,
-        channel_id: int,
-        week_start: date,
-        deadline: datetime,
-        attempt: int,
-        one_off: Schedule | None = None,
+        self, channel_id: int, week_start: date, deadline: datetime, attempt: int
     ) -> None:
         """Try a week again later, backing off, unless that would be past its deadline."""
         run_at = schedules.retry_at(datetime.now(UTC), self.retry_after, attempt, deadline)
@@ -298,7 +285,7 @@ class DigestCog(commands.Cog):
         self.scheduler.add_job(
             self._attempt,
             DateTrigger(run_date=run_at),
-            args=(channel_id, week_start, deadline, attempt, one_off),
+            args=(channel_id, week_start, deadline, attempt),
             id=f"digest-retry:{channel_id}:{week_start}",
             replace_existing=True,
             misfire_grace_time=None,
@@ -316,6 +303,11 @@ class DigestCog(commands.Cog):
         intents = await schedules.pending_intents(self.db)
         for intent in intents:
             await self._attempt(intent.channel_id, intent.week_start, now + self.grace)
+        # A `post-now` where no schedule runs, refused by an unavailable Discord: its retries
+        # were lost with the process, and no schedule's run will post the week.
+        for post in await schedules.pending_one_offs(self.db, since=now - self.grace):
+            assert post.created_at is not None  # a claim's time is always stored
+            await self._attempt(post.channel_id, post.week_start, post.created_at + self.grace)
         due = []
         missed = 0
         for schedule in await schedules.list_schedules(self.db):
@@ -341,17 +333,22 @@ class DigestCog(commands.Cog):
             missed,
         )
 
-    async def _settle_scheduled(
-        self, channel_id: int, week_start: date, one_off: Schedule | None = None
-    ) -> Outcome:
-        """A scheduled run, retry or catch-up: settle the week if the schedule still runs (or
-        with a `post-now`'s `one_off` settings); if it was stopped or paused, only reconcile an
-        unfinished post, never post anew."""
+    async def _settle_scheduled(self, channel_id: int, week_start: date) -> Outcome:
+        """A scheduled run, retry or catch-up: settle the week if the schedule still runs, or
+        if a `post-now` where no schedule runs claimed it (with that post's settings, also
+        after a restart); if the schedule was stopped or paused, only reconcile an unfinished
+        post, never post anew."""
         async with self._posting[channel_id]:  # the schedule as it is once no post is in flight
             schedule = await schedules.get_schedule(self.db, channel_id)
-            running = schedule if schedule is not None and not schedule.paused else one_off
-            zone = running or schedule
-            week = week_of(week_start, timezone=zone.timezone if zone else "UTC")
+            post = await schedules.get_post(self.db, channel_id, week_start)
+            running = schedule.settings if schedule is not None and not schedule.paused else None
+            claimed = post.settings if post is not None else None
+            if running is None and claimed is not None and claimed.one_off:
+                assert post is not None
+                if _unfinished(post) or (post.failure is not None and post.failure.transient):
+                    running = claimed
+            known = claimed or running or (schedule.settings if schedule is not None else None)
+            week = week_of(week_start, timezone=known.timezone if known else "UTC")
             return await self._settle(channel_id, running, week)
 
     async def _find_posted(
@@ -385,32 +382,37 @@ class DigestCog(commands.Cog):
 
     # --- delivery -----------------------------------------------------------------------------
 
-    async def settle(self, schedule: Schedule, week: Week) -> Outcome:
-        """Post `week`'s digest in the schedule's channel unless it already was.
+    async def settle(self, settings: PostSettings, week: Week) -> Outcome:
+        """Post `week`'s digest in the settings' channel unless it already was.
 
         An unfinished earlier attempt (an intent with no message) is reconciled first: found in
         the channel's history, it is recorded; not found, it is posted.
         """
-        async with self._posting[schedule.channel_id]:
-            return await self._settle(schedule.channel_id, schedule, week)
+        async with self._posting[settings.channel_id]:
+            return await self._settle(settings.channel_id, settings, week)
 
-    async def _settle(self, channel_id: int, schedule: Schedule | None, week: Week) -> Outcome:
-        """`settle`, with the channel's lock held; `schedule` None: stopped or paused, so an
+    async def _settle(self, channel_id: int, settings: PostSettings | None, week: Week) -> Outcome:
+        """`settle`, with the channel's lock held; `settings` None: stopped or paused, so an
         unfinished post is only looked for, and recorded as stopped when it is not found."""
         post = await schedules.get_post(self.db, channel_id, week.start)
         unfinished = _unfinished(post)
         posted: list[int] = []
         if unfinished:
             assert post is not None
+            claimed = post.settings
+            if settings is not None and claimed is not None:
+                # The rest of a post goes out as its start did, whatever was set since.
+                settings = replace(settings, language=claimed.language, timezone=claimed.timezone)
+                week = week_of(week.start, timezone=claimed.timezone)
             posted = await self._find_posted(channel_id, week, since=post.created_at)
-            if posted and schedule is None:
+            if posted and settings is None:
                 # Stopped or paused: what reached the channel stays, nothing more is posted.
                 await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
                 log.info("digest of %s in channel %s was already posted", week.start, channel_id)
                 return "already"
-        if schedule is not None:
+        if settings is not None:
             claim = post.created_at if unfinished and post is not None else None
-            return await self._deliver(schedule, week, claim=claim, posted=posted)
+            return await self._deliver(settings, week, claim=claim, posted=posted)
         if not unfinished:
             log.info("digest for channel %s is stopped or paused; not posting", channel_id)
             return "skipped"
@@ -424,7 +426,7 @@ class DigestCog(commands.Cog):
 
     async def _deliver(
         self,
-        schedule: Schedule,
+        settings: PostSettings,
         week: Week,
         *,
         claim: datetime | None = None,
@@ -441,20 +443,20 @@ class DigestCog(commands.Cog):
         moment = claim or datetime.now(UTC).replace(microsecond=0)
         async with self.slots:
             digest = await build_digest(self.db, week, added_by=moment)
-            pages = digest_embeds(digest, schedule.language)
-            channel_id = schedule.channel_id
+            pages = digest_embeds(digest, settings.language)
+            channel_id = settings.channel_id
             if posted and len(posted) >= len(pages):
                 await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
                 log.info("digest of %s in channel %s was already posted", week.start, channel_id)
                 return "already"
-            if digest.is_empty and schedule.when_empty == "skip" and not posted:
+            if digest.is_empty and settings.when_empty == "skip" and not posted:
                 if claimed:
                     # Claimed before the schedule was told to skip empty weeks, and not found
                     # in the channel: withdrawn, or every start would look for it again.
                     await schedules.release_claim(self.db, channel_id, week.start)
                 return "skipped"
             if not claimed and not await schedules.claim_post(
-                self.db, channel_id, week.start, now=moment
+                self.db, channel_id, week.start, now=moment, settings=settings
             ):
                 return "already"
             problem = await self._problem(channel_id)
@@ -468,7 +470,7 @@ class DigestCog(commands.Cog):
                 reason = failure_text(problem.encode(), "en")
                 log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
-            return await self._send(schedule, week, pages, posted)
+            return await self._send(settings, week, pages, posted)
 
     async def _problem(self, channel_id: int) -> PostFailure | None:
         """Why the bot can't post in a channel now, or None."""
@@ -481,16 +483,16 @@ class DigestCog(commands.Cog):
         return None
 
     async def _failed(
-        self, schedule: Schedule, week: Week, error: discord.HTTPException | TimeoutError
+        self, settings: PostSettings, week: Week, error: discord.HTTPException | TimeoutError
     ) -> Outcome:
         """Record a post Discord refused or that got no answer (nothing was posted)."""
         failure = failure_of(error)
-        await schedules.mark_failed(self.db, schedule.channel_id, week.start, failure)
-        log.warning("digest for channel %s not posted: %s", schedule.channel_id, _english(error))
+        await schedules.mark_failed(self.db, settings.channel_id, week.start, failure)
+        log.warning("digest for channel %s not posted: %s", settings.channel_id, _english(error))
         return "unavailable" if failure.transient else "failed"
 
     async def _incomplete(
-        self, schedule: Schedule, week: Week, error: discord.HTTPException | TimeoutError
+        self, settings: PostSettings, week: Week, error: discord.HTTPException | TimeoutError
     ) -> Outcome:
         """Record a post stopped after its first pages: the week stays claimed, and a retry (or
         the next start, or a `post-now` once an admin fixed what Discord refused) finds the pages
@@ -499,24 +501,24 @@ class DigestCog(commands.Cog):
             failure = failure_of(error)  # for an admin to fix: not retried, counts to pausing
         else:
             failure = PostFailure(FailureCode.INCOMPLETE, detail=_english(error))
-        await schedules.mark_unverified(self.db, schedule.channel_id, week.start, failure)
+        await schedules.mark_unverified(self.db, settings.channel_id, week.start, failure)
         log.warning(
             "digest of %s in channel %s stopped after its first pages: %s",
             week.start,
-            schedule.channel_id,
+            settings.channel_id,
             _english(error),
         )
         return "incomplete" if failure.transient else "failed"
 
     async def _send(
         self,
-        schedule: Schedule,
+        settings: PostSettings,
         week: Week,
         pages: Sequence[discord.Embed],
         posted: Sequence[int] = (),
     ) -> Outcome:
         """Post a digest's `pages` after the `posted` ones, one message each."""
-        channel = await self._channel(schedule.channel_id)
+        channel = await self._channel(settings.channel_id)
         assert channel is not None  # checked by _problem just before
         first: int | None = posted[0] if posted else None
         try:
@@ -526,30 +528,30 @@ class DigestCog(commands.Cog):
                 first = first or message.id
         except (discord.Forbidden, discord.NotFound) as exc:
             if first is None:
-                return await self._failed(schedule, week, exc)
-            return await self._incomplete(schedule, week, exc)
+                return await self._failed(settings, week, exc)
+            return await self._incomplete(settings, week, exc)
         except (discord.HTTPException, TimeoutError) as exc:
             if first is not None:
-                return await self._incomplete(schedule, week, exc)
+                return await self._incomplete(settings, week, exc)
             # Discord may have posted the first page despite the error: look before deciding.
             try:
-                found = await self._find_posted(schedule.channel_id, week)
+                found = await self._find_posted(settings.channel_id, week)
             except (discord.HTTPException, TimeoutError) as lookup:
                 # Posted or not is unknown: keep the intent for the next start's
                 # reconciliation rather than risk posting the week twice.
                 error = f"{_english(exc)} (could not check the channel: {_english(lookup)})"
                 failure = PostFailure(FailureCode.UNCONFIRMED, detail=error)
-                await schedules.mark_unverified(self.db, schedule.channel_id, week.start, failure)
-                log.warning("digest for channel %s not confirmed: %s", schedule.channel_id, error)
+                await schedules.mark_unverified(self.db, settings.channel_id, week.start, failure)
+                log.warning("digest for channel %s not confirmed: %s", settings.channel_id, error)
                 return "unconfirmed"
             if not found:
-                return await self._failed(schedule, week, exc)
+                return await self._failed(settings, week, exc)
             if len(pages) > len(found):
-                return await self._incomplete(schedule, week, exc)
+                return await self._incomplete(settings, week, exc)
             first = found[0]
         assert first is not None
-        await schedules.mark_posted(self.db, schedule.channel_id, week.start, first)
-        log.info("posted the digest of %s in channel %s", week.start, schedule.channel_id)
+        await schedules.mark_posted(self.db, settings.channel_id, week.start, first)
+        log.info("posted the digest of %s in channel %s", week.start, settings.channel_id)
         return "posted"
 
     # --- admin commands -----------------------------------------------------------------------
@@ -709,21 +711,18 @@ class DigestCog(commands.Cog):
         assert interaction.guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         stored = await schedules.get_schedule(self.db, channel.id)
-        running = stored is not None and not stored.paused
         try:
             chosen = schedules.parse_language(language) if language else lang
         except schedules.ScheduleError:
             chosen = lang  # not one of the choices: only a forged interaction sends that
-        schedule = stored or Schedule(
-            guild_id=interaction.guild.id,
-            channel_id=channel.id,
-            weekday=1,
-            at=datetime.now(UTC).time(),
-            timezone=self.bot.settings.timezone,
-            language=chosen,
-        )
-        week = schedules.week_for_run(datetime.now(UTC), schedule.tz)
-        outcome = await self.settle(schedule, week)
+        if stored is not None and not stored.paused:
+            settings = stored.settings
+        else:
+            # Where no schedule runs, retries (also after a restart) post with these settings.
+            own = PostSettings(channel.id, chosen, self.bot.settings.timezone)
+            settings = replace(stored.settings if stored else own, one_off=True)
+        week = schedules.week_for_run(datetime.now(UTC), settings.tz)
+        outcome = await self.settle(settings, week)
         key = {
             "posted": "digest.posted",
             "already": "digest.already",
@@ -734,10 +733,7 @@ class DigestCog(commands.Cog):
             "incomplete": "digest.incomplete",
         }[outcome]
         if outcome in RETRIED:
-            # Without a running schedule, the retries post with this post's settings.
-            one_off = None if running else schedule
-            deadline = datetime.now(UTC) + self.grace
-            self._plan_retry(channel.id, week.start, deadline, 1, one_off)
+            self._plan_retry(channel.id, week.start, datetime.now(UTC) + self.grace, 1)
         post = await schedules.get_post(self.db, channel.id, week.start)
         if outcome == "already" and post is not None and post.status == "missed":
             key = "digest.missed"  # refused, but not because it was posted: missed while down

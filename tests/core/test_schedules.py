@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from bot.core.schedules import (
     MAX_FAILURES,
     FailureCode,
     PostFailure,
+    PostSettings,
     Schedule,
     ScheduleError,
     catch_up,
@@ -251,6 +253,52 @@ async def test_claiming_a_failed_week_again_starts_its_claim_anew(
     record = await schedules.get_post(conn, CHANNEL, WEEK)
     assert record is not None
     assert (record.status, record.created_at) == ("intent", later)
+
+
+async def test_a_claim_keeps_how_it_posts_and_a_new_claim_replaces_it(
+    conn: aiosqlite.Connection,
+) -> None:
+    """A claim records its language, timezone and whether it is a one-off; a failed week
+    claimed again records the new claim's; a claim made without them has no settings."""
+    one_off = PostSettings(CHANNEL, "en", "America/New_York", one_off=True)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW, settings=one_off)
+    record = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert record is not None
+    assert record.settings == one_off
+    await mark_failed(conn, CHANNEL, WEEK, UNAVAILABLE, now=NOW)
+    scheduled = _schedule(1, "09:00", "Asia/Tokyo").settings
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW, settings=scheduled)
+    record = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert record is not None
+    assert record.settings == PostSettings(CHANNEL, "ja", "Asia/Tokyo")
+    assert await claim_post(conn, 333, WEEK, now=NOW)
+    older = await schedules.get_post(conn, 333, WEEK)
+    assert older is not None
+    assert older.settings is None
+    with pytest.raises(ValueError, match="another channel"):
+        await claim_post(conn, 444, WEEK, now=NOW, settings=one_off)
+
+
+async def test_pending_one_offs_are_recent_one_offs_worth_trying_again(
+    conn: aiosqlite.Connection,
+) -> None:
+    """Only a one-off claim that failed for a transient reason, claimed since the given time,
+    is listed: not a schedule's, not one an admin must fix, not an older one, not a pending
+    intent."""
+    weeks = [WEEK + timedelta(days=7 * n) for n in range(5)]
+    one_off = PostSettings(CHANNEL, "ja", "Asia/Tokyo", one_off=True)
+    claims = [
+        (weeks[0], one_off, UNAVAILABLE, NOW),  # listed
+        (weeks[1], replace(one_off, one_off=False), UNAVAILABLE, NOW),  # a schedule's
+        (weeks[2], one_off, REFUSED, NOW),  # for an admin to fix
+        (weeks[3], one_off, UNAVAILABLE, NOW - timedelta(days=2)),  # too old
+    ]
+    for week, settings, failure, at in claims:
+        assert await claim_post(conn, CHANNEL, week, now=at, settings=settings)
+        await mark_failed(conn, CHANNEL, week, failure, now=at)
+    assert await claim_post(conn, CHANNEL, weeks[4], now=NOW, settings=one_off)  # in flight
+    pending = await schedules.pending_one_offs(conn, since=NOW - timedelta(days=1))
+    assert [(p.week_start, p.settings) for p in pending] == [(weeks[0], one_off)]
 
 
 async def test_release_withdraws_only_an_unfinished_claim(conn: aiosqlite.Connection) -> None:
@@ -509,9 +557,31 @@ async def test_migration_2_to_3_keeps_data(tmp_path: Path) -> None:
         assert await db.migrate(conn, migrations[:3]) == 3
         rows = await conn.execute_fetchall("SELECT title FROM articles")
         assert [r[0] for r in rows] == ["t"]
+        await db.migrate(conn, migrations)  # today's code reads today's schema
         assert await claim_post(conn, CHANNEL, WEEK)
         await _set(conn)
         assert len(await schedules.list_schedules(conn)) == 1
+    finally:
+        await conn.close()
+
+
+async def test_migration_8_keeps_claims_made_before_it(tmp_path: Path) -> None:
+    """An unfinished claim from schema 7 survives 0008 with no settings of its own (its
+    channel's schedule decides, as before) and is still reconciled on start."""
+    path = tmp_path / "old.db"
+    migrations = db.load_migrations()
+    conn = await db.connect(path, migrate_schema=False)
+    try:
+        await db.migrate(conn, migrations[:7])
+        await conn.execute(
+            "INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)"
+            " VALUES (?, ?, 'intent', '2025-12-22T00:30:00Z', '2025-12-22T00:30:00Z')",
+            (CHANNEL, WEEK.isoformat()),
+        )
+        await db.migrate(conn, migrations)
+        [pending] = await pending_intents(conn)
+        assert (pending.week_start, pending.created_at) == (WEEK, NOW)
+        assert (pending.settings, pending.one_off) == (None, False)
     finally:
         await conn.close()
 

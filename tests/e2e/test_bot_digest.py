@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,7 @@ from bot.core import db as database
 from bot.core.digest import Week, build_digest
 from bot.core.models import ArticleDraft
 from bot.core.schedules import PostRecord, Schedule
+from bot.i18n import Lang
 from bot.render import DIGEST_MARKER, digest_embeds
 
 ADMIN = MEMBER_PERMISSIONS | MANAGE_GUILD
@@ -182,7 +183,7 @@ REFUSED_JA = (
 
 def ts(moment: datetime, style: str = "F") -> str:
     """A Discord timestamp as the bot writes it."""
-    return discord.utils.format_dt(moment, style)  # type: ignore[arg-type]
+    return discord.utils.format_dt(moment, style)
 
 
 # --- admin commands -----------------------------------------------------------------------------
@@ -712,17 +713,44 @@ async def test_server_error_that_discord_py_does_not_retry_is_recorded_then_retr
 
 
 async def post_now_stopped_after_page_one(
-    double: FakeDiscord, bot: BotRuns
+    double: FakeDiscord, bot: BotRuns, *, scheduled: bool = True, **options: str
 ) -> tuple[Channel, Week, str]:
-    """#alliance-news scheduled, 120 articles in the latest week (a digest of several pages),
-    then `post-now` with Discord answering 503 to its second page. Returns the channel, the
-    week and the reply."""
+    """#alliance-news scheduled (unless not `scheduled`), 120 articles in the latest week (a
+    digest of several pages), then `post-now` (with `options`) with Discord answering 503 to
+    its second page. Returns the channel, the week and the reply."""
     news = double.guild.channel(NEWS)
     week = schedules.week_for_run(datetime.now(UTC), TOKYO)
     await add_articles_in(bot, week, 120)
-    await command(double, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"})
+    if scheduled:
+        when = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+        await command(double, "alliance-digest set", when)
     double.fail("POST", f"/channels/{news.id}/messages", status=503, after=1)
-    return news, week, reply(await command(double, "alliance-digest post-now", {"channel": NEWS}))
+    post_now = {"channel": NEWS, **options}
+    return news, week, reply(await command(double, "alliance-digest post-now", post_now))
+
+
+def blocks(embeds: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Embeds as their titles and fields: what two renderings of a digest must agree on."""
+    fields = [[(f["name"], f["value"]) for f in e.get("fields", [])] for e in embeds]
+    return [(e.get("title", ""), f) for e, f in zip(embeds, fields, strict=True)]
+
+
+async def assert_finished_as_claimed(
+    double: FakeDiscord, bot: BotRuns, news: Channel, week: Week, lang: Lang
+) -> None:
+    """The week's pages are in the channel once each, in order, as the claim rendered them in
+    `lang` (a 503 after the first), and the ledger records the first."""
+    post = await ledger(bot, news, week)
+    assert post is not None
+    claimed = post.created_at
+    assert claimed is not None
+    digest = await with_db(bot.db, lambda conn: build_digest(conn, week, added_by=claimed))
+    expected = [e.to_dict() for e in digest_embeds(digest, lang)]
+    pages = digests(double)
+    assert len(expected) > 1
+    assert blocks([p["embeds"][0] for p in pages]) == blocks(expected)
+    assert channel_posts(double, news) == [200, 503] + [200] * (len(pages) - 1)
+    assert (post.status, post.message_id) == ("posted", int(pages[0]["id"]))
 
 
 async def test_a_partly_posted_week_meeting_a_lost_permission_is_finished_not_reposted(
@@ -748,20 +776,67 @@ async def test_a_partly_posted_week_meeting_a_lost_permission_is_finished_not_re
     await fake_discord.update_channel(news)
     done = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
     assert done.startswith("Posted the digest")
-    pages = digests(fake_discord)
-    claimed = post.created_at
-    assert claimed is not None
-    digest = await with_db(bot.db, lambda conn: build_digest(conn, week, added_by=claimed))
-    assert len(pages) == len(digest_embeds(digest, "ja")) > 1
-
-    def blocks(embeds: list[JSON]) -> list[list[tuple[str, str]]]:
-        return [[(f["name"], f["value"]) for f in e.get("fields", [])] for e in embeds]
-
-    claimed_pages = [e.to_dict() for e in digest_embeds(digest, "ja")]
-    assert blocks([p["embeds"][0] for p in pages]) == blocks(claimed_pages)
+    await assert_finished_as_claimed(fake_discord, bot, news, week, "ja")
     now = await with_db(bot.db, lambda conn: build_digest(conn, week))
-    assert blocks([e.to_dict() for e in digest_embeds(now, "ja")]) != blocks(claimed_pages)
-    assert channel_posts(fake_discord, news) == [200, 503] + [200] * (len(pages) - 1)
+    pages = [p["embeds"][0] for p in digests(fake_discord)]
+    assert blocks([e.to_dict() for e in digest_embeds(now, "ja")]) != blocks(pages)
+
+
+async def test_the_rest_of_a_post_keeps_its_language_when_the_schedule_changes(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Page 1 of a Japanese schedule's digest posted, page 2 refused with a 503, then the
+    schedule set to English: the pages still missing are posted in Japanese, as it began."""
+    await bot.start()
+    news, week, first = await post_now_stopped_after_page_one(fake_discord, bot)
+    assert first.startswith("An error stopped the digest")
+    english = {"channel": NEWS, "weekday": 1, "time": "09:00", "language": "en"}
+    await command(fake_discord, "alliance-digest set", english)
+    stored = await stored_schedule(bot, news)
+    assert stored is not None
+    assert stored.language == "en"
+    done = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert done.startswith("Posted the digest")
+    await assert_finished_as_claimed(fake_discord, bot, news, week, "ja")
+
+
+async def test_a_post_now_without_schedule_stopped_partway_is_finished_after_a_restart(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """`post-now language:ja` where no schedule runs, stopped by a 503 after its first page,
+    then a restart before its retry: the restarted bot posts the missing pages once each, in
+    Japanese, instead of recording the week as posted with only its first page."""
+    await bot.start()
+    news, week, first = await post_now_stopped_after_page_one(
+        fake_discord, bot, scheduled=False, language="ja"
+    )
+    assert first.startswith("An error stopped the digest")
+    run = await bot.restart(until_logged=CAUGHT_UP)
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
+    await assert_finished_as_claimed(fake_discord, bot, news, week, "ja")
+    assert await stored_schedule(bot, news) is None
+
+
+async def test_a_post_now_without_schedule_refused_is_retried_after_a_restart(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """`post-now language:ja` where no schedule runs, refused with a 503, then a restart before
+    its retry: the restarted bot posts the week once, in Japanese; another restart posts
+    nothing."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    options = {"channel": NEWS, "language": "ja"}
+    answer = reply(await command(fake_discord, "alliance-digest post-now", options))
+    assert answer.endswith("The bot tries again shortly.")
+    run = await bot.restart(until_logged=CAUGHT_UP)
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
+    [message] = digests(fake_discord)
+    assert message["embeds"][0]["title"].startswith("今週の日米同盟")
+    assert channel_posts(fake_discord, news) == [503, 200]
+    await bot.restart(until_logged=CAUGHT_UP)
+    assert channel_posts(fake_discord, news) == [503, 200]
 
 
 async def test_post_now_in_a_channel_without_schedule_is_retried_with_its_settings(
