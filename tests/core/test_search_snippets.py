@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot.core.corpus import read_path
 from bot.core.search import analyzer
 from bot.core.search.query import Query, parse_query
 from bot.core.search.snippets import snippet
@@ -46,6 +49,32 @@ def _marked(text: str, query: str, *, forms: str | None = None) -> list[str]:
 def test_marks_words_as_the_index_reads_them(text: str, query: str, marked: list[str]) -> None:
     """Matches are marked where the index has the word, whatever its neighbours look like."""
     assert _marked(text, query) == marked
+
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@pytest.mark.parametrize(
+    ("query", "marked"),
+    [
+        ("議論", "議論"),  # the words after it conjugated: され始め for 為ル レル 始メル
+        ("逆回転", "逆回転"),
+        ("セキュリティ", "セキュリティ"),  # normalized otherwise: セキュリティー, アポロン
+        ("データセキュリティ", "データセキュリティ"),
+        ("アポロ計画", "アポロ計画"),
+        ("dome", "Dome"),  # its neighbours in English: for is フォー in the index
+    ],
+)
+def test_a_word_deep_in_a_long_seed_article_is_marked(query: str, marked: str) -> None:
+    """Deep in the longest seed article (2,453 characters), a word whose neighbours the text
+    spells otherwise than the index is still found and marked, not left out of the snippet."""
+    [body] = [
+        draft.body
+        for draft in read_path(SEEDS / "002_defbe0f32aa9e960.txt").drafts
+        if "アポロ計画" in draft.body
+    ]
+    assert body.find(marked) > 1000  # past where reading the forms from the start gave up
+    assert _marked(body, query)[:1] == [marked]
 
 
 def test_stored_forms_are_used_instead_of_analysis() -> None:

@@ -5,6 +5,8 @@ by analyzing the text again: running Sudachi over bodies at query time cost most
 snippet time and touched much of its mapped dictionary. A search for the folded query text
 ("probe") finds candidates; a candidate counts when the index forms around the query's forms
 agree with the text around it, so 核 inside 中核 (one word, 中核, in the index) is not marked.
+When no candidate reads so, the forms are placed in the text one by one from its start, and
+when that loses its place first, the sentences around the occurrence are analyzed again.
 """
 
 from __future__ import annotations
@@ -126,43 +128,48 @@ _CONTEXT_WORDS = 3
 _Context = tuple[tuple[str | None, ...], tuple[str | None, ...]]  # words before, words after
 
 
-def _reads_after(folded: str, at: int, words: Sequence[str | None], loose: bool) -> bool:
+# How a side of a candidate may read: only as its words' forms; with words spelled otherwise
+# skipped (`_LOOSE`), but the last of them as its form; or with every word skipped (`_ANY`).
+_EXACT, _LOOSE, _ANY = 0, 1, 2
+
+
+def _reads_after(folded: str, at: int, words: Sequence[str | None], how: int) -> bool:
     """True when the text from `at` reads as `words` (None: the text ends there).
 
-    When `loose`, a word may be spelled differently from its form (し for 為ル, いる for 居ル, the
-    copula で for ダ): it is then skipped as one to len(form) + 1 characters, and the words after
-    it must fit.
+    Unless `_EXACT`, a word may be spelled differently from its form (し for 為ル, いる for 居ル,
+    the copula で for ダ): it is then skipped as one to len(form) + 1 characters, and the words
+    after it must fit.
     """
     at = _skip_separators(folded, at)
     if not words:
-        return False
+        return how == _ANY
     word = words[0]
     if word is None:
         return at == len(folded)
     if folded.startswith(word, at):
         return True
     return (
-        loose
+        how != _EXACT
         and at < len(folded)
-        and any(_reads_after(folded, at + gap, words[1:], loose) for gap in range(1, len(word) + 2))
+        and any(_reads_after(folded, at + gap, words[1:], how) for gap in range(1, len(word) + 2))
     )
 
 
-def _reads_before(folded: str, at: int, words: Sequence[str | None], loose: bool) -> bool:
+def _reads_before(folded: str, at: int, words: Sequence[str | None], how: int) -> bool:
     """True when the text up to `at` reads as `words`, nearest first (see `_reads_after`)."""
     at = _skip_separators_back(folded, at)
     if not words:
-        return False
+        return how == _ANY
     word = words[0]
     if word is None:
         return at == 0
     if folded.endswith(word, 0, at):
         return True
     return (
-        loose
+        how != _EXACT
         and at > 0
         and any(
-            _reads_before(folded, at - gap, words[1:], loose)
+            _reads_before(folded, at - gap, words[1:], how)
             for gap in range(1, min(at, len(word) + 1) + 1)
         )
     )
@@ -172,12 +179,22 @@ def _is_occurrence(folded: str, start: int, end: int, contexts: set[_Context]) -
     """True when folded[start:end] reads as one of the occurrences, by the words around them."""
     # Exact neighbours first: the usual case, and a word that occurs often has many contexts
     # that each cost several steps when read loosely.
-    for loose in (False, True):
+    for how in (_EXACT, _LOOSE):
         for before, after in contexts:
-            if _reads_before(folded, start, before, loose) and _reads_after(
-                folded, end, after, loose
-            ):
+            if _reads_before(folded, start, before, how) and _reads_after(folded, end, after, how):
                 return True
+    return False
+
+
+def _is_one_sided(folded: str, start: int, end: int, contexts: set[_Context]) -> bool:
+    """True when one side of folded[start:end] reads exactly as an occurrence's and the other
+    only with every word spelled otherwise (議論 + され始め for 為ル レル 始メル): the exact side
+    still tells the word from a part of a longer one. Costly: only when no hit reads better."""
+    for before, after in contexts:
+        if _reads_before(folded, start, before, _EXACT) and _reads_after(folded, end, after, _ANY):
+            return True
+        if _reads_before(folded, start, before, _ANY) and _reads_after(folded, end, after, _EXACT):
+            return True
     return False
 
 
@@ -273,13 +290,14 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
         probe = _probe_pattern("".join(phrase))
         hits.extend((*m.span(), contexts) for m in probe.finditer(spaced))
     hits.sort(key=lambda h: (h[0], h[1]))
-    confirmed = False
-    for start, end, contexts in hits:
-        if _is_occurrence(folded, start, end, contexts):
-            confirmed = True
-            yield original((start, end))
-    if confirmed:
-        return
+    for reads in (_is_occurrence, _is_one_sided):
+        confirmed = False
+        for start, end, contexts in hits:
+            if reads(folded, start, end, contexts):
+                confirmed = True
+                yield original((start, end))
+        if confirmed:
+            return
     # No hit reads as an occurrence: each is spelled differently in the text (セキュリティ for
     # セキュリティー, Washington for ワシントン). Place the forms in the text one by one, as far as
     # the first occurrence's snippet could reach.
@@ -293,7 +311,36 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
                 head, tail = spans[k], spans[k + len(phrase) - 1]
                 if head is not None and tail is not None and tail[1] > head[0]:
                     found.append((head[0], tail[1]))
-    yield from (original(span) for span in sorted(found))
+    if found:
+        yield from (original(span) for span in sorted(found))
+        return
+    # The walk lost its place before the first occurrence (a long text, many words spelled
+    # otherwise). The text around where the forms put it is analyzed as the index analyzed it.
+    yield from _analyzed(body, [p for p, _ in occurring], first / max(1, len(forms_list)))
+
+
+# Characters of text analyzed on either side of where an occurrence is expected (~1 ms).
+_ANALYZED_CHARS = 600
+
+
+def _analyzed(body: str, phrases: Sequence[tuple[str, ...]], where: float) -> Iterator[Span]:
+    """Spans of `phrases` in the sentences around `where` (a fraction of the text), found by
+    analyzing them: slower than reading the forms, so only when those could not place them."""
+    middle = int(where * len(body))
+    start = max(0, middle - _ANALYZED_CHARS)
+    end = min(len(body), middle + _ANALYZED_CHARS)
+    # Whole sentences, so that they are split into words as in the whole text.
+    start = max(body.rfind(ch, 0, start) for ch in _SENTENCE_ENDS) + 1 if start else 0
+    ends = [at for ch in _SENTENCE_ENDS if (at := body.find(ch, end)) >= 0]
+    end = min(ends) + 1 if ends else len(body)
+    words = [(form, token) for token in analyzer.analyze(body[start:end]) for form in token.forms]
+    forms = [form for form, _ in words]
+    found = []
+    for phrase in phrases:
+        for i in range(len(forms) - len(phrase) + 1):
+            if tuple(forms[i : i + len(phrase)]) == phrase:
+                found.append((start + words[i][1].begin, start + words[i + len(phrase) - 1][1].end))
+    yield from sorted(found)
 
 
 def _merge(spans: list[Span]) -> list[Span]:
