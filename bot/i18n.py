@@ -79,6 +79,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Pick a topic below to see its latest articles.",
     ),
     "topics.count": ("{count}件", "{count} articles"),
+    "topics.count_one": ("{count}件", "{count} article"),
     "topics.placeholder": ("トピックを選ぶ", "Choose a topic"),
     "open.placeholder": ("記事を開く", "Open an article"),
     "page.previous": ("前へ", "Previous"),
@@ -245,6 +246,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No feeds yet. Add one with `/alliance-feeds add`.",
     ),
     "feeds.footer": ("{count}件（要確認 {flagged}件）", "{count} feeds ({flagged} failing)"),
+    "feeds.footer_one": ("{count}件（要確認 {flagged}件）", "{count} feed ({flagged} failing)"),
     "help.title": ("日米同盟ニュースボットの使い方", "How to use the alliance news bot"),
     "help.intro": (
         "日米同盟に関するニュース記事を検索・閲覧できます。毎週のダイジェストも投稿します。",
@@ -404,7 +406,10 @@ MESSAGES.update(
 
 
 def t(key: str, lang: Lang, **fields: object) -> str:
-    """The message `key` in `lang`, with `fields` filled in."""
+    """The message `key` in `lang`, with `fields` filled in; `key`_one instead, where there is
+    one, when `count` is 1 (English says "1 article")."""
+    if fields.get("count") == 1 and f"{key}_one" in MESSAGES:
+        key = f"{key}_one"
     ja, en = MESSAGES[key]
     return (ja if lang == "ja" else en).format(**fields)
 

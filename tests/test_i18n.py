@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.i18n import COMMAND_JA, MESSAGES, slash
+from bot.i18n import COMMAND_JA, MESSAGES, slash, t
 
 _COMMAND = re.compile(r"`/([^`]+)`")
 
@@ -35,3 +35,11 @@ def test_slash_names_a_command_for_each_client() -> None:
     assert slash("alliance search", "ja") == "/日米同盟 検索"
     assert slash("alliance-digest set", "ja") == "/同盟ダイジェスト設定 設定"
     assert slash("alliance search", "en") == "/alliance search"
+
+
+def test_a_count_of_one_is_singular_in_english() -> None:
+    """English says "1 article" and "2 articles"; Japanese counts the same way for both."""
+    assert t("topics.count", "en", count=1) == "1 article"
+    assert t("topics.count", "en", count=2) == "2 articles"
+    assert t("topics.count", "ja", count=1) == "1件"
+    assert t("feeds.footer", "en", count=1, flagged=0) == "1 feed (0 failing)"

@@ -409,6 +409,8 @@ async def test_autocomplete_empty_prefix(conn: aiosqlite.Connection) -> None:
         ("Heg", "hegseth"),
         ("核", "核・抑止"),
         ("日米 同", "日米 同盟"),
+        ("台湾\u3000ミサ", "台湾 ミサイル"),  # a Japanese IME's space between words
+        ("日米\tKoi", "日米 koizumi"),
     ],
 )
 async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expected: str) -> None:

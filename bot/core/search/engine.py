@@ -430,9 +430,11 @@ async def suggest(
     """
     limit = max(1, min(limit, MAX_SUGGESTIONS))
     text = analyzer.strip_invisible(prefix)[:MAX_OFFSET]
-    head, _, last = text.rpartition(" ") if text.rstrip() == text else (text.strip(), "", "")
-    head = " ".join(head.split())[:80]
-    word = analyzer.fold(last.strip())
+    # Any space ends a word: a Japanese IME types U+3000 between words.
+    words = text.split()
+    last = words.pop() if words and not text[-1].isspace() else ""
+    head = " ".join(words)[:80]
+    word = analyzer.fold(last)
     await _ensure_index(db)
     vocab = await _vocabulary(db)
 
