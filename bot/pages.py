@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
@@ -265,10 +265,8 @@ class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGE
             await reply_privately(interaction, t("page.expired", lang_of(interaction.locale)))
             return
         listing, page = parsed
-        defer_after = bot.settings.defer_after_s
-        await answer(
-            interaction, listing_page(bot, listing, page), defer_after=defer_after, replace=True
-        )
+        shown = listing_page(bot, listing, page, reader=lang_of(interaction.locale))
+        await answer(interaction, shown, defer_after=bot.settings.defer_after_s, replace=True)
 
 
 class _LanguageMenu:
@@ -444,23 +442,36 @@ async def _controls(
     return buttons, tuple(menu_options(bot, shown, listing.lang))
 
 
-async def listing_page(bot: AllianceBot, listing: Listing, page: int) -> Page:
+async def listing_page(
+    bot: AllianceBot, listing: Listing, page: int, *, reader: Lang | None = None
+) -> Page:
     """Page `page` (from 0) of a search or of a topic's newest articles (from `bot.page_cache`
-    when it was shown already and the corpus has not changed since)."""
+    when it was shown already and the corpus has not changed since).
+
+    `reader`: the language of whoever asked, when it may differ from the listing's (a button
+    on someone else's message); a private note instead of the page is written in it.
+    """
     page = max(0, min(page, MAX_PAGE))
+    shown = await _shown(bot, listing, page)
+    if shown.private and reader is not None and reader != listing.lang:
+        shown = await _shown(bot, replace(listing, lang=reader), page)
+    return shown.page()
+
+
+async def _shown(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
     generation = await bot.results.generation()
     key = (listing, page)
     if generation is not None:
         kept = bot.page_cache.get(generation, key)
         if kept is not None:
-            return kept.page()
+            return kept
     if listing.query is None:
         shown = await _newest_page(bot, listing, page)
     else:
         shown = await _search_page(bot, listing, page)
     if generation is not None:
         bot.page_cache.put(generation, key, shown)
-    return shown.page()
+    return shown
 
 
 async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:

@@ -582,11 +582,15 @@ async def test_forged_menu_values_get_a_clear_reply(double: FakeDiscord) -> None
         assert "not found" in clear_reply(record)
 
 
-async def _press_forged_pager(double: FakeDiscord, forged: str) -> InteractionRecord:
-    """Press a search page's pager button with its custom_id replaced by `forged`."""
+async def _press_forged_pager(
+    double: FakeDiscord, forged: str, *, locale: str = "en-US"
+) -> InteractionRecord:
+    """Press a search page's pager button with its custom_id replaced by `forged`, as a member
+    whose client speaks `locale`."""
     page = await ask(double, "alliance search", {"query": "日米"})
     button = next(c for c in custom_ids(page).values() if c["type"] == 2 and not c["disabled"])
-    payload = double.component_payload(button["custom_id"], message_id=int(page.original["id"]))
+    message_id = int(page.original["id"])
+    payload = double.component_payload(button["custom_id"], message_id=message_id, locale=locale)
     _forge_custom_id(payload, button["custom_id"], forged)
     return await double.wait_response(await double.send_interaction(payload))
 
@@ -620,6 +624,21 @@ async def test_a_refusal_or_no_results_never_replaces_the_shared_message(
     record = await _press_forged_pager(double, forged)
     assert (record.callback_type, record.ephemeral) == (4, True)
     assert clear_reply(record)
+
+
+@pytest.mark.parametrize("forged", ["al:p:ja:0::r:=", "al:p:ja:1::r:=zzqqxxvv"])
+async def test_a_private_note_from_a_button_is_in_the_pressers_language(
+    double: FakeDiscord, forged: str
+) -> None:
+    """A Japanese page's button pressed by an English-speaking member: the private note (query
+    refused, nothing found) is written in English, for the member who reads it."""
+    record = await _press_forged_pager(double, forged, locale="en-US")
+    assert record.ephemeral
+    note = clear_reply(record)
+    assert note
+    assert not any("\u3040" <= ch <= "\u30ff" for ch in note), note
+    japanese = await _press_forged_pager(double, forged, locale="ja")
+    assert any("\u3040" <= ch <= "\u30ff" for ch in clear_reply(japanese))
 
 
 # --- hostile input ----------------------------------------------------------------------------
