@@ -173,6 +173,37 @@ async def test_english_typo_is_corrected(conn: aiosqlite.Connection) -> None:
     assert result.total == 5
 
 
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("ドランプ", "トランプ"),  # the first character wrong: found by the word's end
+        ("トランプド", "トランプ"),  # one too many at the end: found by its start
+        ("Hegseht", "hegseth"),  # two letters swapped: one edit
+    ],
+)
+async def test_a_typo_anywhere_is_corrected(
+    conn: aiosqlite.Connection, typo: str, meant: str
+) -> None:
+    """A typo at either end of a word, or two swapped letters, is corrected to the word meant."""
+    result = await search(conn, typo)
+    assert result.corrected == meant
+    assert result.total > 0
+
+
+async def test_a_typo_as_close_to_two_words_takes_the_commoner(tmp_path: Path) -> None:
+    """トランブ is one edit from トランプ (in many articles) and from トラン (in one): the
+    correction is トランプ."""
+    connection = await db.connect(tmp_path / "alliance.db")
+    try:
+        await articles.ingest_paths(connection, [SEEDS], seeds=SEEDS)
+        rare = "INSERT INTO vocab (key, display, df) VALUES ('トラン', 'トラン', 1)"
+        await connection.execute(rare)
+        await connection.commit()
+        assert (await search(connection, "トランブ")).corrected == "トランプ"
+    finally:
+        await connection.close()
+
+
 async def test_no_match_offers_suggestions(conn: aiosqlite.Connection) -> None:
     """A word far from everything finds nothing, with no error."""
     result = await search(conn, "量子コンピューター暗号通貨")

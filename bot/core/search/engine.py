@@ -8,8 +8,6 @@ window follow, newest first.
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,10 +15,11 @@ from functools import cache
 from typing import Literal
 
 import aiosqlite
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bot.core import articles
-from bot.core.db import GENERATION_KEY, get_meta, transaction
+from bot.core.db import transaction
 from bot.core.models import Article
 from bot.core.search import analyzer
 from bot.core.search.index import index_is_current, index_version, rebuild_index, topic_token
@@ -43,7 +42,11 @@ MAX_SUGGESTIONS = 25
 # up to 10 ms, for two common words at 100k articles).
 RANK_WINDOW = 60
 _MIN_CORRECTABLE = 3
-_TYPO_CUTOFF = 70.0
+# Typos are scored by edits (a character changed, added, dropped, or two swapped counts one)
+# over the longer word's length: トランブ is as close to トランプ as to トラン, and the commoner
+# word wins.
+_TYPO_CUTOFF = 0.7
+_ALIAS_CUTOFF = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,45 +315,20 @@ async def _ranked_page(
 
 
 # --- vocabulary: typo correction and autocomplete ---------------------------------------------
+#
+# Read from the vocab table as needed, never held in memory: a large corpus has hundreds of
+# thousands of words (300k words took ~97 MB and 0.5 s of the event loop to load, once per
+# connection after every import).
+
+# Not hiragana only (とも, こと): grammar, not something a reader looks for.
+_SUGGESTIBLE = "display GLOB '*[^ぁ-ゟ]*'"
+# Above every character: `key < prefix || _TOP` bounds the keys that start with the prefix.
+_TOP = "\U0010ffff"
 
 
-@dataclass(slots=True)
-class _Vocabulary:
-    generation: str | None
-    keys: list[str]  # sorted, for prefix lookups
-    display: dict[str, str]
-    df: dict[str, int]
-    by_length: dict[int, list[str]]
-    top: list[str]  # most frequent words, for an empty prefix
-
-
-_vocab_cache: weakref.WeakKeyDictionary[aiosqlite.Connection, _Vocabulary] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _suggestible(display: str) -> bool:
-    """False for hiragana-only nouns (とも, こと): grammar, not something a reader looks for."""
-    return not all("\u3041" <= ch <= "\u309f" for ch in display)
-
-
-async def _vocabulary(db: aiosqlite.Connection) -> _Vocabulary:
-    generation = await get_meta(db, GENERATION_KEY)
-    cached = _vocab_cache.get(db)
-    if cached is not None and cached.generation == generation:
-        return cached
-    rows = await db.execute_fetchall("SELECT key, display, df FROM vocab")
-    display = {str(k): str(d) for k, d, _ in rows}
-    df = {str(k): int(n) for k, _, n in rows}
-    by_length: dict[int, list[str]] = {}
-    for key in display:
-        by_length.setdefault(len(key), []).append(key)
-    top = heapq.nlargest(
-        200, (k for k in display if len(k) > 1 and _suggestible(display[k])), key=lambda k: df[k]
-    )
-    vocab = _Vocabulary(generation, sorted(display), display, df, by_length, top)
-    _vocab_cache[db] = vocab
-    return vocab
+async def _is_word(db: aiosqlite.Connection, key: str) -> bool:
+    rows = await db.execute_fetchall("SELECT 1 FROM vocab WHERE key = ?", (key,))
+    return bool(list(rows))
 
 
 async def _matches_alone(db: aiosqlite.Connection, term: Term) -> bool:
@@ -361,26 +339,44 @@ async def _matches_alone(db: aiosqlite.Connection, term: Term) -> bool:
     return bool(list(rows))
 
 
-def _closest(word: str, vocab: _Vocabulary, limit: int = 5) -> list[str]:
-    pool = [k for n in range(len(word) - 2, len(word) + 3) for k in vocab.by_length.get(n, ())]
+async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[str]:
+    """The vocabulary's words closest to `word` (a typo), closest first.
+
+    Candidates share its first two or its last two characters: one typo (a character changed,
+    added or dropped) always leaves one end alone, and reading only those keeps a correction
+    to a few thousand words, however large the vocabulary.
+    """
+    shortest, longest = len(word) - 2, len(word) + 2
+    rows = await db.execute_fetchall(
+        """
+        SELECT key, display, df FROM vocab
+         WHERE key >= ? AND key < ? AND length(key) BETWEEN ? AND ?
+        UNION
+        SELECT key, display, df FROM vocab
+         WHERE substr(key, -2) = ? AND length(key) BETWEEN ? AND ?
+        """,
+        (word[:2], word[:2] + _TOP, shortest, longest, word[-2:], shortest, longest),
+    )
+    display = {str(k): str(d) for k, d, _ in rows}
+    df = {str(k): int(n) for k, _, n in rows}
+    similarity = OSA.normalized_similarity
     found = process.extract(
-        word, pool, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=_TYPO_CUTOFF
+        word, list(display), scorer=similarity, limit=limit * 3, score_cutoff=_TYPO_CUTOFF
     )
     # Equally close words: the more common one is the likelier intent.
-    found.sort(key=lambda m: (-m[1], -vocab.df.get(m[0], 0)))
+    found.sort(key=lambda m: (-m[1], -df[m[0]]))
     aliases = [
-        (key, fuzz.ratio(word, key))
+        (key, score)
         for key in load_aliases()
-        if abs(len(key) - len(word)) <= 2 and fuzz.ratio(word, key) >= 80
+        if abs(len(key) - len(word)) <= 2 and (score := similarity(word, key)) >= _ALIAS_CUTOFF
     ]
-    ranked = [(vocab.display[k], s) for k, s, _ in found] + aliases
+    ranked = [(display[k], s) for k, s, _ in found] + aliases
     ranked.sort(key=lambda m: -m[1])
     return list(dict.fromkeys(text for text, _ in ranked))[:limit]
 
 
 async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None, list[str]]:
     """A corrected query (each unmatched word replaced by its closest vocabulary word)."""
-    vocab = await _vocabulary(db)
     terms: list[Term] = []
     suggestions: list[str] = []
     changed = False
@@ -389,12 +385,12 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
         if term.aliased or len(word) < _MIN_CORRECTABLE or await _matches_alone(db, term):
             terms.append(term)
             continue
-        close = _closest(word, vocab)
+        close = await _closest(db, word)
         suggestions.extend(close)
         fixed = (
             make_term(close[0], load_aliases().get(analyzer.fold(close[0]), ()))
             if close
-            else _correct_parts(term, vocab)
+            else await _correct_parts(db, term)
         )
         if fixed is None:
             terms.append(term)
@@ -404,7 +400,7 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
     return (Query(tuple(terms)) if changed else None), suggestions[:MAX_SUGGESTIONS]
 
 
-def _correct_parts(term: Term, vocab: _Vocabulary) -> Term | None:
+async def _correct_parts(db: aiosqlite.Connection, term: Term) -> Term | None:
     """The term with each unknown word inside it corrected (イージズ艦 → イージス艦), or None.
 
     A compound such as イージス艦 may only be in the vocabulary as part of a longer run, so
@@ -413,8 +409,8 @@ def _correct_parts(term: Term, vocab: _Vocabulary) -> Term | None:
     forms = list(term.phrases[0])
     changed = False
     for i, form in enumerate(forms):
-        if len(form) >= _MIN_CORRECTABLE and form not in vocab.df:
-            close = _closest(form, vocab, limit=1)
+        if len(form) >= _MIN_CORRECTABLE and not await _is_word(db, form):
+            close = await _closest(db, form, limit=1)
             if close:
                 forms[i] = analyzer.fold(close[0])
                 changed = True
@@ -436,7 +432,6 @@ async def suggest(
     head = " ".join(words)[:80]
     word = analyzer.fold(last)
     await _ensure_index(db)
-    vocab = await _vocabulary(db)
 
     ranked: list[tuple[int, int, str]] = []  # (tier, -df, display); lower sorts first
     for topic in load_taxonomy().topics:
@@ -444,17 +439,20 @@ async def suggest(
             if word and analyzer.fold(label).startswith(word):
                 ranked.append((1, 0, label))
     if not word:
-        ranked.extend((2, -vocab.df[k], vocab.display[k]) for k in vocab.top[: limit * 2])
+        rows = await db.execute_fetchall(
+            f"SELECT key, display, df FROM vocab WHERE length(key) > 1 AND {_SUGGESTIBLE}"  # noqa: S608
+            " ORDER BY df DESC, key LIMIT ?",
+            (limit * 2,),
+        )
+        ranked.extend((2, -int(df), str(display)) for _, display, df in rows)
     else:
-        start = bisect.bisect_left(vocab.keys, word)
-        matches: list[str] = []
-        for key in vocab.keys[start : start + 5000]:
-            if not key.startswith(word):
-                break
-            if _suggestible(vocab.display[key]):
-                matches.append(key)
-        best = heapq.nlargest(limit * 2, matches, key=lambda k: vocab.df[k])
-        ranked.extend((0 if k == word else 2, -vocab.df[k], vocab.display[k]) for k in best)
+        rows = await db.execute_fetchall(
+            f"SELECT key, display, df FROM vocab WHERE key >= ? AND key < ? AND {_SUGGESTIBLE}"  # noqa: S608
+            " ORDER BY df DESC, key LIMIT ?",
+            (word, word + _TOP, limit * 2),
+        )
+        for key, display, df in rows:
+            ranked.append((0 if key == word else 2, -int(df), str(display)))
         ranked.extend((3, 0, key) for key in load_aliases() if key.startswith(word))
     ranked.sort()
     results: list[str] = []
@@ -470,7 +468,6 @@ async def suggest(
 
 
 async def warm_up(db: aiosqlite.Connection) -> None:
-    """Build the index if needed and load the analyzer and vocabulary, so no reader waits."""
+    """Build the index if needed and load the analyzer, so no reader waits."""
     await _ensure_index(db)
-    await _vocabulary(db)
     analyzer.analyze("日米同盟")
