@@ -73,7 +73,7 @@ class AllianceBot(commands.Bot):
     results: ResultCache
     page_cache: PageCache
 
-    def __init__(self, settings: Settings, *, sync_on_start: bool = True) -> None:
+    def __init__(self, settings: Settings, *, serving: bool = True) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=_intents(),
@@ -82,12 +82,15 @@ class AllianceBot(commands.Bot):
             help_command=None,
         )
         self.settings = settings
-        self.sync_on_start = sync_on_start
+        # False for a bot made only to register its commands (`alliance-bot sync`): no digests,
+        # feeds or heartbeat, which would make a stopped bot look alive.
+        self.serving = serving
         self.taxonomy: Taxonomy = load_taxonomy()
         self._background: list[asyncio.Task[None]] = []
 
     async def setup_hook(self) -> None:
-        """Open the database, load the extensions and, if they changed, sync the commands."""
+        """Open the database, load the extensions and, if they changed, sync the commands (when
+        `serving`: and start the background work)."""
         self.db = await db.connect(self.settings.db)
         report = await articles.ensure_seeded(self.db, self.settings.seeds)
         if report is not None:
@@ -111,11 +114,12 @@ class AllianceBot(commands.Bot):
             self.add_dynamic_items(item)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        if not self.serving:
+            return
         self._background.append(asyncio.create_task(heartbeat_loop(self.db), name="heartbeat"))
         pruning = saved_queries.prune_loop(self.db)
         self._background.append(asyncio.create_task(pruning, name="saved-search pruning"))
-        if self.sync_on_start:
-            await self.sync_commands()
+        await self.sync_commands()
         _tune_garbage_collection()
 
     async def sync_commands(self, *, guild_id: int | None = None, force: bool = False) -> bool:

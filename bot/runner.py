@@ -146,7 +146,7 @@ async def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     try:
         token = _token(settings)
         point_at(settings)
-        async with AllianceBot(settings, sync_on_start=False) as bot:
+        async with AllianceBot(settings, serving=False) as bot:
             await _login(bot, token)
             try:
                 await bot.sync_commands(guild_id=args.guild, force=True)

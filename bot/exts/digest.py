@@ -192,6 +192,8 @@ class DigestCog(commands.Cog):
     async def cog_load(self) -> None:
         """Open the cog's connection, plan every schedule, and catch up once connected."""
         self.db = await database.connect(self.bot.settings.db)
+        if not self.bot.serving:
+            return
         self.scheduler.start()
         now = datetime.now(UTC)
         for schedule in await schedules.list_schedules(self.db):
@@ -203,7 +205,8 @@ class DigestCog(commands.Cog):
         if self._start_task is not None:
             self._start_task.cancel()
             await asyncio.gather(self._start_task, return_exceptions=True)
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         await self.db.close()
 
     # --- scheduling ---------------------------------------------------------------------------

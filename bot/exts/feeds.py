@@ -102,6 +102,8 @@ class FeedsCog(commands.Cog):
         settings = self.bot.settings
         self.db = await database.connect(settings.db)
         self.service = FeedService.for_database(self.db, settings.db, settings.tz)
+        if not self.bot.serving:
+            return
         try:
             await self.service.start()
         except FeedConfigError as exc:

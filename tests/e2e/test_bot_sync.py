@@ -95,6 +95,26 @@ async def test_sync_command_forces_a_sync(fake_discord: FakeDiscord, tmp_path: P
     assert "Traceback" not in to_guild.stderr + again.stderr
 
 
+async def test_sync_command_does_not_pass_for_a_running_bot(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """`alliance-bot sync` on a stopped bot's database leaves no heartbeat, so `healthcheck`
+    still says the bot is not running."""
+    db = tmp_path / "alliance.db"
+    async with bot_running(fake_discord, db):
+        pass
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("DELETE FROM meta WHERE key = 'heartbeat'")
+    synced = await run_command(fake_discord, db, tmp_path / "sync", "sync")
+    assert synced.returncode == 0, synced.stderr
+    with closing(sqlite3.connect(db)) as conn:
+        beats = conn.execute("SELECT value FROM meta WHERE key = 'heartbeat'").fetchall()
+    assert beats == []
+    health = await run_command(fake_discord, db, tmp_path / "health", "healthcheck")
+    assert health.returncode == 1
+    assert "Traceback" not in synced.stderr + health.stderr
+
+
 async def test_dev_guild_gets_the_commands_instead_of_global(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
