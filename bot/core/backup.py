@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -97,7 +98,8 @@ def _backup_sync(db_path: Path, requested: Path, folder: bool) -> BackupResult:
                 dest.execute("PRAGMA journal_mode = DELETE")
                 check = dest.execute("PRAGMA quick_check").fetchall()
                 if check != [("ok",)]:
-                    raise BackupError(f"the copy failed its integrity check: {check[0][0]}")
+                    problems = "; ".join(" ".join(str(row[0]).split()) for row in check[:3])
+                    raise BackupError(f"the copy failed its integrity check: {problems}")
                 version = int(dest.execute("PRAGMA user_version").fetchone()[0])
             finally:
                 dest.close()
@@ -105,6 +107,9 @@ def _backup_sync(db_path: Path, requested: Path, folder: bool) -> BackupResult:
             source.close()
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
+        # mkstemp made it private to us; the restore may run as another user (the container's,
+        # reading a copy `docker compose cp` gave to the host's): readable as the database is.
+        os.chmod(tmp, stat.S_IMODE(db_path.stat().st_mode))
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -105,6 +105,18 @@ async def test_copy_is_a_self_contained_file(
     assert next(iter(await conn.execute_fetchall("SELECT count(*) FROM load")))[0] == 10
 
 
+@pytest.mark.parametrize("mode", [0o644, 0o640])
+async def test_the_copy_can_be_read_as_the_database_can(
+    live: tuple[Path, aiosqlite.Connection], tmp_path: Path, mode: int
+) -> None:
+    """The copy has the database's permissions, not a temporary file's private ones: a
+    restore run as another user (the container's) can read it."""
+    path, _ = live
+    path.chmod(mode)
+    result = await backup(path, tmp_path / "copy.db")
+    assert stat.S_IMODE(result.path.stat().st_mode) == mode
+
+
 async def test_folder_target_gets_a_dated_file(
     live: tuple[Path, aiosqlite.Connection], tmp_path: Path
 ) -> None:
