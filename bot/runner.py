@@ -172,11 +172,13 @@ def application_id_from_token(token: str) -> int | None:
 
 async def cmd_invite_url(args: argparse.Namespace, settings: Settings) -> int:
     """Print the link that adds the bot to a server with the permissions it needs."""
-    client_id = args.client_id or application_id_from_token(_token_or_empty(settings))
+    token = _token_or_empty(settings)
+    client_id = args.client_id or application_id_from_token(token)
     if client_id is None:
+        why = "DISCORD_TOKEN does not start with an application id" if token else "no token"
         sys.stderr.write(
-            "alliance-bot: pass --client-id (the application id from the developer portal) "
-            "or set DISCORD_TOKEN\n"
+            f"alliance-bot: {why}: pass --client-id (the application id from the developer "
+            "portal) or set DISCORD_TOKEN to the bot's token\n"
         )
         return 2
     url = discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
         env_file=ENV_FILE,
         env_file_encoding="utf-8",
         extra="ignore",
+        # `ALLIANCE_DEV_GUILD=` (as .env.example shows it, uncommented) means unset, not invalid.
+        env_ignore_empty=True,
     )
 
     discord_token: SecretStr | None = Field(

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -244,6 +245,36 @@ def test_missing_seeds_folder_is_a_config_error(
     assert err.strip().count("\n") == 0
     assert "ALLIANCE_SEEDS" in err
     assert "nonexistent" in err
+
+
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [(None, "no token"), ("abc", "DISCORD_TOKEN does not start with an application id")],
+)
+def test_invite_url_without_an_id_says_why(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, token: str | None, why: str
+) -> None:
+    """With no token, or one whose start is not an application id, `invite-url` says which
+    and asks for --client-id, in one line, exit 2."""
+    if token is not None:
+        monkeypatch.setenv("DISCORD_TOKEN", token)
+    code, out, err = run(capsys, "invite-url")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"alliance-bot: {why}: pass --client-id")
+    assert err.count("\n") == 1
+
+
+def test_env_example_filled_in_as_shown_works(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A .env made of .env.example with every setting uncommented as shown (some empty)
+    runs the commands: an empty value means the default, not an invalid setting."""
+    example = (ROOT / ".env.example").read_text("utf-8")
+    (tmp_path / ".env").write_text(re.sub(r"(?m)^#(ALLIANCE_\w+=)", r"\1", example), "utf-8")
+    assert "\nALLIANCE_DEV_GUILD=\n" in (tmp_path / ".env").read_text("utf-8")
+    code, out, err = run(capsys, "latest", "--limit", "1")
+    assert (code, err) == (0, "")
+    assert out.count("#") == 1
 
 
 def test_env_file_not_utf8_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
