@@ -247,6 +247,16 @@ def test_missing_seeds_folder_is_a_config_error(
     assert "nonexistent" in err
 
 
+def test_empty_seeds_folder_says_so(tmp_path: Path) -> None:
+    """ALLIANCE_SEEDS naming a folder with no articles warns once, naming it, on an empty DB."""
+    empty = tmp_path / "no-seeds-here"
+    empty.mkdir()
+    done = _bot(tmp_path, "latest", env={"ALLIANCE_SEEDS": str(empty)})
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("warning: ")
+    assert "no-seeds-here" in line
+
 @pytest.mark.parametrize(
     ("token", "why"),
     [(None, "no token"), ("abc", "DISCORD_TOKEN does not start with an application id")],

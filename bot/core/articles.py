@@ -533,7 +533,12 @@ async def ensure_seeded(db: aiosqlite.Connection, seeds_dir: Path) -> IngestRepo
     if await count_articles(db):
         return None
     log.info("empty database: loading seeds from %s", seeds_dir)
-    return await ingest_paths(db, [seeds_dir], seeds=seeds_dir)
+    report = await ingest_paths(db, [seeds_dir], seeds=seeds_dir)
+    if not await count_articles(db):
+        # Said once here, or an operator whose ALLIANCE_SEEDS points at the wrong folder only
+        # ever sees "no articles" and searches that find nothing.
+        log.warning("no articles in the seeds folder %s: the database stays empty", seeds_dir)
+    return report
 
 
 def articles_from_rows(rows: Iterable[Sequence[object]]) -> list[Article]:
