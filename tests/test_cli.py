@@ -257,6 +257,7 @@ def test_empty_seeds_folder_says_so(tmp_path: Path) -> None:
     assert line.startswith("warning: ")
     assert "no-seeds-here" in line
 
+
 @pytest.mark.parametrize(
     ("token", "why"),
     [(None, "no token"), ("abc", "DISCORD_TOKEN does not start with an application id")],

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache
+from http import HTTPStatus
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -40,6 +41,7 @@ import aiosqlite
 # Private names here: `stamp` is a local variable in several functions below.
 from bot.core.db import parse_stamp as _parse_stamp
 from bot.core.db import stamp as _stamp
+from bot.core.db import transaction
 from bot.core.digest import DEFAULT_TIMEZONE, LANGUAGES, Language, Week, week_of, zone
 
 WhenEmpty = Literal["post", "skip"]
@@ -223,10 +225,13 @@ class PostFailure:
 
     @property
     def transient(self) -> bool:
-        """Discord unavailable (a 5xx, no answer) or the outcome unclear: worth trying again
-        soon, and nothing an admin can fix, so it does not count toward pausing a schedule."""
+        """Discord unavailable (a 5xx, a rate limit, no answer) or the outcome unclear: worth
+        trying again soon, and nothing an admin can fix, so it does not count toward pausing a
+        schedule."""
         if self.code is FailureCode.HTTP:
-            return self.status >= 500
+            # discord.py waits out ordinary 429s itself; one that reaches us (Cloudflare's, or
+            # after its own retries) passes all the same.
+            return self.status >= 500 or self.status == HTTPStatus.TOO_MANY_REQUESTS
         return self.code in (FailureCode.TIMEOUT, FailureCode.UNCONFIRMED, FailureCode.INCOMPLETE)
 
     def encode(self) -> str:
@@ -396,12 +401,25 @@ async def set_schedule(
 
 
 async def stop_schedule(db: aiosqlite.Connection, guild_id: int, channel_id: int) -> bool:
-    """Delete a channel's schedule (only within its guild); False when there was none.
+    """Stop the digests of a channel (only within its guild); False when none was to stop.
 
-    The posts ledger is kept, so setting the schedule again never reposts a week.
+    Deletes its schedule, keeping the posts ledger, so setting the schedule again never reposts
+    a week. Stops its `post-now` not yet through, too (refused by an unavailable Discord, or cut
+    off mid-post): no longer a one-off, it is not tried again, also after a restart, and what it
+    left unfinished is only looked for in the channel, as a stopped schedule's post would be.
+    `channel_id` must be one of the guild's channels (Discord resolves a command's channel
+    option within the guild): the ledger does not know guilds.
     """
-    query = "DELETE FROM digest_schedules WHERE guild_id = ? AND channel_id = ? RETURNING 1"
-    return bool(list(await db.execute_fetchall(query, (guild_id, channel_id))))
+    async with transaction(db):
+        query = "DELETE FROM digest_schedules WHERE guild_id = ? AND channel_id = ? RETURNING 1"
+        deleted = list(await db.execute_fetchall(query, (guild_id, channel_id)))
+        query = """
+            UPDATE digest_posts SET one_off = 0
+             WHERE channel_id = ? AND one_off = 1 AND status IN ('intent', 'failed')
+            RETURNING 1
+        """
+        withdrawn = list(await db.execute_fetchall(query, (channel_id,)))
+    return bool(deleted or withdrawn)
 
 
 async def get_schedule(db: aiosqlite.Connection, channel_id: int) -> Schedule | None:
@@ -516,13 +534,15 @@ async def claim_post(
     *,
     now: datetime | None = None,
     settings: PostSettings | None = None,
+    missed: bool = False,
 ) -> bool:
     """Record the intent to post a week in a channel; False when it is already claimed.
 
     True for a week never claimed, or one whose earlier attempt failed (nothing was posted);
     the claim then starts anew, at `now`, with `settings` (the language and timezone it posts
     in, and whether it is a one-off), so that what is left of it is posted the same way.
-    False when an intent is pending, the week was posted, or it was recorded as missed.
+    False when an intent is pending, the week was posted, or it was recorded as missed (unless
+    `missed`: an admin asked for the week, so a week missed while the bot was down is posted).
     """
     if settings is not None and settings.channel_id != channel_id:
         raise ValueError("the settings are another channel's")
@@ -536,7 +556,7 @@ async def claim_post(
            SET status = 'intent', error = NULL, created_at = excluded.created_at,
                updated_at = excluded.updated_at, language = excluded.language,
                timezone = excluded.timezone, one_off = excluded.one_off
-         WHERE status = 'failed'
+         WHERE status = 'failed' OR (status = 'missed' AND ?)
         RETURNING 1
     """
     params = (
@@ -547,6 +567,7 @@ async def claim_post(
         settings.language if settings else None,
         settings.timezone if settings else None,
         int(settings.one_off) if settings else 0,
+        int(missed),
     )
     return bool(list(await db.execute_fetchall(query, params)))
 
@@ -718,13 +739,25 @@ def next_run(schedule: Schedule, after: datetime) -> datetime:
 
 
 def week_for_run(run_at: datetime, timezone: str | ZoneInfo) -> Week:
-    """The week a run posts: the latest one that has reached its Sunday.
+    """The week a scheduled run posts: the latest one that has reached its Sunday.
 
     A Sunday run posts the week ending that day; a run on any other day posts the previous,
-    complete week. So whatever the weekday chosen, no day's articles fall between two digests.
+    complete week. So whatever the weekday chosen, every day is in one digest (on a Sunday
+    schedule, an article dated that Sunday but stored after the run is in none).
     """
     local_day = _now(run_at).astimezone(zone(timezone)).date()
     return week_of(local_day - timedelta(days=6), timezone=timezone)
+
+
+def latest_complete_week(now: datetime, timezone: str | ZoneInfo) -> Week:
+    """The latest week whose Sunday is over: what `post-now` posts.
+
+    Unlike a Sunday run, never the week still going on: posted on a Sunday, it would take the
+    week from a schedule running on Monday, whose digest would then miss Sunday's articles.
+    """
+    local_day = _now(now).astimezone(zone(timezone)).date()
+    last_sunday = local_day - timedelta(days=local_day.isoweekday())
+    return week_of(last_sunday, timezone=timezone)
 
 
 MAX_RETRY_DELAY = timedelta(hours=1)
@@ -752,14 +785,16 @@ class CatchUp:
 def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE) -> CatchUp | None:
     """Post the latest due run if it is within `grace`, else record it as missed.
 
-    None for a paused schedule and for a run due before the schedule was last set (an admin who
-    sets Monday 09:00 on a Tuesday did not miss anything). The ledger still has the last word:
+    None for a paused schedule and for a run due before the channel had a schedule (an admin
+    who sets Monday 09:00 on a Tuesday did not miss anything). A schedule changed since counts
+    from when it was first set: its week not yet posted under the old times is due under the
+    new ones once they have passed, not skipped. The ledger still has the last word:
     `claim_post` and `record_missed` refuse a week already handled.
     """
     if schedule.paused:
         return None
     run = latest_due_run(schedule, now)
-    since = schedule.updated_at
+    since = schedule.created_at
     if since is not None and run < since:
         return None
     action: Literal["post", "missed"] = "post" if _now(now) - run <= grace else "missed"

@@ -47,10 +47,13 @@ log = logging.getLogger(__name__)
 POSTS_PER_SECOND = 40
 # Channels posted to at the same time; the rest wait their turn.
 CONCURRENT_POSTS = 20
-# How far back in a channel to look for our own digest when reconciling an unfinished post.
+# Reconciling an unfinished post, how many other messages to read past the claim, or past the
+# last page found, before deciding the rest of the digest is not in the channel.
 HISTORY_LOOKBACK = 50
 # Looking for a claimed post from this long before the claim: our clock may be off Discord's.
 CLOCK_SLACK = timedelta(minutes=5)
+# A schedule's latest run is at most a week old: a changed schedule owes its week whenever due.
+OWED_WITHIN = timedelta(days=7)
 REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 # Discord's JSON error codes that say what an admin can fix.
 UNKNOWN_CHANNEL = 10003
@@ -237,13 +240,17 @@ class DigestCog(commands.Cog):
                 job.remove()
 
     async def _run_due(self, channel_id: int, run_at: datetime) -> None:
-        """A scheduled run: settle the week it covers, then plan the next run."""
+        """A scheduled run: settle the week it covers, then plan the next run.
+
+        Fired late (a suspended host), it is a catch-up: the latest run due by now is posted,
+        or recorded as missed past the grace period, as on a start.
+        """
         await self.bot.wait_until_ready()
         try:
             schedule = await schedules.get_schedule(self.db, channel_id)
             if schedule is not None:
-                week = schedules.week_for_run(run_at, schedule.tz)
-                await self._attempt(channel_id, week.start, run_at + self.grace)
+                # Never before `run_at`, whose run would otherwise look a week away.
+                await self._catch_up_schedule(schedule, max(run_at, datetime.now(UTC)))
         finally:
             try:
                 current = await schedules.get_schedule(self.db, channel_id)
@@ -311,30 +318,37 @@ class DigestCog(commands.Cog):
         for post in await schedules.pending_one_offs(self.db, since=now - self.grace):
             assert post.created_at is not None  # a claim's time is always stored
             await self._attempt(post.channel_id, post.week_start, post.created_at + self.grace)
-        due = []
-        missed = 0
-        for schedule in await schedules.list_schedules(self.db):
-            plan = schedules.catch_up(schedule, now, self.grace)
-            if plan is None:
-                continue
-            if plan.action == "missed":
-                if await schedules.record_missed(self.db, schedule.channel_id, plan.week.start):
-                    missed += 1
-                    log.warning(
-                        "digest of %s for channel %s missed (bot was down past the grace period)",
-                        plan.week.start,
-                        schedule.channel_id,
-                    )
-            else:
-                deadline = plan.run_at + self.grace
-                due.append(self._attempt(schedule.channel_id, plan.week.start, deadline))
-        await asyncio.gather(*due)
+        found = [
+            self._catch_up_schedule(schedule, now)
+            for schedule in await schedules.list_schedules(self.db)
+        ]
+        outcomes = await asyncio.gather(*found)
         log.info(
             "digest catch-up done: %d unfinished posts checked, %d due runs checked, %d missed",
             len(intents),
-            len(due),
-            missed,
+            outcomes.count("due"),
+            outcomes.count("missed"),
         )
+
+    async def _catch_up_schedule(
+        self, schedule: Schedule, now: datetime
+    ) -> Literal["due", "missed"] | None:
+        """Post a schedule's latest run due by `now`, or record it as missed past the grace
+        period (see `schedules.catch_up`); what was done, None when nothing was due."""
+        plan = schedules.catch_up(schedule, now, self.grace)
+        if plan is None:
+            return None
+        if plan.action == "missed":
+            if not await schedules.record_missed(self.db, schedule.channel_id, plan.week.start):
+                return None
+            log.warning(
+                "digest of %s for channel %s missed (bot was down past the grace period)",
+                plan.week.start,
+                schedule.channel_id,
+            )
+            return "missed"
+        await self._attempt(schedule.channel_id, plan.week.start, plan.run_at + self.grace)
+        return "due"
 
     async def _settle_scheduled(self, channel_id: int, week_start: date) -> Outcome:
         """A scheduled run, retry or catch-up: settle the week if the schedule still runs, or
@@ -357,22 +371,39 @@ class DigestCog(commands.Cog):
     async def _find_posted(
         self, channel_id: int, week: Week, *, since: datetime | None = None
     ) -> list[int]:
-        """The pages of our own digest of `week` in the channel, oldest first: among the first
-        messages after `since` (when the post was claimed), else among the latest ones."""
+        """The pages of our own digest of `week` in the channel, oldest first: among the
+        messages after `since` (when the post was claimed), up to `HISTORY_LOOKBACK` past the
+        last page found, however many pages; without `since`, among the latest messages."""
         channel = await self._channel(channel_id)
         if channel is None or self.bot.user is None:
             return []
         wanted = marker(week)
+        found: list[int] = []
+        if since is None:
+            async for message in channel.history(limit=HISTORY_LOOKBACK):
+                if self._is_page(message, wanted):
+                    found.append(message.id)
+            return found[::-1]
         # From the claim on, oldest first: the digest follows its claim within seconds, however
         # busy the channel has been since (a clock a few minutes off still finds it).
-        after = since - CLOCK_SLACK if since is not None else None
-        found: list[int] = []
-        async for message in channel.history(limit=HISTORY_LOOKBACK, after=after):
-            if message.author.id != self.bot.user.id:
-                continue
-            if any(wanted in (e.footer.text or "") for e in message.embeds):
+        unlike = 0  # messages since the last page: a digest's pages follow one another
+        async for message in channel.history(limit=None, after=since - CLOCK_SLACK):
+            if self._is_page(message, wanted):
                 found.append(message.id)
-        return found if after is not None else found[::-1]
+                unlike = 0
+            else:
+                unlike += 1
+                if unlike >= HISTORY_LOOKBACK:
+                    break
+        return found
+
+    def _is_page(self, message: discord.Message, wanted: str) -> bool:
+        """Whether a message is one of our own pages marked `wanted`."""
+        return (
+            self.bot.user is not None
+            and message.author.id == self.bot.user.id
+            and any(wanted in (e.footer.text or "") for e in message.embeds)
+        )
 
     async def _channel(self, channel_id: int) -> discord.TextChannel | None:
         channel = self.bot.get_channel(channel_id)
@@ -385,16 +416,19 @@ class DigestCog(commands.Cog):
 
     # --- delivery -----------------------------------------------------------------------------
 
-    async def settle(self, settings: PostSettings, week: Week) -> Outcome:
-        """Post `week`'s digest in the settings' channel unless it already was.
+    async def settle(self, settings: PostSettings, week: Week, *, missed: bool = False) -> Outcome:
+        """Post `week`'s digest in the settings' channel unless it already was (or, unless
+        `missed`, was recorded as missed while the bot was down).
 
         An unfinished earlier attempt (an intent with no message) is reconciled first: found in
         the channel's history, it is recorded; not found, it is posted.
         """
         async with self._posting[settings.channel_id]:
-            return await self._settle(settings.channel_id, settings, week)
+            return await self._settle(settings.channel_id, settings, week, missed=missed)
 
-    async def _settle(self, channel_id: int, settings: PostSettings | None, week: Week) -> Outcome:
+    async def _settle(
+        self, channel_id: int, settings: PostSettings | None, week: Week, *, missed: bool = False
+    ) -> Outcome:
         """`settle`, with the channel's lock held; `settings` None: stopped or paused, so an
         unfinished post is only looked for, and recorded as stopped when it is not found."""
         post = await schedules.get_post(self.db, channel_id, week.start)
@@ -415,7 +449,7 @@ class DigestCog(commands.Cog):
                 return "already"
         if settings is not None:
             claim = post.created_at if unfinished and post is not None else None
-            return await self._deliver(settings, week, claim=claim, posted=posted)
+            return await self._deliver(settings, week, claim=claim, posted=posted, missed=missed)
         if not unfinished:
             log.info("digest for channel %s is stopped or paused; not posting", channel_id)
             return "skipped"
@@ -434,9 +468,11 @@ class DigestCog(commands.Cog):
         *,
         claim: datetime | None = None,
         posted: Sequence[int] = (),
+        missed: bool = False,
     ) -> Outcome:
         """Post `week`'s digest. `claim`: when an unfinished attempt claimed the week; `posted`:
-        the pages it already posted, so only the rest is sent.
+        the pages it already posted, so only the rest is sent; `missed`: post a week recorded
+        as missed, too.
 
         A digest is made of the articles stored before its week was claimed, so that the pages
         an interrupted attempt left to post are the ones it would have posted, whatever was
@@ -459,7 +495,7 @@ class DigestCog(commands.Cog):
                     await schedules.release_claim(self.db, channel_id, week.start)
                 return "skipped"
             if not claimed and not await schedules.claim_post(
-                self.db, channel_id, week.start, now=moment, settings=settings
+                self.db, channel_id, week.start, now=moment, settings=settings, missed=missed
             ):
                 return "already"
             problem = await self._problem(channel_id)
@@ -627,16 +663,28 @@ class DigestCog(commands.Cog):
             )
         except ScheduleError as exc:
             return pages.note(t("digest.invalid", lang, error=_schedule_error(exc, lang)))
-        self._plan(schedule, datetime.now(UTC))
-        next_at = schedules.next_run(schedule, datetime.now(UTC))
+        now = datetime.now(UTC)
+        self._plan(schedule, now)
         message = t(
             "digest.saved",
             lang,
             channel=channel.mention,
             when=_when(schedule, lang),
-            next=discord.utils.format_dt(next_at, "F"),
+            next=discord.utils.format_dt(schedules.next_run(schedule, now), "F"),
         )
-        return pages.note(message)
+        # Changed to times already past this week, a schedule still owes the week its old
+        # times had yet to post: posted now, as a start's catch-up would, not skipped.
+        owed = schedules.catch_up(schedule, now, grace=OWED_WITHIN)
+        if owed is None:
+            return pages.note(message)
+        post = await schedules.get_post(self.db, channel.id, owed.week.start)
+        if post is not None and post.status != "failed":
+            return pages.note(message)  # posted, missed, or its post is under way
+        outcome = await self.settle(schedule.settings, owed.week)
+        if outcome in RETRIED:
+            self._plan_retry(channel.id, owed.week.start, now + self.grace, 1)
+        done = await self._outcome_text(outcome, channel, owed.week, lang)
+        return pages.note(f"{message}\n{done}")
 
     @set_command.autocomplete("timezone")
     async def _timezones(
@@ -706,7 +754,8 @@ class DigestCog(commands.Cog):
         channel: discord.TextChannel,
         language: str | None = None,
     ) -> None:
-        """Post the latest complete week's digest now (once: a posted week is not repeated).
+        """Post the latest complete week's digest now (once: a posted week is not repeated;
+        one missed while the bot was down is posted now).
 
         A channel's schedule decides the digest's language; without one, `language` does.
         """
@@ -724,25 +773,21 @@ class DigestCog(commands.Cog):
             # Where no schedule runs, retries (also after a restart) post with these settings.
             own = PostSettings(channel.id, chosen, self.bot.settings.timezone)
             settings = replace(stored.settings if stored else own, one_off=True)
-        week = schedules.week_for_run(datetime.now(UTC), settings.tz)
-        outcome = await self.settle(settings, week)
-        key = {
-            "posted": "digest.posted",
-            "already": "digest.already",
-            "skipped": "digest.skipped",
-            "failed": "digest.failed",
-            "unavailable": "digest.unavailable",
-            "unconfirmed": "digest.unconfirmed",
-            "incomplete": "digest.incomplete",
-        }[outcome]
+        week = schedules.latest_complete_week(datetime.now(UTC), settings.tz)
+        outcome = await self.settle(settings, week, missed=True)
         if outcome in RETRIED:
             self._plan_retry(channel.id, week.start, datetime.now(UTC) + self.grace, 1)
-        post = await schedules.get_post(self.db, channel.id, week.start)
-        if outcome == "already" and post is not None and post.status == "missed":
-            key = "digest.missed"  # refused, but not because it was posted: missed while down
-        error = failure_text(post.error if post else None, lang)
-        message = t(key, lang, channel=channel.mention, week=week.start.isoformat(), error=error)
+        message = await self._outcome_text(outcome, channel, week, lang)
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def _outcome_text(
+        self, outcome: Outcome, channel: discord.TextChannel, week: Week, lang: Lang
+    ) -> str:
+        """What came of posting a week's digest, for the admin who asked, in their language."""
+        post = await schedules.get_post(self.db, channel.id, week.start)
+        error = failure_text(post.error if post else None, lang)
+        key = f"digest.{outcome}"
+        return t(key, lang, channel=channel.mention, week=week.start.isoformat(), error=error)
 
     @group.command(name="preview", description=_("Preview the next digest (only you see it)"))
     @app_commands.describe(channel=_("Whose schedule to preview (default: this server's first)"))
@@ -767,7 +812,7 @@ class DigestCog(commands.Cog):
             schedule = found[0] if found else None
         now = datetime.now(UTC)
         if schedule is None:
-            week = schedules.week_for_run(now, self.bot.settings.timezone)
+            week = schedules.latest_complete_week(now, self.bot.settings.timezone)  # post-now's
             digest_lang: Lang = lang
         else:
             week = schedules.week_for_run(schedules.next_run(schedule, now), schedule.tz)

@@ -199,10 +199,40 @@ def test_retries_back_off_up_to_an_hour_within_the_deadline() -> None:
 def test_catch_up_ignores_runs_before_set_and_paused() -> None:
     """No catch-up for a run due before the schedule was set, nor for a paused schedule."""
     due = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)
-    fresh = _schedule(1, "09:00", "Asia/Tokyo", updated_at=due + timedelta(hours=1))
+    set_at = due + timedelta(hours=1)
+    fresh = _schedule(1, "09:00", "Asia/Tokyo", created_at=set_at, updated_at=set_at)
     assert catch_up(fresh, due + timedelta(hours=2)) is None
     paused = _schedule(1, "09:00", "Asia/Tokyo", paused=True)
     assert catch_up(paused, due + timedelta(hours=2)) is None
+
+
+def test_catch_up_of_a_changed_schedule_counts_from_its_creation() -> None:
+    """A schedule changed to a time already past owes the week its old times had yet to post."""
+    due = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
+    changed = _schedule(
+        1,
+        "09:00",
+        "Asia/Tokyo",
+        created_at=due - timedelta(days=30),
+        updated_at=due + timedelta(hours=1),
+    )
+    plan = catch_up(changed, due + timedelta(hours=2))
+    assert plan is not None
+    assert (plan.run_at, plan.week.start, plan.action) == (due, date(2025, 12, 15), "post")
+
+
+@pytest.mark.parametrize(
+    ("local", "monday"),
+    [
+        (datetime(2025, 12, 21, 23, 59), date(2025, 12, 8)),  # Sunday: that week is not over
+        (datetime(2025, 12, 22, 0, 0), date(2025, 12, 15)),  # Monday: it is
+        (datetime(2025, 12, 27, 12, 0), date(2025, 12, 15)),  # Saturday
+    ],
+)
+def test_latest_complete_week_is_never_the_week_going_on(local: datetime, monday: date) -> None:
+    """`post-now`'s week is the latest whose Sunday is over, also on a Sunday."""
+    now = local.replace(tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert schedules.latest_complete_week(now, "Asia/Tokyo").start == monday
 
 
 # --- the database ------------------------------------------------------------------------------
@@ -299,6 +329,40 @@ async def test_pending_one_offs_are_recent_one_offs_worth_trying_again(
     assert await claim_post(conn, CHANNEL, weeks[4], now=NOW, settings=one_off)  # in flight
     pending = await schedules.pending_one_offs(conn, since=NOW - timedelta(days=1))
     assert [(p.week_start, p.settings) for p in pending] == [(weeks[0], one_off)]
+
+
+async def test_stop_withdraws_the_channels_one_offs_not_yet_through(
+    conn: aiosqlite.Connection,
+) -> None:
+    """`stop` makes a failed or unfinished `post-now` of the channel no longer a one-off (not
+    retried), with or without a schedule; another channel's stays; nothing else to stop: False."""
+    one_off = PostSettings(CHANNEL, "ja", "Asia/Tokyo", one_off=True)
+    other = replace(one_off, channel_id=333)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW, settings=one_off)
+    await mark_failed(conn, CHANNEL, WEEK, UNAVAILABLE, now=NOW)
+    later = WEEK + timedelta(days=7)
+    assert await claim_post(conn, CHANNEL, later, now=NOW, settings=one_off)  # cut off mid-post
+    assert await claim_post(conn, 333, WEEK, now=NOW, settings=other)
+    await mark_failed(conn, 333, WEEK, UNAVAILABLE, now=NOW)
+
+    assert await schedules.stop_schedule(conn, GUILD, CHANNEL)
+    since = NOW - timedelta(days=1)
+    assert [p.channel_id for p in await schedules.pending_one_offs(conn, since=since)] == [333]
+    unfinished = await schedules.get_post(conn, CHANNEL, later)
+    assert unfinished is not None
+    assert (unfinished.status, unfinished.one_off) == ("intent", False)
+    assert not await schedules.stop_schedule(conn, GUILD, CHANNEL)
+
+
+async def test_a_missed_week_is_claimed_only_when_asked_for(conn: aiosqlite.Connection) -> None:
+    """A week recorded as missed refuses a scheduled claim but not one an admin asked for."""
+    assert await schedules.record_missed(conn, CHANNEL, WEEK, now=NOW)
+    assert not await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW, missed=True)
+    post = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert post is not None
+    assert post.status == "intent"
+    assert not await claim_post(conn, CHANNEL, WEEK, now=NOW, missed=True)
 
 
 async def test_release_withdraws_only_an_unfinished_claim(conn: aiosqlite.Connection) -> None:
@@ -402,6 +466,7 @@ async def test_failed_week_can_be_claimed_again(conn: aiosqlite.Connection) -> N
     ("failure", "transient"),
     [
         (PostFailure(FailureCode.HTTP, status=503), True),
+        (PostFailure(FailureCode.HTTP, status=429), True),  # a rate limit discord.py gave up on
         (PostFailure(FailureCode.TIMEOUT), True),
         (PostFailure(FailureCode.HTTP, status=400, discord_code=50035), False),
         (PostFailure(FailureCode.CHANNEL_MISSING), False),

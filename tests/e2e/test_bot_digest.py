@@ -295,7 +295,7 @@ async def test_post_now_posts_the_latest_week_once(fake_discord: FakeDiscord, bo
     """`post-now` posts the latest complete week's digest; a second `post-now` posts nothing."""
     await bot.start()
     news = fake_discord.guild.channel(NEWS)
-    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
     first = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
     assert reply(first) == f"Posted the digest of the week of {week.start} in <#{news.id}>."
     second = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
@@ -518,13 +518,103 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     assert "Last error: the channel was not found (deleted, or the bot can't see it)" in text
     text = await status(fake_discord, locale="ja")
     assert "直近のエラー: チャンネルが見つかりません（削除されたか、ボットから見えません）" in text
-    latest = schedules.week_for_run(datetime.now(UTC), TOKYO)
+
+
+async def test_post_now_posts_a_week_missed_while_the_bot_was_down(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A week recorded as missed is posted once by an admin's `post-now`, which asked for it."""
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
+    await with_db(bot.db, lambda conn: schedules.record_missed(conn, news.id, week.start))
+    await bot.start()
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    if latest == news_week:  # post-now can't post the missed week, and says so
-        assert reply(record) == f"The week of {news_week.start} was missed while the bot was down."
-        assert channel_posts(fake_discord, news) == []
-    else:
-        assert reply(record).startswith(f"Posted the digest of the week of {latest.start}")
+    assert reply(record) == f"Posted the digest of the week of {week.start} in <#{news.id}>."
+    [message] = digests(fake_discord)
+    assert footers(message) == [marker(week)]
+    again = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(again).startswith("The digest of the week of")
+    assert channel_posts(fake_discord, news) == [200]
+
+
+async def test_a_schedule_changed_to_a_time_already_past_posts_the_week_it_owed(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A schedule set days ago whose run is an hour away, changed to an hour ago: the week its
+    old time had yet to post is posted at once, and said so; a restart posts nothing more."""
+    news = fake_discord.guild.channel(NEWS)
+    await set_due(bot, news, ago=-timedelta(hours=1))
+    earlier = (datetime.now(UTC) - timedelta(hours=1)).astimezone(TOKYO)
+    await bot.start(until_logged=CAUGHT_UP)
+    assert channel_posts(fake_discord, news) == []  # not due yet under the old time
+    options = {"channel": NEWS, "weekday": earlier.isoweekday(), "time": f"{earlier:%H:%M}"}
+    record = await command(fake_discord, "alliance-digest set", options)
+    week = schedules.week_for_run(earlier, TOKYO)
+    assert reply(record).endswith(
+        f"\nPosted the digest of the week of {week.start} in <#{news.id}>."
+    )
+    [message] = digests(fake_discord)
+    assert footers(message) == [marker(week)]
+    await bot.restart(until_logged=CAUGHT_UP)
+    assert channel_posts(fake_discord, news) == [200]
+
+
+async def test_stop_also_stops_a_post_now_that_discord_refused(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """`post-now` refused with a 503 where the schedule is paused, then `stop`: no retry posts
+    the week, also after a restart."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    )
+
+    async def pause(conn: aiosqlite.Connection) -> None:
+        await conn.execute("UPDATE digest_schedules SET paused = 1")
+        await conn.commit()
+
+    await with_db(bot.db, pause)
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert answer.endswith("The bot tries again shortly.")
+    stopped = await command(fake_discord, "alliance-digest stop", {"channel": NEWS})
+    assert reply(stopped) == f"Stopped the weekly digest in <#{news.id}>."
+    await bot.restart(until_logged=CAUGHT_UP)
+    assert channel_posts(fake_discord, news) == [503]
+    assert digests(fake_discord) == []
+
+
+async def test_an_unfinished_digest_found_past_the_lookback_is_not_reposted(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A claimed week of several pages, its first 5 in the channel when the bot stopped, each
+    followed by 12 members' messages (65 messages in all, more than `HISTORY_LOOKBACK`): the
+    restarted bot posts only the pages missing, each once."""
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=2))
+    await add_articles_in(bot, week, 600)
+    settings = schedules.PostSettings(news.id, "ja", "Asia/Tokyo")
+
+    async def claim(conn: aiosqlite.Connection) -> bool:
+        return await schedules.claim_post(conn, news.id, week.start, settings=settings)
+
+    assert await with_db(bot.db, claim)
+    post = await ledger(bot, news, week)
+    assert post is not None
+    claimed = post.created_at
+    assert claimed is not None
+    digest = await with_db(bot.db, lambda conn: build_digest(conn, week, added_by=claimed))
+    expected = [e.to_dict() for e in digest_embeds(digest, "ja")]
+    assert len(expected) > 5 + 1
+    for page in expected[:5]:
+        fake_discord.add_message(NEWS, {"embeds": [page]})
+        for n in range(12):
+            fake_discord.add_message(NEWS, {"content": f"chat {n}"}, author=fake_discord.invoker)
+    await bot.start(until_logged=CAUGHT_UP)
+    pages = digests(fake_discord)
+    assert blocks([p["embeds"][0] for p in pages]) == blocks(expected)
+    assert channel_posts(fake_discord, news) == [200] * (len(expected) - 5)
 
 
 async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
@@ -682,7 +772,7 @@ async def test_server_error_that_discord_py_does_not_retry_is_recorded_then_retr
     the bot's own retry posts the week once; it does not count toward pausing."""
     bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
     run = await bot.start()
-    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
     news, answer = await post_now_refused_with_503(fake_discord, "POST")
     assert answer == (
         f"Could not post in <#{news.id}>: Discord was temporarily unavailable (HTTP 503). "
@@ -719,7 +809,7 @@ async def post_now_stopped_after_page_one(
     digest of several pages), then `post-now` (with `options`) with Discord answering 503 to
     its second page. Returns the channel, the week and the reply."""
     news = double.guild.channel(NEWS)
-    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
     await add_articles_in(bot, week, 120)
     if scheduled:
         when = {"channel": NEWS, "weekday": 1, "time": "09:00"}
@@ -825,7 +915,7 @@ async def test_a_post_now_without_schedule_refused_is_retried_after_a_restart(
     nothing."""
     await bot.start()
     news = fake_discord.guild.channel(NEWS)
-    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
     fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
     options = {"channel": NEWS, "language": "ja"}
     answer = reply(await command(fake_discord, "alliance-digest post-now", options))
@@ -847,7 +937,7 @@ async def test_post_now_in_a_channel_without_schedule_is_retried_with_its_settin
     bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
     run = await bot.start()
     news = fake_discord.guild.channel(NEWS)
-    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
     fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
     answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
     assert answer.endswith("The bot tries again shortly.")
@@ -865,7 +955,7 @@ async def test_unverifiable_post_is_settled_by_a_retry(
     checks the channel again, finds nothing and posts the week once."""
     bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
     run = await bot.start()
-    week = schedules.week_for_run(datetime.now(UTC), TOKYO)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
     news, answer = await post_now_refused_with_503(fake_discord, "POST", "GET")
     assert answer == (
         f"Whether the digest of the week of {week.start} reached <#{news.id}> is not confirmed "

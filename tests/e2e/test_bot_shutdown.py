@@ -11,7 +11,7 @@ from bot_process import bot_running, wal_bytes
 from fake_discord import FakeDiscord
 from fake_discord.payloads import MANAGE_GUILD, MEMBER_PERMISSIONS
 
-from bot.core.schedules import week_for_run
+from bot.core.schedules import latest_complete_week
 
 QUERIES = ("台湾", "核", "PAC3", "Koizumi", "日米同盟", "トランプ", "防衛費", "ミサイル")
 
@@ -44,7 +44,7 @@ async def test_sigterm_mid_work_finishes_answers_and_leaves_one_clean_file(
     assert fake_discord.mention_violations == []
 
     assert wal_bytes(db) == 0
-    week = week_for_run(datetime.now(UTC), "Asia/Tokyo")
+    week = latest_complete_week(datetime.now(UTC), "Asia/Tokyo")
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         rows = conn.execute(
