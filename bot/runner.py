@@ -12,11 +12,15 @@ import binascii
 import logging
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import aiohttp
 import discord
 import yarl
 from discord import gateway, http
+from filelock import FileLock, Timeout
 
 from bot import ops
 from bot.bot import AllianceBot
@@ -78,9 +82,38 @@ async def _login(bot: AllianceBot, token: str) -> None:
         raise _sync_refused(bot.settings.dev_guild) from None
 
 
+@contextmanager
+def only_instance(database: Path) -> Iterator[None]:
+    """Hold a lock beside the database while the bot runs (StartError if another process holds
+    it): a second bot on one database answers every command twice, and its start-up takes the
+    first one's digest post in flight for a crashed one and posts it again."""
+    lock = FileLock(f"{database}.lock", fallback_to_soft=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise StartError(
+            f"another alliance-bot is running on the database {database} (it holds "
+            f"{lock.lock_file}): stop it first"
+        ) from None
+    except OSError as exc:
+        # A filesystem without locks (some network mounts) should not keep the bot down.
+        log.warning("cannot lock %s (%s): run only one bot on this database", lock.lock_file, exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 async def _run(settings: Settings) -> None:
     token = _token(settings)
     point_at(settings)
+    with only_instance(settings.db):
+        await _serve(settings, token)
+
+
+async def _serve(settings: Settings, token: str) -> None:
     bot = AllianceBot(settings)
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()

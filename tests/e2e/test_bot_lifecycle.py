@@ -175,6 +175,22 @@ async def test_a_bad_or_missing_token_is_one_line_and_exit_2(
     assert fake_discord.gateway.identify_count == 0
 
 
+async def test_a_second_bot_on_the_same_database_is_refused(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """While a bot runs, another on its database exits 2 with one line, before it connects;
+    once the first has stopped, a new one starts."""
+    db = tmp_path / "alliance.db"
+    async with bot_running(fake_discord, db):
+        second = await run_command(fake_discord, db, tmp_path / "second", "run")
+        assert second.returncode == 2
+        (line,) = second.stderr.splitlines()
+        assert line.startswith("alliance-bot: another alliance-bot is running on the database")
+        assert fake_discord.gateway.identify_count == 1
+    async with bot_running(fake_discord, db):
+        assert fake_discord.gateway.identify_count == 2
+
+
 @pytest.mark.parametrize("log_format", ["text", "json"])
 async def test_the_token_never_reaches_the_logs(tmp_path: Path, log_format: str) -> None:
     """At DEBUG, through login, sync, commands, a button and shutdown, no token is printed."""
