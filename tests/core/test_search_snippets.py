@@ -77,6 +77,18 @@ def test_a_word_deep_in_a_long_seed_article_is_marked(query: str, marked: str) -
     assert _marked(body, query)[:1] == [marked]
 
 
+def test_a_particle_alone_does_not_make_part_of_a_word_a_match() -> None:
+    """The の before 核心 is also before the word 核 (whose next words the text spells otherwise:
+    され for 為ル レル), but one particle read alike is too little: the 核 of 核心 is not marked."""
+    parsed = parse_query("核")
+    assert isinstance(parsed, Query)
+    assert snippet("米国の核心的利益。北朝鮮の核され始めた。", parsed.terms) == (
+        ("米国の核心的利益。北朝鮮の", False),
+        ("核", True),
+        ("され始めた。", False),
+    )
+
+
 def test_stored_forms_are_used_instead_of_analysis() -> None:
     """Given the stored forms, the snippet follows them (here: forms that put 核 inside 中核)."""
     text = "米軍は中核を担う。"

@@ -186,14 +186,48 @@ def _is_occurrence(folded: str, start: int, end: int, contexts: set[_Context]) -
     return False
 
 
+# Words a side must read as, in a row, for the other side to be passed over (`_is_one_sided`).
+_ONE_SIDED_WORDS = 2
+
+
+def _reads_words_after(folded: str, at: int, words: Sequence[str | None]) -> bool:
+    """True when the text from `at` reads as each of `words` in turn, exactly."""
+    for word in words:
+        at = _skip_separators(folded, at)
+        if word is None:
+            return at == len(folded)
+        if not folded.startswith(word, at):
+            return False
+        at += len(word)
+    return True
+
+
+def _reads_words_before(folded: str, at: int, words: Sequence[str | None]) -> bool:
+    """True when the text up to `at` reads as each of `words` in turn, nearest first, exactly."""
+    for word in words:
+        at = _skip_separators_back(folded, at)
+        if word is None:
+            return at == 0
+        if not folded.endswith(word, 0, at):
+            return False
+        at -= len(word)
+    return True
+
+
 def _is_one_sided(folded: str, start: int, end: int, contexts: set[_Context]) -> bool:
-    """True when one side of folded[start:end] reads exactly as an occurrence's and the other
-    only with every word spelled otherwise (議論 + され始め for 為ル レル 始メル): the exact side
-    still tells the word from a part of a longer one. Costly: only when no hit reads better."""
+    """True when one side of folded[start:end] reads exactly as an occurrence's, two words in a
+    row, and the other only with every word spelled otherwise (活用が議論 + され始め for
+    為ル レル 始メル). Costly: only when no hit reads better."""
+    # One word is too little: it is often a particle (の before 核 in 核心 reads as ノ before 核
+    # elsewhere in the text), and then a part of a longer word would be marked.
     for before, after in contexts:
-        if _reads_before(folded, start, before, _EXACT) and _reads_after(folded, end, after, _ANY):
+        if _reads_words_before(folded, start, before[:_ONE_SIDED_WORDS]) and _reads_after(
+            folded, end, after, _ANY
+        ):
             return True
-        if _reads_before(folded, start, before, _ANY) and _reads_after(folded, end, after, _EXACT):
+        if _reads_before(folded, start, before, _ANY) and _reads_words_after(
+            folded, end, after[:_ONE_SIDED_WORDS]
+        ):
             return True
     return False
 
