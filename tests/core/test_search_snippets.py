@@ -89,6 +89,31 @@ def test_a_particle_alone_does_not_make_part_of_a_word_a_match() -> None:
     )
 
 
+def test_text_analyzed_again_stays_short_without_sentence_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the forms cannot place a word in a long text whose sentences end only with '.'
+    (for is フォー in the index), the text analyzed again is around the word, not the whole."""
+    sentence = "The report for the committee was published for review by officials. "
+    body = sentence * 560 + "The golden dome for missile defence was announced. " + sentence * 20
+    forms = " ".join(analyzer.index_forms(body))
+    parsed = parse_query("dome")
+    assert isinstance(parsed, Query)
+    analyzed: list[int] = []
+    analyze = analyzer.analyze
+
+    def recording(text: str) -> list[analyzer.Token]:
+        analyzed.append(len(text))
+        return analyze(text)
+
+    monkeypatch.setattr(analyzer, "analyze", recording)
+    parts = snippet(body, parsed.terms, forms=forms)
+    assert [part for part, is_match in parts if is_match] == ["dome"]
+    assert len(analyzed) == 1  # the word was found by analyzing the text around it
+    # 600 characters either side of where the forms put it, widened by at most 200 each side.
+    assert analyzed[0] <= 2 * (600 + 200) < len(body)
+
+
 def test_stored_forms_are_used_instead_of_analysis() -> None:
     """Given the stored forms, the snippet follows them (here: forms that put 核 inside 中核)."""
     text = "米軍は中核を担う。"
