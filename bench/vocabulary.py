@@ -30,7 +30,16 @@ from bot.core import articles, db  # noqa: E402
 from bot.core.search import search, suggest  # noqa: E402
 
 PREFIXES = ["", "ト", "日", "台", "防衛", "日米", "k", "ヘグ", "イージ", "ミサ", "米軍", "同"]
-TYPOS = ["トランブ", "ドランプ", "ヘグセフ", "イージズ艦", "ゴールデンドム", "Koizmi", "Hegseht"]
+TYPOS = [
+    "トランブ",
+    "ドランプ",
+    "トンラプ",
+    "ヘグセフ",
+    "イージズ艦",
+    "ゴールデンドム",
+    "Koizmi",
+    "Hegseht",
+]
 KANA = [chr(c) for c in range(0x30A1, 0x30F6)]
 KANJI = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
 

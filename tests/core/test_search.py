@@ -179,12 +179,14 @@ async def test_english_typo_is_corrected(conn: aiosqlite.Connection) -> None:
         ("ドランプ", "トランプ"),  # the first character wrong: found by the word's end
         ("トランプド", "トランプ"),  # one too many at the end: found by its start
         ("Hegseht", "hegseth"),  # two letters swapped: one edit
+        ("トンラプ", "トランプ"),  # the middle two swapped: found by its first and last
     ],
 )
 async def test_a_typo_anywhere_is_corrected(
     conn: aiosqlite.Connection, typo: str, meant: str
 ) -> None:
-    """A typo at either end of a word, or two swapped letters, is corrected to the word meant."""
+    """A typo at either end of a word, or two swapped letters (in the middle of a short word
+    too), is corrected to the word meant, among the seed articles' other words."""
     result = await search(conn, typo)
     assert result.corrected == meant
     assert result.total > 0

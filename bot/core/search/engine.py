@@ -342,11 +342,14 @@ async def _matches_alone(db: aiosqlite.Connection, term: Term) -> bool:
 async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[str]:
     """The vocabulary's words closest to `word` (a typo), closest first.
 
-    Candidates share its first two or its last two characters: one typo (a character changed,
-    added or dropped) always leaves one end alone, and reading only those keeps a correction
-    to a few thousand words, however large the vocabulary.
+    Candidates share its first two characters, its last two, or its first and its last: one
+    typo (a character changed, added or dropped, two swapped) leaves one of these alone in any
+    word it leaves close enough, and reading only those keeps a correction to a few thousand
+    words, however large the vocabulary.
     """
     shortest, longest = len(word) - 2, len(word) + 2
+    # The first and the last character: two swapped in the middle of four (トンラプ for
+    # トランプ) change the first two and the last two (migration 0010 indexes these).
     rows = await db.execute_fetchall(
         """
         SELECT key, display, df FROM vocab
@@ -354,8 +357,15 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
         UNION
         SELECT key, display, df FROM vocab
          WHERE substr(key, -2) = ? AND length(key) BETWEEN ? AND ?
+        UNION
+        SELECT key, display, df FROM vocab
+         WHERE substr(key, -1) = ? AND key >= ? AND key < ? AND length(key) BETWEEN ? AND ?
         """,
-        (word[:2], word[:2] + _TOP, shortest, longest, word[-2:], shortest, longest),
+        (
+            *(word[:2], word[:2] + _TOP, shortest, longest),
+            *(word[-2:], shortest, longest),
+            *(word[-1], word[0], word[0] + _TOP, shortest, longest),
+        ),
     )
     display = {str(k): str(d) for k, d, _ in rows}
     df = {str(k): int(n) for k, _, n in rows}
