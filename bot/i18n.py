@@ -205,6 +205,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{channel} に投稿できませんでした: {error}。まもなく再試行します。",
         "Could not post in {channel}: {error}. The bot tries again shortly.",
     ),
+    "digest.retrying": (
+        "{week} の週のダイジェストを {channel} に投稿できませんでした。まもなく再試行します。",
+        "Could not post the digest of the week of {week} in {channel} yet; "
+        "the bot tries again shortly.",
+    ),
     "digest.bad_week": (
         "日付は YYYY-MM-DD の形で指定してください（例: 2025-12-15）。",
         "Give the date as YYYY-MM-DD (e.g. 2025-12-15).",

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import base64
 import binascii
+import errno
 import logging
 import signal
 import sys
@@ -82,6 +83,10 @@ async def _login(bot: AllianceBot, token: str) -> None:
         raise _sync_refused(bot.settings.dev_guild) from None
 
 
+# What a filesystem that cannot lock files answers.
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP})
+
+
 @contextmanager
 def only_instance(database: Path) -> Iterator[None]:
     """Hold a lock beside the database while the bot runs (StartError if another process holds
@@ -96,6 +101,10 @@ def only_instance(database: Path) -> Iterator[None]:
             f"{lock.lock_file}): stop it first"
         ) from None
     except OSError as exc:
+        if exc.errno not in _NO_LOCKS:
+            # E.g. a lock file left by a run as another user: unlocked, two bots could run.
+            reason = exc.strerror or str(exc)
+            raise StartError(f"cannot lock {lock.lock_file}: {reason}") from None
         # A filesystem without locks (some network mounts) should not keep the bot down.
         log.warning("cannot lock %s (%s): run only one bot on this database", lock.lock_file, exc)
         yield

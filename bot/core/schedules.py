@@ -41,7 +41,6 @@ import aiosqlite
 # Private names here: `stamp` is a local variable in several functions below.
 from bot.core.db import parse_stamp as _parse_stamp
 from bot.core.db import stamp as _stamp
-from bot.core.db import transaction
 from bot.core.digest import DEFAULT_TIMEZONE, LANGUAGES, Language, Week, week_of, zone
 
 WhenEmpty = Literal["post", "skip"]
@@ -410,15 +409,15 @@ async def stop_schedule(db: aiosqlite.Connection, guild_id: int, channel_id: int
     `channel_id` must be one of the guild's channels (Discord resolves a command's channel
     option within the guild): the ledger does not know guilds.
     """
-    async with transaction(db):
-        query = "DELETE FROM digest_schedules WHERE guild_id = ? AND channel_id = ? RETURNING 1"
-        deleted = list(await db.execute_fetchall(query, (guild_id, channel_id)))
-        query = """
-            UPDATE digest_posts SET one_off = 0
-             WHERE channel_id = ? AND one_off = 1 AND status IN ('intent', 'failed')
-            RETURNING 1
-        """
-        withdrawn = list(await db.execute_fetchall(query, (channel_id,)))
+    # One-offs first: interrupted between the two, the schedule is still there to stop again.
+    query = """
+        UPDATE digest_posts SET one_off = 0
+         WHERE channel_id = ? AND one_off = 1 AND status IN ('intent', 'failed')
+        RETURNING 1
+    """
+    withdrawn = list(await db.execute_fetchall(query, (channel_id,)))
+    query = "DELETE FROM digest_schedules WHERE guild_id = ? AND channel_id = ? RETURNING 1"
+    deleted = list(await db.execute_fetchall(query, (guild_id, channel_id)))
     return bool(deleted or withdrawn)
 
 
@@ -785,20 +784,43 @@ class CatchUp:
 def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE) -> CatchUp | None:
     """Post the latest due run if it is within `grace`, else record it as missed.
 
-    None for a paused schedule and for a run due before the channel had a schedule (an admin
-    who sets Monday 09:00 on a Tuesday did not miss anything). A schedule changed since counts
-    from when it was first set: its week not yet posted under the old times is due under the
-    new ones once they have passed, not skipped. The ledger still has the last word:
-    `claim_post` and `record_missed` refuse a week already handled.
+    None for a paused schedule and for a run due before the schedule was last set (an admin who
+    sets Monday 09:00 on a Tuesday did not miss anything; what a change owes, `owed_weeks`
+    says). The ledger still has the last word: `claim_post` and `record_missed` refuse a week
+    already handled.
     """
     if schedule.paused:
         return None
     run = latest_due_run(schedule, now)
-    since = schedule.created_at
+    since = schedule.updated_at
     if since is not None and run < since:
         return None
     action: Literal["post", "missed"] = "post" if _now(now) - run <= grace else "missed"
     return CatchUp(run, week_for_run(run, schedule.tz), action)
+
+
+def owed_weeks(old: Schedule | None, new: Schedule, now: datetime) -> list[Week]:
+    """Weeks that `old`, replaced by `new` at `now`, had yet to post and `new` never will,
+    oldest first: its next run's week (the latest due run's for a paused one, whose week an
+    admin setting it again wants posted) up to the week of `new`'s next run.
+
+    A schedule changed to a time this week has already passed would otherwise skip a week;
+    weeks the old schedule settled are not among these, whatever the ledger has for them.
+    """
+    if old is None:
+        return []
+    moment = _now(now)
+    if old.paused:
+        owed = week_for_run(latest_due_run(old, moment), old.tz)
+    else:
+        owed = week_for_run(next_run(old, moment), old.tz)
+    upcoming = week_for_run(next_run(new, moment), new.tz)
+    starts = []
+    start = owed.start
+    while start < upcoming.start:
+        starts.append(start)
+        start += timedelta(days=7)
+    return [week_of(start, timezone=new.timezone) for start in starts]
 
 
 # --- status ------------------------------------------------------------------------------------

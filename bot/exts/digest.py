@@ -52,8 +52,6 @@ CONCURRENT_POSTS = 20
 HISTORY_LOOKBACK = 50
 # Looking for a claimed post from this long before the claim: our clock may be off Discord's.
 CLOCK_SLACK = timedelta(minutes=5)
-# A schedule's latest run is at most a week old: a changed schedule owes its week whenever due.
-OWED_WITHIN = timedelta(days=7)
 REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 # Discord's JSON error codes that say what an admin can fix.
 UNKNOWN_CHANNEL = 10003
@@ -262,8 +260,9 @@ class DigestCog(commands.Cog):
 
     async def _attempt(
         self, channel_id: int, week_start: date, deadline: datetime, attempt: int = 0
-    ) -> None:
-        """Settle a schedule's week; if that fails or is left for later, plan another try."""
+    ) -> Outcome | None:
+        """Settle a schedule's week; if that fails or is left for later, plan another try.
+        What came of it; None when it failed on the bot's side (logged)."""
         try:
             outcome: Outcome | None = await self._settle_scheduled(channel_id, week_start)
         except Exception:
@@ -271,6 +270,7 @@ class DigestCog(commands.Cog):
             outcome = None
         if outcome is None or outcome in RETRIED:
             self._plan_retry(channel_id, week_start, deadline, attempt + 1)
+        return outcome
 
     def _plan_retry(
         self, channel_id: int, week_start: date, deadline: datetime, attempt: int
@@ -386,12 +386,12 @@ class DigestCog(commands.Cog):
             return found[::-1]
         # From the claim on, oldest first: the digest follows its claim within seconds, however
         # busy the channel has been since (a clock a few minutes off still finds it).
-        unlike = 0  # messages since the last page: a digest's pages follow one another
+        unlike = 0  # messages since the claim or the last page: a digest's pages follow it
         async for message in channel.history(limit=None, after=since - CLOCK_SLACK):
             if self._is_page(message, wanted):
                 found.append(message.id)
                 unlike = 0
-            else:
+            elif message.created_at >= since:  # the slack's messages: however many there are
                 unlike += 1
                 if unlike >= HISTORY_LOOKBACK:
                     break
@@ -649,6 +649,7 @@ class DigestCog(commands.Cog):
         if missing:
             perms = permission_names(missing, lang)
             return pages.note(t("digest.missing", lang, channel=channel.mention, perms=perms))
+        old = await schedules.get_schedule(self.db, channel.id)
         try:
             # Waits for the write lock while another connection (a feed ingest) holds it.
             schedule = await schedules.set_schedule(
@@ -672,19 +673,16 @@ class DigestCog(commands.Cog):
             when=_when(schedule, lang),
             next=discord.utils.format_dt(schedules.next_run(schedule, now), "F"),
         )
-        # Changed to times already past this week, a schedule still owes the week its old
-        # times had yet to post: posted now, as a start's catch-up would, not skipped.
-        owed = schedules.catch_up(schedule, now, grace=OWED_WITHIN)
-        if owed is None:
-            return pages.note(message)
-        post = await schedules.get_post(self.db, channel.id, owed.week.start)
-        if post is not None and post.status != "failed":
-            return pages.note(message)  # posted, missed, or its post is under way
-        outcome = await self.settle(schedule.settings, owed.week)
-        if outcome in RETRIED:
-            self._plan_retry(channel.id, owed.week.start, now + self.grace, 1)
-        done = await self._outcome_text(outcome, channel, owed.week, lang)
-        return pages.note(f"{message}\n{done}")
+        # Changed to times already past this week, a schedule still owes the weeks its old
+        # times had yet to post: posted now, not skipped.
+        lines = [message]
+        for week in schedules.owed_weeks(old, schedule, now):
+            post = await schedules.get_post(self.db, channel.id, week.start)
+            if post is not None and post.status != "failed":
+                continue  # posted, missed, or its post is under way
+            outcome = await self._attempt(channel.id, week.start, now + self.grace)
+            lines.append(await self._outcome_text(outcome, channel, week, lang))
+        return pages.note("\n".join(lines))
 
     @set_command.autocomplete("timezone")
     async def _timezones(
@@ -781,12 +779,13 @@ class DigestCog(commands.Cog):
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _outcome_text(
-        self, outcome: Outcome, channel: discord.TextChannel, week: Week, lang: Lang
+        self, outcome: Outcome | None, channel: discord.TextChannel, week: Week, lang: Lang
     ) -> str:
-        """What came of posting a week's digest, for the admin who asked, in their language."""
+        """What came of posting a week's digest, for the admin who asked, in their language
+        (`outcome` None: it failed on the bot's side and is tried again)."""
         post = await schedules.get_post(self.db, channel.id, week.start)
         error = failure_text(post.error if post else None, lang)
-        key = f"digest.{outcome}"
+        key = f"digest.{outcome or 'retrying'}"
         return t(key, lang, channel=channel.mention, week=week.start.isoformat(), error=error)
 
     @group.command(name="preview", description=_("Preview the next digest (only you see it)"))

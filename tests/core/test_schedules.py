@@ -199,26 +199,61 @@ def test_retries_back_off_up_to_an_hour_within_the_deadline() -> None:
 def test_catch_up_ignores_runs_before_set_and_paused() -> None:
     """No catch-up for a run due before the schedule was set, nor for a paused schedule."""
     due = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)
-    set_at = due + timedelta(hours=1)
-    fresh = _schedule(1, "09:00", "Asia/Tokyo", created_at=set_at, updated_at=set_at)
+    fresh = _schedule(1, "09:00", "Asia/Tokyo", updated_at=due + timedelta(hours=1))
     assert catch_up(fresh, due + timedelta(hours=2)) is None
     paused = _schedule(1, "09:00", "Asia/Tokyo", paused=True)
     assert catch_up(paused, due + timedelta(hours=2)) is None
 
 
-def test_catch_up_of_a_changed_schedule_counts_from_its_creation() -> None:
-    """A schedule changed to a time already past owes the week its old times had yet to post."""
-    due = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
-    changed = _schedule(
-        1,
-        "09:00",
-        "Asia/Tokyo",
-        created_at=due - timedelta(days=30),
-        updated_at=due + timedelta(hours=1),
-    )
-    plan = catch_up(changed, due + timedelta(hours=2))
-    assert plan is not None
-    assert (plan.run_at, plan.week.start, plan.action) == (due, date(2025, 12, 15), "post")
+@pytest.mark.parametrize(
+    ("old", "new", "now", "owed"),
+    [
+        # Tuesday 05:12 not yet run, changed at 03:30 to 03:12: its week is owed.
+        (
+            _schedule(2, "05:12", "Asia/Tokyo"),
+            _schedule(2, "03:12", "Asia/Tokyo"),
+            datetime(2026, 11, 24, 3, 30, tzinfo=ZoneInfo("Asia/Tokyo")),
+            [date(2026, 11, 16)],
+        ),
+        # Saturday 16:30 New York not yet run, changed (Sunday 05:30 in Tokyo) to Sunday 01:30
+        # Tokyo: the week it owed, and the week ending that Sunday, which the old time would
+        # have posted next Saturday and the new one never will.
+        (
+            _schedule(6, "16:30", NY.key),
+            _schedule(7, "01:30", "Asia/Tokyo"),
+            datetime(2026, 2, 14, 15, 30, tzinfo=NY),
+            [date(2026, 2, 2), date(2026, 2, 9)],
+        ),
+        # Monday 09:00 set on a Tuesday, changed on Wednesday to Wednesday 08:00: its next run
+        # posts the week the old one would have; the week before it predates the schedule.
+        (
+            _schedule(1, "09:00", "Asia/Tokyo"),
+            _schedule(3, "08:00", "Asia/Tokyo"),
+            datetime(2026, 11, 18, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+            [],
+        ),
+        # Only the language changed: the next run is the same.
+        (
+            _schedule(1, "09:00", "Asia/Tokyo"),
+            _schedule(1, "09:00", "Asia/Tokyo", language="en"),
+            datetime(2026, 11, 18, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+            [],
+        ),
+        # Paused (after failures), set again: the week of its latest run is posted now.
+        (
+            _schedule(1, "09:00", "Asia/Tokyo", paused=True),
+            _schedule(1, "09:00", "Asia/Tokyo"),
+            datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+            [date(2026, 11, 16)],
+        ),
+        (None, _schedule(1, "09:00", "Asia/Tokyo"), datetime(2026, 11, 25, tzinfo=UTC), []),
+    ],
+)
+def test_owed_weeks_of_a_changed_schedule(
+    old: Schedule | None, new: Schedule, now: datetime, owed: list[date]
+) -> None:
+    """A change owes the weeks its old times had yet to post and its new ones never will."""
+    assert [w.start for w in schedules.owed_weeks(old, new, now)] == owed
 
 
 @pytest.mark.parametrize(

@@ -559,6 +559,52 @@ async def test_a_schedule_changed_to_a_time_already_past_posts_the_week_it_owed(
     assert channel_posts(fake_discord, news) == [200]
 
 
+async def test_a_changed_schedule_whose_owed_post_discord_refuses_retries_it(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """The week a change owes, refused with a 503: the admin is told it is tried again, and the
+    retry posts it once."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    news = fake_discord.guild.channel(NEWS)
+    await set_due(bot, news, ago=-timedelta(hours=1))
+    earlier = (datetime.now(UTC) - timedelta(hours=1)).astimezone(TOKYO)
+    run = await bot.start(until_logged=CAUGHT_UP)
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    options = {"channel": NEWS, "weekday": earlier.isoweekday(), "time": f"{earlier:%H:%M}"}
+    answer = reply(await command(fake_discord, "alliance-digest set", options))
+    assert answer.endswith("The bot tries again shortly.")
+    week = schedules.week_for_run(earlier, TOKYO)
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
+    assert channel_posts(fake_discord, news) == [503, 200]
+    [message] = digests(fake_discord)
+    assert footers(message) == [marker(week)]
+
+
+async def test_an_unfinished_post_is_found_after_a_burst_of_messages_before_its_claim(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """60 members' messages just before a claim (within the clock slack the history is read
+    from), then the page the bot posted before it stopped: found, not posted again."""
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=2))
+    for n in range(60):
+        fake_discord.add_message(NEWS, {"content": f"chat {n}"}, author=fake_discord.invoker)
+    await asyncio.sleep(1.1)  # the claim's time is stored to the second
+    settings = schedules.PostSettings(news.id, "ja", "Asia/Tokyo")
+
+    async def claim(conn: aiosqlite.Connection) -> bool:
+        return await schedules.claim_post(conn, news.id, week.start, settings=settings)
+
+    assert await with_db(bot.db, claim)
+    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
+    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    await bot.start(until_logged=CAUGHT_UP)
+    assert channel_posts(fake_discord, news) == []
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("posted", int(planted["id"]))
+
+
 async def test_stop_also_stops_a_post_now_that_discord_refused(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:

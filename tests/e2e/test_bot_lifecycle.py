@@ -191,6 +191,20 @@ async def test_a_second_bot_on_the_same_database_is_refused(
         assert fake_discord.gateway.identify_count == 2
 
 
+async def test_a_lock_file_that_cannot_be_opened_stops_the_start(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """A lock file the bot can't open (here a folder; as often another user's file) is one
+    line and exit 2, not a warning and a bot running unlocked."""
+    db = tmp_path / "alliance.db"
+    (tmp_path / "alliance.db.lock").mkdir()
+    process = await run_command(fake_discord, db, tmp_path / "run", "run")
+    assert process.returncode == 2
+    (line,) = process.stderr.splitlines()
+    assert line.startswith(f"alliance-bot: cannot lock {tmp_path / 'alliance.db.lock'}: ")
+    assert fake_discord.gateway.identify_count == 0
+
+
 @pytest.mark.parametrize("log_format", ["text", "json"])
 async def test_the_token_never_reaches_the_logs(tmp_path: Path, log_format: str) -> None:
     """At DEBUG, through login, sync, commands, a button and shutdown, no token is printed."""
