@@ -799,28 +799,32 @@ def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE
     return CatchUp(run, week_for_run(run, schedule.tz), action)
 
 
-def owed_weeks(old: Schedule | None, new: Schedule, now: datetime) -> list[Week]:
+def owed_weeks(
+    old: Schedule | None, new: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE
+) -> list[Week]:
     """Weeks that `old`, replaced by `new` at `now`, had yet to post and `new` never will,
-    oldest first: its next run's week (the latest due run's for a paused one, whose week an
-    admin setting it again wants posted) up to the week of `new`'s next run.
+    oldest first, at most the two latest: from the week of its latest run due within `grace`
+    since it was set (perhaps not settled yet, or failed: the ledger has the last word), else
+    of its next run, up to the week of `new`'s next run. A paused `old` starts from its latest
+    run's week: an admin setting it again wants that posted.
 
-    A schedule changed to a time this week has already passed would otherwise skip a week;
-    weeks the old schedule settled are not among these, whatever the ledger has for them.
+    A schedule changed to a time this week has already passed would otherwise skip a week.
     """
     if old is None:
         return []
     moment = _now(now)
-    if old.paused:
-        owed = week_for_run(latest_due_run(old, moment), old.tz)
-    else:
-        owed = week_for_run(next_run(old, moment), old.tz)
+    due = latest_due_run(old, moment)
+    since = old.updated_at
+    recent = moment - due <= grace and (since is None or due >= since)
+    run = due if old.paused or recent else next_run(old, moment)
+    owed = week_for_run(run, old.tz)
     upcoming = week_for_run(next_run(new, moment), new.tz)
     starts = []
     start = owed.start
     while start < upcoming.start:
         starts.append(start)
         start += timedelta(days=7)
-    return [week_of(start, timezone=new.timezone) for start in starts]
+    return [week_of(start, timezone=new.timezone) for start in starts[-2:]]
 
 
 # --- status ------------------------------------------------------------------------------------

@@ -676,7 +676,7 @@ class DigestCog(commands.Cog):
         # Changed to times already past this week, a schedule still owes the weeks its old
         # times had yet to post: posted now, not skipped.
         lines = [message]
-        for week in schedules.owed_weeks(old, schedule, now):
+        for week in schedules.owed_weeks(old, schedule, now, self.grace):
             post = await schedules.get_post(self.db, channel.id, week.start)
             if post is not None and post.status != "failed":
                 continue  # posted, missed, or its post is under way

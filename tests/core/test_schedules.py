@@ -246,6 +246,20 @@ def test_catch_up_ignores_runs_before_set_and_paused() -> None:
             datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
             [date(2026, 11, 16)],
         ),
+        # Changed 30 s after its run came due, before that run settled: its week is owed.
+        (
+            _schedule(1, "09:00", "Asia/Tokyo", updated_at=datetime(2026, 10, 1, tzinfo=UTC)),
+            _schedule(7, "18:00", "Asia/Tokyo"),
+            datetime(2026, 11, 23, 9, 0, 30, tzinfo=ZoneInfo("Asia/Tokyo")),
+            [date(2026, 11, 16)],
+        ),
+        # Paused a while, then set to a time further on: only the two latest weeks are owed.
+        (
+            _schedule(6, "18:00", "Etc/GMT+12", paused=True),
+            _schedule(7, "00:30", "Asia/Tokyo"),
+            datetime(2026, 9, 5, 21, 33, tzinfo=UTC),
+            [date(2026, 8, 24), date(2026, 8, 31)],
+        ),
         (None, _schedule(1, "09:00", "Asia/Tokyo"), datetime(2026, 11, 25, tzinfo=UTC), []),
     ],
 )

@@ -339,6 +339,11 @@ async def _matches_alone(db: aiosqlite.Connection, term: Term) -> bool:
     return bool(list(rows))
 
 
+# Words sharing only a typo's first and last character can be very many (ス…ー): read a bounded
+# number, enough for the short words whose two-character ends a swap changes.
+_ENDS_CANDIDATES = 2000
+
+
 async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[str]:
     """The vocabulary's words closest to `word` (a typo), closest first.
 
@@ -358,13 +363,16 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
         SELECT key, display, df FROM vocab
          WHERE substr(key, -2) = ? AND length(key) BETWEEN ? AND ?
         UNION
-        SELECT key, display, df FROM vocab
-         WHERE substr(key, -1) = ? AND key >= ? AND key < ? AND length(key) BETWEEN ? AND ?
+        SELECT * FROM (
+            SELECT key, display, df FROM vocab
+             WHERE substr(key, -1) = ? AND key >= ? AND key < ? AND length(key) BETWEEN ? AND ?
+             LIMIT ?
+        )
         """,
         (
             *(word[:2], word[:2] + _TOP, shortest, longest),
             *(word[-2:], shortest, longest),
-            *(word[-1], word[0], word[0] + _TOP, shortest, longest),
+            *(word[-1], word[0], word[0] + _TOP, shortest, longest, _ENDS_CANDIDATES),
         ),
     )
     display = {str(k): str(d) for k, d, _ in rows}
