@@ -106,6 +106,23 @@ async def ledger(bot: BotRuns, channel: Channel, week: Week) -> PostRecord | Non
     return await with_db(bot.db, lambda conn: schedules.get_post(conn, channel.id, week.start))
 
 
+async def claim_in_japanese(bot: BotRuns, channel: Channel, week: Week) -> None:
+    """Claim a channel's week as a Japanese schedule's run would, as a stopped bot left it."""
+    settings = schedules.PostSettings(channel.id, "ja", "Asia/Tokyo")
+
+    async def claim(conn: aiosqlite.Connection) -> bool:
+        return await schedules.claim_post(conn, channel.id, week.start, settings=settings)
+
+    assert await with_db(bot.db, claim)
+
+
+async def assert_posted_as(bot: BotRuns, channel: Channel, week: Week, message: JSON) -> None:
+    """The ledger records a channel's week as posted, as `message`."""
+    post = await ledger(bot, channel, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("posted", int(message["id"]))
+
+
 async def stored_schedule(bot: BotRuns, channel: Channel) -> Schedule | None:
     """A channel's schedule as stored in the database."""
     return await with_db(bot.db, lambda conn: schedules.get_schedule(conn, channel.id))
@@ -306,9 +323,7 @@ async def test_post_now_posts_the_latest_week_once(fake_discord: FakeDiscord, bo
     assert footers(message) == [marker(week)]
     assert message["embeds"][0]["title"].startswith("This week in the US–Japan alliance")
     assert channel_posts(fake_discord, news) == [200]
-    post = await ledger(bot, news, week)
-    assert post is not None
-    assert (post.status, post.message_id) == ("posted", int(message["id"]))
+    await assert_posted_as(bot, news, week, message)
 
 
 async def test_post_now_language_sets_a_digest_without_schedule(
@@ -481,9 +496,7 @@ async def test_digest_is_posted_at_its_due_time_by_the_scheduler(
     assert channel_posts(fake_discord, news) == [200]
     assert channel_posts(fake_discord, general) == [403, 403, 403]
     assert digests(fake_discord, "general") == []
-    post = await ledger(bot, news, week)
-    assert post is not None
-    assert (post.status, post.message_id) == ("posted", int(message["id"]))
+    await assert_posted_as(bot, news, week, message)
 
 
 async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_missed(
@@ -590,19 +603,12 @@ async def test_an_unfinished_post_is_found_after_a_burst_of_messages_before_its_
     for n in range(60):
         fake_discord.add_message(NEWS, {"content": f"chat {n}"}, author=fake_discord.invoker)
     await asyncio.sleep(1.1)  # the claim's time is stored to the second
-    settings = schedules.PostSettings(news.id, "ja", "Asia/Tokyo")
-
-    async def claim(conn: aiosqlite.Connection) -> bool:
-        return await schedules.claim_post(conn, news.id, week.start, settings=settings)
-
-    assert await with_db(bot.db, claim)
+    await claim_in_japanese(bot, news, week)
     embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
     planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
     await bot.start(until_logged=CAUGHT_UP)
     assert channel_posts(fake_discord, news) == []
-    post = await ledger(bot, news, week)
-    assert post is not None
-    assert (post.status, post.message_id) == ("posted", int(planted["id"]))
+    await assert_posted_as(bot, news, week, planted)
 
 
 async def test_stop_also_stops_a_post_now_that_discord_refused(
@@ -640,12 +646,7 @@ async def test_an_unfinished_digest_found_past_the_lookback_is_not_reposted(
     news = fake_discord.guild.channel(NEWS)
     _, week = await set_due(bot, news, ago=timedelta(hours=2))
     await add_articles_in(bot, week, 600)
-    settings = schedules.PostSettings(news.id, "ja", "Asia/Tokyo")
-
-    async def claim(conn: aiosqlite.Connection) -> bool:
-        return await schedules.claim_post(conn, news.id, week.start, settings=settings)
-
-    assert await with_db(bot.db, claim)
+    await claim_in_japanese(bot, news, week)
     post = await ledger(bot, news, week)
     assert post is not None
     claimed = post.created_at
@@ -840,9 +841,7 @@ async def test_server_error_that_discord_py_does_not_retry_is_recorded_then_retr
     message = await fake_discord.wait_message(NEWS, lambda m: bool(digests(fake_discord)))
     await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
     assert channel_posts(fake_discord, news) == [503, 200]
-    post = await ledger(bot, news, week)
-    assert post is not None
-    assert (post.status, post.message_id) == ("posted", int(message["id"]))
+    await assert_posted_as(bot, news, week, message)
     again = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
     assert reply(again).startswith("The digest of the week of")
     assert len(digests(fake_discord)) == 1
@@ -1023,9 +1022,7 @@ async def test_unverifiable_post_is_settled_by_a_retry(
     history = fake_discord.find_requests("GET", f"/channels/{news.id}/messages")
     assert [r.status for r in history] == [503, 200]
     await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
-    post = await ledger(bot, news, week)
-    assert post is not None
-    assert (post.status, post.message_id) == ("posted", int(message["id"]))
+    await assert_posted_as(bot, news, week, message)
     assert "Last post: week of" in await status(fake_discord)
 
 
@@ -1044,9 +1041,7 @@ async def test_retry_records_a_post_discord_made_despite_the_error(
     embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
     planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
     await run.wait_logged(f"digest of {week.start} in channel {news.id} was already posted")
-    post = await ledger(bot, news, week)
-    assert post is not None
-    assert (post.status, post.message_id) == ("posted", int(planted["id"]))
+    await assert_posted_as(bot, news, week, planted)
     assert channel_posts(fake_discord, news) == [503]
     await bot.restart(until_logged=CAUGHT_UP)
     assert channel_posts(fake_discord, news) == [503]
