@@ -107,12 +107,12 @@ def only_instance(database: Path) -> Iterator[None]:
             raise StartError(f"cannot lock {lock.lock_file}: {reason}") from None
         # A filesystem without locks (some network mounts) should not keep the bot down.
         log.warning("cannot lock %s (%s): run only one bot on this database", lock.lock_file, exc)
-        yield
-        return
+    # Outside the handler: an error of the bot's own is not chained to the lock's.
     try:
         yield
     finally:
-        lock.release()
+        if lock.is_locked:
+            lock.release()
 
 
 async def _run(settings: Settings) -> None:
