@@ -377,18 +377,18 @@ class DigestCog(commands.Cog):
         channel = await self._channel(channel_id)
         if channel is None or self.bot.user is None:
             return []
-        wanted = marker(week)
+        me, wanted = self.bot.user.id, marker(week)
         found: list[int] = []
         if since is None:
             async for message in channel.history(limit=HISTORY_LOOKBACK):
-                if self._is_page(message, wanted):
+                if _is_page(message, me, wanted):
                     found.append(message.id)
             return found[::-1]
         # From the claim on, oldest first: the digest follows its claim within seconds, however
         # busy the channel has been since (a clock a few minutes off still finds it).
         unlike = 0  # messages since the claim or the last page: a digest's pages follow it
         async for message in channel.history(limit=None, after=since - CLOCK_SLACK):
-            if self._is_page(message, wanted):
+            if _is_page(message, me, wanted):
                 found.append(message.id)
                 unlike = 0
             elif message.created_at >= since:  # the slack's messages: however many there are
@@ -396,14 +396,6 @@ class DigestCog(commands.Cog):
                 if unlike >= HISTORY_LOOKBACK:
                     break
         return found
-
-    def _is_page(self, message: discord.Message, wanted: str) -> bool:
-        """Whether a message is one of our own pages marked `wanted`."""
-        return (
-            self.bot.user is not None
-            and message.author.id == self.bot.user.id
-            and any(wanted in (e.footer.text or "") for e in message.embeds)
-        )
 
     async def _channel(self, channel_id: int) -> discord.TextChannel | None:
         channel = self.bot.get_channel(channel_id)
@@ -818,6 +810,11 @@ class DigestCog(commands.Cog):
             digest_lang = schedule.language
         digest = await build_digest(self.db, week)
         return digest_embeds(digest, digest_lang)
+
+
+def _is_page(message: discord.Message, me: int, wanted: str) -> bool:
+    """Whether a message is a page of ours (posted by user `me`) marked `wanted`."""
+    return message.author.id == me and any(wanted in (e.footer.text or "") for e in message.embeds)
 
 
 def _when(schedule: Schedule, lang: Lang) -> str:
