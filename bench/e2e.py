@@ -3,25 +3,27 @@
     python bench/e2e.py [--concurrency 200] [--bursts 3] [--articles 100000] [--cache DIR]
                         [--timeout 60] [--profile DIR] [--set ALLIANCE_NAME=VALUE ...]
 
-Starts the double (tests/e2e/fake_discord) in this process and, one after another, bot
-processes pointed at it: the floor (bench/floor_bot.py, a discord.py bot on our event loop that
-answers a constant embed at once), the real bot (`python -m bot run`) on the seed corpus, and
-the real bot on `--articles` synthetic articles (bench/ingest.py's generator; the database is
-built once, ~1 min, and kept in `--cache`, default $TMPDIR/alliance-bench). After each real bot,
-the floor again, answering each search with what our bot answered it (floor-seeds, floor-100k):
-what is left between those two is our own work, not the size of our answers. Each bot gets a
-warm-up and `--bursts` bursts of `--concurrency` concurrent searches (1-2 character kanji,
-phrases, Latin codes, English, typos; both locales; one in six with a topic), the same
-searches in the same order for every bot.
+For the seed corpus, then for `--articles` synthetic articles (bench/ingest.py's generator; the
+database is built once, ~1 min, and kept in `--cache`, default $TMPDIR/alliance-bench), three
+bot processes run side by side, each pointed at a double (tests/e2e/fake_discord) of its own in
+this process: the real bot (`python -m bot run`); the floor (bench/floor_bot.py, a discord.py
+bot on our event loop that answers a constant embed at once); and the floor answering each
+search with what our bot answers it (floor-seeds, floor-100k; from a run of our bot before,
+not measured): what is left between our bot and that one is our own work, not the size of our
+answers. Each gets a warm-up, then they take turns (A B C, B C A, C A B…), `--bursts` bursts
+each of `--concurrency` concurrent searches (1-2 character kanji, phrases, Latin codes,
+English, typos; both locales; one in six with a topic), the same searches in the same order
+for all. Taking turns, they see the same machine: measured one after the other, the same
+floor's p50 moved by a third between the start and the end of one run.
 
 Latency is from the double dispatching INTERACTION_CREATE to the interaction callback arriving
 at the double (what Discord's 3-second limit is about); "final" is to the last response (the
 followup, when the bot deferred). Per burst: p50 / p99 / max, and the CPU time the bot process
 and this process (the double) used, with the double's garbage-collection pauses (what earlier
-bursts left is frozen first, so later bots are not measured against a larger heap). Then each
-bot's memory from /proc after its run (VmRSS, VmHWM = peak, RssAnon, RssFile = mapped files,
-with the largest of them: the Sudachi dictionary, libpython…) and the targets: our p50 within
-1.5x the (constant) floor's, nothing later than 3 s, a VmHWM under 150 MB with the synthetic
+bursts left is frozen first). Then the memory of our bot and the floor from /proc after their
+run (VmRSS, VmHWM = peak, RssAnon, RssFile = mapped files, with the largest of them: the
+Sudachi dictionary, libpython…) and the targets: our p50 within 1.5x the p50 of the (constant)
+floor it took turns with, nothing later than 3 s, a VmHWM under 150 MB with the synthetic
 articles (mapped pages count: they are the bot's resident memory); beside them, for
 information, our p50 against the floor sending our answers.
 The machine is shared: run it a few times and look at the spread, not at one number.
@@ -319,35 +321,70 @@ def merge(bursts: Sequence[Burst]) -> Burst:
     return merged
 
 
-async def phase(
-    double: FakeDiscord, proc: asyncio.subprocess.Process, name: str, args: argparse.Namespace
-) -> Burst:
-    """Warm up, then `args.bursts` measured bursts; prints a line per burst and the total."""
-    rng = random.Random(4)
-    for options, locale in interactions(10, rng):
-        await double.wait_response(
-            await double.send_command("alliance search", options, locale=locale), 30
-        )
-    print(f"{name}: after start and warm-up: {show(memory(proc.pid))}")
-    bursts = []
-    async with profiled(proc.pid, name, args.profile):
-        for number in range(1, args.bursts + 1):
-            await asyncio.sleep(1.0)
-            # The double keeps every interaction, request and message of the run, so its
-            # collections grow from bot to bot: pauses of 100 ms in one burst of the last bots,
-            # none in the first. Frozen, what earlier bursts left is not walked again.
-            gc.collect()
-            gc.freeze()
-            cpu = cpu_seconds(proc.pid), time.process_time()
-            with GcPauses() as pauses:
-                bursts.append(await burst(double, args.concurrency, rng, args.timeout))
-            bursts[-1].bot_cpu_s = cpu_seconds(proc.pid) - cpu[0]
-            bursts[-1].double_cpu_s = time.process_time() - cpu[1]
-            bursts[-1].double_gc_s = pauses.total_s
-            print(line(f"{name} burst {number}", bursts[-1]))
-    total = merge(bursts)
-    print(line(f"{name} all", total) + f"  (burst p50 spread {spread(bursts)})")
-    return total
+@dataclass
+class Contender:
+    """A bot being measured: its process, its own double, its bursts so far."""
+
+    name: str
+    double: FakeDiscord
+    proc: asyncio.subprocess.Process
+    # Each bot gets the same searches in the same order.
+    rng: random.Random = field(default_factory=lambda: random.Random(4))
+    bursts: list[Burst] = field(default_factory=list)
+    shown: bool = True  # False: run for its answers, not measured
+
+    async def warm_up(self) -> None:
+        """A few searches answered one at a time, before anything is measured."""
+        for options, locale in interactions(10, self.rng):
+            await self.double.wait_response(
+                await self.double.send_command("alliance search", options, locale=locale), 30
+            )
+        if self.shown:
+            print(f"{self.name}: after start and warm-up: {show(memory(self.proc.pid))}")
+
+    async def measure(self, args: argparse.Namespace) -> None:
+        """One burst, with the CPU the bot and the double used during it."""
+        await asyncio.sleep(1.0)
+        # The double keeps every interaction, request and message it saw, so its collections
+        # grow burst by burst. Frozen, what earlier bursts left is not walked again.
+        gc.collect()
+        gc.freeze()
+        cpu = cpu_seconds(self.proc.pid), time.process_time()
+        with GcPauses() as pauses:
+            result = await burst(self.double, args.concurrency, self.rng, args.timeout)
+        result.bot_cpu_s = cpu_seconds(self.proc.pid) - cpu[0]
+        result.double_cpu_s = time.process_time() - cpu[1]
+        result.double_gc_s = pauses.total_s
+        self.bursts.append(result)
+        if self.shown:
+            print(line(f"{self.name} burst {len(self.bursts)}", result))
+
+    def total(self) -> Burst:
+        """All its bursts as one (printed so when measured)."""
+        merged = merge(self.bursts)
+        if self.shown:
+            spreads = f"  (burst p50 spread {spread(self.bursts)})"
+            print(line(f"{self.name} all", merged) + spreads)
+        return merged
+
+
+async def phase(contenders: Sequence[Contender], args: argparse.Namespace) -> dict[str, Burst]:
+    """Warm each bot up, then `args.bursts` measured bursts each, taking turns.
+
+    Taking turns (A B C, B C A, C A B…), the bots see the same machine: a minute of another
+    process's load, or a double grown by earlier bursts, no longer falls on one of them alone.
+    """
+    for contender in contenders:
+        await contender.warm_up()
+    async with contextlib.AsyncExitStack() as stack:
+        for contender in contenders:
+            where = args.profile if contender.shown else None
+            await stack.enter_async_context(profiled(contender.proc.pid, contender.name, where))
+        for number in range(args.bursts):
+            first = number % len(contenders)
+            for contender in [*contenders[first:], *contenders[:first]]:
+                await contender.measure(args)
+    return {contender.name: contender.total() for contender in contenders}
 
 
 @contextlib.asynccontextmanager
@@ -391,31 +428,44 @@ async def main_async(args: argparse.Namespace) -> None:
         quiet = {"ALLIANCE_LOG_LEVEL": "WARNING"}
         settings = {**quiet, **dict(setting.split("=", 1) for setting in args.set)}
         results: dict[str, Burst] = {}
-        async with FakeDiscord(heartbeat_interval=41.25) as double:
-            big_name = f"bot-{args.articles // 1000}k"
-            bot_argv = ["-m", "bot", "run"]
-            floor_argv = [str(ROOT / "bench" / "floor_bot.py")]
+        big_name = f"bot-{args.articles // 1000}k"
+        bot_argv = ["-m", "bot", "run"]
+        floor_argv = [str(ROOT / "bench" / "floor_bot.py")]
+        mems: dict[str, tuple[dict[str, float], str]] = {}
+        violations = 0
+        for key, name, database in (("seeds", "bot-seeds", seed_db), ("big", big_name, big_db)):
+            env = {**settings, "ALLIANCE_DB": str(database)}
+            # The floor that sends our answers needs them before it starts: a bot of its own
+            # answers the same searches first, unmeasured.
+            async with (
+                FakeDiscord(heartbeat_interval=41.25) as double,
+                bot_process(double, bot_argv, workdir, f"{name} (answers)", env) as proc,
+            ):
+                answering = Contender(name, double, proc, shown=False)
+                await phase([answering], args)
+            answers = workdir / f"answers-{key}.json"
+            answers.write_text(json.dumps(merge(answering.bursts).answers, ensure_ascii=False))
+            # Then the three take turns, each on a double of its own.
             runs = [
-                ("floor", "floor", floor_argv, quiet),
-                ("seeds", "bot-seeds", bot_argv, {**settings, "ALLIANCE_DB": str(seed_db)}),
-                ("big", big_name, bot_argv, {**settings, "ALLIANCE_DB": str(big_db)}),
+                (f"floor ({name})", floor_argv, quiet),
+                (name, bot_argv, env),
+                (f"floor-{name.removeprefix('bot-')}", [*floor_argv, str(answers)], quiet),
             ]
-            mems: dict[str, tuple[dict[str, float], str]] = {}
-            for key, name, argv, env in runs:
-                async with bot_process(double, argv, workdir, name, env) as proc:
-                    results[key] = await phase(double, proc, name, args)
-                    mems[name] = memory(proc.pid), mapped_files(proc.pid)
-                if key == "floor":
-                    continue
-                # The same searches again, answered by the floor with what our bot answered.
-                answers = workdir / f"answers-{key}.json"
-                answers.write_text(json.dumps(results[key].answers, ensure_ascii=False))
-                replay = f"floor-{name.removeprefix('bot-')}"
-                replay_argv = [*floor_argv, str(answers)]
-                async with bot_process(double, replay_argv, workdir, replay, quiet) as proc:
-                    results[f"replay-{key}"] = await phase(double, proc, replay, args)
-            violations = len(double.mention_violations)
-        floor = pct(results["floor"].callback, 0.5)
+            async with contextlib.AsyncExitStack() as stack:
+                contenders = []
+                for who, argv, extra in runs:
+                    double = await stack.enter_async_context(FakeDiscord(heartbeat_interval=41.25))
+                    proc = await stack.enter_async_context(
+                        bot_process(double, argv, workdir, who, extra)
+                    )
+                    contenders.append(Contender(who, double, proc))
+                measured = await phase(contenders, args)
+                for label, (who, _, _) in zip(("constant", "", "replay"), runs, strict=True):
+                    results[f"{label}-{key}" if label else key] = measured[who]
+                for contender in contenders[:2]:
+                    pid = contender.proc.pid
+                    mems[contender.name] = memory(pid), mapped_files(pid)
+                violations += sum(len(c.double.mention_violations) for c in contenders)
         # VmHWM is the peak of VmRSS, mapped files included: the dictionary's pages count too.
         for name, (mem, files) in mems.items():
             print(f"{name} memory after its run: {show(mem)}; largest mapped files: {files}")
@@ -423,7 +473,7 @@ async def main_async(args: argparse.Namespace) -> None:
         print("targets:")
         for key, label in (("seeds", "seed corpus"), ("big", f"{args.articles} articles")):
             ours = results[key]
-            ratio = pct(ours.callback, 0.5) / floor
+            ratio = pct(ours.callback, 0.5) / pct(results[f"constant-{key}"].callback, 0.5)
             worst = max(ours.callback)
             # A defer answers in time, but the reader still waits for the followup.
             final = max(ours.final, default=float("inf")) if ours.missing == 0 else float("inf")
