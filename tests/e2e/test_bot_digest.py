@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -497,6 +498,44 @@ async def test_digest_is_posted_at_its_due_time_by_the_scheduler(
     assert channel_posts(fake_discord, general) == [403, 403, 403]
     assert digests(fake_discord, "general") == []
     await assert_posted_as(bot, news, week, message)
+
+
+async def test_a_run_fired_past_the_grace_period_is_recorded_missed_not_posted(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """The host suspended across a run's minute for longer than the grace period: the run,
+    fired late, records the week as missed (as a start would), posts nothing, plans the next.
+
+    Waits for a minute boundary (up to a minute), as the test above.
+    """
+    grace_s = 4.0
+    bot.env = {"ALLIANCE_DIGEST_GRACE_HOURS": str(grace_s / 3600)}
+    running = await bot.start()
+    assert running.proc is not None
+    now = datetime.now(UTC)
+    due = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    if due - now < timedelta(seconds=10):  # time to set the schedule before its minute
+        due += timedelta(minutes=1)
+    news = fake_discord.guild.channel(NEWS)
+    local = due.astimezone(TOKYO)
+    options = {"channel": NEWS, "weekday": local.isoweekday(), "time": f"{local:%H:%M}"}
+    await command(fake_discord, "alliance-digest set", options)
+    week = schedules.week_for_run(due, TOKYO)
+    await asyncio.sleep((due - datetime.now(UTC)).total_seconds() - 3.0)
+    assert datetime.now(UTC) < due, "took too long to prepare: the run is already due"
+    running.proc.send_signal(signal.SIGSTOP)
+    try:
+        await asyncio.sleep((due - datetime.now(UTC)).total_seconds() + grace_s + 3.0)
+    finally:
+        running.proc.send_signal(signal.SIGCONT)
+    await running.wait_logged(f"digest of {week.start} for channel {news.id} missed", 30)
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert post.status == "missed"
+    assert channel_posts(fake_discord, news) == []
+    text = await status(fake_discord)
+    assert f"The week of {week.start} was missed while the bot was down." in text
+    assert f"Next: {ts(due + timedelta(days=7))}" in text
 
 
 async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_missed(
