@@ -178,7 +178,7 @@ async def test_english_typo_is_corrected(conn: aiosqlite.Connection) -> None:
     [
         ("ドランプ", "トランプ"),  # the first character wrong: found by the word's end
         ("トランプド", "トランプ"),  # one too many at the end: found by its start
-        ("Hegseht", "hegseth"),  # two letters swapped: one edit
+        ("Hegseht", "Hegseth"),  # two letters swapped: one edit
         ("トンラプ", "トランプ"),  # the middle two swapped: found by its first and last
     ],
 )
@@ -190,6 +190,25 @@ async def test_a_typo_anywhere_is_corrected(
     result = await search(conn, typo)
     assert result.corrected == meant
     assert result.total > 0
+
+
+@pytest.mark.parametrize("typo", ["Koizmi", "koizmi", "KOIZMI"])
+async def test_an_english_correction_is_written_as_the_alias_table_writes_it(
+    conn: aiosqlite.Connection, typo: str
+) -> None:
+    """A corrected English name is written as a name (Koizumi), however it was typed."""
+    result = await search(conn, typo)
+    assert result.corrected == "Koizumi"
+
+
+async def test_an_english_suggestion_is_written_as_the_alias_table_writes_it(
+    conn: aiosqlite.Connection,
+) -> None:
+    """Suggestions offer Koizumi (not koizumi) for Koizmi, once: the correction finds nothing."""
+    result = await search(conn, "Shinjiro Koizmi")
+    assert result.total == 0
+    assert "Koizumi" in result.suggestions
+    assert [s.lower() for s in result.suggestions].count("koizumi") == 1
 
 
 async def test_a_typo_as_close_to_two_words_takes_the_commoner(tmp_path: Path) -> None:
@@ -438,12 +457,14 @@ async def test_autocomplete_empty_prefix(conn: aiosqlite.Connection) -> None:
         ("ト", "トランプ"),
         ("日米", "日米同盟"),
         ("台湾", "台湾有事"),
-        ("kri", "kritenbrink"),
-        ("Heg", "hegseth"),
+        ("kri", "Kritenbrink"),
+        ("heg", "Hegseth"),  # an English name, written as one
+        ("usf", "USFJ"),
+        ("sea", "Sea of Japan"),
         ("核", "核・抑止"),
         ("日米 同", "日米 同盟"),
         ("台湾\u3000ミサ", "台湾 ミサイル"),  # a Japanese IME's space between words
-        ("日米\tKoi", "日米 koizumi"),
+        ("日米\tKoi", "日米 Koizumi"),
     ],
 )
 async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expected: str) -> None:

@@ -23,7 +23,15 @@ from bot.core.db import transaction
 from bot.core.models import Article
 from bot.core.search import analyzer
 from bot.core.search.index import index_is_current, index_version, rebuild_index, topic_token
-from bot.core.search.query import Query, QueryProblem, Term, load_aliases, make_term, parse_query
+from bot.core.search.query import (
+    Query,
+    QueryProblem,
+    Term,
+    alias_spellings,
+    load_aliases,
+    make_term,
+    parse_query,
+)
 from bot.core.search.snippets import SNIPPET_CHARS as SNIPPET_CHARS
 from bot.core.search.snippets import snippet as snippet
 from bot.core.topics import load_taxonomy
@@ -383,14 +391,21 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
     )
     # Equally close words: the more common one is the likelier intent.
     found.sort(key=lambda m: (-m[1], -df[m[0]]))
+    spellings = alias_spellings()
     aliases = [
-        (key, score)
+        (spellings[key], score)
         for key in load_aliases()
         if abs(len(key) - len(word)) <= 2 and (score := similarity(word, key)) >= _ALIAS_CUTOFF
     ]
     ranked = [(display[k], s) for k, s, _ in found] + aliases
     ranked.sort(key=lambda m: -m[1])
-    return list(dict.fromkeys(text for text, _ in ranked))[:limit]
+    # The same word from the vocabulary and the alias table (koizumi, Koizumi) is offered once.
+    closest: dict[str, str] = {}
+    for text, _ in ranked:
+        closest.setdefault(analyzer.fold(text), text)
+    for text, _ in aliases:  # in the table's spelling
+        closest[analyzer.fold(text)] = text
+    return list(closest.values())[:limit]
 
 
 async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None, list[str]]:
@@ -471,7 +486,8 @@ async def suggest(
         )
         for key, display, df in rows:
             ranked.append((0 if key == word else 2, -int(df), str(display)))
-        ranked.extend((3, 0, key) for key in load_aliases() if key.startswith(word))
+        spellings = alias_spellings()
+        ranked.extend((3, 0, spellings[key]) for key in load_aliases() if key.startswith(word))
     ranked.sort()
     results: list[str] = []
     seen: set[str] = set()

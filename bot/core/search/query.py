@@ -79,11 +79,22 @@ def _quote(phrase: tuple[str, ...]) -> str:
 
 
 @cache
+def _alias_table() -> dict[str, list[str]]:
+    raw = resources.files("bot.core.search").joinpath("data", "aliases.toml").read_bytes()
+    table: dict[str, list[str]] = tomllib.loads(raw.decode("utf-8"))["aliases"]
+    return table
+
+
+@cache
 def load_aliases() -> dict[str, tuple[str, ...]]:
     """The shipped English → Japanese alias table, keyed by folded English phrase."""
-    raw = resources.files("bot.core.search").joinpath("data", "aliases.toml").read_bytes()
-    table = tomllib.loads(raw.decode("utf-8"))["aliases"]
-    return {fold(key): tuple(values) for key, values in table.items()}
+    return {fold(key): tuple(values) for key, values in _alias_table().items()}
+
+
+@cache
+def alias_spellings() -> dict[str, str]:
+    """How the alias table writes each of its keys (Koizumi, USFJ), by folded key."""
+    return {fold(key): key for key in _alias_table()}
 
 
 def _is_hiragana_word(word: str) -> bool:
