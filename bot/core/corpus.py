@@ -12,9 +12,10 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -249,6 +250,11 @@ def _dedupe(entries: list[_Entry]) -> list[_Entry]:
     return kept
 
 
+# A listing page is Japanese news: its "20日" is a day in Japan, whatever the bot's timezone
+# (from midnight to 09:00 in Japan, the UTC date is still the day before).
+LISTING_ZONE = ZoneInfo("Asia/Tokyo")
+
+
 def _read_listing(name: str, origin: str, text: str) -> CorpusRead:
     warnings: list[ImportWarning] = []
     entries = _dedupe(_listing_entries(name, text, warnings))
@@ -256,7 +262,7 @@ def _read_listing(name: str, origin: str, text: str) -> CorpusRead:
         warnings.append(ImportWarning(name, None, "no articles found"))
         return CorpusRead(warnings=warnings)
     mentions: list[DateMention | None] = [find_date(e.body) for e in entries]
-    placed = place_dates(mentions, today=datetime.now(UTC).date())
+    placed = place_dates(mentions, today=datetime.now(LISTING_ZONE).date())
     drafts = [
         ArticleDraft(
             title=entry.headline or derive_title(entry.body),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 import pytest
 
+from bot.core import corpus
 from bot.core.corpus import MAX_LISTING_BYTES, derive_title, read_file, read_path
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -373,6 +374,28 @@ def test_listing_skips_a_year_zero_date(tmp_path: Path) -> None:
     )
     (draft,) = read_file(path).drafts
     assert (draft.published, draft.date_inferred) == (date(2025, 12, 3), False)
+
+
+def test_listing_days_are_days_in_japan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read at 01:00 on 20 December in Japan (still the 19th in UTC), "20日" is that day, not
+    20 November; an undated summary beside it is dated that day too."""
+
+    class At(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> At:
+            return cls(2026, 12, 19, 16, 0, tzinfo=UTC).astimezone(tz)
+
+    monkeypatch.setattr(corpus, "datetime", At)
+    path = tmp_path / "listing.txt"
+    path.write_text(
+        "日米同盟ニュース\n\n"
+        "防衛相は20日、記者会見で日米の共同訓練について説明した。\n"
+        "米国務省の報道官は、同盟国との協議を続ける考えを示した。\n",
+        encoding="utf-8",
+    )
+    dated, undated = read_file(path).drafts
+    assert (dated.published, dated.date_inferred) == (date(2026, 12, 20), False)
+    assert (undated.published, undated.date_inferred) == (date(2026, 12, 20), True)
 
 
 def test_jsonl_drops_lone_surrogates_instead_of_failing_later(tmp_path: Path) -> None:
