@@ -92,6 +92,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "article.link": ("記事を読む", "Read"),
     "article.topics": ("トピック", "Topics"),
     "article.continued": ("（続き {part}/{parts}）", "(continued {part}/{parts})"),
+    "article.cut": (
+        "（本文が長いため、ここには一部のみ表示しています）",
+        "(The article is long; only part of it is shown here.)",
+    ),
+    "article.cut_link": (
+        "（本文が長いため一部のみ表示しています。全文: {url}）",
+        "(The article is long; only part of it is shown. Full text: {url})",
+    ),
     "article.none_topic": ("（なし）", "(none)"),
     "page.expired": (
         "このボタンは古くなっています。もう一度コマンドを実行してください。",

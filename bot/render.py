@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import discord
-from discord.utils import escape_markdown
 
 from bot.core.digest import Digest, Page, Week, paginate
 from bot.core.digest import render as render_digest
@@ -49,16 +48,57 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-# Every Markdown construct `escape_markdown` escapes starts with one of these characters.
-_MARKDOWN_CHARS = re.compile(r"[_\\~|*`>\[#-]")
+# A web address is left as written: Discord links it and reads no Markdown in it, and an escape
+# would become part of the address.
+_URL = r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"
+# Inline Markdown (bold, italics, underline, strikethrough, spoilers, code), the escape itself,
+# masked links ("[") and mentions, channels, timestamps and custom emoji ("<").
+_INLINE = r"[\\*_~|`\[<]"
+# What Markdown reads only at the start of a line, before a space: quotes, headings, subtext,
+# lists ("#7" or "-1" start no heading or list).
+_OPENER = r"(?P<line>[ \t]*)(?=(?:>{1,3}|#{1,3}|-#?)[ \t])"
+_LINE_START = re.compile(rf"(?P<url>{_URL})|(?m:^){_OPENER}|{_INLINE}")
+# The same where the text does not begin a line (a piece of a snippet after another).
+_LATER_LINE_START = re.compile(rf"(?P<url>{_URL})|(?<=\n){_OPENER}|{_INLINE}")
+_MARKDOWN_CHARS = re.compile(r"[\\*_~|`\[<>#-]")
 
 
-def plain(text: str) -> str:
-    """Article or user text shown as-is: Markdown characters escaped, not interpreted."""
-    # Most Japanese text has none of them: one scan instead of discord.py's regex per piece.
+def _escaped(match: re.Match[str]) -> str:
+    found = match[0]
+    if match["url"] is not None:
+        return found
+    if match["line"] is not None:
+        return f"{found}\\"  # before the opener the lookahead found
+    return f"\\{found}"
+
+
+def plain(text: str, *, line_start: bool = True) -> str:
+    """Article or user text shown as-is: Markdown characters escaped, not interpreted.
+
+    Linear in the text's length, however it is made (discord.py's `escape_markdown` took
+    seconds on a body of "[a](" repeated). `line_start=False`: the text continues a line.
+    """
+    # Most Japanese text has none of them.
     if _MARKDOWN_CHARS.search(text) is None:
         return text
-    return escape_markdown(text, as_needed=False)
+    pattern = _LINE_START if line_start else _LATER_LINE_START
+    return pattern.sub(_escaped, text)
+
+
+def plain_clip(text: str, limit: int) -> str:
+    """`plain(text)` in at most `limit` characters: the text is cut (with an ellipsis) before it
+    is escaped, so no escape is cut in two."""
+    escaped = plain(text)
+    if len(escaped) <= limit:
+        return escaped
+    fits, over = 0, len(text)  # how much of the raw text fits, escaped, with the ellipsis
+    while over - fits > 1:
+        middle = (fits + over) // 2
+        if len(plain(text[:middle].rstrip())) < limit:
+            fits = middle
+        else:
+            over = middle
+    return plain(text[:fits].rstrip()) + "…"
 
 
 def summary(body: str, limit: int = SUMMARY_CHARS) -> str:
@@ -101,24 +141,27 @@ def _with_link(line: str, article: Article, lang: Lang) -> str:
 
 
 def _result_name(article: Article, limit: int = _RESULT_NAME_MAX) -> str:
-    return clip(f"#{article.id} {article.title}", limit)
+    return plain_clip(f"#{article.id} {article.title}", limit)
 
 
 def snippet_markdown(hit: SearchHit, limit: int = _RESULT_VALUE_MAX) -> str:
     """The hit's snippet in at most `limit` characters: text escaped, matched words in bold."""
     out: list[str] = []
     used = 0
-    for text, is_match in hit.snippet_parts:
+    for index, (text, is_match) in enumerate(hit.snippet_parts):
         marks = 4 if is_match else 0
-        piece = plain(text)
+        # Only the first piece starts a line: a later one starting with "-" is mid-line.
+        first = index == 0
+        piece = plain(text, line_start=first)
         if used + len(piece) + marks > limit:
             # Clip the raw text, not the escaped one, so no escape or bold marker is cut in half.
             room = limit - used - marks - 1
             raw = text[: max(room, 0)]
-            while raw and len(plain(raw)) > room:
+            while raw and len(plain(raw, line_start=first)) > room:
                 raw = raw[:-1]
             if raw:
-                out.append(f"**{plain(raw)}**" if is_match else plain(raw))
+                shown = plain(raw, line_start=first)
+                out.append(f"**{shown}**" if is_match else shown)
             out.append("…")
             break
         out.append(f"**{piece}**" if is_match else piece)
@@ -194,9 +237,10 @@ def article_list(
     return embed
 
 
-def _split_body(body: str, size: int) -> list[str]:
+def _split_body(body: str, size: int, most: int) -> list[str]:
     """The body escaped for Markdown, in pieces of at most `size` characters each, cut at a
-    paragraph, line or sentence end if possible.
+    paragraph, line or sentence end if possible; at most `most` pieces and, if there is more,
+    one more (only to say so: not escaped, not whole).
 
     Each piece is escaped on its own, after the cut: escaping first could cut an escape in two,
     and a piece that starts with "-" or ">" must be escaped as the line start it becomes.
@@ -204,6 +248,9 @@ def _split_body(body: str, size: int) -> list[str]:
     pieces: list[str] = []
     rest = body.strip()
     while rest:
+        if len(pieces) == most:
+            pieces.append(rest[:size])
+            break
         window = size
         while True:
             cut = _cut_point(rest, window)
@@ -241,16 +288,17 @@ def article_messages(
     article: Article, *, taxonomy: Taxonomy, lang: Lang, max_messages: int = MAX_ARTICLE_MESSAGES
 ) -> ArticleView:
     """An article in full, its body split across embeds (and messages); a cut is always said."""
-    chunks = _split_body(article.body, _BODY_CHUNK)
-    budget_chunks = max_messages  # one chunk per message keeps every message under 6000
-    truncated = len(chunks) > budget_chunks
-    chunks = chunks[:budget_chunks]
+    # One chunk per message keeps every message under 6000.
+    chunks = _split_body(article.body, _BODY_CHUNK, max_messages)
+    truncated = len(chunks) > max_messages
+    chunks = chunks[:max_messages]
     url = linkable_url(article.url)
     footer = clip(f"#{article.id} · {t('article.source', lang)}: {article.source}", FOOTER_MAX)
     messages: list[list[discord.Embed]] = []
     for index, chunk in enumerate(chunks):
         if index == 0:
-            embed = discord.Embed(title=clip(article.title, TITLE_MAX), url=url, colour=COLOUR)
+            title = plain_clip(article.title, TITLE_MAX)
+            embed = discord.Embed(title=title, url=url, colour=COLOUR)
             embed.add_field(
                 name=t("article.topics", lang),
                 value=clip(article_line(article, taxonomy, lang), FIELD_VALUE_MAX),
@@ -258,7 +306,9 @@ def article_messages(
             )
         else:
             part = t("article.continued", lang, part=index + 1, parts=len(chunks))
-            embed = discord.Embed(title=clip(f"{article.title} {part}", TITLE_MAX), colour=COLOUR)
+            # The title gives way: which part this is must stay readable.
+            title = f"{plain_clip(article.title, TITLE_MAX - len(part) - 1)} {part}"
+            embed = discord.Embed(title=title, colour=COLOUR)
         text = chunk
         if truncated and index == len(chunks) - 1:
             # The text makes room for the note: cutting the note would break its link.
@@ -270,11 +320,14 @@ def article_messages(
     return ArticleView(messages=messages, truncated=truncated)
 
 
+_SHOWABLE_URL = re.compile(r"https?://\S{1,2000}")
+
+
 def _truncation_note(article: Article, lang: Lang) -> str:
-    where = article.url or f"alliance-bot show {article.id}"
-    if lang == "ja":
-        return f"（本文が長いため一部のみ表示しています。全文: {where}）"
-    return f"(The article is long; only part of it is shown. Full text: {where})"
+    # Members can't run the CLI: with no page to point to, the note only says what is missing.
+    if article.url is None or not _SHOWABLE_URL.fullmatch(article.url):
+        return t("article.cut", lang)
+    return t("article.cut_link", lang, url=plain(article.url))
 
 
 def topic_overview(counts: Sequence[tuple[str, str, int]], lang: Lang) -> discord.Embed:
@@ -319,7 +372,7 @@ def marker(week: Week) -> str:
 
 def digest_embeds(digest: Digest, lang: Lang) -> list[discord.Embed]:
     """A digest as embeds, one per message, each within Discord's limits; nothing dropped."""
-    rendered = render_digest(digest, lang).map_text(lambda s: escape_markdown(s, as_needed=False))
+    rendered = render_digest(digest, lang).map_text(plain)
     pages: list[Page] = paginate(rendered)
     embeds: list[discord.Embed] = []
     for page in pages:

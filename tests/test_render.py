@@ -199,24 +199,85 @@ def test_results_link_to_the_article_page() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "shown"),
     [
-        "日米同盟の抑止力",
-        "F-35 と B-52",
-        "- 箇条書き",
-        "> 引用",
-        "# 見出し",
-        "[リンク](https://example.com)",
-        "https://example.com/a_b*c",
-        "<https://example.com/x>",
-        "a_b*c~d|e`f\\g",
-        "  - indented\n>>> quote",
-        "",
+        ("日米同盟の抑止力", "日米同盟の抑止力"),
+        ("F-35 と B-52", "F-35 と B-52"),
+        ("- 箇条書き", "\\- 箇条書き"),
+        ("  - indented\n>>> quote", "  \\- indented\n\\>>> quote"),
+        ("# 見出し", "\\# 見出し"),
+        ("-# 小さい", "\\-# 小さい"),
+        ("[リンク](https://example.com)", "\\[リンク](https://example.com)"),
+        ("https://example.com/a_b*c", "https://example.com/a_b*c"),
+        ("a_b*c~d|e`f\\g", "a\\_b\\*c\\~d\\|e\\`f\\\\g"),
+        ("<@123> <#1> <t:1:F> <:e:1>", "\\<@123> \\<#1> \\<t:1:F> \\<:e:1>"),
+        (
+            "[注](http://a.example) ||隠し|| **太字**",
+            "\\[注](http://a.example) \\|\\|隠し\\|\\| \\*\\*太字\\*\\*",
+        ),
+        ("", ""),
     ],
 )
-def test_plain_text_escapes_like_discord_py(text: str) -> None:
-    """Text without Markdown characters skips escaping; any other is escaped as discord.py does."""
-    assert render.plain(text) == discord.utils.escape_markdown(text, as_needed=False)
+def test_plain_text_escapes_markdown_mentions_and_masked_links(text: str, shown: str) -> None:
+    """Markdown, masked links, mentions, timestamps and custom emoji show as written; a web
+    address is left whole (an escape would become part of it)."""
+    assert render.plain(text) == shown
+
+
+def test_plain_text_of_any_shape_is_escaped_in_one_pass() -> None:
+    """A body of "[a](" 20,000 times (discord.py's escape backtracked for seconds on it) is
+    escaped like any other."""
+    assert render.plain("[a](" * 20_000) == "\\[a](" * 20_000
+
+
+def test_a_masked_link_split_by_a_match_stays_text() -> None:
+    """A link around a matched word is not a link in the snippet: its "[" is escaped."""
+    parts = (
+        ("詳しくは[日米", False),
+        ("公式サイト", True),
+        ("](http://evil.example/login)", False),
+    )
+    hit = SearchHit(article=_article("本文"), snippet_parts=parts)
+    assert render.snippet_markdown(hit) == (
+        "詳しくは\\[日米**公式サイト**](http://evil.example/login)"
+    )
+
+
+def test_a_snippet_piece_after_a_match_is_not_a_line_start() -> None:
+    """ " - " after a matched word is mid-line: no backslash shows before it."""
+    parts = (("結果 - ", False), ("良好確認", True), (" - 発表。", False))
+    hit = SearchHit(article=_article("本文"), snippet_parts=parts)
+    assert render.snippet_markdown(hit) == "結果 - **良好確認** - 発表。"
+
+
+def test_titles_are_shown_as_written() -> None:
+    """Markdown in a title shows as written in result names and article titles."""
+    article = _article("本文", title="||ネタバレ|| **太字**")
+    listed = render.article_list("最新", [article], taxonomy=TAXONOMY, lang="ja")
+    assert listed.fields[0].name == f"#{article.id} \\|\\|ネタバレ\\|\\| \\*\\*太字\\*\\*"
+    view = render.article_messages(article, taxonomy=TAXONOMY, lang="ja")
+    assert view.messages[0][0].title == "\\|\\|ネタバレ\\|\\| \\*\\*太字\\*\\*"
+
+
+def test_a_long_title_keeps_which_part_a_message_is() -> None:
+    """A 300-character title of Markdown characters gives way to "(continued 2/2)", and no
+    title passes 256 characters or ends in half an escape."""
+    article = _article("同盟の抑止力を高める。" * 400, title="*" * 300)
+    view = render.article_messages(article, taxonomy=TAXONOMY, lang="en")
+    first, second = (message[0].title or "" for message in view.messages)
+    assert second.endswith(" (continued 2/2)")
+    assert all(len(title) <= render.TITLE_MAX for title in (first, second))
+    assert first.endswith("\\*…")
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_shortened_article_without_a_page_does_not_point_to_the_cli(lang: str) -> None:
+    """With no web page to point to, the note says only part is shown, not a CLI command."""
+    article = _article("同盟の抑止力を高める。" * 3000)
+    shown = render.article_messages(article, taxonomy=TAXONOMY, lang=lang)
+    note = str(shown.messages[-1][-1].description).rsplit("\n\n", 1)[1]
+    assert note == render.t("article.cut", lang)
+    assert "alliance-bot" not in note
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
