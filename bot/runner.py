@@ -71,6 +71,22 @@ def _sync_refused(guild_id: int | None) -> StartError:
     )
 
 
+def _refused(exc: discord.HTTPException, guild_id: int | None) -> StartError:
+    """Any other error Discord answered during start-up or a sync, as one line."""
+    said = " ".join(str(exc.text or exc.response.reason or "").split())[:200]
+    if isinstance(exc, discord.DiscordServerError):
+        return StartError(f"Discord is unavailable ({exc.status} {said}): try again later")
+    if str(exc.response.url).endswith("/commands"):
+        where = f"in server {guild_id}" if guild_id is not None else "globally"
+        return StartError(
+            f"Discord refused to register the slash commands {where} ({exc.status} {said})"
+        )
+    return StartError(
+        f"Discord answered {exc.status} ({said}) at {http.Route.BASE}: "
+        "check ALLIANCE_DISCORD_API_URL (it ends in /api/v10)"
+    )
+
+
 async def _login(bot: AllianceBot, token: str) -> None:
     try:
         await bot.login(token)
@@ -81,6 +97,8 @@ async def _login(bot: AllianceBot, token: str) -> None:
     except discord.Forbidden:
         # Login runs setup_hook, whose command sync is the one call there Discord refuses so.
         raise _sync_refused(bot.settings.dev_guild) from None
+    except discord.HTTPException as exc:
+        raise _refused(exc, bot.settings.dev_guild) from None
 
 
 # What a filesystem that cannot lock files answers.
@@ -185,19 +203,23 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     """Register the slash commands now, globally or in one guild."""
     setup_logging(settings)
+    # Without --guild, `sync_commands` syncs where the bot does: to ALLIANCE_DEV_GUILD if set.
+    guild = args.guild if args.guild is not None else settings.dev_guild
     try:
         token = _token(settings)
         point_at(settings)
         async with AllianceBot(settings, serving=False) as bot:
             await _login(bot, token)
             try:
-                await bot.sync_commands(guild_id=args.guild, force=True)
+                await bot.sync_commands(guild_id=guild, force=True)
             except discord.Forbidden:
-                raise _sync_refused(args.guild) from None
+                raise _sync_refused(guild) from None
+            except discord.HTTPException as exc:
+                raise _refused(exc, guild) from None
     except StartError as exc:
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 2
-    where = f"guild {args.guild}" if args.guild else "globally"
+    where = f"guild {guild}" if guild is not None else "globally"
     ops.write_out(f"synced the slash commands {where}\n")
     return 0
 

@@ -6,6 +6,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from bot_process import bot_running, run_command
 from fake_discord import FakeDiscord
 from replies import ask
@@ -144,3 +145,41 @@ async def test_a_guild_the_bot_is_not_in_is_one_line_and_exit_2(
         assert f"refused to register the slash commands in server {stranger}" in line
     assert fake_discord.gateway.identify_count == 0
     assert fake_discord.command_syncs == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "says"),
+    [
+        ("PUT", "/applications/*/commands", 503, "Discord is unavailable (503"),
+        ("PUT", "/applications/*/commands", 404, "refused to register the slash commands globally"),
+        ("GET", "/users/@me", 404, "check ALLIANCE_DISCORD_API_URL"),
+    ],
+)
+async def test_any_error_discord_answers_at_start_is_one_line_and_exit_2(
+    fake_discord: FakeDiscord, tmp_path: Path, method: str, path: str, status: int, says: str
+) -> None:
+    """An outage or a wrong API address while starting or syncing: exit 2 and one line saying
+    which, no traceback."""
+    db = tmp_path / "alliance.db"
+    for name, args in (("run", ("run",)), ("sync", ("sync",))):
+        fake_discord.fail(method, path, status=status)
+        process = await run_command(fake_discord, db, tmp_path / name, *args)
+        assert process.returncode == 2, process.stderr
+        assert "Traceback" not in process.stderr
+        (line,) = [x for x in process.stderr.splitlines() if x.startswith("alliance-bot:")]
+        assert says in line
+    assert fake_discord.gateway.identify_count == 0
+
+
+async def test_sync_says_it_synced_to_the_dev_guild(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """`alliance-bot sync` with ALLIANCE_DEV_GUILD set syncs to that guild and says so."""
+    guild_id = fake_discord.guild.id
+    env = {"ALLIANCE_DEV_GUILD": str(guild_id)}
+    synced = await run_command(
+        fake_discord, tmp_path / "alliance.db", tmp_path / "s", "sync", env=env
+    )
+    assert synced.returncode == 0, synced.stderr
+    assert synced.stdout.strip() == f"synced the slash commands guild {guild_id}"
+    assert _command_puts(fake_discord) == [_guild_path(fake_discord, guild_id)]
