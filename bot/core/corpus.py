@@ -65,6 +65,12 @@ class CorpusRead:
         self.warnings.extend(other.warnings)
 
 
+def _named(name: str) -> str:
+    """A file or folder name as text: bytes that are not UTF-8 (which Python reads as lone
+    surrogates, which SQLite and the terminal refuse) written as \\xff."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def read_path(path: Path, *, seeds: Path | None = None) -> CorpusRead:
     """Read a file, or every article file (.txt, .jsonl) in a folder, in name order.
 
@@ -76,7 +82,7 @@ def read_path(path: Path, *, seeds: Path | None = None) -> CorpusRead:
     try:
         children = sorted(path.iterdir())
     except OSError as exc:
-        return _failed(path.name or str(path), f"cannot read folder: {exc.strerror or exc}")
+        return _failed(_named(path.name or str(path)), f"cannot read folder: {exc.strerror or exc}")
     prefix = _origin_prefix(path, seeds)  # the folder resolved once, not once a file
     for child in children:
         if child.suffix.lower() not in TEXT_SUFFIXES | JSONL_SUFFIXES:
@@ -85,11 +91,11 @@ def read_path(path: Path, *, seeds: Path | None = None) -> CorpusRead:
             is_file = child.is_file()
         except OSError as exc:  # a folder listed but not searchable (mode r--)
             result.warnings.append(
-                ImportWarning(child.name, None, f"cannot read file: {exc.strerror or exc}")
+                ImportWarning(_named(child.name), None, f"cannot read file: {exc.strerror or exc}")
             )
             continue
         if is_file:
-            result.extend(read_file(child, origin=prefix + child.name))
+            result.extend(read_file(child, origin=prefix + _named(child.name)))
     return result
 
 
@@ -99,7 +105,7 @@ def file_origin(path: Path, seeds: Path | None = None) -> str:
     The full path keeps two `news.jsonl` in different folders apart (edits are matched within an
     origin); the seeds' origin is the same wherever the bot is installed.
     """
-    return _origin_prefix(path.parent, seeds) + path.name
+    return _origin_prefix(path.parent, seeds) + _named(path.name)
 
 
 def _origin_prefix(folder: Path, seeds: Path | None) -> str:
@@ -107,7 +113,7 @@ def _origin_prefix(folder: Path, seeds: Path | None) -> str:
     resolved = folder.resolve()
     if seeds is not None and resolved == seeds.resolve():
         return SEEDS_ORIGIN
-    return resolved.as_posix().rstrip("/") + "/"  # the root folder is already "/"
+    return _named(resolved.as_posix()).rstrip("/") + "/"  # the root folder is already "/"
 
 
 def former_origin(origin: str) -> str | None:
@@ -119,7 +125,7 @@ def former_origin(origin: str) -> str | None:
 
 def read_file(path: Path, *, origin: str | None = None) -> CorpusRead:
     """Read one file in whichever supported layout it uses (origin: default `file_origin`)."""
-    name = path.name
+    name = _named(path.name)
     origin = origin or file_origin(path)
     try:
         # Checked before reading: a device or FIFO would never end, a huge file fill memory.

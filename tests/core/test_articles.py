@@ -49,6 +49,25 @@ async def test_seeds_import_21_articles_once(conn: aiosqlite.Connection, seeds: 
     assert await articles.count_articles(conn) == 21
 
 
+async def test_a_file_name_that_is_not_utf8_imports_like_any_other(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """A file named with a byte that is not UTF-8 imports beside its neighbours, once, named
+    with the byte written out (\\xff), instead of failing the whole folder."""
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    line = {"title": "日米会談", "body": "日米同盟について協議した。", "published": "2025-11-01"}
+    other = {**line, "title": "防衛費", "body": "防衛費の増額を決めた。"}
+    for name, article in ((b"good.jsonl", line), (b"bad\xff.jsonl", other)):
+        with open(bytes(folder) + b"/" + name, "w", encoding="utf-8") as file:  # noqa: ASYNC230
+            file.write(json.dumps(article, ensure_ascii=False) + "\n")
+    first = await articles.ingest_paths(conn, [folder])
+    again = await articles.ingest_paths(conn, [folder])
+    assert (first.added, again.added, again.unchanged) == (2, 0, 2)
+    rows = await conn.execute_fetchall("SELECT origin FROM articles ORDER BY origin")
+    assert [str(origin).rsplit("/", 1)[1] for (origin,) in rows] == ["bad\\xff.jsonl", "good.jsonl"]
+
+
 async def test_ensure_seeded_only_loads_an_empty_db(
     conn: aiosqlite.Connection, seeds: Path
 ) -> None:

@@ -413,7 +413,6 @@ def test_jsonl_drops_lone_surrogates_instead_of_failing_later(tmp_path: Path) ->
         ("evil\x1b[31mRED\x07.txt", "evil\\x1b[31mRED\\x07.txt: empty file"),
         ("a\u202etxt.exe.txt", "a\\u202etxt.exe.txt: empty file"),
         ("two\nlines.txt", "two\\nlines.txt: empty file"),
-        ("bad\udcff.txt", "bad\\udcff.txt: empty file"),
     ],
 )
 def test_a_warning_shows_control_characters_in_a_file_name(
@@ -425,6 +424,15 @@ def test_a_warning_shows_control_characters_in_a_file_name(
     (warning,) = read_path(tmp_path).warnings
     assert warning.path == name  # the data is kept as it is; only its display is escaped
     assert str(warning) == shown
+
+
+def test_a_file_name_that_is_not_utf8_is_named_with_the_byte_written_out(tmp_path: Path) -> None:
+    """A name with a byte that is not UTF-8 (read by Python as a lone surrogate, which SQLite
+    and the terminal refuse) is kept and shown with the byte as \\xff."""
+    (tmp_path / "bad\udcff.txt").write_bytes(b"")
+    (warning,) = read_path(tmp_path).warnings
+    assert warning.path == "bad\\xff.txt"
+    assert str(warning) == "bad\\xff.txt: empty file"
 
 
 def test_a_warning_shows_control_characters_from_the_file(tmp_path: Path) -> None:
