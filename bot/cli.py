@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import aiosqlite
 
 from bot import ops
-from bot.core import articles, db
+from bot.core import articles, corpus, db
 from bot.core.dates import iso_day
 from bot.core.models import Article
 from bot.log import command_logging
@@ -83,6 +83,12 @@ def _exists(path: Path) -> bool:
         return True
 
 
+def _not_article_files(paths: Sequence[Path]) -> list[str]:
+    """The files (not folders) among `paths` not named as files of articles: any other file
+    would be read as a listing page, each of its lines an article."""
+    return [str(p) for p in paths if not os.path.isdir(p) and not corpus.is_article_file_name(p)]
+
+
 def _check_topic(slug: str | None) -> None:
     if slug is None:
         return
@@ -117,6 +123,9 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     missing = [str(p) for p in paths if not _exists(p)]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    others = _not_article_files(paths)
+    if others:
+        raise UsageError(f"not a file of articles (.txt, .jsonl, .ndjson): {', '.join(others)}")
     conn = await db.connect(settings.db)
     try:
         # Like every command, the first on an empty database loads the shipped seeds; unless
@@ -135,6 +144,9 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         f"added {report.added}, updated {report.updated}, "
         f"unchanged {report.unchanged}, skipped {report.skipped}"
     )
+    if report.warnings and not (report.added or report.updated or report.unchanged):
+        problems = len(report.warnings)
+        raise UsageError(f"nothing imported: {problems} problem(s), see the warnings above")
     return 0
 
 

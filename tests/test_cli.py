@@ -347,15 +347,31 @@ def test_busy_database_is_one_line_exit_1(
     ]
 
 
-def test_ingest_warns_about_unreadable_file(
+def test_ingest_of_nothing_readable_names_it_and_exits_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """An unreadable file is named in a warning; the command still succeeds."""
+    """An unreadable file is named in a warning; with nothing else to import the command fails
+    (exit 2, one line saying so), so a script can tell."""
     bad = tmp_path / "broken.jsonl"
     bad.write_bytes(b'{"title": "x"\n\xff\xfe\x00garbage\n')
-    code, _, err = run(capsys, "ingest", str(bad))
-    assert code == 0
+    code, out, err = run(capsys, "ingest", str(bad))
+    assert code == 2
     assert "broken.jsonl" in err
+    assert "added 0," in out
+    assert err.strip().splitlines()[-1].startswith("alliance-bot: nothing imported: ")
+
+
+@pytest.mark.parametrize("name", ["README.md", "Dockerfile", "notes.TXT.bak"])
+def test_ingest_refuses_a_file_that_is_not_articles(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    """A file named otherwise than .txt, .jsonl or .ndjson is refused before anything is read:
+    each of its lines would have become an article."""
+    other = tmp_path / name
+    other.write_text("COPY pyproject.toml constraints.txt ./\n", "utf-8")
+    code, out, err = run(capsys, "ingest", str(other))
+    assert (code, out) == (2, "")
+    assert err.strip() == f"alliance-bot: not a file of articles (.txt, .jsonl, .ndjson): {other}"
 
 
 def test_python_dash_m_bot_runs(tmp_path: Path) -> None:
@@ -708,7 +724,8 @@ def _bot(
 def test_ingest_prints_each_warning_once(tmp_path: Path) -> None:
     """`ingest` names each bad line once, as `warning: …`, not also as a bare log line."""
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{oops\n{"title": "x"}\n', "utf-8")
+    good = '{"title": "日米協議", "body": "日米が協議した。", "published": "2026-02-01"}'
+    bad.write_text('{oops\n{"title": "x"}\n' + good + "\n", "utf-8")
     done = _bot(tmp_path, "ingest", str(bad))
     lines = done.stderr.splitlines()
     assert done.returncode == 0, done.stderr

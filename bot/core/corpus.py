@@ -34,6 +34,13 @@ from bot.core.topics import load_taxonomy
 
 TEXT_SUFFIXES = frozenset({".txt"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+
+
+def is_article_file_name(path: Path) -> bool:
+    """Whether `path` is named as a file of articles is (.txt, .jsonl, .ndjson)."""
+    return path.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES
+
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_LISTING_BYTES = 1024 * 1024
 SEEDS_ORIGIN = "seeds/"  # the origin of a seeds file is this and its name
@@ -85,7 +92,7 @@ def read_path(path: Path, *, seeds: Path | None = None) -> CorpusRead:
         return _failed(_named(path.name or str(path)), f"cannot read folder: {exc.strerror or exc}")
     prefix = _origin_prefix(path, seeds)  # the folder resolved once, not once a file
     for child in children:
-        if child.suffix.lower() not in TEXT_SUFFIXES | JSONL_SUFFIXES:
+        if not is_article_file_name(child):
             continue
         try:
             is_file = child.is_file()
