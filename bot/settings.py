@@ -61,17 +61,18 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Tokyo"
     log_level: str = "INFO"
     log_format: str = "text"
-    dev_guild: int | None = None
+    # A Discord id (snowflake): a server's, where commands are synced at once for development.
+    dev_guild: int | None = Field(default=None, ge=1, le=2**64 - 1)
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
     # At most a week: the next week's digest is due by then.
-    digest_grace_hours: float = Field(default=24.0, ge=0, le=168)
+    digest_grace_hours: float = Field(default=24.0, ge=0, le=168, allow_inf_nan=False)
     # A digest run that fails or can't confirm its post is tried again after this many seconds,
     # then after twice as long each time (up to an hour), within the grace period.
-    digest_retry_s: float = Field(default=60.0, gt=0, le=3600)
+    digest_retry_s: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
     # Discord drops an interaction not acknowledged within 3 s; an answer still being prepared
     # after this many seconds is deferred first ("thinking…") and sent as a followup.
-    defer_after_s: float = Field(default=2.0, ge=0, le=2.5)
+    defer_after_s: float = Field(default=2.0, ge=0, le=2.5, allow_inf_nan=False)
     # Read-only connections that answer members' searches side by side (see bot.bot).
     db_readers: int = Field(default=2, ge=1, le=8)
     # Members repeat searches and page back and forth: answer a repeated page from memory until

@@ -132,6 +132,10 @@ def test_bad_usage_exits_2_with_one_line(
         ("ALLIANCE_TIMEZONE", "Mars/Olympus"),
         ("ALLIANCE_DIGEST_GRACE_HOURS", "inf"),
         ("ALLIANCE_DIGEST_GRACE_HOURS", "169"),
+        ("ALLIANCE_DIGEST_GRACE_HOURS", "nan"),
+        ("ALLIANCE_DEV_GUILD", "-5"),  # not a Discord id
+        ("ALLIANCE_DEV_GUILD", "0"),
+        ("ALLIANCE_DEV_GUILD", "99999999999999999999999"),
     ],
 )
 def test_invalid_setting_is_one_line(
@@ -143,6 +147,8 @@ def test_invalid_setting_is_one_line(
     assert code == 2
     assert err.strip().count("\n") == 0
     assert name in err
+    if value == "nan":
+        assert "finite number" in err
 
 
 @pytest.mark.parametrize("argv", [["latest"], ["healthcheck"]])

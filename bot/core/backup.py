@@ -20,8 +20,9 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-# Files SQLite keeps beside a database; writing a backup over one would corrupt the live data.
-_SIDE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+# Files SQLite keeps beside a database, and the running bot's lock (bot.runner.only_instance);
+# writing a backup over one would corrupt the live data, or let a second bot start.
+_SIDE_SUFFIXES = ("", "-wal", "-shm", "-journal", ".lock")
 
 
 class BackupError(Exception):

@@ -151,11 +151,14 @@ async def test_existing_target_is_replaced(
     assert _names(tmp_path) == ["data", "latest.db"]
 
 
-@pytest.mark.parametrize("name", ["alliance.db", "../data/alliance.db", "alliance.db-wal"])
+@pytest.mark.parametrize(
+    "name", ["alliance.db", "../data/alliance.db", "alliance.db-wal", "alliance.db.lock"]
+)
 async def test_refuses_to_overwrite_the_live_database(
     live: tuple[Path, aiosqlite.Connection], name: str
 ) -> None:
-    """The live database and its side files are never a backup target."""
+    """The live database and its side files (also the running bot's lock) are never a backup
+    target."""
     path, conn = live
     await _write_batch(conn, 3)
     with pytest.raises(BackupError, match="live database"):
