@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.core import articles, db, saved_queries
 from bot.core.db import Readers, get_meta, set_meta, transaction
-from bot.core.health import heartbeat_loop
+from bot.core.health import clear_heartbeat, heartbeat_loop
 from bot.core.search.cache import CACHE_SIZE, ResultCache
 from bot.core.search.engine import warm_up
 from bot.core.topics import Taxonomy, load_taxonomy
@@ -162,7 +162,14 @@ class AllianceBot(commands.Bot):
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        beating = bool(self._background)
         self._background.clear()
+        if beating and hasattr(self, "db"):
+            # Else `healthcheck` would call a stopped bot healthy until its heartbeat aged.
+            try:
+                await clear_heartbeat(self.db)
+            except aiosqlite.Error:
+                log.warning("could not clear the heartbeat on close", exc_info=True)
         try:
             await super().close()
             if hasattr(self, "readers"):

@@ -33,6 +33,11 @@ async def write_heartbeat(db: aiosqlite.Connection, *, now: datetime | None = No
     await set_meta(db, HEARTBEAT_KEY, moment.isoformat(timespec="seconds"))
 
 
+async def clear_heartbeat(db: aiosqlite.Connection) -> None:
+    """Forget the heartbeat: the bot stopped cleanly, and is not alive until it writes again."""
+    await db.execute("DELETE FROM meta WHERE key = ?", (HEARTBEAT_KEY,))
+
+
 async def heartbeat_loop(
     db: aiosqlite.Connection, *, interval: timedelta = HEARTBEAT_INTERVAL
 ) -> None:
@@ -78,7 +83,7 @@ async def check_health(
     if not require_heartbeat:
         return True, "ok: database readable"
     if stamp is None:
-        return False, "no heartbeat recorded yet (is the bot running?)"
+        return False, "no heartbeat: the bot is not running (or not started yet)"
     try:
         beat = datetime.fromisoformat(stamp)
     except ValueError:

@@ -99,13 +99,14 @@ async def test_sync_command_forces_a_sync(fake_discord: FakeDiscord, tmp_path: P
 async def test_sync_command_does_not_pass_for_a_running_bot(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
-    """`alliance-bot sync` on a stopped bot's database leaves no heartbeat, so `healthcheck`
-    still says the bot is not running."""
+    """A bot stopped cleanly is not healthy at once (no heartbeat), and `alliance-bot sync` on
+    its database leaves no heartbeat either."""
     db = tmp_path / "alliance.db"
     async with bot_running(fake_discord, db):
         pass
-    with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute("DELETE FROM meta WHERE key = 'heartbeat'")
+    stopped = await run_command(fake_discord, db, tmp_path / "stopped", "healthcheck")
+    assert stopped.returncode == 1  # a bot stopped cleanly takes its heartbeat with it
+    assert "no heartbeat" in stopped.stderr
     synced = await run_command(fake_discord, db, tmp_path / "sync", "sync")
     assert synced.returncode == 0, synced.stderr
     with closing(sqlite3.connect(db)) as conn:
