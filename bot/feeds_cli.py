@@ -137,7 +137,8 @@ async def _run(args: argparse.Namespace, service: FeedService) -> int:
         statuses = await service.list_feeds()
         if args.json:
             payload = [s.to_json() for s in statuses]
-            _out(json.dumps({"results": payload, "total": len(payload)}, ensure_ascii=False))
+            listed = {"results": payload, "total": len(payload)}
+            _out(json.dumps(listed, ensure_ascii=False, indent=2))  # as every --json prints
             return 0
         if not statuses:
             _out(f"no feeds: add one with `alliance-bot feeds add URL` or in {service.feeds_file}")

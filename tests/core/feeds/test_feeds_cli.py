@@ -67,6 +67,7 @@ def test_add_fetch_list_remove(capsys: pytest.CaptureFixture[str], feed_url: str
     assert code == 0
     assert "同盟: 3 new" in out
     code, out, _ = run(capsys, "feeds", "list", "--json")
+    assert out.startswith('{\n  "results": [')  # indented as every --json is
     (status,) = json.loads(out)["results"]
     assert (status["name"], status["articles"], status["origin"]) == ("同盟", 3, "runtime")
     assert status["local_network"] is True  # the operator's feed may be on the LAN
