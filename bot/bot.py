@@ -162,9 +162,8 @@ class AllianceBot(commands.Bot):
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        beating = bool(self._background)
         self._background.clear()
-        if beating and hasattr(self, "db"):
+        if self.serving and hasattr(self, "db"):
             # Else `healthcheck` would call a stopped bot healthy until its heartbeat aged.
             try:
                 await clear_heartbeat(self.db)

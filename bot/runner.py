@@ -72,7 +72,10 @@ def _sync_refused(guild_id: int | None) -> StartError:
 
 
 def _refused(exc: discord.HTTPException, guild_id: int | None) -> StartError:
-    """Any other error Discord answered during start-up or a sync, as one line."""
+    """An error Discord answered during start-up or a sync, as one line."""
+    if isinstance(exc, discord.Forbidden):
+        # At start-up, the command sync is the one call Discord refuses so.
+        return _sync_refused(guild_id)
     said = " ".join(str(exc.text or exc.response.reason or "").split())[:200]
     if isinstance(exc, discord.DiscordServerError):
         return StartError(f"Discord is unavailable ({exc.status} {said}): try again later")
@@ -94,10 +97,7 @@ async def _login(bot: AllianceBot, token: str) -> None:
         raise StartError("Discord rejected DISCORD_TOKEN: check the token (see README)") from None
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
         raise StartError(f"cannot reach Discord at {http.Route.BASE}: {exc}") from None
-    except discord.Forbidden:
-        # Login runs setup_hook, whose command sync is the one call there Discord refuses so.
-        raise _sync_refused(bot.settings.dev_guild) from None
-    except discord.HTTPException as exc:
+    except discord.HTTPException as exc:  # login runs setup_hook, which syncs the commands
         raise _refused(exc, bot.settings.dev_guild) from None
 
 
@@ -212,8 +212,6 @@ async def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             await _login(bot, token)
             try:
                 await bot.sync_commands(guild_id=guild, force=True)
-            except discord.Forbidden:
-                raise _sync_refused(guild) from None
             except discord.HTTPException as exc:
                 raise _refused(exc, guild) from None
     except StartError as exc:

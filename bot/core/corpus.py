@@ -34,13 +34,6 @@ from bot.core.topics import load_taxonomy
 
 TEXT_SUFFIXES = frozenset({".txt"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
-
-
-def is_article_file_name(path: Path) -> bool:
-    """Whether `path` is named as a file of articles is (.txt, .jsonl, .ndjson)."""
-    return path.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES
-
-
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_LISTING_BYTES = 1024 * 1024
 SEEDS_ORIGIN = "seeds/"  # the origin of a seeds file is this and its name
@@ -70,6 +63,11 @@ class CorpusRead:
         """Add another read's articles and warnings."""
         self.drafts.extend(other.drafts)
         self.warnings.extend(other.warnings)
+
+
+def is_article_file_name(path: Path) -> bool:
+    """Whether `path` is named as a file of articles (.txt, .jsonl, .ndjson)."""
+    return path.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES
 
 
 def _named(name: str) -> str:

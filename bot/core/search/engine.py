@@ -391,10 +391,9 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
     )
     # Equally close words: the more common one is the likelier intent.
     found.sort(key=lambda m: (-m[1], -df[m[0]]))
-    spellings = alias_spellings()
     aliases = [
-        (spellings[key], score)
-        for key in load_aliases()
+        (spelling, score)
+        for key, spelling in alias_spellings().items()
         if abs(len(key) - len(word)) <= 2 and (score := similarity(word, key)) >= _ALIAS_CUTOFF
     ]
     ranked = [(display[k], s) for k, s, _ in found] + aliases
@@ -486,8 +485,8 @@ async def suggest(
         )
         for key, display, df in rows:
             ranked.append((0 if key == word else 2, -int(df), str(display)))
-        spellings = alias_spellings()
-        ranked.extend((3, 0, spellings[key]) for key in load_aliases() if key.startswith(word))
+        aliases = alias_spellings().items()
+        ranked.extend((3, 0, spelling) for key, spelling in aliases if key.startswith(word))
     ranked.sort()
     results: list[str] = []
     seen: set[str] = set()
