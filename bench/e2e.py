@@ -441,15 +441,15 @@ async def main_async(args: argparse.Namespace) -> None:
                 FakeDiscord(heartbeat_interval=41.25) as double,
                 bot_process(double, bot_argv, workdir, f"{name} (answers)", env) as proc,
             ):
-                answering = Contender(name, double, proc, shown=False)
-                await phase([answering], args)
+                answered = await phase([Contender(name, double, proc, shown=False)], args)
             answers = workdir / f"answers-{key}.json"
-            answers.write_text(json.dumps(merge(answering.bursts).answers, ensure_ascii=False))
+            answers.write_text(json.dumps(answered[name].answers, ensure_ascii=False))
             # Then the three take turns, each on a double of its own.
+            floor, replay = f"floor ({name})", f"floor-{name.removeprefix('bot-')}"
             runs = [
-                (f"floor ({name})", floor_argv, quiet),
+                (floor, floor_argv, quiet),
                 (name, bot_argv, env),
-                (f"floor-{name.removeprefix('bot-')}", [*floor_argv, str(answers)], quiet),
+                (replay, [*floor_argv, str(answers)], quiet),
             ]
             async with contextlib.AsyncExitStack() as stack:
                 contenders = []
@@ -460,8 +460,9 @@ async def main_async(args: argparse.Namespace) -> None:
                     )
                     contenders.append(Contender(who, double, proc))
                 measured = await phase(contenders, args)
-                for label, (who, _, _) in zip(("constant", "", "replay"), runs, strict=True):
-                    results[f"{label}-{key}" if label else key] = measured[who]
+                results[key] = measured[name]
+                results[f"constant-{key}"] = measured[floor]
+                results[f"replay-{key}"] = measured[replay]
                 for contender in contenders[:2]:
                     pid = contender.proc.pid
                     mems[contender.name] = memory(pid), mapped_files(pid)
