@@ -6,6 +6,7 @@ Pure functions from core results to `discord.Embed`s: no I/O, so every limit is 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,7 +46,47 @@ COLOUR = discord.Colour(0x1F4E9C)
 
 def clip(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, with an ellipsis when it was cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    return text[: whole_characters(text, limit - 1)].rstrip() + "…"
+
+
+# A longer run than this is no character a reader sees as one (a letter under hundreds of
+# accents): it is cut where it must be rather than dropped whole.
+_LONGEST_CLUSTER = 32
+
+
+def whole_characters(text: str, end: int) -> int:
+    """`end`, moved back so `text[:end]` ends between two characters as a reader sees them: not
+    inside a flag, an emoji with its skin tone or joined family, or a letter and its marks."""
+    if end <= 0 or end >= len(text):
+        return max(0, min(end, len(text)))
+    start = end
+    while start > 0 and end - start < _LONGEST_CLUSTER and _joins_previous(text, start):
+        start -= 1
+    if _regional(text[start]):
+        # Flags are pairs of regional indicators, counted from the first of a run.
+        run = start
+        while run > 0 and _regional(text[run - 1]):
+            run -= 1
+        start -= (start - run) % 2
+    return start if end - start < _LONGEST_CLUSTER else end
+
+
+def _joins_previous(text: str, index: int) -> bool:
+    code = ord(text[index])
+    return (
+        text[index - 1] == "\u200d"  # zero width joiner, before
+        or code == 0x200D
+        or 0xFE00 <= code <= 0xFE0F  # variation selectors (emoji or text style)
+        or 0x1F3FB <= code <= 0x1F3FF  # skin tones
+        or 0xE0020 <= code <= 0xE007F  # tags (the flags of England, Scotland, Wales)
+        or unicodedata.category(text[index]) in ("Mn", "Me", "Mc")  # marks, e.g. ゙ and é's ́
+    )
+
+
+def _regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
 
 
 # A web address is left as written: Discord links it and reads no Markdown in it, and an escape
@@ -98,7 +139,7 @@ def plain_clip(text: str, limit: int) -> str:
             fits = middle
         else:
             over = middle
-    return plain(text[:fits].rstrip()) + "…"
+    return plain(text[: whole_characters(text, fits)].rstrip()) + "…"
 
 
 def summary(body: str, limit: int = SUMMARY_CHARS) -> str:
@@ -156,9 +197,9 @@ def snippet_markdown(hit: SearchHit, limit: int = _RESULT_VALUE_MAX) -> str:
         if used + len(piece) + marks > limit:
             # Clip the raw text, not the escaped one, so no escape or bold marker is cut in half.
             room = limit - used - marks - 1
-            raw = text[: max(room, 0)]
+            raw = text[: whole_characters(text, room)]
             while raw and len(plain(raw, line_start=first)) > room:
-                raw = raw[:-1]
+                raw = raw[: whole_characters(raw, len(raw) - 1)]
             if raw:
                 shown = plain(raw, line_start=first)
                 out.append(f"**{shown}**" if is_match else shown)
@@ -273,7 +314,7 @@ def _cut_point(text: str, size: int) -> int:
         found = window.rfind(boundary)
         if found >= size // 2:
             return found + keep
-    return size
+    return whole_characters(text, size) or size  # never an empty piece: that would not end
 
 
 @dataclass(frozen=True, slots=True)

@@ -306,3 +306,49 @@ def test_a_shortened_article_keeps_its_full_text_link_whole(url_chars: int) -> N
     last = shown.messages[-1][-1]
     assert _within_limits(last)
     assert str(last.description).endswith(f"Full text: {url})")
+
+
+FLAG_JP, FLAG_US = "\U0001f1ef\U0001f1f5", "\U0001f1fa\U0001f1f8"
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+THUMBS = "\U0001f44d\U0001f3fd"
+GA = "か\u3099"  # が as か and a combining voiced mark
+
+
+def _only(text: str, *units: str) -> bool:
+    for unit in units:
+        text = text.replace(unit, "")
+    return text == ""
+
+
+@pytest.mark.parametrize(
+    "units", [(FLAG_JP, FLAG_US), (FAMILY,), (THUMBS,), (GA,), ("e\u0301",)], ids=str
+)
+@pytest.mark.parametrize("lead", range(0, 4))
+def test_clipping_never_splits_what_a_reader_sees_as_one_character(
+    units: tuple[str, ...], lead: int
+) -> None:
+    """A title, value or body cut anywhere keeps flags, joined emoji and marked letters whole."""
+    unit = "".join(units)
+    text = "あ" * lead + unit * 40
+    for limit in range(lead + 1, lead + 3 * len(unit) + 2):
+        kept = render.clip(text, limit).removesuffix("…")
+        assert len(kept) < limit
+        assert _only(kept.removeprefix("あ" * lead), *units), (limit, kept)
+        escaped = render.plain_clip(text, limit).removesuffix("…")
+        assert _only(escaped.removeprefix("あ" * lead), *units), (limit, escaped)
+
+
+def test_a_body_cut_without_a_sentence_end_keeps_flags_whole() -> None:
+    """A long body with no paragraph or sentence to cut at is cut between two flags."""
+    body = "あ" + FLAG_JP * 4000 + "あ" + FLAG_US * 4000  # "あ" first: no cut falls evenly
+    view = render.article_messages(_article(body), taxonomy=TAXONOMY, lang="ja")
+    pieces = [e.description or "" for message in view.messages for e in message]
+    assert len(pieces) > 2
+    assert all(_only(piece, FLAG_JP, FLAG_US, "あ") for piece in pieces[:-1])
+
+
+def test_an_endless_run_of_marks_is_still_cut() -> None:
+    """Thousands of marks on one letter are no character: the text is cut, not dropped."""
+    text = "a" + "\u0301" * 5000
+    assert len(render.clip(text, 100)) == 100
+    assert render.whole_characters(text, 100) == 100
