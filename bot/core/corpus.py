@@ -413,6 +413,21 @@ def _problem(detail: ErrorDetails) -> str:
     return f"{where}: {what}"
 
 
+class _RepeatedKey(Exception):
+    """A JSON object names one key twice; json would quietly keep the last value."""
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return data
+
+
 def _jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
@@ -424,7 +439,14 @@ def _read_jsonl(name: str, origin: str, text: str) -> CorpusRead:
     taxonomy = load_taxonomy()
     for number, line in _jsonl_lines(text):
         try:
-            data = json.loads(line)
+            data = json.loads(line, object_pairs_hook=_object)
+        except _RepeatedKey as exc:
+            # Which of the two the writer meant is a guess; the line is refused, not half-read.
+            key = str(exc.args[0])
+            shown = repr(key if len(key) <= 40 else key[:40] + "…")
+            message = f"invalid article: field {shown} given twice, keep one"
+            result.warnings.append(ImportWarning(name, number, message))
+            continue
         except json.JSONDecodeError as exc:
             # Some of json's messages end in "at", waiting for a position.
             what = exc.msg.removesuffix(" at")

@@ -324,6 +324,30 @@ def test_jsonl_warnings_are_in_our_words(
     assert not any(word in warning.message for word in ("Value error", "Input should", "items"))
 
 
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        (
+            '{"title": "会談", "title": "別題", "body": "両氏。", "published": "2026-02-01"}',
+            "title",
+        ),
+        (
+            '{"title": "会談", "body": "両氏。", "published": "2026-02-01", "x": {"a": 1, "a": 2}}',
+            "a",
+        ),
+    ],
+    ids=["top level", "nested"],
+)
+def test_jsonl_repeated_field_refuses_the_line(tmp_path: Path, line: str, key: str) -> None:
+    """A field given twice refuses its line instead of silently keeping the last value."""
+    path = tmp_path / "twice.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    read = read_file(path)
+    assert read.drafts == []
+    (warning,) = read.warnings
+    assert warning.message == f"invalid article: field {key!r} given twice, keep one"
+
+
 def test_jsonl_counts_the_other_problems_of_a_line(tmp_path: Path) -> None:
     """A line with several problems shows the first and how many more."""
     path = tmp_path / "bad.jsonl"
