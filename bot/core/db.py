@@ -90,6 +90,13 @@ def load_migrations() -> list[Migration]:
     return found
 
 
+def newer_schema(current: int, latest: int) -> str | None:
+    """Why a database at schema `current` can't be used by code that migrates to `latest`."""
+    if current <= latest:
+        return None
+    return f"the database is at schema {current}, newer than this version of the bot ({latest})"
+
+
 async def schema_version(db: aiosqlite.Connection) -> int:
     """The schema version recorded in the database."""
     rows = await db.execute_fetchall("PRAGMA user_version")
@@ -105,10 +112,9 @@ async def migrate(db: aiosqlite.Connection, migrations: list[Migration] | None =
     migrations = load_migrations() if migrations is None else migrations
     current = await schema_version(db)
     latest = migrations[-1].version if migrations else 0
-    if current > latest:
-        raise MigrationError(
-            f"the database is at schema {current}, newer than this version of the bot ({latest})"
-        )
+    newer = newer_schema(current, latest)
+    if newer is not None:
+        raise MigrationError(newer)
     for migration in migrations:
         if migration.version <= current:
             continue

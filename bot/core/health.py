@@ -14,7 +14,16 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.core.db import get_meta, open_connection, read_only_uri, set_meta, unusable_reason
+from bot.core.db import (
+    get_meta,
+    load_migrations,
+    newer_schema,
+    open_connection,
+    read_only_uri,
+    schema_version,
+    set_meta,
+    unusable_reason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +85,15 @@ async def check_health(
         try:
             # Reads the schema and one page: proves the file is our database without scanning it.
             stamp = await get_meta(conn, HEARTBEAT_KEY)
+            version = await schema_version(conn)
         finally:
             await conn.close()
     except sqlite3.Error as exc:
         return False, await asyncio.to_thread(_unreadable, db_path, exc)
+    # Readable is not enough: this version of the bot refuses to start on that database.
+    newer = newer_schema(version, (await asyncio.to_thread(load_migrations))[-1].version)
+    if newer is not None:
+        return False, newer
     if not require_heartbeat:
         return True, "ok: database readable"
     if stamp is None:

@@ -119,6 +119,23 @@ async def test_database_without_schema_is_unhealthy(tmp_path: Path) -> None:
     assert "no such table: meta" in reason
 
 
+@pytest.mark.parametrize("require_heartbeat", [False, True])
+async def test_database_newer_than_the_bot_is_unhealthy(
+    live: tuple[Path, aiosqlite.Connection], require_heartbeat: bool
+) -> None:
+    """A database this version refuses to start on fails the check, heartbeat or not."""
+    path, conn = live
+    await write_heartbeat(conn)
+    latest = db.load_migrations()[-1].version
+    await conn.execute(f"PRAGMA user_version = {latest + 1}")
+    await conn.commit()
+    healthy, reason = await check_health(path, require_heartbeat=require_heartbeat)
+    assert not healthy
+    assert reason == (
+        f"the database is at schema {latest + 1}, newer than this version of the bot ({latest})"
+    )
+
+
 def _remove_side_files(path: Path) -> None:
     for side in ("-wal", "-shm"):
         Path(f"{path}{side}").unlink(missing_ok=True)
