@@ -182,9 +182,12 @@ class FeedService:
     async def reload(self) -> list[Followed]:
         """Re-read `feeds.toml` and the runtime feeds (file settings win); resync the jobs."""
         loaded = await asyncio.to_thread(load_feeds, self.feeds_file)
+        # Logged once, not again on each re-read (the reload job, `feeds add` reading before it
+        # adds): the file still says the same thing.
+        if loaded.problems != self.problems:
+            for problem in loaded.problems:
+                log.warning("%s", problem)
         self.problems = loaded.problems
-        for problem in loaded.problems:
-            log.warning("%s", problem)
         merged = {f.url: Followed(f, "file", allow_private=True) for f in loaded.feeds}
         for added in await store.runtime_feeds(self.db):
             merged.setdefault(
