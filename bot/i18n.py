@@ -174,6 +174,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "⏸ 3回続けて失敗したため停止中です。`/同盟ダイジェスト設定 設定` で再開します。",
         "⏸ Paused after 3 failures in a row. Run `/alliance-digest set` to resume.",
     ),
+    "digest.paused_dm": (
+        "{guild} の {channel} の週刊ダイジェストは、3回続けて投稿できなかったため停止しました。"
+        "直近のエラー: {error}\n"
+        "原因を直してから `/同盟ダイジェスト設定 設定` を実行すると再開します。",
+        "The weekly digest in {channel} on {guild} is paused after 3 failures in a row. "
+        "Last error: {error}\nFix that, then run `/alliance-digest set` to resume.",
+    ),
     "digest.next": ("次回: {when}", "Next: {when}"),
     "digest.last_post": ("前回の投稿: {week} の週（{when}）", "Last post: week of {week} ({when})"),
     "digest.missed": (

@@ -312,6 +312,8 @@ class Schedule:
     last_error_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None  # when an admin last ran `set`
+    set_by: int | None = None  # that admin's user id (None: set before schema 11)
+    set_by_language: Language = "ja"  # the language of that admin's Discord
 
     @property
     def tz(self) -> ZoneInfo:
@@ -335,7 +337,8 @@ class Schedule:
 
 _SCHEDULE_COLUMNS = """
     guild_id, channel_id, weekday, time, timezone, language, when_empty, paused,
-    consecutive_failures, last_error, last_error_at, created_at, updated_at
+    consecutive_failures, last_error, last_error_at, created_at, updated_at, set_by,
+    set_by_language
 """
 
 
@@ -355,6 +358,8 @@ def _schedule(row: aiosqlite.Row | tuple[object, ...]) -> Schedule:
         last_error_at=_parse_stamp(r[10]),
         created_at=_parse_stamp(r[11]),
         updated_at=_parse_stamp(r[12]),
+        set_by=None if r[13] is None else int(str(r[13])),
+        set_by_language=parse_language(str(r[14] or "ja")),
     )
 
 
@@ -368,11 +373,14 @@ async def set_schedule(
     timezone: str = DEFAULT_TIMEZONE,
     language: str = "ja",
     when_empty: str = "post",
+    set_by: int | None = None,
+    set_by_language: str = "ja",
     now: datetime | None = None,
 ) -> Schedule:
     """Create or replace a channel's schedule (validated; ScheduleError says what is wrong).
 
     Setting a schedule again also un-pauses it and clears its failure count and last error.
+    `set_by`: the admin who set it, told if it pauses, in `set_by_language`.
     """
     values = (
         guild_id,
@@ -382,17 +390,21 @@ async def set_schedule(
         parse_timezone(timezone),
         parse_language(language),
         parse_when_empty(when_empty),
+        set_by,
+        parse_language(set_by_language),
     )
     stamp = _stamp(_now(now))
     query = f"""
         INSERT INTO digest_schedules (guild_id, channel_id, weekday, time, timezone, language,
-                                      when_empty, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      when_empty, set_by, set_by_language, created_at,
+                                      updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (channel_id) DO UPDATE
            SET guild_id = excluded.guild_id, weekday = excluded.weekday, time = excluded.time,
                timezone = excluded.timezone, language = excluded.language,
                when_empty = excluded.when_empty, paused = 0, consecutive_failures = 0,
-               last_error = NULL, last_error_at = NULL, updated_at = excluded.updated_at
+               last_error = NULL, last_error_at = NULL, set_by = excluded.set_by,
+               set_by_language = excluded.set_by_language, updated_at = excluded.updated_at
         RETURNING {_SCHEDULE_COLUMNS}
     """  # noqa: S608
     rows = list(await db.execute_fetchall(query, (*values, stamp, stamp)))
@@ -465,6 +477,18 @@ async def record_failure(
     params = (counted, counted, MAX_FAILURES, _stored(failure), _stamp(_now(now)), channel_id)
     rows = list(await db.execute_fetchall(query, params))
     return _schedule(rows[0]) if rows else None
+
+
+def paused_by(schedule: Schedule | None, failure: PostFailure) -> bool:
+    """Whether recording `failure` (`mark_failed` or `mark_unverified` returned `schedule`)
+    is what paused the schedule: true once, for the failure that reached `MAX_FAILURES`."""
+    return (
+        schedule is not None
+        and schedule.paused
+        and not failure.transient
+        and failure.code is not FailureCode.SCHEDULE_STOPPED  # not counted
+        and schedule.consecutive_failures == MAX_FAILURES
+    )
 
 
 # --- the posts ledger --------------------------------------------------------------------------

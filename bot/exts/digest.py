@@ -445,9 +445,8 @@ class DigestCog(commands.Cog):
         if not unfinished:
             log.info("digest for channel %s is stopped or paused; not posting", channel_id)
             return "skipped"
-        await schedules.mark_failed(
-            self.db, channel_id, week.start, PostFailure(FailureCode.SCHEDULE_STOPPED)
-        )
+        stopped = PostFailure(FailureCode.SCHEDULE_STOPPED)
+        await self._record_failure(channel_id, week.start, stopped)
         log.warning(
             "digest of %s in channel %s not posted: schedule stopped", week.start, channel_id
         )
@@ -492,16 +491,49 @@ class DigestCog(commands.Cog):
                 return "already"
             problem = await self._problem(channel_id)
             if problem is not None:
-                if posted:
-                    # Its first pages are in the channel: the week stays claimed, so that once
-                    # the problem is fixed the rest is posted, never the whole week again.
-                    await schedules.mark_unverified(self.db, channel_id, week.start, problem)
-                else:
-                    await schedules.mark_failed(self.db, channel_id, week.start, problem)
+                # With its first pages in the channel, the week stays claimed, so that once
+                # the problem is fixed the rest is posted, never the whole week again.
+                await self._record_failure(channel_id, week.start, problem, claimed=bool(posted))
                 reason = failure_text(problem.encode(), "en")
                 log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
             return await self._send(settings, week, pages, posted)
+
+    async def _record_failure(
+        self, channel_id: int, week_start: date, failure: PostFailure, *, claimed: bool = False
+    ) -> None:
+        """Record a week's failed post (`claimed`: the week stays claimed, as pages of it may
+        be in the channel); the admin who set the schedule is told if that paused it."""
+        mark = schedules.mark_unverified if claimed else schedules.mark_failed
+        schedule = await mark(self.db, channel_id, week_start, failure)
+        if schedule is not None and schedules.paused_by(schedule, failure):
+            log.warning(
+                "digest for channel %s paused after %d failures in a row",
+                channel_id,
+                schedules.MAX_FAILURES,
+            )
+            await self._tell_paused(schedule, failure)
+
+    async def _tell_paused(self, schedule: Schedule, failure: PostFailure) -> None:
+        """A direct message to the admin who set `schedule`: it paused, why, and how to resume.
+        Nobody is told of schedules set before the bot recorded who set them."""
+        if schedule.set_by is None:
+            return
+        lang = schedule.set_by_language
+        guild = self.bot.get_guild(schedule.guild_id)
+        text = t(
+            "digest.paused_dm",
+            lang,
+            channel=f"<#{schedule.channel_id}>",
+            guild=_quote(guild.name, 100) if guild is not None else schedule.guild_id,
+            error=failure_text(failure.encode(), lang),
+        )
+        try:
+            dm = await self.bot.create_dm(discord.Object(schedule.set_by))
+            await dm.send(render.clip(text, render.CONTENT_MAX), allowed_mentions=NO_MENTIONS)
+        except (discord.HTTPException, TimeoutError) as exc:
+            # Closed DMs (403 50007), or an admin who left: `status` still shows the pause.
+            log.info("could not tell user %s of the pause: %s", schedule.set_by, _english(exc))
 
     async def _problem(self, channel_id: int) -> PostFailure | None:
         """Why the bot can't post in a channel now, or None."""
@@ -518,7 +550,7 @@ class DigestCog(commands.Cog):
     ) -> Outcome:
         """Record a post Discord refused or that got no answer (nothing was posted)."""
         failure = failure_of(error)
-        await schedules.mark_failed(self.db, settings.channel_id, week.start, failure)
+        await self._record_failure(settings.channel_id, week.start, failure)
         log.warning("digest for channel %s not posted: %s", settings.channel_id, _english(error))
         return "unavailable" if failure.transient else "failed"
 
@@ -532,7 +564,7 @@ class DigestCog(commands.Cog):
             failure = failure_of(error)  # for an admin to fix: not retried, counts to pausing
         else:
             failure = PostFailure(FailureCode.INCOMPLETE, detail=_english(error))
-        await schedules.mark_unverified(self.db, settings.channel_id, week.start, failure)
+        await self._record_failure(settings.channel_id, week.start, failure, claimed=True)
         log.warning(
             "digest of %s in channel %s stopped after its first pages: %s",
             week.start,
@@ -572,7 +604,7 @@ class DigestCog(commands.Cog):
                 # reconciliation rather than risk posting the week twice.
                 error = f"{_english(exc)} (could not check the channel: {_english(lookup)})"
                 failure = PostFailure(FailureCode.UNCONFIRMED, detail=error)
-                await schedules.mark_unverified(self.db, settings.channel_id, week.start, failure)
+                await self._record_failure(settings.channel_id, week.start, failure, claimed=True)
                 log.warning("digest for channel %s not confirmed: %s", settings.channel_id, error)
                 return "unconfirmed"
             if not found:
@@ -620,6 +652,7 @@ class DigestCog(commands.Cog):
             language=language or "ja",
             when_empty=when_empty or "post",
             lang=lang_of(interaction.locale),
+            admin=interaction.user.id,
         )
         await pages.answer(
             interaction, saved, defer_after=self.bot.settings.defer_after_s, private=True
@@ -636,6 +669,7 @@ class DigestCog(commands.Cog):
         language: str,
         when_empty: str,
         lang: Lang,
+        admin: int,
     ) -> pages.Page:
         missing = missing_permissions(channel, guild.me)
         if missing:
@@ -653,6 +687,8 @@ class DigestCog(commands.Cog):
                 timezone=timezone,
                 language=language,
                 when_empty=when_empty,
+                set_by=admin,
+                set_by_language=lang,
             )
         except ScheduleError as exc:
             return pages.note(t("digest.invalid", lang, error=_schedule_error(exc, lang)))

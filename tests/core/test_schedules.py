@@ -475,6 +475,18 @@ async def test_pause_after_three_failures_and_set_clears(conn: aiosqlite.Connect
     assert status[0].next_run == datetime(2025, 12, 29, 0, 0, tzinfo=UTC)
 
 
+async def test_the_failure_that_pauses_is_known_once(conn: aiosqlite.Connection) -> None:
+    """Only the failure reaching the limit paused the schedule, not those before or after it;
+    who set the schedule, and their language, are kept for telling them."""
+    await _set(conn, set_by=42, set_by_language="en")
+    afters = await _fail_weeks(conn, REFUSED, MAX_FAILURES + 1)
+    assert [schedules.paused_by(a, REFUSED) for a in afters] == [False, False, True, False]
+    assert (afters[-1].set_by, afters[-1].set_by_language) == (42, "en")
+    assert not schedules.paused_by(afters[MAX_FAILURES - 1], UNAVAILABLE)
+    stopped = PostFailure(FailureCode.SCHEDULE_STOPPED)
+    assert not schedules.paused_by(afters[MAX_FAILURES - 1], stopped)
+
+
 async def test_a_stopped_schedules_week_keeps_the_schedules_own_error(
     conn: aiosqlite.Connection,
 ) -> None:

@@ -1139,11 +1139,12 @@ async def test_a_digest_stopped_after_its_first_page_is_finished_by_a_retry(
 async def test_three_failures_in_a_row_pause_the_schedule(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
-    """Three refused posts (403 50013) pause the schedule, shown in status, until `set` again."""
+    """Three refused posts (403 50013) pause the schedule, shown in status and told once to the
+    admin who set it, in their language, until `set` again."""
     await bot.start()
     news = fake_discord.guild.channel(NEWS)
     options = {"channel": NEWS, "weekday": 1, "time": "09:00"}
-    await command(fake_discord, "alliance-digest set", options)
+    await command(fake_discord, "alliance-digest set", options, locale="ja")
     # Discord refuses; the bot's cache (no CHANNEL_UPDATE sent) still says it may post.
     news.permission_overwrites.append(
         Overwrite(fake_discord.bot_user.id, type=1, deny=SEND_MESSAGES)
@@ -1152,17 +1153,47 @@ async def test_three_failures_in_a_row_pause_the_schedule(
         record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
         assert reply(record).startswith(f"Could not post in <#{news.id}>: Discord refused")
     assert channel_posts(fake_discord, news) == [403, 403, 403]
+    (told,) = fake_discord.direct_messages(fake_discord.invoker)
+    assert told["content"] == (
+        f"{fake_discord.guild.name} の <#{news.id}> の週刊ダイジェストは、3回続けて投稿できなかった"
+        f"ため停止しました。直近のエラー: {REFUSED_JA}\n"
+        "原因を直してから `/同盟ダイジェスト設定 設定` を実行すると再開します。"
+    )
+    await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert len(fake_discord.direct_messages(fake_discord.invoker)) == 1  # told once
     text = await status(fake_discord)
     assert "Paused after 3 failures in a row" in text
     assert f"Last error: {REFUSED_EN}" in text
     assert "Next:" not in text
     schedule = await stored_schedule(bot, news)
     assert schedule is not None
-    assert (schedule.paused, schedule.consecutive_failures) == (True, 3)
+    assert schedule.paused
     await command(fake_discord, "alliance-digest set", options)
     resumed = await status(fake_discord)
     assert "Paused" not in resumed
     assert "Next:" in resumed
+
+
+async def test_a_pause_told_to_an_admin_with_closed_dms_is_only_logged(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """An admin who accepts no direct messages: the schedule still pauses, the bot says why in
+    its log, and nothing is sent."""
+    run = await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    )
+    fake_discord.closed_dms.add(fake_discord.invoker.id)
+    news.permission_overwrites.append(
+        Overwrite(fake_discord.bot_user.id, type=1, deny=SEND_MESSAGES)
+    )
+    for _ in range(3):
+        await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    await run.wait_logged(f"could not tell user {fake_discord.invoker.id} of the pause")
+    assert "Cannot send messages to this user" in run.stderr
+    assert fake_discord.direct_messages(fake_discord.invoker) == []
+    assert "Paused after 3 failures in a row" in await status(fake_discord)
 
 
 @pytest.mark.parametrize(

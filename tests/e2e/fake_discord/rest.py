@@ -71,6 +71,7 @@ class RestApi:
             ("GET", "/gateway", self._get_gateway),
             ("GET", "/gateway/bot", self._get_gateway_bot),
             ("GET", "/users/@me", self._get_me),
+            ("POST", "/users/@me/channels", self._open_dm),
             ("GET", "/applications/@me", self._get_application),
             ("GET", "/oauth2/applications/@me", self._get_application),
             ("GET", "/applications/{app}/commands", self._get_commands),
@@ -379,8 +380,33 @@ class RestApi:
             return error(404, 10004, "Unknown Guild")
         return json_response([c.to_payload(guild.id) for c in guild.channels])
 
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        recipient = json_object(request).get("recipient_id")
+        user = self.double.find_user(int(recipient)) if str(recipient).isdigit() else None
+        if user is None:
+            return error(400, 50033, "Invalid Recipients")
+        channel_id = self.double.dm_channels.setdefault(user.id, snowflake())
+        dm = {"id": str(channel_id), "type": 1, "last_message_id": None, "flags": 0}
+        return json_response({**dm, "recipients": [user.to_payload()]})
+
+    async def _create_dm_message(self, request: web.Request, user_id: int) -> web.Response:
+        if user_id in self.double.closed_dms:
+            return error(403, 50007, "Cannot send messages to this user")
+        body = json_object(request)
+        errors = validation.check_message(body)
+        if errors:
+            return form_error(errors)
+        self._check_mentions(request, body)
+        channel_id = self.double.dm_channels[user_id]
+        message = payloads.message_payload(body, channel_id=channel_id, author=self.double.bot_user)
+        return json_response(self._store(message))
+
     async def _create_message(self, request: web.Request) -> web.Response:
-        found = self.double.find_channel(int(request.match_info["channel"]))
+        channel_id = int(request.match_info["channel"])
+        for user_id, dm_id in self.double.dm_channels.items():
+            if dm_id == channel_id:
+                return await self._create_dm_message(request, user_id)
+        found = self.double.find_channel(channel_id)
         if found is None:
             return error(404, 10003, "Unknown Channel")
         guild, channel = found

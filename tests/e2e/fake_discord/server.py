@@ -68,6 +68,9 @@ class FakeDiscord:
         self.channel_history: dict[int, list[JSON]] = {}
         """Visible messages per channel id, oldest first (ephemeral and deleted ones left out)."""
         self.messages_by_id: dict[int, JSON] = {}
+        # Direct messages: the DM channel opened with each user, and users whose DMs are closed.
+        self.dm_channels: dict[int, int] = {}
+        self.closed_dms: set[int] = set()
         """Every message the bot created, by id (ephemeral and deleted ones included)."""
         self._failures: list[Failure] = []
         self._changed = asyncio.Condition()
@@ -411,6 +414,15 @@ class FakeDiscord:
                 if c.name == channel:
                     return c.id
         raise KeyError(channel)
+
+    def find_user(self, user_id: int) -> User | None:
+        """The owner or the invoker with this id, if either has it."""
+        return next((u for u in (self.owner, self.invoker) if u.id == user_id), None)
+
+    def direct_messages(self, user: User) -> list[JSON]:
+        """The messages the bot sent `user` directly, oldest first."""
+        channel_id = self.dm_channels.get(user.id)
+        return [] if channel_id is None else self.channel_history.get(channel_id, [])
 
     def find_channel(self, channel_id: int) -> tuple[Guild, payloads.Channel] | None:
         """The configured guild channel with this id, if any."""
