@@ -479,12 +479,11 @@ async def record_failure(
     return _schedule(rows[0]) if rows else None
 
 
-def paused_by(schedule: Schedule | None, failure: PostFailure) -> bool:
+def paused_by(schedule: Schedule, failure: PostFailure) -> bool:
     """Whether recording `failure` (`mark_failed` or `mark_unverified` returned `schedule`)
     is what paused the schedule: true once, for the failure that reached `MAX_FAILURES`."""
     return (
-        schedule is not None
-        and schedule.paused
+        schedule.paused
         and not failure.transient
         and failure.code is not FailureCode.SCHEDULE_STOPPED  # not counted
         and schedule.consecutive_failures == MAX_FAILURES
