@@ -152,10 +152,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "language.ja": ("日本語", "Japanese"),
     "language.en": ("英語", "English"),
+    "empty.post": ("記事がない週は短いお知らせを投稿", "a short note in weeks without articles"),
+    "empty.skip": ("記事がない週は投稿しない", "weeks without articles are skipped"),
     "schedule.when": ("毎週{day} {time}（{zone}）", "{day} {time} {zone}"),
     "digest.saved": (
-        "{channel} に{when}にダイジェストを投稿します。次回: {next}",
-        "The weekly digest will be posted in {channel} every {when}. Next: {next}",
+        "{channel} に{when}に{language}のダイジェストを投稿します（{empty}）。次回: {next}",
+        "The weekly digest will be posted in {channel} every {when}, in {language} ({empty}). "
+        "Next: {next}",
     ),
     "digest.stopped": (
         "{channel} のダイジェストを停止しました。",
@@ -509,14 +512,20 @@ COMMAND_JA: dict[str, str] = {
     "time": "時刻",
     "Time of day, HH:MM (24-hour)": "時刻 HH:MM（24時間制）",
     "timezone": "タイムゾーン",
-    "IANA timezone, e.g. Asia/Tokyo (default)": "IANA タイムゾーン（例: Asia/Tokyo、既定）",
+    "IANA timezone, e.g. Asia/Tokyo (default: as set before, or Asia/Tokyo)": (
+        "IANA タイムゾーン（例: Asia/Tokyo。省略すると前回の設定、初回は Asia/Tokyo）"
+    ),
     "language": "言語",
-    "Language of the digest (default Japanese)": "ダイジェストの言語（既定は日本語）",
+    "Language of the digest (default: as set before, or Japanese)": (
+        "ダイジェストの言語（省略すると前回の設定、初回は日本語）"
+    ),
     "Language of the digest, where no schedule sets it (default: yours)": (
         "スケジュールのないチャンネルでのダイジェストの言語（既定はあなたの言語）"
     ),
     "when_empty": "記事がない週",
-    "What to do in a week without articles": "記事がない週の扱い",
+    "What to do in a week without articles (default: as set before, or post)": (
+        "記事がない週の扱い（省略すると前回の設定、初回はお知らせを投稿）"
+    ),
     "Japanese": "日本語",
     "English": "英語",
     "Post a short note": "短いお知らせを投稿",

@@ -624,9 +624,9 @@ class DigestCog(commands.Cog):
         channel=_("Where to post"),
         weekday=_("Day of the week"),
         time=_("Time of day, HH:MM (24-hour)"),
-        timezone=_("IANA timezone, e.g. Asia/Tokyo (default)"),
-        language=_("Language of the digest (default Japanese)"),
-        when_empty=_("What to do in a week without articles"),
+        timezone=_("IANA timezone, e.g. Asia/Tokyo (default: as set before, or Asia/Tokyo)"),
+        language=_("Language of the digest (default: as set before, or Japanese)"),
+        when_empty=_("What to do in a week without articles (default: as set before, or post)"),
     )
     @app_commands.choices(weekday=WEEKDAY_CHOICES)
     @app_commands.choices(language=LANGUAGE_CHOICES, when_empty=WHEN_EMPTY_CHOICES)
@@ -648,9 +648,9 @@ class DigestCog(commands.Cog):
             channel,
             weekday=weekday,
             at=time,
-            timezone=timezone or self.bot.settings.timezone,
-            language=language or "ja",
-            when_empty=when_empty or "post",
+            timezone=timezone,
+            language=language,
+            when_empty=when_empty,
             lang=lang_of(interaction.locale),
             admin=interaction.user.id,
         )
@@ -665,17 +665,23 @@ class DigestCog(commands.Cog):
         *,
         weekday: int,
         at: str,
-        timezone: str,
-        language: str,
-        when_empty: str,
+        timezone: str | None,
+        language: str | None,
+        when_empty: str | None,
         lang: Lang,
         admin: int,
     ) -> pages.Page:
+        """Save a schedule; an option left out keeps its value (changing only the time must not
+        turn an English digest Japanese), or takes the default on a new schedule."""
         missing = missing_permissions(channel, guild.me)
         if missing:
             perms = permission_names(missing, lang)
             return pages.note(t("digest.missing", lang, channel=channel.mention, perms=perms))
         old = await schedules.get_schedule(self.db, channel.id)
+        if old is not None:
+            timezone = timezone or old.timezone
+            language = language or old.language
+            when_empty = when_empty or old.when_empty
         try:
             # Waits for the write lock while another connection (a feed ingest) holds it.
             schedule = await schedules.set_schedule(
@@ -684,9 +690,9 @@ class DigestCog(commands.Cog):
                 channel_id=channel.id,
                 weekday=weekday,
                 at=at,
-                timezone=timezone,
-                language=language,
-                when_empty=when_empty,
+                timezone=timezone or self.bot.settings.timezone,
+                language=language or "ja",
+                when_empty=when_empty or "post",
                 set_by=admin,
                 set_by_language=lang,
             )
@@ -699,6 +705,8 @@ class DigestCog(commands.Cog):
             lang,
             channel=channel.mention,
             when=_when(schedule, lang),
+            language=t(f"language.{schedule.language}", lang),
+            empty=t(f"empty.{schedule.when_empty}", lang),
             next=discord.utils.format_dt(schedules.next_run(schedule, now), "F"),
         )
         # Changed to times already past this week, a schedule still owes the weeks its old
@@ -861,6 +869,12 @@ def _when(schedule: Schedule, lang: Lang) -> str:
     return t("schedule.when", lang, day=day, time=f"{schedule.at:%H:%M}", zone=schedule.timezone)
 
 
+def _settings(schedule: Schedule, lang: Lang) -> str:
+    """All of a schedule's settings, e.g. "Monday 09:00 Asia/Tokyo · Japanese · …"."""
+    language = t(f"language.{schedule.language}", lang)
+    return f"{_when(schedule, lang)} · {language} · {t(f'empty.{schedule.when_empty}', lang)}"
+
+
 def _schedule_error(error: ScheduleError, lang: Lang) -> str:
     """What was wrong with an admin's schedule, in their language, quoting what they gave."""
     given = render.plain(render.clip(error.value, 40))
@@ -869,7 +883,7 @@ def _schedule_error(error: ScheduleError, lang: Lang) -> str:
 
 def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
     schedule = row.schedule
-    lines = [f"{_when(schedule, lang)} · {t('language.' + schedule.language, lang)}"]
+    lines = [_settings(schedule, lang)]
     if schedule.paused:
         lines.append(t("digest.paused", lang))
     elif row.next_run is not None:

@@ -225,10 +225,13 @@ async def test_set_by_an_admin_is_saved_and_acknowledged(
     )
     next_at = schedules.next_run(saved, datetime.now(UTC))
     assert reply(record) == (
-        f"The weekly digest will be posted in <#{news.id}> every Monday 09:00 Asia/Tokyo. "
-        f"Next: {ts(next_at)}"
+        f"The weekly digest will be posted in <#{news.id}> every Monday 09:00 Asia/Tokyo, "
+        f"in English (a short note in weeks without articles). Next: {ts(next_at)}"
     )
-    assert "Monday 09:00 Asia/Tokyo · English" in await status(fake_discord)
+    assert (
+        "Monday 09:00 Asia/Tokyo · English · a short note in weeks without articles"
+        in await status(fake_discord)
+    )
     typed = await fake_discord.send_autocomplete(
         "alliance-digest set", {**options, "timezone": "new_y"}, focused="timezone"
     )
@@ -381,8 +384,8 @@ async def test_set_and_stop_are_acknowledged_in_time_while_the_database_is_locke
     assert saved is not None
     next_at = schedules.next_run(saved, datetime.now(UTC))
     assert reply(record) == (
-        f"The weekly digest will be posted in <#{news.id}> every Monday 09:00 Asia/Tokyo. "
-        f"Next: {ts(next_at)}"
+        f"The weekly digest will be posted in <#{news.id}> every Monday 09:00 Asia/Tokyo, "
+        f"in Japanese (a short note in weeks without articles). Next: {ts(next_at)}"
     )
     held = await hold_write_lock(bot.db, HOLD)
     stopped = await command(fake_discord, "alliance-digest stop", {"channel": NEWS}, locale="ja")
@@ -414,7 +417,8 @@ async def test_every_admin_answer_arrives_after_a_defer(
         saved = await command(fake_discord, "alliance-digest set", good, locale="ja")
         deferred_in_time(saved)
         assert reply(saved).startswith(
-            f"<#{news.id}> に毎週月曜日 09:00（Asia/Tokyo）にダイジェストを投稿します。次回: <t:"
+            f"<#{news.id}> に毎週月曜日 09:00（Asia/Tokyo）に日本語のダイジェストを投稿します"
+            "（記事がない週は短いお知らせを投稿）。次回: <t:"
         )
         listed = await command(fake_discord, "alliance-digest status")
         deferred_in_time(listed)
@@ -803,6 +807,40 @@ async def test_unfinished_post_of_an_empty_week_now_skipped_is_withdrawn(
     assert (channel_posts(fake_discord, news), await ledger(bot, news, week)) == ([], None)
 
 
+async def test_set_again_keeps_the_options_left_out(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Changing only the time keeps the timezone, language and empty-week choice set before;
+    a new schedule takes the defaults."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    first = {"channel": NEWS, "weekday": 1, "time": "09:00", "timezone": "America/New_York"}
+    await command(
+        fake_discord, "alliance-digest set", {**first, "language": "en", "when_empty": "skip"}
+    )
+    record = await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 2, "time": "10:00"}
+    )
+    assert "every Tuesday 10:00 America/New_York, in English (weeks without articles are" in (
+        reply(record)
+    )
+    saved = await stored_schedule(bot, news)
+    assert saved is not None
+    assert (saved.weekday, saved.timezone, saved.language, saved.when_empty) == (
+        2,
+        "America/New_York",
+        "en",
+        "skip",
+    )
+    general = fake_discord.guild.channel("general")
+    await command(
+        fake_discord, "alliance-digest set", {"channel": "general", "weekday": 1, "time": "09:00"}
+    )
+    fresh = await stored_schedule(bot, general)
+    assert fresh is not None
+    assert (fresh.timezone, fresh.language, fresh.when_empty) == ("Asia/Tokyo", "ja", "post")
+
+
 async def test_two_channels_keep_their_own_schedules(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
@@ -821,8 +859,9 @@ async def test_two_channels_keep_their_own_schedules(
     }
     await command(fake_discord, "alliance-digest set", options)
     text = await status(fake_discord)
-    assert "#general\nMonday 09:00 Asia/Tokyo · Japanese\nNext:" in text
-    assert "#alliance-news\nFriday 18:30 America/New_York · English\nNext:" in text
+    note = "a short note in weeks without articles"
+    assert f"#general\nMonday 09:00 Asia/Tokyo · Japanese · {note}\nNext:" in text
+    assert f"#alliance-news\nFriday 18:30 America/New_York · English · {note}\nNext:" in text
     for channel in ("general", NEWS):
         await command(fake_discord, "alliance-digest post-now", {"channel": channel})
     [in_general], [in_news] = digests(fake_discord, "general"), digests(fake_discord, NEWS)
