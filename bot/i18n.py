@@ -117,6 +117,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "このコマンドを使う権限がありません（必要: {perms}）。",
         "You don't have permission to use this command (needs: {perms}).",
     ),
+    "error.channel_option": (
+        "このチャンネルは使えません。このサーバーのテキストチャンネルを選んでください。",
+        "That channel can't be used here: choose a text channel of this server.",
+    ),
+    "error.option": (
+        "指定された値はこのコマンドでは使えません。選び直してください。",
+        "A value you gave can't be used with this command; please choose again.",
+    ),
     "error.guild_only": (
         "このコマンドはサーバー内でのみ使えます。",
         "This command can only be used in a server.",

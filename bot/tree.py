@@ -50,6 +50,12 @@ class AllianceTree(app_commands.CommandTree[discord.Client]):
             message = t("error.guild_only", lang)
         elif isinstance(error, app_commands.CheckFailure):
             message = str(error) or t("error.generic", lang)
+        elif isinstance(error, app_commands.TransformerError):
+            # A value Discord's own pickers would not offer (a category, another server's
+            # channel, one deleted meanwhile), or out of range: the member's to change.
+            log.info("command option refused: %s", error)
+            channel = error.type is discord.AppCommandOptionType.channel
+            message = t("error.channel_option" if channel else "error.option", lang)
         else:
             command = interaction.command.qualified_name if interaction.command else "?"
             original = getattr(error, "original", error)

@@ -807,6 +807,31 @@ async def test_unfinished_post_of_an_empty_week_now_skipped_is_withdrawn(
     assert (channel_posts(fake_discord, news), await ledger(bot, news, week)) == ([], None)
 
 
+async def test_a_channel_option_that_is_no_text_channel_is_refused_plainly(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A category sent as `set`'s channel (no picker offers it) gets a private reply saying to
+    choose a text channel, in the admin's language, and no traceback in the log."""
+    category = Channel("Category", type=4)
+    fake_discord.guild.channels.append(category)
+    run = await bot.start()
+    options = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    payload = fake_discord.command_payload(
+        "alliance-digest set", options, permissions=ADMIN, locale="ja"
+    )
+    (channel,) = [o for o in payload["data"]["options"][0]["options"] if o["name"] == "channel"]
+    channel["value"] = str(category.id)
+    resolved = {**category.to_payload(fake_discord.guild.id), "permissions": "0"}
+    payload["data"]["resolved"]["channels"] = {str(category.id): resolved}
+    record = await fake_discord.wait_response(await fake_discord.send_interaction(payload))
+    assert record.ephemeral
+    assert reply(record) == (
+        "このチャンネルは使えません。このサーバーのテキストチャンネルを選んでください。"
+    )
+    assert "Traceback" not in run.stderr
+    assert await stored_schedule(bot, category) is None
+
+
 async def test_set_again_keeps_the_options_left_out(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
