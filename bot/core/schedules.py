@@ -126,14 +126,24 @@ def parse_time(value: str | time) -> time:
     return time(int(match[1]), int(match[2]))
 
 
+# Files in the system's tz database that name no place: `localtime` is the host's own clock
+# (which a schedule must never follow), `Factory` a placeholder zone, `posixrules` a template.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @cache
 def _zone_names() -> dict[str, str]:
-    return {name.lower(): name for name in available_timezones()}
+    return {name.lower(): name for name in available_timezones() - _NOT_ZONES}
+
+
+def _zone_key(value: str) -> str:
+    # NFKC, as for times: "Ａｓｉａ／Ｔｏｋｙｏ" typed with a Japanese keyboard is Asia/Tokyo.
+    return unicodedata.normalize("NFKC", value).strip().lower()
 
 
 def parse_timezone(value: str) -> str:
     """The canonical IANA name for `value` (case-insensitive), e.g. asia/tokyo → Asia/Tokyo."""
-    name = _zone_names().get(value.strip().lower())
+    name = _zone_names().get(_zone_key(value))
     if name is None:
         raise ScheduleError(
             f"unknown timezone {value!r}: use an IANA name such as Asia/Tokyo",
@@ -145,7 +155,7 @@ def parse_timezone(value: str) -> str:
 
 def timezone_choices(prefix: str = "", limit: int = 25) -> list[str]:
     """IANA names containing `prefix` (case-insensitive), best first: for autocomplete."""
-    needle = prefix.strip().lower()
+    needle = _zone_key(prefix)
     names = _zone_names()
     hits = sorted(
         (n for k, n in names.items() if needle in k),

@@ -92,11 +92,13 @@ def test_time_and_timezone_validation() -> None:
     assert parse_time("9:05") == time(9, 5)
     assert parse_time("２１：３０") == time(21, 30)
     assert parse_timezone("america/new_york") == "America/New_York"
+    assert parse_timezone("Ａｓｉａ／Ｔｏｋｙｏ") == "Asia/Tokyo"
     for bad in ("24:00", "9", "09:60", "nine"):
         with pytest.raises(ScheduleError, match="HH:MM") as refused:
             parse_time(bad)
         assert (refused.value.field, refused.value.value) == ("time", bad)
-    for bad in ("Mars/Olympus", "../etc/passwd", ""):
+    # localtime is the host's clock, and Factory and posixrules are no places, though files.
+    for bad in ("Mars/Olympus", "../etc/passwd", "", "localtime", "Factory", "posixrules"):
         with pytest.raises(ScheduleError, match="IANA") as refused:
             parse_timezone(bad)
         assert (refused.value.field, refused.value.value) == ("timezone", bad)
@@ -107,6 +109,8 @@ def test_timezone_choices_for_autocomplete() -> None:
     choices = schedules.timezone_choices("tokyo")
     assert choices[0] == "Asia/Tokyo"
     assert len(schedules.timezone_choices("a", limit=25)) == 25
+    assert schedules.timezone_choices("ｔｏｋｙｏ")[0] == "Asia/Tokyo"
+    assert schedules.timezone_choices("local") == []
 
 
 # --- schedule math -----------------------------------------------------------------------------
