@@ -894,8 +894,13 @@ def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
     record = row.last_record
     if record is not None and record.status == "missed":
         lines.append(t("digest.missed", lang, week=record.week_start))
-    if schedule.last_error:
-        lines.append(t("digest.last_error", lang, error=failure_text(schedule.last_error, lang)))
+    posted = row.last_post.posted_at if row.last_post is not None else None
+    failed = schedule.last_error_at
+    # An error a post has succeeded since is no longer the schedule's problem.
+    if schedule.last_error and not (posted and failed and posted >= failed):
+        error = failure_text(schedule.last_error, lang)
+        when = discord.utils.format_dt(failed, "R") if failed else "?"
+        lines.append(t("digest.last_error", lang, error=error, when=when))
     return "\n".join(lines)
 
 

@@ -285,8 +285,9 @@ async def test_set_names_the_permission_the_bot_lacks(
 async def test_lost_permission_fails_the_post_and_shows_in_status(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
-    """Send Messages taken away after `set`: the post fails without a request, status says why,
-    and the log says it in the admins' English."""
+    """Send Messages taken away after `set`: the post fails without a request, status says why
+    and when, and the log says it in the admins' English; once a post succeeds, status no
+    longer shows the error."""
     run = await bot.start()
     news = fake_discord.guild.channel(NEWS)
     await command(
@@ -306,10 +307,15 @@ async def test_lost_permission_fails_the_post_and_shows_in_status(
     await run.wait_logged(
         f"digest for channel {news.id} not posted: the bot is missing Send Messages"
     )
-    assert "Last error: the bot is missing Send Messages" in await status(fake_discord)
-    assert "直近のエラー: ボットに権限がありません（メッセージを送信）" in await status(
+    assert "Last error: the bot is missing Send Messages (<t:" in await status(fake_discord)
+    assert "直近のエラー: ボットに権限がありません（メッセージを送信）（<t:" in await status(
         fake_discord, locale="ja"
     )
+    news.permission_overwrites.clear()
+    await fake_discord.update_channel(news)
+    record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(record).startswith("Posted the digest")
+    assert "Last error" not in await status(fake_discord)
 
 
 async def test_post_now_posts_the_latest_week_once(fake_discord: FakeDiscord, bot: BotRuns) -> None:
