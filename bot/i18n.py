@@ -43,6 +43,10 @@ def lang_of(locale: discord.Locale | str | None) -> Lang:
 # Replies: key -> (Japanese, English). `str.format` fields are filled by `t()`.
 MESSAGES: dict[str, tuple[str, str]] = {
     "search.title": ("「{query}」の検索結果", "Results for “{query}”"),
+    "search.title_topic": (
+        "「{query}」の検索結果（トピック: {topic}）",
+        "Results for “{query}” in {topic}",
+    ),
     "search.count": ("{total:,}件中 {first:,}–{last:,}件目", "{first:,}–{last:,} of {total:,}"),
     "search.count_over": (
         "{total:,}件以上のうち {first:,}–{last:,}件目",

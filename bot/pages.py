@@ -490,8 +490,8 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
     if not result.hits and 0 <= last_page < page:
         # The corpus shrank under an old button: show the last page there is.
         return await _search_page(bot, listing, last_page)
+    topic_label = bot.taxonomy.label(listing.topic, lang) if listing.topic else None
     if not result.hits:
-        topic_label = bot.taxonomy.label(listing.topic, lang) if listing.topic else None
         embed = render.no_results(listing.query, result.suggestions, topic_label, lang)
         return _Shown(lang, (embed,), private=True)
     embed = render.search_page(
@@ -501,6 +501,7 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
         taxonomy=bot.taxonomy,
         lang=lang,
         newest_first=listing.sort == "newest",
+        topic_label=topic_label,
     )
     shown = [hit.article for hit in result.hits]
     buttons, menu = await _controls(bot, listing, page, shown, result.total)

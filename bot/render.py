@@ -15,6 +15,7 @@ import discord
 from bot.core.digest import Digest, Page, Week, paginate
 from bot.core.digest import render as render_digest
 from bot.core.models import Article
+from bot.core.search.analyzer import strip_invisible
 from bot.core.search.engine import SearchHit, SearchResult
 from bot.core.topics import Taxonomy
 from bot.i18n import Lang, enumerate_words, format_date, slash, t
@@ -210,6 +211,12 @@ def snippet_markdown(hit: SearchHit, limit: int = _RESULT_VALUE_MAX) -> str:
     return "".join(out)
 
 
+def shown(query: str, limit: int = 80) -> str:
+    """A reader's query as it is searched, to quote back: on one line, clipped, without the
+    invisible characters (a direction override would turn the rest of the line around)."""
+    return clip(" ".join(strip_invisible(query).split()), limit)
+
+
 def search_page(
     query: str,
     result: SearchResult,
@@ -218,11 +225,15 @@ def search_page(
     taxonomy: Taxonomy,
     lang: Lang,
     newest_first: bool = False,
+    topic_label: str | None = None,
 ) -> discord.Embed:
     """One page of search results for `query` as the reader typed it (by relevance, or newest
-    first, which the count line says)."""
-    shown_query = clip(query, 80)
-    title = t("search.title", lang, query=plain(shown_query))
+    first, which the count line says; in a topic, which the title says)."""
+    shown_query = shown(query)
+    if topic_label:
+        title = t("search.title_topic", lang, query=plain(shown_query), topic=topic_label)
+    else:
+        title = t("search.title", lang, query=plain(shown_query))
     embed = discord.Embed(title=clip(title, TITLE_MAX))
     embed.colour = COLOUR
     lines = []
@@ -245,9 +256,8 @@ def no_results(
     query: str, suggestions: Sequence[str], topic_label: str | None, lang: Lang
 ) -> discord.Embed:
     """What a reader sees when nothing matched, with "did you mean" words when there are any."""
-    shown = plain(clip(query, 80))
     key = "search.none_topic" if topic_label else "search.none"
-    lines = [t(key, lang, query=shown, topic=topic_label or "")]
+    lines = [t(key, lang, query=plain(shown(query)), topic=topic_label or "")]
     if suggestions:
         words = enumerate_words((plain(s) for s in suggestions[:5]), lang)
         lines.append(t("search.did_you_mean", lang, words=words))

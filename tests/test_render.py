@@ -122,6 +122,38 @@ def test_search_title_shows_the_query_as_typed() -> None:
 
 
 @pytest.mark.parametrize(
+    ("lang", "title"),
+    [
+        ("ja", "「日米」の検索結果（トピック: 台湾有事）"),
+        ("en", "Results for “日米” in Taiwan contingency"),
+    ],
+)
+def test_a_search_in_a_topic_says_so_in_its_title(lang: str, title: str) -> None:
+    """A page of results filtered by topic names the topic, for everyone reading it."""
+    hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
+    result = SearchResult("日米", [hit], total=1)
+    label = TAXONOMY.label("taiwan", lang)  # type: ignore[arg-type]
+    embed = render.search_page(
+        "日米", result, offset=0, taxonomy=TAXONOMY, lang=lang, topic_label=label
+    )
+    assert embed.title == title
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u2067", "\u200f", "\u061c", "\n"])
+def test_a_quoted_query_carries_no_direction_controls(control: str) -> None:
+    """A query with a direction override (or a line break) is quoted back without it, in the
+    results' title and in "no results"."""
+    query = f"{control}台湾 日米"
+    hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
+    page = render.search_page(
+        query, SearchResult(query, [hit], total=1), offset=0, taxonomy=TAXONOMY, lang="en"
+    )
+    assert page.title == "Results for “台湾 日米”"
+    none = render.no_results(query, [], None, "en")
+    assert (none.description or "").startswith("No articles match “台湾 日米”.")
+
+
+@pytest.mark.parametrize(
     ("total", "lang", "line"),
     [
         (12_345 - 2_346, "ja", "9,999件中 9,996–9,996件目"),

@@ -31,7 +31,7 @@ _ALNUM_RUNS = re.compile(r"[a-z]+|[0-9]+|[^a-z0-9]+")
 _HIRAGANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 # Control characters other than whitespace (tab, newline…, which separate words like spaces).
 _INVISIBLE = re.compile(
-    r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+    r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
     r"\ud800-\udfff]"
 )
 
