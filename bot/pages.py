@@ -354,6 +354,14 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 )
 
 
+def unclaimed(custom_id: str) -> bool:
+    """Whether a component's custom_id is ours (`al:…`) but no item answers it: forged, or made
+    by an older version of the bot. Without an answer the member would see "interaction failed"."""
+    return custom_id.startswith("al:") and not any(
+        item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS
+    )
+
+
 def _article_id(value: object) -> int | None:
     try:
         number = int(str(value))

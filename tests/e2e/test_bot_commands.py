@@ -603,6 +603,12 @@ async def _press_forged_pager(
         ("al:p:en:1:no-such-topic:r:=日米", "out of date"),
         ("al:p:en:1::r:", "out of date"),
         ("al:p:ja:0::n:l", "最新の記事"),
+        # Ours, but in no item's form (forged, or from an older version): still answered.
+        ("al:p:en:12345::r:=日米", "out of date"),
+        ("al:p:de:1::r:=日米", "out of date"),
+        ("al:p:en:1::x:=日米", "out of date"),
+        ("al:open:de", "out of date"),
+        ("al:", "out of date"),
     ],
 )
 async def test_forged_pager_ids_get_a_clear_reply(
