@@ -16,6 +16,7 @@ from bot.core.models import ArticleDraft
 from bot.core.search import QueryProblem, analyzer, engine, index, search, suggest
 from bot.core.search.engine import snippet
 from bot.core.search.query import Query, parse_query
+from bot.core.topics import load_taxonomy
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -461,7 +462,10 @@ async def test_autocomplete_empty_prefix(conn: aiosqlite.Connection) -> None:
         ("heg", "Hegseth"),  # an English name, written as one
         ("usf", "USFJ"),
         ("sea", "Sea of Japan"),
-        ("核", "核・抑止"),
+        ("核", "核"),
+        ("North Ko", "North Korea"),  # a name of two words, completed as one
+        ("United St", "United States"),
+        ("日米 Shinjiro Koi", "日米 Shinjiro Koizumi"),
         ("日米 同", "日米 同盟"),
         ("台湾\u3000ミサ", "台湾 ミサイル"),  # a Japanese IME's space between words
         ("日米\tKoi", "日米 Koizumi"),
@@ -473,6 +477,31 @@ async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expe
     assert expected in words
     assert len(words) <= 25
     assert all(len(w) <= 100 for w in words)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "unwanted"),
+    [
+        ("North Ko", "North Koizumi"),
+        ("Shinjiro Koi", "Shinjiro Koizumi Shinjiro"),
+        ("台湾 ", "台湾 台湾"),
+        ("US Jap", "US Japan US"),
+    ],
+)
+async def test_autocomplete_never_repeats_or_splits_a_name(
+    conn: aiosqlite.Connection, prefix: str, unwanted: str
+) -> None:
+    """No completion repeats a word already typed or completes half of a longer name alone."""
+    words = await suggest(conn, prefix)
+    assert unwanted not in words
+    assert words
+
+
+async def test_autocomplete_offers_no_topic_labels(conn: aiosqlite.Connection) -> None:
+    """Topic labels, which find little as words (the topic option filters), are not offered."""
+    labels = {label for t in load_taxonomy().topics for label in (t.label_ja, t.label_en)}
+    for prefix in ("核", "us", "中国", "Leaders", "防衛"):
+        assert not labels & set(await suggest(conn, prefix)), prefix
 
 
 async def test_autocomplete_ranks_exact_then_frequent(conn: aiosqlite.Connection) -> None:

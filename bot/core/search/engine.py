@@ -34,7 +34,6 @@ from bot.core.search.query import (
 )
 from bot.core.search.snippets import SNIPPET_CHARS as SNIPPET_CHARS
 from bot.core.search.snippets import snippet as snippet
-from bot.core.topics import load_taxonomy
 
 Sort = Literal["relevance", "newest"]
 
@@ -55,6 +54,7 @@ _MIN_CORRECTABLE = 3
 # word wins.
 _TYPO_CUTOFF = 0.7
 _ALIAS_CUTOFF = 0.8
+_MAX_NAME_WORDS = 4  # the most words of a name autocomplete looks back over
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,52 +452,75 @@ async def _correct_parts(db: aiosqlite.Connection, term: Term) -> Term | None:
 async def suggest(
     db: aiosqlite.Connection, prefix: str, *, limit: int = MAX_SUGGESTIONS
 ) -> list[str]:
-    """Completions for what a reader is typing: words, names and topics, most useful first.
+    """Completions for what a reader is typing: words and names, most useful first.
 
-    Only the last word is completed; the words before it are kept as typed.
+    The last word is completed, or the last few when they begin a name of several words
+    ("North Ko" → "North Korea"); the words before are kept as typed, and nothing they already
+    say is offered again. Topic labels are not offered: as words they find little, and the
+    `topic` option is how a search keeps to a topic.
     """
     limit = max(1, min(limit, MAX_SUGGESTIONS))
     text = analyzer.strip_invisible(prefix)[:MAX_OFFSET]
     # Any space ends a word: a Japanese IME types U+3000 between words.
-    words = text.split()
-    last = words.pop() if words and not text[-1].isspace() else ""
-    head = " ".join(words)[:80]
-    word = analyzer.fold(last)
+    typed = text.split()
+    completing = bool(typed) and not text[-1].isspace()
+    word = analyzer.fold(typed[-1]) if completing else ""
     await _ensure_index(db)
 
-    ranked: list[tuple[int, int, str]] = []  # (tier, -df, display); lower sorts first
-    for topic in load_taxonomy().topics:
-        for label in (topic.label_ja, topic.label_en):
-            if word and analyzer.fold(label).startswith(word):
-                ranked.append((1, 0, label))
-    if not word:
-        rows = await db.execute_fetchall(
-            f"SELECT key, display, df FROM vocab WHERE length(key) > 1 AND {_SUGGESTIBLE}"  # noqa: S608
-            " ORDER BY df DESC, key LIMIT ?",
-            (limit * 2,),
-        )
-        ranked.extend((2, -int(df), str(display)) for _, display, df in rows)
-    else:
-        rows = await db.execute_fetchall(
-            f"SELECT key, display, df FROM vocab WHERE key >= ? AND key < ? AND {_SUGGESTIBLE}"  # noqa: S608
-            " ORDER BY df DESC, key LIMIT ?",
-            (word, word + _TOP, limit * 2),
-        )
-        for key, display, df in rows:
-            ranked.append((0 if key == word else 2, -int(df), str(display)))
-        aliases = alias_spellings().items()
-        ranked.extend((3, 0, spelling) for key, spelling in aliases if key.startswith(word))
+    # Typing a name of several words, its last word alone would complete wrongly.
+    ranked = _name_completions(typed) if completing else []
+    if not ranked:
+        ranked = await _word_completions(db, word, limit)
     ranked.sort()
+    said: dict[int, set[str]] = {}  # the words kept before a completion, by how many it replaces
     results: list[str] = []
     seen: set[str] = set()
-    for _, _, shown in ranked:
-        full = f"{head} {shown}".strip() if head else shown
+    for _, _, shown, replaced in ranked:
+        kept = typed[: len(typed) - replaced]
+        if replaced not in said:
+            said[replaced] = {analyzer.fold(w) for w in kept}
+        if any(analyzer.fold(w) in said[replaced] for w in shown.split()):
+            continue  # "Shinjiro Koi" → "Shinjiro Koizumi Shinjiro", "台湾 " → "台湾 台湾"
+        full = " ".join([*kept, shown])
         if len(full) <= 100 and analyzer.fold(full) not in seen:
             seen.add(analyzer.fold(full))
             results.append(full)
         if len(results) == limit:
             break
     return results
+
+
+_Completion = tuple[int, int, str, int]  # (tier, -df, display, typed words it replaces)
+
+
+def _name_completions(typed: list[str]) -> list[_Completion]:
+    """Names of several words that the last few typed words begin ("North Ko")."""
+    found: list[_Completion] = []
+    for n in range(min(_MAX_NAME_WORDS, len(typed)), 1, -1):
+        start = analyzer.fold(" ".join(typed[-n:]))
+        found.extend(
+            (0, 0, name, n) for key, name in alias_spellings().items() if key.startswith(start)
+        )
+    return found
+
+
+async def _word_completions(db: aiosqlite.Connection, word: str, limit: int) -> list[_Completion]:
+    """Words and names that start with `word` (folded), or the most used words when it's empty."""
+    if not word:
+        rows = await db.execute_fetchall(
+            f"SELECT key, display, df FROM vocab WHERE length(key) > 1 AND {_SUGGESTIBLE}"  # noqa: S608
+            " ORDER BY df DESC, key LIMIT ?",
+            (limit * 2,),
+        )
+        return [(2, -int(df), str(display), 0) for _, display, df in rows]
+    rows = await db.execute_fetchall(
+        f"SELECT key, display, df FROM vocab WHERE key >= ? AND key < ? AND {_SUGGESTIBLE}"  # noqa: S608
+        " ORDER BY df DESC, key LIMIT ?",
+        (word, word + _TOP, limit * 2),
+    )
+    found = [(0 if key == word else 2, -int(df), str(display), 1) for key, display, df in rows]
+    found.extend((3, 0, name, 1) for key, name in alias_spellings().items() if key.startswith(word))
+    return found
 
 
 async def warm_up(db: aiosqlite.Connection) -> None:
