@@ -480,6 +480,19 @@ async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expe
 
 
 @pytest.mark.parametrize(
+    ("possessive", "name"),
+    [("Trump's", "Trump"), ("Koizumi’s", "Koizumi"), ("Trump's,", "Trump"), ("U.S.'s", "U.S.")],
+)
+async def test_an_english_possessive_finds_the_name(
+    conn: aiosqlite.Connection, possessive: str, name: str
+) -> None:
+    """A possessive such as "Trump's" finds what the name alone finds."""
+    found = await search(conn, possessive)
+    assert found.total > 0
+    assert found.total == (await search(conn, name)).total
+
+
+@pytest.mark.parametrize(
     ("prefix", "unwanted"),
     [
         ("North Ko", "North Koizumi"),

@@ -8,6 +8,7 @@ aliases, katakana for hiragana).
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass
@@ -139,8 +140,17 @@ def _parse_recent(text: str) -> Query | QueryProblem:
     return _parse(text)
 
 
+# An English possessive ("Trump's", "Japan’s"): the name is what is looked for.
+_POSSESSIVE = re.compile(r"([A-Za-z][A-Za-z.\-]*)['’＇]s([,.;:!?]*)")
+
+
+def _without_possessive(word: str) -> str:
+    found = _POSSESSIVE.fullmatch(word)
+    return found[1] + found[2] if found else word
+
+
 def _parse(text: str) -> Query | QueryProblem:
-    words = strip_invisible(text).split()
+    words = [_without_possessive(w) for w in strip_invisible(text).split()]
     if not words:
         return QueryProblem.EMPTY
     if sum(map(len, words)) + len(words) - 1 > MAX_QUERY_CHARS:
