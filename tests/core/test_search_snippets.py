@@ -9,7 +9,7 @@ import pytest
 from bot.core.corpus import read_path
 from bot.core.search import analyzer
 from bot.core.search.query import Query, parse_query
-from bot.core.search.snippets import snippet
+from bot.core.search.snippets import SNIPPET_CHARS, snippet
 
 
 def _marked(text: str, query: str, *, forms: str | None = None) -> list[str]:
@@ -165,3 +165,12 @@ def test_a_body_seen_again_gets_the_same_snippet(text: str) -> None:
     first = _marked(text, "PAC3")
     assert first
     assert first == _marked(text, "PAC3") == _marked(text, "PAC3")
+
+
+def test_a_match_at_the_window_s_end_is_marked_whole() -> None:
+    """A later match that the window's end would cut is shown whole, never half in bold."""
+    text = "政治の話。" + "い" * (SNIPPET_CHARS - 7) + "、政治と経済。" + "う" * 50 + "。"
+    parsed = parse_query("政治")
+    assert isinstance(parsed, Query)
+    parts = snippet(text, parsed.terms)
+    assert [part for part, marked in parts if marked] == ["政治", "政治"]

@@ -436,6 +436,9 @@ def snippet(
         # Later matches count only inside the window (checking each costs time).
         marks = [first, *takewhile(lambda span: span[0] < start + width, spans)]
     end = min(len(body), start + width)
+    for a, b in marks:
+        if a < end < b:
+            end = b  # a match is shown whole, never half in bold
     if end == len(body):
         start = max(0, min(start, end - width))
     window = body[start:end]
