@@ -480,6 +480,35 @@ async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expe
 
 
 @pytest.mark.parametrize(
+    ("typed", "searched"),
+    [
+        ("高市首相", "高市 首相"),  # the text says 高市早苗首相
+        ("台湾について", "台湾"),
+        ("台湾、中国", "台湾 中国"),
+        ("小泉防衛相", "小泉 防衛"),
+    ],
+)
+async def test_words_typed_without_spaces_are_searched_as_words(
+    conn: aiosqlite.Connection, typed: str, searched: str
+) -> None:
+    """A Japanese query with no match as written is searched as its nouns, and says so."""
+    found = await search(conn, typed)
+    assert (found.query, found.corrected) == (typed, searched)
+    assert found.total == (await search(conn, searched)).total > 0
+
+
+async def test_a_compound_of_real_words_is_not_corrected_into_another_meaning(
+    conn: aiosqlite.Connection,
+) -> None:
+    """米国務長官 (State) is never searched as 米国防長官 (Defense): that is only suggested."""
+    found = await search(conn, "米国務長官")
+    assert (found.total, found.corrected) == (0, None)
+    assert "米国防長官" in found.suggestions
+    typo = await search(conn, "トランブ政権")  # トランブ is no word: still corrected
+    assert typo.corrected == "トランプ政権"
+
+
+@pytest.mark.parametrize(
     ("possessive", "name"),
     [("Trump's", "Trump"), ("Koizumi’s", "Koizumi"), ("Trump's,", "Trump"), ("U.S.'s", "U.S.")],
 )

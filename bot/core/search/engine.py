@@ -29,6 +29,7 @@ from bot.core.search.query import (
     Term,
     alias_spellings,
     load_aliases,
+    loosened,
     make_term,
     parse_query,
 )
@@ -158,6 +159,14 @@ async def search_parsed(
     result = await _run(db, parsed, topic, limit, offset, sort)
     if result.total:
         return result
+    # Words typed without spaces, then typos: a word split into words it already spells keeps
+    # its meaning, where the closest word (米国務長官 → 米国防長官) may not.
+    loose = loosened(parsed)
+    if loose is not None:
+        found = await _run(db, loose, topic, limit, offset, sort)
+        if found.total:
+            found.query, found.corrected = parsed.text, loose.text
+            return found
     corrected, suggestions = await _correct(db, parsed)
     if corrected is not None:
         result = await _run(db, corrected, topic, limit, offset, sort)
@@ -419,6 +428,11 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
             continue
         close = await _closest(db, word)
         suggestions.extend(close)
+        if not word.isascii() and await _spelled_right(db, term):
+            # Every word in it is a real word (米国務長官): a different kanji is another
+            # meaning, not a typo, so the close word is only suggested.
+            terms.append(term)
+            continue
         fixed = (
             make_term(close[0], load_aliases().get(analyzer.fold(close[0]), ()))
             if close
@@ -430,6 +444,17 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
             terms.append(fixed)
             changed = True
     return (Query(tuple(terms)) if changed else None), suggestions[:MAX_SUGGESTIONS]
+
+
+async def _spelled_right(db: aiosqlite.Connection, term: Term) -> bool:
+    """Whether each word of a term typed without spaces is a word of the vocabulary."""
+    forms = term.phrases[0]
+    if len(forms) < 2:
+        return False
+    for form in forms:
+        if not await _is_word(db, form):
+            return False
+    return True
 
 
 async def _correct_parts(db: aiosqlite.Connection, term: Term) -> Term | None:

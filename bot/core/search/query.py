@@ -16,7 +16,7 @@ from enum import Enum
 from functools import cache, lru_cache
 from importlib import resources
 
-from bot.core.search.analyzer import fold, index_forms, strip_invisible
+from bot.core.search.analyzer import analyze, fold, index_forms, strip_invisible
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
@@ -179,3 +179,27 @@ def _parse(text: str) -> Query | QueryProblem:
     if len(terms) > MAX_TERMS:
         return QueryProblem.TOO_MANY_TERMS
     return Query(tuple(terms))
+
+
+def loosened(query: Query) -> Query | None:
+    """The query with each word typed without spaces searched as its nouns, each on its own
+    (高市首相 → 高市 首相, 台湾について → 台湾, 台湾、中国 → 台湾 中国); None if that changes
+    nothing.
+
+    A phrase must match as written: 高市首相 misses 高市早苗首相. English words, names from the
+    alias table and hiragana words (read as katakana, see `make_term`) stay as they are.
+    """
+    terms: dict[Term, None] = {}
+    for term in query.terms:
+        for part in _nouns(term):
+            terms[part] = None
+    found = tuple(terms)[:MAX_TERMS]
+    return Query(found) if found != query.terms else None
+
+
+def _nouns(term: Term) -> tuple[Term, ...]:
+    if term.aliased or fold(term.text).isascii() or _is_hiragana_word(term.text):
+        return (term,)
+    words = dict.fromkeys(term.text[t.begin : t.end] for t in analyze(term.text) if t.noun)
+    parts = tuple(part for word in words if (part := make_term(word)) is not None)
+    return parts or (term,)
