@@ -398,13 +398,31 @@ class DigestCog(commands.Cog):
         return found
 
     async def _channel(self, channel_id: int) -> discord.TextChannel | None:
+        channel, _ = await self._lookup(channel_id)
+        return channel
+
+    async def _lookup(self, channel_id: int) -> tuple[discord.TextChannel | None, bool]:
+        """The channel if the bot can post there, and whether Discord says it doesn't exist."""
         channel = self.bot.get_channel(channel_id)
         if channel is None:
             try:
                 channel = await self.bot.fetch_channel(channel_id)
-            except (discord.NotFound, discord.Forbidden):
-                return None
-        return channel if isinstance(channel, discord.TextChannel) else None
+            except discord.NotFound:
+                return None, True
+            except discord.Forbidden:  # no access, or no longer in its server
+                return None, False
+        return (channel if isinstance(channel, discord.TextChannel) else None), False
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A deleted channel's schedule is stopped: it could never post again, and no admin
+        could pick the channel to stop it."""
+        await self._forget(channel.guild.id, channel.id)
+
+    async def _forget(self, guild_id: int, channel_id: int) -> None:
+        if await schedules.stop_schedule(self.db, guild_id, channel_id):
+            self._unplan(channel_id)
+            log.warning("channel %s was deleted: its digest schedule is stopped", channel_id)
 
     # --- delivery -----------------------------------------------------------------------------
 
@@ -536,9 +554,13 @@ class DigestCog(commands.Cog):
             log.info("could not tell user %s of the pause: %s", schedule.set_by, _english(exc))
 
     async def _problem(self, channel_id: int) -> PostFailure | None:
-        """Why the bot can't post in a channel now, or None."""
-        channel = await self._channel(channel_id)
+        """Why the bot can't post in a channel now, or None; a deleted channel's schedule is
+        stopped (deleted while the bot was down, it was never told)."""
+        channel, deleted = await self._lookup(channel_id)
         if channel is None:
+            schedule = await schedules.get_schedule(self.db, channel_id)
+            if deleted and schedule is not None:
+                await self._forget(schedule.guild_id, channel_id)
             return PostFailure(FailureCode.CHANNEL_MISSING)
         missing = missing_permissions(channel, channel.guild.me)
         if missing:

@@ -553,14 +553,15 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
 ) -> None:
     """On start, a run due 1 h ago is posted once; one due 30 h ago (grace 24 h) is missed.
 
-    A third schedule, of a channel deleted while the bot was down, records the error.
+    A third schedule, of a channel deleted while the bot was down, fails its week and is
+    stopped: no admin could pick the channel to stop it.
     """
     general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
     _, general_week = await set_due(bot, general, ago=timedelta(hours=1))
     _, news_week = await set_due(bot, news, ago=timedelta(hours=30))
     deleted = Channel("deleted")
     _, deleted_week = await set_due(bot, deleted, ago=timedelta(hours=1))
-    await bot.start(until_logged=CAUGHT_UP)
+    run = await bot.start(until_logged=CAUGHT_UP)
     [posted] = digests(fake_discord, "general")
     assert footers(posted) == [marker(general_week)]
     assert (channel_posts(fake_discord, general), channel_posts(fake_discord, news)) == ([200], [])
@@ -576,10 +577,26 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     text = await status(fake_discord)
     assert f"The week of {news_week.start} was missed while the bot was down." in text
     assert text.count("was missed") == 1
-    assert f"#{deleted.id}\n" in text
-    assert "Last error: the channel was not found (deleted, or the bot can't see it)" in text
-    text = await status(fake_discord, locale="ja")
-    assert "直近のエラー: チャンネルが見つかりません（削除されたか、ボットから見えません）" in text
+    assert f"#{deleted.id}" not in text
+    assert await stored_schedule(bot, deleted) is None
+    assert f"channel {deleted.id} was deleted: its digest schedule is stopped" in run.stderr
+
+
+async def test_a_deleted_channel_s_schedule_is_stopped(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A channel deleted while the bot runs takes its schedule with it; the week's record of
+    what was posted stays."""
+    old = Channel("old-news")
+    fake_discord.guild.channels.append(old)
+    run = await bot.start()
+    options = {"channel": "old-news", "weekday": 1, "time": "09:00"}
+    await command(fake_discord, "alliance-digest set", options)
+    assert "#old-news" in await status(fake_discord)
+    await fake_discord.delete_channel(old)
+    await run.wait_logged(f"channel {old.id} was deleted: its digest schedule is stopped")
+    assert await stored_schedule(bot, old) is None
+    assert "old-news" not in await status(fake_discord)
 
 
 async def test_post_now_posts_a_week_missed_while_the_bot_was_down(

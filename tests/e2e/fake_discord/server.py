@@ -373,6 +373,16 @@ class FakeDiscord:
             "CHANNEL_UPDATE", channel.to_payload(found[0].id), intent=GUILDS_INTENT
         )
 
+    async def delete_channel(self, channel: payloads.Channel) -> None:
+        """Delete `channel` from its guild and tell connected clients (CHANNEL_DELETE)."""
+        found = self.find_channel(channel.id)
+        if found is None:
+            raise KeyError(channel.id)
+        found[0].channels.remove(channel)
+        await self.gateway.dispatch(
+            "CHANNEL_DELETE", channel.to_payload(found[0].id), intent=GUILDS_INTENT
+        )
+
     def ready_payload(self, session: Session) -> JSON:
         """The READY dispatch for a new session."""
         user = {**self.bot_user.to_payload(), "verified": True, "mfa_enabled": False}
