@@ -339,6 +339,8 @@ class DigestCog(commands.Cog):
         if plan is None:
             return None
         if plan.action == "missed":
+            if schedule.when_empty == "skip" and (await build_digest(self.db, plan.week)).is_empty:
+                return None  # that week would not have been posted anyway: nothing was missed
             if not await schedules.record_missed(self.db, schedule.channel_id, plan.week.start):
                 return None
             log.warning(

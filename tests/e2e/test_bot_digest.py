@@ -80,7 +80,12 @@ async def with_db(path: Path, action: Callable[[aiosqlite.Connection], Awaitable
 
 
 async def set_due(
-    bot: BotRuns, channel: Channel, *, ago: timedelta, language: str = "ja"
+    bot: BotRuns,
+    channel: Channel,
+    *,
+    ago: timedelta,
+    language: str = "ja",
+    when_empty: str = "post",
 ) -> tuple[Schedule, Week]:
     """A schedule set three days ago whose latest run came due `ago` ago; and that run's week."""
     now = datetime.now(UTC)
@@ -94,6 +99,7 @@ async def set_due(
             weekday=run.isoweekday(),
             at=f"{run:%H:%M}",
             language=language,
+            when_empty=when_empty,
             now=now - timedelta(days=3),
         )
 
@@ -580,6 +586,24 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     assert f"#{deleted.id}" not in text
     assert await stored_schedule(bot, deleted) is None
     assert f"channel {deleted.id} was deleted: its digest schedule is stopped" in run.stderr
+
+
+async def test_an_empty_week_that_would_be_skipped_is_not_missed(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Down past the grace period over a week without articles: a schedule that posts a note
+    in such weeks missed it; one that skips them missed nothing, and status says nothing."""
+    general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, general, ago=timedelta(hours=30), when_empty="skip")
+    await set_due(bot, news, ago=timedelta(hours=30))
+    digest = await with_db(bot.db, lambda conn: build_digest(conn, week))
+    assert digest.is_empty
+    await bot.start(until_logged=CAUGHT_UP)
+    missed = await ledger(bot, news, week)
+    assert missed is not None
+    assert missed.status == "missed"
+    assert await ledger(bot, general, week) is None
+    assert (await status(fake_discord)).count("was missed") == 1
 
 
 async def test_a_deleted_channel_s_schedule_is_stopped(
