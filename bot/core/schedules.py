@@ -762,22 +762,33 @@ def latest_due_run(schedule: Schedule, now: datetime) -> datetime:
     return run
 
 
+def _run_day(run_at: datetime, timezone: str | ZoneInfo, weekday: int | None) -> date:
+    """The day a run is for: its local date, unless a DST change pushed it past midnight."""
+    day = _now(run_at).astimezone(zone(timezone)).date()
+    if weekday is not None and day.isoweekday() != weekday:
+        # A wall time the change skipped runs an hour later on the clock, on the next day when
+        # the gap crosses midnight (Saturday 23:30 in America/Nuuk, late March).
+        day -= timedelta(days=1)
+    return day
+
+
 def next_run(schedule: Schedule, after: datetime) -> datetime:
     """The first run strictly after `after`, in the schedule's timezone."""
     moment = _now(after)
-    day = latest_due_run(schedule, moment).date()
+    day = _run_day(latest_due_run(schedule, moment), schedule.tz, schedule.weekday)
     # Step by calendar days, not by 168 hours: across a DST change a week is 167 or 169 hours.
     return _run_on(day + timedelta(days=7), schedule)
 
 
-def week_for_run(run_at: datetime, timezone: str | ZoneInfo) -> Week:
+def week_for_run(run_at: datetime, timezone: str | ZoneInfo, *, weekday: int | None = None) -> Week:
     """The week a scheduled run posts: the latest one that has reached its Sunday.
 
     A Sunday run posts the week ending that day; a run on any other day posts the previous,
     complete week. So whatever the weekday chosen, every day is in one digest (on a Sunday
-    schedule, an article dated that Sunday but stored after the run is in none).
+    schedule, an article dated that Sunday but stored after the run is in none). `weekday`, the
+    schedule's: a run a DST change pushed past midnight still posts its own day's week.
     """
-    local_day = _now(run_at).astimezone(zone(timezone)).date()
+    local_day = _run_day(run_at, timezone, weekday)
     return week_of(local_day - timedelta(days=6), timezone=timezone)
 
 
@@ -829,7 +840,7 @@ def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE
     if since is not None and run < since:
         return None
     action: Literal["post", "missed"] = "post" if _now(now) - run <= grace else "missed"
-    return CatchUp(run, week_for_run(run, schedule.tz), action)
+    return CatchUp(run, week_for_run(run, schedule.tz, weekday=schedule.weekday), action)
 
 
 def owed_weeks(
@@ -850,8 +861,8 @@ def owed_weeks(
     since = old.updated_at
     recent = moment - due <= grace and (since is None or due >= since)
     run = due if old.paused or recent else next_run(old, moment)
-    owed = week_for_run(run, old.tz)
-    upcoming = week_for_run(next_run(new, moment), new.tz)
+    owed = week_for_run(run, old.tz, weekday=old.weekday)
+    upcoming = week_for_run(next_run(new, moment), new.tz, weekday=new.weekday)
     starts = []
     start = owed.start
     while start < upcoming.start:

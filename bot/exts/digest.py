@@ -874,7 +874,8 @@ class DigestCog(commands.Cog):
             week = schedules.latest_complete_week(now, self.bot.settings.timezone)  # post-now's
             digest_lang: Lang = lang
         else:
-            week = schedules.week_for_run(schedules.next_run(schedule, now), schedule.tz)
+            run_at = schedules.next_run(schedule, now)
+            week = schedules.week_for_run(run_at, schedule.tz, weekday=schedule.weekday)
             digest_lang = schedule.language
         digest = await build_digest(self.db, week)
         return digest_embeds(digest, digest_lang)

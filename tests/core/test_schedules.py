@@ -116,6 +116,27 @@ def test_timezone_choices_for_autocomplete() -> None:
 # --- schedule math -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "tz", ["America/Nuuk", "America/New_York", "America/Santiago", "Australia/Lord_Howe"]
+)
+def test_runs_keep_their_weekday_and_post_every_week_across_dst(tz: str) -> None:
+    """Through two years of DST changes, even a gap across midnight (Saturday 23:00 in Nuuk,
+    late March), each run is for its own weekday and posts the week after the last one."""
+    times = ["22:00", "23:00", "23:30", "00:00", "00:30", "01:00", "02:00", "02:30", "03:00"]
+    for weekday in range(1, 8):
+        for at in times:
+            sched = _schedule(weekday, at, tz)
+            run = next_run(sched, datetime(2025, 12, 1, tzinfo=UTC))
+            week = schedules.week_for_run(run, tz, weekday=weekday)
+            for _ in range(104):
+                following = next_run(sched, run)
+                assert following > run
+                then = schedules.week_for_run(following, tz, weekday=weekday)
+                assert then.start == week.start + timedelta(days=7), (weekday, at, following)
+                assert following - run <= timedelta(days=7, hours=2), (weekday, at, following)
+                run, week = following, then
+
+
 def test_next_run_across_dst_in_new_york() -> None:
     """A Sunday 09:00 New York run stays at 09:00 local across both DST changes."""
     sched = _schedule(7, "09:00", "America/New_York")
