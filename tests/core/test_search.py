@@ -464,6 +464,9 @@ async def test_autocomplete_empty_prefix(conn: aiosqlite.Connection) -> None:
         ("sea", "Sea of Japan"),
         ("核", "核"),
         ("North Ko", "North Korea"),  # a name of two words, completed as one
+        ("自衛", "自衛隊"),  # a noun with its suffix: the word as written
+        ("インド", "インド太平洋"),
+        ("国務", "国務省"),
         ("United St", "United States"),
         ("日米 Shinjiro Koi", "日米 Shinjiro Koizumi"),
         ("日米 同", "日米 同盟"),
@@ -485,7 +488,7 @@ async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expe
         ("高市首相", "高市 首相"),  # the text says 高市早苗首相
         ("台湾について", "台湾"),
         ("台湾、中国", "台湾 中国"),
-        ("小泉防衛相", "小泉 防衛"),
+        ("小泉防衛相", "小泉 防衛相"),  # 相 stays with 防衛: a suffix
     ],
 )
 async def test_words_typed_without_spaces_are_searched_as_words(
@@ -528,6 +531,8 @@ async def test_an_english_possessive_finds_the_name(
         ("Shinjiro Koi", "Shinjiro Koizumi Shinjiro"),
         ("台湾 ", "台湾 台湾"),
         ("US Jap", "US Japan US"),
+        ("トランプ", "トランプ氏"),  # an honorific makes no other word
+        ("インド", "インド太平"),  # half of インド太平洋
     ],
 )
 async def test_autocomplete_never_repeats_or_splits_a_name(

@@ -22,11 +22,15 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 # Bump when the rules below change: the index is rebuilt when its recorded version differs.
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: a noun's suffixes (隊, 洋, 省, 相) belong to its vocabulary word
 
 _SKIP_POS = frozenset({"補助記号", "空白", "記号"})
 # Words worth suggesting or correcting to: nouns (names, places, things), not particles.
 _VOCAB_POS = frozenset({"名詞", "形状詞"})
+# Suffixes that make a noun another noun (自衛 + 隊, 国務 + 省, インド太平 + 洋, 防衛 + 相), not
+# honorifics or plurals: トランプ氏 is トランプ.
+_NOUN_SUFFIX = ("接尾辞", "名詞的")
+_NOT_WORD_SUFFIXES = frozenset({"氏", "さん", "様", "君", "ら", "たち", "等", "ども"})
 _ALNUM_RUNS = re.compile(r"[a-z]+|[0-9]+|[^a-z0-9]+")
 _HIRAGANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 # Control characters other than whitespace (tab, newline…, which separate words like spaces).
@@ -39,12 +43,14 @@ _local = threading.local()
 
 
 class Token(NamedTuple):
-    """One word: its index forms, where it sits in the analyzed text, and whether it is a noun."""
+    """One word: its index forms, where it sits in the analyzed text, and whether it is a noun
+    or a suffix that makes the noun before it another noun (see `nouns`)."""
 
     forms: tuple[str, ...]
     begin: int
     end: int
     noun: bool
+    suffix: bool = False
 
 
 def fold(text: str) -> str:
@@ -140,15 +146,17 @@ class _Shifted:
         return int(self._m.end()) + self._shift
 
 
-_SKIP, _NOUN, _OTHER = 0, 1, 2
+_SKIP, _NOUN, _SUFFIX, _OTHER = 0, 1, 2, 3
 
 
 @cache
 def _pos_class(pos_id: int) -> int:
-    pos = _dictionary().pos_of(pos_id)[0]
-    if pos in _SKIP_POS:
+    pos = _dictionary().pos_of(pos_id)
+    if pos[0] in _SKIP_POS:
         return _SKIP
-    return _NOUN if pos in _VOCAB_POS else _OTHER
+    if pos[0] in _VOCAB_POS:
+        return _NOUN
+    return _SUFFIX if tuple(pos[:2]) == _NOUN_SUFFIX else _OTHER
 
 
 @lru_cache(maxsize=131_072)
@@ -166,8 +174,29 @@ def analyze(text: str) -> list[Token]:
             continue
         forms = _forms_of(m.normalized_form())
         if forms:
-            tokens.append(Token(forms, m.begin(), m.end(), kind == _NOUN))
+            suffix = kind == _SUFFIX and m.surface() not in _NOT_WORD_SUFFIXES
+            tokens.append(Token(forms, m.begin(), m.end(), kind == _NOUN, suffix))
     return tokens
+
+
+class Noun(NamedTuple):
+    """Where a noun is, with the suffixes that make it another noun (自衛隊, not 自衛)."""
+
+    begin: int
+    end: int
+    number: bool  # 2025, or 50 in 50人: no word to suggest
+
+
+def nouns(tokens: list[Token]) -> list[Noun]:
+    """The nouns among `tokens`, each with its suffixes."""
+    found: list[Noun] = []
+    for token in tokens:
+        if token.noun:
+            number = all(f.isdigit() for f in token.forms)
+            found.append(Noun(token.begin, token.end, number))
+        elif token.suffix and found and found[-1].end == token.begin:
+            found[-1] = found[-1]._replace(end=token.end)
+    return found
 
 
 def analyze_document(text: str) -> tuple[str, set[tuple[str, str]]]:
@@ -187,31 +216,30 @@ def _vocab_entry(surface: str) -> tuple[str, str]:
 
 
 def _vocabulary(text: str, tokens: list[Token]) -> set[tuple[str, str]]:
-    """Words of `text` worth suggesting, as (key, display): nouns and runs of nouns.
+    """Words of `text` worth suggesting, as (key, display): nouns (with their suffixes, 自衛隊)
+    and runs of them.
 
     A run such as 日米同盟 or 小泉進次郎防衛相 is suggested whole, besides its parts.
     """
     found: set[tuple[str, str]] = set()
-    run: list[Token] = []
+    run: list[tuple[int, int]] = []
 
     def flush() -> None:
         if len(run) > 1:
-            display = text[run[0].begin : run[-1].end]
+            display = text[run[0][0] : run[-1][1]]
             if len(display) <= 12 and "\n" not in display:
                 found.add((fold(display), unicodedata.normalize("NFKC", display)))
         run.clear()
 
-    previous_end = -1
-    for token in tokens:
-        if token.noun and not all(f.isdigit() for f in token.forms):
-            key, surface = _vocab_entry(text[token.begin : token.end])
-            if len(surface) > 1 or not surface.isascii():
-                found.add((key, surface))
-            if token.begin != previous_end:
-                flush()
-            run.append(token)
-        else:
+    for begin, end, number in nouns(tokens):
+        if number:
             flush()
-        previous_end = token.end
+            continue
+        key, surface = _vocab_entry(text[begin:end])
+        if len(surface) > 1 or not surface.isascii():
+            found.add((key, surface))
+        if run and run[-1][1] != begin:
+            flush()
+        run.append((begin, end))
     flush()
     return found

@@ -447,12 +447,13 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
 
 
 async def _spelled_right(db: aiosqlite.Connection, term: Term) -> bool:
-    """Whether each word of a term typed without spaces is a word of the vocabulary."""
+    """Whether each word of a term typed without spaces is in some article (国務 is, in
+    国務省), so that the term is no typo, only words never written together."""
     forms = term.phrases[0]
     if len(forms) < 2:
         return False
     for form in forms:
-        if not await _is_word(db, form):
+        if not await _matches_alone(db, Term(form, ((form,),))):
             return False
     return True
 

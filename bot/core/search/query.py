@@ -16,7 +16,7 @@ from enum import Enum
 from functools import cache, lru_cache
 from importlib import resources
 
-from bot.core.search.analyzer import analyze, fold, index_forms, strip_invisible
+from bot.core.search.analyzer import analyze, fold, index_forms, nouns, strip_invisible
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
@@ -200,6 +200,6 @@ def loosened(query: Query) -> Query | None:
 def _nouns(term: Term) -> tuple[Term, ...]:
     if term.aliased or fold(term.text).isascii() or _is_hiragana_word(term.text):
         return (term,)
-    words = dict.fromkeys(term.text[t.begin : t.end] for t in analyze(term.text) if t.noun)
+    words = dict.fromkeys(term.text[n.begin : n.end] for n in nouns(analyze(term.text)))
     parts = tuple(part for word in words if (part := make_term(word)) is not None)
     return parts or (term,)
