@@ -202,7 +202,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{week} の週はボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
         "The week of {week} was missed while the bot was down.",
     ),
-    "digest.last_error": ("直近のエラー: {error}（{when}）", "Last error: {error} ({when})"),
+    "digest.last_error": ("直近のエラー: {error}", "Last error: {error}"),
+    "digest.last_error_at": ("直近のエラー: {error}（{when}）", "Last error: {error} ({when})"),
     "digest.posted": (
         "{channel} に {week} の週のダイジェストを投稿しました。",
         "Posted the digest of the week of {week} in {channel}.",

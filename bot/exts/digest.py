@@ -924,8 +924,11 @@ def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
     # An error a post has succeeded since is no longer the schedule's problem.
     if schedule.last_error and not (posted and failed and posted >= failed):
         error = failure_text(schedule.last_error, lang)
-        when = discord.utils.format_dt(failed, "R") if failed else "?"
-        lines.append(t("digest.last_error", lang, error=error, when=when))
+        if failed is None:
+            lines.append(t("digest.last_error", lang, error=error))
+        else:
+            when = discord.utils.format_dt(failed, "R")
+            lines.append(t("digest.last_error_at", lang, error=error, when=when))
     return "\n".join(lines)
 
 
