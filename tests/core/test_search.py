@@ -15,7 +15,7 @@ from bot.core import articles, db
 from bot.core.models import ArticleDraft
 from bot.core.search import QueryProblem, analyzer, engine, index, search, suggest
 from bot.core.search.engine import snippet
-from bot.core.search.query import Query, parse_query
+from bot.core.search.query import Query, loosened, parse_query
 from bot.core.topics import load_taxonomy
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -469,6 +469,10 @@ async def test_autocomplete_empty_prefix(conn: aiosqlite.Connection) -> None:
         ("国務", "国務省"),
         ("United St", "United States"),
         ("日米 Shinjiro Koi", "日米 Shinjiro Koizumi"),
+        # a second name sharing a word with the first is still offered
+        ("defense minister defense se", "defense minister defense secretary"),
+        ("US forces US m", "US forces US military"),
+        ("Ministry of Defense Department of S", "Ministry of Defense Department of State"),
         ("日米 同", "日米 同盟"),
         ("台湾\u3000ミサ", "台湾 ミサイル"),  # a Japanese IME's space between words
         ("日米\tKoi", "日米 Koizumi"),
@@ -498,6 +502,46 @@ async def test_words_typed_without_spaces_are_searched_as_words(
     found = await search(conn, typed)
     assert (found.query, found.corrected) == (typed, searched)
     assert found.total == (await search(conn, searched)).total > 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("PAC3部隊", ["PAC3", "部隊"]),  # a code stays whole: "3" would be in any article
+        ("F35A配備", ["F35A", "配備"]),
+        ("2025年度予算", ["2025年度", "予算"]),
+        ("台湾、中国", ["台湾", "中国"]),
+    ],
+)
+async def test_a_run_together_query_keeps_codes_and_numbers_whole(
+    typed: str, words: list[str]
+) -> None:
+    """Split into words, a query keeps a code or a number with what it is written with."""
+    parsed = parse_query(typed)
+    assert isinstance(parsed, Query)
+    loose = loosened(parsed)
+    assert loose is not None
+    assert loose.text.split() == words
+
+
+def _draft(title: str, body: str) -> ArticleDraft:
+    return ArticleDraft(title, body, date(2026, 1, 5), False, "near.jsonl", "near.jsonl")
+
+
+async def test_a_run_together_query_finds_its_words_close_together(tmp_path: Path) -> None:
+    """高市首相 finds 高市早苗首相, but 米国務長官 does not find an article that says
+    米国防長官 in one place and 国務省 in another."""
+    connection = await db.connect(tmp_path / "alliance.db")
+    try:
+        drafts = [
+            _draft("首相の発言", "高市早苗首相は日米同盟の強化を訴えた。"),
+            _draft("国防長官と国務省", "米国防長官が来日した。会談後、国務省も声明を出した。"),
+        ]
+        await articles.ingest(connection, drafts)
+        assert (await search(connection, "高市首相")).total == 1
+        assert (await search(connection, "米国務長官")).total == 0
+    finally:
+        await connection.close()
 
 
 async def test_a_compound_of_real_words_is_not_corrected_into_another_meaning(
@@ -531,7 +575,7 @@ async def test_an_english_possessive_finds_the_name(
         ("Shinjiro Koi", "Shinjiro Koizumi Shinjiro"),
         ("台湾 ", "台湾 台湾"),
         ("US Jap", "US Japan US"),
-        ("トランプ", "トランプ氏"),  # an honorific makes no other word
+        ("トランプ", "トランプ氏"),  # an honorific makes no other word (a guard)
         ("インド", "インド太平"),  # half of インド太平洋
     ],
 )

@@ -30,7 +30,9 @@ _VOCAB_POS = frozenset({"名詞", "形状詞"})
 # Suffixes that make a noun another noun (自衛 + 隊, 国務 + 省, インド太平 + 洋, 防衛 + 相), not
 # honorifics or plurals: トランプ氏 is トランプ.
 _NOUN_SUFFIX = ("接尾辞", "名詞的")
-_NOT_WORD_SUFFIXES = frozenset({"氏", "さん", "様", "君", "ら", "たち", "等", "ども"})
+_NOT_WORD_SUFFIXES = frozenset(
+    {"氏", "さん", "様", "さま", "君", "くん", "ちゃん", "殿", "ら", "たち", "達", "等", "ども"}
+)
 _ALNUM_RUNS = re.compile(r"[a-z]+|[0-9]+|[^a-z0-9]+")
 _HIRAGANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 # Control characters other than whitespace (tab, newline…, which separate words like spaces).

@@ -28,6 +28,7 @@ from bot.core.search.query import (
     QueryProblem,
     Term,
     alias_spellings,
+    is_hiragana_word,
     load_aliases,
     loosened,
     make_term,
@@ -343,9 +344,10 @@ _SUGGESTIBLE = "display GLOB '*[^ぁ-ゟ]*'"
 _TOP = "\U0010ffff"
 
 
-async def _is_word(db: aiosqlite.Connection, key: str) -> bool:
-    rows = await db.execute_fetchall("SELECT 1 FROM vocab WHERE key = ?", (key,))
-    return bool(list(rows))
+async def _in_index(db: aiosqlite.Connection, form: str) -> bool:
+    """Whether some article has the index form `form`: a real word, though maybe only inside a
+    longer one (国務 in 国務省), which the vocabulary keeps whole."""
+    return await _matches_alone(db, Term(form, ((form,),)))
 
 
 async def _matches_alone(db: aiosqlite.Connection, term: Term) -> bool:
@@ -428,7 +430,11 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
             continue
         close = await _closest(db, word)
         suggestions.extend(close)
-        if not word.isascii() and await _spelled_right(db, term):
+        if (
+            not word.isascii()
+            and not is_hiragana_word(term.text)
+            and await _spelled_right(db, term)
+        ):
             # Every word in it is a real word (米国務長官): a different kanji is another
             # meaning, not a typo, so the close word is only suggested.
             terms.append(term)
@@ -453,7 +459,7 @@ async def _spelled_right(db: aiosqlite.Connection, term: Term) -> bool:
     if len(forms) < 2:
         return False
     for form in forms:
-        if not await _matches_alone(db, Term(form, ((form,),))):
+        if not await _in_index(db, form):
             return False
     return True
 
@@ -467,12 +473,15 @@ async def _correct_parts(db: aiosqlite.Connection, term: Term) -> Term | None:
     forms = list(term.phrases[0])
     changed = False
     for i, form in enumerate(forms):
-        if len(form) >= _MIN_CORRECTABLE and not await _is_word(db, form):
+        if len(form) >= _MIN_CORRECTABLE and not await _in_index(db, form):
             close = await _closest(db, form, limit=1)
             if close:
                 forms[i] = analyzer.fold(close[0])
                 changed = True
     return make_term("".join(forms)) if changed and len(forms) > 1 else None
+
+
+_Completion = tuple[int, int, str, int]  # (tier, -df, display, typed words it replaces)
 
 
 async def suggest(
@@ -494,9 +503,19 @@ async def suggest(
     await _ensure_index(db)
 
     # Typing a name of several words, its last word alone would complete wrongly.
-    ranked = _name_completions(typed) if completing else []
-    if not ranked:
-        ranked = await _word_completions(db, word, limit)
+    if completing:
+        found = _completions(typed, _name_completions(typed), limit)
+        if found:
+            return found
+    return _completions(typed, await _word_completions(db, word, limit), limit)
+
+
+def _completions(typed: list[str], ranked: list[_Completion], limit: int) -> list[str]:
+    """The typed words with each completion in place of the ones it completes, best first.
+
+    A completion's words after those it completes are its own; one that adds a word already
+    typed is left out ("Shinjiro Koi" → "Shinjiro Koizumi Shinjiro", "台湾 " → "台湾 台湾").
+    """
     ranked.sort()
     said: dict[int, set[str]] = {}  # the words kept before a completion, by how many it replaces
     results: list[str] = []
@@ -505,8 +524,9 @@ async def suggest(
         kept = typed[: len(typed) - replaced]
         if replaced not in said:
             said[replaced] = {analyzer.fold(w) for w in kept}
-        if any(analyzer.fold(w) in said[replaced] for w in shown.split()):
-            continue  # "Shinjiro Koi" → "Shinjiro Koizumi Shinjiro", "台湾 " → "台湾 台湾"
+        added = shown.split()[replaced:]  # after the words it completes
+        if any(analyzer.fold(w) in said[replaced] for w in added):
+            continue
         full = " ".join([*kept, shown])
         if len(full) <= 100 and analyzer.fold(full) not in seen:
             seen.add(analyzer.fold(full))
@@ -514,9 +534,6 @@ async def suggest(
         if len(results) == limit:
             break
     return results
-
-
-_Completion = tuple[int, int, str, int]  # (tier, -df, display, typed words it replaces)
 
 
 def _name_completions(typed: list[str]) -> list[_Completion]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import string
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
 from importlib import resources
 
-from bot.core.search.analyzer import analyze, fold, index_forms, nouns, strip_invisible
+from bot.core.search.analyzer import Noun, analyze, fold, index_forms, nouns, strip_invisible
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
@@ -47,13 +48,30 @@ class QueryProblem(Enum):
         return ja if locale.startswith("ja") else en
 
 
+# How many words may come between the parts of a word typed without spaces (高市首相 finds
+# 高市早苗首相): a name or title inside one phrase, not words anywhere in the article.
+NEAR_WORDS = 3
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One thing that must match: the word as typed and the phrases that count as it."""
+    """One thing that must match: the word as typed and the phrases that count as it.
+
+    `near`: the phrases are instead the parts of one word typed without spaces, which must all
+    occur within `NEAR_WORDS` of each other (see `loosened`).
+    """
 
     text: str
     phrases: tuple[tuple[str, ...], ...]
     aliased: bool = False
+    near: bool = False
+
+    def fts(self) -> str:
+        """The term as an FTS5 expression."""
+        quoted = [_quote(p) for p in self.phrases]
+        if self.near:
+            return f"NEAR({' '.join(quoted)}, {NEAR_WORDS})"
+        return "(" + " OR ".join(quoted) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +87,7 @@ class Query:
 
     def fts(self, *, column: str | None = None) -> str:
         """The FTS5 MATCH expression, optionally restricted to one column."""
-        expr = " AND ".join(
-            "(" + " OR ".join(_quote(p) for p in term.phrases) + ")" for term in self.terms
-        )
+        expr = " AND ".join(term.fts() for term in self.terms)
         return f"{{{column}}} : ({expr})" if column else expr
 
 
@@ -98,7 +114,8 @@ def alias_spellings() -> dict[str, str]:
     return {fold(key): key for key in _alias_table()}
 
 
-def _is_hiragana_word(word: str) -> bool:
+def is_hiragana_word(word: str) -> bool:
+    """Whether `word` is written in hiragana alone (Sudachi misreads unknown ones)."""
     return all("\u3041" <= ch <= "\u309f" or ch == "ー" for ch in word)
 
 
@@ -109,7 +126,7 @@ def _katakana(word: str) -> str:
 def make_term(text: str, extra: tuple[str, ...] = ()) -> Term | None:
     """A term for `text` and its variants, or None when nothing in it is searchable."""
     variants = [text, *extra]
-    if _is_hiragana_word(text):
+    if is_hiragana_word(text):
         # Sudachi reads unknown hiragana as words (みさいる → みさ + いる); the katakana
         # spelling is what names and loanwords use.
         variants.append(_katakana(text))
@@ -145,7 +162,7 @@ _POSSESSIVE = re.compile(r"([A-Za-z][A-Za-z.\-]*)['’＇]s([,.;:!?]*)")
 
 
 def _without_possessive(word: str) -> str:
-    found = _POSSESSIVE.fullmatch(word)
+    found = _POSSESSIVE.fullmatch(unicodedata.normalize("NFKC", word))  # also Ｔｒｕｍｐ＇ｓ
     return found[1] + found[2] if found else word
 
 
@@ -182,24 +199,57 @@ def _parse(text: str) -> Query | QueryProblem:
 
 
 def loosened(query: Query) -> Query | None:
-    """The query with each word typed without spaces searched as its nouns, each on its own
-    (高市首相 → 高市 首相, 台湾について → 台湾, 台湾、中国 → 台湾 中国); None if that changes
-    nothing.
+    """The query with each word typed without spaces searched as its nouns, found close
+    together rather than side by side (高市首相 finds 高市早苗首相), and with what is not a noun
+    dropped (台湾について → 台湾); nouns apart stay apart (台湾、中国 → 台湾 中国). None if that
+    changes nothing.
 
-    A phrase must match as written: 高市首相 misses 高市早苗首相. English words, names from the
-    alias table and hiragana words (read as katakana, see `make_term`) stay as they are.
+    English words, names from the alias table and hiragana words (read as katakana, see
+    `make_term`) stay as they are.
     """
     terms: dict[Term, None] = {}
     for term in query.terms:
-        for part in _nouns(term):
+        for part in _loosened(term):
             terms[part] = None
     found = tuple(terms)[:MAX_TERMS]
     return Query(found) if found != query.terms else None
 
 
-def _nouns(term: Term) -> tuple[Term, ...]:
-    if term.aliased or fold(term.text).isascii() or _is_hiragana_word(term.text):
+def _loosened(term: Term) -> tuple[Term, ...]:
+    if term.aliased or fold(term.text).isascii() or is_hiragana_word(term.text):
         return (term,)
-    words = dict.fromkeys(term.text[n.begin : n.end] for n in nouns(analyze(term.text)))
-    parts = tuple(part for word in words if (part := make_term(word)) is not None)
-    return parts or (term,)
+    groups: list[list[str]] = []  # nouns touching each other: the parts of one word
+    end = -1
+    for noun in _words(term.text):
+        if noun.begin == end:
+            groups[-1].append(term.text[noun.begin : noun.end])
+        else:
+            groups.append([term.text[noun.begin : noun.end]])
+        end = noun.end
+    found: list[Term] = []
+    for group in groups:
+        part = make_term(group[0]) if len(group) == 1 else _near(group)
+        if part is not None:
+            found.append(part)
+    return tuple(found) or (term,)
+
+
+def _words(text: str) -> list[Noun]:
+    """The nouns of `text`, a code or a number kept whole with what it is written with (PAC3,
+    F35A, 2025年度): split, they would be words found in almost any article."""
+    merged: list[Noun] = []
+    for noun in nouns(analyze(text)):
+        if merged and merged[-1].end == noun.begin:
+            before, word = text[merged[-1].begin : merged[-1].end], text[noun.begin : noun.end]
+            if merged[-1].number or (before.isascii() and word.isascii()):
+                merged[-1] = merged[-1]._replace(end=noun.end, number=False)
+                continue
+        merged.append(noun)
+    return merged
+
+
+def _near(words: list[str]) -> Term | None:
+    parts = tuple(forms for word in words if (forms := tuple(index_forms(word))))
+    if len(parts) < 2:
+        return make_term("".join(words))
+    return Term(" ".join(words), parts, near=True)
