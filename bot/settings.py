@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,11 +106,14 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
+        # The names a digest schedule accepts (not `localtime`, the host's clock), so that a
+        # schedule set without a timezone can take this one. Loaded only when the setting is set.
+        from bot.core.schedules import ScheduleError, parse_timezone
+
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+            return parse_timezone(value)
+        except ScheduleError as exc:
             raise ValueError(f"unknown IANA timezone {value!r}") from exc
-        return value
 
     @field_validator("log_level")
     @classmethod

@@ -130,6 +130,7 @@ def test_bad_usage_exits_2_with_one_line(
     ("name", "value"),
     [
         ("ALLIANCE_TIMEZONE", "Mars/Olympus"),
+        ("ALLIANCE_TIMEZONE", "localtime"),  # the host's clock, which schedules refuse
         ("ALLIANCE_DIGEST_GRACE_HOURS", "inf"),
         ("ALLIANCE_DIGEST_GRACE_HOURS", "169"),
         ("ALLIANCE_DIGEST_GRACE_HOURS", "nan"),

@@ -141,6 +141,11 @@ def _zone_key(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().lower()
 
 
+def is_timezone(value: str) -> bool:
+    """Whether `value` is a timezone a schedule accepts (see `parse_timezone`)."""
+    return _zone_key(value) in _zone_names()
+
+
 def parse_timezone(value: str) -> str:
     """The canonical IANA name for `value` (case-insensitive), e.g. asia/tokyo → Asia/Tokyo."""
     name = _zone_names().get(_zone_key(value))
@@ -489,15 +494,11 @@ async def record_failure(
     return _schedule(rows[0]) if rows else None
 
 
-def paused_by(schedule: Schedule, failure: PostFailure) -> bool:
-    """Whether recording `failure` (`mark_failed` or `mark_unverified` returned `schedule`)
-    is what paused the schedule: true once, for the failure that reached `MAX_FAILURES`."""
-    return (
-        schedule.paused
-        and not failure.transient
-        and failure.code is not FailureCode.SCHEDULE_STOPPED  # not counted
-        and schedule.consecutive_failures == MAX_FAILURES
-    )
+def paused_by(before: Schedule | None, after: Schedule | None) -> bool:
+    """Whether recording a failure paused the schedule: `before` and `after` are the schedule
+    before it and as `mark_failed` or `mark_unverified` returned it. True once: a schedule still
+    paused (a `post-now` failing meanwhile) was paused before."""
+    return after is not None and after.paused and (before is None or not before.paused)
 
 
 # --- the posts ledger --------------------------------------------------------------------------

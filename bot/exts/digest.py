@@ -310,6 +310,13 @@ class DigestCog(commands.Cog):
             log.exception("digest catch-up failed; due digests wait for their next run")
 
     async def _catch_up_now(self, now: datetime) -> None:
+        for schedule in await schedules.list_schedules(self.db):
+            # Deleted while the bot was down, a paused schedule's channel would never be found
+            # out: it has no runs, and no admin can pick the channel to stop it.
+            if self.bot.get_channel(schedule.channel_id) is None:
+                _, deleted = await self._lookup(schedule.channel_id)
+                if deleted:
+                    await self._forget(schedule.guild_id, schedule.channel_id)
         intents = await schedules.pending_intents(self.db)
         for intent in intents:
             await self._attempt(intent.channel_id, intent.week_start, now + self.grace)
@@ -424,7 +431,7 @@ class DigestCog(commands.Cog):
     async def _forget(self, guild_id: int, channel_id: int) -> None:
         if await schedules.stop_schedule(self.db, guild_id, channel_id):
             self._unplan(channel_id)
-            log.warning("channel %s was deleted: its digest schedule is stopped", channel_id)
+            log.warning("channel %s was deleted: its digests are stopped", channel_id)
 
     # --- delivery -----------------------------------------------------------------------------
 
@@ -525,8 +532,11 @@ class DigestCog(commands.Cog):
         """Record a week's failed post (`claimed`: the week stays claimed, as pages of it may
         be in the channel); the admin who set the schedule is told if that paused it."""
         mark = schedules.mark_unverified if claimed else schedules.mark_failed
+        # Read and changed under the channel's lock (held by every caller): nothing else
+        # pauses or resumes the schedule in between.
+        before = await schedules.get_schedule(self.db, channel_id)
         schedule = await mark(self.db, channel_id, week_start, failure)
-        if schedule is not None and schedules.paused_by(schedule, failure):
+        if schedule is not None and schedules.paused_by(before, schedule):
             log.warning(
                 "digest for channel %s paused after %d failures in a row",
                 channel_id,
@@ -703,7 +713,8 @@ class DigestCog(commands.Cog):
             return pages.note(t("digest.missing", lang, channel=channel.mention, perms=perms))
         old = await schedules.get_schedule(self.db, channel.id)
         if old is not None:
-            timezone = timezone or old.timezone
+            # A timezone this version refuses (localtime, kept from before) is not kept.
+            timezone = timezone or (old.timezone if schedules.is_timezone(old.timezone) else None)
             language = language or old.language
             when_empty = when_empty or old.when_empty
         try:
@@ -922,7 +933,7 @@ def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
     posted = row.last_post.posted_at if row.last_post is not None else None
     failed = schedule.last_error_at
     # An error a post has succeeded since is no longer the schedule's problem.
-    if schedule.last_error and not (posted and failed and posted >= failed):
+    if schedule.last_error and (schedule.paused or not (posted and failed and posted >= failed)):
         error = failure_text(schedule.last_error, lang)
         if failed is None:
             lines.append(t("digest.last_error", lang, error=error))

@@ -501,15 +501,21 @@ async def test_pause_after_three_failures_and_set_clears(conn: aiosqlite.Connect
 
 
 async def test_the_failure_that_pauses_is_known_once(conn: aiosqlite.Connection) -> None:
-    """Only the failure reaching the limit paused the schedule, not those before or after it;
-    who set the schedule, and their language, are kept for telling them."""
-    await _set(conn, set_by=42, set_by_language="en")
+    """Only the failure that paused the schedule did, not those before it, nor those after a
+    success while it stays paused; who set it, and their language, are kept for telling them."""
+    before = await _set(conn, set_by=42, set_by_language="en")
     afters = await _fail_weeks(conn, REFUSED, MAX_FAILURES + 1)
-    assert [schedules.paused_by(a, REFUSED) for a in afters] == [False, False, True, False]
+    paused = [schedules.paused_by(b, a) for b, a in zip([before, *afters], afters, strict=False)]
+    assert paused == [False, False, True, False]
     assert (afters[-1].set_by, afters[-1].set_by_language) == (42, "en")
-    assert not schedules.paused_by(afters[MAX_FAILURES - 1], UNAVAILABLE)
-    stopped = PostFailure(FailureCode.SCHEDULE_STOPPED)
-    assert not schedules.paused_by(afters[MAX_FAILURES - 1], stopped)
+    week = WEEK + timedelta(days=7 * (MAX_FAILURES + 2))
+    assert await claim_post(conn, CHANNEL, week, now=NOW)
+    assert await schedules.mark_posted(conn, CHANNEL, week, 1, now=NOW)  # post-now succeeds
+    still = await schedules.get_schedule(conn, CHANNEL)
+    assert still is not None
+    assert (still.paused, still.consecutive_failures) == (True, 0)
+    again = await _fail_weeks(conn, REFUSED, MAX_FAILURES)
+    assert not any(schedules.paused_by(b, a) for b, a in zip([still, *again], again, strict=False))
 
 
 async def test_a_stopped_schedules_week_keeps_the_schedules_own_error(

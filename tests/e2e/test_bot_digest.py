@@ -559,8 +559,8 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
 ) -> None:
     """On start, a run due 1 h ago is posted once; one due 30 h ago (grace 24 h) is missed.
 
-    A third schedule, of a channel deleted while the bot was down, fails its week and is
-    stopped: no admin could pick the channel to stop it.
+    A third schedule, of a channel deleted while the bot was down, is stopped without trying
+    its week: no admin could pick the channel to stop it.
     """
     general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
     _, general_week = await set_due(bot, general, ago=timedelta(hours=1))
@@ -577,15 +577,13 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     news_post = await ledger(bot, news, news_week)
     assert news_post is not None
     assert news_post.status == "missed"
-    deleted_post = await ledger(bot, deleted, deleted_week)
-    assert deleted_post is not None
-    assert deleted_post.status == "failed"
+    assert await ledger(bot, deleted, deleted_week) is None  # stopped before its run
     text = await status(fake_discord)
     assert f"The week of {news_week.start} was missed while the bot was down." in text
     assert text.count("was missed") == 1
     assert f"#{deleted.id}" not in text
     assert await stored_schedule(bot, deleted) is None
-    assert f"channel {deleted.id} was deleted: its digest schedule is stopped" in run.stderr
+    assert f"channel {deleted.id} was deleted: its digests are stopped" in run.stderr
 
 
 async def test_an_empty_week_that_would_be_skipped_is_not_missed(
@@ -606,6 +604,22 @@ async def test_an_empty_week_that_would_be_skipped_is_not_missed(
     assert (await status(fake_discord)).count("was missed") == 1
 
 
+async def test_a_paused_schedule_of_a_channel_deleted_meanwhile_is_stopped_at_start(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A paused schedule has no runs to find its deleted channel: the start looks it up."""
+    deleted = Channel("deleted")
+    await set_due(bot, deleted, ago=timedelta(days=2))
+
+    async def pause(conn: aiosqlite.Connection) -> None:
+        await conn.execute("UPDATE digest_schedules SET paused = 1")
+
+    await with_db(bot.db, pause)
+    run = await bot.start(until_logged=CAUGHT_UP)
+    assert f"channel {deleted.id} was deleted: its digests are stopped" in run.stderr
+    assert await stored_schedule(bot, deleted) is None
+
+
 async def test_a_deleted_channel_s_schedule_is_stopped(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
@@ -618,7 +632,7 @@ async def test_a_deleted_channel_s_schedule_is_stopped(
     await command(fake_discord, "alliance-digest set", options)
     assert "#old-news" in await status(fake_discord)
     await fake_discord.delete_channel(old)
-    await run.wait_logged(f"channel {old.id} was deleted: its digest schedule is stopped")
+    await run.wait_logged(f"channel {old.id} was deleted: its digests are stopped")
     assert await stored_schedule(bot, old) is None
     assert "old-news" not in await status(fake_discord)
 
