@@ -93,6 +93,16 @@ class RestApi:
             ("GET", "/guilds/{guild}/channels", self._get_guild_channels),
         ]
 
+    def _message_body(self, request: web.Request) -> tuple[JSON, web.Response | None]:
+        """A message's body and, if Discord would refuse it, the 400 it answers; the mentions
+        it allows are checked."""
+        body = json_object(request)
+        errors = validation.check_message(body)
+        if errors:
+            return body, form_error(errors)
+        self._check_mentions(request, body)
+        return body, None
+
     def _check_mentions(self, request: web.Request, body: JSON) -> None:
         allowed = body.get("allowed_mentions")
         if not isinstance(allowed, dict) or allowed.get("parse") != []:
@@ -274,11 +284,9 @@ class RestApi:
         record = self._interaction_for_webhook(request)
         if record is None:
             return error(404, 10015, "Unknown Webhook")
-        body = json_object(request)
-        errors = validation.check_message(body)
-        if errors:
-            return form_error(errors)
-        self._check_mentions(request, body)
+        body, refused = self._message_body(request)
+        if refused is not None:
+            return refused
         original = record.original
         if original is not None and original["flags"] & LOADING and not original.get("deleted"):
             # The first followup after a "thinking" defer edits the deferred message, if it
@@ -392,11 +400,9 @@ class RestApi:
     async def _create_dm_message(self, request: web.Request, user_id: int) -> web.Response:
         if user_id in self.double.closed_dms:
             return error(403, 50007, "Cannot send messages to this user")
-        body = json_object(request)
-        errors = validation.check_message(body)
-        if errors:
-            return form_error(errors)
-        self._check_mentions(request, body)
+        body, refused = self._message_body(request)
+        if refused is not None:
+            return refused
         channel_id = self.double.dm_channels[user_id]
         message = payloads.message_payload(body, channel_id=channel_id, author=self.double.bot_user)
         return json_response(self._store(message))
@@ -413,11 +419,9 @@ class RestApi:
         problem = self._channel_access(guild, channel, payloads.SEND_MESSAGES)
         if problem is not None:
             return problem
-        body = json_object(request)
-        errors = validation.check_message(body)
-        if errors:
-            return form_error(errors)
-        self._check_mentions(request, body)
+        body, refused = self._message_body(request)
+        if refused is not None:
+            return refused
         message = self._store(
             payloads.message_payload(body, channel_id=channel.id, author=self.double.bot_user)
         )
