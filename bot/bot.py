@@ -19,10 +19,10 @@ from bot.core.health import clear_heartbeat, heartbeat_loop
 from bot.core.search.cache import CACHE_SIZE, ResultCache
 from bot.core.search.engine import warm_up
 from bot.core.topics import Taxonomy, load_taxonomy
-from bot.i18n import CommandTranslator, lang_of, t
-from bot.pages import DYNAMIC_ITEMS, PageCache, unclaimed
+from bot.i18n import CommandTranslator
+from bot.pages import DYNAMIC_ITEMS, PageCache
 from bot.settings import Settings
-from bot.tree import NO_MENTIONS, AllianceTree, reply_privately
+from bot.tree import NO_MENTIONS, AllianceTree
 
 log = logging.getLogger(__name__)
 
@@ -121,18 +121,6 @@ class AllianceBot(commands.Bot):
         self._background.append(asyncio.create_task(pruning, name="saved-search pruning"))
         await self.sync_commands()
         _tune_garbage_collection()
-
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Answer a button or menu of ours that none of `DYNAMIC_ITEMS` claims."""
-        if interaction.type is not discord.InteractionType.component or interaction.data is None:
-            return
-        custom_id = str(interaction.data.get("custom_id", ""))
-        if unclaimed(custom_id):
-            log.info("unknown component %r (interaction %s)", custom_id[:100], interaction.id)
-            try:
-                await reply_privately(interaction, t("page.expired", lang_of(interaction.locale)))
-            except discord.HTTPException:
-                log.warning("could not answer an unknown component", exc_info=True)
 
     async def sync_commands(self, *, guild_id: int | None = None, force: bool = False) -> bool:
         """Register the slash commands with Discord if they changed (or `force`); True if sent.

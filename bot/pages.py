@@ -347,19 +347,42 @@ class TopicSelect(
             await report_failure(interaction, "browsing a topic")
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    PagerButton,
-    OpenArticleSelect,
-    TopicSelect,
-)
+_CLAIMED = (PagerButton, OpenArticleSelect, TopicSelect)
 
 
-def unclaimed(custom_id: str) -> bool:
-    """Whether a component's custom_id is ours (`al:…`) but no item answers it: forged, or made
-    by an older version of the bot. Without an answer the member would see "interaction failed"."""
-    return custom_id.startswith("al:") and not any(
-        item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS
+def _unclaimed_template() -> re.Pattern[str]:
+    """Ours (`al:…`) but none of the other items' ids: the templates, their group names
+    dropped, in a negative lookahead (discord.py runs every item whose template matches)."""
+    claimed = "|".join(
+        re.sub(r"\(\?P<\w+>", "(?:", item.__discord_ui_compiled_template__.pattern)
+        for item in _CLAIMED
     )
+    return re.compile(rf"(?!(?:{claimed})\Z)al:.*", re.DOTALL)
+
+
+class UnclaimedComponent(
+    discord.ui.DynamicItem[discord.ui.Item[Any]], template=_unclaimed_template()
+):
+    """A button or menu id of ours that no other item answers: forged, or made by an older
+    version of the bot. Answered, or the member would see "interaction failed"."""
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> UnclaimedComponent:
+        """Wrap the pressed component as it is."""
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Say the component is out of date."""
+        await reply_privately(interaction, t("page.expired", lang_of(interaction.locale)))
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (*_CLAIMED, UnclaimedComponent)
 
 
 def _article_id(value: object) -> int | None:
