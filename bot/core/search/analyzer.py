@@ -19,7 +19,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
 # Bump when the rules below change: the index is rebuilt when its recorded version differs.
 RULES_VERSION = "2"  # 2: a noun's suffixes (隊, 洋, 省, 相) belong to its vocabulary word
@@ -201,6 +201,18 @@ def nouns(tokens: list[Token]) -> list[Noun]:
     return found
 
 
+def touching(found: Iterable[Noun]) -> list[list[Noun]]:
+    """Nouns grouped where each ends where the next begins: the parts of one written word
+    (日米同盟, 高市首相)."""
+    groups: list[list[Noun]] = []
+    for noun in found:
+        if groups and groups[-1][-1].end == noun.begin:
+            groups[-1].append(noun)
+        else:
+            groups.append([noun])
+    return groups
+
+
 def analyze_document(text: str) -> tuple[str, set[tuple[str, str]]]:
     """One pass over a text: its index forms (space-joined) and its vocabulary."""
     tokens = analyze(text)
@@ -224,24 +236,14 @@ def _vocabulary(text: str, tokens: list[Token]) -> set[tuple[str, str]]:
     A run such as 日米同盟 or 小泉進次郎防衛相 is suggested whole, besides its parts.
     """
     found: set[tuple[str, str]] = set()
-    run: list[tuple[int, int]] = []
-
-    def flush() -> None:
+    # A number is no word to suggest, and parts a number separates are no run.
+    for run in touching(noun for noun in nouns(tokens) if not noun.number):
+        for begin, end, _ in run:
+            key, surface = _vocab_entry(text[begin:end])
+            if len(surface) > 1 or not surface.isascii():
+                found.add((key, surface))
         if len(run) > 1:
-            display = text[run[0][0] : run[-1][1]]
+            display = text[run[0].begin : run[-1].end]
             if len(display) <= 12 and "\n" not in display:
                 found.add((fold(display), unicodedata.normalize("NFKC", display)))
-        run.clear()
-
-    for begin, end, number in nouns(tokens):
-        if number:
-            flush()
-            continue
-        key, surface = _vocab_entry(text[begin:end])
-        if len(surface) > 1 or not surface.isascii():
-            found.add((key, surface))
-        if run and run[-1][1] != begin:
-            flush()
-        run.append((begin, end))
-    flush()
     return found

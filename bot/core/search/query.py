@@ -17,7 +17,15 @@ from enum import Enum
 from functools import cache, lru_cache
 from importlib import resources
 
-from bot.core.search.analyzer import Noun, analyze, fold, index_forms, nouns, strip_invisible
+from bot.core.search.analyzer import (
+    Noun,
+    analyze,
+    fold,
+    index_forms,
+    nouns,
+    strip_invisible,
+    touching,
+)
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
@@ -218,17 +226,10 @@ def loosened(query: Query) -> Query | None:
 def _loosened(term: Term) -> tuple[Term, ...]:
     if term.aliased or fold(term.text).isascii() or is_hiragana_word(term.text):
         return (term,)
-    groups: list[list[str]] = []  # nouns touching each other: the parts of one word
-    end = -1
-    for noun in _words(term.text):
-        if noun.begin == end:
-            groups[-1].append(term.text[noun.begin : noun.end])
-        else:
-            groups.append([term.text[noun.begin : noun.end]])
-        end = noun.end
     found: list[Term] = []
-    for group in groups:
-        part = make_term(group[0]) if len(group) == 1 else _near(group)
+    for group in touching(_words(term.text)):
+        words = [term.text[noun.begin : noun.end] for noun in group]
+        part = make_term(words[0]) if len(words) == 1 else _near(words)
         if part is not None:
             found.append(part)
     return tuple(found) or (term,)
