@@ -570,8 +570,8 @@ class DigestCog(commands.Cog):
         stopped (deleted while the bot was down, it was never told)."""
         channel, deleted = await self._lookup(channel_id)
         if channel is None:
-            schedule = await schedules.get_schedule(self.db, channel_id)
-            if deleted and schedule is not None:
+            schedule = await schedules.get_schedule(self.db, channel_id) if deleted else None
+            if schedule is not None:
                 await self._forget(schedule.guild_id, channel_id)
             return PostFailure(FailureCode.CHANNEL_MISSING)
         missing = missing_permissions(channel, channel.guild.me)
