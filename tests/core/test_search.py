@@ -374,19 +374,59 @@ async def test_pages_past_the_ranked_window_go_on_newest_first(
         seen.extend(h.article.id for h in page.hits)
     total = (await search(conn, "日米")).total
     assert len(seen) == len(set(seen)) == total > 6
-    newest_three = sorted(seen, reverse=True)[:3]
-    assert sorted(seen[:3]) == sorted(newest_three)  # the window: the newest matches, ranked
-    assert seen[3:] == sorted(seen[3:], reverse=True)
+    found = {a.id: (a.published, a.id) for a in await articles.get_articles(conn, seen)}
+    by_date = [found[article_id] for article_id in seen]
+    newest_three = sorted(by_date, reverse=True)[:3]
+    assert sorted(by_date[:3]) == sorted(newest_three)  # the window: the newest matches, ranked
+    assert by_date[3:] == sorted(by_date[3:], reverse=True)
 
 
-@pytest.mark.parametrize("walk", [False, True])
-@pytest.mark.parametrize("topic", [None, "china"])
-async def test_sort_newest_sorts_or_walks_the_date_index_alike(
-    conn: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch, walk: bool, topic: str | None
+async def test_an_archive_imported_later_ranks_below_newer_articles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """sort=newest pages by date (then id), whether it sorts the matches or walks the index."""
-    if walk:
-        monkeypatch.setattr(engine, "_SORT_MATCHES_UP_TO", 0)
+    """Ranking and paging go by publication date, not import order: an older archive imported
+    after newer articles does not push them out of the ranked window; a date edit moves one."""
+
+    def draft(n: int, day: date, origin: str) -> ArticleDraft:
+        body = f"記事{n}番。防衛装備の共同開発を巡り、日米の担当者が協議した。"
+        return ArticleDraft(f"見出し{n}番", body, day, False, origin, origin)
+
+    monkeypatch.setattr(engine, "RANK_WINDOW", 3)
+    connection = await db.connect(tmp_path / "alliance.db")
+    try:
+        recent = [draft(n, date(2026, 1, n), "recent.jsonl") for n in range(1, 5)]
+        await articles.ingest(connection, recent)
+        archive = [draft(n, date(2019, 1, n), "archive.jsonl") for n in range(11, 17)]
+        await articles.ingest(connection, archive)
+        for sort in ("relevance", "newest"):
+            pages = [
+                await search(connection, "共同開発", sort=sort, limit=2, offset=offset)
+                for offset in range(0, 10, 2)
+            ]
+            dates = [h.article.published.isoformat() for page in pages for h in page.hits]
+            assert len(dates) == 10
+            assert dates[:4] == ["2026-01-04", "2026-01-03", "2026-01-02", "2026-01-01"], sort
+            assert dates[4:] == sorted(dates[4:], reverse=True)
+
+        moved = draft(12, date(2027, 3, 1), "archive.jsonl")
+        assert (await articles.ingest(connection, [moved])).updated == 1
+        first = await search(connection, "共同開発", limit=1)
+        assert first.hits[0].article.title == "見出し12番"
+        assert first.hits[0].snippet  # its analyzed text is found under its new key
+        rows = await connection.execute_fetchall(
+            "SELECT count(*) FROM articles AS a"
+            " JOIN article_index_content AS c ON c.id = a.index_key"
+        )
+        assert next(iter(rows))[0] == 10
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize("topic", [None, "china"])
+async def test_sort_newest_pages_by_date_then_id(
+    conn: aiosqlite.Connection, topic: str | None
+) -> None:
+    """sort=newest pages by date (then id), each match once, with or without a topic."""
     seen = []
     for offset in range(0, 30, 3):
         page = await search(conn, "日米", topic=topic, sort="newest", limit=3, offset=offset)

@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from bot.core import articles, db, topics
 from bot.core.models import ArticleDraft
-from bot.core.search import analyzer, engine, search
+from bot.core.search import analyzer, engine, index, search
 from bot.core.search.index import refresh_topics, remove_articles, topic_token
 from bot.core.search.query import Query, parse_query
 from bot.core.topics import load_taxonomy, parse_taxonomy
@@ -91,7 +91,7 @@ async def _check_against_brute_force(
 
 
 async def _index_terms(conn: aiosqlite.Connection) -> dict[tuple[int, str], set[str]]:
-    """Each (article id, column) of the index with the tokens FTS5 holds for it."""
+    """Each (index key, column) of the index with the tokens FTS5 holds for it."""
     await conn.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.terms"
         " USING fts5vocab(main, article_index, instance)"
@@ -113,9 +113,9 @@ async def _assert_index_topics_true(conn: aiosqlite.Connection) -> None:
     """The index's topics column holds exactly each article's topics, as tokens."""
     terms = await _index_terms(conn)
     by_article = await _topics_by_article(conn)
-    for aid in await _ids(conn, "SELECT id FROM articles"):
+    for aid, key in await conn.execute_fetchall("SELECT id, index_key FROM articles"):
         wanted = {topic_token(slug) for slug in by_article.get(aid, set())}
-        assert terms.get((aid, "topics"), set()) == wanted, aid
+        assert terms.get((key, "topics"), set()) == wanted, aid
 
 
 def _draft(
@@ -170,14 +170,11 @@ async def test_no_reader_word_matches_the_topics_column(seeded: aiosqlite.Connec
         assert token not in analyzer.index_forms(token)
 
 
-@pytest.mark.parametrize("walk", [False, True])
 @pytest.mark.parametrize("sort", ["relevance", "newest"])
 async def test_topic_search_finds_exactly_the_matches_of_the_topic(
-    seeded: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch, sort: engine.Sort, walk: bool
+    seeded: aiosqlite.Connection, sort: engine.Sort
 ) -> None:
     """For several queries in every topic, totals and pages 0 and 1 equal the brute-force answer."""
-    if walk:
-        monkeypatch.setattr(engine, "_SORT_MATCHES_UP_TO", 0)  # newest walks the date index
     slugs = [t.slug for t in load_taxonomy().topics]
     assert await _check_against_brute_force(seeded, QUERIES, slugs, sort) >= 3
 
@@ -185,18 +182,21 @@ async def test_topic_search_finds_exactly_the_matches_of_the_topic(
 async def test_topic_pages_past_the_ranked_window_go_on_newest_first(
     seeded: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In a topic, the ranked window holds its newest matches and later pages follow by id."""
-    expected = await _expected(seeded, "日米", "us-politics", "relevance")
+    """In a topic, the ranked window holds its newest matches and later pages follow by date."""
+    expected = await _expected(seeded, "日米", "us-politics", "newest")
     monkeypatch.setattr(engine, "RANK_WINDOW", 2)
     seen: list[int] = []
+    dated: list[tuple[date, int]] = []
     for offset in range(0, 12, 2):
         page = await search(seeded, "日米", topic="us-politics", limit=2, offset=offset)
         assert page.total == len(expected)
         seen.extend(h.article.id for h in page.hits)
+        dated.extend((h.article.published, h.article.id) for h in page.hits)
     assert len(expected) > 3
     assert sorted(seen) == sorted(expected)
-    assert sorted(seen[:2], reverse=True) == sorted(expected, reverse=True)[:2]
-    assert seen[2:] == sorted(seen[2:], reverse=True)
+    assert sorted(seen[:2]) == sorted(expected[:2])  # the window: the two newest, ranked
+    assert seen[2:] == expected[2:]
+    assert dated[2:] == sorted(dated[2:], reverse=True)
 
 
 async def test_unknown_topic_finds_nothing(seeded: aiosqlite.Connection) -> None:
@@ -215,11 +215,13 @@ async def test_a_word_equal_to_a_slug_does_not_match_the_topics_column(
         origin="tagged.jsonl", day=3, topics=(slug,),
     )  # fmt: skip
     await articles.ingest(conn, [draft])
-    (aid,) = await _ids(conn, "SELECT id FROM articles WHERE origin = 'tagged.jsonl'")
+    ((aid, key),) = await conn.execute_fetchall(
+        "SELECT id, index_key FROM articles WHERE origin = 'tagged.jsonl'"
+    )
     raw = await _ids(
         conn, "SELECT rowid FROM article_index WHERE article_index MATCH ?", topic_token(slug)
     )
-    assert aid in raw  # the token is in the index, in the topics column
+    assert key in raw  # the token is in the index, in the topics column
     for word in (slug, topic_token(slug), "ｔｏｐｉｃ"):
         for topic in (None, slug):
             result = await search(conn, word, topic=topic, limit=engine.MAX_LIMIT)
@@ -333,25 +335,44 @@ async def test_topic_dropped_from_the_taxonomy_leaves_the_index(conn: aiosqlite.
     await _assert_index_topics_true(conn)
 
 
-async def test_schema_6_database_upgrades_and_searches_by_topic(tmp_path: Path) -> None:
-    """A database at schema 6 with articles, topics and an index is migrated and searched."""
+# The articles table's columns before migration 0012 added index_key.
+SCHEMA_11_ARTICLES = (
+    "id, origin, source, content_hash, title, title_derived, body, published, date_inferred,"
+    " url, created_at, updated_at"
+)
+
+
+async def _old_database(tmp_path: Path, version: int) -> Path:
+    """The seed corpus in a database at schema `version` (6 or 11), its index keyed by article
+    id as the code of that schema wrote it (6: title and body only)."""
     fresh = await db.connect(tmp_path / "fresh.db")
     await articles.ingest_paths(fresh, [SEEDS])
     await fresh.close()
 
-    old = await db.connect(tmp_path / "old.db", migrate_schema=False)
-    await db.migrate(old, db.load_migrations()[:6])
+    path = tmp_path / "old.db"
+    old = await db.connect(path, migrate_schema=False)
+    await db.migrate(old, db.load_migrations()[:version])
     await old.execute("ATTACH DATABASE ? AS fresh", (str(tmp_path / "fresh.db"),))
+    columns = "rowid, title, body" if version < 7 else "rowid, title, body, topics"
+    texts = "c.c0, c.c1" if version < 7 else "c.c0, c.c1, c.c2"
     async with db.transaction(old):
-        for table in ("articles", "topics", "article_topics", "vocab", "meta"):
-            await old.execute(f"INSERT INTO main.{table} SELECT * FROM fresh.{table}")
-        # Schema 6's index: title and body only, as the code of that schema wrote it.
         await old.execute(
-            "INSERT INTO main.article_index (rowid, title, body)"
-            " SELECT id, c0, c1 FROM fresh.article_index_content"
+            f"INSERT INTO main.articles SELECT {SCHEMA_11_ARTICLES} FROM fresh.articles"
+        )
+        for table in ("topics", "article_topics", "vocab", "meta"):
+            await old.execute(f"INSERT INTO main.{table} SELECT * FROM fresh.{table}")
+        await old.execute(
+            f"INSERT INTO main.article_index ({columns}) SELECT a.id, {texts}"
+            " FROM fresh.article_index_content AS c JOIN fresh.articles AS a ON c.id = a.index_key"
         )
     await old.execute("DETACH DATABASE fresh")
     await old.close()
+    return path
+
+
+async def test_schema_6_database_upgrades_and_searches_by_topic(tmp_path: Path) -> None:
+    """A database at schema 6 with articles, topics and an index is migrated and searched."""
+    await _old_database(tmp_path, 6)
 
     conn = await db.connect(tmp_path / "old.db")
     try:
@@ -361,5 +382,30 @@ async def test_schema_6_database_upgrades_and_searches_by_topic(tmp_path: Path) 
         assert await _check_against_brute_force(conn, QUERIES, slugs, "newest") >= 3
         await _assert_index_topics_true(conn)
         assert await articles.count_articles(conn) == 21
+    finally:
+        await conn.close()
+
+
+async def test_schema_11_index_is_keyed_by_date_without_a_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0012 re-keys a current index by date, keeps its text and topics, and the index
+    is not rebuilt: searches page by date at once."""
+    await _old_database(tmp_path, 11)
+    rebuilt: list[object] = []
+    monkeypatch.setattr(index, "_store", lambda *args: rebuilt.append(args))  # no analysis
+    conn = await db.connect(tmp_path / "old.db")
+    try:
+        assert await db.get_meta(conn, "index_version") == index.index_version()
+        rows = await conn.execute_fetchall(
+            "SELECT count(*) FROM articles AS a JOIN article_index_content AS c"
+            " ON c.id = a.index_key AND c.c0 != '' AND c.c1 != ''"
+        )
+        assert next(iter(rows))[0] == 21
+        slugs = [t.slug for t in load_taxonomy().topics]
+        for sort in ("newest", "relevance"):
+            assert await _check_against_brute_force(conn, QUERIES, slugs, sort) >= 3
+        await _assert_index_topics_true(conn)
+        assert rebuilt == []
     finally:
         await conn.close()

@@ -22,7 +22,13 @@ from bot.core import articles
 from bot.core.db import transaction
 from bot.core.models import Article
 from bot.core.search import analyzer
-from bot.core.search.index import index_is_current, index_version, rebuild_index, topic_token
+from bot.core.search.index import (
+    article_id_of,
+    index_is_current,
+    index_version,
+    rebuild_index,
+    topic_token,
+)
 from bot.core.search.query import (
     Query,
     QueryProblem,
@@ -196,18 +202,14 @@ def _page_columns() -> str:
     """A page's article: its analyzed text (for the snippet), then the columns `articles` reads
     (one statement instead of a second one through `articles.get_articles`).
 
-    article_index_content is FTS5's own table of the indexed text (id, c0 = title, c1 = body):
-    read directly, a row costs a fraction of a read through the index. (c2 holds the topics.)
+    article_index_content is FTS5's own table of the indexed text (id = the index key, c0 =
+    title, c1 = body): read directly, a row costs a fraction of a read through the index. (c2
+    holds the topics.)
     """
     # Read on first use: `articles` imports this package.
-    forms = "(SELECT c1 FROM article_index_content WHERE id = articles.id) AS forms"
+    forms = "(SELECT c1 FROM article_index_content WHERE id = articles.index_key) AS forms"
     return f"{forms}, {articles.ARTICLE_COLUMNS}"
 
-
-# With fewer matches than this, sort=newest sorts them; with more, it walks the date index
-# until the page is found (the walk alone costs up to ~6 ms at 100k articles, when matches are
-# rare; sorting 30k matches cost ~45 ms).
-_SORT_MATCHES_UP_TO = 200
 
 _PageRows = list[Sequence[object]]  # rows of _page_columns()
 _MATCHES_COUNTED = "SELECT 1 FROM article_index WHERE article_index MATCH ? LIMIT ?"
@@ -239,20 +241,25 @@ async def _newest_page(
     total = int(next(iter(rows))[0])
     if not total or offset >= total:
         return total, []
-    plan = "INDEXED BY articles_published" if total > _SORT_MATCHES_UP_TO else ""
+    return total, await _newest_rows(db, expr, limit, offset)
+
+
+async def _newest_rows(db: aiosqlite.Connection, expr: str, limit: int, offset: int) -> _PageRows:
+    """Rows of the matches of `expr`, newest first: FTS5's own order (the index is keyed by
+    date), so no match is sorted or looked up in the date index."""
     rows = await db.execute_fetchall(
         f"""
         WITH page AS (
-            SELECT id AS article_id, published AS date FROM articles {plan}
-             WHERE id IN (SELECT rowid FROM article_index WHERE article_index MATCH ?)
-             ORDER BY published DESC, id DESC LIMIT ? OFFSET ?
+            SELECT rowid AS key FROM article_index WHERE article_index MATCH ?
+             ORDER BY rowid DESC LIMIT ? OFFSET ?
         )
-        SELECT {_page_columns()} FROM page JOIN articles ON articles.id = page.article_id
-         ORDER BY page.date DESC, page.article_id DESC
+        SELECT {_page_columns()} FROM page
+          JOIN articles ON articles.id = {article_id_of("page.key")}
+         ORDER BY page.key DESC
         """,  # noqa: S608
         (expr, limit, offset),
     )
-    return total, list(rows)
+    return list(rows)
 
 
 def _scores(query: Query) -> tuple[str, str, list[str | int]]:
@@ -290,22 +297,21 @@ async def _ranked_page(
         WITH total AS (
             SELECT count(*) AS n FROM ({_MATCHES_COUNTED})
         ), candidates AS (
-            SELECT rowid AS id FROM article_index WHERE article_index MATCH ?
+            SELECT rowid AS key FROM article_index WHERE article_index MATCH ?
              ORDER BY rowid DESC LIMIT ?
         ), scored AS (
-            SELECT c.id, {in_title} AS in_title, {mentions} AS mentions
+            SELECT c.id AS key, {in_title} AS in_title, {mentions} AS mentions
               FROM (SELECT id, ' ' || c0 || ' ' AS title, ' ' || c1 || ' ' AS body
-                      FROM article_index_content WHERE id IN (SELECT id FROM candidates)) AS c
+                      FROM article_index_content WHERE id IN (SELECT key FROM candidates)) AS c
         ), page AS (
-            SELECT s.id AS article_id, s.in_title, s.mentions, a.published AS date
-              FROM scored AS s JOIN articles AS a ON a.id = s.id
-             ORDER BY s.in_title DESC, s.mentions DESC, a.published DESC, a.id DESC
+            SELECT key, in_title, mentions FROM scored
+             ORDER BY in_title DESC, mentions DESC, key DESC
              LIMIT ? OFFSET ?
         )
         SELECT total.n, {_page_columns()} FROM total
           LEFT JOIN page
-          LEFT JOIN articles ON articles.id = page.article_id
-         ORDER BY page.in_title DESC, page.mentions DESC, page.date DESC, page.article_id DESC
+          LEFT JOIN articles ON articles.id = {article_id_of("page.key")}
+         ORDER BY page.in_title DESC, page.mentions DESC, page.key DESC
         """,  # noqa: S608
         (expr, COUNT_LIMIT + 1, expr, RANK_WINDOW, *score_params, limit, offset),
     )
@@ -318,18 +324,7 @@ async def _ranked_page(
     # Past the ranked window: the remaining matches, newest first. They are the matches after
     # the window's in the same order, so positions carry over.
     start = max(offset, window)
-    rows = await db.execute_fetchall(
-        f"""
-        WITH rest AS (
-            SELECT rowid AS article_id FROM article_index WHERE article_index MATCH ?
-             ORDER BY rowid DESC LIMIT ? OFFSET ?
-        )
-        SELECT {_page_columns()} FROM rest JOIN articles ON articles.id = rest.article_id
-         ORDER BY rest.article_id DESC
-        """,  # noqa: S608
-        (expr, offset + limit - start, start),
-    )
-    return total, [*page, *rows]
+    return total, [*page, *await _newest_rows(db, expr, offset + limit - start, start)]
 
 
 # --- vocabulary: typo correction and autocomplete ---------------------------------------------

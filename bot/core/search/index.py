@@ -9,6 +9,10 @@ dictionary, new rules), the whole index is rebuilt once.
 Besides the analyzed title and body, each entry holds the article's topics (one `topic_token`
 each, in the `topics` column), so a search in a topic is one MATCH. Whatever writes
 article_topics calls `refresh_topics` in the same transaction, or re-indexes the articles.
+
+An entry's rowid is its article's `index_key` (migration 0012): the publication date, then the
+id, so FTS5's own order (ORDER BY rowid DESC) is newest first. `article_id_of` reads the id
+back. A change of date moves the entry: ingest removes it before the article changes.
 """
 
 from __future__ import annotations
@@ -38,6 +42,13 @@ INDEX_FORMAT = "2"
 # the bot keeps answering.
 _THREAD_THRESHOLD = 100
 _REBUILD_BATCH = 2000
+# The low bits of an index key: the article's id (see migration 0012).
+_ID_BITS = 0xFFFFFFFF
+
+
+def article_id_of(key_sql: str) -> str:
+    """SQL for the article id in an index key (an index rowid, or an expression of one)."""
+    return f"({key_sql} & {_ID_BITS})"
 
 
 # Full-width letters: NFKC turns them into ASCII, so they are never in analyzed text.
@@ -163,9 +174,14 @@ async def index_articles(
 
 
 async def _store(db: aiosqlite.Connection, analyzed: Sequence[_Analyzed]) -> None:
+    query = "SELECT id, index_key FROM articles WHERE id IN ({marks})"
+    keys = {
+        int(r[0]): int(r[1]) for r in await execute_in(db, query, [a.article_id for a in analyzed])
+    }
+    # In key order: FTS5 writes out its pending terms whenever a rowid goes backwards.
     await db.executemany(
         "INSERT INTO article_index (rowid, title, body, topics) VALUES (?, ?, ?, ?)",
-        [(a.article_id, a.title, a.body, a.topics) for a in analyzed],
+        sorted((keys[a.article_id], a.title, a.body, a.topics) for a in analyzed),
     )
     df: Counter[str] = Counter()
     display: dict[str, str] = {}
@@ -196,11 +212,11 @@ async def remove_articles(
     the index yet are ignored quietly.
     """
     query = """
-        SELECT a.id, a.title, a.body FROM articles AS a
-         WHERE a.id IN ({marks})
-           AND a.id IN (SELECT rowid FROM article_index WHERE rowid IN ({marks}))
+        SELECT a.id, a.title, a.body, a.index_key FROM articles AS a
+         WHERE a.id IN ({marks}) AND EXISTS (SELECT 1 FROM article_index WHERE rowid = a.index_key)
     """
-    indexed = [(int(r[0]), str(r[1]), str(r[2])) for r in await execute_in(db, query, ids)]
+    rows = await execute_in(db, query, ids)
+    indexed = [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
     if not indexed:
         return
     texts = await analyze_texts(texts_of(indexed), known)
@@ -214,9 +230,7 @@ async def remove_articles(
     await db.executemany(
         "UPDATE vocab SET df = df - ? WHERE key = ?", [(n, key) for key, n in df.items()]
     )
-    await db.executemany(
-        "DELETE FROM article_index WHERE rowid = ?", [(aid,) for aid, _, _ in indexed]
-    )
+    await db.executemany("DELETE FROM article_index WHERE rowid = ?", [(r[3],) for r in rows])
     if not only_indexed:
         await bump_generation(db)
 
@@ -256,11 +270,14 @@ async def refresh_topics(db: aiosqlite.Connection, ids: Sequence[int] | None = N
     entries whose topics changed are. Articles not in the index are left to what indexes them.
     """
     wanted = await _topics_of(db, ids)
-    # FTS5's table of the indexed text: id, c0 = title, c1 = body, c2 = topics.
-    query = "SELECT id, c2 FROM article_index_content WHERE"
+    # FTS5's table of the indexed text: id (the index key), c0 = title, c1 = body, c2 = topics.
+    query = """
+        SELECT a.id, c.id, c.c2 FROM articles AS a
+          JOIN article_index_content AS c ON c.id = a.index_key WHERE
+    """
     changed = [
-        (wanted.get(int(article_id), ""), int(article_id))
-        for article_id, topics in await _select_ids(db, query, "id", ids)
+        (wanted.get(int(article_id), ""), int(key))
+        for article_id, key, topics in await _select_ids(db, query, "a.id", ids)
         if (topics or "") != wanted.get(int(article_id), "")
     ]
     await db.executemany("UPDATE article_index SET topics = ? WHERE rowid = ?", changed)
