@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -577,17 +578,26 @@ def paginate(
 _DATE_DASHES = str.maketrans(dict.fromkeys("ー−‐‑‒–—―/", "-"))
 
 
-def parse_week_of(value: str | None, timezone: str, now: datetime | None = None) -> Week | None:
+class WeekProblem(Enum):
+    """Why `parse_week_of` found no week."""
+
+    NOT_A_DATE = "not a date"
+    PAST_THE_CALENDAR = "its week runs past the last date there is"
+
+
+def parse_week_of(
+    value: str | None, timezone: str, now: datetime | None = None
+) -> Week | WeekProblem:
     """The week containing `value` (YYYY-MM-DD; also full-width, or with ー or / between), or this
-    week; None if `value` isn't a date."""
+    week; a `WeekProblem` if there is none."""
     if value is None or not value.strip():
         return week_of(timezone=timezone, now=now or datetime.now(UTC))
     # A Japanese keyboard may type full-width digits (NFKC reads them) and a long-vowel mark or
     # another dash NFKC keeps (２０２５ー１２ー１５); slashes are how many write dates.
     day = iso_day(unicodedata.normalize("NFKC", value).strip().translate(_DATE_DASHES))
     if day is None:
-        return None
+        return WeekProblem.NOT_A_DATE
     try:
         return week_of(day, timezone=timezone)
-    except ValueError:  # its Sunday would be past the last date there is
-        return None
+    except ValueError:  # 9999-12-31: its week's Sunday would be past the last date there is
+        return WeekProblem.PAST_THE_CALENDAR

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot import pages, render
 from bot.core import articles
-from bot.core.digest import build_digest, parse_week_of
+from bot.core.digest import WeekProblem, build_digest, parse_week_of
 from bot.core.search import suggest
 from bot.core.search.engine import Sort
 from bot.core.search.query import MAX_QUERY_CHARS
@@ -181,8 +181,11 @@ class Alliance(
         """/alliance digest: a private preview of this week's (or that week's) digest."""
         lang = lang_of(interaction.locale)
         week = parse_week_of(week_of, self.bot.settings.timezone)
-        if week is None:
+        if week is WeekProblem.NOT_A_DATE:
             await reply_privately(interaction, t("digest.bad_week", lang))
+            return
+        if week is WeekProblem.PAST_THE_CALENDAR:
+            await reply_privately(interaction, t("digest.week_past_calendar", lang))
             return
         async with self.bot.readers.reading() as conn:
             digest = await build_digest(conn, week)

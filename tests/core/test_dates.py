@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from bot.core.dates import DateMention, find_date, iso_day, place_dates
-from bot.core.digest import parse_week_of
+from bot.core.digest import Week, WeekProblem, parse_week_of
 
 TODAY = date(2026, 11, 22)
 
@@ -102,4 +102,20 @@ def test_week_of_reads_full_width_digits_but_not_compact_dates(
 ) -> None:
     """The slash command's week_of takes a Japanese keyboard's full-width date, not 20251217."""
     week = parse_week_of(text, "Asia/Tokyo")
-    assert (week.start if week else None) == monday
+    assert (week.start if isinstance(week, Week) else None) == monday
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("9999-12-31", WeekProblem.PAST_THE_CALENDAR),
+        ("9999-12-26", None),
+        ("2025-02-30", WeekProblem.NOT_A_DATE),
+    ],
+)
+def test_week_of_tells_a_date_past_the_calendar_from_a_non_date(
+    text: str, problem: WeekProblem | None
+) -> None:
+    """9999-12-31 is a date whose week can't be shown, which is not the same as no date."""
+    week = parse_week_of(text, "Asia/Tokyo")
+    assert (week if isinstance(week, WeekProblem) else None) is problem

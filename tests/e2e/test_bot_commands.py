@@ -703,6 +703,8 @@ async def test_digest_preview_of_odd_weeks(double: FakeDiscord, week_of: str) ->
     record = await ask(double, "alliance digest", {"week_of": week_of}, locale="en-US")
     assert record.ephemeral
     assert "Something went wrong" not in clear_reply(record)
+    if week_of == "9999-12-31":
+        assert "past the last date there is" in clear_reply(record)
 
 
 @pytest.mark.parametrize("length", [201, 10_000])
