@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from datetime import date
 from pathlib import Path
@@ -407,5 +408,31 @@ async def test_schema_11_index_is_keyed_by_date_without_a_rebuild(
             assert await _check_against_brute_force(conn, QUERIES, slugs, sort) >= 3
         await _assert_index_topics_true(conn)
         assert rebuilt == []
+    finally:
+        await conn.close()
+
+
+async def test_article_ids_past_32_bits_are_refused(tmp_path: Path) -> None:
+    """An id past 32 bits (a hand-made row) stops the upgrade to schema 12, and inserting one
+    later fails: two articles would share an index key."""
+    path = await _old_database(tmp_path, 11)
+    insert = (
+        f"INSERT INTO articles ({SCHEMA_11_ARTICLES})"
+        f" SELECT ?, origin, source, 'x' || content_hash, title, title_derived, body, published,"
+        f" date_inferred, url, created_at, updated_at FROM articles WHERE id = 1"
+    )
+    conn = await db.connect(path, migrate_schema=False)
+    try:
+        async with db.transaction(conn):
+            await conn.execute(insert, (2**32,))
+        with pytest.raises(db.MigrationError, match="max_id < 4294967296"):
+            await db.migrate(conn)
+        assert await db.schema_version(conn) == 11
+        async with db.transaction(conn):
+            await conn.execute("DELETE FROM articles WHERE id = ?", (2**32,))
+        assert await db.migrate(conn) == len(db.load_migrations())
+        with pytest.raises(sqlite3.IntegrityError, match="32 bits"):
+            await conn.execute(insert, (2**32,))
+        await conn.execute(insert, (2**32 - 1,))  # the largest id that fits
     finally:
         await conn.close()

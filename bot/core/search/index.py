@@ -230,7 +230,7 @@ async def remove_articles(
     await db.executemany(
         "UPDATE vocab SET df = df - ? WHERE key = ?", [(n, key) for key, n in df.items()]
     )
-    await db.executemany("DELETE FROM article_index WHERE rowid = ?", [(r[3],) for r in rows])
+    await db.executemany("DELETE FROM article_index WHERE rowid = ?", sorted((r[3],) for r in rows))
     if not only_indexed:
         await bump_generation(db)
 
@@ -280,6 +280,7 @@ async def refresh_topics(db: aiosqlite.Connection, ids: Sequence[int] | None = N
         for article_id, key, topics in await _select_ids(db, query, "a.id", ids)
         if (topics or "") != wanted.get(int(article_id), "")
     ]
+    changed.sort(key=lambda change: change[1])  # in key order, as `_store` writes
     await db.executemany("UPDATE article_index SET topics = ? WHERE rowid = ?", changed)
     return len(changed)
 
