@@ -692,11 +692,17 @@ async def mark_unverified(
 
 
 async def record_missed(
-    db: aiosqlite.Connection, channel_id: int, week_start: date, *, now: datetime | None = None
+    db: aiosqlite.Connection,
+    channel_id: int,
+    week_start: date,
+    *,
+    now: datetime | None = None,
+    over_failed: bool = True,
 ) -> bool:
     """Record a week that was due while the bot was down, past the grace period.
 
-    False (and nothing changes) when the week was already claimed, posted or missed.
+    False (and nothing changes) when the week was already claimed, posted or missed, or (without
+    `over_failed`: an earlier week, which failed while the bot was up) failed.
     """
     stamp = _stamp(_now(now))
     query = """
@@ -704,11 +710,11 @@ async def record_missed(
         VALUES (?, ?, 'missed', ?, ?)
         ON CONFLICT (channel_id, week_start) DO UPDATE
            SET status = 'missed', updated_at = excluded.updated_at
-         WHERE status = 'failed'
+         WHERE status = 'failed' AND ?
         RETURNING 1
     """
-    rows = await db.execute_fetchall(query, (channel_id, week_start.isoformat(), stamp, stamp))
-    return bool(list(rows))
+    params = (channel_id, week_start.isoformat(), stamp, stamp, over_failed)
+    return bool(list(await db.execute_fetchall(query, params)))
 
 
 async def get_post(
@@ -817,6 +823,10 @@ def retry_at(
     return None if moment > deadline else moment
 
 
+# Earlier runs a long downtime went past are recorded as missed up to this many weeks back.
+MISSED_WEEKS_BACK = 8
+
+
 @dataclass(frozen=True, slots=True)
 class CatchUp:
     """What to do on start about the latest run that came due while the bot was down."""
@@ -824,6 +834,9 @@ class CatchUp:
     run_at: datetime
     week: Week
     action: Literal["post", "missed"]
+    # The weeks of the runs before it since the schedule was set, past the grace period, oldest
+    # first: missed too, unless the ledger says they were handled (the bot was up for them).
+    earlier: tuple[Week, ...] = ()
 
 
 def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE) -> CatchUp | None:
@@ -836,12 +849,22 @@ def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE
     """
     if schedule.paused:
         return None
-    run = latest_due_run(schedule, now)
+    moment = _now(now)
+    run = latest_due_run(schedule, moment)
     since = schedule.updated_at
     if since is not None and run < since:
         return None
-    action: Literal["post", "missed"] = "post" if _now(now) - run <= grace else "missed"
-    return CatchUp(run, week_for_run(run, schedule.tz, weekday=schedule.weekday), action)
+    action: Literal["post", "missed"] = "post" if moment - run <= grace else "missed"
+    earlier: list[Week] = []
+    day = _run_day(run, schedule.tz, schedule.weekday)
+    for weeks_back in range(1, MISSED_WEEKS_BACK + 1):
+        before = _run_on(day - timedelta(days=7 * weeks_back), schedule)
+        if since is not None and before < since:
+            break
+        if moment - before > grace:
+            earlier.append(week_for_run(before, schedule.tz, weekday=schedule.weekday))
+    week = week_for_run(run, schedule.tz, weekday=schedule.weekday)
+    return CatchUp(run, week, action, tuple(reversed(earlier)))
 
 
 def owed_weeks(
@@ -883,6 +906,7 @@ class ScheduleStatus:
     next_run: datetime | None  # None while paused
     last_post: PostRecord | None  # the latest week posted
     last_record: PostRecord | None  # the latest ledger row of any status (missed, failed …)
+    missed: int = 0  # weeks missed while the bot was down since the last post
 
 
 async def schedule_status(
@@ -904,6 +928,14 @@ async def schedule_status(
         """  # noqa: S608
         rows = list(await db.execute_fetchall(query, (schedule.channel_id,)))
         last_post = _post(rows[0]) if rows else None
+        since = last_post.week_start.isoformat() if last_post is not None else ""
+        query = """
+            SELECT count(*) FROM digest_posts
+             WHERE channel_id = ? AND status = 'missed' AND week_start > ?
+        """
+        rows = list(await db.execute_fetchall(query, (schedule.channel_id, since)))
         upcoming = None if schedule.paused else next_run(schedule, moment)
-        result.append(ScheduleStatus(schedule, upcoming, last_post, last_record))
+        result.append(
+            ScheduleStatus(schedule, upcoming, last_post, last_record, missed=int(rows[0][0]))
+        )
     return result

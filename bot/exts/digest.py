@@ -345,19 +345,30 @@ class DigestCog(commands.Cog):
         plan = schedules.catch_up(schedule, now, self.grace)
         if plan is None:
             return None
+        # A downtime across several runs: the earlier weeks no run handled were missed too.
+        for week in plan.earlier:
+            await self._record_missed(schedule, week, over_failed=False)
         if plan.action == "missed":
-            if schedule.when_empty == "skip" and (await build_digest(self.db, plan.week)).is_empty:
-                return None  # that week would not have been posted anyway: nothing was missed
-            if not await schedules.record_missed(self.db, schedule.channel_id, plan.week.start):
-                return None
-            log.warning(
-                "digest of %s for channel %s missed (bot was down past the grace period)",
-                plan.week.start,
-                schedule.channel_id,
-            )
-            return "missed"
+            return "missed" if await self._record_missed(schedule, plan.week) else None
         await self._attempt(schedule.channel_id, plan.week.start, plan.run_at + self.grace)
         return "due"
+
+    async def _record_missed(
+        self, schedule: Schedule, week: Week, *, over_failed: bool = True
+    ) -> bool:
+        """Record a week as missed while the bot was down; False if nothing was missed."""
+        if schedule.when_empty == "skip" and (await build_digest(self.db, week)).is_empty:
+            return False  # that week would not have been posted anyway
+        recorded = await schedules.record_missed(
+            self.db, schedule.channel_id, week.start, over_failed=over_failed
+        )
+        if recorded:
+            log.warning(
+                "digest of %s for channel %s missed (bot was down past the grace period)",
+                week.start,
+                schedule.channel_id,
+            )
+        return recorded
 
     async def _settle_scheduled(self, channel_id: int, week_start: date) -> Outcome:
         """A scheduled run, retry or catch-up: settle the week if the schedule still runs, or
@@ -929,7 +940,12 @@ def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
         lines.append(t("digest.last_post", lang, week=row.last_post.week_start, when=when))
     record = row.last_record
     if record is not None and record.status == "missed":
-        lines.append(t("digest.missed", lang, week=record.week_start))
+        if row.missed > 1:
+            lines.append(
+                t("digest.missed_more", lang, week=record.week_start, count=row.missed - 1)
+            )
+        else:
+            lines.append(t("digest.missed", lang, week=record.week_start))
     posted = row.last_post.posted_at if row.last_post is not None else None
     failed = schedule.last_error_at
     # An error a post has succeeded since is no longer the schedule's problem.

@@ -209,6 +209,40 @@ def test_catch_up_within_and_past_grace() -> None:
     assert late.action == "missed"
 
 
+def test_catch_up_lists_the_earlier_runs_since_set_past_grace() -> None:
+    """Down over several runs: the weeks of the earlier ones since the schedule was set, past
+    the grace period, oldest first, at most MISSED_WEEKS_BACK."""
+    due = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
+    now = due + timedelta(hours=25)
+    set_at = due - timedelta(days=15)
+    plan = catch_up(
+        _schedule(1, "09:00", "Asia/Tokyo", updated_at=set_at), now, timedelta(hours=24)
+    )
+    assert plan is not None
+    assert [w.start for w in plan.earlier] == [WEEK - timedelta(days=14), WEEK - timedelta(days=7)]
+    never_set = catch_up(_schedule(1, "09:00", "Asia/Tokyo"), now, timedelta(hours=24))
+    assert never_set is not None
+    assert len(never_set.earlier) == schedules.MISSED_WEEKS_BACK
+    assert never_set.earlier[-1].start == WEEK - timedelta(days=7)
+
+
+async def test_an_earlier_week_that_failed_is_not_recorded_missed(
+    conn: aiosqlite.Connection,
+) -> None:
+    """A week that failed while the bot was up stays failed as an earlier week; as the latest
+    (its retries cut short by a downtime) it becomes missed."""
+    await _set(conn)
+    for week_start in (WEEK, WEEK + timedelta(days=7)):
+        assert await schedules.claim_post(conn, CHANNEL, week_start, now=NOW)
+        await schedules.mark_failed(conn, CHANNEL, week_start, UNAVAILABLE, now=NOW)
+    assert not await schedules.record_missed(conn, CHANNEL, WEEK, over_failed=False)
+    assert await schedules.record_missed(conn, CHANNEL, WEEK + timedelta(days=7))
+    statuses = [
+        (await schedules.get_post(conn, CHANNEL, w)) for w in (WEEK, WEEK + timedelta(days=7))
+    ]
+    assert [p.status if p else None for p in statuses] == ["failed", "missed"]
+
+
 def test_retries_back_off_up_to_an_hour_within_the_deadline() -> None:
     """Retry delays double from the first (1, 2, 4 … min), stop at an hour, end at the deadline."""
     now = datetime(2026, 11, 23, 9, tzinfo=UTC)

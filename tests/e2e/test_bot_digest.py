@@ -86,8 +86,10 @@ async def set_due(
     ago: timedelta,
     language: str = "ja",
     when_empty: str = "post",
+    set_ago: timedelta = timedelta(days=3),
 ) -> tuple[Schedule, Week]:
-    """A schedule set three days ago whose latest run came due `ago` ago; and that run's week."""
+    """A schedule set `set_ago` (three days) ago whose latest run came due `ago` ago; and that
+    run's week."""
     now = datetime.now(UTC)
     run = (now - ago).astimezone(TOKYO)
 
@@ -100,7 +102,7 @@ async def set_due(
             at=f"{run:%H:%M}",
             language=language,
             when_empty=when_empty,
-            now=now - timedelta(days=3),
+            now=now - set_ago,
         )
 
     schedule = await with_db(bot.db, act)
@@ -584,6 +586,25 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     assert f"#{deleted.id}" not in text
     assert await stored_schedule(bot, deleted) is None
     assert f"channel {deleted.id} was deleted: its digests are stopped" in run.stderr
+
+
+async def test_a_downtime_across_several_runs_records_each_week_missed(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Down over three runs since the schedule was set, the bot records all three weeks as
+    missed (not only the latest), and status counts them."""
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=30), set_ago=timedelta(days=22))
+    await bot.start(until_logged=CAUGHT_UP)
+    weeks = [week, week.previous(), week.previous().previous()]
+    for each in weeks:
+        record = await ledger(bot, news, each)
+        assert record is not None, each
+        assert record.status == "missed"
+    assert await ledger(bot, news, weeks[-1].previous()) is None  # due before it was set
+    assert channel_posts(fake_discord, news) == []
+    text = await status(fake_discord)
+    assert f"The week of {week.start} and 2 earlier weeks were missed" in text
 
 
 async def test_an_empty_week_that_would_be_skipped_is_not_missed(
