@@ -357,6 +357,9 @@ class DigestCog(commands.Cog):
         self, schedule: Schedule, week: Week, *, over_failed: bool = True
     ) -> bool:
         """Record a week as missed while the bot was down; False if nothing was missed."""
+        handled = await schedules.get_post(self.db, schedule.channel_id, week.start)
+        if handled is not None and not (over_failed and handled.status == "failed"):
+            return False  # every start looks back: weeks recorded before cost one read
         if schedule.when_empty == "skip" and (await build_digest(self.db, week)).is_empty:
             return False  # that week would not have been posted anyway
         recorded = await schedules.record_missed(
