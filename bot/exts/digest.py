@@ -358,8 +358,10 @@ class DigestCog(commands.Cog):
     ) -> bool:
         """Record a week as missed while the bot was down; False if nothing was missed."""
         handled = await schedules.get_post(self.db, schedule.channel_id, week.start)
-        if handled is not None and not (over_failed and handled.status == "failed"):
-            return False  # every start looks back: weeks recorded before cost one read
+        if handled is not None and handled.status != "failed":
+            # Every start looks back: a week already handled costs one read, no digest. Whether
+            # a failed one may become missed, `record_missed` decides.
+            return False
         if schedule.when_empty == "skip" and (await build_digest(self.db, week)).is_empty:
             return False  # that week would not have been posted anyway
         recorded = await schedules.record_missed(
