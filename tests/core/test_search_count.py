@@ -12,11 +12,14 @@ import pytest_asyncio
 from bot.core import articles, db
 from bot.core.models import ArticleDraft
 from bot.core.search import search
-from bot.core.search.engine import COUNT_LIMIT, MAX_OFFSET
+from bot.core.search.engine import COUNT_LIMIT, MAX_OFFSET, RANK_WINDOW
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 MATCHING = COUNT_LIMIT + 10
+# Words matching one fewer, as many, and one more article than relevance ranks: below the window
+# the count is taken from it, from the window on the matches are counted.
+AROUND_THE_WINDOW = {"嘉手納": RANK_WINDOW - 1, "横田": RANK_WINDOW, "岩国": RANK_WINDOW + 1}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -36,7 +39,19 @@ async def conn(
         )
         for n in range(3)
     ]
-    await articles.ingest(connection, [*numbered_reports(MATCHING), *rare])
+    around = [
+        ArticleDraft(
+            title=f"{word}基地 第{n}報",
+            body=f"{word}基地の運用。",
+            published=date(2002, 1, 1),
+            date_inferred=False,
+            origin="around.jsonl",
+            source=f"around.jsonl:{word}:{n}",
+        )
+        for word, count in AROUND_THE_WINDOW.items()
+        for n in range(count)
+    ]
+    await articles.ingest(connection, [*numbered_reports(MATCHING), *rare, *around])
     yield connection
     await connection.close()
 
@@ -64,3 +79,14 @@ async def test_a_rare_word_is_counted_exactly(conn: aiosqlite.Connection) -> Non
     """Under the limit the total is exact."""
     result = await search(conn, "普天間")
     assert (result.total, result.total_exact) == (3, True)
+
+
+@pytest.mark.parametrize(("word", "matching"), AROUND_THE_WINDOW.items())
+async def test_totals_around_the_ranked_window_are_exact(
+    conn: aiosqlite.Connection, word: str, matching: int
+) -> None:
+    """Just below, at and past the ranked window the total is exact, and the last page is there."""
+    first = await search(conn, word)
+    last = await search(conn, word, offset=RANK_WINDOW - 5, limit=10)
+    assert (first.total, first.total_exact, last.total) == (matching, True, matching)
+    assert len(last.hits) == matching - (RANK_WINDOW - 5)

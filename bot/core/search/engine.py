@@ -291,14 +291,18 @@ async def _ranked_page(
     in_title, mentions, score_params = _scores(query)
     # One statement: the count, the window ranked, and the page's articles. The texts are read
     # only for the page: carried through the sort, they doubled the statement's cost. `total
-    # LEFT JOIN`: the count comes back even when the page is past the window.
+    # LEFT JOIN`: the count comes back even when the page is past the window. A window that is
+    # not full holds every match, so the matches are counted again only when it is (CASE runs
+    # that subquery only then): one pass over them instead of two for a rare word, or none.
     rows = await db.execute_fetchall(
         f"""
-        WITH total AS (
-            SELECT count(*) AS n FROM ({_MATCHES_COUNTED})
-        ), candidates AS (
+        WITH candidates AS MATERIALIZED (
             SELECT rowid AS key FROM article_index WHERE article_index MATCH ?
              ORDER BY rowid DESC LIMIT ?
+        ), total AS (
+            SELECT CASE WHEN (SELECT count(*) FROM candidates) < ?
+                        THEN (SELECT count(*) FROM candidates)
+                        ELSE (SELECT count(*) FROM ({_MATCHES_COUNTED})) END AS n
         ), scored AS (
             SELECT c.id AS key, {in_title} AS in_title, {mentions} AS mentions
               FROM (SELECT id, ' ' || c0 || ' ' AS title, ' ' || c1 || ' ' AS body
@@ -313,7 +317,7 @@ async def _ranked_page(
           LEFT JOIN articles ON articles.id = {article_id_of("page.key")}
          ORDER BY page.in_title DESC, page.mentions DESC, page.key DESC
         """,  # noqa: S608
-        (expr, COUNT_LIMIT + 1, expr, RANK_WINDOW, *score_params, limit, offset),
+        (expr, RANK_WINDOW, RANK_WINDOW, expr, COUNT_LIMIT + 1, *score_params, limit, offset),
     )
     rows = list(rows)
     total = int(rows[0][0])
