@@ -271,25 +271,37 @@ class Readers:
     of queueing on the one connection that also writes. At most `per_connection` tasks share a
     connection: enough to keep its thread busy while their Python work runs, few enough that
     later arrivals wait their turn (in order) rather than slowing every task down alike.
+
+    `lookup` is one more connection, outside the pool, for the one-row reads every search makes
+    first (the corpus generation): a connection's thread runs its statements in turn, so on a
+    pool connection such a read waited behind the searches already sent to it.
     """
 
-    def __init__(self, connections: list[aiosqlite.Connection], *, per_connection: int) -> None:
+    def __init__(
+        self,
+        connections: list[aiosqlite.Connection],
+        *,
+        per_connection: int,
+        lookup: aiosqlite.Connection | None = None,
+    ) -> None:
         if not connections or per_connection < 1:
             # An empty pool would make every reader wait forever.
             raise ValueError("a reader pool needs at least one connection and one slot each")
         self._borrowers = dict.fromkeys(connections, 0)
         self._slots = asyncio.Semaphore(len(connections) * per_connection)
+        self._lookup = lookup
 
     @classmethod
     async def open(
         cls, path: Path | str, count: int, *, per_connection: int, cache_kib: int
     ) -> Readers:
-        """`count` read-only connections to `path`."""
+        """`count` read-only connections to `path`, and one more for lookups."""
         connections: list[aiosqlite.Connection] = []
         try:
-            for _ in range(count):
+            for _ in range(count + 1):
                 connections.append(await connect_reader(path, cache_kib=cache_kib))
-            return cls(connections, per_connection=per_connection)
+            *pool, lookup = connections
+            return cls(pool, per_connection=per_connection, lookup=lookup)
         except BaseException:
             for conn in connections:
                 await conn.close()
@@ -297,29 +309,33 @@ class Readers:
 
     @property
     def connections(self) -> list[aiosqlite.Connection]:
-        """Every connection of the pool."""
+        """Every connection of the pool (not the lookup connection)."""
         return list(self._borrowers)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
         """Borrow the least busy connection for the block (waiting while all slots are taken)."""
         async with self._slots:
-            conn = self.least_busy()
+            conn = self._least_busy()
             self._borrowers[conn] += 1
             try:
                 yield conn
             finally:
                 self._borrowers[conn] -= 1
 
-    def least_busy(self) -> aiosqlite.Connection:
-        """The connection with the fewest borrowers, without taking a slot (for a one-row read
-        that should not wait behind whole searches)."""
+    def lookup(self) -> aiosqlite.Connection:
+        """The connection for a one-row read that should not wait behind searches, without
+        taking a slot: the lookup connection, or in a pool made without one the least busy."""
+        return self._lookup if self._lookup is not None else self._least_busy()
+
+    def _least_busy(self) -> aiosqlite.Connection:
         return min(self._borrowers, key=self._borrowers.__getitem__)
 
     async def close(self) -> None:
         """Close every connection, even when closing one of them fails (that error is raised)."""
         failure: BaseException | None = None
-        for conn in self._borrowers:
+        lookup = [] if self._lookup is None else [self._lookup]
+        for conn in [*self._borrowers, *lookup]:
             try:
                 await conn.close()
             except Exception as exc:

@@ -514,14 +514,39 @@ async def test_a_slow_read_holds_up_neither_other_readers_nor_the_writer(
         assert await task == [(1,)]
 
 
+async def test_a_lookup_does_not_wait_behind_a_stuck_search(
+    tmp_path: Path, writer: aiosqlite.Connection
+) -> None:
+    """While the pool's only connection is stuck in a query, a lookup still reads at once."""
+    started, gate = threading.Event(), threading.Event()
+
+    def wait_at_gate() -> int:
+        started.set()
+        return int(gate.wait(30))
+
+    async with db.transaction(writer):
+        await db.set_meta(writer, "k", "v")
+    async with open_readers(tmp_path, 1, per_connection=1) as readers:
+        (pooled,) = readers.connections
+        await pooled.create_function("wait_at_gate", 0, wait_at_gate)
+        stuck = asyncio.create_task(pooled.execute_fetchall("SELECT wait_at_gate()"))
+        try:
+            assert await asyncio.to_thread(started.wait, 30)
+            assert await asyncio.wait_for(db.get_meta(readers.lookup(), "k"), 5) == "v"
+            assert not stuck.done()
+        finally:
+            gate.set()
+        await stuck
+
+
 async def test_closing_readers_closes_every_connection(
     tmp_path: Path, writer: aiosqlite.Connection
 ) -> None:
-    """After close(), no connection of the pool answers."""
+    """After close(), no connection of the pool answers, nor the lookup connection."""
     readers = await db.Readers.open(tmp_path / "alliance.db", 3, per_connection=2, cache_kib=64)
-    assert len(set(readers.connections)) == 3
+    assert len({*readers.connections, readers.lookup()}) == 4
     await readers.close()
-    for conn in readers.connections:
+    for conn in [*readers.connections, readers.lookup()]:
         with pytest.raises(ValueError, match="no active connection"):
             await conn.execute("SELECT 1")
 

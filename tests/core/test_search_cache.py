@@ -50,9 +50,9 @@ def cache(readers: db.Readers) -> ResultCache:
 
 
 async def _generation_reads(readers: db.Readers) -> list[str]:
-    """Records every read of the corpus generation on the pool's connections."""
+    """Records every read of the corpus generation, on any connection of `readers`."""
     seen: list[str] = []
-    for reader in readers.connections:
+    for reader in {*readers.connections, readers.lookup()}:
         # The callback runs on the connection's thread; list.append is atomic.
         await reader.set_trace_callback(
             lambda sql: seen.append(sql) if "index_generation" in sql else None

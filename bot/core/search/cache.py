@@ -173,7 +173,7 @@ class ResultCache:
             async with self._reading:  # one read at a time: later arrivals wait for the next
                 self._next_read = None
                 # Not a pool slot: a one-row read should not queue behind whole searches.
-                conn = self._readers.least_busy()
+                conn = self._readers.lookup()
                 if conn.in_transaction:
                     value: _Generation = _UNCACHEABLE
                 else:
