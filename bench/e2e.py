@@ -2,6 +2,7 @@
 
     python bench/e2e.py [--concurrency 200] [--bursts 3] [--articles 100000] [--cache DIR]
                         [--timeout 60] [--profile DIR] [--set ALLIANCE_NAME=VALUE ...]
+                        [--compare CHECKOUT]
 
 For the seed corpus, then for `--articles` synthetic articles (bench/ingest.py's generator; the
 database is built once, ~1 min, and kept in `--cache`, default $TMPDIR/alliance-bench), three
@@ -29,6 +30,10 @@ information, our p50 against the floor sending our answers.
 The machine is shared: run it a few times and look at the spread, not at one number.
 `--profile DIR` samples each bot's bursts with py-spy (collapsed stacks, one file per bot).
 `--set` passes a setting to our bot (not the floor), e.g. `--set ALLIANCE_DB_READERS=1`.
+`--compare CHECKOUT` adds the bot of another checkout (`git worktree add --detach /tmp/base
+main`), on a copy of each database, taking turns with the rest: whether a change made the bot
+faster shows in the two bots' p50 from one run, where runs apart differ by more (the same
+floor's p50 was 42 ms in one run and 70 in the next). Its code must open this database schema.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -188,13 +194,19 @@ async def prepare_synthetic_db(path: Path, count: int) -> None:
 
 @contextlib.asynccontextmanager
 async def bot_process(
-    double: FakeDiscord, argv: Sequence[str], workdir: Path, name: str, extra: dict[str, str]
+    double: FakeDiscord,
+    argv: Sequence[str],
+    workdir: Path,
+    name: str,
+    extra: dict[str, str],
+    root: Path = ROOT,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A bot subprocess connected to the double, synced and ready; SIGTERM afterwards."""
+    """A bot subprocess (the code in `root`) connected to the double, synced and ready;
+    SIGTERM afterwards."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALLIANCE_", "DISCORD_"))}
     env.update(double.env())
     env.update(extra)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     syncs, identifies = len(double.command_syncs), double.gateway.identify_count
     log = (workdir / f"{name}.log").open("wb")
     started = time.perf_counter()
@@ -444,23 +456,31 @@ async def main_async(args: argparse.Namespace) -> None:
                 answered = await phase([Contender(name, double, proc, shown=False)], args)
             answers = workdir / f"answers-{key}.json"
             answers.write_text(json.dumps(answered[name].answers, ensure_ascii=False))
-            # Then the three take turns, each on a double of its own.
+            # Then the three (four) take turns, each on a double of its own.
             floor, replay = f"floor ({name})", f"floor-{name.removeprefix('bot-')}"
             runs = [
-                (floor, floor_argv, quiet),
-                (name, bot_argv, env),
-                (replay, [*floor_argv, str(answers)], quiet),
+                (floor, floor_argv, quiet, ROOT),
+                (name, bot_argv, env, ROOT),
+                (replay, [*floor_argv, str(answers)], quiet, ROOT),
             ]
+            other = f"{name} @{Path(args.compare).name}" if args.compare else None
+            if other is not None:
+                # A database of its own: one bot per database (bot.runner.only_instance).
+                copy = workdir / f"compare-{key}.db"
+                shutil.copyfile(database, copy)
+                runs.append((other, bot_argv, {**env, "ALLIANCE_DB": str(copy)}, args.compare))
             async with contextlib.AsyncExitStack() as stack:
                 contenders = []
-                for who, argv, extra in runs:
+                for who, argv, extra, root in runs:
                     double = await stack.enter_async_context(FakeDiscord(heartbeat_interval=41.25))
                     proc = await stack.enter_async_context(
-                        bot_process(double, argv, workdir, who, extra)
+                        bot_process(double, argv, workdir, who, extra, root)
                     )
                     contenders.append(Contender(who, double, proc))
                 measured = await phase(contenders, args)
                 results[key] = measured[name]
+                if other is not None:
+                    results[f"compared-{key}"] = measured[other]
                 results[f"constant-{key}"] = measured[floor]
                 results[f"replay-{key}"] = measured[replay]
                 for contender in contenders[:2]:
@@ -488,6 +508,13 @@ async def main_async(args: argparse.Namespace) -> None:
                 f"  {'':<16} p50 {pct(ours.callback, 0.5) / same:4.2f}x the floor sending our "
                 f"answers (for information: our own work, without the answers' size)"
             )
+            if args.compare:
+                theirs = pct(results[f"compared-{key}"].callback, 0.5)
+                print(
+                    f"  {'':<16} p50 {pct(ours.callback, 0.5) / theirs:4.2f}x the bot of "
+                    f"{args.compare} in the same run ({pct(ours.callback, 0.5):.1f} ms against "
+                    f"{theirs:.1f} ms)"
+                )
         hwm = mems[big_name][0]["VmHWM"]
         ok = "ok" if hwm < TARGET_RSS_MB else "MISSED"
         print(f"  memory           peak {hwm:.0f} MB (< {TARGET_RSS_MB:.0f} MB): {ok}")
@@ -514,6 +541,12 @@ def main() -> None:
         help="record each bot's bursts with py-spy (pip install py-spy; $PY_SPY overrides)",
     )
     parser.add_argument(
+        "--compare",
+        metavar="CHECKOUT",
+        type=_checkout,
+        help="also run the bot of another checkout, taking turns with this one",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -522,6 +555,13 @@ def main() -> None:
         help="a setting for our bot (repeatable)",
     )
     asyncio.run(main_async(parser.parse_args()))
+
+
+def _checkout(text: str) -> Path:
+    path = Path(text).resolve()
+    if not (path / "bot" / "__main__.py").is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a checkout of this project")
+    return path
 
 
 def _setting(text: str) -> str:
