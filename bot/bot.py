@@ -171,12 +171,15 @@ class AllianceBot(commands.Bot):
                 log.warning("could not clear the heartbeat on close", exc_info=True)
         try:
             await super().close()
-            if hasattr(self, "readers"):
-                await self.readers.close()
         finally:
-            # Whatever failed above, the writing connection still checkpoints its WAL and closes.
-            if hasattr(self, "db"):
-                await _close_database(self.db)
+            # Whatever failed above, the readers close (their threads would keep the process
+            # alive) and the writing connection checkpoints its WAL and closes.
+            try:
+                if hasattr(self, "readers"):
+                    await self.readers.close()
+            finally:
+                if hasattr(self, "db"):
+                    await _close_database(self.db)
 
 
 def _tune_garbage_collection() -> None:
