@@ -284,9 +284,7 @@ class Readers:
         per_connection: int,
         lookup: aiosqlite.Connection | None = None,
     ) -> None:
-        if not connections or per_connection < 1:
-            # An empty pool would make every reader wait forever.
-            raise ValueError("a reader pool needs at least one connection and one slot each")
+        _check_pool(len(connections), per_connection)
         self._borrowers = dict.fromkeys(connections, 0)
         self._slots = asyncio.Semaphore(len(connections) * per_connection)
         self._lookup = lookup
@@ -296,6 +294,7 @@ class Readers:
         cls, path: Path | str, count: int, *, per_connection: int, cache_kib: int
     ) -> Readers:
         """`count` read-only connections to `path`, and one more for lookups."""
+        _check_pool(count, per_connection)
         connections: list[aiosqlite.Connection] = []
         try:
             for _ in range(count + 1):
@@ -342,6 +341,12 @@ class Readers:
                 failure = failure or exc
         if failure is not None:
             raise failure
+
+
+def _check_pool(count: int, per_connection: int) -> None:
+    if count < 1 or per_connection < 1:
+        # An empty pool would make every reader wait forever.
+        raise ValueError("a reader pool needs at least one connection and one slot each")
 
 
 def _check_path(path: Path) -> None:

@@ -575,15 +575,28 @@ async def test_readers_that_fail_to_open_close_those_already_open(
             await conn.execute("SELECT 1")
 
 
-@pytest.mark.parametrize(("count", "per_connection"), [(0, 2), (1, 0)])
+@pytest.mark.parametrize(("count", "per_connection"), [(0, 2), (1, 0), (-1, 1)])
 async def test_an_empty_reader_pool_is_refused(
-    tmp_path: Path, writer: aiosqlite.Connection, count: int, per_connection: int
+    tmp_path: Path,
+    writer: aiosqlite.Connection,
+    count: int,
+    per_connection: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A pool without connections or slots is refused instead of making readers wait forever."""
+    """A pool without connections or slots is refused, before opening any, instead of making
+    readers wait forever."""
+    opened: list[Path | str] = []
+
+    async def counted(path: Path | str, *, cache_kib: int) -> aiosqlite.Connection:
+        opened.append(path)
+        raise AssertionError("no connection should be opened")
+
+    monkeypatch.setattr(db, "connect_reader", counted)
     with pytest.raises(ValueError, match="at least one"):
         await db.Readers.open(
             tmp_path / "alliance.db", count, per_connection=per_connection, cache_kib=512
         )
+    assert opened == []
 
 
 # --- writers on several connections -------------------------------------------------------------

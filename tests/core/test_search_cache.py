@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -209,6 +210,31 @@ async def test_searches_arriving_together_share_one_generation_read(
     results = await asyncio.gather(*(cache.search("日米") for _ in range(50)))
     assert 1 <= len(seen) <= 2
     assert all(r.hits[0] is results[0].hits[0] for r in results)
+
+
+async def test_a_kept_page_is_answered_while_every_search_connection_is_busy(
+    cache: ResultCache, readers: db.Readers
+) -> None:
+    """The generation is read beside the pool: a kept page never waits behind searches."""
+    first = await cache.search("日米")
+    started, gate = threading.Event(), threading.Event()
+
+    def wait_at_gate() -> int:
+        started.set()
+        return int(gate.wait(30))
+
+    stuck = []
+    for reader in readers.connections:
+        await reader.create_function("wait_at_gate", 0, wait_at_gate)
+        stuck.append(asyncio.create_task(reader.execute_fetchall("SELECT wait_at_gate()")))
+    try:
+        assert await asyncio.to_thread(started.wait, 30)
+        again = await asyncio.wait_for(cache.search("日米"), 5)
+        assert again.hits[0] is first.hits[0]
+        assert not any(task.done() for task in stuck)
+    finally:
+        gate.set()
+    await asyncio.gather(*stuck)
 
 
 async def test_a_search_after_a_commit_waits_for_a_newer_read(
