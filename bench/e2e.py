@@ -31,9 +31,11 @@ The machine is shared: run it a few times and look at the spread, not at one num
 `--profile DIR` samples each bot's bursts with py-spy (collapsed stacks, one file per bot).
 `--set` passes a setting to our bot (not the floor), e.g. `--set ALLIANCE_DB_READERS=1`.
 `--compare CHECKOUT` adds the bot of another checkout (`git worktree add --detach /tmp/base
-main`), on a copy of each database, taking turns with the rest: whether a change made the bot
-faster shows in the two bots' p50 from one run, where runs apart differ by more (the same
-floor's p50 was 42 ms in one run and 70 in the next). Its code must open this database schema.
+main`), on a copy of each database beside it, taking turns with the rest, with the same
+settings (`--set` too): whether a change made the bot faster shows in the two bots' p50 from
+one run, where runs apart differ by more (the same floor's p50 was 42 ms in one run and 70 in
+the next; two bots of the same code differed by up to 15% in one run). Its code must open this
+database schema. With four bots taking turns, `--bursts` 4 or 8 gives each every position.
 """
 
 from __future__ import annotations
@@ -46,12 +48,12 @@ import io
 import json
 import os
 import random
-import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,6 +222,8 @@ async def bot_process(
             600,
             what=f"{name}: command sync",
         )
+        if proc.returncode is not None:
+            raise RuntimeError(f"{name} exited {proc.returncode}; see {workdir / (name + '.log')}")
         await double.wait_ready(60, identifies=identifies + 1)
         print(f"{name}: pid {proc.pid}, synced and ready in {time.perf_counter() - started:.1f} s")
         yield proc
@@ -234,6 +238,24 @@ async def bot_process(
         log.close()
         if proc.returncode not in (0, -signal.SIGTERM):
             print(f"{name}: exited {proc.returncode}; see {workdir / (name + '.log')}")
+
+
+@contextlib.contextmanager
+def copied(database: Path) -> Iterator[Path]:
+    """A copy of `database` beside it (SQLite's backup: whatever its WAL holds), removed after."""
+    copy = database.with_name(f"{database.stem}-compare{database.suffix}")
+    with (
+        contextlib.closing(sqlite3.connect(database)) as source,
+        contextlib.closing(sqlite3.connect(copy)) as target,
+    ):
+        source.backup(target)
+    try:
+        yield copy
+    finally:
+        # With SQLite's -wal and -shm, and the bot's .lock (bot.runner.only_instance).
+        ends = ("", "-wal", "-shm", ".lock")
+        for leftover in (copy.with_name(copy.name + end) for end in ends):
+            leftover.unlink(missing_ok=True)
 
 
 def interactions(count: int, rng: random.Random) -> list[tuple[dict[str, str], str]]:
@@ -463,13 +485,13 @@ async def main_async(args: argparse.Namespace) -> None:
                 (name, bot_argv, env, ROOT),
                 (replay, [*floor_argv, str(answers)], quiet, ROOT),
             ]
-            other = f"{name} @{Path(args.compare).name}" if args.compare else None
-            if other is not None:
-                # A database of its own: one bot per database (bot.runner.only_instance).
-                copy = workdir / f"compare-{key}.db"
-                shutil.copyfile(database, copy)
-                runs.append((other, bot_argv, {**env, "ALLIANCE_DB": str(copy)}, args.compare))
+            other = f"{name} @{args.compare.name}" if args.compare else None
             async with contextlib.AsyncExitStack() as stack:
+                if other is not None:
+                    # One bot per database (bot.runner.only_instance): a copy, page for page,
+                    # on the same disk.
+                    copy = stack.enter_context(copied(database))
+                    runs.append((other, bot_argv, {**env, "ALLIANCE_DB": str(copy)}, args.compare))
                 contenders = []
                 for who, argv, extra, root in runs:
                     double = await stack.enter_async_context(FakeDiscord(heartbeat_interval=41.25))
@@ -483,7 +505,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     results[f"compared-{key}"] = measured[other]
                 results[f"constant-{key}"] = measured[floor]
                 results[f"replay-{key}"] = measured[replay]
-                for contender in contenders[:2]:
+                for contender in [*contenders[:2], *contenders[3:]]:
                     pid = contender.proc.pid
                     mems[contender.name] = memory(pid), mapped_files(pid)
                 violations += sum(len(c.double.mention_violations) for c in contenders)
