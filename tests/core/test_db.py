@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
+from query_gate import QueryGate
 
 from bot.core import articles, db
 from bot.core.corpus import read_path
@@ -485,15 +486,10 @@ async def test_a_slow_read_holds_up_neither_other_readers_nor_the_writer(
     tmp_path: Path, writer: aiosqlite.Connection
 ) -> None:
     """While one reader is stuck in a query, the writer commits and another reader sees it."""
-    started, gate = threading.Event(), threading.Event()
-
-    def wait_at_gate() -> int:
-        started.set()
-        return int(gate.wait(30))
-
+    gate = QueryGate()
     async with open_readers(tmp_path, 2, per_connection=1) as readers:
         first, second = readers.connections
-        await first.create_function("wait_at_gate", 0, wait_at_gate)
+        await gate.install(first)
 
         async def stuck() -> list[Any]:
             async with readers.reading() as conn:
@@ -502,7 +498,7 @@ async def test_a_slow_read_holds_up_neither_other_readers_nor_the_writer(
 
         task = asyncio.create_task(stuck())
         try:
-            assert await asyncio.to_thread(started.wait, 30)
+            assert await gate.entered()
             async with db.transaction(writer):
                 await db.set_meta(writer, "k", "v")
             async with readers.reading() as conn:
@@ -510,7 +506,7 @@ async def test_a_slow_read_holds_up_neither_other_readers_nor_the_writer(
                 assert await db.get_meta(conn, "k") == "v"
             assert not task.done()
         finally:
-            gate.set()
+            gate.open()
         assert await task == [(1,)]
 
 
@@ -518,24 +514,19 @@ async def test_a_lookup_does_not_wait_behind_a_stuck_search(
     tmp_path: Path, writer: aiosqlite.Connection
 ) -> None:
     """While the pool's only connection is stuck in a query, a lookup still reads at once."""
-    started, gate = threading.Event(), threading.Event()
-
-    def wait_at_gate() -> int:
-        started.set()
-        return int(gate.wait(30))
-
+    gate = QueryGate()
     async with db.transaction(writer):
         await db.set_meta(writer, "k", "v")
     async with open_readers(tmp_path, 1, per_connection=1) as readers:
         (pooled,) = readers.connections
-        await pooled.create_function("wait_at_gate", 0, wait_at_gate)
+        await gate.install(pooled)
         stuck = asyncio.create_task(pooled.execute_fetchall("SELECT wait_at_gate()"))
         try:
-            assert await asyncio.to_thread(started.wait, 30)
+            assert await gate.entered()
             assert await asyncio.wait_for(db.get_meta(readers.lookup(), "k"), 5) == "v"
             assert not stuck.done()
         finally:
-            gate.set()
+            gate.open()
         await stuck
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 import pytest_asyncio
+from query_gate import QueryGate
 
 from bot.core import articles, db, topics
 from bot.core.models import ArticleDraft
@@ -217,23 +217,18 @@ async def test_a_kept_page_is_answered_while_every_search_connection_is_busy(
 ) -> None:
     """The generation is read beside the pool: a kept page never waits behind searches."""
     first = await cache.search("日米")
-    started, gate = threading.Event(), threading.Event()
-
-    def wait_at_gate() -> int:
-        started.set()
-        return int(gate.wait(30))
-
+    gate = QueryGate()
     stuck = []
     for reader in readers.connections:
-        await reader.create_function("wait_at_gate", 0, wait_at_gate)
+        await gate.install(reader)
         stuck.append(asyncio.create_task(reader.execute_fetchall("SELECT wait_at_gate()")))
     try:
-        assert await asyncio.to_thread(started.wait, 30)
+        assert await gate.entered()
         again = await asyncio.wait_for(cache.search("日米"), 5)
         assert again.hits[0] is first.hits[0]
         assert not any(task.done() for task in stuck)
     finally:
-        gate.set()
+        gate.open()
     await asyncio.gather(*stuck)
 
 
