@@ -34,7 +34,7 @@ The machine is shared: run it a few times and look at the spread, not at one num
 main`), on a copy of each database beside it, taking turns with the rest, with the same
 settings (`--set` too): whether a change made the bot faster shows in the two bots' p50 from
 one run, where runs apart differ by more (the same floor's p50 was 42 ms in one run and 70 in
-the next; two bots of the same code differed by up to 15% in one run). Its code must open this
+the next; two bots of the same code differed by up to a third in one run). Its code must open this
 database schema. With four bots taking turns, `--bursts` 4 or 8 gives each every position.
 """
 

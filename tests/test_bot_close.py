@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import discord
 import pytest
+from sqlite_threads import sqlite_workers
 
 from bot.bot import AllianceBot
 from bot.settings import Settings
-
-
-def _sqlite_workers() -> set[threading.Thread]:
-    """aiosqlite's thread of each open connection: one left running keeps the process alive."""
-    return {t for t in threading.enumerate() if t.name.endswith("(_connection_worker_thread)")}
 
 
 async def test_a_failing_gateway_close_still_closes_every_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """discord.py's close raising leaves no connection (readers, lookup, writer) or thread open."""
-    before = _sqlite_workers()
+    before = sqlite_workers()
     settings = Settings(_env_file=None, db=tmp_path / "alliance.db")  # type: ignore[call-arg]
     bot = AllianceBot(settings, serving=False)
     await bot.setup_hook()
-    opened = _sqlite_workers() - before
+    opened = sqlite_workers() - before
     assert len(opened) >= 4  # the writer, two readers and the lookup, and the cogs' own
 
     async def fails(self: discord.Client) -> None:

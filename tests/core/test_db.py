@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -13,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from query_gate import QueryGate
+from sqlite_threads import QueryGate, sqlite_workers
 
 from bot.core import articles, db
 from bot.core.corpus import read_path
@@ -246,11 +245,6 @@ async def test_unusable_path_is_a_clear_error(tmp_path: Path, kind: str) -> None
         await db.connect(path)
 
 
-def _sqlite_workers() -> set[threading.Thread]:
-    """aiosqlite's worker threads still running (one per open connection)."""
-    return {t for t in threading.enumerate() if t.name.endswith("(_connection_worker_thread)")}
-
-
 @pytest.mark.parametrize("kind", ["writer", "reader"])
 async def test_a_failed_open_leaves_no_thread_behind(tmp_path: Path, kind: str) -> None:
     """When SQLite refuses the file, its worker thread has ended by the time the error arrives.
@@ -262,11 +256,11 @@ async def test_a_failed_open_leaves_no_thread_behind(tmp_path: Path, kind: str) 
     path = tmp_path.joinpath("x" * 200, "y" * 200, "z" * 200, "alliance.db")
     path.parent.mkdir(parents=True)
     path.touch()  # the reader opens only an existing file
-    before = _sqlite_workers()
+    before = sqlite_workers()
     opening = db.connect(path) if kind == "writer" else db.connect_reader(path, cache_kib=64)
     with pytest.raises(DatabaseOpenError, match="unable to open database file"):
         await open_and_close(opening)
-    assert _sqlite_workers() <= before
+    assert sqlite_workers() <= before
 
 
 # --- read-only connections and the Readers pool ------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 import pytest_asyncio
-from query_gate import QueryGate
+from sqlite_threads import QueryGate
 
 from bot.core import articles, db, topics
 from bot.core.models import ArticleDraft

@@ -1,4 +1,5 @@
-"""A SQL function that holds a connection's thread inside a query until the test lets it go."""
+"""aiosqlite's connection threads in tests: which are running, and a gate that holds one inside a
+query until the test lets it go."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ import asyncio
 import threading
 
 import aiosqlite
+
+
+def sqlite_workers() -> set[threading.Thread]:
+    """aiosqlite's worker threads still running (one per open connection): one left running
+    keeps the process alive."""
+    return {t for t in threading.enumerate() if t.name.endswith("(_connection_worker_thread)")}
 
 
 class QueryGate:
