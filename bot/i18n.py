@@ -202,6 +202,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{week} の週はボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
         "The week of {week} was missed while the bot was down.",
     ),
+    "digest.skipped_week": (
+        "{week} の週は記事がなかったため、投稿しませんでした。",
+        "The week of {week} had no articles, so it was not posted.",
+    ),
     "digest.missed_more": (
         "{week} の週ほか {count} 週分は、ボットの停止中に予定時刻を過ぎたため"
         "投稿されませんでした。",

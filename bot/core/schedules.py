@@ -44,7 +44,7 @@ from bot.core.db import stamp as _stamp
 from bot.core.digest import DEFAULT_TIMEZONE, LANGUAGES, Language, Week, week_of, zone
 
 WhenEmpty = Literal["post", "skip"]
-PostStatus = Literal["intent", "posted", "missed", "failed"]
+PostStatus = Literal["intent", "posted", "missed", "failed", "skipped"]
 WHEN_EMPTY: tuple[WhenEmpty, ...] = get_args(WhenEmpty)
 MAX_FAILURES = 3  # consecutive failures before a schedule pauses until an admin sets it again
 DEFAULT_GRACE = timedelta(hours=24)  # the same default as `Settings.digest_grace_hours`
@@ -567,15 +567,16 @@ async def claim_post(
     *,
     now: datetime | None = None,
     settings: PostSettings | None = None,
-    missed: bool = False,
+    asked: bool = False,
 ) -> bool:
     """Record the intent to post a week in a channel; False when it is already claimed.
 
     True for a week never claimed, or one whose earlier attempt failed (nothing was posted);
     the claim then starts anew, at `now`, with `settings` (the language and timezone it posts
     in, and whether it is a one-off), so that what is left of it is posted the same way.
-    False when an intent is pending, the week was posted, or it was recorded as missed (unless
-    `missed`: an admin asked for the week, so a week missed while the bot was down is posted).
+    False when an intent is pending, the week was posted, or it was recorded as missed or skipped
+    (unless `asked`: an admin asked for the week, so a week missed while the bot was down, or
+    skipped for having no articles then, is posted).
     """
     if settings is not None and settings.channel_id != channel_id:
         raise ValueError("the settings are another channel's")
@@ -589,7 +590,7 @@ async def claim_post(
            SET status = 'intent', error = NULL, created_at = excluded.created_at,
                updated_at = excluded.updated_at, language = excluded.language,
                timezone = excluded.timezone, one_off = excluded.one_off
-         WHERE status = 'failed' OR (status = 'missed' AND ?)
+         WHERE status = 'failed' OR (status IN ('missed', 'skipped') AND ?)
         RETURNING 1
     """
     params = (
@@ -600,21 +601,35 @@ async def claim_post(
         settings.language if settings else None,
         settings.timezone if settings else None,
         int(settings.one_off) if settings else 0,
-        int(missed),
+        int(asked),
     )
     return bool(list(await db.execute_fetchall(query, params)))
 
 
-async def release_claim(db: aiosqlite.Connection, channel_id: int, week_start: date) -> bool:
-    """Withdraw an unfinished claim (nothing was posted) for a week that is not to be posted,
-    as if it had never been claimed; False when there is no such claim."""
+async def record_skipped(
+    db: aiosqlite.Connection,
+    channel_id: int,
+    week_start: date,
+    *,
+    now: datetime | None = None,
+    over_claim: bool = False,
+) -> bool:
+    """Record a week its schedule does not post for having no articles, so that the week is
+    handled once; a failed attempt at it becomes this record. With `over_claim` (the caller
+    holds the channel's posting lock and found nothing of the week in the channel) an
+    unfinished claim does too. False when the week was posted, missed or skipped, or is claimed.
+    """
+    stamp = _stamp(_now(now))
     query = """
-        DELETE FROM digest_posts
-         WHERE channel_id = ? AND week_start = ? AND status = 'intent' AND message_id IS NULL
+        INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)
+        VALUES (?, ?, 'skipped', ?, ?)
+        ON CONFLICT (channel_id, week_start) DO UPDATE
+           SET status = 'skipped', error = NULL, updated_at = excluded.updated_at
+         WHERE status = 'failed' OR (? AND status = 'intent' AND message_id IS NULL)
         RETURNING 1
     """
-    rows = await db.execute_fetchall(query, (channel_id, week_start.isoformat()))
-    return bool(list(rows))
+    params = (channel_id, week_start.isoformat(), stamp, stamp, int(over_claim))
+    return bool(list(await db.execute_fetchall(query, params)))
 
 
 async def mark_posted(

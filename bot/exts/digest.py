@@ -356,14 +356,18 @@ class DigestCog(commands.Cog):
     async def _record_missed(
         self, schedule: Schedule, week: Week, *, over_failed: bool = True
     ) -> bool:
-        """Record a week as missed while the bot was down; False if nothing was missed."""
+        """Record a week as missed while the bot was down; False if nothing was missed (a week
+        without articles, of a schedule that skips those, is recorded as skipped instead)."""
         handled = await schedules.get_post(self.db, schedule.channel_id, week.start)
         if handled is not None and handled.status != "failed":
             # Every start looks back: a week already handled costs one read, no digest. Whether
             # a failed one may become missed, `record_missed` decides.
             return False
         if schedule.when_empty == "skip" and (await build_digest(self.db, week)).is_empty:
-            return False  # that week would not have been posted anyway
+            # That week would not have been posted anyway. Recorded as skipped, so that
+            # articles dated in it that arrive later don't make it missed at the next start.
+            await schedules.record_skipped(self.db, schedule.channel_id, week.start)
+            return False
         recorded = await schedules.record_missed(
             self.db, schedule.channel_id, week.start, over_failed=over_failed
         )
@@ -451,18 +455,18 @@ class DigestCog(commands.Cog):
 
     # --- delivery -----------------------------------------------------------------------------
 
-    async def settle(self, settings: PostSettings, week: Week, *, missed: bool = False) -> Outcome:
-        """Post `week`'s digest in the settings' channel unless it already was (or, unless
-        `missed`, was recorded as missed while the bot was down).
+    async def settle(self, settings: PostSettings, week: Week, *, asked: bool = False) -> Outcome:
+        """Post `week`'s digest in the settings' channel unless it already was (or, unless an
+        admin `asked` for it, was recorded as missed while the bot was down or as skipped).
 
         An unfinished earlier attempt (an intent with no message) is reconciled first: found in
         the channel's history, it is recorded; not found, it is posted.
         """
         async with self._posting[settings.channel_id]:
-            return await self._settle(settings.channel_id, settings, week, missed=missed)
+            return await self._settle(settings.channel_id, settings, week, asked=asked)
 
     async def _settle(
-        self, channel_id: int, settings: PostSettings | None, week: Week, *, missed: bool = False
+        self, channel_id: int, settings: PostSettings | None, week: Week, *, asked: bool = False
     ) -> Outcome:
         """`settle`, with the channel's lock held; `settings` None: stopped or paused, so an
         unfinished post is only looked for, and recorded as stopped when it is not found."""
@@ -484,7 +488,7 @@ class DigestCog(commands.Cog):
                 return "already"
         if settings is not None:
             claim = post.created_at if unfinished and post is not None else None
-            return await self._deliver(settings, week, claim=claim, posted=posted, missed=missed)
+            return await self._deliver(settings, week, claim=claim, posted=posted, asked=asked)
         if not unfinished:
             log.info("digest for channel %s is stopped or paused; not posting", channel_id)
             return "skipped"
@@ -502,11 +506,11 @@ class DigestCog(commands.Cog):
         *,
         claim: datetime | None = None,
         posted: Sequence[int] = (),
-        missed: bool = False,
+        asked: bool = False,
     ) -> Outcome:
         """Post `week`'s digest. `claim`: when an unfinished attempt claimed the week; `posted`:
-        the pages it already posted, so only the rest is sent; `missed`: post a week recorded
-        as missed, too.
+        the pages it already posted, so only the rest is sent; `asked`: an admin asked for it,
+        so a week recorded as missed or skipped is posted too.
 
         A digest is made of the articles stored before its week was claimed, so that the pages
         an interrupted attempt left to post are the ones it would have posted, whatever was
@@ -523,13 +527,18 @@ class DigestCog(commands.Cog):
                 log.info("digest of %s in channel %s was already posted", week.start, channel_id)
                 return "already"
             if digest.is_empty and settings.when_empty == "skip" and not posted:
-                if claimed:
-                    # Claimed before the schedule was told to skip empty weeks, and not found
-                    # in the channel: withdrawn, or every start would look for it again.
-                    await schedules.release_claim(self.db, channel_id, week.start)
+                # The schedule's decision is recorded, so that articles dated in the week that
+                # arrive later don't post it on a restart or have it recorded as missed; an
+                # admin's `post-now` leaves the decision to the schedule's run. A claim made
+                # before the schedule was told to skip empty weeks, not found in the channel,
+                # becomes this record: left a claim, every start would look for it again.
+                if claimed or not asked:
+                    await schedules.record_skipped(
+                        self.db, channel_id, week.start, now=moment, over_claim=claimed
+                    )
                 return "skipped"
             if not claimed and not await schedules.claim_post(
-                self.db, channel_id, week.start, now=moment, settings=settings, missed=missed
+                self.db, channel_id, week.start, now=moment, settings=settings, asked=asked
             ):
                 return "already"
             problem = await self._problem(channel_id)
@@ -766,7 +775,7 @@ class DigestCog(commands.Cog):
         for week in schedules.owed_weeks(old, schedule, now, self.grace):
             post = await schedules.get_post(self.db, channel.id, week.start)
             if post is not None and post.status != "failed":
-                continue  # posted, missed, or its post is under way
+                continue  # posted, missed, skipped, or its post is under way
             outcome = await self._attempt(channel.id, week.start, now + self.grace)
             lines.append(await self._outcome_text(outcome, channel, week, lang))
         return pages.note("\n".join(lines))
@@ -859,7 +868,7 @@ class DigestCog(commands.Cog):
             own = PostSettings(channel.id, chosen, self.bot.settings.timezone)
             settings = replace(stored.settings if stored else own, one_off=True)
         week = schedules.latest_complete_week(datetime.now(UTC), settings.tz)
-        outcome = await self.settle(settings, week, missed=True)
+        outcome = await self.settle(settings, week, asked=True)
         if outcome in RETRIED:
             self._plan_retry(channel.id, week.start, datetime.now(UTC) + self.grace, 1)
         message = await self._outcome_text(outcome, channel, week, lang)
@@ -951,6 +960,8 @@ def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
             )
         else:
             lines.append(t("digest.missed", lang, week=record.week_start))
+    elif record is not None and record.status == "skipped":
+        lines.append(t("digest.skipped_week", lang, week=record.week_start))
     posted = row.last_post.posted_at if row.last_post is not None else None
     failed = schedule.last_error_at
     # An error a post has succeeded since is no longer the schedule's problem.

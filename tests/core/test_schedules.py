@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -466,26 +467,51 @@ async def test_a_missed_week_is_claimed_only_when_asked_for(conn: aiosqlite.Conn
     """A week recorded as missed refuses a scheduled claim but not one an admin asked for."""
     assert await schedules.record_missed(conn, CHANNEL, WEEK, now=NOW)
     assert not await claim_post(conn, CHANNEL, WEEK, now=NOW)
-    assert await claim_post(conn, CHANNEL, WEEK, now=NOW, missed=True)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW, asked=True)
     post = await schedules.get_post(conn, CHANNEL, WEEK)
     assert post is not None
     assert post.status == "intent"
-    assert not await claim_post(conn, CHANNEL, WEEK, now=NOW, missed=True)
+    assert not await claim_post(conn, CHANNEL, WEEK, now=NOW, asked=True)
 
 
-async def test_release_withdraws_only_an_unfinished_claim(conn: aiosqlite.Connection) -> None:
-    """A released claim is gone and the week can be claimed again; a posted week stays."""
+async def test_a_skipped_week_is_claimed_only_when_asked_for(conn: aiosqlite.Connection) -> None:
+    """A week skipped for having no articles refuses a scheduled claim (articles that arrive
+    later don't post it) but not one an admin asked for; it is not skipped twice."""
+    assert await schedules.record_skipped(conn, CHANNEL, WEEK, now=NOW)
+    assert not await schedules.record_skipped(conn, CHANNEL, WEEK, now=NOW)
+    skipped = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert skipped is not None
+    assert (skipped.status, skipped.message_id, skipped.created_at) == ("skipped", None, NOW)
+    assert not await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    assert not await schedules.record_missed(conn, CHANNEL, WEEK, now=NOW)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW, asked=True)
+    assert [p.week_start for p in await pending_intents(conn)] == [WEEK]
+
+
+async def test_skipping_takes_a_claim_only_when_told(conn: aiosqlite.Connection) -> None:
+    """An unfinished claim becomes skipped only `over_claim` (its poster found nothing in the
+    channel); a failed attempt does at once; a posted or missed week never does."""
     assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
-    assert await schedules.release_claim(conn, CHANNEL, WEEK)
-    assert await schedules.get_post(conn, CHANNEL, WEEK) is None
+    assert not await schedules.record_skipped(conn, CHANNEL, WEEK, now=NOW)
+    assert await schedules.record_skipped(conn, CHANNEL, WEEK, now=NOW, over_claim=True)
     assert await pending_intents(conn) == []
-    assert not await schedules.release_claim(conn, CHANNEL, WEEK)
-    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
-    assert await mark_posted(conn, CHANNEL, WEEK, 42, now=NOW)
-    assert not await schedules.release_claim(conn, CHANNEL, WEEK)
-    record = await schedules.get_post(conn, CHANNEL, WEEK)
+
+    failed = WEEK + timedelta(days=7)
+    assert await claim_post(conn, CHANNEL, failed, now=NOW)
+    await schedules.mark_failed(conn, CHANNEL, failed, PostFailure(FailureCode.TIMEOUT), now=NOW)
+    assert await schedules.record_skipped(conn, CHANNEL, failed, now=NOW)
+    record = await schedules.get_post(conn, CHANNEL, failed)
     assert record is not None
-    assert (record.status, record.message_id) == ("posted", 42)
+    assert (record.status, record.error) == ("skipped", None)
+
+    posted, missed = WEEK + timedelta(days=14), WEEK + timedelta(days=21)
+    assert await claim_post(conn, CHANNEL, posted, now=NOW)
+    assert await mark_posted(conn, CHANNEL, posted, 42, now=NOW)
+    assert await schedules.record_missed(conn, CHANNEL, missed, now=NOW)
+    for week in (posted, missed):
+        assert not await schedules.record_skipped(conn, CHANNEL, week, now=NOW, over_claim=True)
+    statuses = [(await schedules.get_post(conn, CHANNEL, w)) for w in (posted, missed)]
+    assert [(r.status, r.message_id) for r in statuses if r] == [("posted", 42), ("missed", None)]
 
 
 async def test_claim_survives_reconnect(tmp_path: Path) -> None:
@@ -773,6 +799,38 @@ async def test_migration_8_keeps_claims_made_before_it(tmp_path: Path) -> None:
         [pending] = await pending_intents(conn)
         assert (pending.week_start, pending.created_at) == (WEEK, NOW)
         assert (pending.settings, pending.one_off) == (None, False)
+    finally:
+        await conn.close()
+
+
+async def test_migration_13_keeps_every_ledger_row_and_allows_skipped(tmp_path: Path) -> None:
+    """0013 copies the ledger into a table that accepts 'skipped': every row, id and column
+    as it was, the intents index rebuilt, and a status outside the list still refused."""
+    path = tmp_path / "old.db"
+    migrations = db.load_migrations()
+    conn = await db.connect(path, migrate_schema=False)
+    try:
+        await db.migrate(conn, migrations[:12])
+        await conn.execute(
+            "INSERT INTO digest_posts (id, channel_id, week_start, status, message_id, error,"
+            " created_at, updated_at, posted_at, language, timezone, one_off) VALUES"
+            " (7, 1, '2025-12-08', 'posted', 99, NULL, 'a', 'b', 'c', 'en', 'UTC', 1),"
+            " (9, 1, '2025-12-15', 'failed', NULL, 'timeout', 'd', 'e', NULL, NULL, NULL, 0),"
+            " (12, 2, '2025-12-15', 'intent', NULL, NULL, 'f', 'g', NULL, 'ja', 'Asia/Tokyo', 0)"
+        )
+        select = "SELECT * FROM digest_posts ORDER BY id"
+        before = [tuple(r) for r in await conn.execute_fetchall(select)]
+        await db.migrate(conn, migrations)
+        assert [tuple(r) for r in await conn.execute_fetchall(select)] == before
+        plan = await conn.execute_fetchall(
+            "EXPLAIN QUERY PLAN SELECT id FROM digest_posts WHERE status = 'intent'"
+        )
+        assert any("digest_posts_intents" in str(row[-1]) for row in plan)
+        assert await schedules.record_skipped(conn, 3, WEEK)
+        with pytest.raises(sqlite3.IntegrityError):
+            await conn.execute(
+                "INSERT INTO digest_posts (channel_id, week_start, status) VALUES (4, 'x', 'y')"
+            )
     finally:
         await conn.close()
 

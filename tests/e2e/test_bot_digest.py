@@ -611,7 +611,8 @@ async def test_an_empty_week_that_would_be_skipped_is_not_missed(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """Down past the grace period over a week without articles: a schedule that posts a note
-    in such weeks missed it; one that skips them missed nothing, and status says nothing."""
+    in such weeks missed it; one that skips them recorded it as skipped, and stays so when
+    articles dated in the week arrive before the next start."""
     general, news = fake_discord.guild.channel("general"), fake_discord.guild.channel(NEWS)
     _, week = await set_due(bot, general, ago=timedelta(hours=30), when_empty="skip")
     await set_due(bot, news, ago=timedelta(hours=30))
@@ -621,8 +622,83 @@ async def test_an_empty_week_that_would_be_skipped_is_not_missed(
     missed = await ledger(bot, news, week)
     assert missed is not None
     assert missed.status == "missed"
-    assert await ledger(bot, general, week) is None
+    skipped = await ledger(bot, general, week)
+    assert skipped is not None
+    assert skipped.status == "skipped"
+    text = await status(fake_discord)
+    assert text.count("was missed") == 1
+    assert f"The week of {week.start} had no articles, so it was not posted." in text
+
+    await add_articles_in(bot, week, 3)
+    await bot.restart(until_logged=CAUGHT_UP)
+    skipped = await ledger(bot, general, week)
+    assert skipped is not None
+    assert skipped.status == "skipped"
     assert (await status(fake_discord)).count("was missed") == 1
+    assert channel_posts(fake_discord, general) == []
+
+
+async def test_a_week_skipped_at_its_run_is_not_posted_late(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A run that skipped an empty week handled it: articles dated in the week that arrive
+    later are not posted by a restart within the grace period, nor by a changed schedule."""
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=1), when_empty="skip")
+    await bot.start(until_logged=CAUGHT_UP)
+    skipped = await ledger(bot, news, week)
+    assert skipped is not None
+    assert skipped.status == "skipped"
+
+    await add_articles_in(bot, week, 3)
+    await bot.restart(until_logged=CAUGHT_UP)
+    # Set to an earlier weekday (this week's time already past) and to post empty weeks.
+    weekday = 7 if datetime.now(TOKYO).isoweekday() != 7 else 6
+    options = {"channel": NEWS, "weekday": weekday, "time": "00:00", "when_empty": "post"}
+    record = await command(fake_discord, "alliance-digest set", options)
+    assert "\n" not in reply(record)  # the new settings alone: no week owed, none tried
+    assert channel_posts(fake_discord, news) == []
+    skipped = await ledger(bot, news, week)
+    assert skipped is not None
+    assert skipped.status == "skipped"
+
+
+async def test_post_now_of_an_empty_week_leaves_the_skip_to_the_schedule_s_run(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """An admin's `post-now` of a still empty week, on a schedule that skips those, records
+    nothing: the schedule's own run posts the week once articles dated in it have arrived."""
+    news = fake_discord.guild.channel(NEWS)
+    await bot.start()
+    # Set behind the running bot's back, so that its run comes due after the `post-now`.
+    _, week = await set_due(bot, news, ago=timedelta(minutes=1), when_empty="skip")
+    assert week == schedules.latest_complete_week(datetime.now(UTC), TOKYO)
+    record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(record) == (
+        f"The week of {week.start} has no articles, and this schedule skips empty weeks."
+    )
+    assert await ledger(bot, news, week) is None
+
+    await add_articles_in(bot, week, 3)
+    await bot.restart(until_logged=CAUGHT_UP)
+    [message] = digests(fake_discord)
+    await assert_posted_as(bot, news, week, message)
+
+
+async def test_post_now_posts_a_skipped_week_that_has_articles_since(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """An admin's `post-now` posts a week its schedule skipped as empty, once articles dated
+    in it have arrived."""
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
+    await with_db(bot.db, lambda conn: schedules.record_skipped(conn, news.id, week.start))
+    await add_articles_in(bot, week, 3)
+    await bot.start()
+    record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert reply(record) == f"Posted the digest of the week of {week.start} in <#{news.id}>."
+    [message] = digests(fake_discord)
+    await assert_posted_as(bot, news, week, message)
 
 
 async def test_a_paused_schedule_of_a_channel_deleted_meanwhile_is_stopped_at_start(
@@ -859,11 +935,12 @@ async def test_unfinished_posts_of_stopped_schedules_are_looked_for_never_posted
     assert (channel_posts(fake_discord, news), channel_posts(fake_discord, general)) == ([], [])
 
 
-async def test_unfinished_post_of_an_empty_week_now_skipped_is_withdrawn(
+async def test_unfinished_post_of_an_empty_week_now_skipped_is_recorded_skipped(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """A claim whose schedule was then set to skip empty weeks: not found in the channel and
-    the week empty, nothing is posted and the claim is withdrawn, so a restart looks no more."""
+    the week empty, nothing is posted and the week is recorded as skipped, so a restart looks
+    no more."""
     news = fake_discord.guild.channel(NEWS)
     schedule, week = await set_due(bot, news, ago=timedelta(hours=2))
 
@@ -882,11 +959,14 @@ async def test_unfinished_post_of_an_empty_week_now_skipped_is_withdrawn(
     await bot.start(until_logged=CAUGHT_UP)  # the seeds are older: this week has no articles
     assert len(fake_discord.find_requests("GET", f"/channels/{news.id}/messages")) == 1
     assert channel_posts(fake_discord, news) == []
-    assert await ledger(bot, news, week) is None
+    skipped = await ledger(bot, news, week)
+    assert skipped is not None
+    assert (skipped.status, skipped.message_id) == ("skipped", None)
 
     await bot.restart(until_logged=CAUGHT_UP)
     assert len(fake_discord.find_requests("GET", f"/channels/{news.id}/messages")) == 1
-    assert (channel_posts(fake_discord, news), await ledger(bot, news, week)) == ([], None)
+    assert channel_posts(fake_discord, news) == []
+    assert await ledger(bot, news, week) == skipped
 
 
 async def test_a_channel_option_that_is_no_text_channel_is_refused_plainly(
