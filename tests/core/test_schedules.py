@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -757,6 +758,17 @@ async def test_missed_week_is_final(conn: aiosqlite.Connection) -> None:
     assert record.status == "posted"
 
 
+@asynccontextmanager
+async def _database_at(path: Path, version: int) -> AsyncIterator[aiosqlite.Connection]:
+    """A database migrated up to `version` only, as an older release left it."""
+    conn = await db.connect(path, migrate_schema=False)
+    try:
+        await db.migrate(conn, db.load_migrations()[:version])
+        yield conn
+    finally:
+        await conn.close()
+
+
 async def test_migration_2_to_3_keeps_data(tmp_path: Path) -> None:
     """A database at schema 2 with an article upgrades through 0003 and keeps the article."""
     path = tmp_path / "old.db"
@@ -785,32 +797,22 @@ async def test_migration_2_to_3_keeps_data(tmp_path: Path) -> None:
 async def test_migration_8_keeps_claims_made_before_it(tmp_path: Path) -> None:
     """An unfinished claim from schema 7 survives 0008 with no settings of its own (its
     channel's schedule decides, as before) and is still reconciled on start."""
-    path = tmp_path / "old.db"
-    migrations = db.load_migrations()
-    conn = await db.connect(path, migrate_schema=False)
-    try:
-        await db.migrate(conn, migrations[:7])
+    async with _database_at(tmp_path / "old.db", 7) as conn:
         await conn.execute(
             "INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)"
             " VALUES (?, ?, 'intent', '2025-12-22T00:30:00Z', '2025-12-22T00:30:00Z')",
             (CHANNEL, WEEK.isoformat()),
         )
-        await db.migrate(conn, migrations)
+        await db.migrate(conn, db.load_migrations())
         [pending] = await pending_intents(conn)
         assert (pending.week_start, pending.created_at) == (WEEK, NOW)
         assert (pending.settings, pending.one_off) == (None, False)
-    finally:
-        await conn.close()
 
 
 async def test_migration_13_keeps_every_ledger_row_and_allows_skipped(tmp_path: Path) -> None:
     """0013 copies the ledger into a table that accepts 'skipped': every row, id and column
     as it was, the intents index rebuilt, and a status outside the list still refused."""
-    path = tmp_path / "old.db"
-    migrations = db.load_migrations()
-    conn = await db.connect(path, migrate_schema=False)
-    try:
-        await db.migrate(conn, migrations[:12])
+    async with _database_at(tmp_path / "old.db", 12) as conn:
         await conn.execute(
             "INSERT INTO digest_posts (id, channel_id, week_start, status, message_id, error,"
             " created_at, updated_at, posted_at, language, timezone, one_off) VALUES"
@@ -820,7 +822,7 @@ async def test_migration_13_keeps_every_ledger_row_and_allows_skipped(tmp_path: 
         )
         select = "SELECT * FROM digest_posts ORDER BY id"
         before = [tuple(r) for r in await conn.execute_fetchall(select)]
-        await db.migrate(conn, migrations)
+        await db.migrate(conn, db.load_migrations())
         assert [tuple(r) for r in await conn.execute_fetchall(select)] == before
         plan = await conn.execute_fetchall(
             "EXPLAIN QUERY PLAN SELECT id FROM digest_posts WHERE status = 'intent'"
@@ -831,8 +833,6 @@ async def test_migration_13_keeps_every_ledger_row_and_allows_skipped(tmp_path: 
             await conn.execute(
                 "INSERT INTO digest_posts (channel_id, week_start, status) VALUES (4, 'x', 'y')"
             )
-    finally:
-        await conn.close()
 
 
 async def test_concurrent_claims_from_two_connections(tmp_path: Path) -> None:
