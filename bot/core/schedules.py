@@ -922,6 +922,7 @@ class ScheduleStatus:
     last_post: PostRecord | None  # the latest week posted
     last_record: PostRecord | None  # the latest ledger row of any status (missed, failed …)
     missed: int = 0  # weeks missed while the bot was down since the last post
+    last_missed: date | None = None  # the latest of them
 
 
 async def schedule_status(
@@ -945,12 +946,21 @@ async def schedule_status(
         last_post = _post(rows[0]) if rows else None
         since = last_post.week_start.isoformat() if last_post is not None else ""
         query = """
-            SELECT count(*) FROM digest_posts
+            SELECT count(*), max(week_start) FROM digest_posts
              WHERE channel_id = ? AND status = 'missed' AND week_start > ?
         """
-        rows = list(await db.execute_fetchall(query, (schedule.channel_id, since)))
+        [(missed, last_missed)] = list(
+            await db.execute_fetchall(query, (schedule.channel_id, since))
+        )
         upcoming = None if schedule.paused else next_run(schedule, moment)
         result.append(
-            ScheduleStatus(schedule, upcoming, last_post, last_record, missed=int(rows[0][0]))
+            ScheduleStatus(
+                schedule,
+                upcoming,
+                last_post,
+                last_record,
+                missed=int(missed),
+                last_missed=None if last_missed is None else date.fromisoformat(last_missed),
+            )
         )
     return result

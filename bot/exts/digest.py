@@ -534,7 +534,7 @@ class DigestCog(commands.Cog):
                 # becomes this record: left a claim, every start would look for it again.
                 if claimed or not asked:
                     await schedules.record_skipped(
-                        self.db, channel_id, week.start, now=moment, over_claim=claimed
+                        self.db, channel_id, week.start, over_claim=claimed
                     )
                 return "skipped"
             if not claimed and not await schedules.claim_post(
@@ -849,7 +849,8 @@ class DigestCog(commands.Cog):
         language: str | None = None,
     ) -> None:
         """Post the latest complete week's digest now (once: a posted week is not repeated;
-        one missed while the bot was down is posted now).
+        one missed while the bot was down, or skipped then for having no articles, is posted
+        now).
 
         A channel's schedule decides the digest's language; without one, `language` does.
         """
@@ -952,15 +953,13 @@ def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
     if row.last_post is not None and row.last_post.posted_at is not None:
         when = discord.utils.format_dt(row.last_post.posted_at, "R")
         lines.append(t("digest.last_post", lang, week=row.last_post.week_start, when=when))
+    # Shown whatever came after them (a week skipped as empty, a failed post).
+    if row.last_missed is not None and row.missed > 1:
+        lines.append(t("digest.missed_more", lang, week=row.last_missed, count=row.missed - 1))
+    elif row.last_missed is not None:
+        lines.append(t("digest.missed", lang, week=row.last_missed))
     record = row.last_record
-    if record is not None and record.status == "missed":
-        if row.missed > 1:
-            lines.append(
-                t("digest.missed_more", lang, week=record.week_start, count=row.missed - 1)
-            )
-        else:
-            lines.append(t("digest.missed", lang, week=record.week_start))
-    elif record is not None and record.status == "skipped":
+    if record is not None and record.status == "skipped":
         lines.append(t("digest.skipped_week", lang, week=record.week_start))
     posted = row.last_post.posted_at if row.last_post is not None else None
     failed = schedule.last_error_at

@@ -14,7 +14,7 @@ import asyncio
 import random
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -638,13 +638,38 @@ async def test_an_empty_week_that_would_be_skipped_is_not_missed(
     assert channel_posts(fake_discord, general) == []
 
 
+async def set_weekly_at_monday_midnight(bot: BotRuns, channel: Channel) -> Week:
+    """A Monday 00:00 schedule that skips empty weeks, set just before its latest run, with a
+    grace period of a week: that run is due within it on any day, and its week is the latest
+    complete one (a run on another day would post another week on Sundays)."""
+    bot.env = {"ALLIANCE_DIGEST_GRACE_HOURS": "168"}
+    now = datetime.now(TOKYO)
+    monday = datetime.combine(now.date() - timedelta(days=now.weekday()), time(), TOKYO)
+
+    async def act(conn: aiosqlite.Connection) -> Schedule:
+        return await schedules.set_schedule(
+            conn,
+            guild_id=bot.double.guild.id,
+            channel_id=channel.id,
+            weekday=1,
+            at="00:00",
+            when_empty="skip",
+            now=monday - timedelta(minutes=1),
+        )
+
+    schedule = await with_db(bot.db, act)
+    week = schedules.week_for_run(schedules.latest_due_run(schedule, now), TOKYO, weekday=1)
+    assert week == schedules.latest_complete_week(now, TOKYO)
+    return week
+
+
 async def test_a_week_skipped_at_its_run_is_not_posted_late(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """A run that skipped an empty week handled it: articles dated in the week that arrive
     later are not posted by a restart within the grace period, nor by a changed schedule."""
     news = fake_discord.guild.channel(NEWS)
-    _, week = await set_due(bot, news, ago=timedelta(hours=1), when_empty="skip")
+    week = await set_weekly_at_monday_midnight(bot, news)
     await bot.start(until_logged=CAUGHT_UP)
     skipped = await ledger(bot, news, week)
     assert skipped is not None
@@ -652,12 +677,12 @@ async def test_a_week_skipped_at_its_run_is_not_posted_late(
 
     await add_articles_in(bot, week, 3)
     await bot.restart(until_logged=CAUGHT_UP)
-    # Set to an earlier weekday (this week's time already past) and to post empty weeks.
-    weekday = 7 if datetime.now(TOKYO).isoweekday() != 7 else 6
-    options = {"channel": NEWS, "weekday": weekday, "time": "00:00", "when_empty": "post"}
+    # Sunday 23:59 is always a week on: the old schedule owes the skipped week, unless the
+    # ledger says it was handled.
+    options = {"channel": NEWS, "weekday": 7, "time": "23:59", "when_empty": "post"}
     record = await command(fake_discord, "alliance-digest set", options)
-    assert "\n" not in reply(record)  # the new settings alone: no week owed, none tried
-    assert channel_posts(fake_discord, news) == []
+    assert str(week.start) not in reply(record)
+    assert all(footers(m) != [marker(week)] for m in digests(fake_discord))
     skipped = await ledger(bot, news, week)
     assert skipped is not None
     assert skipped.status == "skipped"
@@ -671,8 +696,7 @@ async def test_post_now_of_an_empty_week_leaves_the_skip_to_the_schedule_s_run(
     news = fake_discord.guild.channel(NEWS)
     await bot.start()
     # Set behind the running bot's back, so that its run comes due after the `post-now`.
-    _, week = await set_due(bot, news, ago=timedelta(minutes=1), when_empty="skip")
-    assert week == schedules.latest_complete_week(datetime.now(UTC), TOKYO)
+    week = await set_weekly_at_monday_midnight(bot, news)
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
     assert reply(record) == (
         f"The week of {week.start} has no articles, and this schedule skips empty weeks."
@@ -683,6 +707,26 @@ async def test_post_now_of_an_empty_week_leaves_the_skip_to_the_schedule_s_run(
     await bot.restart(until_logged=CAUGHT_UP)
     [message] = digests(fake_discord)
     await assert_posted_as(bot, news, week, message)
+
+
+async def test_status_tells_missed_weeks_before_a_skipped_one(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Down over three runs, the last week empty: `status` says two weeks were missed and the
+    latest was skipped, not only the latest."""
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(
+        bot, news, ago=timedelta(hours=30), set_ago=timedelta(days=16), when_empty="skip"
+    )
+    for first, earlier in enumerate((week.previous(), week.previous().previous())):
+        await add_articles_in(bot, earlier, 2, first=1 + 10 * first)
+    await bot.start(until_logged=CAUGHT_UP)
+    text = await status(fake_discord)
+    assert (
+        f"The week of {week.previous().start} and one earlier week were missed while the bot"
+        " was down." in text
+    )
+    assert f"The week of {week.start} had no articles, so it was not posted." in text
 
 
 async def test_post_now_posts_a_skipped_week_that_has_articles_since(

@@ -2,6 +2,7 @@
 -- so that each week is handled once: articles dated in it that arrive later neither post it on
 -- a restart nor have it recorded as missed, and a changed schedule does not post it. SQLite
 -- cannot change a CHECK constraint in place, so the table is copied, rows and ids as they were.
+-- Weeks skipped before this version left no row: they can't be told apart from weeks never run.
 CREATE TABLE digest_posts_0013 (
     id         INTEGER PRIMARY KEY,
     channel_id INTEGER NOT NULL,
