@@ -849,8 +849,8 @@ class DigestCog(commands.Cog):
         language: str | None = None,
     ) -> None:
         """Post the latest complete week's digest now (once: a posted week is not repeated;
-        one missed while the bot was down, or skipped then for having no articles, is posted
-        now).
+        one missed while the bot was down is posted now, and so is one its schedule skipped
+        for having no articles, if it has some now).
 
         A channel's schedule decides the digest's language; without one, `language` does.
         """

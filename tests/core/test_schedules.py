@@ -615,6 +615,26 @@ async def test_failed_week_can_be_claimed_again(conn: aiosqlite.Connection) -> N
     assert status[0].last_post.message_id == 42
 
 
+async def test_status_counts_the_weeks_missed_since_the_last_post(
+    conn: aiosqlite.Connection,
+) -> None:
+    """Missed weeks since the last post are counted, with the latest, whatever came after them
+    (a skipped week); a week posted after them ends the count."""
+    await _set(conn)
+    weeks = [WEEK + timedelta(days=7 * n) for n in range(4)]
+    for week in weeks[:2]:
+        assert await schedules.record_missed(conn, CHANNEL, week, now=NOW)
+    assert await schedules.record_skipped(conn, CHANNEL, weeks[2], now=NOW)
+    [status] = await schedules.schedule_status(conn, GUILD, now=NOW)
+    assert (status.missed, status.last_missed) == (2, weeks[1])
+    assert status.last_record is not None
+    assert status.last_record.status == "skipped"
+    assert await claim_post(conn, CHANNEL, weeks[3], now=NOW)
+    assert await mark_posted(conn, CHANNEL, weeks[3], 42, now=NOW)
+    [status] = await schedules.schedule_status(conn, GUILD, now=NOW)
+    assert (status.missed, status.last_missed) == (0, None)
+
+
 @pytest.mark.parametrize(
     ("failure", "transient"),
     [
