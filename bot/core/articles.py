@@ -87,6 +87,30 @@ class _Prepared:
     content_hash: str
     topics: tuple[tuple[str, str], ...]  # (slug, assigned_by)
 
+    def columns(self) -> tuple[object, ...]:
+        """The values an import writes to an article's row, in `_WRITTEN` order."""
+        draft = self.draft
+        return (
+            draft.origin,
+            draft.source,
+            self.content_hash,
+            draft.title,
+            int(draft.title_derived),
+            draft.body,
+            draft.published.isoformat(),
+            int(draft.date_inferred),
+            draft.url,
+        )
+
+
+# The columns of `_Prepared.columns`, which an insert and an update write alike.
+_WRITTEN = (
+    "origin", "source", "content_hash", "title", "title_derived", "body", "published",
+    "date_inferred", "url",
+)  # fmt: skip
+_WRITTEN_COLUMNS = ", ".join(_WRITTEN)
+_WRITTEN_MARKS = ", ".join("?" * len(_WRITTEN))
+
 
 def content_hash(title: str, body: str) -> str:
     """The identity of an article's text: the same title and body are the same article."""
@@ -440,29 +464,13 @@ async def _apply_updates(
 ) -> None:
     if not updates:
         return
-    query = """
+    query = f"""
         UPDATE articles
-           SET origin = ?, source = ?, content_hash = ?, title = ?, title_derived = ?, body = ?,
-               published = ?, date_inferred = ?, url = ?,
+           SET ({_WRITTEN_COLUMNS}) = ({_WRITTEN_MARKS}),
                updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
          WHERE id = ?
-    """
-    params = [
-        (
-            it.draft.origin,
-            it.draft.source,
-            it.content_hash,
-            it.draft.title,
-            int(it.draft.title_derived),
-            it.draft.body,
-            it.draft.published.isoformat(),
-            int(it.draft.date_inferred),
-            it.draft.url,
-            article_id,
-        )
-        for article_id, it in updates
-    ]
-    await db.executemany(query, params)
+    """  # noqa: S608
+    await db.executemany(query, [(*it.columns(), article_id) for article_id, it in updates])
     ids = [article_id for article_id, _ in updates]
     await execute_in(db, "DELETE FROM article_topics WHERE article_id IN ({marks})", ids)
     await _insert_topics(db, [(article_id, it) for article_id, it in updates])
@@ -480,27 +488,10 @@ async def _insert(db: aiosqlite.Connection, items: Sequence[_Prepared]) -> list[
     ids = [0] * len(items)
     for offset, index in enumerate(order):
         ids[index] = next_id + offset
-    query = """
-        INSERT INTO articles (id, origin, source, content_hash, title, title_derived, body,
-                              published, date_inferred, url)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    """
-    params = [
-        (
-            ids[i],
-            it.draft.origin,
-            it.draft.source,
-            it.content_hash,
-            it.draft.title,
-            int(it.draft.title_derived),
-            it.draft.body,
-            it.draft.published.isoformat(),
-            int(it.draft.date_inferred),
-            it.draft.url,
-        )
-        for i, it in enumerate(items)
-    ]
-    await db.executemany(query, params)
+    query = f"""
+        INSERT INTO articles (id, {_WRITTEN_COLUMNS}) VALUES (?, {_WRITTEN_MARKS})
+    """  # noqa: S608
+    await db.executemany(query, [(ids[i], *it.columns()) for i, it in enumerate(items)])
     await _insert_topics(db, list(zip(ids, items, strict=True)))
     return ids
 
