@@ -20,13 +20,15 @@ floor's p50 moved by a third between the start and the end of one run.
 Latency is from the double dispatching INTERACTION_CREATE to the interaction callback arriving
 at the double (what Discord's 3-second limit is about); "final" is to the last response (the
 followup, when the bot deferred). Per burst: p50 / p99 / max, and the CPU time the bot process
-and this process (the double) used, with the double's garbage-collection pauses (what earlier
-bursts left is frozen first). Then the memory of our bot and the floor from /proc after their
+(and of it its main thread, the event loop; in the kernel's 10 ms ticks) and this process (the
+double) used, with the double's garbage-collection pauses (what earlier bursts left is frozen
+first). Then the memory of our bot and the floor from /proc after their
 run (VmRSS, VmHWM = peak, RssAnon, RssFile = mapped files, with the largest of them: the
 Sudachi dictionary, libpython…) and the targets: our p50 within 1.5x the p50 of the (constant)
 floor it took turns with, nothing later than 3 s, a VmHWM under 150 MB with the synthetic
 articles (mapped pages count: they are the bot's resident memory); beside them, for
-information, our p50 against the floor sending our answers.
+information, our p50 against the floor sending our answers, and our event loop's CPU a burst
+against both floors' (on two cores, under a burst, the p50 roughly follows it).
 The machine is shared: run it a few times and look at the spread, not at one number.
 `--profile DIR` samples each bot's bursts with py-spy (collapsed stacks, one file per bot).
 `--set` passes a setting to our bot (not the floor), e.g. `--set ALLIANCE_DB_READERS=1`.
@@ -98,6 +100,7 @@ class Burst:
     private: int = 0
     dispatch_s: float = 0.0
     bot_cpu_s: float = 0.0
+    bot_loop_cpu_s: float = 0.0  # of it, the bot's main thread: its event loop
     double_cpu_s: float = 0.0
     double_gc_s: float = 0.0  # this process's garbage-collection pauses during the burst
     answers: dict[str, object] = field(default_factory=dict)  # answer_key -> callback data
@@ -139,9 +142,10 @@ def memory(pid: int) -> dict[str, float]:
     return {k: int(fields[k].split()[0]) / 1024 for k in keys}
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, *, main_thread: bool = False) -> float:
+    """User + system CPU time a process has used (all its threads, or its main thread only)."""
+    where = f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat"
+    fields = Path(where).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -329,8 +333,8 @@ def line(label: str, result: Burst) -> str:
     if result.dispatch_s:
         text += (
             f"  (sent in {result.dispatch_s * 1000:.0f} ms; CPU bot {result.bot_cpu_s * 1000:.0f}"
-            f" ms, double {result.double_cpu_s * 1000:.0f} ms, of it GC"
-            f" {result.double_gc_s * 1000:.0f} ms)"
+            f" ms, its loop {result.bot_loop_cpu_s * 1000:.0f} ms, double"
+            f" {result.double_cpu_s * 1000:.0f} ms, of it GC {result.double_gc_s * 1000:.0f} ms)"
         )
     if result.deferred:
         text += f"  final p99 {pct(result.final, 0.99):.0f} max {max(result.final) * 1000:.0f} ms"
@@ -351,6 +355,7 @@ def merge(bursts: Sequence[Burst]) -> Burst:
         merged.expired += b.expired
         merged.missing += b.missing
         merged.private += b.private
+        merged.bot_loop_cpu_s += b.bot_loop_cpu_s / len(bursts)  # a burst's, on average
         merged.answers.update(b.answers)
     return merged
 
@@ -383,11 +388,13 @@ class Contender:
         # grow burst by burst. Frozen, what earlier bursts left is not walked again.
         gc.collect()
         gc.freeze()
-        cpu = cpu_seconds(self.proc.pid), time.process_time()
+        pid = self.proc.pid
+        cpu = cpu_seconds(pid), cpu_seconds(pid, main_thread=True), time.process_time()
         with GcPauses() as pauses:
             result = await burst(self.double, args.concurrency, self.rng, args.timeout)
-        result.bot_cpu_s = cpu_seconds(self.proc.pid) - cpu[0]
-        result.double_cpu_s = time.process_time() - cpu[1]
+        result.bot_cpu_s = cpu_seconds(pid) - cpu[0]
+        result.bot_loop_cpu_s = cpu_seconds(pid, main_thread=True) - cpu[1]
+        result.double_cpu_s = time.process_time() - cpu[2]
         result.double_gc_s = pauses.total_s
         self.bursts.append(result)
         if self.shown:
@@ -529,6 +536,15 @@ async def main_async(args: argparse.Namespace) -> None:
             print(
                 f"  {'':<16} p50 {pct(ours.callback, 0.5) / same:4.2f}x the floor sending our "
                 f"answers (for information: our own work, without the answers' size)"
+            )
+            # Under a burst the p50 roughly follows how busy the bot's event loop is.
+            loops = [
+                results[f"{k}{key}"].bot_loop_cpu_s * 1000 for k in ("", "constant-", "replay-")
+            ]
+            print(
+                f"  {'':<16} event loop CPU a burst {loops[0]:.0f} ms, {loops[0] / loops[1]:4.2f}x"
+                f" the floor's ({loops[1]:.0f} ms) and {loops[0] / loops[2]:4.2f}x the floor "
+                f"sending our answers' ({loops[2]:.0f} ms; for information)"
             )
             if args.compare:
                 theirs = pct(results[f"compared-{key}"].callback, 0.5)
