@@ -644,22 +644,12 @@ async def set_weekly_at_monday_midnight(bot: BotRuns, channel: Channel) -> Week:
     complete one (a run on another day would post another week on Sundays)."""
     bot.env = {**(bot.env or {}), "ALLIANCE_DIGEST_GRACE_HOURS": "168"}
     now = datetime.now(TOKYO)
-    monday = datetime.combine(now.date() - timedelta(days=now.weekday()), time(), TOKYO)
-
-    async def act(conn: aiosqlite.Connection) -> Schedule:
-        return await schedules.set_schedule(
-            conn,
-            guild_id=bot.double.guild.id,
-            channel_id=channel.id,
-            weekday=1,
-            at="00:00",
-            when_empty="skip",
-            now=monday - timedelta(minutes=1),
-        )
-
-    schedule = await with_db(bot.db, act)
-    week = schedules.week_for_run(schedules.latest_due_run(schedule, now), TOKYO, weekday=1)
-    assert week == schedules.latest_complete_week(now, TOKYO)
+    since = now - datetime.combine(now.date() - timedelta(days=now.weekday()), time(), TOKYO)
+    schedule, week = await set_due(
+        bot, channel, ago=since, when_empty="skip", set_ago=since + timedelta(minutes=1)
+    )
+    assert (schedule.weekday, schedule.at) == (1, time())
+    assert week == schedules.latest_complete_week(datetime.now(UTC), TOKYO)
     return week
 
 
