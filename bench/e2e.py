@@ -29,7 +29,9 @@ floor it took turns with, nothing later than 3 s, a VmHWM under 150 MB with the 
 articles (mapped pages count: they are the bot's resident memory); beside them, for
 information, our p50 against the floor sending our answers, and our event loop's CPU a burst
 against both floors' (on two cores, under a burst, the p50 roughly follows it).
-The machine is shared: run it a few times and look at the spread, not at one number.
+The machine is shared: run it a few times and look at the spread, not at one number. Also for
+information, each round's ratio of our p50 to the floor's (burst n of every bot runs in round n):
+their median and range, beside how far the floor's own p50 moved between rounds.
 `--profile DIR` samples each bot's bursts with py-spy (collapsed stacks, one file per bot).
 `--set` passes a setting to our bot (not the floor), e.g. `--set ALLIANCE_DB_READERS=1`.
 `--compare CHECKOUT` adds the bot of another checkout (`git worktree add --detach /tmp/base
@@ -52,6 +54,7 @@ import os
 import random
 import signal
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -104,6 +107,7 @@ class Burst:
     double_cpu_s: float = 0.0
     double_gc_s: float = 0.0  # this process's garbage-collection pauses during the burst
     answers: dict[str, object] = field(default_factory=dict)  # answer_key -> callback data
+    burst_p50s: list[float] = field(default_factory=list)  # merged: each burst's p50, in turn
 
 
 class GcPauses:
@@ -357,6 +361,7 @@ def merge(bursts: Sequence[Burst]) -> Burst:
         merged.private += b.private
         merged.bot_loop_cpu_s += b.bot_loop_cpu_s / len(bursts)  # a burst's, on average
         merged.answers.update(b.answers)
+    merged.burst_p50s = [pct(b.callback, 0.5) for b in bursts]
     return merged
 
 
@@ -531,6 +536,16 @@ async def main_async(args: argparse.Namespace) -> None:
             print(
                 f"  {label:<16} p50 {ratio:4.2f}x floor (≤ {TARGET_RATIO}x), "
                 f"max {worst:5.2f} s (≤ {TARGET_MAX_S:.0f} s), last answer {final:5.2f} s: {ok}"
+            )
+            # Burst n of each bot ran in round n, one after the other: each round's ratio saw
+            # nearly the same machine, which between rounds changes the floor's p50 severalfold.
+            floor_p50s = results[f"constant-{key}"].burst_p50s
+            rounds = [a / b for a, b in zip(ours.burst_p50s, floor_p50s, strict=True)]
+            middle = statistics.median(rounds)
+            print(
+                f"  {'':<16} per round, our p50 ÷ the floor's: median {middle:4.2f}x"
+                f" ({min(rounds):.2f}–{max(rounds):.2f}x over {len(rounds)} rounds; the floor's"
+                f" own p50 {min(floor_p50s):.0f}–{max(floor_p50s):.0f} ms; for information)"
             )
             same = pct(results[f"replay-{key}"].callback, 0.5)
             print(
