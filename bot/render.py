@@ -143,6 +143,12 @@ def plain_clip(text: str, limit: int) -> str:
     return plain(text[: whole_characters(text, fits)].rstrip()) + "…"
 
 
+def quote(text: str, limit: int) -> str:
+    """Text that is not ours (a server's error, a guild's name) on one line, in at most `limit`
+    characters, its Markdown shown as typed."""
+    return plain_clip(" ".join(text.split()), limit)
+
+
 def summary(body: str, limit: int = SUMMARY_CHARS) -> str:
     """The first line of a body, shortened to `limit` characters."""
     first = " ".join(body.split("\n", 1)[0].split())

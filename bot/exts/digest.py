@@ -120,7 +120,7 @@ def failure_text(stored: str | None, lang: Lang) -> str:
     if failure is None:
         if not stored:
             return t("digest.reason_unknown", lang)
-        return _quote(stored, LEGACY_ERROR_CHARS)
+        return render.quote(stored, LEGACY_ERROR_CHARS)
     key = f"digest.reason.{failure.code.value}"
     fields: dict[str, object] = {}
     detail = ""
@@ -142,13 +142,10 @@ def failure_text(stored: str | None, lang: Lang) -> str:
             detail = failure.detail
     text = t(key, lang, **fields)
     if detail.strip():
-        text = t("digest.reason_detail", lang, reason=text, detail=_quote(detail, DETAIL_CHARS))
+        text = t(
+            "digest.reason_detail", lang, reason=text, detail=render.quote(detail, DETAIL_CHARS)
+        )
     return text
-
-
-def _quote(text: str, limit: int) -> str:
-    """Text that is not ours on one line, clipped, its Markdown shown as typed."""
-    return render.plain(render.clip(" ".join(text.split()), limit))
 
 
 def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
@@ -580,7 +577,7 @@ class DigestCog(commands.Cog):
             "digest.paused_dm",
             lang,
             channel=f"<#{schedule.channel_id}>",
-            guild=_quote(guild.name, 100) if guild is not None else schedule.guild_id,
+            guild=render.quote(guild.name, 100) if guild is not None else schedule.guild_id,
             error=failure_text(failure.encode(), lang),
         )
         try:

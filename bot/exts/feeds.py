@@ -78,7 +78,9 @@ def feed_field(status: FeedStatus, lang: Lang) -> tuple[str, str]:
     if status.flagged and state is not None and state.failing_since is not None:
         lines.append(t("feeds.flagged", lang, since=_when(state.failing_since, lang)))
     if state is not None and state.last_error:
-        lines.append(t("feeds.error", lang, error=render.clip(error_text(state, lang), 300)))
+        # The feed's server wrote part of it (a reason phrase, a redirect's address): its
+        # Markdown would be a link or a mention chip in the admins' list.
+        lines.append(t("feeds.error", lang, error=render.quote(error_text(state, lang), 300)))
     return render.clip(flag + config.display_name, 256), render.clip("\n".join(lines), 1024)
 
 

@@ -45,6 +45,9 @@ TITLE = "日米同盟、紫陽花作戦で共同訓練を拡大"
 TERM = "紫陽花作戦"
 GOOD_NAME = "同盟テスト通信"
 BROKEN_NAME = "壊れたフィード"
+# The broken feed's server words its error as Markdown: a masked link, bold, a role mention.
+HOSTILE_REASON = "Internal [Server Error](https://evil.example/login) **now** <@&1>"
+SHOWN_REASON = r"Internal \[Server Error](https://evil.example/login) \*\*now\*\* \<@&1>"
 ACK_WITHIN = 3.0
 """Discord drops an interaction not acknowledged within this many seconds."""
 HOLD = 3.5
@@ -70,7 +73,7 @@ def rss(base: str) -> str:
 
 class FeedServer:
     """An aiohttp server on 127.0.0.1: `/alliance.xml` and `/lan.xml` serve the feed,
-    `/broken.xml` a 500."""
+    `/broken.xml` a 500 whose reason phrase is Markdown."""
 
     def __init__(self) -> None:
         self.requests: list[str] = []
@@ -102,7 +105,7 @@ class FeedServer:
 
     async def _broken(self, request: web.Request) -> web.Response:
         self.requests.append(request.path)
-        return web.Response(status=500, text="boom")
+        return web.Response(status=500, reason=HOSTILE_REASON, text="boom")
 
     @property
     def good(self) -> str:
@@ -221,7 +224,8 @@ async def test_fetched_article_is_searchable_at_once_and_links_to_its_page(
 async def test_list_shows_fetch_status_article_count_and_last_error(
     double: FakeDiscord, feeds: FeedServer, bot: BotProcess
 ) -> None:
-    """`/alliance-feeds list` shows both file feeds: last fetch, count and the 500 (ja, en)."""
+    """`/alliance-feeds list` shows both file feeds: last fetch, count and the 500, its server's
+    reason phrase as typed, not as a link (ja, en)."""
     record = await ask(double, "alliance-feeds list")
     assert record.ephemeral
     fields = {f["name"]: f["value"] for e in embeds(record) for f in e["fields"]}
@@ -234,13 +238,13 @@ async def test_list_shows_fetch_status_article_count_and_last_error(
     assert broken.startswith(feeds.broken)
     assert "Last fetch: <t:" in broken
     assert "articles: 0" in broken
-    assert "Last error: HTTP 500 Internal Server Error" in broken
+    assert f"Last error: HTTP 500 {SHOWN_REASON}" in broken
     assert "2 feeds (0 failing)" in text(record)
     ja = text(await ask(double, "alliance-feeds list", locale="ja"))
     assert "ニュースフィード" in ja
     assert "5分ごと · 設定元: feeds.toml" in ja
     assert "記事数: 1" in ja
-    assert "直近のエラー: サーバーの応答: HTTP 500 Internal Server Error" in ja
+    assert f"直近のエラー: サーバーの応答: HTTP 500 {SHOWN_REASON}" in ja
     assert "Last fetch" not in ja
 
 
