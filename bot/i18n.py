@@ -281,6 +281,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "feeds.flagged": ("⚠️ {since}から取得に失敗し続けています", "⚠️ Failing since {since}"),
     "feeds.error": ("直近のエラー: {error}", "Last error: {error}"),
     "feeds.invalid": ("できませんでした: {error}", "Not done: {error}"),
+    "feeds.file_unreadable": (
+        "フィードの設定ファイルを読めないため、フィードを取得していません。"
+        "運用者がファイルを直してボットを再起動する必要があります: {error}",
+        "The feeds file can't be read, so no feeds are being fetched. The operator must fix it "
+        "and restart the bot: {error}",
+    ),
     "feeds.operator_only": (
         "このボットのフィードは運用者が管理しています（feeds.toml または alliance-bot feeds）。"
         "/alliance-feeds list で一覧を確認できます。",

@@ -207,7 +207,15 @@ class FeedsCog(commands.Cog):
 
         async def listed() -> list[discord.Embed]:
             # Loads the feeds first if no load succeeded yet, under the service's write lock.
-            return feed_list_embeds(await self.service.list_feeds(), lang)
+            try:
+                statuses = await self.service.list_feeds()
+            except FeedConfigError as exc:
+                # feeds.toml was unreadable when the bot started: nothing is fetched until the
+                # operator mends it and restarts the bot, which retrying the command can't do.
+                reason = render.quote(reason_text(exc.reason, exc.params, lang), 1000)
+                unread = t("feeds.file_unreadable", lang, error=reason)
+                return render.field_embeds(t("feeds.title", lang), [], empty=unread)
+            return feed_list_embeds(statuses, lang)
 
         await pages.answer_embeds(
             interaction, listed(), defer_after=self.bot.settings.defer_after_s

@@ -1,4 +1,5 @@
-"""End-to-end: feeds left to the operator (ALLIANCE_FEEDS_BY_COMMAND=false), on a bot of its own."""
+"""End-to-end: the operator's side of feeds (ALLIANCE_FEEDS_BY_COMMAND=false, an unreadable
+feeds.toml), each on a bot of its own."""
 
 from __future__ import annotations
 
@@ -37,3 +38,25 @@ async def test_feeds_left_to_the_operator_are_not_changed_by_command(
         assert await store.all_states(conn) == {}
     finally:
         await conn.close()
+
+
+async def test_an_unreadable_feeds_file_is_reported_by_the_list(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """With feeds.toml unreadable at start, the bot runs and `/alliance-feeds list` says why and
+    what to do (ja, en), instead of a generic error with a logged traceback."""
+    (tmp_path / "feeds.toml").write_text("[[feed]\nurl = 'https://example.com/rss'\n")
+    async with bot_running(
+        fake_discord, tmp_path / "alliance.db", until_logged="feeds are not followed"
+    ) as bot:
+        started = len(bot.stderr)
+        listed = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN))
+        assert listed.startswith(
+            "News feeds\nThe feeds file can't be read, so no feeds are being fetched. The "
+            "operator must fix it and restart the bot: "
+        )
+        assert "feeds.toml is not valid TOML" in listed
+        ja = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN, locale="ja"))
+        assert "フィードの設定ファイルを読めないため" in ja
+        assert "TOML の書式が正しくありません" in ja
+        assert "Traceback" not in bot.stderr[started:]
