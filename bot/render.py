@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import discord
 
@@ -174,7 +175,11 @@ _LINKABLE = re.compile(r"https?://[^\s()<>\[\]]{1,300}")
 
 def linkable_url(url: str | None) -> str | None:
     """`url` if Discord accepts it as a link and it fits in Markdown, else None."""
-    return url if url and _LINKABLE.fullmatch(url) else None
+    if not url or not _LINKABLE.fullmatch(url):
+        return None
+    # A link with no host (https:///page, https://?q=1, which an imported file may hold) is not
+    # well formed to Discord either: the whole message would be refused.
+    return url if urlsplit(url).hostname else None
 
 
 def article_link(article: Article, lang: Lang) -> str:

@@ -89,13 +89,24 @@ def test_a_cut_body_escapes_each_piece_whole(before: int, tail: str) -> None:
     assert second.startswith("\\")
 
 
-def test_an_article_url_discord_would_refuse_is_not_sent() -> None:
-    """An article whose URL has a space opens without it; a well-formed URL becomes the link."""
-    spaced = Article(7, "見出し", "本文", date(2025, 12, 19), False, "feed", "https://ex.jp/a b")
-    fine = Article(8, "見出し", "本文", date(2025, 12, 19), False, "feed", "https://ex.jp/a%20b")
-    for article, url in ((spaced, None), (fine, "https://ex.jp/a%20b")):
-        view = render.article_messages(article, taxonomy=TAXONOMY, lang="en")
-        assert view.messages[0][0].url == url
+@pytest.mark.parametrize(
+    ("stored", "linked"),
+    [
+        ("https://ex.jp/a b", None),
+        ("https:///no-host", None),
+        ("https://?q=1", None),
+        ("https://#top", None),
+        ("https://ex.jp/a%20b", "https://ex.jp/a%20b"),
+        ("http://ex.jp", "http://ex.jp"),
+    ],
+)
+def test_an_article_url_discord_would_refuse_is_not_sent(stored: str, linked: str | None) -> None:
+    """An article whose URL has a space or no host opens without it; a well-formed URL becomes
+    the link."""
+    article = Article(7, "見出し", "本文", date(2025, 12, 19), False, "feed", stored)
+    view = render.article_messages(article, taxonomy=TAXONOMY, lang="en")
+    assert view.messages[0][0].url == linked
+    assert (render.article_link(article, "en") != "") is (linked is not None)
 
 
 def test_search_page_fits_with_oversized_titles() -> None:

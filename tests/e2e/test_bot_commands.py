@@ -506,11 +506,12 @@ async def test_a_search_sees_articles_another_process_just_imported(
     assert query in text(record)
 
 
+@pytest.mark.parametrize("url", ["https://ex.jp/a b", "https:///no-host", "https://?q=1"])
 async def test_an_article_whose_link_discord_refuses_still_opens(
-    double: FakeDiscord, bot: BotProcess, tmp_path: Path
+    double: FakeDiscord, bot: BotProcess, tmp_path: Path, url: str
 ) -> None:
-    """An article stored with a link Discord calls malformed (a feed's, with a space) opens
-    in full, without the link."""
+    """An article stored with a link Discord calls malformed (a feed's with a space, an
+    imported file's with no host) opens in full, without the link."""
     article = tmp_path / "spaced.txt"
     article.write_text("date 2026-11-21 リンク不正テストの記事の本文。\n", encoding="utf-8")
     db = Path(bot.env["ALLIANCE_DB"])
@@ -519,7 +520,7 @@ async def test_an_article_whose_link_discord_refuses_still_opens(
     with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         query = "SELECT id FROM articles WHERE body LIKE '%リンク不正テスト%'"
         (article_id,) = conn.execute(query).fetchone()
-        conn.execute("UPDATE articles SET url = 'https://ex.jp/a b' WHERE id = ?", (article_id,))
+        conn.execute("UPDATE articles SET url = ? WHERE id = ?", (url, article_id))
     record = await ask(double, "alliance article", {"id": article_id})
     (embed,) = embeds(record)
     assert not record.ephemeral
