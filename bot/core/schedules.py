@@ -751,12 +751,17 @@ async def pending_intents(db: aiosqlite.Connection) -> list[PostRecord]:
     return [_post(r) for r in await db.execute_fetchall(query)]
 
 
-async def pending_one_offs(db: aiosqlite.Connection, since: datetime) -> list[PostRecord]:
-    """`post-now` claims made since `since` where no schedule runs, that failed for a reason
-    worth trying again (Discord unavailable): a restart lost their retries, so retry these."""
+async def pending_retries(db: aiosqlite.Connection, since: datetime) -> list[PostRecord]:
+    """Claims made since `since` that failed for a reason worth trying again (Discord
+    unavailable), as a `post-now` where no schedule runs or of a schedule still running: a
+    restart lost their retries. (A run's week is also tried again by its catch-up, but not a
+    `post-now`'s, nor a week a changed schedule owed.) A stopped or paused schedule's are not:
+    it posts nothing until an admin sets it again."""
     query = f"""
         SELECT {_POST_COLUMNS} FROM digest_posts
-         WHERE status = 'failed' AND one_off = 1 AND created_at >= ?
+         WHERE status = 'failed' AND created_at >= ?
+           AND (one_off = 1 OR channel_id IN (SELECT channel_id FROM digest_schedules
+                                               WHERE paused = 0))
          ORDER BY created_at, channel_id
     """  # noqa: S608
     posts = [_post(r) for r in await db.execute_fetchall(query, (_stamp(_now(since)),))]

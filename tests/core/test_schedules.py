@@ -419,17 +419,19 @@ async def test_a_claim_keeps_how_it_posts_and_a_new_claim_replaces_it(
         await claim_post(conn, 444, WEEK, now=NOW, settings=one_off)
 
 
-async def test_pending_one_offs_are_recent_one_offs_worth_trying_again(
+async def test_pending_retries_are_recent_failures_worth_trying_again(
     conn: aiosqlite.Connection,
 ) -> None:
-    """Only a one-off claim that failed for a transient reason, claimed since the given time,
-    is listed: not a schedule's, not one an admin must fix, not an older one, not a pending
-    intent."""
+    """A claim that failed for a transient reason since the given time is listed, a one-off or
+    a running schedule's: not a paused or stopped schedule's, not one an admin must fix, not an
+    older one, not a pending intent."""
     weeks = [WEEK + timedelta(days=7 * n) for n in range(5)]
     one_off = PostSettings(CHANNEL, "ja", "Asia/Tokyo", one_off=True)
+    scheduled = replace(one_off, one_off=False)
+    await _set(conn)
     claims = [
         (weeks[0], one_off, UNAVAILABLE, NOW),  # listed
-        (weeks[1], replace(one_off, one_off=False), UNAVAILABLE, NOW),  # a schedule's
+        (weeks[1], scheduled, UNAVAILABLE, NOW),  # listed: its schedule runs
         (weeks[2], one_off, REFUSED, NOW),  # for an admin to fix
         (weeks[3], one_off, UNAVAILABLE, NOW - timedelta(days=2)),  # too old
     ]
@@ -437,8 +439,16 @@ async def test_pending_one_offs_are_recent_one_offs_worth_trying_again(
         assert await claim_post(conn, CHANNEL, week, now=at, settings=settings)
         await mark_failed(conn, CHANNEL, week, failure, now=at)
     assert await claim_post(conn, CHANNEL, weeks[4], now=NOW, settings=one_off)  # in flight
-    pending = await schedules.pending_one_offs(conn, since=NOW - timedelta(days=1))
-    assert [(p.week_start, p.settings) for p in pending] == [(weeks[0], one_off)]
+    since = NOW - timedelta(days=1)
+    listed = [(p.week_start, p.settings) for p in await schedules.pending_retries(conn, since)]
+    assert listed == [(weeks[0], one_off), (weeks[1], scheduled)]
+
+    for _ in range(MAX_FAILURES):
+        paused = await schedules.record_failure(conn, CHANNEL, REFUSED, now=NOW)
+    assert paused is not None
+    assert paused.paused
+    listed = [(p.week_start, p.settings) for p in await schedules.pending_retries(conn, since)]
+    assert listed == [(weeks[0], one_off)]
 
 
 async def test_stop_withdraws_the_channels_one_offs_not_yet_through(
@@ -457,7 +467,7 @@ async def test_stop_withdraws_the_channels_one_offs_not_yet_through(
 
     assert await schedules.stop_schedule(conn, GUILD, CHANNEL)
     since = NOW - timedelta(days=1)
-    assert [p.channel_id for p in await schedules.pending_one_offs(conn, since=since)] == [333]
+    assert [p.channel_id for p in await schedules.pending_retries(conn, since=since)] == [333]
     unfinished = await schedules.get_post(conn, CHANNEL, later)
     assert unfinished is not None
     assert (unfinished.status, unfinished.one_off) == ("intent", False)

@@ -828,6 +828,30 @@ async def test_a_changed_schedule_whose_owed_post_discord_refuses_retries_it(
     assert footers(message) == [marker(week)]
 
 
+async def test_a_changed_schedule_s_refused_owed_post_is_retried_after_a_restart(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """The week a change owes, refused with a 503, then a restart before its retry (within the
+    grace period): the new process posts it once. No run of the schedule would: its time was
+    set after that run."""
+    news = fake_discord.guild.channel(NEWS)
+    await set_due(bot, news, ago=-timedelta(hours=1))
+    earlier = (datetime.now(UTC) - timedelta(hours=1)).astimezone(TOKYO)
+    await bot.start(until_logged=CAUGHT_UP)
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    options = {"channel": NEWS, "weekday": earlier.isoweekday(), "time": f"{earlier:%H:%M}"}
+    answer = reply(await command(fake_discord, "alliance-digest set", options))
+    assert answer.endswith("The bot tries again shortly.")
+    week = schedules.week_for_run(earlier, TOKYO)
+    await bot.restart(until_logged=CAUGHT_UP)  # long before the retry, a minute away
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert post.status == "posted"
+    assert channel_posts(fake_discord, news) == [503, 200]
+    [message] = digests(fake_discord)
+    assert footers(message) == [marker(week)]
+
+
 async def test_an_unfinished_post_is_found_after_a_burst_of_messages_before_its_claim(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
