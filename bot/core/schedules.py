@@ -862,24 +862,25 @@ class CatchUp:
 def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE) -> CatchUp | None:
     """Post the latest due run if it is within `grace`, else record it as missed.
 
-    None for a paused schedule and for a run due before the schedule was last set (an admin who
-    sets Monday 09:00 on a Tuesday did not miss anything; what a change owes, `owed_weeks`
-    says). The ledger still has the last word: `claim_post` and `record_missed` refuse a week
-    already handled.
+    None for a paused schedule and for a run due before the schedule was last set, or in the
+    second it was set (an admin who sets Monday 09:00 on a Tuesday did not miss anything; what
+    a change owes, `owed_weeks` says). The same second counts as before, as `next_run` from the
+    time a schedule was saved never returns it: a restart and the running bot agree. The ledger
+    still has the last word: `claim_post` and `record_missed` refuse a week already handled.
     """
     if schedule.paused:
         return None
     moment = _now(now)
     run = latest_due_run(schedule, moment)
     since = schedule.updated_at
-    if since is not None and run < since:
+    if since is not None and run <= since:
         return None
     action: Literal["post", "missed"] = "post" if moment - run <= grace else "missed"
     earlier: list[Week] = []
     day = _run_day(run, schedule.tz, schedule.weekday)
     for weeks_back in range(1, MISSED_WEEKS_BACK + 1):
         before = _run_on(day - timedelta(days=7 * weeks_back), schedule)
-        if since is not None and before < since:
+        if since is not None and before <= since:
             break
         if moment - before > grace:
             earlier.append(week_for_run(before, schedule.tz, weekday=schedule.weekday))
@@ -903,7 +904,7 @@ def owed_weeks(
     moment = _now(now)
     due = latest_due_run(old, moment)
     since = old.updated_at
-    recent = moment - due <= grace and (since is None or due >= since)
+    recent = moment - due <= grace and (since is None or due > since)
     run = due if old.paused or recent else next_run(old, moment)
     owed = week_for_run(run, old.tz, weekday=old.weekday)
     upcoming = week_for_run(next_run(new, moment), new.tz, weekday=new.weekday)

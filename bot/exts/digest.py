@@ -746,6 +746,10 @@ class DigestCog(commands.Cog):
             timezone = timezone or (old.timezone if schedules.is_timezone(old.timezone) else None)
             language = language or old.language
             when_empty = when_empty or old.when_empty
+        # One moment for the saved time, the plan and what is owed, taken before the save may
+        # wait: set just before its run time, the schedule runs then, also if a restart comes
+        # first. In whole seconds, as saved.
+        now = datetime.now(UTC).replace(microsecond=0)
         try:
             # Waits for the write lock while another connection (a feed ingest) holds it.
             schedule = await schedules.set_schedule(
@@ -759,10 +763,10 @@ class DigestCog(commands.Cog):
                 when_empty=when_empty or "post",
                 set_by=admin,
                 set_by_language=lang,
+                now=now,
             )
         except ScheduleError as exc:
             return pages.note(t("digest.invalid", lang, error=_schedule_error(exc, lang)))
-        now = datetime.now(UTC)
         self._plan(schedule, now)
         message = t(
             "digest.saved",

@@ -266,6 +266,20 @@ def test_catch_up_ignores_runs_before_set_and_paused() -> None:
     assert catch_up(paused, due + timedelta(hours=2)) is None
 
 
+def test_a_run_in_the_second_a_schedule_was_set_is_before_it() -> None:
+    """Set in its run's second, a schedule's first run is next week, by its plan (`next_run`)
+    and on a restart (`catch_up`); set a second earlier, it is this run, by both."""
+    due = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
+    for set_at, first in ((due, due + timedelta(days=7)), (due - timedelta(seconds=1), due)):
+        sched = _schedule(1, "09:00", "Asia/Tokyo", updated_at=set_at)
+        assert next_run(sched, set_at) == first
+        plan = catch_up(sched, due + timedelta(minutes=5))
+        assert (plan is not None) is (first == due)
+        changed = _schedule(1, "08:30", "Asia/Tokyo")
+        owed = schedules.owed_weeks(sched, changed, due + timedelta(minutes=5))
+        assert owed == ([week_for_run(due, "Asia/Tokyo")] if first == due else [])
+
+
 @pytest.mark.parametrize(
     ("old", "new", "now", "owed"),
     [
