@@ -854,6 +854,8 @@ class CatchUp:
     run_at: datetime
     week: Week
     action: Literal["post", "missed"]
+    # The end of the grace period, in UTC: the latest the run's week may still be posted.
+    deadline: datetime
     # The weeks of the runs before it since the schedule was set, past the grace period, oldest
     # first: missed too, unless the ledger says they were handled (the bot was up for them).
     earlier: tuple[Week, ...] = ()
@@ -885,7 +887,10 @@ def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE
         if moment - before > grace:
             earlier.append(week_for_run(before, schedule.tz, weekday=schedule.weekday))
     week = week_for_run(run, schedule.tz, weekday=schedule.weekday)
-    return CatchUp(run, week, action, tuple(reversed(earlier)))
+    # In UTC: in the schedule's zone, adding hours is wall-clock arithmetic, an hour off across
+    # a daylight-saving change.
+    deadline = run.astimezone(UTC) + grace
+    return CatchUp(run, week, action, deadline, tuple(reversed(earlier)))
 
 
 def owed_weeks(

@@ -354,7 +354,7 @@ class DigestCog(commands.Cog):
             await self._record_missed(schedule, week, over_failed=False)
         if plan.action == "missed":
             return "missed" if await self._record_missed(schedule, plan.week) else None
-        await self._attempt(schedule.channel_id, plan.week.start, plan.run_at + self.grace)
+        await self._attempt(schedule.channel_id, plan.week.start, plan.deadline)
         return "due"
 
     async def _record_missed(

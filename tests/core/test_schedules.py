@@ -280,6 +280,16 @@ def test_a_run_in_the_second_a_schedule_was_set_is_before_it() -> None:
         assert owed == ([week_for_run(due, "Asia/Tokyo")] if first == due else [])
 
 
+def test_catch_up_deadline_is_the_grace_period_in_real_time_across_dst() -> None:
+    """A run the day before New York's clocks go back may be posted 24 hours later, not 25."""
+    saturday = datetime(2025, 11, 1, 9, tzinfo=NY)  # the clocks go back on Sunday at 02:00
+    sched = _schedule(6, "09:00", "America/New_York", updated_at=datetime(2025, 10, 30, tzinfo=UTC))
+    plan = catch_up(sched, saturday + timedelta(hours=1), timedelta(hours=24))
+    assert plan is not None
+    assert plan.run_at == saturday
+    assert plan.deadline == datetime(2025, 11, 2, 13, tzinfo=UTC)  # Sunday 08:00 by the clock
+
+
 @pytest.mark.parametrize(
     ("old", "new", "now", "owed"),
     [
