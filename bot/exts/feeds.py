@@ -53,6 +53,13 @@ def error_text(state: FeedState, lang: Lang) -> str:
     return state.last_error or ""
 
 
+def _refused(error: FeedConfigError, lang: Lang) -> str:
+    # The reason quotes what the admin typed (a URL, a name): shown as typed, not as Markdown.
+    return t(
+        "feeds.invalid", lang, error=render.plain(reason_text(error.reason, error.params, lang))
+    )
+
+
 def feed_field(status: FeedStatus, lang: Lang) -> tuple[str, str]:
     """A followed feed as an embed field: its name, and its settings and fetch status."""
     config, state = status.config, status.state
@@ -81,7 +88,7 @@ def feed_field(status: FeedStatus, lang: Lang) -> tuple[str, str]:
         # The feed's server wrote part of it (a reason phrase, a redirect's address): its
         # Markdown would be a link or a mention chip in the admins' list.
         lines.append(t("feeds.error", lang, error=render.quote(error_text(state, lang), 300)))
-    return render.clip(flag + config.display_name, 256), render.clip("\n".join(lines), 1024)
+    return render.plain_clip(flag + config.display_name, 256), render.clip("\n".join(lines), 1024)
 
 
 class FeedsCog(commands.Cog):
@@ -155,9 +162,10 @@ class FeedsCog(commands.Cog):
                 allow_private=False,  # a Discord admin is not the operator: public feeds only
             )
         except FeedConfigError as exc:
-            message = t("feeds.invalid", lang, error=reason_text(exc.reason, exc.params, lang))
+            message = _refused(exc, lang)
         else:
-            message = t("feeds.added", lang, name=feed.display_name, interval=feed.interval)
+            name = render.plain(feed.display_name)
+            message = t("feeds.added", lang, name=name, interval=feed.interval)
         return pages.note(message)
 
     @group.command(name="remove", description=_("Stop following a news feed"))
@@ -179,9 +187,10 @@ class FeedsCog(commands.Cog):
         try:
             removed = await self.service.remove_feed(url)
         except FeedConfigError as exc:
-            message = t("feeds.invalid", lang, error=reason_text(exc.reason, exc.params, lang))
+            message = _refused(exc, lang)
         else:
-            message = t("feeds.removed" if removed else "feeds.not_followed", lang, url=url)
+            key = "feeds.removed" if removed else "feeds.not_followed"
+            message = t(key, lang, url=render.plain(url))
         return pages.note(message)
 
     @remove_command.autocomplete("url")

@@ -279,6 +279,28 @@ async def test_add_refuses_local_and_private_addresses(
     assert "2 feeds (0 failing)" in listed
 
 
+async def test_names_and_addresses_an_admin_typed_are_shown_as_typed(
+    double: FakeDiscord, bot: BotProcess
+) -> None:
+    """A feed's name and address with Markdown in them are echoed, and listed, as typed: no
+    bold, no masked link, no mention chip."""
+    url = "https://feeds.example.jp/rss.xml?**now**"
+    name = "**速報** [login](https://evil.example) <@&1>"
+    shown = r"\*\*速報\*\* \[login](https://evil.example) \<@&1>"
+    added = await ask(double, "alliance-feeds add", {"url": url, "name": name})
+    try:
+        assert text(added) == f"Now following “{shown}” (fetched every 30 min)."
+        again = text(await ask(double, "alliance-feeds add", {"url": url}))
+        assert again == f"Not done: {url} is already followed (in the database)"
+        listed = await ask(double, "alliance-feeds list")
+        assert shown in [f["name"] for e in embeds(listed) for f in e["fields"]]
+    finally:
+        removed = await ask(double, "alliance-feeds remove", {"url": url})
+    assert text(removed) == f"No longer following {url}."
+    gone = text(await ask(double, "alliance-feeds remove", {"url": f"{url}||<@&1>||"}))
+    assert gone == rf"{url}\|\|\<@&1>\|\| is not followed."
+
+
 @pytest.mark.parametrize(
     ("url", "reason", "ja_reason"),
     [
