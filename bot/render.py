@@ -292,7 +292,8 @@ def article_list(
         linked = _with_link(line, article, lang)
         # A link is left out rather than cut, which would break it; the summary keeps some room.
         head = linked if len(linked) <= value_max - _SUMMARY_ROOM else clip(line, value_max // 2)
-        value = clip(f"{head}\n{plain(summary(article.body))}", value_max)
+        # Cut before it is escaped: cut after, an escape could lose its character (a stray "\").
+        value = f"{head}\n{plain_clip(summary(article.body), value_max - len(head) - 1)}"
         embed.add_field(name=_result_name(article, name_max), value=value, inline=False)
     if footer:
         embed.set_footer(text=footer)

@@ -339,6 +339,23 @@ def test_ten_listed_articles_with_long_titles_and_links_fit_one_embed(lang: str)
     assert all(f"]({url})" in str(field.value) for field in embed.fields)
 
 
+def test_a_listed_summary_cut_short_keeps_its_escapes_whole() -> None:
+    """Ten listed articles whose summaries are all Markdown characters: each value fits its
+    share and ends in a whole escape and the ellipsis, never a stray backslash."""
+    url = "https://news.example.jp/articles/" + "a" * 250
+    body = "*_" * 80
+    listed = [
+        dataclasses.replace(_article(body, title="長" * 300), id=n, url=url) for n in range(1, 11)
+    ]
+    embed = render.article_list("最新の記事", listed, taxonomy=TAXONOMY, lang="en")
+    assert _within_limits(embed)
+    for field in embed.fields:
+        summary = str(field.value).split("\n", 1)[1]
+        assert summary.endswith("…")
+        assert not summary.endswith("\\…")
+        assert summary[:-1] == render.plain(body[: len(summary[:-1]) // 2])
+
+
 @pytest.mark.parametrize("url_chars", [300, 2000])
 def test_a_shortened_article_keeps_its_full_text_link_whole(url_chars: int) -> None:
     """The note under a shortened article keeps its whole link, however long the link is."""
