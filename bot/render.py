@@ -179,7 +179,11 @@ def linkable_url(url: str | None) -> str | None:
         return None
     # A link with no host (https:///page, https://?q=1, which an imported file may hold) is not
     # well formed to Discord either: the whole message would be refused.
-    return url if urlsplit(url).hostname else None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # a host NFKC would change: a full-width ／ or ＠ in https://ex.jp／記事
+        return None
+    return url if host else None
 
 
 def article_link(article: Article, lang: Lang) -> str:

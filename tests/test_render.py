@@ -96,6 +96,7 @@ def test_a_cut_body_escapes_each_piece_whole(before: int, tail: str) -> None:
         ("https:///no-host", None),
         ("https://?q=1", None),
         ("https://#top", None),
+        ("https://ex.jp／記事", None),
         ("https://ex.jp/a%20b", "https://ex.jp/a%20b"),
         ("http://ex.jp", "http://ex.jp"),
     ],
