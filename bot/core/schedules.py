@@ -753,15 +753,16 @@ async def pending_intents(db: aiosqlite.Connection) -> list[PostRecord]:
 
 async def pending_retries(db: aiosqlite.Connection, since: datetime) -> list[PostRecord]:
     """Claims made since `since` that failed for a reason worth trying again (Discord
-    unavailable), as a `post-now` where no schedule runs or of a schedule still running: a
-    restart lost their retries. (A run's week is also tried again by its catch-up, but not a
-    `post-now`'s, nor a week a changed schedule owed.) A stopped or paused schedule's are not:
-    it posts nothing until an admin sets it again."""
+    unavailable): a restart lost their retries. A `post-now`'s where no schedule runs, and a
+    running schedule's made since it was last set (a week a change owed, or its own runs'):
+    not a stopped or paused schedule's, which posts nothing until an admin sets it again, nor
+    one made before it was set again (a withdrawn one-off, the old schedule's)."""
     query = f"""
-        SELECT {_POST_COLUMNS} FROM digest_posts
+        SELECT {_POST_COLUMNS} FROM digest_posts AS p
          WHERE status = 'failed' AND created_at >= ?
-           AND (one_off = 1 OR channel_id IN (SELECT channel_id FROM digest_schedules
-                                               WHERE paused = 0))
+           AND (one_off = 1 OR EXISTS (SELECT 1 FROM digest_schedules AS s
+                                        WHERE s.channel_id = p.channel_id AND s.paused = 0
+                                          AND p.created_at >= s.updated_at))
          ORDER BY created_at, channel_id
     """  # noqa: S608
     posts = [_post(r) for r in await db.execute_fetchall(query, (_stamp(_now(since)),))]

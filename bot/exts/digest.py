@@ -317,22 +317,27 @@ class DigestCog(commands.Cog):
         intents = await schedules.pending_intents(self.db)
         for intent in intents:
             await self._attempt(intent.channel_id, intent.week_start, now + self.grace)
-        listed = await schedules.list_schedules(self.db)
-        # The weeks the runs' catch-up below tries: each week is tried once.
-        by_runs: set[tuple[int, date]] = set()
-        for schedule in listed:
+        # The weeks the schedules' catch-up below posts or records as missed: a retry of one
+        # past its grace period must not post it late.
+        settled_by_runs: set[tuple[int, date]] = set()
+        for schedule in await schedules.list_schedules(self.db):
             plan = schedules.catch_up(schedule, now, self.grace)
-            if plan is not None and plan.action == "post":
-                by_runs.add((schedule.channel_id, plan.week.start))
+            if plan is not None:
+                weeks = [plan.week, *plan.earlier]
+                settled_by_runs.update((schedule.channel_id, w.start) for w in weeks)
         # Refused by an unavailable Discord, and their retries lost with the process: a
         # `post-now` where no schedule runs, or a week a changed schedule owed, which no run
         # of a schedule will post.
         for post in await schedules.pending_retries(self.db, since=now - self.grace):
-            if (post.channel_id, post.week_start) in by_runs:
+            if (post.channel_id, post.week_start) in settled_by_runs:
                 continue
             assert post.created_at is not None  # a claim's time is always stored
             await self._attempt(post.channel_id, post.week_start, post.created_at + self.grace)
-        found = [self._catch_up_schedule(schedule, now) for schedule in listed]
+        # Read again: a retry may have paused a schedule.
+        found = [
+            self._catch_up_schedule(schedule, now)
+            for schedule in await schedules.list_schedules(self.db)
+        ]
         outcomes = await asyncio.gather(*found)
         log.info(
             "digest catch-up done: %d unfinished posts checked, %d due runs checked, %d missed",

@@ -447,9 +447,9 @@ async def test_pending_retries_are_recent_failures_worth_trying_again(
     conn: aiosqlite.Connection,
 ) -> None:
     """A claim that failed for a transient reason since the given time is listed, a one-off or
-    a running schedule's: not a paused or stopped schedule's, not one an admin must fix, not an
-    older one, not a pending intent."""
-    weeks = [WEEK + timedelta(days=7 * n) for n in range(5)]
+    a running schedule's since it was set: not one before, not a paused or stopped schedule's,
+    not one an admin must fix, not an older one, not a pending intent."""
+    weeks = [WEEK + timedelta(days=7 * n) for n in range(6)]
     one_off = PostSettings(CHANNEL, "ja", "Asia/Tokyo", one_off=True)
     scheduled = replace(one_off, one_off=False)
     await _set(conn)
@@ -458,6 +458,7 @@ async def test_pending_retries_are_recent_failures_worth_trying_again(
         (weeks[1], scheduled, UNAVAILABLE, NOW),  # listed: its schedule runs
         (weeks[2], one_off, REFUSED, NOW),  # for an admin to fix
         (weeks[3], one_off, UNAVAILABLE, NOW - timedelta(days=2)),  # too old
+        (weeks[5], scheduled, UNAVAILABLE, NOW - timedelta(hours=1)),  # before it was set
     ]
     for week, settings, failure, at in claims:
         assert await claim_post(conn, CHANNEL, week, now=at, settings=settings)

@@ -588,6 +588,28 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     assert f"channel {deleted.id} was deleted: its digests are stopped" in run.stderr
 
 
+async def test_a_run_retried_until_its_grace_ended_is_recorded_missed_after_a_restart(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A run due 30 h ago (grace 24 h) whose last retry, refused by Discord, was 2 h ago: on
+    start the week is recorded as missed, not retried and posted late."""
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=30))
+    unavailable = schedules.PostFailure(schedules.FailureCode.HTTP, status=503)
+    last_try = datetime.now(UTC) - timedelta(hours=2)
+
+    async def refused(conn: aiosqlite.Connection) -> None:
+        assert await schedules.claim_post(conn, news.id, week.start, now=last_try)
+        await schedules.mark_failed(conn, news.id, week.start, unavailable, now=last_try)
+
+    await with_db(bot.db, refused)
+    await bot.start(until_logged=CAUGHT_UP)
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert post.status == "missed"
+    assert channel_posts(fake_discord, news) == []
+
+
 async def test_a_downtime_across_several_runs_records_each_week_missed(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
