@@ -66,7 +66,8 @@ def feed_field(status: FeedStatus, lang: Lang) -> tuple[str, str]:
     flag = "⚠️ " if status.flagged else ""
     kind = t("feeds.kind_general" if config.kind == "general" else "feeds.kind_alliance", lang)
     lines = [
-        config.url,
+        # Written by an admin: a URL with a mention or Markdown in it (…?q=<@&1>) is shown as is.
+        render.plain_clip(config.url, 300),
         t(
             "feeds.settings",
             lang,

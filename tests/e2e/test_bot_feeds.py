@@ -280,25 +280,31 @@ async def test_add_refuses_local_and_private_addresses(
 
 
 async def test_names_and_addresses_an_admin_typed_are_shown_as_typed(
-    double: FakeDiscord, bot: BotProcess
+    double: FakeDiscord, feeds: FeedServer, bot: BotProcess
 ) -> None:
     """A feed's name and address with Markdown in them are echoed, and listed, as typed: no
     bold, no masked link, no mention chip."""
-    url = "https://feeds.example.jp/rss.xml?**now**"
+    host = name_for_this_machine()  # never fetched: it names this machine
+    if host is None:
+        pytest.skip("/etc/hosts names this machine on no local address")
+    url = f"http://{host}:{feeds.port}/md.xml?q=<@&1>"
+    shown_url = rf"http://{host}:{feeds.port}/md.xml?q=\<@&1>"
     name = "**速報** [login](https://evil.example) <@&1>"
     shown = r"\*\*速報\*\* \[login](https://evil.example) \<@&1>"
     added = await ask(double, "alliance-feeds add", {"url": url, "name": name})
     try:
         assert text(added) == f"Now following “{shown}” (fetched every 30 min)."
         again = text(await ask(double, "alliance-feeds add", {"url": url}))
-        assert again == f"Not done: {url} is already followed (in the database)"
+        assert again == f"Not done: {shown_url} is already followed (in the database)"
         listed = await ask(double, "alliance-feeds list")
-        assert shown in [f["name"] for e in embeds(listed) for f in e["fields"]]
+        fields = {f["name"]: f["value"] for e in embeds(listed) for f in e["fields"]}
+        assert fields[shown].startswith(f"{shown_url}\n")
     finally:
         removed = await ask(double, "alliance-feeds remove", {"url": url})
-    assert text(removed) == f"No longer following {url}."
-    gone = text(await ask(double, "alliance-feeds remove", {"url": f"{url}||<@&1>||"}))
-    assert gone == rf"{url}\|\|\<@&1>\|\| is not followed."
+    assert text(removed) == f"No longer following {shown_url}."
+    gone = text(await ask(double, "alliance-feeds remove", {"url": f"{url}||x||"}))
+    assert gone == rf"{shown_url}\|\|x\|\| is not followed."
+    assert "/md.xml" not in feeds.requests
 
 
 @pytest.mark.parametrize(
