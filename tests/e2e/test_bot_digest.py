@@ -45,6 +45,7 @@ from bot.render import DIGEST_MARKER, digest_embeds
 ADMIN = MEMBER_PERMISSIONS | MANAGE_GUILD
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 TOKYO = ZoneInfo("Asia/Tokyo")
+HOUR = timedelta(hours=1)
 NEWS = "alliance-news"
 CAUGHT_UP = "digest catch-up done"
 """What the digest cog logs once its startup catch-up has finished."""
@@ -87,11 +88,12 @@ async def set_due(
     language: str = "ja",
     when_empty: str = "post",
     set_ago: timedelta = timedelta(days=3),
+    zone: ZoneInfo = TOKYO,
 ) -> tuple[Schedule, Week]:
-    """A schedule set `set_ago` (three days) ago whose latest run came due `ago` ago; and that
-    run's week."""
+    """A schedule (in `zone`) set `set_ago` (three days) ago whose latest run came due `ago`
+    ago; and that run's week."""
     now = datetime.now(UTC)
-    run = (now - ago).astimezone(TOKYO)
+    run = (now - ago).astimezone(zone)
 
     async def act(conn: aiosqlite.Connection) -> Schedule:
         return await schedules.set_schedule(
@@ -100,14 +102,24 @@ async def set_due(
             channel_id=channel.id,
             weekday=run.isoweekday(),
             at=f"{run:%H:%M}",
+            timezone=zone.key,
             language=language,
             when_empty=when_empty,
             now=now - set_ago,
         )
 
     schedule = await with_db(bot.db, act)
-    week = schedules.week_for_run(schedules.latest_due_run(schedule, now), TOKYO)
+    week = schedules.week_for_run(schedules.latest_due_run(schedule, now), zone)
     return schedule, week
+
+
+def zone_for_a_change() -> ZoneInfo:
+    """Tokyo, or UTC when an hour before now and an hour after fall on a Saturday and a Sunday
+    in Tokyo: the tests of a change to a time already past set the old time and the new one so,
+    and a Saturday run posts the week before a Sunday run's, so the change would owe nothing."""
+    now = datetime.now(UTC)
+    before, after = ((now + hours).astimezone(TOKYO).isoweekday() for hours in (-HOUR, HOUR))
+    return ZoneInfo("UTC") if (before, after) == (6, 7) else TOKYO
 
 
 async def ledger(bot: BotRuns, channel: Channel, week: Week) -> PostRecord | None:
@@ -813,13 +825,14 @@ async def test_a_schedule_changed_to_a_time_already_past_posts_the_week_it_owed(
     """A schedule set days ago whose run is an hour away, changed to an hour ago: the week its
     old time had yet to post is posted at once, and said so; a restart posts nothing more."""
     news = fake_discord.guild.channel(NEWS)
-    await set_due(bot, news, ago=-timedelta(hours=1))
-    earlier = (datetime.now(UTC) - timedelta(hours=1)).astimezone(TOKYO)
+    zone = zone_for_a_change()
+    await set_due(bot, news, ago=-HOUR, zone=zone)
+    earlier = (datetime.now(UTC) - HOUR).astimezone(zone)
     await bot.start(until_logged=CAUGHT_UP)
     assert channel_posts(fake_discord, news) == []  # not due yet under the old time
     options = {"channel": NEWS, "weekday": earlier.isoweekday(), "time": f"{earlier:%H:%M}"}
     record = await command(fake_discord, "alliance-digest set", options)
-    week = schedules.week_for_run(earlier, TOKYO)
+    week = schedules.week_for_run(earlier, zone)
     assert reply(record).endswith(
         f"\nPosted the digest of the week of {week.start} in <#{news.id}>."
     )
@@ -836,14 +849,15 @@ async def test_a_changed_schedule_whose_owed_post_discord_refuses_retries_it(
     retry posts it once."""
     bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
     news = fake_discord.guild.channel(NEWS)
-    await set_due(bot, news, ago=-timedelta(hours=1))
-    earlier = (datetime.now(UTC) - timedelta(hours=1)).astimezone(TOKYO)
+    zone = zone_for_a_change()
+    await set_due(bot, news, ago=-HOUR, zone=zone)
+    earlier = (datetime.now(UTC) - HOUR).astimezone(zone)
     run = await bot.start(until_logged=CAUGHT_UP)
     fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
     options = {"channel": NEWS, "weekday": earlier.isoweekday(), "time": f"{earlier:%H:%M}"}
     answer = reply(await command(fake_discord, "alliance-digest set", options))
     assert answer.endswith("The bot tries again shortly.")
-    week = schedules.week_for_run(earlier, TOKYO)
+    week = schedules.week_for_run(earlier, zone)
     await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
     assert channel_posts(fake_discord, news) == [503, 200]
     [message] = digests(fake_discord)
@@ -857,14 +871,15 @@ async def test_a_changed_schedule_s_refused_owed_post_is_retried_after_a_restart
     grace period): the new process posts it once. No run of the schedule would: its time was
     set after that run."""
     news = fake_discord.guild.channel(NEWS)
-    await set_due(bot, news, ago=-timedelta(hours=1))
-    earlier = (datetime.now(UTC) - timedelta(hours=1)).astimezone(TOKYO)
+    zone = zone_for_a_change()
+    await set_due(bot, news, ago=-HOUR, zone=zone)
+    earlier = (datetime.now(UTC) - HOUR).astimezone(zone)
     await bot.start(until_logged=CAUGHT_UP)
     fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
     options = {"channel": NEWS, "weekday": earlier.isoweekday(), "time": f"{earlier:%H:%M}"}
     answer = reply(await command(fake_discord, "alliance-digest set", options))
     assert answer.endswith("The bot tries again shortly.")
-    week = schedules.week_for_run(earlier, TOKYO)
+    week = schedules.week_for_run(earlier, zone)
     await bot.restart(until_logged=CAUGHT_UP)  # long before the retry, a minute away
     post = await ledger(bot, news, week)
     assert post is not None
