@@ -53,11 +53,19 @@ def error_text(state: FeedState, lang: Lang) -> str:
     return state.last_error or ""
 
 
+def _explained(error: FeedConfigError, lang: Lang) -> str:
+    """Why a feed change or the feeds file was refused. Its parameters quote what an admin
+    typed (a URL, a name) or the file (a path, the TOML parser's words): shown as typed, not as
+    Markdown, and each cut short; the reason's own formatting is kept."""
+    params = {
+        name: render.plain_clip(value, 300) if isinstance(value, str) else value
+        for name, value in error.params.items()
+    }
+    return reason_text(error.reason, params, lang)
+
+
 def _refused(error: FeedConfigError, lang: Lang) -> str:
-    # The reason quotes what the admin typed (a URL, a name): shown as typed, not as Markdown.
-    return t(
-        "feeds.invalid", lang, error=render.plain(reason_text(error.reason, error.params, lang))
-    )
+    return t("feeds.invalid", lang, error=_explained(error, lang))
 
 
 def feed_field(status: FeedStatus, lang: Lang) -> tuple[str, str]:
@@ -222,8 +230,7 @@ class FeedsCog(commands.Cog):
             except FeedConfigError as exc:
                 # feeds.toml was unreadable when the bot started: nothing is fetched until the
                 # operator mends it and restarts the bot, which retrying the command can't do.
-                reason = render.quote(reason_text(exc.reason, exc.params, lang), 1000)
-                unread = t("feeds.file_unreadable", lang, error=reason)
+                unread = t("feeds.file_unreadable", lang, error=_explained(exc, lang))
                 return render.field_embeds(t("feeds.title", lang), [], empty=unread)
             return feed_list_embeds(statuses, lang)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from bot_process import bot_running
 from fake_discord import FakeDiscord
 from fake_discord.payloads import MANAGE_GUILD, MEMBER_PERMISSIONS
@@ -40,12 +41,19 @@ async def test_feeds_left_to_the_operator_are_not_changed_by_command(
         await conn.close()
 
 
+@pytest.mark.parametrize(
+    ("content", "said", "ja_said"),
+    [
+        ("[[feed]\nurl = 'https://example.com/rss'\n", "is not valid TOML", "TOML の書式"),
+        ("feed = 1\n", "`feed` must be written as [[feed]] tables", "[[feed]] の表として"),
+    ],
+)
 async def test_an_unreadable_feeds_file_is_reported_by_the_list(
-    fake_discord: FakeDiscord, tmp_path: Path
+    fake_discord: FakeDiscord, tmp_path: Path, content: str, said: str, ja_said: str
 ) -> None:
     """With feeds.toml unreadable at start, the bot runs and `/alliance-feeds list` says why and
     what to do (ja, en), instead of a generic error with a logged traceback."""
-    (tmp_path / "feeds.toml").write_text("[[feed]\nurl = 'https://example.com/rss'\n")
+    (tmp_path / "feeds.toml").write_text(content)
     async with bot_running(
         fake_discord, tmp_path / "alliance.db", until_logged="feeds are not followed"
     ) as bot:
@@ -55,8 +63,8 @@ async def test_an_unreadable_feeds_file_is_reported_by_the_list(
             "News feeds\nThe feeds file can't be read, so no feeds are being fetched. The "
             "operator must fix it and restart the bot: "
         )
-        assert "feeds.toml is not valid TOML" in listed
+        assert said in listed
         ja = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN, locale="ja"))
         assert "フィードの設定ファイルを読めないため" in ja
-        assert "TOML の書式が正しくありません" in ja
+        assert ja_said in ja
         assert "Traceback" not in bot.stderr[started:]
