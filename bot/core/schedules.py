@@ -684,6 +684,21 @@ async def mark_failed(
     return await record_failure(db, channel_id, failure, now=now)
 
 
+async def reopen_claim(
+    db: aiosqlite.Connection, channel_id: int, week_start: date, *, now: datetime | None = None
+) -> bool:
+    """Make a failed claim unfinished again (an intent with no message), its time and settings
+    kept: its post was found in the channel after all, so it is finished as an interrupted post
+    is, never posted anew. False when the week is not recorded as failed."""
+    query = """
+        UPDATE digest_posts SET status = 'intent', updated_at = ?
+         WHERE channel_id = ? AND week_start = ? AND status = 'failed'
+        RETURNING 1
+    """
+    params = (_stamp(_now(now)), channel_id, week_start.isoformat())
+    return bool(list(await db.execute_fetchall(query, params)))
+
+
 async def mark_unverified(
     db: aiosqlite.Connection,
     channel_id: int,

@@ -89,6 +89,17 @@ def _unfinished(post: schedules.PostRecord | None) -> bool:
     return post is not None and post.status == "intent" and post.message_id is None
 
 
+def _maybe_posted(post: schedules.PostRecord | None) -> bool:
+    """A post that failed with an error after which Discord may have made it anyway (a 5xx, no
+    answer): a retry looks in the channel before claiming the week again."""
+    return (
+        post is not None
+        and post.status == "failed"
+        and post.failure is not None
+        and post.failure.transient
+    )
+
+
 def failure_of(error: discord.HTTPException | TimeoutError) -> PostFailure:
     """What a failed Discord call means, as a code an admin's reply can word in any language."""
     if isinstance(error, TimeoutError):
@@ -480,6 +491,18 @@ class DigestCog(commands.Cog):
         """`settle`, with the channel's lock held; `settings` None: stopped or paused, so an
         unfinished post is only looked for, and recorded as stopped when it is not found."""
         post = await schedules.get_post(self.db, channel_id, week.start)
+        if settings is not None and _maybe_posted(post):
+            assert post is not None
+            # Discord may have made the message after the error, and after the look in the
+            # channel right after it (a timeout): found now, the week is finished as an
+            # interrupted post, not posted again.
+            try:
+                found = await self._find_posted(channel_id, week, since=post.created_at)
+            except (discord.HTTPException, TimeoutError) as exc:
+                log.warning("digest for channel %s: could not look in it: %s", channel_id, exc)
+                return "unavailable"
+            if found and await schedules.reopen_claim(self.db, channel_id, week.start):
+                post = await schedules.get_post(self.db, channel_id, week.start)
         unfinished = _unfinished(post)
         posted: list[int] = []
         if unfinished:

@@ -1408,6 +1408,30 @@ async def test_retry_records_a_post_discord_made_despite_the_error(
     assert digests(fake_discord) == [planted]
 
 
+async def test_a_retry_looks_in_the_channel_for_a_post_discord_made_late(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A run due on start gets a 503 on its post, and the look right after finds nothing, so
+    the week is recorded as failed; Discord made the digest after all, later: the retry finds
+    it and records it, posting nothing; a restart posts nothing."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=1))
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    run = await bot.start(until_logged=CAUGHT_UP)
+    await run.wait_logged(f"digest of {week.start} for channel {news.id}: trying again at")
+    failed = await ledger(bot, news, week)
+    assert failed is not None
+    assert failed.status == "failed"
+    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
+    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    await run.wait_logged(f"digest of {week.start} in channel {news.id} was already posted")
+    await assert_posted_as(bot, news, week, planted)
+    assert channel_posts(fake_discord, news) == [503]
+    await bot.restart(until_logged=CAUGHT_UP)
+    assert digests(fake_discord) == [planted]
+
+
 async def add_articles_in(bot: BotRuns, week: Week, count: int, *, first: int = 1) -> None:
     """`count` distinct articles published in `week` (sentences of the seed corpus, shuffled),
     so that its digest takes several messages."""
