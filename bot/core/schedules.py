@@ -685,17 +685,24 @@ async def mark_failed(
 
 
 async def reopen_claim(
-    db: aiosqlite.Connection, channel_id: int, week_start: date, *, now: datetime | None = None
+    db: aiosqlite.Connection,
+    channel_id: int,
+    week_start: date,
+    one_off: bool,
+    *,
+    now: datetime | None = None,
 ) -> bool:
-    """Make a failed claim unfinished again (an intent with no message), its time and settings
-    kept: its post was found in the channel after all, so it is finished as an interrupted post
-    is, never posted anew. False when the week is not recorded as failed."""
+    """Make a failed (or since missed) claim unfinished again, an intent with no message, its
+    time, language and timezone kept: its post may have been made after all, so it is finished
+    as an interrupted post is, never posted anew. `one_off`: whether it is now a `post-now`'s
+    where no schedule runs, retried with its own settings. False when the week is not recorded
+    as failed or missed."""
     query = """
-        UPDATE digest_posts SET status = 'intent', updated_at = ?
-         WHERE channel_id = ? AND week_start = ? AND status = 'failed'
+        UPDATE digest_posts SET status = 'intent', one_off = ?, updated_at = ?
+         WHERE channel_id = ? AND week_start = ? AND status IN ('failed', 'missed')
         RETURNING 1
     """
-    params = (_stamp(_now(now)), channel_id, week_start.isoformat())
+    params = (int(one_off), _stamp(_now(now)), channel_id, week_start.isoformat())
     return bool(list(await db.execute_fetchall(query, params)))
 
 

@@ -91,10 +91,11 @@ def _unfinished(post: schedules.PostRecord | None) -> bool:
 
 def _maybe_posted(post: schedules.PostRecord | None) -> bool:
     """A post that failed with an error after which Discord may have made it anyway (a 5xx, no
-    answer): a retry looks in the channel before claiming the week again."""
+    answer), perhaps recorded as missed since: looked for in the channel before it is claimed
+    again."""
     return (
         post is not None
-        and post.status == "failed"
+        and post.status in ("failed", "missed")
         and post.failure is not None
         and post.failure.transient
     )
@@ -491,17 +492,21 @@ class DigestCog(commands.Cog):
         """`settle`, with the channel's lock held; `settings` None: stopped or paused, so an
         unfinished post is only looked for, and recorded as stopped when it is not found."""
         post = await schedules.get_post(self.db, channel_id, week.start)
-        if settings is not None and _maybe_posted(post):
+        looked: list[int] | None = None  # the pages found by the look below
+        if settings is not None and _maybe_posted(post) and not await self._problem(channel_id):
             assert post is not None
             # Discord may have made the message after the error, and after the look in the
-            # channel right after it (a timeout): found now, the week is finished as an
-            # interrupted post, not posted again.
+            # channel right after it (a timeout): a retry looks again before claiming the week.
+            # Found, or if the look fails, the week is an interrupted post again: never posted
+            # anew, only finished once its pages are known (a `post-now`'s, by its retries).
             try:
-                found = await self._find_posted(channel_id, week, since=post.created_at)
+                looked = await self._find_posted(channel_id, week, since=post.created_at)
             except (discord.HTTPException, TimeoutError) as exc:
-                log.warning("digest for channel %s: could not look in it: %s", channel_id, exc)
-                return "unavailable"
-            if found and await schedules.reopen_claim(self.db, channel_id, week.start):
+                return await self._unchecked(settings, week, exc)
+            if looked:
+                one_off = settings.one_off
+                if not await schedules.reopen_claim(self.db, channel_id, week.start, one_off):
+                    return "already"  # settled meanwhile; what is in the channel stays
                 post = await schedules.get_post(self.db, channel_id, week.start)
         unfinished = _unfinished(post)
         posted: list[int] = []
@@ -512,7 +517,9 @@ class DigestCog(commands.Cog):
                 # The rest of a post goes out as its start did, whatever was set since.
                 settings = replace(settings, language=claimed.language, timezone=claimed.timezone)
                 week = week_of(week.start, timezone=claimed.timezone)
-            posted = await self._find_posted(channel_id, week, since=post.created_at)
+            if looked is None:
+                looked = await self._find_posted(channel_id, week, since=post.created_at)
+            posted = looked
             if posted and settings is None:
                 # Stopped or paused: what reached the channel stays, nothing more is posted.
                 await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
@@ -582,6 +589,22 @@ class DigestCog(commands.Cog):
                 log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
             return await self._send(settings, week, pages, posted)
+
+    async def _unchecked(
+        self, settings: PostSettings, week: Week, error: discord.HTTPException | TimeoutError
+    ) -> Outcome:
+        """A week that failed, maybe posted after all, whose channel could not be looked in:
+        claimed again as an interrupted post, for its retries or the next start to look for."""
+        channel_id = settings.channel_id
+        if not await schedules.reopen_claim(self.db, channel_id, week.start, settings.one_off):
+            return "already"
+        failure = failure_of(error)
+        if failure.transient:
+            detail = f"could not check the channel: {_english(error)}"
+            failure = PostFailure(FailureCode.UNCONFIRMED, detail=detail)
+        await self._record_failure(channel_id, week.start, failure, claimed=True)
+        log.warning("digest for channel %s not confirmed: %s", channel_id, _english(error))
+        return "unconfirmed" if failure.transient else "failed"
 
     async def _record_failure(
         self, channel_id: int, week_start: date, failure: PostFailure, *, claimed: bool = False

@@ -443,23 +443,32 @@ async def test_a_claim_keeps_how_it_posts_and_a_new_claim_replaces_it(
         await claim_post(conn, 444, WEEK, now=NOW, settings=one_off)
 
 
-async def test_reopen_claim_makes_only_a_failed_week_unfinished_again(
+async def test_reopen_claim_makes_only_a_failed_or_missed_week_unfinished_again(
     conn: aiosqlite.Connection,
 ) -> None:
-    """A failed week becomes an intent with no message again, its claim time and settings kept;
-    a posted week or one never claimed is left as it is."""
+    """A failed week, or one recorded as missed since, becomes an intent with no message again,
+    its claim time and language kept, a one-off or not as asked; a posted week or one never
+    claimed is left as it is."""
     settings = PostSettings(CHANNEL, "en", "Asia/Tokyo")
-    assert await claim_post(conn, CHANNEL, WEEK, now=NOW, settings=settings)
-    await mark_failed(conn, CHANNEL, WEEK, UNAVAILABLE, now=NOW)
-    assert await schedules.reopen_claim(conn, CHANNEL, WEEK, now=NOW + timedelta(hours=1))
-    reopened = await schedules.get_post(conn, CHANNEL, WEEK)
-    assert reopened is not None
-    assert (reopened.status, reopened.message_id) == ("intent", None)
-    assert (reopened.created_at, reopened.settings) == (NOW, settings)
-    assert [p.week_start for p in await pending_intents(conn)] == [WEEK]
+    later = WEEK + timedelta(days=7)
+    for week in (WEEK, later):
+        assert await claim_post(conn, CHANNEL, week, now=NOW, settings=settings)
+        await mark_failed(conn, CHANNEL, week, UNAVAILABLE, now=NOW)
+    assert await record_missed(conn, CHANNEL, later, now=NOW)
+    assert await schedules.reopen_claim(conn, CHANNEL, WEEK, True, now=NOW + timedelta(hours=1))
+    assert await schedules.reopen_claim(conn, CHANNEL, later, False)
+    for week, one_off in ((WEEK, True), (later, False)):
+        reopened = await schedules.get_post(conn, CHANNEL, week)
+        assert reopened is not None
+        assert (reopened.status, reopened.message_id) == ("intent", None)
+        assert (reopened.created_at, reopened.settings) == (
+            NOW,
+            replace(settings, one_off=one_off),
+        )
+    assert [p.week_start for p in await pending_intents(conn)] == [WEEK, later]
     await mark_posted(conn, CHANNEL, WEEK, 999, now=NOW)
-    assert not await schedules.reopen_claim(conn, CHANNEL, WEEK)
-    assert not await schedules.reopen_claim(conn, CHANNEL, WEEK + timedelta(days=7))
+    assert not await schedules.reopen_claim(conn, CHANNEL, WEEK, False)
+    assert not await schedules.reopen_claim(conn, CHANNEL, WEEK + timedelta(days=14), False)
     posted = await schedules.get_post(conn, CHANNEL, WEEK)
     assert posted is not None
     assert posted.status == "posted"

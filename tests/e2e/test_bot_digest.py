@@ -1414,7 +1414,7 @@ async def test_a_retry_looks_in_the_channel_for_a_post_discord_made_late(
     """A run due on start gets a 503 on its post, and the look right after finds nothing, so
     the week is recorded as failed; Discord made the digest after all, later: the retry finds
     it and records it, posting nothing; a restart posts nothing."""
-    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": "3"}  # time to read the ledger before the retry
     news = fake_discord.guild.channel(NEWS)
     _, week = await set_due(bot, news, ago=timedelta(hours=1))
     fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
@@ -1430,6 +1430,61 @@ async def test_a_retry_looks_in_the_channel_for_a_post_discord_made_late(
     assert channel_posts(fake_discord, news) == [503]
     await bot.restart(until_logged=CAUGHT_UP)
     assert digests(fake_discord) == [planted]
+
+
+async def test_a_retry_that_cannot_look_in_the_channel_never_posts_anew(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """As above, but Discord made the digest late and then refused the retry's look (503): the
+    week is claimed again as unconfirmed, not posted; the next retry looks, finds the digest
+    and records it."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=1))
+    messages = f"/channels/{news.id}/messages"
+    fake_discord.fail("POST", messages, status=503)
+    fake_discord.fail("GET", messages, status=503, after=1)  # the retry's look, not the first
+    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
+    run = await bot.start(until_logged=CAUGHT_UP)
+    await run.wait_logged(f"digest of {week.start} for channel {news.id}: trying again at")
+    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    await run.wait_logged(f"digest for channel {news.id} not confirmed", 30)
+    await run.wait_logged(f"digest of {week.start} in channel {news.id} was already posted", 30)
+    await assert_posted_as(bot, news, week, planted)
+    assert channel_posts(fake_discord, news) == [503]
+
+
+async def test_post_now_on_a_paused_schedule_whose_look_fails_is_retried_as_asked(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A paused schedule's week that failed with a 503; an admin's `post-now`, whose look in
+    the channel Discord refuses: the week is claimed as the admin's, unconfirmed, and its retry
+    looks, finds nothing and posts it once (a paused schedule's own retry would post nothing)."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    news = fake_discord.guild.channel(NEWS)
+    await set_due(bot, news, ago=timedelta(hours=1))
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
+    unavailable = schedules.PostFailure(schedules.FailureCode.HTTP, status=503)
+    refused = schedules.PostFailure(schedules.FailureCode.MISSING_ACCESS)
+
+    async def paused_after_a_503(conn: aiosqlite.Connection) -> None:
+        at = datetime.now(UTC) - timedelta(minutes=5)
+        scheduled = schedules.PostSettings(news.id, "ja", "Asia/Tokyo")
+        assert await schedules.claim_post(conn, news.id, week.start, now=at, settings=scheduled)
+        await schedules.mark_failed(conn, news.id, week.start, unavailable, now=at)
+        for _ in range(schedules.MAX_FAILURES):
+            await schedules.record_failure(conn, news.id, refused, now=at)
+
+    await with_db(bot.db, paused_after_a_503)
+    run = await bot.start(until_logged=CAUGHT_UP)
+    fake_discord.fail("GET", f"/channels/{news.id}/messages", status=503)
+    answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert answer.endswith("is not confirmed yet; the bot checks the channel again shortly.")
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}", 30)
+    [message] = digests(fake_discord)
+    assert footers(message) == [marker(week)]
+    await assert_posted_as(bot, news, week, message)
+    assert channel_posts(fake_discord, news) == [200]
 
 
 async def add_articles_in(bot: BotRuns, week: Week, count: int, *, first: int = 1) -> None:
