@@ -166,6 +166,12 @@ def digests(double: FakeDiscord, channel: str = NEWS) -> list[JSON]:
     ]
 
 
+def plant_digest(double: FakeDiscord, week: Week) -> JSON:
+    """A digest of `week` in #alliance-news, as Discord made it though the bot saw an error."""
+    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
+    return double.add_message(NEWS, {"embeds": [embed]})
+
+
 def channel_posts(double: FakeDiscord, channel: Channel) -> list[int]:
     """Statuses of the bot's POSTs to a channel's messages, in order."""
     return [r.status for r in double.find_requests("POST", f"/channels/{channel.id}/messages")]
@@ -900,8 +906,7 @@ async def test_an_unfinished_post_is_found_after_a_burst_of_messages_before_its_
         fake_discord.add_message(NEWS, {"content": f"chat {n}"}, author=fake_discord.invoker)
     await asyncio.sleep(1.1)  # the claim's time is stored to the second
     await claim_in_japanese(bot, news, week)
-    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
-    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    planted = plant_digest(fake_discord, week)
     await bot.start(until_logged=CAUGHT_UP)
     assert channel_posts(fake_discord, news) == []
     await assert_posted_as(bot, news, week, planted)
@@ -976,8 +981,7 @@ async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
 
     assert await with_db(bot.db, claim_both) == [True, True]
     # In #alliance-news the crash came after Discord created the message, before it was recorded.
-    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
-    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    planted = plant_digest(fake_discord, week)
     await bot.start(until_logged=CAUGHT_UP)
     for channel in (news, general):
         [history] = fake_discord.find_requests("GET", f"/channels/{channel.id}/messages")
@@ -1013,8 +1017,7 @@ async def test_unfinished_posts_of_stopped_schedules_are_looked_for_never_posted
             assert await schedules.stop_schedule(conn, fake_discord.guild.id, channel.id)
 
     await with_db(bot.db, claim_and_stop)
-    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
-    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    planted = plant_digest(fake_discord, week)
     for n in range(60):  # a busy channel: more than one page of history since the digest
         fake_discord.add_message(NEWS, {"content": f"chat {n}"}, author=fake_discord.invoker)
     await bot.start(until_logged=CAUGHT_UP)
@@ -1398,8 +1401,7 @@ async def test_retry_records_a_post_discord_made_despite_the_error(
         fake_discord.fail(method, f"/channels/{news.id}/messages", status=503)
     run = await bot.start(until_logged=CAUGHT_UP)
     await run.wait_logged(f"digest of {week.start} for channel {news.id}: trying again at")
-    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
-    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    planted = plant_digest(fake_discord, week)
     await run.wait_logged(f"digest of {week.start} in channel {news.id} was already posted")
     await assert_posted_as(bot, news, week, planted)
     assert channel_posts(fake_discord, news) == [503]
@@ -1423,8 +1425,7 @@ async def test_a_retry_looks_in_the_channel_for_a_post_discord_made_late(
     failed = await ledger(bot, news, week)
     assert failed is not None
     assert failed.status == "failed"
-    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
-    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    planted = plant_digest(fake_discord, week)
     await run.wait_logged(f"digest of {week.start} in channel {news.id} was already posted")
     await assert_posted_as(bot, news, week, planted)
     assert channel_posts(fake_discord, news) == [503]
@@ -1444,10 +1445,9 @@ async def test_a_retry_that_cannot_look_in_the_channel_never_posts_anew(
     messages = f"/channels/{news.id}/messages"
     fake_discord.fail("POST", messages, status=503)
     fake_discord.fail("GET", messages, status=503, after=1)  # the retry's look, not the first
-    embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
     run = await bot.start(until_logged=CAUGHT_UP)
     await run.wait_logged(f"digest of {week.start} for channel {news.id}: trying again at")
-    planted = fake_discord.add_message(NEWS, {"embeds": [embed]})
+    planted = plant_digest(fake_discord, week)
     await run.wait_logged(f"digest for channel {news.id} not confirmed", 30)
     await run.wait_logged(f"digest of {week.start} in channel {news.id} was already posted", 30)
     await assert_posted_as(bot, news, week, planted)
