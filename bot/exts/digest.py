@@ -601,10 +601,19 @@ class DigestCog(commands.Cog):
         failure = failure_of(error)
         if failure.transient:
             detail = f"could not check the channel: {_english(error)}"
-            failure = PostFailure(FailureCode.UNCONFIRMED, detail=detail)
+            return await self._unconfirmed(channel_id, week.start, detail)
         await self._record_failure(channel_id, week.start, failure, claimed=True)
         log.warning("digest for channel %s not confirmed: %s", channel_id, _english(error))
-        return "unconfirmed" if failure.transient else "failed"
+        return "failed"
+
+    async def _unconfirmed(self, channel_id: int, week_start: date, detail: str) -> Outcome:
+        """Record a claimed week whose post may or may not be in the channel, which could not be
+        checked: it stays claimed, for a retry or the next start to look for, rather than risk
+        posting it twice."""
+        failure = PostFailure(FailureCode.UNCONFIRMED, detail=detail)
+        await self._record_failure(channel_id, week_start, failure, claimed=True)
+        log.warning("digest for channel %s not confirmed: %s", channel_id, detail)
+        return "unconfirmed"
 
     async def _record_failure(
         self, channel_id: int, week_start: date, failure: PostFailure, *, claimed: bool = False
@@ -714,13 +723,8 @@ class DigestCog(commands.Cog):
             try:
                 found = await self._find_posted(settings.channel_id, week)
             except (discord.HTTPException, TimeoutError) as lookup:
-                # Posted or not is unknown: keep the intent for the next start's
-                # reconciliation rather than risk posting the week twice.
                 error = f"{_english(exc)} (could not check the channel: {_english(lookup)})"
-                failure = PostFailure(FailureCode.UNCONFIRMED, detail=error)
-                await self._record_failure(settings.channel_id, week.start, failure, claimed=True)
-                log.warning("digest for channel %s not confirmed: %s", settings.channel_id, error)
-                return "unconfirmed"
+                return await self._unconfirmed(settings.channel_id, week.start, error)
             if not found:
                 return await self._failed(settings, week, exc)
             if len(pages) > len(found):
