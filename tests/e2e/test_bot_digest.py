@@ -166,6 +166,19 @@ def digests(double: FakeDiscord, channel: str = NEWS) -> list[JSON]:
     ]
 
 
+async def refused_with_503(bot: BotRuns, channel: Channel, week: Week, *, at: datetime) -> None:
+    """Record `week` as claimed `at` by the channel's schedule (Japanese, Tokyo) and refused by
+    Discord with a 503, as a run or its retry leaves it."""
+    scheduled = schedules.PostSettings(channel.id, "ja", "Asia/Tokyo")
+    unavailable = schedules.PostFailure(schedules.FailureCode.HTTP, status=503)
+
+    async def act(conn: aiosqlite.Connection) -> None:
+        assert await schedules.claim_post(conn, channel.id, week.start, now=at, settings=scheduled)
+        await schedules.mark_failed(conn, channel.id, week.start, unavailable, now=at)
+
+    await with_db(bot.db, act)
+
+
 def plant_digest(double: FakeDiscord, week: Week) -> JSON:
     """A digest of `week` in #alliance-news, as Discord made it though the bot saw an error."""
     embed = {"title": "今週の日米同盟", "footer": {"text": marker(week)}}
@@ -613,14 +626,7 @@ async def test_a_run_retried_until_its_grace_ended_is_recorded_missed_after_a_re
     start the week is recorded as missed, not retried and posted late."""
     news = fake_discord.guild.channel(NEWS)
     _, week = await set_due(bot, news, ago=timedelta(hours=30))
-    unavailable = schedules.PostFailure(schedules.FailureCode.HTTP, status=503)
-    last_try = datetime.now(UTC) - timedelta(hours=2)
-
-    async def refused(conn: aiosqlite.Connection) -> None:
-        assert await schedules.claim_post(conn, news.id, week.start, now=last_try)
-        await schedules.mark_failed(conn, news.id, week.start, unavailable, now=last_try)
-
-    await with_db(bot.db, refused)
+    await refused_with_503(bot, news, week, at=datetime.now(UTC) - timedelta(hours=2))
     await bot.start(until_logged=CAUGHT_UP)
     post = await ledger(bot, news, week)
     assert post is not None
@@ -1464,18 +1470,15 @@ async def test_post_now_on_a_paused_schedule_whose_look_fails_is_retried_as_aske
     news = fake_discord.guild.channel(NEWS)
     await set_due(bot, news, ago=timedelta(hours=1))
     week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
-    unavailable = schedules.PostFailure(schedules.FailureCode.HTTP, status=503)
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    await refused_with_503(bot, news, week, at=at)
     refused = schedules.PostFailure(schedules.FailureCode.MISSING_ACCESS)
 
-    async def paused_after_a_503(conn: aiosqlite.Connection) -> None:
-        at = datetime.now(UTC) - timedelta(minutes=5)
-        scheduled = schedules.PostSettings(news.id, "ja", "Asia/Tokyo")
-        assert await schedules.claim_post(conn, news.id, week.start, now=at, settings=scheduled)
-        await schedules.mark_failed(conn, news.id, week.start, unavailable, now=at)
+    async def paused(conn: aiosqlite.Connection) -> None:
         for _ in range(schedules.MAX_FAILURES):
             await schedules.record_failure(conn, news.id, refused, now=at)
 
-    await with_db(bot.db, paused_after_a_503)
+    await with_db(bot.db, paused)
     run = await bot.start(until_logged=CAUGHT_UP)
     fake_discord.fail("GET", f"/channels/{news.id}/messages", status=503)
     answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
