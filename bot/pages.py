@@ -135,12 +135,25 @@ def note(message: str) -> Page:
     return Page(content=render.clip(message, render.CONTENT_MAX), private=True)
 
 
-async def send_embeds(
-    interaction: discord.Interaction, embeds: Sequence[discord.Embed], *, private: bool
+async def answer_pages(
+    interaction: discord.Interaction,
+    pages: Awaitable[Sequence[Page]],
+    *,
+    defer_after: float,
+    private: bool = False,
 ) -> None:
-    """Send embeds one per message (each may be near the 6000-character message limit)."""
-    for embed in embeds:
-        await Page(embeds=[embed], private=private).send(interaction)
+    """Send pages one per message, deferring first (as `answer` does) if they take
+    `defer_after` seconds or more to prepare. `pages` must yield at least one."""
+    rest: list[Page] = []
+
+    async def first_page() -> Page:
+        first, *others = await pages
+        rest.extend(others)
+        return first
+
+    await answer(interaction, first_page(), defer_after=defer_after, private=private)
+    for page in rest:
+        await page.send(interaction)
 
 
 async def answer_embeds(
@@ -149,17 +162,13 @@ async def answer_embeds(
     *,
     defer_after: float,
 ) -> None:
-    """Send embeds privately, one per message, deferring first (as `pages.answer` does) if
-    they take `defer_after` seconds or more to prepare. `embeds` must yield at least one."""
-    rest: list[discord.Embed] = []
+    """Send embeds privately, one per message, deferring first (as `answer` does) if they
+    take `defer_after` seconds or more to prepare. `embeds` must yield at least one."""
 
-    async def first_page() -> Page:
-        first, *others = await embeds
-        rest.extend(others)
-        return Page(embeds=[first], private=True)
+    async def made() -> list[Page]:
+        return [Page(embeds=[embed], private=True) for embed in await embeds]
 
-    await answer(interaction, first_page(), defer_after=defer_after, private=True)
-    await send_embeds(interaction, rest, private=True)
+    await answer_pages(interaction, made(), defer_after=defer_after, private=True)
 
 
 # --- custom ids -------------------------------------------------------------------------------
@@ -584,16 +593,21 @@ async def send_article(
     *,
     private: bool = True,
 ) -> None:
-    """Show one article in full, across as many messages as its length needs."""
+    """Show one article in full, across as many messages as its length needs (deferring first
+    if reading it takes `defer_after_s`); a missing one is said privately."""
+    shown = _article_pages(bot, article_id, lang, private=private)
+    await answer_pages(interaction, shown, defer_after=bot.settings.defer_after_s, private=private)
+
+
+async def _article_pages(
+    bot: AllianceBot, article_id: int | None, lang: Lang, *, private: bool
+) -> list[Page]:
     article = None
     # A hand-made interaction can carry any integer, but SQLite's are 64-bit.
     if article_id is not None and 0 < article_id < 2**63:
         async with bot.readers.reading() as conn:
             article = await articles.get_article(conn, article_id)
     if article is None:
-        await reply_privately(interaction, t("article.missing", lang, id=article_id or "?"))
-        return
+        return [note(t("article.missing", lang, id=article_id or "?"))]
     shown = render.article_messages(article, taxonomy=bot.taxonomy, lang=lang)
-    await send_embeds(
-        interaction, [e for message in shown.messages for e in message], private=private
-    )
+    return [Page(embeds=message, private=private) for message in shown.messages]

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot import pages, render
 from bot.core import articles
-from bot.core.digest import WeekProblem, build_digest, parse_week_of
+from bot.core.digest import Week, WeekProblem, build_digest, parse_week_of
 from bot.core.search import suggest
 from bot.core.search.engine import Sort
 from bot.core.search.query import MAX_QUERY_CHARS
@@ -187,20 +187,30 @@ class Alliance(
         if week is WeekProblem.PAST_THE_CALENDAR:
             await reply_privately(interaction, t("digest.week_past_calendar", lang))
             return
+        await pages.answer_embeds(
+            interaction, self._digest(week, lang), defer_after=self.bot.settings.defer_after_s
+        )
+
+    async def _digest(self, week: Week, lang: Lang) -> list[discord.Embed]:
         async with self.bot.readers.reading() as conn:
             digest = await build_digest(conn, week)
-        await pages.send_embeds(interaction, render.digest_embeds(digest, lang), private=True)
+        return render.digest_embeds(digest, lang)
 
     @app_commands.command(name=_("help"), description=_("How to use this bot"))
     async def help_command(self, interaction: discord.Interaction) -> None:
         """/alliance help: what each command does, with examples (only the member sees it)."""
+        await self._answer(interaction, self._help(lang_of(interaction.locale)), private=True)
+
+    async def _help(self, lang: Lang) -> Page:
         async with self.bot.readers.reading() as conn:
             total = await articles.count_articles(conn)
-        embed = render.help_embed(lang_of(interaction.locale), total)
-        await Page(embeds=[embed], private=True).send(interaction)
+        return Page(embeds=[render.help_embed(lang, total)], private=True)
 
-    async def _answer(self, interaction: discord.Interaction, page: Awaitable[Page]) -> None:
-        await pages.answer(interaction, page, defer_after=self.bot.settings.defer_after_s)
+    async def _answer(
+        self, interaction: discord.Interaction, page: Awaitable[Page], *, private: bool = False
+    ) -> None:
+        defer_after = self.bot.settings.defer_after_s
+        await pages.answer(interaction, page, defer_after=defer_after, private=private)
 
     def _topic(self, slug: str | None) -> str | None:
         # Choices are enforced by Discord, but a hand-made request can carry anything.

@@ -834,29 +834,33 @@ def _private_answer(double: FakeDiscord, record: InteractionRecord) -> JSON:
     return message
 
 
-@pytest.mark.parametrize(
-    ("command", "options", "expected"),
-    [
-        ("alliance search", {"query": "日米"}, ["「日米」の検索結果", "件中 1–5件目", "次へ"]),
-        ("alliance latest", {"count": 3}, ["最新の記事", "件中 1–3件目", "記事を開く"]),
-        ("alliance topics", {}, ["トピック一覧", "トピックを選ぶ"]),
-    ],
-)
-async def test_a_deferred_answer_fills_the_placeholder(
-    deferring: DeferringBot, command: str, options: JSON, expected: list[str]
+@pytest.mark.parametrize("command", list(COMMANDS))
+async def test_every_command_deferred_first_fills_its_placeholder(
+    deferring: DeferringBot, command: str
 ) -> None:
-    """Deferred at once, the page then fills the public "thinking" message, once, no mentions."""
-    record = await deferring.ask(command, options, locale="ja")
+    """Each command, deferred at once, then fills its "thinking" message, once, no mentions:
+    public or private as the command's answer is, from the start."""
+    name, options, (expected, _), private, _ = COMMANDS[command]
+    record = await deferring.ask(name, options, locale="ja")
     assert _kinds(record) == ["callback", "followup"]
     assert record.callback_type == 5
-    assert not int(record.data.get("flags") or 0) & EPHEMERAL
+    assert bool(int(record.data.get("flags") or 0) & EPHEMERAL) is private
     assert _followup(record)["allowed_mentions"] == {"parse": []}
-    assert not record.ephemeral
+    assert record.ephemeral is private
     shown = clear_reply(record)
     for piece in expected:
         assert piece in shown
-    assert record.original in deferring.double.channel_messages(record.channel_id)
+    public = deferring.double.channel_messages(record.channel_id)
+    assert (record.original in public) is not private
     assert record.followups == []  # the followup filled the placeholder, no second message
+
+
+async def test_a_missing_article_deferred_is_said_privately(deferring: DeferringBot) -> None:
+    """An article id that is not there, deferred first: the public placeholder goes and the
+    note is private."""
+    record = await deferring.ask("alliance article", {"id": 987654}, locale="en-US")
+    assert _kinds(record) == ["callback", "delete_original", "followup"]
+    assert "987654" in _private_answer(deferring.double, record)["content"]
 
 
 async def test_buttons_of_a_deferred_page_turn_it(deferring: DeferringBot) -> None:
@@ -897,6 +901,31 @@ async def test_a_deferred_topic_menu_answers_privately_throughout(
     assert listed.ephemeral
     assert embeds(listed)[0]["title"] == "Latest articles: Nuclear & deterrence"
     assert len(double.channel_messages(topics.channel_id)) == public
+
+
+async def test_an_article_opened_from_a_deferred_page_is_private_throughout(
+    deferring: DeferringBot,
+) -> None:
+    """An article chosen in a page's menu when answers are deferred: the placeholder is
+    private from the start and the article fills it; nothing public is posted."""
+    double = deferring.double
+    page = await deferring.ask("alliance search", {"query": "日米"}, locale="en-US")
+    menu = next(c for c in custom_ids(page).values() if c["type"] == 3)
+    assert page.original is not None
+    public = len(double.channel_messages(page.channel_id))
+    opened = await double.wait_response(
+        await double.send_component(
+            menu["custom_id"],
+            values=[menu["options"][0]["value"]],
+            message_id=int(page.original["id"]),
+        )
+    )
+    assert _kinds(opened)[:2] == ["callback", "followup"]
+    assert opened.callback_type == 5
+    assert int(opened.data["flags"]) & EPHEMERAL
+    assert opened.ephemeral
+    assert "Source" in embeds(opened)[0]["footer"]["text"]
+    assert len(double.channel_messages(page.channel_id)) == public
 
 
 async def test_a_deferred_private_answer_replaces_the_placeholder(
