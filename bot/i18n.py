@@ -283,9 +283,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "feeds.invalid": ("できませんでした: {error}", "Not done: {error}"),
     "feeds.file_unreadable": (
         "フィードの設定ファイルを読めないため、フィードを取得していません。"
-        "運用者がファイルを直してボットを再起動する必要があります: {error}",
-        "The feeds file can't be read, so no feeds are being fetched. The operator must fix it "
-        "and restart the bot: {error}",
+        "運用者がファイルを直せば、{minutes}分以内に読み直して取得を始めます: {error}",
+        "The feeds file can't be read, so no feeds are being fetched. Once the operator fixes "
+        "it, the bot reads it again within {minutes} minutes: {error}",
+    ),
+    "feeds.file_unreadable_now": (
+        "フィードの設定ファイルを読めないため、最後に読めた設定のまま取得しています。"
+        "運用者がファイルを直す必要があります: {error}",
+        "The feeds file can't be read, so the feeds are fetched as it last said. The operator "
+        "must fix it: {error}",
     ),
     "feeds.operator_only": (
         "このボットのフィードは運用者が管理しています（feeds.toml または alliance-bot feeds）。"

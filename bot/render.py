@@ -456,16 +456,25 @@ def digest_embeds(digest: Digest, lang: Lang) -> list[discord.Embed]:
 
 
 def field_embeds(
-    title: str, fields: Sequence[tuple[str, str]], *, empty: str, footer: str = ""
+    title: str,
+    fields: Sequence[tuple[str, str]],
+    *,
+    empty: str,
+    footer: str = "",
+    note: str = "",
 ) -> list[discord.Embed]:
-    """Fields packed into as many embeds as Discord's limits need (send one per message)."""
+    """Fields packed into as many embeds as Discord's limits need (send one per message);
+    `note` (and `empty`, if there are no fields) above the first one's fields."""
 
     def new() -> discord.Embed:
         return discord.Embed(title=clip(title, TITLE_MAX), colour=COLOUR)
 
     embeds = [new()]
+    intro = [note] if note else []
     if not fields:
-        embeds[0].description = clip(empty, DESCRIPTION_MAX)
+        intro.append(empty)
+    if intro:
+        embeds[0].description = clip("\n\n".join(intro), DESCRIPTION_MAX)
     for raw_name, raw_value in fields:
         name, value = clip(raw_name, FIELD_NAME_MAX), clip(raw_value, FIELD_VALUE_MAX)
         current = embeds[-1]

@@ -21,7 +21,7 @@ from bot import pages, render
 from bot.core import db as database
 from bot.core.feeds.config import FeedConfigError
 from bot.core.feeds.reasons import Param, Reason
-from bot.core.feeds.service import FeedService, FeedStatus
+from bot.core.feeds.service import RELOAD_EVERY, FeedService, FeedStatus
 from bot.core.feeds.store import FeedState
 from bot.i18n import Lang, lang_of, t
 
@@ -126,7 +126,7 @@ class FeedsCog(commands.Cog):
             await self.service.start()
         except FeedConfigError as exc:
             # A broken feeds.toml must not keep members from searching: say so and go on.
-            log.error("feeds are not followed: %s", exc)
+            log.error("feeds are not followed until feeds.toml can be read: %s", exc)
 
     async def cog_unload(self) -> None:
         """Stop fetching and close the connection."""
@@ -228,24 +228,32 @@ class FeedsCog(commands.Cog):
             try:
                 statuses = await self.service.list_feeds()
             except FeedConfigError as exc:
-                # feeds.toml was unreadable when the bot started: nothing is fetched until the
-                # operator mends it and restarts the bot, which retrying the command can't do.
-                unread = t("feeds.file_unreadable", lang, error=_explained(exc, lang))
+                # feeds.toml has been unreadable since the bot started: nothing is followed
+                # until the operator mends it, which retrying the command can't do.
+                minutes = round(RELOAD_EVERY.total_seconds() / 60)
+                error = _explained(exc, lang)
+                unread = t("feeds.file_unreadable", lang, minutes=minutes, error=error)
                 return render.field_embeds(t("feeds.title", lang), [], empty=unread)
-            return feed_list_embeds(statuses, lang)
+            return feed_list_embeds(statuses, lang, file_error=self.service.file_error)
 
         await pages.answer_embeds(
             interaction, listed(), defer_after=self.bot.settings.defer_after_s
         )
 
 
-def feed_list_embeds(statuses: list[FeedStatus], lang: Lang) -> list[discord.Embed]:
-    """Every followed feed, packed into as many embeds as needed (one message each)."""
+def feed_list_embeds(
+    statuses: list[FeedStatus], lang: Lang, *, file_error: FeedConfigError | None = None
+) -> list[discord.Embed]:
+    """Every followed feed, packed into as many embeds as needed (one message each), under a
+    note if feeds.toml can't be read now (`file_error`)."""
     flagged = sum(1 for s in statuses if s.flagged)
     footer = t("feeds.footer", lang, count=len(statuses), flagged=flagged)
     fields = [feed_field(status, lang) for status in statuses]
+    note = ""
+    if file_error is not None:
+        note = t("feeds.file_unreadable_now", lang, error=_explained(file_error, lang))
     return render.field_embeds(
-        t("feeds.title", lang), fields, empty=t("feeds.none", lang), footer=footer
+        t("feeds.title", lang), fields, empty=t("feeds.none", lang), footer=footer, note=note
     )
 
 

@@ -52,7 +52,7 @@ async def test_an_unreadable_feeds_file_is_reported_by_the_list(
     fake_discord: FakeDiscord, tmp_path: Path, content: str, said: str, ja_said: str
 ) -> None:
     """With feeds.toml unreadable at start, the bot runs and `/alliance-feeds list` says why and
-    what to do (ja, en), instead of a generic error with a logged traceback."""
+    that mending it is enough (ja, en), instead of a generic error with a logged traceback."""
     (tmp_path / "feeds.toml").write_text(content)
     async with bot_running(
         fake_discord, tmp_path / "alliance.db", until_logged="feeds are not followed"
@@ -60,11 +60,37 @@ async def test_an_unreadable_feeds_file_is_reported_by_the_list(
         started = len(bot.stderr)
         listed = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN))
         assert listed.startswith(
-            "News feeds\nThe feeds file can't be read, so no feeds are being fetched. The "
-            "operator must fix it and restart the bot: "
+            "News feeds\nThe feeds file can't be read, so no feeds are being fetched. Once the "
+            "operator fixes it, the bot reads it again within 5 minutes: "
         )
         assert said in listed
         ja = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN, locale="ja"))
         assert "フィードの設定ファイルを読めないため" in ja
         assert ja_said in ja
         assert "Traceback" not in bot.stderr[started:]
+
+
+async def test_a_feeds_file_broken_while_running_is_noted_above_the_list(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """feeds.toml broken after a good start: a change by command is refused with why, and the
+    list still shows the file's feed, under a note that the file can't be read (en, ja)."""
+    url = "http://127.0.0.1:9/alliance.xml"  # loopback, nothing listens: never reaches out
+    feeds_file = tmp_path / "feeds.toml"
+    feeds_file.write_text(f'[[feed]]\nurl = "{url}"\nname = "File feed"\n')
+    async with bot_running(fake_discord, tmp_path / "alliance.db", until_logged="following 1"):
+        feeds_file.write_text("feed = 1\n")
+        other = "https://feeds.example.jp/rss.xml"
+        added = text(
+            await ask(fake_discord, "alliance-feeds add", {"url": other}, permissions=ADMIN)
+        )
+        assert added.startswith("Not done: ")
+        assert "`feed` must be written as [[feed]] tables" in added
+        listed = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN))
+        assert listed.startswith(
+            "News feeds\nThe feeds file can't be read, so the feeds are fetched as it last said. "
+            "The operator must fix it: "
+        )
+        assert "File feed" in listed
+        ja = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN, locale="ja"))
+        assert "最後に読めた設定のまま取得しています" in ja

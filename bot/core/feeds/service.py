@@ -1,9 +1,10 @@
 """`FeedService`: fetch every followed feed on its interval and record how each one is doing.
 
 One APScheduler job per feed (`IntervalTrigger`, the feed's interval, a little jitter) plus one
-job that re-reads `feeds.toml` and the runtime feeds every `RELOAD_MINUTES`, so hand edits and
-`alliance-bot feeds add` reach a running bot. A Discord cog calls `start()` in `cog_load` and
-`stop()` in `cog_unload`, and `add_feed` / `remove_feed` / `list_feeds` from its commands.
+job that re-reads `feeds.toml` and the runtime feeds every `RELOAD_EVERY`, so hand edits,
+`alliance-bot feeds add` and a file mended after an unreadable start reach a running bot. A
+Discord cog calls `start()` in `cog_load` and `stop()` in `cog_unload`, and `add_feed` /
+`remove_feed` / `list_feeds` from its commands.
 
 Fetches of different hosts run concurrently; everything that writes to the database runs under
 one lock, because the connection is shared and the feeds of a run share one near-duplicate
@@ -53,7 +54,7 @@ MAX_BACKOFF = timedelta(hours=6)
 # A server's Retry-After is honoured up to this long.
 MAX_RETRY_AFTER = timedelta(hours=24)
 JITTER_SECONDS = 30
-RELOAD_MINUTES = 5
+RELOAD_EVERY = timedelta(minutes=5)
 # A scheduled run this close to the end of a backoff goes ahead (the trigger has jitter).
 _BACKOFF_SLACK = timedelta(seconds=JITTER_SECONDS + 5)
 
@@ -152,12 +153,15 @@ class FeedService:
         tz: tzinfo,
         fetcher: Fetcher | None = None,
         concurrency: int = 8,
+        reload_every: timedelta = RELOAD_EVERY,
     ) -> None:
         self.db = db
         self.feeds_file = feeds_file
         self.tz = tz
         self.fetcher = fetcher or Fetcher()
         self.problems: list[str] = []  # from the last read of feeds.toml
+        self.file_error: FeedConfigError | None = None  # why the last read of it failed
+        self._reload_every = reload_every
         self._concurrency = concurrency
         self._feeds: dict[str, Followed] = {}
         self._loaded = False
@@ -180,8 +184,18 @@ class FeedService:
     # --- configuration -------------------------------------------------------------------------
 
     async def reload(self) -> list[Followed]:
-        """Re-read `feeds.toml` and the runtime feeds (file settings win); resync the jobs."""
-        loaded = await asyncio.to_thread(load_feeds, self.feeds_file)
+        """Re-read `feeds.toml` and the runtime feeds (file settings win); resync the jobs.
+
+        Raises `FeedConfigError` if the file can't be read, and keeps the feeds as they were.
+        """
+        try:
+            loaded = await asyncio.to_thread(load_feeds, self.feeds_file)
+        except FeedConfigError as exc:
+            self.file_error = exc
+            raise
+        if self.file_error is not None:
+            log.info("feeds: %s can be read again", self.feeds_file)
+            self.file_error = None
         # Logged once, not again on each re-read (the reload job, `feeds add` reading before it
         # adds): the file still says the same thing.
         if loaded.problems != self.problems:
@@ -424,7 +438,12 @@ class FeedService:
         return self._scheduler is not None
 
     async def start(self) -> None:
-        """Load the feeds and start one scheduled job per feed (first fetches staggered)."""
+        """Load the feeds, start one scheduled job per feed (first fetches staggered) and the
+        job that re-reads them every `reload_every`.
+
+        Raises `FeedConfigError` if `feeds.toml` can't be read. The service runs all the same:
+        it follows no feed until a re-read succeeds, so a mended file needs no restart.
+        """
         if self._scheduler is not None:
             return
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -432,19 +451,22 @@ class FeedService:
 
         self._feeds = {}
         scheduler = self._scheduler = AsyncIOScheduler(timezone=UTC)
-        try:
-            await self.reload()  # schedules every feed, as all are new
-        except BaseException:
-            self._scheduler = None  # an unreadable feeds.toml: not started, start() again later
-            raise
         scheduler.add_job(
             self._track(self._reload_job),
-            IntervalTrigger(minutes=RELOAD_MINUTES),
+            IntervalTrigger(seconds=self._reload_every.total_seconds()),
             id="feeds:reload",
             max_instances=1,
             coalesce=True,
         )
         scheduler.start()
+        try:
+            await self.reload()  # schedules every feed, as all are new
+        except FeedConfigError:
+            raise  # the reload job reads the file again
+        except BaseException:
+            self._scheduler = None
+            scheduler.shutdown(wait=False)
+            raise
         log.info("feeds: following %d feeds", len(self._feeds))
 
     async def stop(self) -> None:
@@ -502,8 +524,13 @@ class FeedService:
             await self.fetch_feed(url, respect_backoff=True)
 
     async def _reload_job(self, *args: str) -> None:
+        before = self.file_error
         try:
             await self.reload()
+        except FeedConfigError as exc:
+            # Said when the file breaks or breaks differently, not again every few minutes.
+            if before is None or str(before) != str(exc):
+                log.warning("feeds: %s; the feeds stay as they were", exc)
         except Exception:
             log.exception("feeds: reloading the configuration failed; keeping the old one")
 

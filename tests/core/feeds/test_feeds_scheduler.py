@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -62,14 +63,49 @@ async def test_host_spacing_separates_requests(
     assert times[1] - times[0] >= 0.28
 
 
-async def test_unreadable_feeds_toml_fails_start_cleanly(
-    tmp_path: Path, service: FeedService
+async def test_a_feeds_toml_mended_after_an_unreadable_start_is_followed(
+    tmp_path: Path, conn: aiosqlite.Connection, server: FeedServer
 ) -> None:
-    """A broken feeds.toml makes start() raise; the service is left stopped, fixable later."""
-    (tmp_path / "feeds.toml").write_text("[[feed]\nurl = ", encoding="utf-8")
-    with pytest.raises(FeedConfigError, match="not valid TOML"):
-        await service.start()
+    """A broken feeds.toml makes start() raise, yet the service runs: once the file is mended,
+    the next re-read follows and fetches its feeds, with no restart."""
+    server.routes["/mended"] = Route(body=rss([]))
+    feeds_file = tmp_path / "feeds.toml"
+    feeds_file.write_text("[[feed]\nurl = ", encoding="utf-8")
+    service = FeedService(
+        conn,
+        feeds_file=feeds_file,
+        tz=TOKYO,
+        fetcher=Fetcher(spacing=0.0, timeout=2.0),
+        reload_every=timedelta(seconds=0.2),
+    )
+    try:
+        with pytest.raises(FeedConfigError, match="not valid TOML"):
+            await service.start()
+        assert service.running
+        assert service.followed() == []
+        assert service.file_error is not None
+        feeds_file.write_text(f'[[feed]]\nurl = "{server.url("/mended")}"\n', encoding="utf-8")
+        assert await wait_for(lambda: server.hits("/mended") == 1)
+        assert service.file_error is None
+    finally:
+        await service.stop()
     assert not service.running
-    (tmp_path / "feeds.toml").write_text("", encoding="utf-8")
+
+
+async def test_a_feeds_toml_broken_while_running_keeps_the_feeds_it_said(
+    tmp_path: Path, service: FeedService, server: FeedServer
+) -> None:
+    """A feeds.toml that breaks after a good start leaves its feeds followed and listed, and
+    says why it can't be read, until it is mended."""
+    server.routes["/kept"] = Route(body=rss([]))
+    feeds_file = tmp_path / "feeds.toml"
+    feeds_file.write_text(f'[[feed]]\nurl = "{server.url("/kept")}"\n', encoding="utf-8")
     await service.start()
-    assert service.running
+    feeds_file.write_text("feed = 1\n", encoding="utf-8")
+    with pytest.raises(FeedConfigError):
+        await service.reload()
+    assert service.file_error is not None
+    assert [s.config.url for s in await service.list_feeds()] == [server.url("/kept")]
+    feeds_file.write_text("", encoding="utf-8")
+    assert await service.reload() == []
+    assert service.file_error is None
