@@ -735,11 +735,14 @@ async def record_missed(
     *,
     now: datetime | None = None,
     over_failed: bool = True,
+    over_claim: bool = False,
 ) -> bool:
     """Record a week that was due while the bot was down, past the grace period.
 
-    False (and nothing changes) when the week was already claimed, posted or missed, or (without
-    `over_failed`: an earlier week, which failed while the bot was up) failed.
+    False (and nothing changes) when the week was already posted or missed, claimed (unless
+    `over_claim`: an interrupted post, with no message, is missed too), or (without
+    `over_failed`: an earlier week, which failed while the bot was up) failed. A claim keeps its
+    last error, so that a `post-now` of a week that may be in the channel looks for it first.
     """
     stamp = _stamp(_now(now))
     query = """
@@ -747,10 +750,10 @@ async def record_missed(
         VALUES (?, ?, 'missed', ?, ?)
         ON CONFLICT (channel_id, week_start) DO UPDATE
            SET status = 'missed', updated_at = excluded.updated_at
-         WHERE status = 'failed' AND ?
+         WHERE (status = 'failed' AND ?) OR (status = 'intent' AND message_id IS NULL AND ?)
         RETURNING 1
     """
-    params = (channel_id, week_start.isoformat(), stamp, stamp, over_failed)
+    params = (channel_id, week_start.isoformat(), stamp, stamp, over_failed, over_claim)
     return bool(list(await db.execute_fetchall(query, params)))
 
 

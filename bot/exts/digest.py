@@ -75,11 +75,12 @@ WHEN_EMPTY_CHOICES = [
 ]
 
 Outcome = Literal[
-    "posted", "already", "skipped", "failed", "unavailable", "unconfirmed", "incomplete"
+    "posted", "already", "skipped", "failed", "unavailable", "unconfirmed", "incomplete", "missed"
 ]
 """How an attempt at a week ended. "unavailable": not posted, Discord unavailable (a 5xx, no
 answer); "unconfirmed": an error, and the channel could not be checked; "incomplete": its first
-pages posted, then an error (a retry posts the rest)."""
+pages posted, then an error (a retry posts the rest); "missed": an interrupted post claimed
+longer ago than the grace period, not found in the channel, so not posted that late."""
 RETRIED: frozenset[Outcome] = frozenset({"unavailable", "unconfirmed", "incomplete"})
 """Outcomes tried again after a while (within the grace period)."""
 
@@ -576,6 +577,10 @@ class DigestCog(commands.Cog):
                         self.db, channel_id, week.start, over_claim=claimed
                     )
                 return "skipped"
+            if claimed and not posted and not asked and datetime.now(UTC) - moment > self.grace:
+                # Claimed, then the bot went down (or the channel stayed unreadable) for longer
+                # than the grace period: as late as a run the bot was down for, so missed.
+                return await self._missed_claim(channel_id, week.start)
             if not claimed and not await schedules.claim_post(
                 self.db, channel_id, week.start, now=moment, settings=settings, asked=asked
             ):
@@ -589,6 +594,18 @@ class DigestCog(commands.Cog):
                 log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
             return await self._send(settings, week, pages, posted)
+
+    async def _missed_claim(self, channel_id: int, week_start: date) -> Outcome:
+        """Record an interrupted post, not in the channel, as missed: too late to post now."""
+        if not await schedules.record_missed(self.db, channel_id, week_start, over_claim=True):
+            return "already"  # settled meanwhile
+        log.warning(
+            "digest of %s for channel %s missed: its post was interrupted more than the grace "
+            "period ago, and it is not in the channel",
+            week_start,
+            channel_id,
+        )
+        return "missed"
 
     async def _unchecked(
         self, settings: PostSettings, week: Week, error: discord.HTTPException | TimeoutError

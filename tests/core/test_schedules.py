@@ -443,6 +443,28 @@ async def test_a_claim_keeps_how_it_posts_and_a_new_claim_replaces_it(
         await claim_post(conn, 444, WEEK, now=NOW, settings=one_off)
 
 
+async def test_an_interrupted_post_becomes_missed_only_when_asked_to(
+    conn: aiosqlite.Connection,
+) -> None:
+    """A claim with no message is missed only `over_claim`, keeping its last error; a posted
+    week never is."""
+    await _set(conn)
+    later = WEEK + timedelta(days=7)
+    for week in (WEEK, later):
+        assert await claim_post(conn, CHANNEL, week, now=NOW)
+    await schedules.mark_unverified(conn, CHANNEL, WEEK, UNAVAILABLE, now=NOW)
+    assert not await record_missed(conn, CHANNEL, WEEK, now=NOW)
+    assert await record_missed(conn, CHANNEL, WEEK, now=NOW, over_claim=True)
+    missed = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert missed is not None
+    assert (missed.status, missed.failure) == ("missed", UNAVAILABLE)
+    await mark_posted(conn, CHANNEL, later, 999, now=NOW)
+    assert not await record_missed(conn, CHANNEL, later, now=NOW, over_claim=True)
+    posted = await schedules.get_post(conn, CHANNEL, later)
+    assert posted is not None
+    assert (posted.status, posted.message_id) == ("posted", 999)
+
+
 async def test_reopen_claim_makes_only_a_failed_or_missed_week_unfinished_again(
     conn: aiosqlite.Connection,
 ) -> None:

@@ -1008,6 +1008,29 @@ async def test_unfinished_posts_are_reconciled_and_a_restart_posts_nothing(
     assert bot.output.count(CAUGHT_UP) == 2
 
 
+async def test_an_interrupted_post_older_than_the_grace_period_is_missed_not_posted(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A run claimed 30 h ago (grace 24 h), then the bot went down before its digest reached
+    the channel: the start looks for it, posts nothing, and records the week as missed."""
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=30))
+    claimed_at = datetime.now(UTC) - timedelta(hours=30)
+
+    async def claim(conn: aiosqlite.Connection) -> bool:
+        return await schedules.claim_post(conn, news.id, week.start, now=claimed_at)
+
+    assert await with_db(bot.db, claim)
+    await bot.start(until_logged=CAUGHT_UP)
+    assert len(fake_discord.find_requests("GET", f"/channels/{news.id}/messages")) == 1
+    assert channel_posts(fake_discord, news) == []
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("missed", None)
+    text = await status(fake_discord)
+    assert f"The week of {week.start} was missed while the bot was down." in text
+
+
 async def test_unfinished_posts_of_stopped_schedules_are_looked_for_never_posted(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
