@@ -143,7 +143,8 @@ async def answer_pages(
     private: bool = False,
 ) -> None:
     """Send pages one per message, deferring first (as `answer` does) if they take
-    `defer_after` seconds or more to prepare. `pages` must yield at least one."""
+    `defer_after` seconds or more to prepare. `pages` must yield at least one. `private`
+    makes the defer and the first page private; the others are as they say."""
     rest: list[Page] = []
 
     async def first_page() -> Page:

@@ -21,7 +21,7 @@ from bot import pages, render
 from bot.core import db as database
 from bot.core.feeds.config import FeedConfigError
 from bot.core.feeds.reasons import Param, Reason
-from bot.core.feeds.service import RELOAD_EVERY, FeedService, FeedStatus
+from bot.core.feeds.service import FeedService, FeedStatus
 from bot.core.feeds.store import FeedState
 from bot.i18n import Lang, lang_of, t
 
@@ -224,13 +224,13 @@ class FeedsCog(commands.Cog):
         lang = lang_of(interaction.locale)
 
         async def listed() -> list[discord.Embed]:
-            # Loads the feeds first if no load succeeded yet, under the service's write lock.
+            # Reads feeds.toml again first: the list is as the file says now.
             try:
                 statuses = await self.service.list_feeds()
             except FeedConfigError as exc:
                 # feeds.toml has been unreadable since the bot started: nothing is followed
                 # until the operator mends it, which retrying the command can't do.
-                minutes = round(RELOAD_EVERY.total_seconds() / 60)
+                minutes = round(self.service.reload_every.total_seconds() / 60)
                 error = _explained(exc, lang)
                 unread = t("feeds.file_unreadable", lang, minutes=minutes, error=error)
                 return render.field_embeds(t("feeds.title", lang), [], empty=unread)

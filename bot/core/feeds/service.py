@@ -161,7 +161,9 @@ class FeedService:
         self.fetcher = fetcher or Fetcher()
         self.problems: list[str] = []  # from the last read of feeds.toml
         self.file_error: FeedConfigError | None = None  # why the last read of it failed
-        self._reload_every = reload_every
+        self.reload_every = reload_every
+        self._reported: str | None = None  # the file error last logged (by us or `start`'s caller)
+        self._config = asyncio.Lock()  # one re-read, add or remove at a time
         self._concurrency = concurrency
         self._feeds: dict[str, Followed] = {}
         self._loaded = False
@@ -188,14 +190,18 @@ class FeedService:
 
         Raises `FeedConfigError` if the file can't be read, and keeps the feeds as they were.
         """
+        async with self._config:
+            return await self._reload()
+
+    async def _reload(self) -> list[Followed]:
+        # With `_config` held: a re-read that swapped in its view of the runtime feeds after an
+        # add or remove finished would undo it.
         try:
             loaded = await asyncio.to_thread(load_feeds, self.feeds_file)
         except FeedConfigError as exc:
             self.file_error = exc
             raise
-        if self.file_error is not None:
-            log.info("feeds: %s can be read again", self.feeds_file)
-            self.file_error = None
+        mended, self.file_error, self._reported = self.file_error is not None, None, None
         # Logged once, not again on each re-read (the reload job, `feeds add` reading before it
         # adds): the file still says the same thing.
         if loaded.problems != self.problems:
@@ -212,6 +218,10 @@ class FeedService:
                 await store.ensure_feed(self.db, url)
         previous, self._feeds = self._feeds, merged
         self._loaded = True
+        if mended:
+            log.info(
+                "feeds: %s can be read again; following %d feeds", self.feeds_file, len(merged)
+            )
         if self._scheduler is not None:
             for url in previous.keys() - merged.keys():
                 self._unschedule(url)
@@ -245,7 +255,11 @@ class FeedService:
         resolve, and redirects too).
         """
         feed = make_feed(url, name=name, interval=interval, kind=kind, allow_private=allow_private)
-        await self.reload()
+        async with self._config:
+            return await self._add(feed, allow_private=allow_private)
+
+    async def _add(self, feed: FeedConfig, *, allow_private: bool) -> FeedConfig:
+        await self._reload()
         if feed.url in self._feeds:
             in_file = self._feeds[feed.url].origin == "file"
             raise FeedConfigError(
@@ -262,7 +276,11 @@ class FeedService:
     async def remove_feed(self, url: str) -> bool:
         """Stop following a runtime feed; False if not followed. File feeds: edit the file."""
         wanted = canonical_url(url)
-        await self.reload()
+        async with self._config:
+            return await self._remove(wanted)
+
+    async def _remove(self, wanted: str) -> bool:
+        await self._reload()
         followed = self._feeds.get(wanted)
         if followed is not None and followed.origin == "file":
             raise FeedConfigError(Reason.REMOVE_FILE_FEED, url=wanted, file=str(self.feeds_file))
@@ -275,8 +293,16 @@ class FeedService:
         return removed
 
     async def list_feeds(self) -> list[FeedStatus]:
-        """Every followed feed with its last fetch, last new article and last error."""
-        await self._ensure_loaded()
+        """Every followed feed with its last fetch, last new article and last error.
+
+        The file is read again first, so that the list (and `file_error`) is as it says now;
+        raises `FeedConfigError` only if it was never read, with nothing followed.
+        """
+        try:
+            await self.reload()
+        except FeedConfigError:
+            if not self._loaded:
+                raise
         states = await store.all_states(self.db)
         now = _now()
         result = []
@@ -449,11 +475,11 @@ class FeedService:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
-        self._feeds = {}
+        self._feeds, self._loaded = {}, False
         scheduler = self._scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
             self._track(self._reload_job),
-            IntervalTrigger(seconds=self._reload_every.total_seconds()),
+            IntervalTrigger(seconds=self.reload_every.total_seconds()),
             id="feeds:reload",
             max_instances=1,
             coalesce=True,
@@ -461,7 +487,8 @@ class FeedService:
         scheduler.start()
         try:
             await self.reload()  # schedules every feed, as all are new
-        except FeedConfigError:
+        except FeedConfigError as exc:
+            self._reported = str(exc)  # by the caller, which knows what not reading it means
             raise  # the reload job reads the file again
         except BaseException:
             self._scheduler = None
@@ -512,6 +539,11 @@ class FeedService:
                 self._running.add(task)
             try:
                 await job(*args)
+            except asyncio.CancelledError:
+                if self._scheduler is not None:
+                    raise
+                # Cancelled by `stop()`: a shutdown, which APScheduler would log as the job's
+                # error, with a traceback.
             finally:
                 if task is not None:
                     self._running.discard(task)
@@ -524,12 +556,13 @@ class FeedService:
             await self.fetch_feed(url, respect_backoff=True)
 
     async def _reload_job(self, *args: str) -> None:
-        before = self.file_error
         try:
             await self.reload()
         except FeedConfigError as exc:
-            # Said when the file breaks or breaks differently, not again every few minutes.
-            if before is None or str(before) != str(exc):
+            # Said when the file breaks or breaks differently, not again every few minutes; an
+            # admin's refused `add` or the list may have seen it first, without logging it.
+            if self._reported != str(exc):
+                self._reported = str(exc)
                 log.warning("feeds: %s; the feeds stay as they were", exc)
         except Exception:
             log.exception("feeds: reloading the configuration failed; keeping the old one")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import aiosqlite
 import pytest
 from feedkit import TOKYO, FeedServer, Item, Route, rss
 
+from bot.core.feeds import store
 from bot.core.feeds.config import FeedConfigError
 from bot.core.feeds.fetch import Fetcher
 from bot.core.feeds.service import FeedService
@@ -95,8 +97,8 @@ async def test_a_feeds_toml_mended_after_an_unreadable_start_is_followed(
 async def test_a_feeds_toml_broken_while_running_keeps_the_feeds_it_said(
     tmp_path: Path, service: FeedService, server: FeedServer
 ) -> None:
-    """A feeds.toml that breaks after a good start leaves its feeds followed and listed, and
-    says why it can't be read, until it is mended."""
+    """A feeds.toml that breaks after a good start leaves its feeds listed, and says why it
+    can't be read; the list reads it again, so once mended the note goes."""
     server.routes["/kept"] = Route(body=rss([]))
     feeds_file = tmp_path / "feeds.toml"
     feeds_file.write_text(f'[[feed]]\nurl = "{server.url("/kept")}"\n', encoding="utf-8")
@@ -106,6 +108,89 @@ async def test_a_feeds_toml_broken_while_running_keeps_the_feeds_it_said(
         await service.reload()
     assert service.file_error is not None
     assert [s.config.url for s in await service.list_feeds()] == [server.url("/kept")]
+    assert service.file_error is not None
     feeds_file.write_text("", encoding="utf-8")
-    assert await service.reload() == []
+    assert await service.list_feeds() == []
     assert service.file_error is None
+
+
+async def test_a_file_broken_while_running_is_logged_once_whoever_reads_it_first(
+    tmp_path: Path, service: FeedService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An admin's refused `add` reads the broken file first: the reload job still logs it,
+    once, however often it runs; the mended file is logged with what is followed."""
+    feeds_file = tmp_path / "feeds.toml"
+    feeds_file.write_text('[[feed]]\nurl = "http://127.0.0.1:9/a.xml"\n', encoding="utf-8")
+    await service.start()
+    feeds_file.write_text("feed = 1\n", encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="bot.core.feeds.service")
+    with pytest.raises(FeedConfigError):
+        await service.add_feed("http://127.0.0.1:9/b.xml", allow_private=True)
+    for _ in range(3):
+        await service._reload_job()
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1
+    assert "[[feed]]" in warned[0]
+    feeds_file.write_text('[[feed]]\nurl = "http://127.0.0.1:9/a.xml"\n', encoding="utf-8")
+    await service._reload_job()
+    assert any("can be read again; following 1 feeds" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_broken_file_at_a_second_start_follows_nothing(
+    tmp_path: Path, service: FeedService
+) -> None:
+    """stop(), then start() with feeds.toml broken: nothing is followed, and the list says
+    the file can't be read rather than showing no feeds as the file last said."""
+    feeds_file = tmp_path / "feeds.toml"
+    feeds_file.write_text('[[feed]]\nurl = "http://127.0.0.1:9/a.xml"\n', encoding="utf-8")
+    await service.start()
+    await service.stop()
+    feeds_file.write_text("feed = 1\n", encoding="utf-8")
+    with pytest.raises(FeedConfigError):
+        await service.start()
+    assert service.followed() == []
+    with pytest.raises(FeedConfigError):
+        await service.list_feeds()
+
+
+async def test_a_re_read_under_way_does_not_undo_an_add(
+    tmp_path: Path, service: FeedService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed added while the reload job reads the configuration stays followed: the job's
+    older view of the runtime feeds is not swapped in after the add."""
+    (tmp_path / "feeds.toml").write_text("", encoding="utf-8")
+    await service.start()
+    runtime_feeds, gate, reads = store.runtime_feeds, asyncio.Event(), 0
+
+    async def slow_runtime_feeds(db: aiosqlite.Connection) -> list[store.RuntimeFeed]:
+        nonlocal reads
+        reads += 1
+        found = await runtime_feeds(db)
+        if reads == 1:  # the reload job's read, held until the add has been asked for
+            await gate.wait()
+        return found
+
+    monkeypatch.setattr(store, "runtime_feeds", slow_runtime_feeds)
+    job = asyncio.create_task(service._reload_job())
+    await asyncio.sleep(0.05)
+    url = "http://127.0.0.1:9/added.xml"
+    added = asyncio.create_task(service.add_feed(url, allow_private=True))
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.gather(job, added)
+    assert [f.config.url for f in service.followed()] == [url]
+    assert [s.config.url for s in await service.list_feeds()] == [url]
+
+
+async def test_stopping_during_a_fetch_ends_it_quietly(
+    tmp_path: Path, service: FeedService, server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """stop() while a scheduled fetch waits on a slow feed cancels it with no error logged
+    (a shutdown is not a failed job)."""
+    server.routes["/slow"] = Route(body=rss([]), delay=5.0)
+    (tmp_path / "feeds.toml").write_text(f'[[feed]]\nurl = "{server.url("/slow")}"\n')
+    caplog.set_level(logging.INFO)
+    await service.start()
+    assert await wait_for(lambda: server.hits("/slow") == 1)
+    await service.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
