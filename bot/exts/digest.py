@@ -13,12 +13,13 @@ task's transaction on the bot's shared connection.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiosqlite
 import discord
@@ -52,6 +53,9 @@ CONCURRENT_POSTS = 20
 HISTORY_LOOKBACK = 50
 # Looking for a claimed post from this long before the claim: our clock may be off Discord's.
 CLOCK_SLACK = timedelta(minutes=5)
+# How long a shutdown waits for posts under way (after the bot's wait for answers): Docker
+# stops a container after 10 s by default, and compose.yaml allows 30.
+SHUTDOWN_WAIT_S = 5.0
 REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 # Discord's JSON error codes that say what an admin can fix.
 UNKNOWN_CHANNEL = 10003
@@ -198,6 +202,8 @@ class DigestCog(commands.Cog):
         # is never a post still in flight (the ledger guards across restarts, this within one).
         self._posting: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._start_task: asyncio.Task[None] | None = None
+        self._jobs: set[asyncio.Task[Any]] = set()  # scheduled runs and retries under way
+        self._closing = False
         self.db: aiosqlite.Connection
 
     async def cog_load(self) -> None:
@@ -212,13 +218,41 @@ class DigestCog(commands.Cog):
         self._start_task = asyncio.create_task(self._catch_up(), name="digest-catch-up")
 
     async def cog_unload(self) -> None:
-        """Stop the scheduler and close the connection."""
-        if self._start_task is not None:
-            self._start_task.cancel()
-            await asyncio.gather(self._start_task, return_exceptions=True)
+        """Stop the scheduler, let posts under way finish (a few seconds at most: the ledger
+        has the next start finish the others), and close the connection."""
+        self._closing = True
+        if self.scheduler.running:
+            self.scheduler.pause()  # no new runs; shutting it down would cancel those under way
+        running = [t for t in (self._start_task, *self._jobs) if t is not None and not t.done()]
+        if running:
+            log.info("waiting for %d digest job(s) to finish", len(running))
+            _, late = await asyncio.wait(running, timeout=SHUTDOWN_WAIT_S)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.db.close()
+
+    def _tracked(self, job: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[None]]:
+        """A scheduler job whose task `cog_unload` waits for, and which a shutdown that can't
+        wait stops quietly (APScheduler would log the cancellation as the job's error)."""
+
+        @functools.wraps(job)
+        async def tracked(*args: Any) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._jobs.add(task)
+            try:
+                await job(*args)
+            except asyncio.CancelledError:
+                if not self._closing:
+                    raise
+                log.info("digest job stopped by the shutdown; the next start finishes it")
+            finally:
+                self._jobs.discard(task)
+
+        return tracked
 
     # --- scheduling ---------------------------------------------------------------------------
 
@@ -233,7 +267,7 @@ class DigestCog(commands.Cog):
         # would fire twice at a wall time that repeats when daylight saving ends.
         run_at = schedules.next_run(schedule, after)
         self.scheduler.add_job(
-            self._run_due,
+            self._tracked(self._run_due),
             DateTrigger(run_date=run_at),
             args=(schedule.channel_id, run_at),
             id=job_id,
@@ -303,7 +337,7 @@ class DigestCog(commands.Cog):
             run_at.isoformat(timespec="seconds"),
         )
         self.scheduler.add_job(
-            self._attempt,
+            self._tracked(self._attempt),
             DateTrigger(run_date=run_at),
             args=(channel_id, week_start, deadline, attempt),
             id=f"digest-retry:{channel_id}:{week_start}",

@@ -876,6 +876,59 @@ async def test_a_changed_schedule_whose_owed_post_discord_refuses_retries_it(
     assert footers(message) == [marker(week)]
 
 
+async def _retry_held_by_discord(
+    fake_discord: FakeDiscord, bot: BotRuns, *, wait_s: float
+) -> tuple[Channel, Week]:
+    """A week refused with a 503, then its scheduled retry told by Discord (a 429) to wait
+    `wait_s` seconds before posting; returned once the retry waits."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    news = fake_discord.guild.channel(NEWS)
+    zone = zone_for_a_change()
+    await set_due(bot, news, ago=-HOUR, zone=zone)
+    earlier = (datetime.now(UTC) - HOUR).astimezone(zone)
+    run = await bot.start(until_logged=CAUGHT_UP)
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    options = {"channel": NEWS, "weekday": earlier.isoweekday(), "time": f"{earlier:%H:%M}"}
+    assert reply(await command(fake_discord, "alliance-digest set", options)).endswith(
+        "The bot tries again shortly."
+    )
+    await run.wait_logged("trying again at")
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=429, retry_after=wait_s)
+    await fake_discord.wait_for(
+        lambda: channel_posts(fake_discord, news) == [503, 429], 10, what="the retry's post"
+    )
+    return news, schedules.week_for_run(earlier, zone)
+
+
+async def test_a_shutdown_lets_a_scheduled_post_under_way_finish(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """SIGTERM while a scheduled retry waits 2 s on Discord's rate limit: the bot waits, the
+    post is made and recorded, and it exits cleanly (no traceback)."""
+    news, week = await _retry_held_by_discord(fake_discord, bot, wait_s=2.0)
+    await bot.stop()
+    assert channel_posts(fake_discord, news) == [503, 429, 200]
+    [message] = digests(fake_discord)
+    await assert_posted_as(bot, news, week, message)
+
+
+async def test_a_shutdown_that_cannot_wait_leaves_the_post_to_the_next_start(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """SIGTERM while a scheduled retry waits longer than the shutdown does: the bot stops it
+    quietly (no traceback), the week stays claimed, and the next start posts it once."""
+    news, week = await _retry_held_by_discord(fake_discord, bot, wait_s=30.0)
+    await bot.stop()
+    assert channel_posts(fake_discord, news) == [503, 429]
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("intent", None)
+    await bot.start(until_logged=CAUGHT_UP)
+    assert channel_posts(fake_discord, news) == [503, 429, 200]
+    [message] = digests(fake_discord)
+    await assert_posted_as(bot, news, week, message)
+
+
 async def test_a_changed_schedule_s_refused_owed_post_is_retried_after_a_restart(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
