@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.corpus import read_path
-from bot.core.search import analyzer
+from bot.core.search import analyzer, snippets
 from bot.core.search.query import Query, parse_query
 from bot.core.search.snippets import SNIPPET_CHARS, snippet
 
@@ -174,3 +174,19 @@ def test_a_match_at_the_window_s_end_is_marked_whole() -> None:
     assert isinstance(parsed, Query)
     parts = snippet(text, parsed.terms)
     assert [part for part, marked in parts if marked] == ["政治", "政治"]
+
+
+def test_a_word_beside_long_runs_the_index_spells_otherwise_is_marked() -> None:
+    """核 after runs of half-width kana with sound marks (one long unknown word each, folded
+    otherwise than stored) is marked; reading past them tries a few lengths, not thousands."""
+    run = "ﾄﾗﾝﾌﾟ" * 400
+    assert _marked(f"{run}、{run}、{run}、核", "核") == ["核"]
+
+
+def test_a_long_word_spelled_otherwise_is_not_skipped_loosely() -> None:
+    """A neighbour spelled otherwise is skipped as at most 12 characters: a form of 11
+    characters can be passed over, one of 20 cannot."""
+    for length, reads in ((11, True), (20, False)):
+        form = "ア" * length
+        text = "イ" * length + "核"
+        assert snippets._reads_after(text, 0, [form, "核"], snippets._LOOSE) is reads

@@ -131,48 +131,63 @@ _Context = tuple[tuple[str | None, ...], tuple[str | None, ...]]  # words before
 # How a side of a candidate may read: only as its words' forms; with words spelled otherwise
 # skipped (`_LOOSE`), but the last of them as its form; or with every word skipped (`_ANY`).
 _EXACT, _LOOSE, _ANY = 0, 1, 2
+# The most characters a word spelled otherwise is skipped as. Spellings differ by an ending or a
+# kana (し for 為ル, シュミレーション for シミュレーション); a long run the index holds as one
+# unknown word (half-width kana, a string of letters) would otherwise be skipped as any of
+# thousands of lengths, each read on, for one snippet.
+_MAX_SKIPPED = 12
 
 
 def _reads_after(folded: str, at: int, words: Sequence[str | None], how: int) -> bool:
     """True when the text from `at` reads as `words` (None: the text ends there).
 
     Unless `_EXACT`, a word may be spelled differently from its form (し for 為ル, いる for 居ル,
-    the copula で for ダ): it is then skipped as one to len(form) + 1 characters, and the words
-    after it must fit.
+    the copula で for ダ): it is then skipped as one to len(form) + 1 characters (at most
+    `_MAX_SKIPPED`), and the words after it must fit.
     """
-    at = _skip_separators(folded, at)
-    if not words:
-        return how == _ANY
-    word = words[0]
-    if word is None:
-        return at == len(folded)
-    if folded.startswith(word, at):
-        return True
-    return (
-        how != _EXACT
-        and at < len(folded)
-        and any(_reads_after(folded, at + gap, words[1:], how) for gap in range(1, len(word) + 2))
-    )
+    # Every way of skipping the words so far, as the set of places it leads to: tried one way
+    # after another, they cost the product of the words' lengths.
+    places = {at}
+    for word in words:
+        reached: set[int] = set()
+        for place in places:
+            place = _skip_separators(folded, place)
+            if word is None:
+                if place == len(folded):
+                    return True
+            elif folded.startswith(word, place):
+                return True
+            elif how != _EXACT and place < len(folded):
+                reached.update(range(place + 1, place + _skipped(word) + 1))
+        if not reached:
+            return False
+        places = reached
+    return how == _ANY
 
 
 def _reads_before(folded: str, at: int, words: Sequence[str | None], how: int) -> bool:
     """True when the text up to `at` reads as `words`, nearest first (see `_reads_after`)."""
-    at = _skip_separators_back(folded, at)
-    if not words:
-        return how == _ANY
-    word = words[0]
-    if word is None:
-        return at == 0
-    if folded.endswith(word, 0, at):
-        return True
-    return (
-        how != _EXACT
-        and at > 0
-        and any(
-            _reads_before(folded, at - gap, words[1:], how)
-            for gap in range(1, min(at, len(word) + 1) + 1)
-        )
-    )
+    places = {at}
+    for word in words:
+        reached: set[int] = set()
+        for place in places:
+            place = _skip_separators_back(folded, place)
+            if word is None:
+                if place == 0:
+                    return True
+            elif folded.endswith(word, 0, place):
+                return True
+            elif how != _EXACT and place > 0:
+                reached.update(range(place - min(place, _skipped(word)), place))
+        if not reached:
+            return False
+        places = reached
+    return how == _ANY
+
+
+def _skipped(word: str) -> int:
+    """How many characters a word spelled otherwise may be skipped as, at most."""
+    return min(len(word) + 1, _MAX_SKIPPED)
 
 
 def _is_occurrence(folded: str, start: int, end: int, contexts: set[_Context]) -> bool:
