@@ -17,7 +17,7 @@ import aiosqlite
 import pytest
 from rapidfuzz import fuzz, process
 
-from bot.core import articles, db
+from bot.core import articles, corpus, db
 from bot.core.models import ArticleDraft
 from bot.core.search import analyzer, search
 
@@ -66,6 +66,41 @@ async def test_a_file_name_that_is_not_utf8_imports_like_any_other(
     assert (first.added, again.added, again.unchanged) == (2, 0, 2)
     rows = await conn.execute_fetchall("SELECT origin FROM articles ORDER BY origin")
     assert [str(origin).rsplit("/", 1)[1] for (origin,) in rows] == ["bad\\xff.jsonl", "good.jsonl"]
+
+
+async def test_text_an_earlier_version_kept_unclean_is_cleaned_in_place_once(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """An article stored with a soft hyphen and CRLFs (as earlier versions kept them) is
+    updated in place, keeping its id, by the next import of its file; then it is unchanged."""
+    line = {
+        "title": "日米\u00ad会談",
+        "body": "第一段落。\r\n\r\n第二段落。",
+        "published": "2025-11-01",
+    }
+    path = tmp_path / "news.jsonl"
+    path.write_text(json.dumps(line) + "\n", "utf-8")
+    stored = ArticleDraft(
+        title=line["title"],
+        body=line["body"],
+        published=date(2025, 11, 1),
+        date_inferred=False,
+        origin=corpus.file_origin(path),
+        source="news.jsonl:1",
+    )
+    await articles.ingest(conn, [stored])
+    (before,) = await articles.latest(conn)
+    first = await articles.ingest_paths(conn, [path])
+    again = await articles.ingest_paths(conn, [path])
+    assert (first.added, first.updated, again.added, again.updated, again.unchanged) == (
+        0, 1, 0, 0, 1
+    )  # fmt: skip
+    (after,) = await articles.latest(conn)
+    assert (after.id, after.title, after.body) == (
+        before.id,
+        "日米会談",
+        "第一段落。\n\n第二段落。",
+    )
 
 
 async def test_ensure_seeded_only_loads_an_empty_db(

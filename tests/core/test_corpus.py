@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import unicodedata
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 import pytest
 
 from bot.core import corpus
-from bot.core.corpus import MAX_LISTING_BYTES, derive_title, read_file, read_path
+from bot.core.corpus import MAX_LISTING_BYTES, clean, derive_title, read_file, read_path
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 LISTING = SEEDS / "000_ec138bacc4a23740.txt"
@@ -229,9 +231,51 @@ def test_origin_is_the_full_path_except_in_the_seeds_folder(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("Real headline\rFAKE", "Real headline\nFAKE"),
+        ("第一段落。\r\n\r\n第二段落。", "第一段落。\n\n第二段落。"),
+        ("一行目\u2028二行目\u2029次の段落", "一行目\n二行目\n\n次の段落"),
+        ("\u2066日米\u2069同盟\U000e0001\U000e0041\U000e007f", "日米同盟"),
+        ("𠮷野家で😀\U000e0041\U0001d173", "𠮷野家で😀"),
+        ("葛\U000e0100城市\u00ad長", "葛\U000e0100城市長"),  # the variation selector is the name's
+        ("外字\ue000\u3000と\x9b31m\x85\t制御", "外字\ue000\u3000と31m\t制御"),
+    ],
+    ids=[
+        "CR",
+        "CRLF",
+        "separators",
+        "isolates and tags",
+        "astral kept",
+        "soft hyphen",
+        "C1 controls",
+    ],
+)
+def test_clean_removes_controls_and_format_characters_and_keeps_text(
+    text: str, cleaned: str
+) -> None:
+    """Line breaks become newlines and every other control or invisible format character goes;
+    variation selectors, private-use 外字, ideographic spaces and tabs stay."""
+    assert clean(text) == cleaned
+
+
+def test_clean_removes_every_control_and_format_character_python_knows() -> None:
+    """Every character of Unicode's categories Cc (but tab and newline) and Cf, and the whole
+    tag block, is removed, as docs/articles-jsonl.md says."""
+    hidden = [
+        chr(code)
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) in ("Cc", "Cf") or 0xE0000 <= code <= 0xE007F
+    ]
+    kept = "\t\n\r"  # a CR is a line break
+    assert clean("日" + "".join(ch for ch in hidden if ch not in kept) + "米") == "日米"
+
+
+@pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("title", "\u200b\u200b", "title: must not be empty"),
+        ("title", "\u2066\u00ad\u2069\r", "title: must not be empty"),
         ("body", "\ufeff \u2060", "body: must not be empty"),
         ("published", 0, "published: expected a date as text"),
         ("published", "86400", "published: expected a date like 2026-02-01"),
