@@ -219,17 +219,20 @@ def _is_hiragana(ch: str) -> bool:
     return "\u3041" <= ch <= "\u309f"
 
 
+_SENTENCE_ENDS = re.compile("[。！？]")
+
+
 def derive_title(text: str, limit: int = MAX_TITLE) -> str:
     """A headline from an article's lead sentence, at most `limit` characters.
 
     A long sentence is cut where a phrase ends (after punctuation, a space, or a run of
     hiragana before the next word) outside any brackets, never mid-word, and ends with `…`.
     """
-    lead = clean(text).split("\n", 1)[0]
-    for end in ("。", "！", "？"):
-        if end in lead:
-            lead = lead.split(end, 1)[0]
-    lead = lead.strip()
+    lines = clean(text).split("\n")
+    # The first sentence with a word in it: a lead may open with a sentence's end (！速報、…, or
+    # `date 2025-12-19 。日米…`), and what comes before that is no headline.
+    sentences = (s.strip() for line in lines for s in _SENTENCE_ENDS.split(line))
+    lead = next((s for s in sentences if any(ch.isalnum() for ch in s)), lines[0].strip())
     if len(lead) <= limit:
         return lead
     cuts: list[int] = []

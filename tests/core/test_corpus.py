@@ -114,6 +114,47 @@ def test_derived_titles_fit_and_end_on_a_phrase() -> None:
     assert title[-2] in "、にをはがのと" or title[-2] == "し"
 
 
+@pytest.mark.parametrize(
+    ("lead", "title"),
+    [
+        (
+            "！速報、日米首脳が電話会談し同盟強化で一致した。",
+            "速報、日米首脳が電話会談し同盟強化で一致した",
+        ),
+        ("。？日米の防衛相が会談した。次の文。", "日米の防衛相が会談した"),
+        ("……。\n日米が協議した。", "日米が協議した"),
+        ("！？", "！？"),  # nothing but marks: kept, never an empty title
+    ],
+    ids=["leading ！", "leading 。？", "a line of marks", "marks alone"],
+)
+def test_a_derived_title_skips_what_comes_before_a_leading_sentence_end(
+    lead: str, title: str
+) -> None:
+    """A lead that opens with 。！？ (or a sentence of marks alone) is titled by its first
+    sentence with words, not by the empty text before the mark."""
+    assert derive_title(lead) == title
+
+
+@pytest.mark.parametrize(
+    ("content", "title"),
+    [
+        (
+            "！速報、日米首脳が電話会談し同盟強化で一致した。\n",
+            "速報、日米首脳が電話会談し同盟強化で一致した",
+        ),
+        ("date 2025-12-19 。日米首脳が電話会談した。\n", "日米首脳が電話会談した"),
+    ],
+    ids=["listing", "single article"],
+)
+def test_a_text_file_opening_with_a_sentence_end_gets_a_title(
+    tmp_path: Path, content: str, title: str
+) -> None:
+    """A listing line or a dated article opening with ！ or 。 is stored with a headline."""
+    path = tmp_path / "bang.txt"
+    path.write_text(content, "utf-8")
+    assert [d.title for d in read_file(path).drafts] == [title]
+
+
 def test_near_duplicate_summary_is_stored_once(tmp_path: Path) -> None:
     """A summary repeated with a one-character change is the same article."""
     summary = (
