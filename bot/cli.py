@@ -25,7 +25,7 @@ import aiosqlite
 from bot import ops
 from bot.core import articles, corpus, db
 from bot.core.dates import iso_day
-from bot.core.models import Article
+from bot.core.models import Article, visible
 from bot.log import command_logging
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -206,7 +206,8 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     approx = " (approximate)" if article.date_inferred else ""
     _out(article.title)
     _out(f"#{article.id}  {article.published.isoformat()}{approx}  [{', '.join(article.topics)}]")
-    _out(f"source: {article.source}" + (f"  {article.url}" if article.url else ""))
+    # Earlier versions stored a link's control characters (`\x1b]0;…`): shown, not obeyed.
+    _out(f"source: {article.source}" + (f"  {visible(article.url)}" if article.url else ""))
     _out()
     _out(article.body)
     return 0

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import IO
 
@@ -482,6 +483,28 @@ def test_search_typo_says_did_you_mean(capsys: pytest.CaptureFixture[str]) -> No
     assert "**クリテンブリンク**" in out
     _, out, _ = run(capsys, "search", "クリテンブリング", "--json")
     assert json.loads(out)["corrected"] == "クリテンブリンク"
+
+
+def test_show_prints_a_stored_links_control_characters_escaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A link stored with terminal escapes (as earlier versions stored it) is shown, not sent."""
+    (tmp_path / "data").mkdir()
+    link = "https://example.com/\x1b]0;pwned\x07\x1b[2J\x00"
+    draft = ArticleDraft(
+        title="esc test",
+        body="日米同盟の本文。",
+        published=date(2025, 12, 19),
+        date_inferred=False,
+        origin="esc.jsonl",
+        source="esc.jsonl:1",
+        url=link,
+    )
+    asyncio.run(_store(tmp_path / "data" / "alliance.db", [draft]))
+    code, out, _ = run(capsys, "show", "1")
+    assert code == 0
+    assert "source: esc.jsonl:1  https://example.com/\\x1b]0;pwned\\x07\\x1b[2J\\x00\n" in out
+    assert not any(ch in out for ch in "\x1b\x07\x00")
 
 
 def test_show_marks_an_inferred_date(capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from bot.core.dates import ARTICLE_YEARS, DateMention, find_date, iso_day, place_dates
-from bot.core.models import ArticleDraft, ImportWarning
+from bot.core.models import ArticleDraft, ImportWarning, visible
 from bot.core.near_duplicates import first_similar
 from bot.core.topics import load_taxonomy
 
@@ -367,6 +367,20 @@ def _visible(value: str) -> str:
 _Text = Annotated[str, AfterValidator(_visible)]
 
 
+def _shown_as_is(url: str) -> str:
+    # A link is stored as written, not cleaned: one cleaned would lead elsewhere. But printed
+    # (`show`) its escape sequences would drive the terminal, and a NUL or a direction override
+    # hides where it leads, so a link holding any is refused, as one with a space is.
+    if visible(url) != url:
+        raise ValueError("expected a link without control or invisible characters")
+    return url
+
+
+_Link = Annotated[
+    str, Field(max_length=2000, pattern=r"^https?://\S+$"), AfterValidator(_shown_as_is)
+]
+
+
 class JsonArticle(BaseModel):
     """One line of a JSON Lines article file (see docs/articles-jsonl.md)."""
 
@@ -375,7 +389,7 @@ class JsonArticle(BaseModel):
     title: Annotated[_Text, Field(max_length=300)]
     body: Annotated[_Text, Field(max_length=200_000)]
     published: date
-    url: Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    url: _Link | None = None
     source: Annotated[_Text, Field(max_length=200)] | None = None
     topics: Annotated[list[_Text], Field(max_length=10)] = []
 

@@ -378,6 +378,9 @@ def test_unreadable_folder_is_a_warning(tmp_path: Path) -> None:
     assert "cannot read folder" in read.warnings[0].message
 
 
+_NO_HIDDEN = "expected a link without control or invisible characters"
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -391,6 +394,9 @@ def test_unreadable_folder_is_a_warning(tmp_path: Path) -> None:
         ({"title": None}, "title: missing (required)"),
         ({"url": "ftp://e.jp/a"}, "url: expected a link starting with http:// or https://"),
         ({"url": "https://e.jp/\ud800"}, "url: not valid text"),
+        ({"url": "https://e.jp/\x1b]0;pwned\x07\x1b[2J"}, f"url: {_NO_HIDDEN}"),
+        ({"url": "https://e.jp/a\x00"}, f"url: {_NO_HIDDEN}"),
+        ({"url": "https://e.jp/\u202egpj.exe"}, f"url: {_NO_HIDDEN}"),
         ({"author": "某記者"}, "unknown field 'author'"),
         ({"date": "2026-02-01"}, "both published and date given, keep one"),
     ],
