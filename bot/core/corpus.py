@@ -202,6 +202,12 @@ def read_file(path: Path, *, origin: str | None = None) -> CorpusRead:
     return _read_listing(name, origin, text)
 
 
+def _source(name: str, line: int) -> str:
+    """An article's default source, its file and line. Unlike a warning's file name, it is shown
+    as stored (by the CLI, on Discord): a control character in the name is stored written out."""
+    return f"{visible(name)}:{line}"
+
+
 def _failed(name: str, message: str, line: int | None = None) -> CorpusRead:
     return CorpusRead(warnings=[ImportWarning(name, line, message)])
 
@@ -313,7 +319,7 @@ def _read_listing(name: str, origin: str, text: str) -> CorpusRead:
             published=published,
             date_inferred=inferred,
             origin=origin,
-            source=f"{name}:{entry.line}",
+            source=_source(name, entry.line),
             title_derived=entry.headline is None,
         )
         for entry, (published, inferred) in zip(entries, placed, strict=True)
@@ -347,7 +353,7 @@ def _read_single(name: str, origin: str, text: str) -> CorpusRead:
         published=published,
         date_inferred=False,
         origin=origin,
-        source=f"{name}:1",
+        source=_source(name, 1),
         title_derived=True,
     )
     return CorpusRead([draft], [])
@@ -536,7 +542,7 @@ def _read_jsonl(name: str, origin: str, text: str) -> CorpusRead:
                 published=item.published,
                 date_inferred=False,
                 origin=origin,
-                source=item.source or f"{name}:{number}",
+                source=item.source or _source(name, number),
                 url=item.url,
                 topics=tuple(topics),
             )

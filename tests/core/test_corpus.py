@@ -541,6 +541,28 @@ def test_a_warning_shows_control_characters_in_a_file_name(
     assert str(warning) == shown
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "source"),
+    [
+        ("evil\x1b[31mRED\x07.txt", "日米が協議した。\n", "evil\\x1b[31mRED\\x07.txt:1"),
+        ("a\u202etxt.exe.txt", "date 2026-02-01 日米が協議した。\n", "a\\u202etxt.exe.txt:1"),
+        (
+            "two\rlines.jsonl",
+            '{"title": "会談", "body": "本文。", "published": "2026-02-01"}\n',
+            "two\\rlines.jsonl:1",
+        ),
+    ],
+    ids=["listing", "single article", "JSON Lines"],
+)
+def test_a_default_source_shows_control_characters_in_a_file_name(
+    tmp_path: Path, name: str, content: str, source: str
+) -> None:
+    """The file-and-line source of an article is stored with the name's controls written out,
+    since it is shown as stored, in the CLI and on Discord."""
+    (tmp_path / name).write_text(content, "utf-8")
+    assert [d.source for d in read_path(tmp_path).drafts] == [source]
+
+
 def test_a_file_name_that_is_not_utf8_is_named_with_the_byte_written_out(tmp_path: Path) -> None:
     """A name with a byte that is not UTF-8 (read by Python as a lone surrogate, which SQLite
     and the terminal refuse) is kept and shown with the byte as \\xff."""
