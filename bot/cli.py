@@ -106,8 +106,10 @@ def _date_label(article: Article) -> str:
 
 def _print_article_line(article: Article) -> None:
     topics = ", ".join(article.topics) or "-"
-    _out(f"#{article.id:<5} {_date_label(article)}  {article.title}")
-    _out(f"       [{topics}]  {article.source}")
+    # Earlier versions stored control characters (a CR in a title hid its start): an article's
+    # text is printed with them written out, here and in `show`, never sent to the terminal.
+    _out(f"#{article.id:<5} {_date_label(article)}  {visible(article.title)}")
+    _out(f"       [{topics}]  {visible(article.source)}")
 
 
 def _results_json(items: Sequence[Article], total: int, **extra: Any) -> dict[str, Any]:
@@ -204,12 +206,12 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(_results_json([article], 1))
         return 0
     approx = " (approximate)" if article.date_inferred else ""
-    _out(article.title)
+    _out(visible(article.title))
     _out(f"#{article.id}  {article.published.isoformat()}{approx}  [{', '.join(article.topics)}]")
-    # Earlier versions stored a link's control characters (`\x1b]0;…`): shown, not obeyed.
-    _out(f"source: {article.source}" + (f"  {visible(article.url)}" if article.url else ""))
+    link = f"  {visible(article.url)}" if article.url else ""
+    _out(f"source: {visible(article.source)}{link}")
     _out()
-    _out(article.body)
+    _out(visible(article.body, keep="\n\t"))
     return 0
 
 

@@ -507,6 +507,31 @@ def test_show_prints_a_stored_links_control_characters_escaped(
     assert not any(ch in out for ch in "\x1b\x07\x00")
 
 
+def test_latest_and_show_print_stored_control_characters_escaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A title, source and body stored with a CR or escapes (as earlier versions stored them)
+    are printed written out; the body keeps its line breaks."""
+    (tmp_path / "data").mkdir()
+    draft = ArticleDraft(
+        title="Real headline\rFAKE",
+        body="一行目\n\t二行目\x1b[2J\u202e",
+        published=date(2025, 12, 19),
+        date_inferred=False,
+        origin="ev\x1bil.txt",
+        source="ev\x1bil.txt:1",
+    )
+    asyncio.run(_store(tmp_path / "data" / "alliance.db", [draft]))
+    _, listed, _ = run(capsys, "latest")
+    assert "Real headline\\rFAKE\n" in listed
+    assert "ev\\x1bil.txt:1\n" in listed
+    _, shown, _ = run(capsys, "show", "1")
+    assert shown.startswith("Real headline\\rFAKE\n")
+    assert "source: ev\\x1bil.txt:1\n" in shown
+    assert "一行目\n\t二行目\\x1b[2J\\u202e\n" in shown
+    assert not any(ch in listed + shown for ch in "\r\x1b\u202e")
+
+
 def test_show_marks_an_inferred_date(capsys: pytest.CaptureFixture[str]) -> None:
     """`show` says when an article's date was inferred rather than read."""
     _, out, _ = run(capsys, "latest", "--json", "--limit", "1")

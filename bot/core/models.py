@@ -65,11 +65,14 @@ def _escape(ch: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def visible(text: str) -> str:
-    """`text` safe to print: control and invisible characters shown as escapes like `\\x1b`."""
+def visible(text: str, *, keep: str = "") -> str:
+    """`text` safe to print: control and invisible characters shown as escapes like `\\x1b`,
+    but for those in `keep` (an article's newlines and tabs)."""
     if text.isprintable():  # the usual case: no look-up per character
         return text
-    return "".join(_escape(ch) if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+    return "".join(
+        _escape(ch) if ch not in keep and unicodedata.category(ch) in _HIDDEN else ch for ch in text
+    )
 
 
 @dataclass(frozen=True, slots=True)

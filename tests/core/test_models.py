@@ -29,3 +29,8 @@ def test_import_warning_shows_its_message_escaped_too() -> None:
     """Both the file name and the message of a warning are shown with controls escaped."""
     warning = ImportWarning("a\x1b.txt", 3, "bad \x1b]0;title\x07")
     assert str(warning) == "a\\x1b.txt:3: bad \\x1b]0;title\\x07"
+
+
+def test_visible_leaves_the_characters_it_is_asked_to_keep() -> None:
+    """`keep` leaves a body's newlines and tabs as they are and still escapes the rest."""
+    assert visible("一行目\n\t二行目\r\x1b", keep="\n\t") == "一行目\n\t二行目\\r\\x1b"
