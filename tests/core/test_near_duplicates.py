@@ -7,6 +7,7 @@ import random
 import pytest
 from rapidfuzz import fuzz
 
+from bot.core import near_duplicates
 from bot.core.near_duplicates import first_similar
 
 
@@ -60,3 +61,50 @@ def test_long_unrelated_texts_are_kept() -> None:
     rng = random.Random(1)
     texts = ["".join(rng.choices("あいうえおかきくけこ日米同盟", k=5000)) for _ in range(5)]
     assert first_similar(texts, 90.0) == [None] * 5
+
+
+class _CountingFuzz:
+    """rapidfuzz's `fuzz.ratio`, counting the comparisons made with it."""
+
+    def __init__(self) -> None:
+        self.comparisons = 0
+
+    def ratio(self, a: str, b: str, *, score_cutoff: float) -> float:
+        self.comparisons += 1
+        return fuzz.ratio(a, b, score_cutoff=score_cutoff)
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> _CountingFuzz:
+    """The comparisons `first_similar` makes, counted."""
+    counter = _CountingFuzz()
+    monkeypatch.setattr(near_duplicates, "fuzz", counter)
+    return counter
+
+
+def _distinct_lines(alphabet: str, length: int, count: int, end: str) -> list[str]:
+    rng = random.Random(length)
+    lines: dict[str, None] = {}
+    while len(lines) < count:
+        lines["".join(rng.choices(alphabet, k=length)) + end] = None
+    return list(lines)
+
+
+def test_short_lines_are_not_compared_with_every_other(counting: _CountingFuzz) -> None:
+    """3,000 lines of four kanji and 。 (at 90, each alike only to itself) are not compared
+    with each other; their repeats and a line one character longer are still found."""
+    kanji = "".join(chr(c) for c in range(0x4E00, 0x9FA0))
+    lines = _distinct_lines(kanji, 4, 3000, "。")
+    texts = [*lines, lines[7], lines[2999], lines[5] + "。"]
+    assert first_similar(texts, 90.0) == [None] * 3000 + [7, 2999, 5]
+    assert counting.comparisons <= 3  # at most one for each line after the 3,000
+
+
+def test_lines_of_one_length_in_a_small_alphabet_are_not_compared(
+    counting: _CountingFuzz,
+) -> None:
+    """2,000 different lines of 8 letters of "abcd" (sharing most of their 3-grams, but at 90
+    alike only to themselves) are kept, and not compared with each other."""
+    lines = _distinct_lines("abcd", 8, 2000, ".")
+    assert first_similar(lines, 90.0) == [None] * 2000
+    assert counting.comparisons == 0
