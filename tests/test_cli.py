@@ -369,6 +369,22 @@ def test_ingest_of_nothing_readable_names_it_and_exits_2(
     assert err.strip().splitlines()[-1].startswith("alliance-bot: nothing imported: ")
 
 
+def test_ingest_of_articles_stored_from_another_file_exits_0(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A file whose one article is already stored from another file (skipped), with a note
+    (an unknown topic ignored), was read: exit 0, not "nothing imported"."""
+    line = {"title": "日米協議", "body": "日米が協議した。", "published": "2026-02-01"}
+    text = json.dumps({**line, "topics": ["nope"]}, ensure_ascii=False) + "\n"
+    (tmp_path / "one.jsonl").write_text(text, "utf-8")
+    (tmp_path / "two.jsonl").write_text(text, "utf-8")
+    assert run(capsys, "ingest", str(tmp_path / "one.jsonl"))[0] == 0
+    code, out, err = run(capsys, "ingest", str(tmp_path / "two.jsonl"))
+    assert (code, out) == (0, "added 0, updated 0, unchanged 0, skipped 1\n")
+    assert "two.jsonl:1: unknown topic 'nope' ignored" in err
+    assert "nothing imported" not in err
+
+
 @pytest.mark.parametrize("name", ["README.md", "Dockerfile", "notes.TXT.bak"])
 def test_ingest_refuses_a_file_that_is_not_articles(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
