@@ -411,9 +411,25 @@ def _busy() -> int:
     return 1
 
 
+def _is_damaged(error: sqlite3.DatabaseError) -> bool:
+    """Whether `error` is SQLite finding the database file damaged."""
+    # Only errors from SQLite itself carry a code; the low byte is the primary one.
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _damaged(path: Path, error: sqlite3.DatabaseError) -> int:
+    sys.stderr.write(
+        f"alliance-bot: the database {str(path)!r} is damaged ({error}): restore a backup "
+        '(README, "Backups and upgrades")\n'
+    )
+    return 2
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings()
         handler: Handler = args.handler
@@ -424,10 +440,14 @@ def _main(argv: Sequence[str] | None) -> int:
             return _busy()
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 2
-    except sqlite3.OperationalError as exc:
-        if not _is_busy(exc):
-            raise
-        return _busy()
+    except sqlite3.DatabaseError as exc:
+        if _is_busy(exc):
+            return _busy()
+        # Damage near the start of the file stops the command as it opens the database (a
+        # DatabaseOpenError, above); damage further in, only when a query reads that page.
+        if settings is not None and _is_damaged(exc):
+            return _damaged(settings.db, exc)
+        raise
     except KeyboardInterrupt:
         return 130
 

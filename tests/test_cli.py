@@ -997,3 +997,26 @@ def test_search_says_more_than_10000_and_json_says_not_exact(
     done = _bot(tmp_path, "search", "防衛", "--json")
     payload = json.loads(done.stdout)
     assert (payload["total"], payload["total_exact"]) == (10_000, False)
+
+
+def test_a_database_damaged_in_its_middle_is_one_line(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    numbered_reports: Callable[[int], list[ArticleDraft]],
+    damage_middle: Callable[[Path], None],
+) -> None:
+    """With the middle third of its pages overwritten (past what opening it reads), `search`
+    says the database is damaged in one line, exit 2, and `healthcheck --no-heartbeat` fails."""
+    assert run(capsys, "latest")[0] == 0  # creates and seeds the database
+    path = tmp_path / "data" / "alliance.db"
+    asyncio.run(_store(path, numbered_reports(1000)))
+    damage_middle(path)
+    code, out, err = run(capsys, "search", "防衛", "--sort", "newest")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"alliance-bot: the database {str(path)!r} is damaged (")
+    assert err.endswith(': restore a backup (README, "Backups and upgrades")\n')
+    assert err.count("\n") == 1
+    code, out, err = run(capsys, "healthcheck", "--no-heartbeat")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"unhealthy: database {path} is damaged: ")
+    assert err.count("\n") == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,11 @@ HEARTBEAT_INTERVAL = timedelta(seconds=30)
 MAX_HEARTBEAT_AGE = timedelta(minutes=2)
 # A health probe must answer quickly even if a writer holds the database.
 _CHECK_TIMEOUT_SECONDS = 5.0
+# Damage in the middle of the file is found only by reading all of it: `PRAGMA quick_check`
+# walks every page, for 100,000 articles (320 MB) in 0.3 s from the page cache and 2 s from
+# disk, without `integrity_check`'s matching of indexes to tables (0.7 s). Cut short past this,
+# so that a far larger database is not called unhealthy for outlasting Docker's 10 s timeout.
+_DAMAGE_CHECK_SECONDS = 4.0
 
 
 async def write_heartbeat(db: aiosqlite.Connection, *, now: datetime | None = None) -> None:
@@ -67,7 +73,8 @@ async def check_health(
     require_heartbeat: bool,
     now: datetime | None = None,
 ) -> tuple[bool, str]:
-    """Whether the database is readable and, if required, the heartbeat fresh; and why.
+    """Whether the database is readable and undamaged and, if required, the heartbeat fresh;
+    and why.
 
     The database is opened read-only and never created or migrated, so probing a stopped or
     missing bot changes nothing.
@@ -83,19 +90,23 @@ async def check_health(
             read_only_uri(db_path), uri=True, timeout=_CHECK_TIMEOUT_SECONDS
         )
         try:
-            # Reads the schema and one page: proves the file is our database without scanning it.
+            # Reads the schema and one page: proves the file is our database.
             stamp = await get_meta(conn, HEARTBEAT_KEY)
             version = await schema_version(conn)
+            damage, checked = await _damage(conn)
         finally:
             await conn.close()
     except sqlite3.Error as exc:
         return False, await asyncio.to_thread(_unreadable, db_path, exc)
+    if damage is not None:
+        return False, f"database {db_path} is damaged: {damage}"
     # Readable is not enough: this version of the bot refuses to start on that database.
     newer = newer_schema(version, (await asyncio.to_thread(load_migrations))[-1].version)
     if newer is not None:
         return False, newer
+    unchecked = "" if checked else f" (checked for damage for {_DAMAGE_CHECK_SECONDS:g} s only)"
     if not require_heartbeat:
-        return True, "ok: database readable"
+        return True, "ok: database readable" + unchecked
     if stamp is None:
         return False, "no heartbeat: the bot is not running (or not started yet)"
     try:
@@ -112,7 +123,26 @@ async def check_health(
     if age < -max_age:
         # A clock set back (or a copied database) would otherwise look healthy for hours.
         return False, f"heartbeat is {-seconds} s in the future: check the system clock"
-    return True, f"ok: heartbeat {max(seconds, 0)} s old"
+    return True, f"ok: heartbeat {max(seconds, 0)} s old" + unchecked
+
+
+async def _damage(conn: aiosqlite.Connection) -> tuple[str | None, bool]:
+    """The first damage `PRAGMA quick_check` finds, in one line, or None; and whether it read
+    the whole file (False when cut short, see `_DAMAGE_CHECK_SECONDS`)."""
+    deadline = time.monotonic() + _DAMAGE_CHECK_SECONDS
+    await conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+    try:
+        rows = list(await conn.execute_fetchall("PRAGMA quick_check(1)"))
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode == sqlite3.SQLITE_INTERRUPT:
+            return None, False
+        raise
+    found = str(rows[0][0]) if rows else "ok"
+    if found == "ok":
+        return None, True
+    # One report, over lines: "*** in database main ***", then what is wrong where.
+    lines = [line for line in found.splitlines() if line and not line.startswith("***")]
+    return (lines[0] if lines else found)[:200], True
 
 
 def _unreadable(path: Path, error: sqlite3.Error) -> str:

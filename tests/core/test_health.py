@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import pytest
 
-from bot.core import db
+from bot.core import articles, db, health
 from bot.core.health import HEARTBEAT_KEY, check_health, heartbeat_loop, write_heartbeat
+from bot.core.models import ArticleDraft
 
 
 @pytest.fixture
@@ -134,6 +135,45 @@ async def test_database_newer_than_the_bot_is_unhealthy(
     assert reason == (
         f"the database is at schema {latest + 1}, newer than this version of the bot ({latest})"
     )
+
+
+async def _reports_db(path: Path, drafts: list[ArticleDraft]) -> None:
+    conn = await db.connect(path)
+    try:
+        await articles.ingest(conn, drafts)
+        await write_heartbeat(conn)
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("require_heartbeat", [False, True])
+async def test_damage_in_the_middle_is_unhealthy(
+    tmp_path: Path,
+    numbered_reports: Callable[[int], list[ArticleDraft]],
+    damage_middle: Callable[[Path], None],
+    require_heartbeat: bool,
+) -> None:
+    """A database whose middle pages are junk fails the check, also with a fresh heartbeat."""
+    path = tmp_path / "alliance.db"
+    await _reports_db(path, numbered_reports(1000))
+    damage_middle(path)
+    healthy, reason = await check_health(path, require_heartbeat=require_heartbeat)
+    assert not healthy
+    assert reason.startswith(f"database {path} is damaged: ")
+    assert "\n" not in reason
+
+
+async def test_a_damage_check_over_its_time_is_cut_short_and_says_so(
+    tmp_path: Path,
+    numbered_reports: Callable[[int], list[ArticleDraft]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The damage check stops at its time limit: healthy, saying it checked only that long."""
+    path = tmp_path / "alliance.db"
+    await _reports_db(path, numbered_reports(1000))
+    monkeypatch.setattr(health, "_DAMAGE_CHECK_SECONDS", 0.0)
+    healthy, reason = await check_health(path, require_heartbeat=False)
+    assert (healthy, reason) == (True, "ok: database readable (checked for damage for 0 s only)")
 
 
 def _remove_side_files(path: Path) -> None:
