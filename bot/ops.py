@@ -124,7 +124,7 @@ def add_healthcheck_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--no-heartbeat",
         action="store_true",
-        help="only check that the database is readable (the bot need not be running)",
+        help="check the database for damage throughout instead (the bot need not be running)",
     )
     cmd.add_argument(
         "--max-age",

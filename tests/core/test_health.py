@@ -146,18 +146,17 @@ async def _reports_db(path: Path, drafts: list[ArticleDraft]) -> None:
         await conn.close()
 
 
-@pytest.mark.parametrize("require_heartbeat", [False, True])
 async def test_damage_in_the_middle_is_unhealthy(
     tmp_path: Path,
     numbered_reports: Callable[[int], list[ArticleDraft]],
     damage_middle: Callable[[Path], None],
-    require_heartbeat: bool,
 ) -> None:
-    """A database whose middle pages are junk fails the check, also with a fresh heartbeat."""
+    """A database whose middle pages are junk fails the check without a heartbeat (the
+    operator's), in one line."""
     path = tmp_path / "alliance.db"
     await _reports_db(path, numbered_reports(1000))
     damage_middle(path)
-    healthy, reason = await check_health(path, require_heartbeat=require_heartbeat)
+    healthy, reason = await check_health(path, require_heartbeat=False)
     assert not healthy
     assert reason.startswith(f"database {path} is damaged: ")
     assert "\n" not in reason
