@@ -218,12 +218,17 @@ class DigestCog(commands.Cog):
         self._start_task = asyncio.create_task(self._catch_up(), name="digest-catch-up")
 
     async def cog_unload(self) -> None:
-        """Stop the scheduler, let posts under way finish (a few seconds at most: the ledger
-        has the next start finish the others), and close the connection."""
+        """Stop the catch-up and the scheduler, let scheduled posts under way finish (a few
+        seconds at most: the ledger has the next start finish the others), and close the
+        connection."""
         self._closing = True
+        if self._start_task is not None:
+            # The catch-up may still wait for the gateway; what it began, the next start's does.
+            self._start_task.cancel()
+            await asyncio.gather(self._start_task, return_exceptions=True)
         if self.scheduler.running:
             self.scheduler.pause()  # no new runs; shutting it down would cancel those under way
-        running = [t for t in (self._start_task, *self._jobs) if t is not None and not t.done()]
+        running = [task for task in self._jobs if not task.done()]
         if running:
             log.info("waiting for %d digest job(s) to finish", len(running))
             _, late = await asyncio.wait(running, timeout=SHUTDOWN_WAIT_S)
