@@ -258,6 +258,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "日付は YYYY-MM-DD の形で指定してください（例: 2025-12-15）。",
         "Give the date as YYYY-MM-DD (e.g. 2025-12-15).",
     ),
+    "digest.page": ("{page} / {pages} ページ", "Page {page} of {pages}"),
     "digest.week_past_calendar": (
         "その日の週は暦の最後（9999年12月31日）を越えるため表示できません。もっと前の日付を指定してください。",
         "That date's week runs past the last date there is (Dec 31, 9999). Give an earlier date.",

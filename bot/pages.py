@@ -19,6 +19,8 @@ import discord
 
 from bot import render
 from bot.core import articles, saved_queries
+from bot.core.dates import iso_day
+from bot.core.digest import Week, build_digest
 from bot.core.models import Article
 from bot.core.saved_queries import SavedQuery
 from bot.core.search.cache import KeptForGeneration
@@ -236,8 +238,8 @@ async def parse_pager(bot: AllianceBot, match: re.Match[str]) -> tuple[Listing, 
     return None
 
 
-class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGER):
-    """Previous / Next: opens another page of a search or topic listing."""
+class _TurnButton:
+    """What both Previous / Next buttons share: a secondary button rebuilt from its custom_id."""
 
     def __init__(self, custom_id: str, *, label: str, disabled: bool = False) -> None:
         button: discord.ui.Button[Any] = discord.ui.Button(
@@ -246,7 +248,8 @@ class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGE
             style=discord.ButtonStyle.secondary,
             disabled=disabled,
         )
-        super().__init__(button)
+        # The next class in the MRO is DynamicItem, which takes the button it wraps.
+        super().__init__(button)  # type: ignore[call-arg]
 
     @classmethod
     async def from_custom_id(
@@ -255,10 +258,14 @@ class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGE
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> PagerButton:
+    ) -> Self:
         """Rebuild the button from a pressed custom_id."""
         label = getattr(item, "label", None) or ""
         return cls(item.custom_id or "", label=label)  # type: ignore[attr-defined]
+
+
+class PagerButton(_TurnButton, discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGER):
+    """Previous / Next: opens another page of a search or topic listing."""
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Replace the message with the page this button names."""
@@ -276,6 +283,53 @@ class PagerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGE
             return
         listing, page = parsed
         shown = listing_page(bot, listing, page, reader=lang_of(interaction.locale))
+        await answer(interaction, shown, defer_after=bot.settings.defer_after_s, replace=True)
+
+
+_DIGEST_PAGER = re.compile(
+    r"al:dg:(?P<lang>ja|en):(?P<week>\d{4}-\d{2}-\d{2}):(?P<page>\d{1,4}):"
+    r"(?P<tz>[A-Za-z0-9_+/-]{1,64})"
+)
+
+
+def digest_pager_id(week: Week, lang: Lang, page: int) -> str:
+    """The custom_id of a button that opens page `page` of the digest of `week` in `lang`."""
+    return f"al:dg:{lang}:{week.start.isoformat()}:{page}:{week.timezone}"
+
+
+def parse_digest_pager(match: re.Match[str]) -> tuple[Week, Lang, int] | None:
+    """The week, language and page a digest pager custom_id names; None if it names no week."""
+    start = iso_day(match["week"])
+    if start is None:
+        return None
+    try:
+        week = Week(start, match["tz"])
+    except ValueError:  # not a Monday, past the calendar, or no such timezone
+        return None
+    return week, "ja" if match["lang"] == "ja" else "en", int(match["page"])
+
+
+class DigestPagerButton(
+    _TurnButton, discord.ui.DynamicItem[discord.ui.Button[Any]], template=_DIGEST_PAGER
+):
+    """Previous / Next: opens another page of a previewed digest."""
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Replace the preview with the page this button names."""
+        try:
+            await self._turn_page(interaction)
+        except Exception:
+            await report_failure(interaction, "paging a digest")
+
+    async def _turn_page(self, interaction: discord.Interaction) -> None:
+        bot: AllianceBot = interaction.client  # type: ignore[assignment]
+        match = _DIGEST_PAGER.fullmatch(self.item.custom_id or "")
+        parsed = parse_digest_pager(match) if match else None
+        if parsed is None:
+            await reply_privately(interaction, t("page.expired", lang_of(interaction.locale)))
+            return
+        week, lang, page = parsed
+        shown = digest_page(bot, week, lang, page)
         await answer(interaction, shown, defer_after=bot.settings.defer_after_s, replace=True)
 
 
@@ -357,7 +411,7 @@ class TopicSelect(
             await report_failure(interaction, "browsing a topic")
 
 
-_CLAIMED = (PagerButton, OpenArticleSelect, TopicSelect)
+_CLAIMED = (PagerButton, DigestPagerButton, OpenArticleSelect, TopicSelect)
 
 
 def _unclaimed_template() -> re.Pattern[str]:
@@ -562,6 +616,29 @@ async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
         return _Shown(listing.lang, content=no_articles(bot, listing), private=True)
     buttons, menu = await _controls(bot, listing, page, items, total)
     return _Shown(listing.lang, (embed,), buttons=buttons, menu=menu)
+
+
+async def digest_page(bot: AllianceBot, week: Week, lang: Lang, page: int = 0) -> Page:
+    """Page `page` (from 0) of the digest of `week` in `lang`, one message of it; with Previous
+    / Next buttons when it takes more, so that a busy week is read a page at a time."""
+    async with bot.readers.reading() as conn:
+        digest = await build_digest(conn, week)
+    shown = render.digest_embeds(digest, lang)
+    last = len(shown) - 1
+    page = max(0, min(page, last))
+    embed = shown[page]
+    if last == 0:
+        return Page(embeds=[embed])
+    numbered = t("digest.page", lang, page=page + 1, pages=last + 1)
+    embed.set_footer(text=f"{numbered}\n{embed.footer.text}")
+    view = discord.ui.View(timeout=None)
+    for target, key, disabled in (
+        (page - 1, "page.previous", page <= 0),
+        (page + 1, "page.next", page >= last),
+    ):
+        custom_id = digest_pager_id(week, lang, max(0, min(target, last)))
+        view.add_item(DigestPagerButton(custom_id, label=t(key, lang), disabled=disabled))
+    return Page(embeds=[embed], view=view)
 
 
 def no_articles(bot: AllianceBot, listing: Listing) -> str:

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot import pages, render
 from bot.core import articles
-from bot.core.digest import Week, WeekProblem, build_digest, parse_week_of
+from bot.core.digest import WeekProblem, parse_week_of
 from bot.core.search import suggest
 from bot.core.search.engine import Sort
 from bot.core.search.query import MAX_QUERY_CHARS
@@ -187,14 +187,7 @@ class Alliance(
         if week is WeekProblem.PAST_THE_CALENDAR:
             await reply_privately(interaction, t("digest.week_past_calendar", lang))
             return
-        await pages.answer_embeds(
-            interaction, self._digest(week, lang), defer_after=self.bot.settings.defer_after_s
-        )
-
-    async def _digest(self, week: Week, lang: Lang) -> list[discord.Embed]:
-        async with self.bot.readers.reading() as conn:
-            digest = await build_digest(conn, week)
-        return render.digest_embeds(digest, lang)
+        await self._answer(interaction, pages.digest_page(self.bot, week, lang), private=True)
 
     @app_commands.command(name=_("help"), description=_("How to use this bot"))
     async def help_command(self, interaction: discord.Interaction) -> None:

@@ -1013,11 +1013,12 @@ class DigestCog(commands.Cog):
         """Show privately what the next scheduled post will contain."""
         assert interaction.guild is not None
         preview = self._preview(interaction.guild.id, channel, lang_of(interaction.locale))
-        await pages.answer_embeds(interaction, preview, defer_after=self.bot.settings.defer_after_s)
+        defer_after = self.bot.settings.defer_after_s
+        await pages.answer(interaction, preview, defer_after=defer_after, private=True)
 
     async def _preview(
         self, guild_id: int, channel: discord.TextChannel | None, lang: Lang
-    ) -> list[discord.Embed]:
+    ) -> pages.Page:
         # The cog's connection may be waiting for the write lock for a scheduled post.
         schedule = None
         if channel is not None:
@@ -1033,8 +1034,7 @@ class DigestCog(commands.Cog):
             run_at = schedules.next_run(schedule, now)
             week = schedules.week_for_run(run_at, schedule.tz, weekday=schedule.weekday)
             digest_lang = schedule.language
-        digest = await build_digest(self.db, week)
-        return digest_embeds(digest, digest_lang)
+        return await pages.digest_page(self.bot, week, digest_lang)
 
 
 def _is_page(message: discord.Message, me: int, wanted: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -32,6 +33,17 @@ def messages(record: InteractionRecord) -> list[JSON]:
     """The messages an interaction produced: the original response, then the followups."""
     found = [record.original] if record.original is not None else []
     return found + list(record.followups)
+
+
+def forge_custom_id(payload: JSON, old: str, new: str) -> None:
+    """Give a component interaction another custom_id, on a copy of the message as well
+    (discord.py only runs components the message carries)."""
+    message = copy.deepcopy(payload["message"])
+    for component in walk_components(message["components"]):
+        if component.get("custom_id") == old:
+            component["custom_id"] = new
+    payload["message"] = message
+    payload["data"]["custom_id"] = new
 
 
 def embeds(record: InteractionRecord) -> list[JSON]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -30,7 +29,7 @@ from bot_process import (
     seeds_with_long_article,
 )
 from fake_discord import FakeDiscord, InteractionRecord
-from fake_discord.validation import check_commands, is_valid_command_name, walk_components
+from fake_discord.validation import check_commands, is_valid_command_name
 from replies import (
     EN_DATE,
     JA_DATE,
@@ -39,6 +38,7 @@ from replies import (
     date_lines,
     embed_text,
     embeds,
+    forge_custom_id,
     messages,
     text,
 )
@@ -556,17 +556,6 @@ async def test_a_long_query_pages_through_a_saved_search(double: FakeDiscord) ->
     assert embeds(turned)[0]["title"] == embeds(first)[0]["title"]
 
 
-def _forge_custom_id(payload: JSON, old: str, new: str) -> None:
-    """Give a component interaction another custom_id, on a copy of the message as well
-    (discord.py only runs components the message carries)."""
-    message = copy.deepcopy(payload["message"])
-    for component in walk_components(message["components"]):
-        if component.get("custom_id") == old:
-            component["custom_id"] = new
-    payload["message"] = message
-    payload["data"]["custom_id"] = new
-
-
 async def test_forged_menu_values_get_a_clear_reply(double: FakeDiscord) -> None:
     """Hand-made values in the open-article menu (not numbers, no such article) say so."""
     page = await ask(double, "alliance search", {"query": "日米"})
@@ -592,7 +581,7 @@ async def _press_forged_pager(
     button = next(c for c in custom_ids(page).values() if c["type"] == 2 and not c["disabled"])
     message_id = int(page.original["id"])
     payload = double.component_payload(button["custom_id"], message_id=message_id, locale=locale)
-    _forge_custom_id(payload, button["custom_id"], forged)
+    forge_custom_id(payload, button["custom_id"], forged)
     return await double.wait_response(await double.send_interaction(payload))
 
 

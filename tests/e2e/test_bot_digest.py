@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -32,7 +33,7 @@ from fake_discord.payloads import (
     SEND_MESSAGES,
     VIEW_CHANNEL,
 )
-from replies import ask, message_text
+from replies import ask, custom_ids, embed_text, embeds, forge_custom_id, message_text, text
 
 from bot.core import articles, schedules
 from bot.core import db as database
@@ -499,6 +500,117 @@ async def test_alliance_digest_week_of_in_both_languages(
         assert all(day in text for day in dates), text
         assert [n for n in range(1, 22) if f"#{n}）" in text or f"#{n})" in text] == [11, 12, 13]
         assert marker(Week(datetime(2025, 12, 15).date())) in text
+
+
+BUSY = 200
+"""Articles in a week whose digest takes three messages."""
+
+
+def _ids_in(text: str) -> list[int]:
+    """The article numbers a digest's text lists ((#12) or （#12）)."""
+    return [int(n) for n in re.findall(r"[（(]#(\d+)[）)]", text)]
+
+
+def _pager(record: InteractionRecord) -> tuple[JSON, JSON]:
+    """The Previous and Next buttons of an answer."""
+    previous, after = [c for c in custom_ids(record).values() if c["type"] == 2]
+    return previous, after
+
+
+async def test_a_busy_weeks_preview_is_one_message_whose_buttons_turn_its_pages(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """`/alliance digest` of a week that takes several messages sends one, numbered, whose
+    Previous / Next show each page in its place; together they list every article once."""
+    await bot.start()
+    week = Week(date(2024, 6, 3))
+    await add_articles_in(bot, week, BUSY)
+    expected = digest_embeds(await with_db(bot.db, lambda conn: build_digest(conn, week)), "en")
+    assert len(expected) >= 3
+
+    record = await ask(fake_discord, "alliance digest", {"week_of": "2024-06-05"}, locale="en-US")
+    assert record.ephemeral
+    assert record.followups == []
+    assert record.original is not None
+    message_id = int(record.original["id"])
+    seen: list[int] = []
+    for page in range(1, len(expected) + 1):
+        (embed,) = embeds(record)
+        assert f"Page {page} of {len(expected)}" in embed["footer"]["text"]
+        assert marker(week) in embed["footer"]["text"]
+        seen += _ids_in(embed_text(embed))
+        previous, after = _pager(record)
+        assert (previous["label"], after["label"]) == ("Previous", "Next")
+        assert (previous["disabled"], after["disabled"]) == (page == 1, page == len(expected))
+        if page < len(expected):
+            pressed = await fake_discord.send_component(after["custom_id"], message_id=message_id)
+            record = await fake_discord.wait_response(pressed)
+            assert record.callback_type == 7  # the private message is updated in place
+    assert len(seen) == len(set(seen)) == BUSY
+
+    back = await fake_discord.send_component(previous["custom_id"], message_id=message_id)
+    shown = await fake_discord.wait_response(back)
+    assert f"Page {len(expected) - 1} of {len(expected)}" in embeds(shown)[0]["footer"]["text"]
+
+
+async def test_an_admins_preview_of_a_busy_week_pages_in_the_schedules_language(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """`/alliance-digest preview` of a Japanese schedule's busy week is one private message,
+    numbered in Japanese, with 前へ / 次へ that work after a restart."""
+    news = fake_discord.guild.channel(NEWS)
+    schedule, _ = await set_due(bot, news, ago=timedelta(hours=30))
+    run_at = schedules.next_run(schedule, datetime.now(UTC))
+    upcoming = schedules.week_for_run(run_at, schedule.tz, weekday=schedule.weekday)
+    await add_articles_in(bot, upcoming, BUSY)
+    await bot.start()
+    preview = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
+    assert preview.ephemeral
+    assert preview.followups == []
+    (embed,) = embeds(preview)
+    assert re.search(r"1 / \d+ ページ", embed["footer"]["text"])
+    previous, after = _pager(preview)
+    assert (previous["label"], previous["disabled"], after["label"]) == ("前へ", True, "次へ")
+
+    await bot.stop()
+    await bot.start()
+    assert preview.original is not None
+    pressed = await fake_discord.send_component(
+        after["custom_id"], message_id=int(preview.original["id"])
+    )
+    turned = await fake_discord.wait_response(pressed)
+    assert re.search(r"2 / \d+ ページ", embeds(turned)[0]["footer"]["text"])
+
+
+@pytest.mark.parametrize(
+    ("forged", "expected"),
+    [
+        ("al:dg:en:2024-06-03:9999:Asia/Tokyo", "Page 3 of 3"),  # past the end: the last page
+        ("al:dg:en:2024-06-04:1:Asia/Tokyo", "out of date"),  # not a Monday
+        ("al:dg:en:2024-06-03:1:No/Such_Zone", "out of date"),
+        ("al:dg:en:2024-02-30:1:UTC", "out of date"),
+        ("al:dg:en:9999-12-27:0:UTC", "out of date"),  # the week runs past the calendar
+        ("al:dg:en:2024-06-03:1:/etc/passwd", "out of date"),
+        ("al:dg:de:2024-06-03:1:UTC", "out of date"),
+    ],
+)
+async def test_forged_digest_pager_ids_get_a_clear_reply(
+    fake_discord: FakeDiscord, bot: BotRuns, forged: str, expected: str
+) -> None:
+    """Hand-made digest paging ids (a page past the end, a day that starts no week, an unknown
+    timezone) show the last page or say the button is out of date, never an error."""
+    await bot.start()
+    week = Week(date(2024, 6, 3))
+    await add_articles_in(bot, week, BUSY)
+    record = await ask(fake_discord, "alliance digest", {"week_of": "2024-06-03"}, locale="en-US")
+    assert record.original is not None
+    _, after = _pager(record)
+    payload = fake_discord.component_payload(
+        after["custom_id"], message_id=int(record.original["id"])
+    )
+    forge_custom_id(payload, after["custom_id"], forged)
+    pressed = await fake_discord.wait_response(await fake_discord.send_interaction(payload))
+    assert expected in text(pressed)
 
 
 # --- scheduled delivery -------------------------------------------------------------------------
