@@ -222,6 +222,54 @@ async def test_command_replies_in_the_members_language(
             assert not any(JA_DATE.search(line) for line in lines)
 
 
+def _localized(node: JSON, locale: str) -> str:
+    """A command, option or choice name as a client in `locale` shows it."""
+    return str((node.get("name_localizations") or {}).get(locale) or node["name"])
+
+
+def _check_example(commands: list[JSON], example: str, locale: str) -> list[str]:
+    """What in `example` ("/alliance search query:台湾 topic:…") the client in `locale` would not
+    take: an unknown command, subcommand or option, or a value none of the option's choices."""
+    words = example[1:].split(" ")
+    node = next((c for c in commands if _localized(c, locale) == words[0]), None)
+    if node is None:
+        return [f"no command {words[0]!r}"]
+    rest = " ".join(words[1:])
+    subcommands = [o for o in node.get("options") or [] if o["type"] in (1, 2)]
+    if subcommands:
+        name, _, rest = rest.partition(" ")
+        node = next((o for o in subcommands if _localized(o, locale) == name), {})
+        if not node:
+            return [f"no subcommand {name!r} in {example!r}"]
+    problems = []
+    for match in re.finditer(r"(\S+?):(.+?)(?=\s+\S+?:|$)", rest):
+        option_name, value = match[1], match[2].strip()
+        option = next(
+            (o for o in node.get("options") or [] if _localized(o, locale) == option_name), None
+        )
+        if option is None:
+            problems.append(f"no option {option_name!r} in {example!r}")
+        elif option.get("choices") and value not in [
+            _localized(c, locale) for c in option["choices"]
+        ]:
+            problems.append(f"{option_name}:{value} is none of the choices in {example!r}")
+    return problems
+
+
+@pytest.mark.parametrize("locale", ["ja", "en-US"])
+async def test_help_examples_are_commands_the_member_can_run(
+    double: FakeDiscord, locale: str
+) -> None:
+    """Every example in /alliance help names a command, options and choices as the member's
+    client shows them: `topic:X` must be a topic the picker offers, not a shortened label."""
+    (sync,) = [s for s in double.command_syncs if s.guild_id is None]
+    record = await ask(double, "alliance help", locale=locale)
+    examples = re.findall(r"`(/[^`]+)`", clear_reply(record))
+    assert len(examples) >= 7
+    problems = [p for example in examples for p in _check_example(sync.commands, example, locale)]
+    assert problems == []
+
+
 async def test_dates_read_2025年12月19日_and_Dec_19_2025(double: FakeDiscord) -> None:
     """An article dated 2025-12-19 shows as 2025年12月19日 (ja) and Dec 19, 2025 (en-US)."""
     ja = await ask(double, "alliance search", {"query": "核保有"}, locale="ja")
