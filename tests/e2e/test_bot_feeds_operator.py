@@ -41,6 +41,22 @@ async def test_feeds_left_to_the_operator_are_not_changed_by_command(
         await conn.close()
 
 
+async def test_feeds_left_to_the_operator_name_the_list_as_a_japanese_client_does(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """The Japanese refusal points to the list command by the name a Japanese client shows
+    (/同盟フィード設定 一覧), as every other Japanese reply does, not by its English name."""
+    env = {"ALLIANCE_FEEDS_BY_COMMAND": "false"}
+    async with bot_running(fake_discord, tmp_path / "alliance.db", env=env):
+        url = "https://feeds.example.jp/rss.xml"
+        added = await ask(
+            fake_discord, "alliance-feeds add", {"url": url}, permissions=ADMIN, locale="ja"
+        )
+        said = text(added)
+        assert "/同盟フィード設定 一覧" in said
+        assert "/alliance-feeds" not in said
+
+
 @pytest.mark.parametrize(
     ("content", "said", "ja_said"),
     [
