@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -1004,3 +1005,46 @@ async def test_a_defer_threshold_past_discords_limit_is_refused(
     assert process.returncode == 2
     assert "invalid setting ALLIANCE_DEFER_AFTER_S" in process.stderr
     assert "Traceback" not in process.stderr
+
+
+# --- large counts -----------------------------------------------------------------------------
+
+
+async def test_article_counts_are_written_as_search_counts_are(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Past a thousand, /alliance topics (list and menu) and /alliance help write a count with
+    separators (1,050), as the search page beside them does; not 1050 in one place and 1,050
+    in the other."""
+    root = tmp_path_factory.mktemp("counts")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    lines = [
+        json.dumps(
+            {
+                "title": f"日米同盟の記事 {i}",
+                "body": f"日米同盟について {i} 番目の記事。",
+                "published": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                "topics": ["taiwan"],
+            },
+            ensure_ascii=False,
+        )
+        for i in range(1050)
+    ]
+    (seeds / "many.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    async with (
+        FakeDiscord(heartbeat_interval=1.0) as fake,
+        bot_running(fake, root / "alliance.db", env={"ALLIANCE_SEEDS": str(seeds)}),
+    ):
+        for locale, listed, footer, searched in [
+            ("en-US", "**Taiwan contingency** — 1,050 articles", "Articles: 1,050", "of 1,050"),
+            ("ja", "**台湾有事** — 1,050件", "記事数: 1,050", "1,050件中"),
+        ]:
+            search = await ask(fake, "alliance search", {"query": "日米同盟"}, locale=locale)
+            assert searched in clear_reply(search)
+            topics = await ask(fake, "alliance topics", locale=locale)
+            assert listed in clear_reply(topics)
+            (menu,) = custom_ids(topics).values()
+            assert menu["options"][0]["description"] == listed.rsplit("— ", 1)[1]
+            shown = await ask(fake, "alliance help", locale=locale)
+            assert footer in clear_reply(shown)
