@@ -327,7 +327,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "`/日米同盟 検索 キーワード:関税 並び順:新しい順`",
         "Search articles by keyword (Japanese or English; variants and typos are handled); "
         "sort them newest first if you like.\n"
-        "e.g. `/alliance search query:Taiwan` · `/alliance search query:PAC3 topic:Equipment` · "
+        "e.g. `/alliance search query:Taiwan` · "
+        "`/alliance search query:PAC3 topic:Equipment & defense industry` · "
         "`/alliance search query:tariffs sort:Newest first`",
     ),
     "help.latest": (
