@@ -82,7 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "下のメニューからトピックを選ぶと、その最新記事を表示します。",
         "Pick a topic below to see its latest articles.",
     ),
-    "topics.count": ("{count}件", "{count} articles"),
+    "topics.count": ("{count:,}件", "{count:,} articles"),
     "topics.count_one": ("{count}件", "{count} article"),
     "topics.placeholder": ("トピックを選ぶ", "Choose a topic"),
     "open.placeholder": ("記事を開く", "Open an article"),
@@ -354,7 +354,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "チャンネルと時刻を設定します。",
         "For admins: `/alliance-digest set` chooses the channel and time of the weekly digest.",
     ),
-    "help.footer": ("記事数: {count}", "Articles: {count}"),
+    "help.footer": ("記事数: {count:,}", "Articles: {count:,}"),
 }
 
 # Why a feed was refused or failed (`bot.core.feeds.reasons`), in Japanese; the English is the
