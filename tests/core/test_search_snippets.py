@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,3 +191,33 @@ def test_a_long_word_spelled_otherwise_is_not_skipped_loosely() -> None:
         form = "ア" * length
         text = "イ" * length + "核"
         assert snippets._reads_after(text, 0, [form, "核"], snippets._LOOSE) is reads
+
+
+def test_parts_of_words_before_many_occurrences_are_read_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """1,000 核 inside 中核 before 1,000 核 each with words of its own around it: the parts of
+    words are not each read against every occurrence's words (a million readings, ~8 s on the
+    event loop for 15,000 characters; a 200,000-character article took minutes), and the first
+    核 of its own is still marked."""
+    count = 1000
+    text = "中核" * count + "。" + "".join(f"核{i}ア{i}イ{i}。" for i in range(count))
+    readings = 0
+    for name in ("_reads_before", "_reads_after", "_reads_words_before", "_reads_words_after"):
+        read = getattr(snippets, name)
+
+        def counted(*args: object, _read: Any = read) -> bool:
+            nonlocal readings
+            readings += 1
+            return bool(_read(*args))
+
+        monkeypatch.setattr(snippets, name, counted)
+    forms = " ".join(analyzer.index_forms(text))
+    parsed = parse_query("核")
+    assert isinstance(parsed, Query)
+    parts = snippet(text, parsed.terms, forms=forms)
+    assert readings <= 4 * snippets._MAX_READINGS
+    marked = [i for i, (_, is_match) in enumerate(parts) if is_match]
+    assert marked, parts
+    assert parts[marked[0]][0] == "核"
+    assert "".join(part for part, _ in parts[marked[0] + 1 :]).startswith("0ア0")

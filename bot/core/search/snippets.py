@@ -190,12 +190,37 @@ def _skipped(word: str) -> int:
     return min(len(word) + 1, _MAX_SKIPPED)
 
 
-def _is_occurrence(folded: str, start: int, end: int, contexts: set[_Context]) -> bool:
+# How many times a snippet may read a candidate against an occurrence's words. Each candidate is
+# read against every occurrence's: a text with many parts of words (核 in 中核) before many
+# occurrences with words of their own around them cost the product, a million readings (~8 s on
+# the event loop) for 15,000 characters. Past this the forms are walked instead (~8 ms at most).
+_MAX_READINGS = 2000
+
+
+class _Budget:
+    """The readings a snippet has left (see `_MAX_READINGS`)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int = _MAX_READINGS) -> None:
+        self.left = left
+
+    def take(self) -> bool:
+        """Spend one reading; False when none was left."""
+        self.left -= 1
+        return self.left >= 0
+
+
+def _is_occurrence(
+    folded: str, start: int, end: int, contexts: set[_Context], budget: _Budget
+) -> bool:
     """True when folded[start:end] reads as one of the occurrences, by the words around them."""
     # Exact neighbours first: the usual case, and a word that occurs often has many contexts
     # that each cost several steps when read loosely.
     for how in (_EXACT, _LOOSE):
         for before, after in contexts:
+            if not budget.take():
+                return False
             if _reads_before(folded, start, before, how) and _reads_after(folded, end, after, how):
                 return True
     return False
@@ -229,13 +254,17 @@ def _reads_words_before(folded: str, at: int, words: Sequence[str | None]) -> bo
     return True
 
 
-def _is_one_sided(folded: str, start: int, end: int, contexts: set[_Context]) -> bool:
+def _is_one_sided(
+    folded: str, start: int, end: int, contexts: set[_Context], budget: _Budget
+) -> bool:
     """True when one side of folded[start:end] reads exactly as an occurrence's, two words in a
     row, and the other only with every word spelled otherwise (活用が議論 + され始め for
     為ル レル 始メル). Costly: only when no hit reads better."""
     # One word is too little: it is often a particle (の before 核 in 核心 reads as ノ before 核
     # elsewhere in the text), and then a part of a longer word would be marked.
     for before, after in contexts:
+        if not budget.take():
+            return False
         if _reads_words_before(folded, start, before[:_ONE_SIDED_WORDS]) and _reads_after(
             folded, end, after, _ANY
         ):
@@ -339,17 +368,22 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
         probe = _probe_pattern("".join(phrase))
         hits.extend((*m.span(), contexts) for m in probe.finditer(spaced))
     hits.sort(key=lambda h: (h[0], h[1]))
+    budget = _Budget()
     for reads in (_is_occurrence, _is_one_sided):
         confirmed = False
         for start, end, contexts in hits:
-            if reads(folded, start, end, contexts):
+            if reads(folded, start, end, contexts, budget):
                 confirmed = True
                 yield original((start, end))
-        if confirmed:
-            return
+            if budget.left < 0:
+                break
+        if confirmed or budget.left < 0:
+            break
+    if confirmed:
+        return
     # No hit reads as an occurrence: each is spelled differently in the text (セキュリティ for
-    # セキュリティー, Washington for ワシントン). Place the forms in the text one by one, as far as
-    # the first occurrence's snippet could reach.
+    # セキュリティー, Washington for ワシントン), or too many were read to find one. Place the
+    # forms in the text one by one, as far as the first occurrence's snippet could reach.
     first = min(k for _, positions in occurring for k in positions)
     forms_list = forms.split(" ")
     spans = _walk(folded, forms_list[: first + SNIPPET_CHARS * 2])
