@@ -413,3 +413,16 @@ def test_an_endless_run_of_marks_is_still_cut() -> None:
     text = "a" + "\u0301" * 5000
     assert len(render.clip(text, 100)) == 100
     assert render.whole_characters(text, 100) == 100
+
+
+def test_a_title_with_line_breaks_is_shown_on_one_line() -> None:
+    """A title imported with line breaks and tabs reads as one line in a menu option or
+    autocomplete choice, a result's heading and an article's title."""
+    article = _article("本文です。" * 3000, title="日米\n同盟の\t見出し\r\nです")
+    assert render.select_label(article) == "#7 日米 同盟の 見出し です"
+    listed = render.article_list("最新", [article], taxonomy=TAXONOMY, lang="ja", footer="")
+    assert listed.fields[0].name == "#7 日米 同盟の 見出し です"
+    shown = render.article_messages(article, taxonomy=TAXONOMY, lang="ja").messages
+    titles = [embed.title or "" for message in shown for embed in message]
+    assert len(titles) > 1
+    assert all(title.startswith("日米 同盟の 見出し です") for title in titles)

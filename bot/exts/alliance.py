@@ -164,7 +164,7 @@ class Alliance(
                 else:
                     items = await articles.latest(conn, limit=MAX_CHOICES)
         return [
-            app_commands.Choice(name=render.clip(f"#{a.id} {a.title}", CHOICE_MAX), value=a.id)
+            app_commands.Choice(name=render.clip(render.select_label(a), CHOICE_MAX), value=a.id)
             for a in items
         ]
 
