@@ -239,7 +239,10 @@ async def parse_pager(bot: AllianceBot, match: re.Match[str]) -> tuple[Listing, 
 
 
 class _TurnButton:
-    """What both Previous / Next buttons share: a secondary button rebuilt from its custom_id."""
+    """What both Previous / Next buttons share: a secondary button rebuilt from its custom_id,
+    whose press shows the page it names (`_turn_page`) or tells the member what failed."""
+
+    failure: ClassVar[str]  # what the log calls a failed press
 
     def __init__(self, custom_id: str, *, label: str, disabled: bool = False) -> None:
         button: discord.ui.Button[Any] = discord.ui.Button(
@@ -263,16 +266,21 @@ class _TurnButton:
         label = getattr(item, "label", None) or ""
         return cls(item.custom_id or "", label=label)  # type: ignore[attr-defined]
 
-
-class PagerButton(_TurnButton, discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGER):
-    """Previous / Next: opens another page of a search or topic listing."""
-
     async def callback(self, interaction: discord.Interaction) -> None:
         """Replace the message with the page this button names."""
         try:
             await self._turn_page(interaction)
         except Exception:
-            await report_failure(interaction, "paging")
+            await report_failure(interaction, self.failure)
+
+    async def _turn_page(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
+class PagerButton(_TurnButton, discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PAGER):
+    """Previous / Next: opens another page of a search or topic listing."""
+
+    failure = "paging"
 
     async def _turn_page(self, interaction: discord.Interaction) -> None:
         bot: AllianceBot = interaction.client  # type: ignore[assignment]
@@ -314,12 +322,7 @@ class DigestPagerButton(
 ):
     """Previous / Next: opens another page of a previewed digest."""
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Replace the preview with the page this button names."""
-        try:
-            await self._turn_page(interaction)
-        except Exception:
-            await report_failure(interaction, "paging a digest")
+    failure = "paging a digest"
 
     async def _turn_page(self, interaction: discord.Interaction) -> None:
         bot: AllianceBot = interaction.client  # type: ignore[assignment]

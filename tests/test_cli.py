@@ -505,18 +505,8 @@ def test_show_prints_a_stored_links_control_characters_escaped(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """A link stored with terminal escapes (as earlier versions stored it) is shown, not sent."""
-    (tmp_path / "data").mkdir()
     link = "https://example.com/\x1b]0;pwned\x07\x1b[2J\x00"
-    draft = ArticleDraft(
-        title="esc test",
-        body="日米同盟の本文。",
-        published=date(2025, 12, 19),
-        date_inferred=False,
-        origin="esc.jsonl",
-        source="esc.jsonl:1",
-        url=link,
-    )
-    asyncio.run(_store(tmp_path / "data" / "alliance.db", [draft]))
+    _store_one(tmp_path, "esc test", "日米同盟の本文。", "esc.jsonl", url=link)
     code, out, _ = run(capsys, "show", "1")
     assert code == 0
     assert "source: esc.jsonl:1  https://example.com/\\x1b]0;pwned\\x07\\x1b[2J\\x00\n" in out
@@ -528,16 +518,7 @@ def test_latest_and_show_print_stored_control_characters_escaped(
 ) -> None:
     """A title, source and body stored with a CR or escapes (as earlier versions stored them)
     are printed written out; the body keeps its line breaks."""
-    (tmp_path / "data").mkdir()
-    draft = ArticleDraft(
-        title="Real headline\rFAKE",
-        body="一行目\n\t二行目\x1b[2J\u202e",
-        published=date(2025, 12, 19),
-        date_inferred=False,
-        origin="ev\x1bil.txt",
-        source="ev\x1bil.txt:1",
-    )
-    asyncio.run(_store(tmp_path / "data" / "alliance.db", [draft]))
+    _store_one(tmp_path, "Real headline\rFAKE", "一行目\n\t二行目\x1b[2J\u202e", "ev\x1bil.txt")
     _, listed, _ = run(capsys, "latest")
     assert "Real headline\\rFAKE\n" in listed
     assert "ev\\x1bil.txt:1\n" in listed
@@ -984,6 +965,16 @@ async def _store(path: Path, drafts: list[ArticleDraft]) -> None:
         await articles.ingest(conn, drafts)
     finally:
         await conn.close()
+
+
+def _store_one(
+    workdir: Path, title: str, body: str, origin: str, *, url: str | None = None
+) -> None:
+    """One article of 19 December 2025 from `origin` (line 1), stored in the working
+    directory's database as an earlier version stored it, with nothing cleaned."""
+    (workdir / "data").mkdir()
+    draft = ArticleDraft(title, body, date(2025, 12, 19), False, origin, f"{origin}:1", url=url)
+    asyncio.run(_store(workdir / "data" / "alliance.db", [draft]))
 
 
 def test_search_says_more_than_10000_and_json_says_not_exact(

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import discord.utils
 import pytest
-from bot_process import BotRuns, hold_write_lock
+from bot_process import BotProcess, BotRuns, hold_write_lock
 from fake_discord import Channel, FakeDiscord, InteractionRecord, Overwrite
 from fake_discord.payloads import (
     EMBED_LINKS,
@@ -971,17 +971,7 @@ async def test_a_changed_schedule_whose_owed_post_discord_refuses_retries_it(
 ) -> None:
     """The week a change owes, refused with a 503: the admin is told it is tried again, and the
     retry posts it once."""
-    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
-    news = fake_discord.guild.channel(NEWS)
-    zone = zone_for_a_change()
-    await set_due(bot, news, ago=-HOUR, zone=zone)
-    earlier = (datetime.now(UTC) - HOUR).astimezone(zone)
-    run = await bot.start(until_logged=CAUGHT_UP)
-    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
-    options = {"channel": NEWS, "weekday": earlier.isoweekday(), "time": f"{earlier:%H:%M}"}
-    answer = reply(await command(fake_discord, "alliance-digest set", options))
-    assert answer.endswith("The bot tries again shortly.")
-    week = schedules.week_for_run(earlier, zone)
+    run, news, week = await _owed_post_refused(fake_discord, bot)
     await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
     assert channel_posts(fake_discord, news) == [503, 200]
     [message] = digests(fake_discord)
@@ -993,6 +983,21 @@ async def _retry_held_by_discord(
 ) -> tuple[Channel, Week]:
     """A week refused with a 503, then its scheduled retry told by Discord (a 429) to wait
     `wait_s` seconds before posting; returned once the retry waits."""
+    run, news, week = await _owed_post_refused(fake_discord, bot)
+    await run.wait_logged("trying again at")
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=429, retry_after=wait_s)
+    await fake_discord.wait_for(
+        lambda: channel_posts(fake_discord, news) == [503, 429], 10, what="the retry's post"
+    )
+    return news, week
+
+
+async def _owed_post_refused(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> tuple[BotProcess, Channel, Week]:
+    """A schedule changed to a time an hour past, so that its week is owed at once, and Discord
+    refusing that post with a 503: the admin is told it is tried again. Returns the running
+    bot, the channel and the owed week."""
     bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
     news = fake_discord.guild.channel(NEWS)
     zone = zone_for_a_change()
@@ -1004,12 +1009,7 @@ async def _retry_held_by_discord(
     assert reply(await command(fake_discord, "alliance-digest set", options)).endswith(
         "The bot tries again shortly."
     )
-    await run.wait_logged("trying again at")
-    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=429, retry_after=wait_s)
-    await fake_discord.wait_for(
-        lambda: channel_posts(fake_discord, news) == [503, 429], 10, what="the retry's post"
-    )
-    return news, schedules.week_for_run(earlier, zone)
+    return run, news, schedules.week_for_run(earlier, zone)
 
 
 async def test_a_shutdown_lets_a_scheduled_post_under_way_finish(
