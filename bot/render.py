@@ -197,14 +197,8 @@ def _with_link(line: str, article: Article, lang: Lang) -> str:
     return f"{line} · {link}" if link else line
 
 
-def headline(article: Article) -> str:
-    """An article's title on one line: one imported from JSON Lines may hold line breaks and
-    tabs, which a menu option, an autocomplete choice or an embed title must not show."""
-    return " ".join(article.title.split())
-
-
 def _result_name(article: Article, limit: int = _RESULT_NAME_MAX) -> str:
-    return plain_clip(f"#{article.id} {headline(article)}", limit)
+    return plain_clip(f"#{article.id} {article.title_line}", limit)
 
 
 def snippet_markdown(hit: SearchHit, limit: int = _RESULT_VALUE_MAX) -> str:
@@ -370,7 +364,7 @@ def article_messages(
     messages: list[list[discord.Embed]] = []
     for index, chunk in enumerate(chunks):
         if index == 0:
-            title = plain_clip(headline(article), TITLE_MAX)
+            title = plain_clip(article.title_line, TITLE_MAX)
             embed = discord.Embed(title=title, url=url, colour=COLOUR)
             embed.add_field(
                 name=t("article.topics", lang),
@@ -380,7 +374,7 @@ def article_messages(
         else:
             part = t("article.continued", lang, part=index + 1, parts=len(chunks))
             # The title gives way: which part this is must stay readable.
-            title = f"{plain_clip(headline(article), TITLE_MAX - len(part) - 1)} {part}"
+            title = f"{plain_clip(article.title_line, TITLE_MAX - len(part) - 1)} {part}"
             embed = discord.Embed(title=title, colour=COLOUR)
         text = chunk
         if truncated and index == len(chunks) - 1:
@@ -432,7 +426,7 @@ def help_embed(lang: Lang, article_count: int) -> discord.Embed:
 
 def select_label(article: Article) -> str:
     """An article as a select-menu option label or an autocomplete choice: one line."""
-    return clip(f"#{article.id} {headline(article)}", SELECT_LABEL_MAX)
+    return clip(f"#{article.id} {article.title_line}", SELECT_LABEL_MAX)
 
 
 DIGEST_MARKER = "alliance-bot digest"

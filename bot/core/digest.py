@@ -248,7 +248,7 @@ def summarize(article: Article, limit: int = SUMMARY_CHARS) -> str:
     The title when it is whole; when the title was itself shortened (it ends with …), the body's
     lead sentence, which may fit the longer limit of a digest line.
     """
-    title = _SPACES.sub(" ", article.title).strip()
+    title = article.title_line
     if title.endswith("…") and article.body.strip():
         lead = derive_title(_SPACES.sub(" ", article.body), limit)
         if len(lead) > len(title):

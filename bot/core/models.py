@@ -36,6 +36,12 @@ class Article:
     url: str | None = None
     topics: tuple[str, ...] = field(default=())
 
+    @property
+    def title_line(self) -> str:
+        """The title on one line: one imported from JSON Lines may hold line breaks and tabs,
+        which a list line, a menu option or a heading must not show."""
+        return " ".join(self.title.split())
+
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape used by `--json` output and the digest."""
         return {
