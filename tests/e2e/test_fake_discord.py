@@ -502,6 +502,8 @@ def test_message_limits() -> None:
         ]
     }
     assert "components" in check_message(too_many_buttons)
+    assert "content" in check_message({"content": " \n "})
+    assert check_message({"embeds": [{"fields": [{"name": "\u200b", "value": "\u200b"}]}]}) == {}
 
 
 SUBPROCESS_BOT = """
@@ -586,6 +588,8 @@ ROW = "components.0.components.0"
         (_embed(title="t", fields=[{"name": "n", "value": "v"}] * 26), "embeds.0.fields"),
         (_embed(fields=[{"name": "n" * 257, "value": "v"}]), "embeds.0.fields.0.name"),
         (_embed(fields=[{"name": "n", "value": "v" * 1025}]), "embeds.0.fields.0.value"),
+        (_embed(fields=[{"name": "n", "value": " \n "}]), "embeds.0.fields.0.value"),
+        (_embed(fields=[{"name": "\u3000", "value": "v"}]), "embeds.0.fields.0.name"),
         (_embed(footer={"text": "f" * 2049}), "embeds.0.footer.text"),
         (_embed(author={"name": "a" * 257}), "embeds.0.author.name"),
         (_embed(title="t", url="https://example.com/a b"), "embeds.0.url"),
@@ -600,6 +604,7 @@ ROW = "components.0.components.0"
         (_in_row(_select(*[_option(str(i)) for i in range(26)])), f"{ROW}.options"),
         (_in_row(_select(_option("v" * 101))), f"{ROW}.options.0.value"),
         (_in_row(_select(_option(description="d" * 101))), f"{ROW}.options.0.description"),
+        (_in_row(_select(_option("a"), _option("b"), _option("a"))), f"{ROW}.options.2.value"),
     ],
 )
 def test_message_limit_table(body: dict[str, object], path: str) -> None:

@@ -105,8 +105,9 @@ def check_message(body: JSON, *, require_content: bool = True) -> JSON:
             _check_components_v2(errors, body)
         else:
             _check_action_rows(errors, ("components",), components)
+    # Discord trims content: a message of only spaces is empty.
     if require_content and not (
-        body.get("content")
+        (body.get("content") or "").strip()
         or body.get("embeds")
         or body.get("components")
         or body.get("attachments")
@@ -130,7 +131,9 @@ def _check_embed(errors: FormErrors, path: Path, embed: JSON) -> int:
         fpath = (*path, "fields", i)
         for key, limit in (("name", 256), ("value", 1024)):
             value = fld.get(key)
-            if errors.required((*fpath, key), value):
+            # Discord trims a field's name and value, so one of only spaces is missing (bots put
+            # U+200B where they want a field to look blank).
+            if errors.required((*fpath, key), value.strip() if isinstance(value, str) else value):
                 errors.max_length((*fpath, key), value, limit)
                 counted += len(value) if isinstance(value, str) else 0
     footer = embed.get("footer") or {}
@@ -209,8 +212,16 @@ def _check_component(
         if kind == STRING_SELECT:
             options = component.get("options") or []
             errors.array_length((*path, "options"), options, 25, minimum=1)
+            values: set[object] = set()
             for o, option in enumerate(options):
                 opath = (*path, "options", o)
+                if option.get("value") in values:
+                    errors.add(
+                        (*opath, "value"),
+                        "SELECT_COMPONENT_OPTION_VALUE_DUPLICATED",
+                        "Select component option values must be unique",
+                    )
+                values.add(option.get("value"))
                 errors.max_length((*opath, "label"), option.get("label"), 100, minimum=1)
                 errors.max_length((*opath, "value"), option.get("value"), 100, minimum=1)
                 errors.max_length((*opath, "description"), option.get("description"), 100)
