@@ -104,7 +104,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（本文が長いため一部のみ表示しています。全文: {url}）",
         "(The article is long; only part of it is shown. Full text: {url})",
     ),
-    "article.none_topic": ("（なし）", "(none)"),
     "page.expired": (
         "このボタンは古くなっています。もう一度コマンドを実行してください。",
         "This button is out of date. Please run the command again.",
@@ -132,10 +131,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.guild_only": (
         "このコマンドはサーバー内でのみ使えます。",
         "This command can only be used in a server.",
-    ),
-    "error.unknown_topic": (
-        "「{topic}」というトピックはありません。`/日米同盟 トピック一覧` で一覧を確認できます。",
-        "There is no topic “{topic}”. See `/alliance topics` for the list.",
     ),
     "digest.missing": (
         "{channel} に投稿できません。ボットに次の権限がありません: {perms}",
