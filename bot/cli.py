@@ -418,6 +418,21 @@ def _is_damaged(error: sqlite3.DatabaseError) -> bool:
     return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
+def _is_storage_failure(error: sqlite3.DatabaseError) -> bool:
+    """Whether `error` is the disk failing SQLite (full, or an I/O error), not the database."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
+
+
+def _storage_failed(path: Path, error: sqlite3.DatabaseError) -> int:
+    # SQLite rolled the interrupted transaction back, and every command is safe to run again.
+    sys.stderr.write(
+        f"alliance-bot: the database {str(path)!r} could not be written or read ({error}): "
+        "check its disk's free space, then run the command again\n"
+    )
+    return 1
+
+
 def _damaged(path: Path, error: sqlite3.DatabaseError) -> int:
     sys.stderr.write(
         f"alliance-bot: the database {str(path)!r} is damaged ({error}): restore a backup "
@@ -447,6 +462,8 @@ def _main(argv: Sequence[str] | None) -> int:
         # DatabaseOpenError, above); damage further in, only when a query reads that page.
         if settings is not None and _is_damaged(exc):
             return _damaged(settings.db, exc)
+        if settings is not None and _is_storage_failure(exc):
+            return _storage_failed(settings.db, exc)
         raise
     except KeyboardInterrupt:
         return 130

@@ -742,11 +742,14 @@ def _bot(
     env: dict[str, str] | None = None,
     closed: int | None = None,
     unprivileged: bool = False,
+    max_file_size: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGV` against a temp database, as a shell would run it.
 
     `closed` starts it with that standard descriptor closed; `unprivileged` without root's
-    power over file permissions (see `_LAUNCHER`).
+    power over file permissions (see `_LAUNCHER`); `max_file_size` with no file allowed to
+    grow past that many bytes, as on a full disk (`ulimit -f`; Python ignores SIGXFSZ, so a
+    write past it fails with EFBIG).
     """
     environ = {
         **os.environ,
@@ -761,8 +764,15 @@ def _bot(
     if closed is not None or unprivileged:
         fd = "-" if closed is None else str(closed)
         launch = [sys.executable, "-c", _LAUNCHER, fd, "1" if unprivileged else "0"]
+    limit = None
+    if max_file_size is not None:
+        import resource
+
+        size = max_file_size
+        limit = functools.partial(resource.setrlimit, resource.RLIMIT_FSIZE, (size, size))
     return subprocess.run(
         [*launch, "-m", "bot", *argv],
+        preexec_fn=limit,
         stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
@@ -957,6 +967,33 @@ def test_read_only_database_file_is_one_line(tmp_path: Path) -> None:
         done = _bot(tmp_path, "ingest", str(ROOT / "seeds"), unprivileged=True)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"alliance-bot: the database {str(path)!r} is not readable and writable\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX resource limits")
+def test_a_disk_that_fails_a_write_is_one_line_and_keeps_nothing_half_written(
+    tmp_path: Path,
+) -> None:
+    """An import whose writes the disk refuses ends with one line and exit 1, and leaves the
+    database as it was: no article of the file, the seeds all there."""
+    assert _bot(tmp_path, "latest").returncode == 0
+    big = tmp_path / "big.jsonl"
+    line = {"body": "日米が防衛協力について協議した。" * 20, "published": "2026-02-01"}
+    big.write_text(
+        "".join(
+            json.dumps({**line, "title": f"日米協議 第{i}回"}, ensure_ascii=False) + "\n"
+            for i in range(3000)
+        ),
+        "utf-8",
+    )
+    path = tmp_path / "data" / "alliance.db"
+    done = _bot(tmp_path, "ingest", str(big), max_file_size=path.stat().st_size * 2)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"alliance-bot: the database {str(path)!r} could not be written or read (disk I/O "
+        "error): check its disk's free space, then run the command again\n"
+    )
+    latest = json.loads(_bot(tmp_path, "latest", "--json").stdout)
+    assert latest["total"] == 21
 
 
 async def _store(path: Path, drafts: list[ArticleDraft]) -> None:
