@@ -456,7 +456,8 @@ class DigestCog(commands.Cog):
                     running = claimed
             known = claimed or running or (schedule.settings if schedule is not None else None)
             week = week_of(week_start, timezone=known.timezone if known else "UTC")
-            return await self._settle(channel_id, running, week)
+            paused = schedule is not None and schedule.paused
+            return await self._settle(channel_id, running, week, paused=paused)
 
     async def _find_posted(
         self, channel_id: int, week: Week, *, since: datetime | None = None
@@ -527,10 +528,17 @@ class DigestCog(commands.Cog):
             return await self._settle(settings.channel_id, settings, week, asked=asked)
 
     async def _settle(
-        self, channel_id: int, settings: PostSettings | None, week: Week, *, asked: bool = False
+        self,
+        channel_id: int,
+        settings: PostSettings | None,
+        week: Week,
+        *,
+        asked: bool = False,
+        paused: bool = False,
     ) -> Outcome:
-        """`settle`, with the channel's lock held; `settings` None: stopped or paused, so an
-        unfinished post is only looked for, and recorded as stopped when it is not found."""
+        """`settle`, with the channel's lock held; `settings` None: stopped or `paused`, so an
+        unfinished post is only looked for, and recorded as stopped when it is not found (or,
+        paused partway through its pages, left claimed for the rest)."""
         post = await schedules.get_post(self.db, channel_id, week.start)
         looked: list[int] | None = None  # the pages found by the look below
         if settings is not None and _maybe_posted(post) and not await self._problem(channel_id):
@@ -562,6 +570,20 @@ class DigestCog(commands.Cog):
             posted = looked
             if posted and settings is None:
                 # Stopped or paused: what reached the channel stays, nothing more is posted.
+                if paused and claimed is not None and post.created_at is not None:
+                    pages = await self._digest_pages(week, claimed.language, post.created_at)
+                    if len(posted) < len(pages):
+                        # Recorded as posted, the rest would never follow: the claim stays, so
+                        # that setting the schedule again posts the missing pages, not the week.
+                        log.info(
+                            "digest of %s in channel %s: %d of its %d pages posted before its "
+                            "schedule paused; the rest waits until it is set again",
+                            week.start,
+                            channel_id,
+                            len(posted),
+                            len(pages),
+                        )
+                        return "failed"
                 await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
                 log.info("digest of %s in channel %s was already posted", week.start, channel_id)
                 return "already"
@@ -633,6 +655,13 @@ class DigestCog(commands.Cog):
                 log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
             return await self._send(settings, week, pages, posted)
+
+    async def _digest_pages(
+        self, week: Week, language: Lang, added_by: datetime
+    ) -> list[discord.Embed]:
+        """The pages of `week`'s digest as a post claimed at `added_by` posts them."""
+        async with self.slots:
+            return digest_embeds(await build_digest(self.db, week, added_by=added_by), language)
 
     async def _missed_claim(self, channel_id: int, week_start: date) -> Outcome:
         """Record an interrupted post, not in the channel, as missed: too late to post now."""
@@ -893,8 +922,10 @@ class DigestCog(commands.Cog):
         lines = [message]
         for week in schedules.owed_weeks(old, schedule, now, self.grace):
             post = await schedules.get_post(self.db, channel.id, week.start)
-            if post is not None and post.status != "failed":
-                continue  # posted, missed, skipped, or its post is under way
+            if post is not None and post.status != "failed" and not _unfinished(post):
+                continue  # posted, missed or skipped
+            # An unfinished post is settled as on a start: looked for, and what is missing
+            # posted (one in flight holds the channel's lock until it is done).
             outcome = await self._attempt(channel.id, week.start, now + self.grace)
             lines.append(await self._outcome_text(outcome, channel, week, lang))
         return pages.note("\n".join(lines))

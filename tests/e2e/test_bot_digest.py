@@ -1509,6 +1509,36 @@ async def test_a_post_now_without_schedule_stopped_partway_is_finished_after_a_r
     assert await stored_schedule(bot, news) is None
 
 
+async def test_a_post_paused_partway_keeps_its_claim_and_setting_again_posts_the_rest(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Page 1 posted, page 2 refused with a 503, then the schedule paused and the bot restarted:
+    the week stays claimed (not recorded as posted with one page) and nothing is posted; setting
+    the schedule again posts the missing pages once each."""
+    await bot.start()
+    news, week, first = await post_now_stopped_after_page_one(fake_discord, bot)
+    assert first.startswith("An error stopped the digest")
+
+    async def pause(conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "UPDATE digest_schedules SET paused = 1 WHERE channel_id = ?", (news.id,)
+        )
+        await conn.commit()
+
+    await bot.stop()
+    await with_db(bot.db, pause)
+    run = await bot.start(until_logged=CAUGHT_UP)
+    await run.wait_logged("the rest waits until it is set again")
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("intent", None)
+    assert channel_posts(fake_discord, news) == [200, 503]
+    when = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    answer = reply(await command(fake_discord, "alliance-digest set", when))
+    assert f"Posted the digest of the week of {week.start}" in answer
+    await assert_finished_as_claimed(fake_discord, bot, news, week, "ja")
+
+
 async def test_a_post_now_without_schedule_refused_is_retried_after_a_restart(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
