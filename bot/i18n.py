@@ -362,6 +362,7 @@ FEED_REASONS_JA: dict[Reason, str] = {
     Reason.URL_INVALID: "URL の形式が正しくありません（{detail}）",
     Reason.URL_SCHEME: "フィードの URL は http:// か https:// で始めてください",
     Reason.URL_NO_HOST: "フィードの URL にホスト名がありません",
+    Reason.URL_BAD_HOST: "フィードの URL の {host} はホスト名として正しくありません",
     Reason.URL_CREDENTIALS: "ユーザー名やパスワードを含む URL は使えません",
     Reason.URL_PRIVATE: "ローカルネットワークやプライベートアドレスのフィードは追加できません",
     Reason.NAME_TOO_LONG: "フィード名が {limit} 文字を超えています",

@@ -313,6 +313,11 @@ async def test_names_and_addresses_an_admin_typed_are_shown_as_typed(
         ("feeds.example.jp/rss", "must start with http:// or https://", "で始めてください"),
         ("ftp://127.0.0.1/rss", "must start with http:// or https://", "で始めてください"),
         ("http:///rss", "has no host", "ホスト名がありません"),
+        (
+            "http://%zz/rss",
+            "%zz in the feed URL is not a host name",
+            "ホスト名として正しくありません",
+        ),
         ("http://127.0.0.1:99999/rss", "not a valid URL", "URL の形式が正しくありません"),
         ("http://a b/rss", "contains spaces", "空白か制御文字"),
     ],

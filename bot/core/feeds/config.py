@@ -26,6 +26,7 @@ names such an address, and each fetch refuses any host that resolves to one, at 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import tomllib
 import unicodedata
@@ -126,6 +127,27 @@ def canonical_url(raw: str, *, allow_private: bool = True) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
+# A DNS label as hosts spell them (underscores, which some hosts have, included).
+_HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def _is_host_name(host: str) -> bool:
+    """Whether `host` (lower-case, from a URL) can name a host: an IP address, or a name
+    whose labels, in their ASCII form (IDNA for 日本.jp), are DNS labels."""
+    if ":" in host:  # only an IPv6 address has colons; urlsplit took out the brackets
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_host.removesuffix(".").split(".")
+    return len(ascii_host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
 def _is_private_host(host: str) -> bool:
     host = host.removesuffix(".")  # "localhost." and "127.0.0.1." name the same hosts
     if host == "localhost" or host.endswith(".localhost"):
@@ -177,8 +199,13 @@ def make_feed(
     allow_private: bool = True,
 ) -> FeedConfig:
     """A checked feed from user input; raises `FeedConfigError` with a readable reason."""
+    checked = canonical_url(url, allow_private=allow_private)
+    # Checked here, not in `canonical_url`, which also finds feeds stored before this check.
+    host = urlsplit(checked).hostname or ""
+    if not _is_host_name(host):
+        raise FeedConfigError(Reason.URL_BAD_HOST, host=host)
     return FeedConfig(
-        url=canonical_url(url, allow_private=allow_private),
+        url=checked,
         name=clean_name(name),
         interval=check_interval(interval),
         kind=check_kind(kind),

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     URL_INVALID = "url_invalid"
     URL_SCHEME = "url_scheme"
     URL_NO_HOST = "url_no_host"
+    URL_BAD_HOST = "url_bad_host"
     URL_CREDENTIALS = "url_credentials"
     URL_PRIVATE = "url_private"
     NAME_TOO_LONG = "name_too_long"
@@ -66,6 +67,7 @@ ENGLISH: dict[Reason, str] = {
     Reason.URL_INVALID: "not a valid URL: {detail}",
     Reason.URL_SCHEME: "the feed URL must start with http:// or https://",
     Reason.URL_NO_HOST: "the feed URL has no host",
+    Reason.URL_BAD_HOST: "{host} in the feed URL is not a host name",
     Reason.URL_CREDENTIALS: "feed URLs with a user name or password are not supported",
     Reason.URL_PRIVATE: "feeds on local or private network addresses are not allowed",
     Reason.NAME_TOO_LONG: "the feed name is longer than {limit} characters",

@@ -111,6 +111,28 @@ def test_every_reason_has_english_text() -> None:
     assert refused.params == {"low": 5, "high": 1440}
 
 
+@pytest.mark.parametrize("url", ["http://%zz/", "http://a..b/", "http://-a.jp/", "http://x_-.jp/"])
+def test_a_url_whose_host_names_no_host_is_refused(url: str) -> None:
+    """Percent signs, empty labels and labels starting or ending with a hyphen are refused
+    when a feed is added, not failed at every fetch."""
+    with pytest.raises(FeedConfigError) as refused:
+        make_feed(url)
+    assert refused.value.reason is Reason.URL_BAD_HOST
+    assert canonical_url(url)  # still found, to remove one stored before this check
+
+
+def test_names_of_real_hosts_are_accepted() -> None:
+    """International names, underscores, a trailing dot, IPv4 and IPv6 addresses pass."""
+    for url in (
+        "https://日本.jp/rss",
+        "https://my_feed.example.jp/rss",
+        "https://news.example.jp./rss",
+        "http://192.0.2.1/rss",
+        "http://[2001:db8::1]:8080/rss",
+    ):
+        assert make_feed(url).url == canonical_url(url)
+
+
 def test_a_url_with_bytes_that_are_not_utf8_is_refused() -> None:
     """A URL carrying a terminal's undecodable byte (a lone surrogate) is refused as invalid."""
     with pytest.raises(FeedConfigError) as refused:
