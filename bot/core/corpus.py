@@ -338,6 +338,10 @@ def _read_single(name: str, origin: str, text: str) -> CorpusRead:
         published = date.fromisoformat(header.group(1))
     except ValueError:
         return _failed(name, f"invalid date in header: {header.group(1)!r}", 1)
+    if published.year not in ARTICLE_YEARS:
+        # 0001-01-01 or 9999-12-31: a placeholder, which would sort first or last for ever.
+        detail = f"expected a year between {ARTICLE_YEARS[0]} and {ARTICLE_YEARS[-1]}"
+        return _failed(name, f"invalid date in header: {header.group(1)!r}, {detail}", 1)
     paragraphs: list[str] = []
     for block in re.split(r"\n\s*\n", header.group(2) + "\n" + rest):
         lines = [clean(line) for line in block.split("\n")]

@@ -101,6 +101,21 @@ def test_single_article_keeps_body_and_headings() -> None:
     assert draft.title_derived is True
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "9999-12-31", "2026-02-30"])
+def test_a_header_date_that_is_a_placeholder_or_no_date_is_refused(
+    tmp_path: Path, day: str
+) -> None:
+    """A header dated outside the years an article can have, or on no real day, is a warning
+    on line 1 naming the date, and no article."""
+    path = tmp_path / "one.txt"
+    path.write_text(f"date {day} 日米が協議した。\n", "utf-8")
+    read = read_file(path)
+    assert read.drafts == []
+    [warning] = read.warnings
+    assert warning.line == 1
+    assert f"invalid date in header: {day!r}" in warning.message
+
+
 def test_derived_titles_fit_and_end_on_a_phrase() -> None:
     """A derived headline is at most 80 characters and is cut after a phrase, not mid-word."""
     lead = (
