@@ -237,8 +237,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The week of {week} has no articles, and this schedule skips empty weeks.",
     ),
     "digest.failed": (
-        "{channel} に投稿できませんでした: {error}",
-        "Could not post in {channel}: {error}",
+        "{channel} に投稿できませんでした: {error}。",
+        "Could not post in {channel}: {error}.",
+    ),
+    "digest.paused_now": (
+        "3回続けて投稿できなかったため、このチャンネルの週刊ダイジェストを停止しました。"
+        "原因を直してから `/同盟ダイジェスト設定 設定` を実行すると再開します。",
+        "After 3 failures in a row, the weekly digest in this channel is paused: fix the cause, "
+        "then run `/alliance-digest set` to resume it.",
+    ),
+    "digest.still_paused": (
+        "このチャンネルの週刊ダイジェストは停止中のままです。"
+        "`/同盟ダイジェスト設定 設定` で再開します。",
+        "The weekly digest in this channel stays paused until you run `/alliance-digest set`.",
     ),
     "digest.unavailable": (
         "{channel} に投稿できませんでした: {error}。まもなく再試行します。",

@@ -1023,6 +1023,12 @@ class DigestCog(commands.Cog):
         if outcome in RETRIED:
             self._plan_retry(channel.id, week.start, datetime.now(UTC) + self.grace, 1)
         message = await self._outcome_text(outcome, channel, week, lang)
+        after = await schedules.get_schedule(self.db, channel.id)
+        if after is not None and after.paused:
+            # The pause would otherwise show only in `status`, and in a message to whoever
+            # last set the schedule, who may be another admin.
+            was_paused = stored is not None and stored.paused
+            message += "\n" + t("digest.still_paused" if was_paused else "digest.paused_now", lang)
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _outcome_text(

@@ -49,6 +49,9 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 HOUR = timedelta(hours=1)
 NEWS = "alliance-news"
 CAUGHT_UP = "digest catch-up done"
+STILL_PAUSED = (
+    "The weekly digest in this channel stays paused until you run `/alliance-digest set`."
+)
 """What the digest cog logs once its startup catch-up has finished."""
 T = TypeVar("T")
 ACK_WITHIN = 3.0
@@ -79,6 +82,12 @@ async def with_db(path: Path, action: Callable[[aiosqlite.Connection], Awaitable
         return await action(conn)
     finally:
         await conn.close()
+
+
+async def pause_schedules(conn: aiosqlite.Connection) -> None:
+    """Pause every schedule, as three failures in a row pause one."""
+    await conn.execute("UPDATE digest_schedules SET paused = 1")
+    await conn.commit()
 
 
 async def set_due(
@@ -338,10 +347,10 @@ async def test_lost_permission_fails_the_post_and_shows_in_status(
     )
     await fake_discord.update_channel(news)
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(record) == f"Could not post in <#{news.id}>: the bot is missing Send Messages"
+    assert reply(record) == f"Could not post in <#{news.id}>: the bot is missing Send Messages."
     ja = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}, locale="ja")
     assert reply(ja) == (
-        f"<#{news.id}> に投稿できませんでした: ボットに権限がありません（メッセージを送信）"
+        f"<#{news.id}> に投稿できませんでした: ボットに権限がありません（メッセージを送信）。"
     )
     assert channel_posts(fake_discord, news) == []
     await run.wait_logged(
@@ -900,10 +909,7 @@ async def test_a_paused_schedule_of_a_channel_deleted_meanwhile_is_stopped_at_st
     deleted = Channel("deleted")
     await set_due(bot, deleted, ago=timedelta(days=2))
 
-    async def pause(conn: aiosqlite.Connection) -> None:
-        await conn.execute("UPDATE digest_schedules SET paused = 1")
-
-    await with_db(bot.db, pause)
+    await with_db(bot.db, pause_schedules)
     run = await bot.start(until_logged=CAUGHT_UP)
     assert f"channel {deleted.id} was deleted: its digests are stopped" in run.stderr
     assert await stored_schedule(bot, deleted) is None
@@ -1094,14 +1100,10 @@ async def test_stop_also_stops_a_post_now_that_discord_refused(
         fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
     )
 
-    async def pause(conn: aiosqlite.Connection) -> None:
-        await conn.execute("UPDATE digest_schedules SET paused = 1")
-        await conn.commit()
-
-    await with_db(bot.db, pause)
+    await with_db(bot.db, pause_schedules)
     fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
     answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
-    assert answer.endswith("The bot tries again shortly.")
+    assert answer.endswith("The bot tries again shortly.\n" + STILL_PAUSED)
     stopped = await command(fake_discord, "alliance-digest stop", {"channel": NEWS})
     assert reply(stopped) == f"Stopped the weekly digest in <#{news.id}>."
     await bot.restart(until_logged=CAUGHT_UP)
@@ -1458,7 +1460,7 @@ async def test_a_partly_posted_week_meeting_a_lost_permission_is_finished_not_re
     news.permission_overwrites.append(deny)
     await fake_discord.update_channel(news)
     refused = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
-    assert refused == f"Could not post in <#{news.id}>: the bot is missing Send Messages"
+    assert refused == f"Could not post in <#{news.id}>: the bot is missing Send Messages."
     post = await ledger(bot, news, week)
     assert post is not None
     assert (post.status, post.message_id) == ("intent", None)
@@ -1519,14 +1521,8 @@ async def test_a_post_paused_partway_keeps_its_claim_and_setting_again_posts_the
     news, week, first = await post_now_stopped_after_page_one(fake_discord, bot)
     assert first.startswith("An error stopped the digest")
 
-    async def pause(conn: aiosqlite.Connection) -> None:
-        await conn.execute(
-            "UPDATE digest_schedules SET paused = 1 WHERE channel_id = ?", (news.id,)
-        )
-        await conn.commit()
-
     await bot.stop()
-    await with_db(bot.db, pause)
+    await with_db(bot.db, pause_schedules)
     run = await bot.start(until_logged=CAUGHT_UP)
     await run.wait_logged("the rest waits until it is set again")
     post = await ledger(bot, news, week)
@@ -1700,7 +1696,9 @@ async def test_post_now_on_a_paused_schedule_whose_look_fails_is_retried_as_aske
     run = await bot.start(until_logged=CAUGHT_UP)
     fake_discord.fail("GET", f"/channels/{news.id}/messages", status=503)
     answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
-    assert answer.endswith("is not confirmed yet; the bot checks the channel again shortly.")
+    assert answer.endswith(
+        "is not confirmed yet; the bot checks the channel again shortly.\n" + STILL_PAUSED
+    )
     await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}", 30)
     [message] = digests(fake_discord)
     assert footers(message) == [marker(week)]
@@ -1770,9 +1768,16 @@ async def test_three_failures_in_a_row_pause_the_schedule(
     news.permission_overwrites.append(
         Overwrite(fake_discord.bot_user.id, type=1, deny=SEND_MESSAGES)
     )
-    for _ in range(3):
-        record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-        assert reply(record).startswith(f"Could not post in <#{news.id}>: Discord refused")
+    answers = [
+        reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+        for _ in range(3)
+    ]
+    assert all(a.startswith(f"Could not post in <#{news.id}>: Discord refused") for a in answers)
+    assert ["paused" in a for a in answers] == [False, False, True]
+    assert answers[2].endswith(
+        "\nAfter 3 failures in a row, the weekly digest in this channel is paused: fix the cause, "
+        "then run `/alliance-digest set` to resume it."
+    )
     assert channel_posts(fake_discord, news) == [403, 403, 403]
     (told,) = fake_discord.direct_messages(fake_discord.invoker)
     assert told["content"] == (
@@ -1780,7 +1785,10 @@ async def test_three_failures_in_a_row_pause_the_schedule(
         f"ため停止しました。直近のエラー: {REFUSED_JA}\n"
         "原因を直してから `/同盟ダイジェスト設定 設定` を実行すると再開します。"
     )
-    await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    news.permission_overwrites.clear()  # fixed: an admin's post-now posts, the pause stays
+    done = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert done.startswith("Posted the digest")
+    assert done.endswith("\n" + STILL_PAUSED)
     assert len(fake_discord.direct_messages(fake_discord.invoker)) == 1  # told once
     text = await status(fake_discord)
     assert "Paused after 3 failures in a row" in text
@@ -1848,7 +1856,7 @@ async def test_failure_reason_is_shown_in_each_admins_language(
         denied = SEND_MESSAGES if refusal == "send" else VIEW_CHANNEL
         news.permission_overwrites.append(Overwrite(fake_discord.bot_user.id, type=1, deny=denied))
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}, locale="ja")
-    assert reply(record) == f"<#{news.id}> に投稿できませんでした: {japanese}"
+    assert reply(record) == f"<#{news.id}> に投稿できませんでした: {japanese}。"
     assert channel_posts(fake_discord, news)[0] in (400, 403)
     in_japanese = await status(fake_discord, locale="ja")
     assert f"\n直近のエラー: {japanese}" in in_japanese
