@@ -171,6 +171,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{channel} のダイジェストを停止しました。",
         "Stopped the weekly digest in {channel}.",
     ),
+    "digest.stopped_post_now": (
+        "{channel} には定期投稿の設定はありません。再試行を待っていた "
+        "`/同盟ダイジェスト設定 今すぐ投稿` を取り消しました。",
+        "{channel} has no schedule; cancelled the `/alliance-digest post-now` that was waiting "
+        "to be tried again.",
+    ),
     "digest.no_schedule": (
         "{channel} にはダイジェストの設定がありません。",
         "There is no digest schedule for {channel}.",

@@ -426,8 +426,11 @@ async def set_schedule(
     return _schedule(rows[0])
 
 
-async def stop_schedule(db: aiosqlite.Connection, guild_id: int, channel_id: int) -> bool:
-    """Stop the digests of a channel (only within its guild); False when none was to stop.
+async def stop_schedule(
+    db: aiosqlite.Connection, guild_id: int, channel_id: int
+) -> Literal["schedule", "post-now"] | None:
+    """Stop the digests of a channel (only within its guild): "schedule" when it had one,
+    "post-now" when only a `post-now` was still to be retried, None when nothing was to stop.
 
     Deletes its schedule, keeping the posts ledger, so setting the schedule again never reposts
     a week. Stops its `post-now` not yet through, too (refused by an unavailable Discord, or cut
@@ -445,7 +448,9 @@ async def stop_schedule(db: aiosqlite.Connection, guild_id: int, channel_id: int
     withdrawn = list(await db.execute_fetchall(query, (channel_id,)))
     query = "DELETE FROM digest_schedules WHERE guild_id = ? AND channel_id = ? RETURNING 1"
     deleted = list(await db.execute_fetchall(query, (guild_id, channel_id)))
-    return bool(deleted or withdrawn)
+    if deleted:
+        return "schedule"
+    return "post-now" if withdrawn else None
 
 
 async def get_schedule(db: aiosqlite.Connection, channel_id: int) -> Schedule | None:

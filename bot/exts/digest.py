@@ -955,7 +955,9 @@ class DigestCog(commands.Cog):
         stopped = await schedules.stop_schedule(self.db, guild_id, channel.id)
         if stopped:
             self._unplan(channel.id)
-        key = "digest.stopped" if stopped else "digest.no_schedule"
+        key = {"schedule": "digest.stopped", "post-now": "digest.stopped_post_now"}.get(
+            stopped or "", "digest.no_schedule"
+        )
         return pages.note(t(key, lang, channel=channel.mention))
 
     @group.command(name="status", description=_("Every digest schedule of this server"))

@@ -384,8 +384,8 @@ async def test_set_list_and_stop(conn: aiosqlite.Connection) -> None:
     await _set(conn, channel_id=333, when_empty="skip")
     assert [s.channel_id for s in await schedules.list_schedules(conn, GUILD)] == [CHANNEL, 333]
     assert await schedules.list_schedules(conn, 999) == []
-    assert not await schedules.stop_schedule(conn, 999, CHANNEL)
-    assert await schedules.stop_schedule(conn, GUILD, CHANNEL)
+    assert await schedules.stop_schedule(conn, 999, CHANNEL) is None
+    assert await schedules.stop_schedule(conn, GUILD, CHANNEL) == "schedule"
     assert await schedules.get_schedule(conn, CHANNEL) is None
     with pytest.raises(ScheduleError, match="language"):
         await _set(conn, language="fr")
@@ -543,13 +543,13 @@ async def test_stop_withdraws_the_channels_one_offs_not_yet_through(
     assert await claim_post(conn, 333, WEEK, now=NOW, settings=other)
     await mark_failed(conn, 333, WEEK, UNAVAILABLE, now=NOW)
 
-    assert await schedules.stop_schedule(conn, GUILD, CHANNEL)
+    assert await schedules.stop_schedule(conn, GUILD, CHANNEL) == "post-now"
     since = NOW - timedelta(days=1)
     assert [p.channel_id for p in await schedules.pending_retries(conn, since=since)] == [333]
     unfinished = await schedules.get_post(conn, CHANNEL, later)
     assert unfinished is not None
     assert (unfinished.status, unfinished.one_off) == ("intent", False)
-    assert not await schedules.stop_schedule(conn, GUILD, CHANNEL)
+    assert await schedules.stop_schedule(conn, GUILD, CHANNEL) is None
 
 
 async def test_a_missed_week_is_claimed_only_when_asked_for(conn: aiosqlite.Connection) -> None:

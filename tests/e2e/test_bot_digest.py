@@ -1535,6 +1535,26 @@ async def test_a_post_paused_partway_keeps_its_claim_and_setting_again_posts_the
     await assert_finished_as_claimed(fake_discord, bot, news, week, "ja")
 
 
+async def test_stop_where_only_a_post_now_waits_says_it_cancelled_that(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """`post-now` refused with a 503 in a channel with no schedule, then `stop`: the reply says
+    the waiting post-now was cancelled, not that a schedule was stopped; then nothing is left."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
+    answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert answer.endswith("The bot tries again shortly.")
+    stop = {"channel": NEWS}
+    stopped = reply(await command(fake_discord, "alliance-digest stop", stop, locale="ja"))
+    assert stopped == (
+        f"<#{news.id}> には定期投稿の設定はありません。"
+        "再試行を待っていた `/同盟ダイジェスト設定 今すぐ投稿` を取り消しました。"
+    )
+    again = reply(await command(fake_discord, "alliance-digest stop", stop))
+    assert again == f"There is no digest schedule for <#{news.id}>."
+
+
 async def test_a_post_now_without_schedule_refused_is_retried_after_a_restart(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
