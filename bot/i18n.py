@@ -323,6 +323,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "フィードはまだありません。`/同盟フィード設定 追加` で追加できます。",
         "No feeds yet. Add one with `/alliance-feeds add`.",
     ),
+    "feeds.none_operator": (
+        "フィードはまだありません。運用者が feeds.toml か alliance-bot feeds add で追加します。",
+        "No feeds yet. The operator adds them in feeds.toml or with alliance-bot feeds add.",
+    ),
     "feeds.footer": ("{count}件（要確認 {flagged}件）", "{count} feeds ({flagged} failing)"),
     "feeds.footer_one": ("{count}件（要確認 {flagged}件）", "{count} feed ({flagged} failing)"),
     "help.title": ("日米同盟ニュースボットの使い方", "How to use the alliance news bot"),

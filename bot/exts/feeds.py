@@ -234,7 +234,9 @@ class FeedsCog(commands.Cog):
                 error = _explained(exc, lang)
                 unread = t("feeds.file_unreadable", lang, minutes=minutes, error=error)
                 return render.field_embeds(t("feeds.title", lang), [], empty=unread)
-            return feed_list_embeds(statuses, lang, file_error=self.service.file_error)
+            by_command = self.bot.settings.feeds_by_command
+            broken = self.service.file_error
+            return feed_list_embeds(statuses, lang, file_error=broken, by_command=by_command)
 
         await pages.answer_embeds(
             interaction, listed(), defer_after=self.bot.settings.defer_after_s
@@ -242,18 +244,24 @@ class FeedsCog(commands.Cog):
 
 
 def feed_list_embeds(
-    statuses: list[FeedStatus], lang: Lang, *, file_error: FeedConfigError | None = None
+    statuses: list[FeedStatus],
+    lang: Lang,
+    *,
+    file_error: FeedConfigError | None = None,
+    by_command: bool = True,
 ) -> list[discord.Embed]:
     """Every followed feed, packed into as many embeds as needed (one message each), under a
-    note if feeds.toml can't be read now (`file_error`)."""
+    note if feeds.toml can't be read now (`file_error`); with none, who adds them (admins
+    `by_command`, or only the operator)."""
     flagged = sum(1 for s in statuses if s.flagged)
     footer = t("feeds.footer", lang, count=len(statuses), flagged=flagged)
     fields = [feed_field(status, lang) for status in statuses]
     note = ""
     if file_error is not None:
         note = t("feeds.file_unreadable_now", lang, error=_explained(file_error, lang))
+    empty = t("feeds.none" if by_command else "feeds.none_operator", lang)
     return render.field_embeds(
-        t("feeds.title", lang), fields, empty=t("feeds.none", lang), footer=footer, note=note
+        t("feeds.title", lang), fields, empty=empty, footer=footer, note=note
     )
 
 

@@ -21,9 +21,12 @@ async def test_feeds_left_to_the_operator_are_not_changed_by_command(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
     """With ALLIANCE_FEEDS_BY_COMMAND=false, `add` and `remove` say who manages the feeds (ja,
-    en), and nothing is followed."""
+    en), nothing is followed, and the empty list says the operator adds them, not `add`."""
     env = {"ALLIANCE_FEEDS_BY_COMMAND": "false"}
     async with bot_running(fake_discord, tmp_path / "alliance.db", env=env):
+        listed = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN))
+        assert "No feeds yet. The operator adds them in feeds.toml or with alliance-bot" in listed
+        assert "/alliance-feeds add" not in listed
         url = "https://feeds.example.jp/rss.xml"
         added = await ask(fake_discord, "alliance-feeds add", {"url": url}, permissions=ADMIN)
         assert text(added) == (
