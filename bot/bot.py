@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hashlib
+import itertools
 import json
 import logging
 from typing import Any
@@ -42,6 +44,8 @@ READER_CACHE_KIB = 512
 READS_PER_CONNECTION = 4
 
 EXTENSIONS = ("bot.exts.alliance", "bot.exts.digest", "bot.exts.feeds")
+# The longest wait between attempts to reach a gateway that could not be reached yet.
+GATEWAY_RETRY_MAX_S = 60.0
 # Allocations between collections of the youngest generation, then of the next two (see
 # `_tune_garbage_collection`).
 GC_THRESHOLDS = (50_000, 20, 20)
@@ -87,6 +91,7 @@ class AllianceBot(commands.Bot):
         self.serving = serving
         self.taxonomy: Taxonomy = load_taxonomy()
         self._background: list[asyncio.Task[None]] = []
+        self._closing = asyncio.Event()
 
     async def setup_hook(self) -> None:
         """Open the database, load the extensions and, if they changed, sync the commands (when
@@ -116,11 +121,37 @@ class AllianceBot(commands.Bot):
             await self.load_extension(extension)
         if not self.serving:
             return
-        self._background.append(asyncio.create_task(heartbeat_loop(self.db), name="heartbeat"))
+        heartbeat = self._heartbeat_once_connected()
+        self._background.append(asyncio.create_task(heartbeat, name="heartbeat"))
         pruning = saved_queries.prune_loop(self.db)
         self._background.append(asyncio.create_task(pruning, name="saved-search pruning"))
         await self.sync_commands()
         _tune_garbage_collection()
+
+    async def _heartbeat_once_connected(self) -> None:
+        # `healthcheck` calls the bot healthy by its heartbeat: not before it reached Discord.
+        await self.wait_until_ready()
+        await heartbeat_loop(self.db)
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """discord.py's `connect`, also retried when Discord's gateway can't be reached before
+        the first connection: discord.py 2.7 then stops with an AttributeError of its own, after
+        logging that it reconnects (Rapptz/discord.py#10520)."""
+        for attempt in itertools.count():
+            try:
+                await super().connect(reconnect=reconnect)
+                return
+            except AttributeError:
+                if self.is_closed():
+                    return  # shut down while discord.py waited to reconnect
+                # Only that failure: the gateway connection discord.py reads was never made.
+                if self.ws is not None or not reconnect:
+                    raise
+            delay = min(GATEWAY_RETRY_MAX_S, 2.0**attempt)
+            log.warning("cannot reach Discord's gateway; trying again in %.0f s", delay)
+            with contextlib.suppress(TimeoutError):
+                # A shutdown ends the wait: `super().connect` then returns at once.
+                await asyncio.wait_for(self._closing.wait(), delay)
 
     async def sync_commands(self, *, guild_id: int | None = None, force: bool = False) -> bool:
         """Register the slash commands with Discord if they changed (or `force`); True if sent.
@@ -158,6 +189,7 @@ class AllianceBot(commands.Bot):
 
     async def close(self) -> None:
         """Let answers in progress finish, stop background work, close gateway and database."""
+        self._closing.set()
         await _finish_interactions()
         for task in self._background:
             task.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import signal
@@ -11,7 +12,14 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from bot_process import BotProcess, bot_env, bot_running, run_command, wal_bytes
+from bot_process import (
+    READY_TIMEOUT,
+    BotProcess,
+    bot_env,
+    bot_running,
+    run_command,
+    wal_bytes,
+)
 from fake_discord import FakeDiscord
 from replies import ask, custom_ids, embeds, enabled_button, text
 
@@ -144,6 +152,57 @@ async def test_sigterm_while_loading_seeds_stops_cleanly(
         assert next(iter(rows))[0] in (0, 3000)
     finally:
         await conn.close()
+
+
+async def test_a_gateway_unreachable_at_start_is_retried_and_health_waits_for_it(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """Discord's gateway refusing connections as the bot starts: it keeps trying (discord.py's
+    own AttributeError never stops it), `healthcheck` says unhealthy until it is connected and
+    healthy once it is, and SIGTERM then stops it cleanly."""
+    fake_discord.gateway.unavailable = True
+    db = tmp_path / "alliance.db"
+    process = BotProcess(tmp_path / "run", ("run",), bot_env(fake_discord, db))
+    await process.start()
+    try:
+        await process.wait_logged("cannot reach Discord's gateway; trying again in 1 s")
+        waiting = await run_command(fake_discord, db, tmp_path / "waiting", "healthcheck")
+        assert waiting.returncode == 1
+        assert "no heartbeat" in waiting.stderr
+        fake_discord.gateway.unavailable = False
+        await fake_discord.wait_ready(READY_TIMEOUT)
+        for attempt in itertools.count():  # the first heartbeat follows READY at once
+            health = await run_command(fake_discord, db, tmp_path / f"h{attempt}", "healthcheck")
+            if health.returncode == 0 or attempt == 20:
+                break
+            await asyncio.sleep(0.1)
+        assert health.returncode == 0, health.stderr
+        code = await process.stop()
+    finally:
+        await process.kill()
+    assert code == 0, process.stderr
+    assert fake_discord.gateway.refused >= 1
+    assert "AttributeError" not in process.stderr
+    assert process.stderr.count("Traceback") == process.stderr.count("Attempting a reconnect")
+
+
+async def test_sigterm_while_the_gateway_is_unreachable_stops_cleanly(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """SIGTERM while the bot keeps trying an unreachable gateway: exit 0, the database closed,
+    and no AttributeError from discord.py."""
+    fake_discord.gateway.unavailable = True
+    db = tmp_path / "alliance.db"
+    process = BotProcess(tmp_path / "run", ("run",), bot_env(fake_discord, db))
+    await process.start()
+    try:
+        await process.wait_logged("cannot reach Discord's gateway; trying again in 2 s", 20)
+        code = await process.stop()
+    finally:
+        await process.kill()
+    assert code == 0, process.stderr
+    assert "AttributeError" not in process.stderr
+    assert wal_bytes(db) == 0
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,11 @@ class Gateway:
         """Gaps between heartbeats longer than 1.5 intervals: the client's loop was blocked."""
         self.identify_count = 0
         self.resume_count = 0
+        self.unavailable = False
+        """While True, connections are refused with 503 before the upgrade, as when Discord's
+        gateway is down or unreachable through a proxy."""
+        self.refused = 0
+        """How many connections were refused so."""
 
     # --- test-side controls -------------------------------------------------------------------
 
@@ -157,8 +162,12 @@ class Gateway:
 
     # --- websocket handler --------------------------------------------------------------------
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         """aiohttp handler for GET /gateway (websocket upgrade)."""
+        if self.unavailable:
+            self.refused += 1
+            await self.double.notify()
+            return web.Response(status=503, text="upstream connect error")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         compress = request.query.get("compress")
