@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     # operator (feeds.toml, `alliance-bot feeds`).
     feeds_by_command: bool = True
 
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db_named(cls, value: object) -> object:
+        # A blank value would make a database file named " " in the working directory.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name the database file, e.g. data/alliance.db")
+        return value
+
     @field_validator("seeds")
     @classmethod
     def _seeds_folder(cls, value: Path) -> Path:
@@ -154,4 +162,6 @@ def load_settings() -> Settings:
         first = exc.errors()[0]
         name = "_".join(str(part) for part in first["loc"]) or "settings"
         env_name = name if name.isupper() else f"ALLIANCE_{name.upper()}"
-        raise SettingsError(f"invalid setting {env_name}: {first['msg']}") from None
+        # Our validators' own messages, without the "Value error, " pydantic puts before them.
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {env_name}: {message}") from None

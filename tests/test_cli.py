@@ -138,6 +138,7 @@ def test_bad_usage_exits_2_with_one_line(
         ("ALLIANCE_DEV_GUILD", "-5"),  # not a Discord id
         ("ALLIANCE_DEV_GUILD", "0"),
         ("ALLIANCE_DEV_GUILD", "99999999999999999999999"),
+        ("ALLIANCE_DB", " "),  # would be a database file named " " (empty means unset)
     ],
 )
 def test_invalid_setting_is_one_line(
@@ -149,6 +150,7 @@ def test_invalid_setting_is_one_line(
     assert code == 2
     assert err.strip().count("\n") == 0
     assert name in err
+    assert "Value error" not in err
     if value == "nan":
         assert "finite number" in err
 
