@@ -267,8 +267,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the bot tries again shortly.",
     ),
     "digest.bad_week": (
-        "日付は YYYY-MM-DD の形で指定してください（例: 2025-12-15）。",
-        "Give the date as YYYY-MM-DD (e.g. 2025-12-15).",
+        "「{value}」は日付として読めません。実在する日付を YYYY-MM-DD の形で指定してください"
+        "（例: 2025-12-15）。",
+        "“{value}” is not a date: give a real one as YYYY-MM-DD (e.g. 2025-12-15).",
     ),
     "digest.page": ("{page} / {pages} ページ", "Page {page} of {pages}"),
     "digest.week_past_calendar": (

@@ -182,7 +182,8 @@ class Alliance(
         lang = lang_of(interaction.locale)
         week = parse_week_of(week_of, self.bot.settings.timezone)
         if week is WeekProblem.NOT_A_DATE:
-            await reply_privately(interaction, t("digest.bad_week", lang))
+            typed = render.quote(week_of or "", 30)
+            await reply_privately(interaction, t("digest.bad_week", lang, value=typed))
             return
         if week is WeekProblem.PAST_THE_CALENDAR:
             await reply_privately(interaction, t("digest.week_past_calendar", lang))

@@ -744,6 +744,9 @@ async def test_digest_preview_of_odd_weeks(double: FakeDiscord, week_of: str) ->
     assert "Something went wrong" not in clear_reply(record)
     if week_of == "9999-12-31":
         assert "past the last date there is" in clear_reply(record)
+    if week_of in ("2025-02-30", "'; --"):
+        said = clear_reply(record)
+        assert f"“{week_of}” is not a date: give a real one as YYYY-MM-DD" in said
 
 
 @pytest.mark.parametrize("length", [201, 10_000])
