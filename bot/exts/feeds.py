@@ -199,7 +199,7 @@ class FeedsCog(commands.Cog):
             message = _refused(exc, lang)
         else:
             key = "feeds.removed" if removed else "feeds.not_followed"
-            message = t(key, lang, url=render.plain(url))
+            message = t(key, lang, url=render.plain(url.strip()))  # as it was looked up
         return pages.note(message)
 
     @remove_command.autocomplete("url")

@@ -302,7 +302,7 @@ async def test_names_and_addresses_an_admin_typed_are_shown_as_typed(
     finally:
         removed = await ask(double, "alliance-feeds remove", {"url": url})
     assert text(removed) == f"No longer following {shown_url}."
-    gone = text(await ask(double, "alliance-feeds remove", {"url": f"{url}||x||"}))
+    gone = text(await ask(double, "alliance-feeds remove", {"url": f"  {url}||x|| "}))
     assert gone == rf"{shown_url}\|\|x\|\| is not followed."
     assert "/md.xml" not in feeds.requests
 
