@@ -134,7 +134,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "digest.missing": (
         "{channel} に投稿できません。ボットに次の権限がありません: {perms}",
-        "I can't post in {channel}: the bot is missing {perms}.",
+        "The bot can't post in {channel}: it is missing {perms}.",
     ),
     "digest.invalid": ("設定できませんでした: {error}", "Not saved: {error}"),
     "schedule.bad_weekday": (

@@ -463,8 +463,9 @@ def field_embeds(
     footer: str = "",
     note: str = "",
 ) -> list[discord.Embed]:
-    """Fields packed into as many embeds as Discord's limits need (send one per message);
-    `note` (and `empty`, if there are no fields) above the first one's fields."""
+    """Fields packed into as many embeds as Discord's limits need (send one per message),
+    numbered "(1/2)" after the title when there are several; `note` (and `empty`, if there are
+    no fields) above the first one's fields."""
 
     def new() -> discord.Embed:
         return discord.Embed(title=clip(title, TITLE_MAX), colour=COLOUR)
@@ -482,6 +483,11 @@ def field_embeds(
             current = new()
             embeds.append(current)
         current.add_field(name=name, value=value, inline=False)
+    if len(embeds) > 1:
+        # Within the budget's slack: a title grows by at most " (25/25)"-like few characters.
+        for number, embed in enumerate(embeds, start=1):
+            marker = f" ({number}/{len(embeds)})"
+            embed.title = clip(title, TITLE_MAX - len(marker)) + marker
     if footer:
         for embed in embeds:
             embed.set_footer(text=clip(footer, FOOTER_MAX))

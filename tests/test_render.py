@@ -426,3 +426,17 @@ def test_a_title_with_line_breaks_is_shown_on_one_line() -> None:
     titles = [embed.title or "" for message in shown for embed in message]
     assert len(titles) > 1
     assert all(title.startswith("日米 同盟の 見出し です") for title in titles)
+
+
+def test_fields_over_several_embeds_are_numbered_and_one_embed_is_not() -> None:
+    """30 fields of 1,000 characters take several embeds titled "… (1/6)" to "… (6/6)", each
+    within Discord's limits (a 256-character title too); two fields keep the title as it is."""
+    fields = [(f"#{i}", "v" * 1000) for i in range(30)]
+    embeds = render.field_embeds("T" * 300, fields, empty="-")
+    assert len(embeds) > 1
+    count = len(embeds)
+    titles = [e.title or "" for e in embeds]
+    assert [t.endswith(f" ({n}/{count})") for n, t in enumerate(titles, 1)] == [True] * count
+    assert all(e.title is not None and len(e.title) <= 256 and len(e) <= 6000 for e in embeds)
+    [one] = render.field_embeds("Schedules", fields[:2], empty="-")
+    assert one.title == "Schedules"

@@ -323,7 +323,7 @@ async def test_set_names_the_permission_the_bot_lacks(
     await bot.start()
     options = {"channel": NEWS, "weekday": 3, "time": "18:00"}
     record = await command(fake_discord, "alliance-digest set", options)
-    assert reply(record) == f"I can't post in <#{news.id}>: the bot is missing Embed Links."
+    assert reply(record) == f"The bot can't post in <#{news.id}>: it is missing Embed Links."
     ja = await command(fake_discord, "alliance-digest set", options, locale="ja")
     assert (
         reply(ja) == f"<#{news.id}> に投稿できません。ボットに次の権限がありません: 埋め込みリンク"
