@@ -25,7 +25,7 @@ import aiosqlite
 from bot import ops
 from bot.core import articles, corpus, db
 from bot.core.dates import iso_day
-from bot.core.models import Article, visible
+from bot.core.models import Article, counted, visible
 from bot.log import command_logging
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -252,16 +252,19 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if result.corrected:
         _out(f"no exact match for {args.query!r}; did you mean {result.corrected!r}?")
-    found = f"{result.total}" if result.total_exact else f"more than {result.shown_total}"
+    if result.total_exact:
+        found = counted(result.total, "result")
+    else:
+        found = f"more than {result.shown_total} results"
     if not result.hits:
         if result.total:
-            _out(f"{found} results; none at offset {args.offset}")
+            _out(f"{found}; none at offset {args.offset}")
             return 0
         hint = f" (did you mean: {', '.join(result.suggestions)})" if result.suggestions else ""
         _out(f"no results for {args.query!r}{hint}")
         return 0
     first = args.offset + 1
-    _out(f"{found} results; showing {first}–{args.offset + len(result.hits)}")
+    _out(f"{found}; showing {first}–{args.offset + len(result.hits)}")
     for hit in result.hits:
         _print_article_line(hit.article)
         _out(f"       {hit.snippet}")

@@ -13,6 +13,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.core.models import counted
+
 if TYPE_CHECKING:
     from bot.core.feeds.service import FeedService, FeedStatus
     from bot.settings import Settings
@@ -85,7 +87,7 @@ def _print_status(status: FeedStatus, now: datetime) -> None:
         return
     _out(
         f"  last fetch {_ago(state.last_fetch_at, now)}, "
-        f"last new article {_ago(state.last_new_at, now)}, {state.articles} articles"
+        f"last new article {_ago(state.last_new_at, now)}, {counted(state.articles, 'article')}"
     )
     if state.last_error:
         since = _ago(state.failing_since, now)

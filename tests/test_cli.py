@@ -209,6 +209,12 @@ def test_search_finds_and_reports_total(capsys: pytest.CaptureFixture[str]) -> N
     assert all("**" in r["snippet"] for r in payload["results"])
 
 
+def test_one_result_is_counted_in_the_singular(capsys: pytest.CaptureFixture[str]) -> None:
+    """A search with one match says "1 result", not "1 results"."""
+    code, out, _ = run(capsys, "search", "AMRAAM")
+    assert (code, out.splitlines()[0]) == (0, "1 result; showing 1–1")
+
+
 def test_search_nothing_found_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     """A search with no match is not an error."""
     code, out, _ = run(capsys, "search", "zzzqqqxxx")

@@ -71,6 +71,11 @@ def _escape(ch: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+def counted(count: int, noun: str) -> str:
+    """A count with its English noun, singular for one: "1 result", "3 results"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def visible(text: str, *, keep: str = "") -> str:
     """`text` safe to print: control and invisible characters shown as escapes like `\\x1b`,
     but for those in `keep` (an article's newlines and tabs)."""

@@ -40,6 +40,7 @@ from bot.core.feeds.fetch import Fetcher, FetchError
 from bot.core.feeds.parse import parse_feed
 from bot.core.feeds.reasons import FeedError, Reason
 from bot.core.feeds.store import FeedState, StoreReport
+from bot.core.models import counted
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -572,4 +573,5 @@ def summary(outcomes: Sequence[FetchOutcome]) -> str:
     """One line for a batch of fetches: feeds, new articles, failures."""
     new = sum(o.report.new for o in outcomes if o.report)
     failed = sum(1 for o in outcomes if o.error)
-    return f"{len(outcomes)} feeds fetched: {new} new articles, {failed} failed"
+    fetched, added = counted(len(outcomes), "feed"), counted(new, "new article")
+    return f"{fetched} fetched: {added}, {failed} failed"

@@ -106,4 +106,4 @@ def test_fetch_once_shows_a_failure_once_and_exits_1(
     assert code == 1
     assert (out + err).count("HTTP 500") == 1
     assert f"warning: feed {broken}: HTTP 500" in err
-    assert out == "1 feeds fetched: 0 new articles, 1 failed\n"
+    assert out == "1 feed fetched: 0 new articles, 1 failed\n"
