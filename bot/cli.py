@@ -152,6 +152,10 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     read = report.added + report.updated + report.unchanged + report.skipped
     if report.warnings and not read:
         raise UsageError("nothing imported: no article could be read, see the warnings above")
+    if not read:
+        # Not a failure (a drop folder may be empty today), but not a silent success either.
+        named = ", ".join(visible(str(p)) for p in paths)
+        sys.stderr.write(f"warning: no article found in .txt, .jsonl or .ndjson files: {named}\n")
     return 0
 
 

@@ -250,6 +250,20 @@ def test_first_ingest_on_an_empty_db_loads_the_seeds_too(
     assert json.loads(out)["total"] == 22
 
 
+def test_a_folder_without_article_files_is_said_to_hold_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`ingest` of a folder holding only other files imports nothing, says so on stderr, and
+    exits 0 (a drop folder may be empty today)."""
+    assert run(capsys, "latest")[0] == 0
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "data.csv").write_text("title,body\n", "utf-8")
+    code, out, err = run(capsys, "ingest", str(exports))
+    assert (code, out) == (0, "added 0, updated 0, unchanged 0, skipped 0\n")
+    assert err == f"warning: no article found in .txt, .jsonl or .ndjson files: {exports}\n"
+
+
 def test_missing_seeds_folder_is_a_config_error(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
