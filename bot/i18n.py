@@ -167,6 +167,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The weekly digest will be posted in {channel} every {when}, in {language} ({empty}). "
         "Next: {next}",
     ),
+    "digest.preview_next": (
+        "{channel} の次回の投稿（{when}）のプレビューです。",
+        "Preview of the next post in {channel} ({when}).",
+    ),
+    "digest.preview_posted": (
+        "{channel} の次回の投稿（{when}）の週は、すでに投稿済みです。次回は何も投稿されません。",
+        "The week of the next post in {channel} ({when}) was already posted: that run posts "
+        "nothing.",
+    ),
+    "digest.preview_no_schedule": (
+        "{channel} には定期投稿の設定がありません。`/同盟ダイジェスト設定 今すぐ投稿` で"
+        "投稿される内容（{week} の週）です。",
+        "{channel} has no schedule: this is what `/alliance-digest post-now` would post there "
+        "(the week of {week}).",
+    ),
+    "digest.preview_no_schedules": (
+        "このサーバーには定期投稿の設定がありません。`/同盟ダイジェスト設定 今すぐ投稿` で"
+        "投稿される内容（{week} の週）です。",
+        "This server has no schedule: this is what `/alliance-digest post-now` would post "
+        "(the week of {week}).",
+    ),
     "digest.stopped": (
         "{channel} のダイジェストを停止しました。",
         "Stopped the weekly digest in {channel}.",

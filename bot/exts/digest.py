@@ -1069,11 +1069,27 @@ class DigestCog(commands.Cog):
         if schedule is None:
             week = schedules.latest_complete_week(now, self.bot.settings.timezone)  # post-now's
             digest_lang: Lang = lang
+            start = week.start.isoformat()
+            if channel is not None:
+                said = t("digest.preview_no_schedule", lang, channel=channel.mention, week=start)
+            else:
+                said = t("digest.preview_no_schedules", lang, week=start)
         else:
             run_at = schedules.next_run(schedule, now)
             week = schedules.week_for_run(run_at, schedule.tz, weekday=schedule.weekday)
             digest_lang = schedule.language
-        return await pages.digest_page(self.bot, week, digest_lang)
+            post = await schedules.get_post(self.db, schedule.channel_id, week.start)
+            # A run one day after a `post-now` of the same week finds it posted.
+            key = (
+                "digest.preview_posted"
+                if post and post.status == "posted"
+                else "digest.preview_next"
+            )
+            when = discord.utils.format_dt(run_at, "F")
+            said = t(key, lang, channel=f"<#{schedule.channel_id}>", when=when)
+        page = await pages.digest_page(self.bot, week, digest_lang)
+        page.content = said
+        return page
 
 
 def _is_page(message: discord.Message, me: int, wanted: str) -> bool:

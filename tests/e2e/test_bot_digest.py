@@ -591,6 +591,40 @@ async def test_an_admins_preview_of_a_busy_week_pages_in_the_schedules_language(
     assert re.search(r"2 / \d+ ページ", embeds(turned)[0]["footer"]["text"])
 
 
+async def test_a_preview_says_what_it_shows_without_a_schedule_and_of_a_posted_week(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Without a schedule, preview says it shows what post-now would post (ja, en); with one
+    whose next run's week is already posted (by a post-now), it says that run posts nothing."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
+    unscheduled = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
+    assert unscheduled.original is not None
+    assert unscheduled.original["content"] == (
+        f"<#{news.id}> has no schedule: this is what `/alliance-digest post-now` would post "
+        f"there (the week of {week.start})."
+    )
+    server = await command(fake_discord, "alliance-digest preview", locale="ja")
+    assert server.original is not None
+    assert server.original["content"].startswith("このサーバーには定期投稿の設定がありません。")
+    when = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    await command(fake_discord, "alliance-digest set", when)
+    schedule = await stored_schedule(bot, news)
+    assert schedule is not None
+    run_at = schedules.next_run(schedule, datetime.now(UTC))
+    upcoming = schedules.week_for_run(run_at, TOKYO, weekday=1)
+
+    async def posted(conn: aiosqlite.Connection) -> None:  # as a post-now of that week leaves it
+        assert await schedules.claim_post(conn, news.id, upcoming.start)
+        await schedules.mark_posted(conn, news.id, upcoming.start, 1)
+
+    await with_db(bot.db, posted)
+    again = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
+    assert again.original is not None
+    assert again.original["content"].endswith("was already posted: that run posts nothing.")
+
+
 @pytest.mark.parametrize(
     ("forged", "expected"),
     [
@@ -646,6 +680,7 @@ async def test_digest_is_posted_at_its_due_time_by_the_scheduler(
     preview = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
     assert preview.original is not None
     assert footers(preview.original) == [marker(week)]
+    assert preview.original["content"] == f"Preview of the next post in <#{news.id}> ({ts(due)})."
     assert fake_discord.channel_messages(NEWS) == []  # the preview is private
     # #general is due at the same minute but paused by three refused posts; then allowed again.
     await command(fake_discord, "alliance-digest set", {"channel": "general", **options})
