@@ -418,17 +418,8 @@ def _busy() -> int:
     return 1
 
 
-def _is_damaged(error: sqlite3.DatabaseError) -> bool:
-    """Whether `error` is SQLite finding the database file damaged."""
-    # Only errors from SQLite itself carry a code; the low byte is the primary one.
-    code = getattr(error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-
-
-def _is_storage_failure(error: sqlite3.DatabaseError) -> bool:
-    """Whether `error` is the disk failing SQLite (full, or an I/O error), not the database."""
-    code = getattr(error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
+# SQLite's codes for the disk failing it (full, or an I/O error), not the database.
+_DISK_FAILURES = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
 
 
 def _storage_failed(path: Path, error: sqlite3.DatabaseError) -> int:
@@ -467,9 +458,9 @@ def _main(argv: Sequence[str] | None) -> int:
             return _busy()
         # Damage near the start of the file stops the command as it opens the database (a
         # DatabaseOpenError, above); damage further in, only when a query reads that page.
-        if settings is not None and _is_damaged(exc):
+        if settings is not None and db.is_damaged(exc):
             return _damaged(settings.db, exc)
-        if settings is not None and _is_storage_failure(exc):
+        if settings is not None and db.primary_code(exc) in _DISK_FAILURES:
             return _storage_failed(settings.db, exc)
         raise
     except KeyboardInterrupt:

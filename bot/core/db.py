@@ -167,6 +167,18 @@ async def open_connection(database: Path | str, **kwargs: Any) -> aiosqlite.Conn
         raise
 
 
+def primary_code(error: BaseException) -> int | None:
+    """SQLite's primary result code of `error` (SQLITE_CORRUPT, SQLITE_FULL…); None for an
+    error that is not SQLite's own (only those carry a code, whose low byte is the primary)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def is_damaged(error: BaseException) -> bool:
+    """Whether `error` is SQLite finding the database file damaged."""
+    return primary_code(error) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
 def unusable_reason(path: Path) -> str | None:
     """Which file permission keeps this process from opening the database at `path`, if any.
 

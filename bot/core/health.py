@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot.core.db import (
     get_meta,
+    is_damaged,
     load_migrations,
     newer_schema,
     open_connection,
@@ -154,8 +155,6 @@ def _unreadable(path: Path, error: sqlite3.Error) -> str:
         # SQLite says "unable to open database file" or "attempt to write a readonly database",
         # which sounds like damage; the file is fine, its owner or folder is not.
         return f"database {path} cannot be opened: {why}"
-    # Only errors from SQLite itself carry a code; the low byte is the primary one.
-    code = getattr(error, "sqlite_errorcode", None)
-    if code is not None and code & 0xFF in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+    if is_damaged(error):
         return f"database {path} is damaged: {error}"
     return f"database {path} unreadable: {error}"
