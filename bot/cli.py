@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import aiosqlite
 
-from bot import ops
+from bot import __version__, ops
 from bot.core import articles, corpus, db
 from bot.core.dates import iso_day
 from bot.core.models import Article, counted, visible
+from bot.core.search.engine import MAX_OFFSET
 from bot.log import command_logging
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -52,7 +53,8 @@ def _print_json(payload: object) -> None:
 
 # Every number typed on the command line goes through `ops.whole_number`: ASCII digits only.
 _limit = ops.whole_number(1, MAX_LIMIT)
-_offset = ops.whole_number(0, 2**62)
+# The engine pages no further; clamping would show an earlier page as the one asked for.
+_offset = ops.whole_number(0, MAX_OFFSET)
 _article_id = ops.whole_number(1, 2**62, name="an article id", prefix="#")
 _snowflake = ops.whole_number(1, 2**64 - 1, name="a Discord id")
 
@@ -225,12 +227,8 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search the corpus."""
     from bot.core.search import search
-    from bot.core.search.engine import MAX_OFFSET
 
     _check_topic(args.topic)
-    if args.offset > MAX_OFFSET:
-        # The engine pages no further; clamping would show an earlier page as this one.
-        raise UsageError(f"--offset must be at most {MAX_OFFSET}")
     conn = await _open(settings)
     try:
         result = await search(
@@ -307,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="alliance-bot",
         description="News about the US–Japan alliance: search, topics and the weekly digest.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
@@ -335,7 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("query", metavar="QUERY", help="words to look for")
     cmd.add_argument("--topic", metavar="SLUG", help="only this topic")
     cmd.add_argument("--limit", type=_limit, default=10, help="how many (1–100, default 10)")
-    cmd.add_argument("--offset", type=_offset, default=0, help="skip this many (paging)")
+    cmd.add_argument(
+        "--offset", type=_offset, default=0, help=f"skip this many (paging; at most {MAX_OFFSET})"
+    )
     cmd.add_argument("--sort", choices=["relevance", "newest"], default="relevance")
     cmd.add_argument("--json", action="store_true", help="print JSON")
 

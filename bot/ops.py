@@ -121,17 +121,20 @@ _seconds = whole_number(1, 86_400, unit="seconds")
 
 def add_healthcheck_arguments(cmd: argparse.ArgumentParser) -> None:
     """`[--no-heartbeat] [--max-age SECONDS]`."""
-    cmd.add_argument(
+    # Either one: with --no-heartbeat no heartbeat is read, so a --max-age would be ignored.
+    how = cmd.add_mutually_exclusive_group()
+    how.add_argument(
         "--no-heartbeat",
         action="store_true",
         help="check the database for damage throughout instead (the bot need not be running)",
     )
-    cmd.add_argument(
+    # No default here: argparse tells a value typed from its default by identity, and would
+    # let `--no-heartbeat --max-age 120` through.
+    how.add_argument(
         "--max-age",
         type=_seconds,
-        default=int(MAX_HEARTBEAT_AGE.total_seconds()),
         metavar="SECONDS",
-        help="oldest heartbeat still healthy (default %(default)s)",
+        help=f"oldest heartbeat still healthy (default {int(MAX_HEARTBEAT_AGE.total_seconds())})",
     )
 
 

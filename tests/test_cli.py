@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import importlib.metadata
 import json
 import os
 import re
@@ -50,6 +51,14 @@ def test_commands_run_on_uvloop() -> None:
         return type(asyncio.get_running_loop()).__module__
 
     assert run_command(loop_module()).startswith("uvloop")
+
+
+def test_version_is_the_installed_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--version` prints the version the package was installed as, and exits 0."""
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"alliance-bot {importlib.metadata.version('alliance-bot')}\n"
 
 
 def test_latest_seeds_an_empty_db(capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,6 +120,7 @@ def test_latest_by_topic(capsys: pytest.CaptureFixture[str]) -> None:
         ["ingest", ""],  # not the current folder
         ["backup", " "],
         ["search", "核", "--offset", "10001"],  # past the last page there is
+        ["healthcheck", "--no-heartbeat", "--max-age", "120"],  # no heartbeat to age
     ],
 )
 def test_bad_usage_exits_2_with_one_line(
@@ -125,6 +135,18 @@ def test_bad_usage_exits_2_with_one_line(
     assert code == 2
     assert "Traceback" not in err
     assert 0 < len(err.strip().splitlines()) <= 3
+
+
+@pytest.mark.parametrize("offset", ["10001", "1" + "0" * 23])
+def test_an_offset_past_paging_names_the_last_one(
+    capsys: pytest.CaptureFixture[str], offset: str
+) -> None:
+    """An `--offset` past where paging ends names that bound (10000), however large it is."""
+    with pytest.raises(SystemExit) as exited:
+        main(["search", "核", "--offset", offset])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "between 0 and 10000" in err
 
 
 @pytest.mark.parametrize(
