@@ -452,7 +452,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except (SettingsError, UsageError, db.MigrationError, db.DatabaseOpenError) as exc:
         if _is_busy(exc.__cause__):  # the database could not be opened: it was locked
             return _busy()
-        sys.stderr.write(f"alliance-bot: {exc}\n")
+        # Paths and values in the message are input: a control character must not reach the
+        # terminal as one (an escape sequence in a file name).
+        sys.stderr.write(f"alliance-bot: {visible(str(exc))}\n")
         return 2
     except sqlite3.DatabaseError as exc:
         if _is_busy(exc):

@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.core.models import counted
+from bot.core.models import counted, visible
 
 if TYPE_CHECKING:
     from bot.core.feeds.service import FeedService, FeedStatus
@@ -58,7 +58,7 @@ def _out(text: str = "") -> None:
 
 
 def _error(text: str) -> int:
-    sys.stderr.write(f"alliance-bot: {text}\n")
+    sys.stderr.write(f"alliance-bot: {visible(text)}\n")
     return 2
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.core.backup import BackupError, backup
 from bot.core.health import MAX_HEARTBEAT_AGE, check_health
+from bot.core.models import visible
 from bot.settings import Settings
 
 
@@ -169,6 +170,7 @@ async def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
         max_age=MAX_HEARTBEAT_AGE if max_age is None else timedelta(seconds=max_age),
         require_heartbeat=not getattr(args, "no_heartbeat", False),
     )
+    reason = visible(reason)  # it names the database's path, which may hold anything
     if healthy:
         write_out(reason + "\n")
         return 0
@@ -182,11 +184,11 @@ async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         folder = args.path.endswith(("/", os.sep))
         result = await backup(settings.db, Path(args.path), folder=folder)
     except BackupError as exc:
-        sys.stderr.write(f"alliance-bot: {exc}\n")
+        sys.stderr.write(f"alliance-bot: {visible(str(exc))}\n")
         return 1
     size_mb = result.size_bytes / (1024 * 1024)
     write_out(
-        f"backed up {settings.db} to {result.path} "
+        f"backed up {visible(str(settings.db))} to {visible(str(result.path))} "
         f"({size_mb:.1f} MB, schema {result.schema_version}, {result.seconds:.1f} s)\n"
     )
     return 0

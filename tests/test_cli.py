@@ -483,6 +483,31 @@ def test_backup_writes_a_consistent_copy(
         assert copy.execute("SELECT count(*) FROM articles").fetchone() == (21,)
 
 
+@pytest.mark.parametrize(
+    ("argv", "seeded"),
+    [
+        (["ingest", "{tmp}/no\x1b[31mfile"], True),  # a path that isn't there
+        (["healthcheck", "--no-heartbeat"], False),  # no database at its path
+        (["backup", "{tmp}/copy\x1b[31m.db"], True),  # names the database and the copy
+        (["backup", "{tmp}/no\x1b[31mfolder/copy.db"], True),  # refused: no such folder
+    ],
+)
+def test_paths_are_echoed_without_control_characters(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    seeded: bool,
+) -> None:
+    """A path with a control character (an escape sequence) is echoed as `\\x1b`, never raw."""
+    monkeypatch.setenv("ALLIANCE_DB", str(tmp_path / "alliance\x1b[2J.db"))
+    if seeded:
+        assert run(capsys, "latest")[0] == 0
+    _, out, err = run(capsys, *(arg.format(tmp=tmp_path) for arg in argv))
+    assert "\\x1b" in out + err
+    assert "\x1b" not in out + err
+
+
 def test_search_refusal_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     """A query made only of symbols is refused with one line and exit code 2."""
     code, out, err = run(capsys, "search", "!!! ***")
