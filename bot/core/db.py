@@ -365,6 +365,9 @@ def _check_path(path: Path) -> None:
     """Refuse paths SQLite cannot open with a message that says why (SQLite's does not)."""
     if _is(path, Path.is_dir):
         raise DatabaseOpenError(f"the database path {str(path)!r} is a folder, not a file")
+    if _is(path, Path.exists) and not _is(path, Path.is_file):
+        # /dev/null, a pipe, a socket: SQLite would report a "disk I/O error" in a migration.
+        raise DatabaseOpenError(f"the database path {str(path)!r} is not a regular file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

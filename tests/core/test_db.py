@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
@@ -229,11 +230,17 @@ async def test_seed_db_from_schema_1_upgrades_and_becomes_searchable(tmp_path: P
         await conn.close()
 
 
-@pytest.mark.parametrize("kind", ["folder", "not sqlite", "no parent"])
+@pytest.mark.parametrize("kind", ["folder", "not sqlite", "no parent", "pipe", "device"])
 async def test_unusable_path_is_a_clear_error(tmp_path: Path, kind: str) -> None:
-    """A folder, a non-SQLite file or an impossible path raises DatabaseOpenError naming it."""
+    """A folder, a non-SQLite file, a pipe, a device or an impossible path raises
+    DatabaseOpenError naming it."""
     if kind == "folder":
         path = tmp_path
+    elif kind == "pipe":
+        path = tmp_path / "pipe.db"
+        os.mkfifo(path)
+    elif kind == "device":
+        path = Path(os.devnull)
     elif kind == "not sqlite":
         path = tmp_path / "notes.db"
         path.write_text("just some text, long enough to be read as a header" * 4, "utf-8")
@@ -241,8 +248,10 @@ async def test_unusable_path_is_a_clear_error(tmp_path: Path, kind: str) -> None
         blocker = tmp_path / "file"
         blocker.write_text("x", "utf-8")
         path = blocker / "sub" / "alliance.db"
-    with pytest.raises(DatabaseOpenError, match=str(path.name)):
+    with pytest.raises(DatabaseOpenError, match=str(path.name)) as refused:
         await db.connect(path)
+    if kind in ("pipe", "device"):
+        assert "not a regular file" in str(refused.value)
 
 
 @pytest.mark.parametrize("kind", ["writer", "reader"])
