@@ -24,6 +24,14 @@ async def reply_privately(interaction: discord.Interaction, content: str) -> Non
         )
 
 
+def in_a_server(interaction: discord.Interaction) -> bool:
+    """A check for server-only commands (`interaction_check`): `guild_only` only asks Discord
+    not to offer them in DMs, and a request made by hand can still arrive from one."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage
+    return True
+
+
 async def report_failure(interaction: discord.Interaction, what: str) -> None:
     """Log the exception being handled and tell the member, briefly and privately."""
     log.exception("%s failed (interaction %s)", what, interaction.id)

@@ -37,7 +37,7 @@ from bot.core.digest import Week, build_digest, week_of
 from bot.core.schedules import FailureCode, PostFailure, PostSettings, Schedule, ScheduleError
 from bot.i18n import COMMAND_JA, Lang, lang_of, permission_names, t
 from bot.render import digest_embeds, marker
-from bot.tree import NO_MENTIONS
+from bot.tree import NO_MENTIONS, in_a_server
 
 if TYPE_CHECKING:
     from bot.bot import AllianceBot
@@ -205,6 +205,10 @@ class DigestCog(commands.Cog):
         self._jobs: set[asyncio.Task[Any]] = set()  # scheduled runs and retries under way
         self._closing = False
         self.db: aiosqlite.Connection
+
+    def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Every command here is for a server's admins, checked before their permissions."""
+        return in_a_server(interaction)
 
     async def cog_load(self) -> None:
         """Open the cog's connection, plan every schedule, and catch up once connected."""

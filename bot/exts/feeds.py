@@ -24,6 +24,7 @@ from bot.core.feeds.reasons import Param, Reason
 from bot.core.feeds.service import FeedService, FeedStatus
 from bot.core.feeds.store import FeedState
 from bot.i18n import Lang, lang_of, t
+from bot.tree import in_a_server
 
 if TYPE_CHECKING:
     from bot.bot import AllianceBot
@@ -114,6 +115,10 @@ class FeedsCog(commands.Cog):
         self.bot = bot
         self.db: aiosqlite.Connection
         self.service: FeedService
+
+    def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Every command here is for a server's admins, checked before their permissions."""
+        return in_a_server(interaction)
 
     async def cog_load(self) -> None:
         """Open the service's connection and start following the feeds."""

@@ -314,6 +314,18 @@ async def test_set_is_refused_to_a_member_without_manage_server(
     assert await stored_schedule(bot, fake_discord.guild.channel(NEWS)) is None
 
 
+@pytest.mark.parametrize("name", ["alliance-digest status", "alliance-feeds list"])
+async def test_an_admin_command_sent_from_a_dm_is_refused_as_server_only(
+    fake_discord: FakeDiscord, bot: BotRuns, name: str
+) -> None:
+    """An admin command arriving from a DM (Discord doesn't offer it there; a hand-made
+    request can) is refused as server-only, not as a missing permission."""
+    await bot.start()
+    record = await ask(fake_discord, name, guild=None, permissions=ADMIN, locale="ja")
+    assert reply(record) == "このコマンドはサーバー内でのみ使えます。"
+    assert record.ephemeral
+
+
 async def test_set_names_the_permission_the_bot_lacks(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
