@@ -176,6 +176,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The week of the next post in {channel} ({when}) was already posted: that run posts "
         "nothing.",
     ),
+    "digest.preview_skip": (
+        "{channel} の次回の投稿（{when}）の週には、まだ記事がありません。"
+        "この設定では、それまでに記事が届かなければ何も投稿されません。",
+        "The week of the next post in {channel} ({when}) has no articles yet: with this "
+        "schedule, that run posts nothing unless some arrive before it.",
+    ),
     "digest.preview_no_schedule": (
         "{channel} には定期投稿の設定がありません。`/同盟ダイジェスト設定 今すぐ投稿` で"
         "投稿される内容（{week} の週）です。",

@@ -20,7 +20,7 @@ import discord
 from bot import render
 from bot.core import articles, saved_queries
 from bot.core.dates import iso_day
-from bot.core.digest import Week, build_digest
+from bot.core.digest import Digest, Week, build_digest
 from bot.core.models import Article
 from bot.core.saved_queries import SavedQuery
 from bot.core.search.cache import KeptForGeneration
@@ -621,11 +621,17 @@ async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
     return _Shown(listing.lang, (embed,), buttons=buttons, menu=menu)
 
 
-async def digest_page(bot: AllianceBot, week: Week, lang: Lang, page: int = 0) -> Page:
+async def digest_page(
+    bot: AllianceBot, week: Week, lang: Lang, page: int = 0, *, digest: Digest | None = None
+) -> Page:
     """Page `page` (from 0) of the digest of `week` in `lang`, one message of it; with Previous
-    / Next buttons when it takes more, so that a busy week is read a page at a time."""
-    async with bot.readers.reading() as conn:
-        digest = await build_digest(conn, week)
+    / Next buttons when it takes more, so that a busy week is read a page at a time.
+
+    `digest`: that week's, when the caller has built it already.
+    """
+    if digest is None:
+        async with bot.readers.reading() as conn:
+            digest = await build_digest(conn, week)
     shown = render.digest_embeds(digest, lang)
     last = len(shown) - 1
     page = max(0, min(page, last))

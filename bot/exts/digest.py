@@ -33,7 +33,7 @@ from discord.ext import commands
 from bot import pages, render
 from bot.core import db as database
 from bot.core import schedules
-from bot.core.digest import Week, build_digest, week_of
+from bot.core.digest import Digest, Week, build_digest, week_of
 from bot.core.schedules import FailureCode, PostFailure, PostSettings, Schedule, ScheduleError
 from bot.i18n import COMMAND_JA, Lang, lang_of, permission_names, t
 from bot.render import digest_embeds, marker
@@ -1070,6 +1070,7 @@ class DigestCog(commands.Cog):
             found = await schedules.list_schedules(self.db, guild_id)
             schedule = found[0] if found else None
         now = datetime.now(UTC)
+        digest: Digest | None = None
         if schedule is None:
             week = schedules.latest_complete_week(now, self.bot.settings.timezone)  # post-now's
             digest_lang: Lang = lang
@@ -1083,15 +1084,17 @@ class DigestCog(commands.Cog):
             week = schedules.week_for_run(run_at, schedule.tz, weekday=schedule.weekday)
             digest_lang = schedule.language
             post = await schedules.get_post(self.db, schedule.channel_id, week.start)
-            # A run one day after a `post-now` of the same week finds it posted.
-            key = (
-                "digest.preview_posted"
-                if post and post.status == "posted"
-                else "digest.preview_next"
-            )
+            async with self.bot.readers.reading() as conn:
+                digest = await build_digest(conn, week)
+            if post and post.status == "posted":
+                key = "digest.preview_posted"  # a run one day after a `post-now` of that week
+            elif schedule.when_empty == "skip" and digest.is_empty:
+                key = "digest.preview_skip"
+            else:
+                key = "digest.preview_next"
             when = discord.utils.format_dt(run_at, "F")
             said = t(key, lang, channel=f"<#{schedule.channel_id}>", when=when)
-        page = await pages.digest_page(self.bot, week, digest_lang)
+        page = await pages.digest_page(self.bot, week, digest_lang, digest=digest)
         page.content = said
         return page
 

@@ -637,6 +637,29 @@ async def test_a_preview_says_what_it_shows_without_a_schedule_and_of_a_posted_w
     assert again.original["content"].endswith("was already posted: that run posts nothing.")
 
 
+async def test_a_preview_of_an_empty_week_says_whether_the_run_will_skip_it(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """The next run's week has no articles (the seeds are older): on a schedule that skips
+    such weeks, preview says that run posts nothing unless some arrive; on one that posts a
+    note, it shows the next post as usual."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    when = {"channel": NEWS, "weekday": 1, "time": "09:00", "when_empty": "skip"}
+    await command(fake_discord, "alliance-digest set", when)
+    skipped = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
+    assert skipped.original is not None
+    assert skipped.original["content"].startswith(f"The week of the next post in <#{news.id}>")
+    assert skipped.original["content"].endswith(
+        "has no articles yet: with this schedule, that run posts nothing unless some arrive "
+        "before it."
+    )
+    await command(fake_discord, "alliance-digest set", {**when, "when_empty": "post"})
+    noted = await command(fake_discord, "alliance-digest preview", {"channel": NEWS}, locale="ja")
+    assert noted.original is not None
+    assert noted.original["content"].startswith(f"<#{news.id}> の次回の投稿（")
+
+
 @pytest.mark.parametrize(
     ("forged", "expected"),
     [
