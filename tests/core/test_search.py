@@ -443,6 +443,20 @@ async def test_us_with_its_dots_is_an_alias(conn: aiosqlite.Connection) -> None:
     assert dotted.corrected is None
 
 
+@pytest.mark.parametrize(
+    "quoted",
+    ["“Taiwan”", "‘Taiwan’", "„Taiwan“", "«Taiwan»", "「Taiwan」", "“North Korea”", "〝Taiwan〟"],
+)
+async def test_typographic_quotes_are_taken_as_straight_ones(
+    conn: aiosqlite.Connection, quoted: str
+) -> None:
+    """A word in curly, guillemet or Japanese quotes finds what it finds in straight quotes."""
+    result = await search(conn, quoted)
+    straight = await search(conn, '"' + quoted[1:-1] + '"')
+    assert result.total == straight.total > 0
+    assert result.corrected is None
+
+
 async def test_title_matches_rank_above_body_matches(conn: aiosqlite.Connection) -> None:
     """An article with the word in its headline ranks above ones with it only in the text."""
     result = await search(conn, "退避", limit=5)

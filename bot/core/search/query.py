@@ -30,7 +30,8 @@ from bot.core.search.analyzer import (
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
 _MAX_ALIAS_WORDS = 4
-_EDGE_PUNCTUATION = string.punctuation + "、。，．！？「」『』（）・…"
+# Typographic quotes too: a reader who quotes “Taiwan” or ‘Taiwan’ means "Taiwan".
+_EDGE_PUNCTUATION = string.punctuation + "、。，．！？「」『』（）・…“”‘’‚‛„‟«»‹›〝〞〟"
 
 
 class QueryProblem(Enum):
