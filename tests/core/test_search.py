@@ -565,6 +565,10 @@ async def test_words_typed_without_spaces_are_searched_as_words(
         ("F35A配備", ["F35A", "配備"]),
         ("2025年度予算", ["2025年度", "予算"]),
         ("台湾、中国", ["台湾", "中国"]),
+        ("PAC-3ミサイル", ["PAC-3", "ミサイル"]),  # the hyphen joins the code, not 3ミサイル
+        ("B-52爆撃機", ["B-52", "爆撃", "機"]),
+        ("ＰＡＣ３ミサイル", ["ＰＡＣ３", "ミサイル"]),  # full-width is a code too
+        ("日米-中国", ["日米", "中国"]),  # only a Latin code is joined across a hyphen
     ],
 )
 async def test_a_run_together_query_keeps_codes_and_numbers_whole(
@@ -576,6 +580,23 @@ async def test_a_run_together_query_keeps_codes_and_numbers_whole(
     loose = loosened(parsed)
     assert loose is not None
     assert loose.text.split() == words
+
+
+@pytest.mark.parametrize(
+    ("hyphenated", "plain"),
+    [
+        ("B-52爆撃機", "B52爆撃機"),
+        ("PAC-3ミサイル", "PAC3ミサイル"),
+        ("ＰＡＣ－３ミサイル", "PAC3ミサイル"),
+    ],
+)
+async def test_a_hyphenated_code_run_into_japanese_finds_what_the_plain_code_does(
+    conn: aiosqlite.Connection, hyphenated: str, plain: str
+) -> None:
+    """B-52爆撃機 finds the B-52戦略爆撃機 article, as B52爆撃機 does."""
+    found, expected = await search(conn, hyphenated), await search(conn, plain)
+    assert [h.article.id for h in found.hits] == [h.article.id for h in expected.hits]
+    assert found.total == expected.total > 0
 
 
 def _draft(title: str, body: str) -> ArticleDraft:

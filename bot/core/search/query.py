@@ -238,16 +238,24 @@ def _loosened(term: Term) -> tuple[Term, ...]:
 
 def _words(text: str) -> list[Noun]:
     """The nouns of `text`, a code or a number kept whole with what it is written with (PAC3,
-    F35A, 2025年度): split, they would be words found in almost any article."""
+    PAC-3, F35A, 2025年度): split, they would be words found in almost any article."""
     merged: list[Noun] = []
     for noun in nouns(analyze(text)):
-        if merged and merged[-1].end == noun.begin:
-            before, word = text[merged[-1].begin : merged[-1].end], text[noun.begin : noun.end]
-            if merged[-1].number or (before.isascii() and word.isascii()):
-                merged[-1] = merged[-1]._replace(end=noun.end, number=False)
+        if merged:
+            last = merged[-1]
+            before, word = fold(text[last.begin : last.end]), fold(text[noun.begin : noun.end])
+            latin = before.isascii() and word.isascii()  # folded: ＰＡＣ３ is a code too
+            # The analyzer drops a code's hyphen (B-52): without it, 52 would be taken for a
+            # number counting the next word (52爆撃), a phrase no article has.
+            hyphen = text[last.end : noun.begin] in _HYPHENS
+            if (last.end == noun.begin and (last.number or latin)) or (hyphen and latin):
+                merged[-1] = last._replace(end=noun.end, number=False)
                 continue
         merged.append(noun)
     return merged
+
+
+_HYPHENS = frozenset("-‐‑－")
 
 
 def _near(words: list[str]) -> Term | None:
