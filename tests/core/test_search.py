@@ -444,6 +444,29 @@ async def test_us_with_its_dots_is_an_alias(conn: aiosqlite.Connection) -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "same_as"),
+    [
+        ("Japanese", "Japan"),
+        ("Taiwanese", "Taiwan"),
+        ("Ukrainian", "Ukraine"),
+        ("American", "America"),
+        ("North Korean", "North Korea"),
+        ("Korea", "North Korea"),  # the seeds name no 韓国 nor 朝鮮半島
+        ("Korean", "North Korea"),
+    ],
+)
+async def test_an_adjective_or_short_name_of_a_country_finds_it(
+    conn: aiosqlite.Connection, typed: str, same_as: str
+) -> None:
+    """Japanese, Korea or North Korean finds what Japan or North Korea finds."""
+    result = await search(conn, typed)
+    assert result.total >= (await search(conn, same_as)).total > 0
+    assert result.corrected is None
+    if typed != "American":  # America is not 米, American is
+        assert result.total == (await search(conn, same_as)).total
+
+
+@pytest.mark.parametrize(
     "quoted",
     ["“Taiwan”", "‘Taiwan’", "„Taiwan“", "«Taiwan»", "「Taiwan」", "“North Korea”", "〝Taiwan〟"],
 )
