@@ -15,7 +15,7 @@ from bot.core import articles, db
 from bot.core.models import ArticleDraft
 from bot.core.search import QueryProblem, analyzer, engine, index, search, suggest
 from bot.core.search.engine import snippet
-from bot.core.search.query import Query, loosened, parse_query
+from bot.core.search.query import Query, loosened, other_number, parse_query
 from bot.core.topics import load_taxonomy
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -464,6 +464,50 @@ async def test_an_adjective_or_short_name_of_a_country_finds_it(
     assert result.corrected is None
     if typed != "American":  # America is not 米, American is
         assert result.total == (await search(conn, same_as)).total
+
+
+@pytest.mark.parametrize(
+    ("typed", "listed"),
+    [
+        ("nuclear weapon", "nuclear weapons"),
+        ("Aegis destroyers", "Aegis destroyer"),
+        ("strategic bombers", "strategic bomber"),
+        ("lawmaker", "lawmakers"),
+        ("Patriots", "Patriot"),
+        ("B52s", "B52"),
+        ("Self-Defense Force,", "Self-Defense Forces"),
+    ],
+)
+async def test_an_alias_is_found_in_either_number(
+    conn: aiosqlite.Connection, typed: str, listed: str
+) -> None:
+    """An English word or name in the other number than the alias table's finds the same."""
+    result = await search(conn, typed)
+    assert result.total == (await search(conn, listed)).total > 0
+    assert result.corrected is None
+
+
+@pytest.mark.parametrize(
+    ("key", "other"),
+    [
+        ("weapon", "weapons"),
+        ("nuclear weapons", "nuclear weapon"),
+        ("strategy", "strategies"),
+        ("economic strategies", "economic strategy"),
+        ("day", "days"),
+        ("pac-3s", "pac-3"),
+        ("aegis", None),  # not a plural
+        ("congress", None),
+        ("f35", None),  # a code has no plural to try
+        ("us", None),  # too short to tell
+        ("台湾", None),
+    ],
+)
+async def test_other_number_is_the_regular_english_plural_or_singular(
+    key: str, other: str | None
+) -> None:
+    """The other number of a key's last word follows the regular English rule, or is None."""
+    assert other_number(key) == other
 
 
 @pytest.mark.parametrize(

@@ -181,16 +181,12 @@ def _parse(text: str) -> Query | QueryProblem:
         return QueryProblem.EMPTY
     if sum(map(len, words)) + len(words) - 1 > MAX_QUERY_CHARS:
         return QueryProblem.TOO_LONG
-    aliases = load_aliases()
     terms: list[Term] = []
     i = 0
     while i < len(words):
         for n in range(min(_MAX_ALIAS_WORDS, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + n])
-            key = fold(phrase)
-            # Punctuation at the edges is the sentence's ("Trump,"), unless the alias has it too
-            # (U.S.).
-            found = aliases.get(key) or aliases.get(key.strip(_EDGE_PUNCTUATION))
+            found = _alias(phrase)
             if found:
                 term = make_term(phrase, found)
                 i += n
@@ -205,6 +201,43 @@ def _parse(text: str) -> Query | QueryProblem:
     if len(terms) > MAX_TERMS:
         return QueryProblem.TOO_MANY_TERMS
     return Query(tuple(terms))
+
+
+def _alias(phrase: str) -> tuple[str, ...] | None:
+    """The Japanese terms for `phrase` in the alias table, or None."""
+    aliases = load_aliases()
+    key = fold(phrase)
+    # Punctuation at the edges is the sentence's ("Trump,"), unless the alias has it too (U.S.).
+    bare = key.strip(_EDGE_PUNCTUATION)
+    found = aliases.get(key) or aliases.get(bare)
+    if found:
+        return found
+    # The table lists one number of most words: "nuclear weapon" is "nuclear weapons".
+    other = other_number(bare)
+    return aliases.get(other) if other else None
+
+
+def other_number(key: str) -> str | None:
+    """`key` (folded English) with its last word in the other number: plural for singular
+    (destroyer → destroyers, strategy → strategies) and back, or None for no English word.
+
+    Only the regular rule: an irregular plural, or a word ending in ss, us or is (Congress,
+    Aegis), has no other number here; the table lists such words as they are written.
+    """
+    head, space, last = key.rpartition(" ")
+    if len(last) < 3 or not last.isascii() or not last[-1].isalpha():
+        return None
+    if last.endswith("ies"):
+        other = last[:-3] + "y"
+    elif last.endswith(("ss", "us", "is")):
+        return None
+    elif last.endswith("s"):
+        other = last[:-1]
+    elif last.endswith("y") and last[-2] not in "aeiou":
+        other = last[:-1] + "ies"
+    else:
+        other = last + "s"
+    return head + space + other
 
 
 def loosened(query: Query) -> Query | None:
