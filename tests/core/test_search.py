@@ -15,7 +15,14 @@ from bot.core import articles, db
 from bot.core.models import ArticleDraft
 from bot.core.search import QueryProblem, analyzer, engine, index, search, suggest
 from bot.core.search.engine import snippet
-from bot.core.search.query import Query, loosened, other_number, parse_query
+from bot.core.search.query import (
+    COMMON_WORDS,
+    Query,
+    load_aliases,
+    loosened,
+    other_number,
+    parse_query,
+)
 from bot.core.topics import load_taxonomy
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -244,8 +251,8 @@ HOSTILE: list[tuple[str, QueryProblem | str | None]] = [
     ('"核"', "核"),
     ("核*", "核"),
     ("* OR 1=1", None),
-    ("AND", None),
-    ("OR", None),
+    ("AND", QueryProblem.ONLY_COMMON_WORDS),  # English "and", "or": not searched alone
+    ("OR", QueryProblem.ONLY_COMMON_WORDS),
     ("核 OR 台湾", None),
     ("核 AND 台湾", None),
     ("NOT 核", None),
@@ -464,6 +471,66 @@ async def test_an_adjective_or_short_name_of_a_country_finds_it(
     assert result.corrected is None
     if typed != "American":  # America is not 米, American is
         assert result.total == (await search(conn, same_as)).total
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Taiwan and China", "Taiwan China"),
+        ("the alliance", "alliance"),
+        ("defense of Taiwan", "defense Taiwan"),
+        ("Mr. Koizumi", "Koizumi"),
+        ("Secretary Hegseth", "Hegseth"),
+        ("Minister Koizumi", "Koizumi"),
+        ("“The Alliance”", "alliance"),
+    ],
+)
+async def test_english_function_words_and_titles_are_left_out(
+    conn: aiosqlite.Connection, typed: str, meant: str
+) -> None:
+    """The, and, of, Mr. or Secretary among other words finds what the other words find."""
+    result = await search(conn, typed)
+    expected = await search(conn, meant)
+    assert result.total == expected.total > 0
+    assert [h.article.id for h in result.hits] == [h.article.id for h in expected.hits]
+    assert result.corrected is None
+
+
+@pytest.mark.parametrize("typed", ["the", "AND", "Mr.", "of the", "“The”", "Secretary"])
+async def test_a_query_of_only_common_words_is_refused_with_the_reason(
+    conn: aiosqlite.Connection, typed: str
+) -> None:
+    """A query of nothing but function words or titles is refused, saying why, in both
+    languages."""
+    result = await search(conn, typed)
+    assert result.problem is QueryProblem.ONLY_COMMON_WORDS
+    assert "add a name or a topic" in result.error_message("en")
+    assert "名前や話題" in result.error_message("ja")
+    assert (result.total, result.hits) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("named", "japanese"),
+    [
+        ("Sea of Japan", "日本海"),
+        ("secretary of defense", "国防長官"),
+        ("House of Representatives", "下院"),
+    ],
+)
+async def test_a_common_word_inside_an_alias_is_part_of_the_name(
+    conn: aiosqlite.Connection, named: str, japanese: str
+) -> None:
+    """Of in Sea of Japan, or Secretary in Secretary of Defense, is kept: the name is aliased."""
+    result = await search(conn, named)
+    assert result.total >= (await search(conn, japanese)).total > 0
+    assert result.corrected is None
+
+
+async def test_no_common_word_is_an_alias() -> None:
+    """No alias key is a word that is left out, in either number: the alias would be lost."""
+    for key in load_aliases():
+        assert key not in COMMON_WORDS
+        assert other_number(key) not in COMMON_WORDS
 
 
 @pytest.mark.parametrize(

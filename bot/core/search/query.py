@@ -3,7 +3,8 @@
 The reader's text never reaches FTS5 syntax: every word is analyzed into index forms and
 quoted as a phrase, so `AND`, `*`, quotes, `column:` or SQL are just words to look for.
 Space-separated words must all match; each word may match any of its variants (English
-aliases, katakana for hiragana).
+aliases, katakana for hiragana). English function words and titles (the, and, of, Mr.) are left
+out when other words remain.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class QueryProblem(Enum):
     NOTHING_SEARCHABLE = (
         "検索できる文字が含まれていません（記号や絵文字だけでは検索できません）。",
         "There is nothing to search for in that (symbols and emoji alone can't be searched).",
+    )
+    ONLY_COMMON_WORDS = (
+        "「the」「and」「Mr.」のような語だけでは検索できません。名前や話題を加えてください。",
+        "Words like “the”, “and” or “Mr.” are not searched alone: add a name or a topic.",
     )
 
     def message(self, locale: str) -> str:
@@ -182,8 +187,11 @@ def _parse(text: str) -> Query | QueryProblem:
     if sum(map(len, words)) + len(words) - 1 > MAX_QUERY_CHARS:
         return QueryProblem.TOO_LONG
     terms: list[Term] = []
+    common = False
     i = 0
     while i < len(words):
+        # Aliases first: a common word inside one (Sea of Japan, Secretary of Defense) is part
+        # of its name.
         for n in range(min(_MAX_ALIAS_WORDS, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + n])
             found = _alias(phrase)
@@ -192,15 +200,36 @@ def _parse(text: str) -> Query | QueryProblem:
                 i += n
                 break
         else:
-            term = make_term(words[i])
+            word = words[i]
             i += 1
+            if _is_common_word(word):
+                common = True
+                continue
+            term = make_term(word)
         if term is not None and term not in terms:
             terms.append(term)
     if not terms:
-        return QueryProblem.NOTHING_SEARCHABLE
+        return QueryProblem.ONLY_COMMON_WORDS if common else QueryProblem.NOTHING_SEARCHABLE
     if len(terms) > MAX_TERMS:
         return QueryProblem.TOO_MANY_TERMS
     return Query(tuple(terms))
+
+
+# English words that say nothing about what an article of this corpus is about: function words
+# and the titles written before a name (Mr. Koizumi, Secretary Hegseth). Searched as words they
+# match nothing, as every article is in Japanese, and every word must match; so among other words
+# they are left out. None is a key of the alias table, nor may be.
+COMMON_WORDS = frozenset(
+    {
+        *("a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "with", "by"),
+        *("from", "about", "mr", "mrs", "ms", "dr", "secretary", "minister"),
+    }
+)
+
+
+def _is_common_word(word: str) -> bool:
+    """Whether `word` (as typed: "The", "Mr.") is one of `COMMON_WORDS`."""
+    return fold(word).strip(_EDGE_PUNCTUATION) in COMMON_WORDS
 
 
 def _alias(phrase: str) -> tuple[str, ...] | None:
