@@ -192,3 +192,27 @@ def iso_day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:  # 2025-02-30
         return None
+
+
+# What may stand between a typed date's parts, read as `-`: the dashes a Japanese keyboard gives
+# for a hyphen that NFKC keeps (ー, −), the slash and the dot (2025/12/15, 2025.12.15).
+_TYPED_SEPARATORS = str.maketrans(dict.fromkeys("ー−‐‑‒–—―/.", "-"))
+# The year first and in four digits: 12/15/2025 or 25-12-15 would each need a guess.
+_TYPED_DAY = re.compile(
+    r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})"
+    r"|(?P<jy>[0-9]{4})年(?P<jm>[0-9]{1,2})月(?P<jd>[0-9]{1,2})日"
+)
+
+
+def typed_day(text: str) -> date | None:
+    """The date a person typed as `2025-12-15`, `2025/1/5`, `2025.1.5` or `2025年1月5日`, or None.
+
+    Full-width digits and separators are read too (NFKC), as a Japanese keyboard types them.
+    Compact and week forms (`20251215`, `2025-W51-1`) and dates that don't exist are not dates.
+    """
+    folded = unicodedata.normalize("NFKC", text).strip().translate(_TYPED_SEPARATORS)
+    match = _TYPED_DAY.fullmatch(folded)
+    if match is None:
+        return None
+    year, month, day = (int(part) for part in match.groups() if part is not None)
+    return _valid(year, month, day)  # None for 2025-02-30 and for year 0

@@ -18,7 +18,6 @@ keeps the counts adding up to the total.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,7 +29,7 @@ import aiosqlite
 
 from bot.core import articles
 from bot.core.corpus import derive_title
-from bot.core.dates import iso_day
+from bot.core.dates import typed_day
 from bot.core.models import Article
 from bot.core.topics import Taxonomy, load_taxonomy
 
@@ -575,9 +574,6 @@ def paginate(
             return pages
 
 
-_DATE_DASHES = str.maketrans(dict.fromkeys("ー−‐‑‒–—―/", "-"))
-
-
 class WeekProblem(Enum):
     """Why `parse_week_of` found no week."""
 
@@ -588,13 +584,11 @@ class WeekProblem(Enum):
 def parse_week_of(
     value: str | None, timezone: str, now: datetime | None = None
 ) -> Week | WeekProblem:
-    """The week containing `value` (YYYY-MM-DD; also full-width, or with ー or / between), or this
-    week; a `WeekProblem` if there is none."""
+    """The week containing the date `value` (as `typed_day` reads it), or this week when it is
+    blank; a `WeekProblem` if there is none."""
     if value is None or not value.strip():
         return week_of(timezone=timezone, now=now or datetime.now(UTC))
-    # A Japanese keyboard may type full-width digits (NFKC reads them) and a long-vowel mark or
-    # another dash NFKC keeps (２０２５ー１２ー１５); slashes are how many write dates.
-    day = iso_day(unicodedata.normalize("NFKC", value).strip().translate(_DATE_DASHES))
+    day = typed_day(value)
     if day is None:
         return WeekProblem.NOT_A_DATE
     try:

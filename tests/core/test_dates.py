@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.core.dates import DateMention, find_date, iso_day, place_dates
+from bot.core.dates import DateMention, find_date, iso_day, place_dates, typed_day
 from bot.core.digest import Week, WeekProblem, parse_week_of
 
 TODAY = date(2026, 11, 22)
@@ -119,3 +119,49 @@ def test_week_of_tells_a_date_past_the_calendar_from_a_non_date(
     """9999-12-31 is a date whose week can't be shown, which is not the same as no date."""
     week = parse_week_of(text, "Asia/Tokyo")
     assert (week if isinstance(week, WeekProblem) else None) is problem
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025/1/5", date(2025, 1, 5)),
+        ("2025-1-5", date(2025, 1, 5)),
+        ("2025.1.5", date(2025, 1, 5)),
+        ("2025/12/15", date(2025, 12, 15)),
+        ("2025年12月15日", date(2025, 12, 15)),
+        ("2025年1月5日", date(2025, 1, 5)),
+        ("２０２５年１月５日", date(2025, 1, 5)),
+        ("２０２５／１／５", date(2025, 1, 5)),
+        ("２０２５-１２-１５", date(2025, 12, 15)),
+        (" 2025-12-15 ", date(2025, 12, 15)),
+        ("2025-02-30", None),
+        ("2025年2月30日", None),
+        ("0000-01-01", None),
+        ("20251215", None),
+        ("2025-W51-1", None),
+        ("12/15/2025", None),
+        ("25-1-5", None),
+        ("2025-001-05", None),
+        ("2025年1月5", None),
+        ("٢٠٢٥-١٢-١٥", None),
+    ],
+)
+def test_typed_day_reads_common_spellings_of_a_real_date(text: str, expected: date | None) -> None:
+    """Year-first dates with -, /, . or 年月日, padded or not, are read; others are not dates."""
+    assert typed_day(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "monday"),
+    [
+        ("2025/1/5", date(2024, 12, 30)),  # a Sunday: its week began the year before
+        ("2025-1-5", date(2024, 12, 30)),
+        ("2025年1月5日", date(2024, 12, 30)),
+        ("2025年12月15日", date(2025, 12, 15)),
+    ],
+)
+def test_week_of_reads_unpadded_and_japanese_dates(text: str, monday: date) -> None:
+    """The reviewer's week_of values, refused as not dates before, each name their week."""
+    week = parse_week_of(text, "Asia/Tokyo")
+    assert isinstance(week, Week)
+    assert week.start == monday

@@ -749,6 +749,23 @@ async def test_digest_preview_of_odd_weeks(double: FakeDiscord, week_of: str) ->
         assert f"“{week_of}” is not a date: give a real one as YYYY-MM-DD" in said
 
 
+@pytest.mark.parametrize(
+    ("week_of", "week"),
+    [
+        ("2025/12/17", "Dec 15 – 21, 2025"),
+        ("2026-1-5", "Jan 5 – 11, 2026"),
+        ("2025年12月17日", "Dec 15 – 21, 2025"),
+        ("２０２６年１月５日", "Jan 5 – 11, 2026"),
+    ],
+)
+async def test_digest_week_of_reads_common_date_spellings(
+    double: FakeDiscord, week_of: str, week: str
+) -> None:
+    """week_of with slashes, without zero padding or in 年月日 shows that week, not "not a date"."""
+    record = await ask(double, "alliance digest", {"week_of": week_of}, locale="en-US")
+    assert week in clear_reply(record)
+
+
 @pytest.mark.parametrize("length", [201, 10_000])
 async def test_oversized_query_past_the_client_gets_a_clear_reply(
     double: FakeDiscord, length: int
