@@ -16,7 +16,6 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -24,7 +23,7 @@ import aiosqlite
 
 from bot import __version__, ops
 from bot.core import articles, corpus, db
-from bot.core.dates import iso_day
+from bot.core.dates import typed_day
 from bot.core.models import Article, counted, visible
 from bot.core.search.engine import MAX_OFFSET
 from bot.log import command_logging
@@ -59,11 +58,15 @@ _article_id = ops.whole_number(1, 2**62, name="an article id", prefix="#")
 _snowflake = ops.whole_number(1, 2**64 - 1, name="a Discord id")
 
 
-def _iso_date(value: str) -> date:
-    day = iso_day(value)
-    if day is None:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}")
-    return day
+def _typed_date(value: str) -> str:
+    """`--week-of` as typed, once it reads as a date the way `/alliance digest week_of` does."""
+    # Checked here so that a non-date is refused before settings or the database are opened;
+    # cmd_digest reads the week from the same text with parse_week_of, as the bot does.
+    if typed_day(value) is None:
+        raise argparse.ArgumentTypeError(
+            f"not a date (YYYY-MM-DD, YYYY/M/D or YYYY年M月D日): {value!r}"
+        )
+    return value
 
 
 async def _open(settings: Settings) -> aiosqlite.Connection:
@@ -350,7 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = add("digest", _lazy("bot.digest_cli", "cmd_digest"), "print the weekly digest")
     cmd.add_argument(
-        "--week-of", type=_iso_date, metavar="YYYY-MM-DD", help="any day of the week (default: now)"
+        "--week-of",
+        type=_typed_date,
+        metavar="DATE",
+        help="any day of the week: 2025-12-15, 2025/1/5 or 2025年1月5日 (default: now)",
     )
     cmd.add_argument("--lang", choices=["ja", "en"], default="ja", help="language (default: ja)")
     cmd.add_argument("--json", action="store_true", help="print JSON")

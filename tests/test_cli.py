@@ -717,6 +717,29 @@ def test_bad_input_exits_2_with_one_line(
     assert captured.err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["２０２５-１２-１５", "2025/12/15", "2025.12.17", "2025年12月17日", "２０２５／１２／２１"],
+)
+def test_digest_week_of_reads_dates_as_the_bot_does(
+    capsys: pytest.CaptureFixture[str], typed: str
+) -> None:
+    """`--week-of` takes what `/alliance digest week_of` takes: full-width, slashes, 年月日."""
+    code, out, _ = run(capsys, "digest", "--week-of", typed, "--json")
+    assert (code, json.loads(out)["week_start"]) == (0, "2025-12-15")
+
+
+def test_digest_week_past_the_calendar_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A real date whose week runs past 9999-12-31 is refused naming --week-of: exit 2."""
+    code, out, err = run(capsys, "digest", "--week-of", "9999/12/27")
+    assert (code, out) == (2, "")
+    assert err == (
+        "alliance-bot: --week-of: the week of '9999/12/27' runs past the last date there is\n"
+    )
+
+
 def test_bad_timezone_setting_exits_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
