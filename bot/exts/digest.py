@@ -181,6 +181,12 @@ def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -
     return missing
 
 
+# APScheduler drops (not delays) a run whose job id still has `max_instances` runs under way,
+# and a run planned again by `set` keeps its id while the previous one may still be posting:
+# that week would wait for a restart. The channel's lock already makes the runs take turns.
+RUNS_AT_ONCE = 8
+
+
 class DigestCog(commands.Cog):
     """Schedules, posts and reconciles weekly digests; `/alliance-digest` for admins."""
 
@@ -282,6 +288,7 @@ class DigestCog(commands.Cog):
             id=job_id,
             replace_existing=True,
             misfire_grace_time=None,
+            max_instances=RUNS_AT_ONCE,
         )
 
     def _unplan(self, channel_id: int) -> None:
@@ -352,6 +359,7 @@ class DigestCog(commands.Cog):
             id=f"digest-retry:{channel_id}:{week_start}",
             replace_existing=True,
             misfire_grace_time=None,
+            max_instances=RUNS_AT_ONCE,
         )
 
     async def _catch_up(self) -> None:
