@@ -486,6 +486,10 @@ DIGEST_FAILURES: dict[FailureCode, tuple[str, str]] = {
         "最初のページを投稿した後にエラーが発生しました。残りのページをまもなく投稿します",
         "an error stopped the post after its first pages; the bot posts the rest shortly",
     ),
+    FailureCode.UNREACHABLE: (
+        "Discord に接続できませんでした",
+        "the bot could not reach Discord",
+    ),
 }
 MESSAGES.update(
     {f"digest.reason.{code.value}": DIGEST_FAILURES[code] for code in FailureCode}

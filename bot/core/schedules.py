@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -215,9 +216,13 @@ class FailureCode(StrEnum):
     UNCONFIRMED = "unconfirmed"  # an error, then the channel's history could not be checked
     SCHEDULE_STOPPED = "schedule_stopped"  # an unfinished post whose schedule was stopped
     INCOMPLETE = "incomplete"  # its first pages posted, then an error: the rest follows
+    UNREACHABLE = "unreachable"  # the connection to Discord failed, maybe mid-request
 
 
 _FAILURE_CODES = {code.value: code for code in FailureCode}
+_TRANSIENT = frozenset(
+    {FailureCode.TIMEOUT, FailureCode.UNCONFIRMED, FailureCode.INCOMPLETE, FailureCode.UNREACHABLE}
+)
 _PERMISSION_NAME = re.compile(r"[a-z_]+")
 _HTTP_ARGS = re.compile(r"(\d{3}):(\d{1,10})")
 
@@ -246,7 +251,7 @@ class PostFailure:
             # discord.py waits out ordinary 429s itself; one that reaches us (Cloudflare's, or
             # after its own retries) passes all the same.
             return self.status >= 500 or self.status == HTTPStatus.TOO_MANY_REQUESTS
-        return self.code in (FailureCode.TIMEOUT, FailureCode.UNCONFIRMED, FailureCode.INCOMPLETE)
+        return self.code in _TRANSIENT
 
     def encode(self) -> str:
         """The stored form (see the class)."""
@@ -524,6 +529,8 @@ class PostRecord:
     language: Language | None = None  # the claim's; None on claims older than schema 8
     timezone: str | None = None
     one_off: bool = False  # claimed by a `post-now` where no schedule runs
+    pages: tuple[int, ...] = ()  # the message ids of the pages recorded as sent, in order
+    sending_at: datetime | None = None  # when the latest attempt began sending; None: none did
 
     @property
     def failure(self) -> PostFailure | None:
@@ -541,7 +548,7 @@ class PostRecord:
 _STATUSES: dict[str, PostStatus] = {s: s for s in get_args(PostStatus)}
 _POST_COLUMNS = """
     channel_id, week_start, status, message_id, error, created_at, updated_at, posted_at,
-    language, timezone, one_off
+    language, timezone, one_off, pages, sending_at
 """
 
 
@@ -562,6 +569,8 @@ def _post(row: aiosqlite.Row | tuple[object, ...]) -> PostRecord:
         language=None if r[8] is None else parse_language(str(r[8])),
         timezone=None if r[9] is None else str(r[9]),
         one_off=bool(r[10]),
+        pages=tuple(int(page) for page in str(r[11] or "").split()),
+        sending_at=_parse_stamp(r[12]),
     )
 
 
@@ -594,7 +603,8 @@ async def claim_post(
         ON CONFLICT (channel_id, week_start) DO UPDATE
            SET status = 'intent', error = NULL, created_at = excluded.created_at,
                updated_at = excluded.updated_at, language = excluded.language,
-               timezone = excluded.timezone, one_off = excluded.one_off
+               timezone = excluded.timezone, one_off = excluded.one_off, pages = NULL,
+               sending_at = NULL
          WHERE status = 'failed' OR (status IN ('missed', 'skipped') AND ?)
         RETURNING 1
     """
@@ -611,6 +621,40 @@ async def claim_post(
     return bool(list(await db.execute_fetchall(query, params)))
 
 
+async def begin_sending(
+    db: aiosqlite.Connection,
+    channel_id: int,
+    week_start: date,
+    pages: Sequence[int] = (),
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Record, before a claimed week's pages are sent, that an attempt begins now, and the
+    `pages` already in the channel (recorded, or found there): a crash from here on leaves at
+    most the page being sent unrecorded, which follows this moment in the channel. False when
+    the week is not claimed."""
+    stamp = _stamp(_now(now))
+    query = """
+        UPDATE digest_posts SET pages = ?, sending_at = ?, updated_at = ?
+         WHERE channel_id = ? AND week_start = ? AND status = 'intent'
+        RETURNING 1
+    """
+    listed = " ".join(str(page) for page in pages) or None
+    params = (listed, stamp, stamp, channel_id, week_start.isoformat())
+    return bool(list(await db.execute_fetchall(query, params)))
+
+
+async def record_page(
+    db: aiosqlite.Connection, channel_id: int, week_start: date, message_id: int
+) -> None:
+    """Record a page of a claimed week's digest as sent, right after Discord made it."""
+    query = """
+        UPDATE digest_posts SET pages = trim(coalesce(pages, '') || ' ' || ?)
+         WHERE channel_id = ? AND week_start = ? AND status = 'intent'
+    """
+    await db.execute(query, (str(message_id), channel_id, week_start.isoformat()))
+
+
 async def record_skipped(
     db: aiosqlite.Connection,
     channel_id: int,
@@ -622,7 +666,8 @@ async def record_skipped(
     """Record a week its schedule does not post for having no articles, so that the week is
     handled once; a failed attempt at it becomes this record. With `over_claim` (the caller
     holds the channel's posting lock and found nothing of the week in the channel) an
-    unfinished claim does too. False when the week was posted, missed or skipped, or is claimed.
+    unfinished claim with no page recorded does too. False when the week was posted, missed or
+    skipped, or is claimed.
     """
     stamp = _stamp(_now(now))
     query = """
@@ -630,7 +675,8 @@ async def record_skipped(
         VALUES (?, ?, 'skipped', ?, ?)
         ON CONFLICT (channel_id, week_start) DO UPDATE
            SET status = 'skipped', error = NULL, updated_at = excluded.updated_at
-         WHERE status = 'failed' OR (? AND status = 'intent' AND message_id IS NULL)
+         WHERE status = 'failed'
+            OR (? AND status = 'intent' AND message_id IS NULL AND pages IS NULL)
         RETURNING 1
     """
     params = (channel_id, week_start.isoformat(), stamp, stamp, int(over_claim))
@@ -745,7 +791,7 @@ async def record_missed(
     """Record a week that was due while the bot was down, past the grace period.
 
     False (and nothing changes) when the week was already posted or missed, claimed (unless
-    `over_claim`: an interrupted post, with no message, is missed too), or (without
+    `over_claim`: an interrupted post, with no page recorded, is missed too), or (without
     `over_failed`: an earlier week, which failed while the bot was up) failed. A claim keeps its
     last error, so that a `post-now` of a week that may be in the channel looks for it first.
     """
@@ -755,7 +801,8 @@ async def record_missed(
         VALUES (?, ?, 'missed', ?, ?)
         ON CONFLICT (channel_id, week_start) DO UPDATE
            SET status = 'missed', updated_at = excluded.updated_at
-         WHERE (status = 'failed' AND ?) OR (status = 'intent' AND message_id IS NULL AND ?)
+         WHERE (status = 'failed' AND ?)
+            OR (status = 'intent' AND message_id IS NULL AND pages IS NULL AND ?)
         RETURNING 1
     """
     params = (channel_id, week_start.isoformat(), stamp, stamp, over_failed, over_claim)

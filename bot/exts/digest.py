@@ -1,8 +1,10 @@
 """The weekly digest: posted on each channel's schedule exactly once a week, admin commands.
 
 Exactly once per (channel, week) rests on the ledger in `bot.core.schedules`: the intent is
-recorded before posting and the message id after. An intent left without a message id (a crash,
-an unclear error) is reconciled by looking for our own digest in the channel's recent history.
+recorded before posting, each page's message id as it is sent, and the first page's once all
+are. An intent left unfinished (a crash, an unclear error) is finished from the pages it
+recorded, after looking in the channel, from its latest attempt on, for the one page a crash
+may have left unrecorded.
 A run that ends unsettled (an error, or a post whose fate is unclear) is tried again, backing off,
 as long as the week may still be posted (the grace period); after that, the next start settles it.
 
@@ -21,6 +23,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+import aiohttp
 import aiosqlite
 import discord
 from aiolimiter import AsyncLimiter
@@ -48,8 +51,8 @@ log = logging.getLogger(__name__)
 POSTS_PER_SECOND = 40
 # Channels posted to at the same time; the rest wait their turn.
 CONCURRENT_POSTS = 20
-# Reconciling an unfinished post, how many other messages to read past the claim, or past the
-# last page found, before deciding the rest of the digest is not in the channel.
+# Reconciling an unfinished post, how many other messages to read past its latest attempt's
+# start, or past the last page found, before deciding the rest of the digest is not there.
 HISTORY_LOOKBACK = 50
 # Looking for a claimed post from this long before the claim: our clock may be off Discord's.
 CLOCK_SLACK = timedelta(minutes=5)
@@ -94,6 +97,12 @@ def _unfinished(post: schedules.PostRecord | None) -> bool:
     return post is not None and post.status == "intent" and post.message_id is None
 
 
+def _look_from(post: schedules.PostRecord) -> datetime | None:
+    """Where the channel's history is read for a claim's unrecorded page: its latest attempt's
+    start (the pages sent before it are recorded), or its claim when none was recorded."""
+    return post.sending_at or post.created_at
+
+
 def _maybe_posted(post: schedules.PostRecord | None) -> bool:
     """A post that failed with an error after which Discord may have made it anyway (a 5xx, no
     answer), perhaps recorded as missed since: looked for in the channel before it is claimed
@@ -106,10 +115,19 @@ def _maybe_posted(post: schedules.PostRecord | None) -> bool:
     )
 
 
-def failure_of(error: discord.HTTPException | TimeoutError) -> PostFailure:
+DISCORD_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError)
+"""What a call to Discord raises when it fails: an error answer, no answer in time (a
+TimeoutError is an OSError), or a connection refused or lost, which discord.py passes on."""
+DiscordError = discord.HTTPException | aiohttp.ClientError | OSError
+
+
+def failure_of(error: DiscordError) -> PostFailure:
     """What a failed Discord call means, as a code an admin's reply can word in any language."""
     if isinstance(error, TimeoutError):
         return PostFailure(FailureCode.TIMEOUT)
+    if not isinstance(error, discord.HTTPException):
+        # Lost mid-request, the post may have been made: as unclear as no answer.
+        return PostFailure(FailureCode.UNREACHABLE, detail=_english(error))
     if error.code == UNKNOWN_CHANNEL:
         return PostFailure(FailureCode.CHANNEL_MISSING)
     if error.code == MISSING_ACCESS:
@@ -375,7 +393,12 @@ class DigestCog(commands.Cog):
             # Deleted while the bot was down, a paused schedule's channel would never be found
             # out: it has no runs, and no admin can pick the channel to stop it.
             if self.bot.get_channel(schedule.channel_id) is None:
-                _, deleted = await self._lookup(schedule.channel_id)
+                try:
+                    _, deleted = await self._lookup(schedule.channel_id)
+                except DISCORD_ERRORS as exc:
+                    # Found out at the next start, or when its next post fails.
+                    log.info("could not look up channel %s: %s", schedule.channel_id, exc)
+                    continue
                 if deleted:
                     await self._forget(schedule.guild_id, schedule.channel_id)
         intents = await schedules.pending_intents(self.db)
@@ -475,8 +498,9 @@ class DigestCog(commands.Cog):
         self, channel_id: int, week: Week, *, since: datetime | None = None
     ) -> list[int]:
         """The pages of our own digest of `week` in the channel, oldest first: among the
-        messages after `since` (when the post was claimed), up to `HISTORY_LOOKBACK` past the
-        last page found, however many pages; without `since`, among the latest messages."""
+        messages after `since` (when the post's latest attempt began), up to `HISTORY_LOOKBACK`
+        past the last page found, however many pages; without `since`, among the latest
+        messages."""
         channel = await self._channel(channel_id)
         if channel is None or self.bot.user is None:
             return []
@@ -487,8 +511,8 @@ class DigestCog(commands.Cog):
                 if _is_page(message, me, wanted):
                     found.append(message.id)
             return found[::-1]
-        # From the claim on, oldest first: the digest follows its claim within seconds, however
-        # busy the channel has been since (a clock a few minutes off still finds it).
+        # From the attempt on, oldest first: its pages follow its start within seconds, however
+        # busy the channel has been since (a clock a few minutes off still finds them).
         unlike = 0  # messages since the claim or the last page: a digest's pages follow it
         async for message in channel.history(limit=None, after=since - CLOCK_SLACK):
             if _is_page(message, me, wanted):
@@ -553,15 +577,16 @@ class DigestCog(commands.Cog):
         paused partway through its pages, left claimed for the rest)."""
         post = await schedules.get_post(self.db, channel_id, week.start)
         looked: list[int] | None = None  # the pages found by the look below
-        if settings is not None and _maybe_posted(post) and not await self._problem(channel_id):
+        if settings is not None and _maybe_posted(post):
             assert post is not None
             # Discord may have made the message after the error, and after the look in the
             # channel right after it (a timeout): a retry looks again before claiming the week.
-            # Found, or if the look fails, the week is an interrupted post again: never posted
-            # anew, only finished once its pages are known (a `post-now`'s, by its retries).
+            # Found, or if the look fails (also for a permission lost since), the week is an
+            # interrupted post again: never posted anew, only finished once its pages are known
+            # (a `post-now`'s, by its retries).
             try:
-                looked = await self._find_posted(channel_id, week, since=post.created_at)
-            except (discord.HTTPException, TimeoutError) as exc:
+                looked = await self._find_posted(channel_id, week, since=_look_from(post))
+            except DISCORD_ERRORS as exc:
                 return await self._unchecked(settings, week, exc)
             if looked:
                 one_off = settings.one_off
@@ -578,8 +603,13 @@ class DigestCog(commands.Cog):
                 settings = replace(settings, language=claimed.language, timezone=claimed.timezone)
                 week = week_of(week.start, timezone=claimed.timezone)
             if looked is None:
-                looked = await self._find_posted(channel_id, week, since=post.created_at)
-            posted = looked
+                try:
+                    looked = await self._find_posted(channel_id, week, since=_look_from(post))
+                except DISCORD_ERRORS as exc:
+                    return await self._look_failed(channel_id, week.start, exc)
+            # Pages sent before this attempt's look are recorded; the look finds the one a
+            # crash may have left unrecorded.
+            posted = sorted({*post.pages, *looked})
             if posted and settings is None:
                 # Stopped or paused: what reached the channel stays, nothing more is posted.
                 if paused and claimed is not None and post.created_at is not None:
@@ -658,7 +688,12 @@ class DigestCog(commands.Cog):
                 self.db, channel_id, week.start, now=moment, settings=settings, asked=asked
             ):
                 return "already"
-            problem = await self._problem(channel_id)
+            try:
+                problem = await self._problem(channel_id)
+            except DISCORD_ERRORS as exc:  # the channel could not be read: nothing was sent
+                if posted:
+                    return await self._look_failed(channel_id, week.start, exc)
+                return await self._failed(settings, week, exc)
             if problem is not None:
                 # With its first pages in the channel, the week stays claimed, so that once
                 # the problem is fixed the rest is posted, never the whole week again.
@@ -687,19 +722,23 @@ class DigestCog(commands.Cog):
         )
         return "missed"
 
-    async def _unchecked(
-        self, settings: PostSettings, week: Week, error: discord.HTTPException | TimeoutError
-    ) -> Outcome:
+    async def _unchecked(self, settings: PostSettings, week: Week, error: DiscordError) -> Outcome:
         """A week that failed, maybe posted after all, whose channel could not be looked in:
         claimed again as an interrupted post, for its retries or the next start to look for."""
         channel_id = settings.channel_id
         if not await schedules.reopen_claim(self.db, channel_id, week.start, settings.one_off):
             return "already"
+        return await self._look_failed(channel_id, week.start, error)
+
+    async def _look_failed(self, channel_id: int, week_start: date, error: DiscordError) -> Outcome:
+        """Record a claimed week whose channel could not be looked in: it stays claimed, for
+        its retries or the next start to look for; an error an admin can fix counts toward
+        pausing the schedule."""
         failure = failure_of(error)
         if failure.transient:
             detail = f"could not check the channel: {_english(error)}"
-            return await self._unconfirmed(channel_id, week.start, detail)
-        await self._record_failure(channel_id, week.start, failure, claimed=True)
+            return await self._unconfirmed(channel_id, week_start, detail)
+        await self._record_failure(channel_id, week_start, failure, claimed=True)
         log.warning("digest for channel %s not confirmed: %s", channel_id, _english(error))
         return "failed"
 
@@ -747,7 +786,7 @@ class DigestCog(commands.Cog):
         try:
             dm = await self.bot.create_dm(discord.Object(schedule.set_by))
             await dm.send(render.clip(text, render.CONTENT_MAX), allowed_mentions=NO_MENTIONS)
-        except (discord.HTTPException, TimeoutError) as exc:
+        except DISCORD_ERRORS as exc:
             # Closed DMs (403 50007), or an admin who left: `status` still shows the pause.
             log.info("could not tell user %s of the pause: %s", schedule.set_by, _english(exc))
 
@@ -765,18 +804,14 @@ class DigestCog(commands.Cog):
             return PostFailure(FailureCode.MISSING_PERMISSIONS, permissions=tuple(missing))
         return None
 
-    async def _failed(
-        self, settings: PostSettings, week: Week, error: discord.HTTPException | TimeoutError
-    ) -> Outcome:
+    async def _failed(self, settings: PostSettings, week: Week, error: DiscordError) -> Outcome:
         """Record a post Discord refused or that got no answer (nothing was posted)."""
         failure = failure_of(error)
         await self._record_failure(settings.channel_id, week.start, failure)
         log.warning("digest for channel %s not posted: %s", settings.channel_id, _english(error))
         return "unavailable" if failure.transient else "failed"
 
-    async def _incomplete(
-        self, settings: PostSettings, week: Week, error: discord.HTTPException | TimeoutError
-    ) -> Outcome:
+    async def _incomplete(self, settings: PostSettings, week: Week, error: DiscordError) -> Outcome:
         """Record a post stopped after its first pages: the week stays claimed, and a retry (or
         the next start, or a `post-now` once an admin fixed what Discord refused) finds the pages
         in the channel and posts the rest."""
@@ -800,26 +835,30 @@ class DigestCog(commands.Cog):
         pages: Sequence[discord.Embed],
         posted: Sequence[int] = (),
     ) -> Outcome:
-        """Post a digest's `pages` after the `posted` ones, one message each."""
+        """Post a digest's `pages` after the `posted` ones, one message each, each recorded as
+        it is sent."""
         channel = await self._channel(settings.channel_id)
         assert channel is not None  # checked by _problem just before
+        channel_id, week_start = settings.channel_id, week.start
+        await schedules.begin_sending(self.db, channel_id, week_start, posted)
         first: int | None = posted[0] if posted else None
         try:
             for embed in pages[len(posted) :]:
                 async with self.limiter:
                     message = await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+                await schedules.record_page(self.db, channel_id, week_start, message.id)
                 first = first or message.id
         except (discord.Forbidden, discord.NotFound) as exc:
             if first is None:
                 return await self._failed(settings, week, exc)
             return await self._incomplete(settings, week, exc)
-        except (discord.HTTPException, TimeoutError) as exc:
+        except DISCORD_ERRORS as exc:
             if first is not None:
                 return await self._incomplete(settings, week, exc)
             # Discord may have posted the first page despite the error: look before deciding.
             try:
                 found = await self._find_posted(settings.channel_id, week)
-            except (discord.HTTPException, TimeoutError) as lookup:
+            except DISCORD_ERRORS as lookup:
                 error = f"{_english(exc)} (could not check the channel: {_english(lookup)})"
                 return await self._unconfirmed(settings.channel_id, week.start, error)
             if not found:

@@ -465,6 +465,35 @@ async def test_an_interrupted_post_becomes_missed_only_when_asked_to(
     assert (posted.status, posted.message_id) == ("posted", 999)
 
 
+async def test_a_claim_records_its_pages_as_sent_and_a_new_claim_forgets_them(
+    conn: aiosqlite.Connection,
+) -> None:
+    """Each attempt records when it began sending and the pages already out; each page is added
+    as it is sent; a claim with pages is neither missed nor skipped in their place; a week
+    claimed anew (after a failure) starts with none."""
+    await _set(conn)
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    assert await schedules.begin_sending(conn, CHANNEL, WEEK, now=NOW)
+    await schedules.record_page(conn, CHANNEL, WEEK, 11)
+    later = NOW + timedelta(hours=1)
+    assert await schedules.begin_sending(conn, CHANNEL, WEEK, [11], now=later)
+    await schedules.record_page(conn, CHANNEL, WEEK, 12)
+    post = await schedules.get_post(conn, CHANNEL, WEEK)
+    assert post is not None
+    assert (post.pages, post.sending_at) == ((11, 12), later)
+    assert not await record_missed(conn, CHANNEL, WEEK, now=later, over_claim=True)
+    assert not await schedules.record_skipped(conn, CHANNEL, WEEK, now=later, over_claim=True)
+    other = WEEK + timedelta(days=7)
+    assert await claim_post(conn, CHANNEL, other, now=NOW)
+    assert await schedules.begin_sending(conn, CHANNEL, other, now=NOW)
+    await mark_failed(conn, CHANNEL, other, UNAVAILABLE, now=NOW)
+    assert not await schedules.begin_sending(conn, CHANNEL, other, now=NOW)
+    assert await claim_post(conn, CHANNEL, other, now=later)
+    anew = await schedules.get_post(conn, CHANNEL, other)
+    assert anew is not None
+    assert (anew.pages, anew.sending_at) == ((), None)
+
+
 async def test_reopen_claim_makes_only_a_failed_or_missed_week_unfinished_again(
     conn: aiosqlite.Connection,
 ) -> None:
@@ -729,6 +758,7 @@ async def test_status_counts_the_weeks_missed_since_the_last_post(
         (PostFailure(FailureCode.HTTP, status=503), True),
         (PostFailure(FailureCode.HTTP, status=429), True),  # a rate limit discord.py gave up on
         (PostFailure(FailureCode.TIMEOUT), True),
+        (PostFailure(FailureCode.UNREACHABLE), True),
         (PostFailure(FailureCode.HTTP, status=400, discord_code=50035), False),
         (PostFailure(FailureCode.CHANNEL_MISSING), False),
     ],
@@ -793,6 +823,10 @@ async def test_unverified_week_stays_an_intent(conn: aiosqlite.Connection) -> No
             "unconfirmed 503 (history: 503)",
         ),
         (PostFailure(FailureCode.SCHEDULE_STOPPED), "schedule_stopped"),
+        (
+            PostFailure(FailureCode.UNREACHABLE, detail="Server disconnected"),
+            "unreachable Server disconnected",
+        ),
     ],
 )
 def test_failure_is_stored_as_a_code_and_read_back(failure: PostFailure, stored: str) -> None:
@@ -930,17 +964,41 @@ async def test_migration_13_keeps_every_ledger_row_and_allows_skipped(tmp_path: 
         )
         select = "SELECT * FROM digest_posts ORDER BY id"
         before = [tuple(r) for r in await conn.execute_fetchall(select)]
-        await db.migrate(conn, db.load_migrations())
+        await db.migrate(conn, db.load_migrations()[:13])
         assert [tuple(r) for r in await conn.execute_fetchall(select)] == before
         plan = await conn.execute_fetchall(
             "EXPLAIN QUERY PLAN SELECT id FROM digest_posts WHERE status = 'intent'"
         )
         assert any("digest_posts_intents" in str(row[-1]) for row in plan)
+        await db.migrate(conn, db.load_migrations())
         assert await schedules.record_skipped(conn, 3, WEEK)
         with pytest.raises(sqlite3.IntegrityError):
             await conn.execute(
                 "INSERT INTO digest_posts (channel_id, week_start, status) VALUES (4, 'x', 'y')"
             )
+
+
+async def test_migration_14_reads_older_claims_as_having_recorded_no_page(
+    tmp_path: Path,
+) -> None:
+    """A claim made before 0014 has no pages and no attempt recorded, so it is looked for from
+    its claim as before, and can still be missed."""
+    async with _database_at(tmp_path / "old.db", 13) as conn:
+        await conn.execute(
+            "INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)"
+            " VALUES (?, ?, 'intent', '2025-12-22T00:30:00Z', '2025-12-22T00:30:00Z')",
+            (CHANNEL, WEEK.isoformat()),
+        )
+        await db.migrate(conn, db.load_migrations())
+        post = await schedules.get_post(conn, CHANNEL, WEEK)
+        assert post is not None
+        assert (post.status, post.pages, post.sending_at, post.created_at) == (
+            "intent",
+            (),
+            None,
+            NOW,
+        )
+        assert await record_missed(conn, CHANNEL, WEEK, now=NOW, over_claim=True)
 
 
 async def test_concurrent_claims_from_two_connections(tmp_path: Path) -> None:

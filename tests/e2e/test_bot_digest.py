@@ -24,12 +24,13 @@ import aiosqlite
 import discord.utils
 import pytest
 from bot_process import BotProcess, BotRuns, hold_write_lock
-from fake_discord import Channel, FakeDiscord, InteractionRecord, Overwrite
+from fake_discord import DROP, Channel, FakeDiscord, InteractionRecord, Overwrite
 from fake_discord.payloads import (
     EMBED_LINKS,
     JSON,
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     VIEW_CHANNEL,
 )
@@ -1544,6 +1545,112 @@ async def test_a_partly_posted_week_meeting_a_lost_permission_is_finished_not_re
     now = await with_db(bot.db, lambda conn: build_digest(conn, week))
     pages = [p["embeds"][0] for p in digests(fake_discord)]
     assert blocks([e.to_dict() for e in digest_embeds(now, "ja")]) != blocks(pages)
+
+
+async def test_a_page_a_crashed_retry_posted_is_found_however_busy_the_channel(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Page 1 posted, page 2 refused (503), 60 members' messages, then the retry posts page 2
+    and the bot dies before hearing so: the next start finds page 2 and posts only the rest."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    run = await bot.start()
+    news, week, answer = await post_now_stopped_after_page_one(fake_discord, bot)
+    assert answer.startswith("An error stopped the digest")
+    for n in range(60):
+        fake_discord.add_message(NEWS, {"content": f"chat {n}"}, author=fake_discord.invoker)
+
+    async def crash(message: JSON) -> None:
+        fake_discord.on_message_created = None
+        await run.kill()
+
+    fake_discord.on_message_created = crash
+    await run.wait(timeout=30)
+    await bot.stop()
+    assert len(digests(fake_discord)) == 2
+    await bot.start(until_logged=CAUGHT_UP)
+    await assert_finished_as_claimed(fake_discord, bot, news, week, "ja")
+
+
+async def maybe_posted_then_denied(
+    double: FakeDiscord, bot: BotRuns, denied: int
+) -> tuple[Channel, Week, JSON, Overwrite]:
+    """The latest week in #alliance-news refused with a 503 though Discord made the digest (it
+    shows up after the look that followed), then the bot denied `denied` there. Returns the
+    channel, the week, the digest and the overwrite that denies."""
+    news = double.guild.channel(NEWS)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
+    await refused_with_503(bot, news, week, at=datetime.now(UTC) - timedelta(minutes=5))
+    planted = plant_digest(double, week)
+    deny = Overwrite(double.bot_user.id, type=1, deny=denied)
+    news.permission_overwrites.append(deny)
+    return news, week, planted, deny
+
+
+async def test_a_maybe_posted_week_is_looked_for_though_the_bot_cannot_post(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A week Discord made despite a 503, then Send Messages taken away: `post-now` still
+    looks in the channel, finds the digest and records it, so nothing is posted twice once
+    the permission is back."""
+    news, week, planted, deny = await maybe_posted_then_denied(fake_discord, bot, SEND_MESSAGES)
+    await bot.start(until_logged=CAUGHT_UP)
+    answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert answer == f"The digest of the week of {week.start} was already posted in <#{news.id}>."
+    await assert_posted_as(bot, news, week, planted)
+    news.permission_overwrites.remove(deny)
+    await fake_discord.update_channel(news)
+    await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
+    assert digests(fake_discord) == [planted]
+    assert channel_posts(fake_discord, news) == []
+
+
+async def test_a_maybe_posted_week_whose_channel_cannot_be_read_stays_claimed(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """As above, but Read Message History taken away too: `post-now` can't look, so the week
+    stays claimed, not claimed anew; once the permissions are back it is found and recorded,
+    never posted again."""
+    denied = SEND_MESSAGES | READ_MESSAGE_HISTORY
+    news, week, planted, deny = await maybe_posted_then_denied(fake_discord, bot, denied)
+    await bot.start(until_logged=CAUGHT_UP)
+    refused = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert refused.startswith(f"Could not post in <#{news.id}>")
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert (post.status, post.message_id) == ("intent", None)
+    news.permission_overwrites.remove(deny)
+    await fake_discord.update_channel(news)
+    done = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert done == f"The digest of the week of {week.start} was already posted in <#{news.id}>."
+    await assert_posted_as(bot, news, week, planted)
+    assert digests(fake_discord) == [planted]
+    assert channel_posts(fake_discord, news) == []
+
+
+async def test_a_connection_lost_on_the_post_is_told_and_retried(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """The connection drops on `post-now`'s post, with no answer: the admin is told Discord
+    could not be reached and that the bot tries again, the status shows it, and the retry
+    posts the week once."""
+    bot.env = {"ALLIANCE_DIGEST_RETRY_S": str(RETRY_S)}
+    run = await bot.start()
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
+    news = fake_discord.guild.channel(NEWS)
+    await command(
+        fake_discord, "alliance-digest set", {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    )
+    fake_discord.fail("POST", f"/channels/{news.id}/messages", status=DROP)
+    answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
+    assert answer == (
+        f"Could not post in <#{news.id}>: the bot could not reach Discord. "
+        "The bot tries again shortly."
+    )
+    assert "Last error: the bot could not reach Discord" in await status(fake_discord)
+    message = await fake_discord.wait_message(NEWS, lambda m: bool(digests(fake_discord)))
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
+    await assert_posted_as(bot, news, week, message)
+    assert channel_posts(fake_discord, news) == [DROP, 200]
 
 
 async def test_the_rest_of_a_post_keeps_its_language_when_the_schedule_changes(

@@ -17,9 +17,10 @@ In-process discord.py clients use `with pointed_at(fake_discord): ...` instead o
 from .discordpy import pointed_at
 from .interactions import InteractionRecord, ResponseEvent
 from .payloads import Channel, Guild, Overwrite, Role, User
-from .server import CommandSync, FakeDiscord, MentionViolation, RecordedRequest
+from .server import DROP, CommandSync, FakeDiscord, MentionViolation, RecordedRequest
 
 __all__ = [
+    "DROP",
     "Channel",
     "CommandSync",
     "FakeDiscord",

@@ -425,6 +425,8 @@ class RestApi:
         message = self._store(
             payloads.message_payload(body, channel_id=channel.id, author=self.double.bot_user)
         )
+        if self.double.on_message_created is not None:
+            await self.double.on_message_created(message)
         event = {**message, "guild_id": str(guild.id), "member": self.double.bot_member(guild)}
         del event["member"]["user"]
         await self.double.gateway.dispatch("MESSAGE_CREATE", event, intent=GUILD_MESSAGES_INTENT)

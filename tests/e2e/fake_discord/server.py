@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any, Self
 
 from aiohttp import web
@@ -25,6 +26,8 @@ from .rest import API_PREFIX, BODY, Handler, RestApi, error, json_response, read
 
 __all__ = ["CommandSync", "FakeDiscord", "MentionViolation", "RecordedRequest"]
 
+DROP = 0
+"""The `status` of a failure (`FakeDiscord.fail`) that closes the connection, answering nothing."""
 GUILDS_INTENT = 1 << 0
 
 
@@ -71,6 +74,9 @@ class FakeDiscord:
         # Direct messages: the DM channel opened with each user, and users whose DMs are closed.
         self.dm_channels: dict[int, int] = {}
         self.closed_dms: set[int] = set()
+        self.on_message_created: Callable[[JSON], Awaitable[None]] | None = None
+        """Awaited with each message the bot creates in a server's channel, stored but not yet
+        answered: e.g. to kill the bot between Discord making its post and the bot hearing so."""
         """Every message the bot created, by id (ephemeral and deleted ones included)."""
         self._failures: list[Failure] = []
         self._changed = asyncio.Condition()
@@ -314,7 +320,8 @@ class FakeDiscord:
         after: int = 0,
     ) -> None:
         """Answer the next `times` requests matching `method` and `path` (globs) with `status`,
-        once `after` of them have been answered as usual.
+        once `after` of them have been answered as usual. `status` `DROP` (0) closes the
+        connection without an answer instead, as a proxy or a network failure would.
 
         429 comes with Discord's body and headers (`retry_after`, `global`, `Via`), so
         discord.py waits and retries; 500/502/504 are retried by discord.py after ~1 s.
@@ -465,7 +472,14 @@ class FakeDiscord:
         request[BODY] = body
         record = RecordedRequest(request.method, path, dict(request.query), body, files=files)
         self.requests.append(record)
-        response: web.StreamResponse | None = self._injected_failure(request.method, path)
+        injected = self._injected_failure(request.method, path)
+        if injected == DROP:
+            record.status = DROP
+            assert request.transport is not None
+            request.transport.close()  # the bot's aiohttp raises ServerDisconnectedError
+            await self.notify()
+            return web.Response(status=HTTPStatus.BAD_GATEWAY)  # written to no one
+        response: web.StreamResponse | None = injected
         needs_auth = not path.startswith(("/webhooks/", "/interactions/"))
         if response is None and needs_auth and not self._authorized(request):
             response = error(401, 0, "401: Unauthorized")
@@ -478,7 +492,7 @@ class FakeDiscord:
     def _authorized(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bot {self.token}"
 
-    def _injected_failure(self, method: str, path: str) -> web.Response | None:
+    def _injected_failure(self, method: str, path: str) -> web.Response | int | None:
         for failure in self._failures:
             if failure.remaining <= 0 or not fnmatch.fnmatchcase(method, failure.method):
                 continue
@@ -488,6 +502,8 @@ class FakeDiscord:
                 failure.passes -= 1
                 continue
             failure.remaining -= 1
+            if failure.status == DROP:
+                return DROP
             if failure.status != 429:
                 return error(failure.status, 0, f"{failure.status}: Server Error")
             headers = {
