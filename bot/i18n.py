@@ -182,6 +182,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The week of the next post in {channel} ({when}) has no articles yet: with this "
         "schedule, that run posts nothing unless some arrive before it.",
     ),
+    "digest.preview_paused": (
+        "{channel} の週刊ダイジェストは停止中のため、`/同盟ダイジェスト設定 設定` で"
+        "再開するまで何も投稿されません。`/同盟ダイジェスト設定 今すぐ投稿` で投稿される内容"
+        "（{week} の週）です。",
+        "The weekly digest in {channel} is paused: nothing is posted until an admin runs "
+        "`/alliance-digest set`. This is what `/alliance-digest post-now` would post there "
+        "(the week of {week}).",
+    ),
     "digest.preview_no_schedule": (
         "{channel} には定期投稿の設定がありません。`/同盟ダイジェスト設定 今すぐ投稿` で"
         "投稿される内容（{week} の週）です。",

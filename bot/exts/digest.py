@@ -1126,6 +1126,14 @@ class DigestCog(commands.Cog):
                 said = t("digest.preview_no_schedule", lang, channel=channel.mention, week=start)
             else:
                 said = t("digest.preview_no_schedules", lang, week=start)
+        elif schedule.paused:
+            # No run comes: what a `post-now` would post, with the schedule's settings.
+            week = schedules.latest_complete_week(now, schedule.tz)
+            digest_lang = schedule.language
+            channel_ref = f"<#{schedule.channel_id}>"
+            said = t(
+                "digest.preview_paused", lang, channel=channel_ref, week=week.start.isoformat()
+            )
         else:
             run_at = schedules.next_run(schedule, now)
             week = schedules.week_for_run(run_at, schedule.tz, weekday=schedule.weekday)

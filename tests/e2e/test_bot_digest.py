@@ -638,6 +638,31 @@ async def test_a_preview_says_what_it_shows_without_a_schedule_and_of_a_posted_w
     assert again.original["content"].endswith("was already posted: that run posts nothing.")
 
 
+async def test_a_preview_of_a_paused_schedule_shows_what_post_now_would_post(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A paused schedule has no next post: preview says it is paused and shows the week a
+    `post-now` would post, in the schedule's language, in the admin's language for the note."""
+    await bot.start()
+    news = fake_discord.guild.channel(NEWS)
+    when = {"channel": NEWS, "weekday": 1, "time": "09:00", "language": "en"}
+    await command(fake_discord, "alliance-digest set", when)
+    await with_db(bot.db, pause_schedules)
+    week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
+    preview = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
+    assert preview.original is not None
+    assert preview.original["content"] == (
+        f"The weekly digest in <#{news.id}> is paused: nothing is posted until an admin runs "
+        "`/alliance-digest set`. This is what `/alliance-digest post-now` would post there "
+        f"(the week of {week.start})."
+    )
+    assert marker(week) in embeds(preview)[0]["footer"]["text"]
+    assert embeds(preview)[0]["title"].startswith("This week in the US–Japan alliance")
+    ja = await command(fake_discord, "alliance-digest preview", {"channel": NEWS}, locale="ja")
+    assert ja.original is not None
+    assert ja.original["content"].startswith(f"<#{news.id}> の週刊ダイジェストは停止中のため")
+
+
 async def test_a_preview_of_an_empty_week_says_whether_the_run_will_skip_it(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
