@@ -45,6 +45,8 @@ from bot.core.db import stamp as _stamp
 from bot.core.digest import DEFAULT_TIMEZONE, LANGUAGES, Language, Week, week_of, zone
 
 WhenEmpty = Literal["post", "skip"]
+DEFAULT_LANGUAGE: Language = "ja"  # of a new schedule's digest, unless `set` says otherwise
+DEFAULT_WHEN_EMPTY: WhenEmpty = "post"
 PostStatus = Literal["intent", "posted", "missed", "failed", "skipped"]
 WHEN_EMPTY: tuple[WhenEmpty, ...] = get_args(WhenEmpty)
 MAX_FAILURES = 3  # consecutive failures before a schedule pauses until an admin sets it again
@@ -306,7 +308,7 @@ class PostSettings:
     channel_id: int
     language: Language
     timezone: str
-    when_empty: WhenEmpty = "post"
+    when_empty: WhenEmpty = DEFAULT_WHEN_EMPTY
     one_off: bool = False
 
     @property
@@ -324,8 +326,8 @@ class Schedule:
     weekday: int  # ISO: 1 = Monday … 7 = Sunday
     at: time  # wall-clock time in `timezone`
     timezone: str
-    language: Language = "ja"
-    when_empty: WhenEmpty = "post"
+    language: Language = DEFAULT_LANGUAGE
+    when_empty: WhenEmpty = DEFAULT_WHEN_EMPTY
     paused: bool = False
     consecutive_failures: int = 0
     last_error: str | None = None  # as stored: `PostFailure.encode()`, or older English text
@@ -391,8 +393,8 @@ async def set_schedule(
     weekday: str | int,
     at: str | time,
     timezone: str = DEFAULT_TIMEZONE,
-    language: str = "ja",
-    when_empty: str = "post",
+    language: str = DEFAULT_LANGUAGE,
+    when_empty: str = DEFAULT_WHEN_EMPTY,
     set_by: int | None = None,
     set_by_language: str = "ja",
     now: datetime | None = None,
