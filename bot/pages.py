@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
+MAX_LIST_SIZE = 10  # the most articles a page of the newest may list (/alliance latest count)
 PAGE_MAX_AGE_S = 3600.0  # how long a rendered page is shown again (see PageCache)
-MAX_PAGE = MAX_OFFSET // PAGE_SIZE
 CUSTOM_ID_MAX = 100
 
 
@@ -179,12 +179,20 @@ async def answer_embeds(
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """A list of articles a reader pages through: a search, or the newest of a topic."""
+    """A list of articles a reader pages through, `size` a page: a search, or the newest (of a
+    topic)."""
 
     lang: Lang
     topic: str | None = None
     query: str | None = None  # None: the newest articles
     sort: Sort = "relevance"
+    size: int = PAGE_SIZE  # 1 to MAX_LIST_SIZE; a search's is always PAGE_SIZE
+
+
+def max_page(size: int) -> int:
+    """The last page (from 0) a listing of `size` a page may show."""
+    # A search skips at most MAX_OFFSET matches, and a custom_id holds four digits of page.
+    return min(MAX_OFFSET // size, 9999)
 
 
 _SORT_CODE: dict[Sort, str] = {"relevance": "r", "newest": "n"}
@@ -193,6 +201,9 @@ _PAGER = re.compile(
     r"(?P<payload>.*)",
     re.DOTALL,
 )
+# The newest articles: `l`, then the page size when it is not PAGE_SIZE (so that the ids made
+# before sizes were carried still read as they meant).
+_NEWEST = re.compile(rf"l(?P<size>[1-9]|{MAX_LIST_SIZE})?")
 
 
 async def pager_ids(bot: AllianceBot, listing: Listing, *pages: int) -> list[str]:
@@ -203,7 +214,8 @@ async def pager_ids(bot: AllianceBot, listing: Listing, *pages: int) -> list[str
     sort = _SORT_CODE[listing.sort]
     heads = [f"al:p:{listing.lang}:{page}:{listing.topic or ''}:{sort}:" for page in pages]
     if listing.query is None:
-        return [head + "l" for head in heads]
+        size = "" if listing.size == PAGE_SIZE else str(listing.size)
+        return [f"{head}l{size}" for head in heads]
     literals = [f"{head}={listing.query}" for head in heads]
     if all(_fits_custom_id(literal) for literal in literals):
         return literals
@@ -224,9 +236,11 @@ async def parse_pager(bot: AllianceBot, match: re.Match[str]) -> tuple[Listing, 
         return None
     sort: Sort = "newest" if match["sort"] == "n" else "relevance"
     payload = match["payload"]
-    page = min(int(match["page"]), MAX_PAGE)
-    if payload == "l":
-        return Listing(lang, topic), page
+    newest = _NEWEST.fullmatch(payload)
+    if newest is not None:
+        size = int(newest["size"] or PAGE_SIZE)
+        return Listing(lang, topic, size=size), min(int(match["page"]), max_page(size))
+    page = min(int(match["page"]), max_page(PAGE_SIZE))
     if payload.startswith("="):
         return Listing(lang, topic, payload[1:], sort), page
     if payload.startswith("#"):
@@ -477,11 +491,6 @@ def menu_options(
     ]
 
 
-def open_menu(bot: AllianceBot, items: Sequence[Article], lang: Lang) -> OpenArticleSelect:
-    """A menu that opens one of `items` in full."""
-    return OpenArticleSelect(lang, menu_options(bot, items, lang))
-
-
 _Buttons = tuple[tuple[str, str, bool], ...]  # custom_id, label, disabled
 
 
@@ -530,7 +539,7 @@ async def _controls(
 ) -> tuple[_Buttons, tuple[discord.SelectOption, ...]]:
     """The Previous / Next buttons and the menu's options of a page."""
     buttons: _Buttons = ()
-    last_page = min(max(0, (total - 1) // PAGE_SIZE), MAX_PAGE)
+    last_page = min(max(0, (total - 1) // listing.size), max_page(listing.size))
     if last_page > 0:
         before, after = await pager_ids(bot, listing, max(page - 1, 0), min(page + 1, last_page))
         if before == after:  # only possible when both are disabled; ids must still differ
@@ -549,7 +558,7 @@ async def listing_page(
     `reader`: the language of whoever asked, when it may differ from the listing's (a button
     on someone else's message); a private note instead of the page is written in it.
     """
-    page = max(0, min(page, MAX_PAGE))
+    page = max(0, min(page, max_page(listing.size)))
     shown = await _shown(bot, listing, page)
     if shown.private and reader is not None and reader != listing.lang:
         shown = await _shown(bot, replace(listing, lang=reader), page)
@@ -578,13 +587,13 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
     result = await bot.results.search(
         listing.query,
         topic=listing.topic,
-        limit=PAGE_SIZE,
-        offset=page * PAGE_SIZE,
+        limit=listing.size,
+        offset=page * listing.size,
         sort=listing.sort,
     )
     if result.problem is not None:
         return _Shown(lang, content=result.error_message(lang), private=True)
-    last_page = (result.total - 1) // PAGE_SIZE
+    last_page = (result.total - 1) // listing.size
     if not result.hits and 0 <= last_page < page:
         # The corpus shrank under an old button: show the last page there is.
         return await _search_page(bot, listing, last_page)
@@ -595,7 +604,7 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
     embed = render.search_page(
         listing.query,
         result,
-        offset=page * PAGE_SIZE,
+        offset=page * listing.size,
         taxonomy=bot.taxonomy,
         lang=lang,
         newest_first=listing.sort == "newest",
@@ -607,11 +616,11 @@ async def _search_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
 
 
 async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
-    offset = page * PAGE_SIZE
+    offset = page * listing.size
     async with bot.readers.reading() as conn:
         total = await articles.count_articles(conn, topic=listing.topic)
-        items = await articles.latest(conn, limit=PAGE_SIZE, offset=offset, topic=listing.topic)
-    last_page = (total - 1) // PAGE_SIZE
+        items = await articles.latest(conn, limit=listing.size, offset=offset, topic=listing.topic)
+    last_page = (total - 1) // listing.size
     if not items and 0 <= last_page < page:
         return await _newest_page(bot, listing, last_page)
     embed = newest_embed(bot, listing, items, total=total, offset=offset)

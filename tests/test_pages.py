@@ -66,6 +66,22 @@ async def test_a_query_that_fits_only_in_code_points_is_saved_not_put_in_the_cus
         await conn.close()
 
 
+async def test_a_page_size_of_the_newest_rides_in_the_custom_id() -> None:
+    """A listing of the newest, 3 a page, carries its size; one of 5 keeps the ids made before
+    sizes were, which still read as 5 a page."""
+    bot: Any = SimpleNamespace(taxonomy=load_taxonomy())
+    sized = pages.Listing("en", "taiwan", size=3)
+    ids = await pages.pager_ids(bot, sized, 0, 4)
+    assert ids == ["al:p:en:0:taiwan:r:l3", "al:p:en:4:taiwan:r:l3"]
+    match = pages._PAGER.fullmatch(ids[1])
+    assert match is not None
+    assert await pages.parse_pager(bot, match) == (sized, 4)
+    assert await pages.pager_ids(bot, pages.Listing("en"), 1) == ["al:p:en:1::r:l"]
+    old = pages._PAGER.fullmatch("al:p:en:1::r:l")
+    assert old is not None
+    assert await pages.parse_pager(bot, old) == (pages.Listing("en", size=pages.PAGE_SIZE), 1)
+
+
 @pytest_asyncio.fixture
 async def seeded_bot(tmp_path: Path) -> AsyncIterator[Any]:
     """What listing pages need of the bot, on a real database of the seeds."""

@@ -93,26 +93,16 @@ class Alliance(
     async def latest_command(
         self,
         interaction: discord.Interaction,
-        count: app_commands.Range[int, 1, 10] = 5,
+        count: app_commands.Range[int, 1, pages.MAX_LIST_SIZE] = pages.PAGE_SIZE,
         topic: str | None = None,
     ) -> None:
-        """/alliance latest: the newest articles, optionally of one topic."""
-        listing = Listing(lang_of(interaction.locale), self._topic(topic))
+        """/alliance latest: the newest articles (of one topic), `count` a page, with paging and
+        a menu to open one."""
         # Discord enforces 1–10, but a hand-made request can carry any number (SQLite reads a
         # negative LIMIT as "no limit").
-        count = min(max(count, 1), 10)
-        await self._answer(interaction, self._latest(listing, count))
-
-    async def _latest(self, listing: Listing, count: int) -> Page:
-        async with self.bot.readers.reading() as conn:
-            items = await articles.latest(conn, limit=count, topic=listing.topic)
-            total = await articles.count_articles(conn, topic=listing.topic)
-        embed = pages.newest_embed(self.bot, listing, items, total=total, offset=0)
-        if embed is None:
-            return Page(content=pages.no_articles(self.bot, listing), private=True)
-        view = discord.ui.View(timeout=None)
-        view.add_item(pages.open_menu(self.bot, items, listing.lang))
-        return Page(embeds=[embed], view=view)
+        size = min(max(count, 1), pages.MAX_LIST_SIZE)
+        listing = Listing(lang_of(interaction.locale), self._topic(topic), size=size)
+        await self._answer(interaction, pages.listing_page(self.bot, listing, 0))
 
     @app_commands.command(name=_("topics"), description=_("List topics with their article counts"))
     async def topics_command(self, interaction: discord.Interaction) -> None:

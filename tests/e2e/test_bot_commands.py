@@ -525,6 +525,48 @@ async def test_a_topics_list_pages_privately(double: FakeDiscord) -> None:
     assert embed["footer"]["text"].startswith("6–")
 
 
+async def test_latest_pages_by_its_count(double: FakeDiscord) -> None:
+    """`latest count:3` has Previous / Next: Next shows articles 4–6 in place, Previous 1–3."""
+    first = await ask(double, "alliance latest", {"count": 3}, locale="en-US")
+    previous, after = _buttons(first)
+    assert (previous["label"], previous["disabled"]) == ("Previous", True)
+    assert (after["label"], after["disabled"]) == ("Next", False)
+    assert after["custom_id"] == "al:p:en:1::r:l3"
+    (shown,) = embeds(first)
+    assert re.fullmatch(r"1–3 of \d+", shown["footer"]["text"])
+    message_id = int(first.original["id"])
+
+    turned = await double.wait_response(
+        await double.send_component(after["custom_id"], message_id=message_id)
+    )
+    assert turned.callback_type == 7  # the message is updated in place
+    (page,) = embeds(turned)
+    assert page["title"] == "Latest articles"
+    assert re.fullmatch(r"4–6 of \d+", page["footer"]["text"])
+    assert len(page["fields"]) == 3
+    assert not {f["name"] for f in page["fields"]} & {f["name"] for f in shown["fields"]}
+    back, _ = _buttons(turned)
+    again = await double.wait_response(
+        await double.send_component(back["custom_id"], message_id=message_id)
+    )
+    assert embeds(again)[0]["footer"]["text"] == shown["footer"]["text"]
+    assert embeds(again)[0]["fields"] == shown["fields"]
+
+
+async def test_latest_of_a_topic_pages_within_that_topic(double: FakeDiscord) -> None:
+    """`latest count:2 topic:taiwan` turns to the next two Taiwan articles, in Japanese."""
+    first = await ask(double, "alliance latest", {"count": 2, "topic": "taiwan"}, locale="ja")
+    _, after = _buttons(first)
+    assert after["custom_id"] == "al:p:ja:1:taiwan:r:l2"
+    turned = await double.wait_response(
+        await double.send_component(after["custom_id"], message_id=int(first.original["id"]))
+    )
+    (page,) = embeds(turned)
+    assert page["title"] == "最新の記事: 台湾有事"
+    assert re.fullmatch(r"\d+件中 3–4件目", page["footer"]["text"])
+    assert all("台湾有事" in line for line in date_lines(turned))
+
+
 async def test_commands_and_buttons_work_in_a_dm(double: FakeDiscord) -> None:
     """In a DM with the bot, a search answers and its Next button turns the page."""
     page = await ask(double, "alliance search", {"query": "日米"}, guild=None)
@@ -622,11 +664,16 @@ async def test_forged_menu_values_get_a_clear_reply(double: FakeDiscord) -> None
 
 
 async def _press_forged_pager(
-    double: FakeDiscord, forged: str, *, locale: str = "en-US"
+    double: FakeDiscord,
+    forged: str,
+    *,
+    locale: str = "en-US",
+    command: str = "alliance search",
+    options: JSON | None = None,
 ) -> InteractionRecord:
-    """Press a search page's pager button with its custom_id replaced by `forged`, as a member
-    whose client speaks `locale`."""
-    page = await ask(double, "alliance search", {"query": "日米"})
+    """Press a pager button of `command`'s page (a search's by default) with its custom_id
+    replaced by `forged`, as a member whose client speaks `locale`."""
+    page = await ask(double, command, {"query": "日米"} if options is None else options)
     button = next(c for c in custom_ids(page).values() if c["type"] == 2 and not c["disabled"])
     message_id = int(page.original["id"])
     payload = double.component_payload(button["custom_id"], message_id=message_id, locale=locale)
@@ -659,6 +706,33 @@ async def test_forged_pager_ids_get_a_clear_reply(
     if "9999" in forged:
         previous, after = _buttons(record)
         assert (previous["disabled"], after["disabled"]) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("forged", "expected"),
+    [
+        ("al:p:en:9999::r:l1", "Latest articles"),  # past the end: the last page
+        ("al:p:en:1::r:l3", "Latest articles"),
+        ("al:p:en:1::r:l0", "out of date"),
+        ("al:p:en:1::r:l11", "out of date"),
+        ("al:p:en:1::r:l3x", "out of date"),
+        ("al:p:en:1::r:l-3", "out of date"),
+        ("al:p:en:1:no-such-topic:r:l3", "out of date"),
+        ("al:p:en:12345::r:l3", "out of date"),
+    ],
+)
+async def test_forged_latest_pager_ids_get_a_clear_reply(
+    double: FakeDiscord, forged: str, expected: str
+) -> None:
+    """Hand-made ids on /alliance latest's buttons (bad page size, page or topic) never break
+    it: a page of the newest, or a private note."""
+    record = await _press_forged_pager(double, forged, command="alliance latest", options={})
+    assert expected in clear_reply(record)
+    assert record.ephemeral is (expected == "out of date")
+    if "9999" in forged:
+        previous, after = _buttons(record)
+        assert (previous["disabled"], after["disabled"]) == (False, True)
+        assert len(embeds(record)[0]["fields"]) == 1
 
 
 @pytest.mark.parametrize("forged", ["al:p:en:0::r:=", "al:p:en:1::r:=zzqqxxvv"])

@@ -77,6 +77,23 @@ async def test_buttons_and_menus_work_after_a_restart(
     assert double.mention_violations == []
 
 
+async def test_latest_pages_after_a_restart(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """The Next button of `/alliance latest count:3` still turns to articles 4–6 after the bot
+    process is restarted on the same database."""
+    double, db = fake_discord, tmp_path / "alliance.db"
+    async with bot_running(double, db):
+        latest = await ask(double, "alliance latest", {"count": 3}, locale="en-US")
+    next_id = enabled_button(latest)
+    async with bot_running(double, db):
+        turned = await double.wait_response(
+            await double.send_component(next_id, message_id=int(latest.original["id"]))
+        )
+    assert turned.callback_type == 7
+    assert re.fullmatch(r"4–6 of \d+", embeds(turned)[0]["footer"]["text"])
+    assert len(embeds(turned)[0]["fields"]) == 3
+    assert [r for r in double.requests if r.status >= 400] == []
+
+
 async def test_searches_saved_for_buttons_and_unused_for_months_are_forgotten(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
