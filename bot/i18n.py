@@ -52,6 +52,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{total:,}件以上のうち {first:,}–{last:,}件目",
         "{first:,}–{last:,} of more than {total:,}",
     ),
+    # A page of one article: "3 of 12", not "3–3 of 12".
+    "search.count_single": ("{total:,}件中 {first:,}件目", "{first:,} of {total:,}"),
+    "search.count_over_single": (
+        "{total:,}件以上のうち {first:,}件目",
+        "{first:,} of more than {total:,}",
+    ),
     "search.sorted_newest": ("{count}（新しい順）", "{count}, newest first"),
     "search.corrected": (
         "「{query}」に一致する記事がないため、「{corrected}」で検索しました。",

@@ -677,7 +677,7 @@ def newest_embed(
     title = t("latest.title", lang)
     if listing.topic is not None:
         title = t("latest.title_topic", lang, topic=bot.taxonomy.label(listing.topic, lang))
-    count = t("search.count", lang, total=total, first=offset + 1, last=offset + len(items))
+    count = render.page_count(total, offset + 1, offset + len(items), lang)
     return render.article_list(title, items, taxonomy=bot.taxonomy, lang=lang, footer=count)
 
 

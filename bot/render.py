@@ -232,6 +232,15 @@ def shown(query: str, limit: int = 80) -> str:
     return clip(" ".join(strip_invisible(query).split()), limit)
 
 
+def page_count(total: int, first: int, last: int, lang: Lang, *, exact: bool = True) -> str:
+    """Which of `total` items a page shows, "1–5 of 22" ("3 of 22" for one), as every pager
+    words it; short of `exact`, `total` is only a floor ("… of more than 10,000")."""
+    key = "search.count" if exact else "search.count_over"
+    if first == last:
+        key += "_single"
+    return t(key, lang, total=total, first=first, last=last)
+
+
 def search_page(
     query: str,
     result: SearchResult,
@@ -255,9 +264,8 @@ def search_page(
     if result.corrected:
         corrected = plain(result.corrected)
         lines.append(t("search.corrected", lang, query=plain(shown_query), corrected=corrected))
-    key = "search.count" if result.total_exact else "search.count_over"
     first, last = offset + 1, offset + len(result.hits)
-    count = t(key, lang, total=result.shown_total, first=first, last=last)
+    count = page_count(result.shown_total, first, last, lang, exact=result.total_exact)
     lines.append(t("search.sorted_newest", lang, count=count) if newest_first else count)
     embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
     for hit in result.hits:

@@ -168,9 +168,9 @@ def test_a_quoted_query_carries_no_direction_controls(control: str) -> None:
 @pytest.mark.parametrize(
     ("total", "lang", "line"),
     [
-        (12_345 - 2_346, "ja", "9,999件中 9,996–9,996件目"),
-        (COUNT_LIMIT + 1, "ja", "10,000件以上のうち 9,996–9,996件目"),
-        (COUNT_LIMIT + 1, "en", "9,996–9,996 of more than 10,000"),
+        (12_345 - 2_346, "ja", "9,999件中 9,996件目"),
+        (COUNT_LIMIT + 1, "ja", "10,000件以上のうち 9,996件目"),
+        (COUNT_LIMIT + 1, "en", "9,996 of more than 10,000"),
     ],
 )
 def test_search_count_says_more_than_the_limit(total: int, lang: str, line: str) -> None:
@@ -182,7 +182,7 @@ def test_search_count_says_more_than_the_limit(total: int, lang: str, line: str)
 
 
 @pytest.mark.parametrize(
-    ("lang", "line"), [("ja", "12件中 1–1件目（新しい順）"), ("en", "1–1 of 12, newest first")]
+    ("lang", "line"), [("ja", "12件中 1件目（新しい順）"), ("en", "1 of 12, newest first")]
 )
 def test_search_count_says_when_sorted_newest_first(lang: str, line: str) -> None:
     """A page sorted newest first says so after its count, in the reader's language."""
@@ -192,6 +192,23 @@ def test_search_count_says_when_sorted_newest_first(lang: str, line: str) -> Non
         "日米", result, offset=0, taxonomy=TAXONOMY, lang=lang, newest_first=True
     )
     assert embed.description == line
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "exact", "ja", "en"),
+    [
+        (1, 5, True, "22件中 1–5件目", "1–5 of 22"),
+        (1, 1, True, "22件中 1件目", "1 of 22"),
+        (22, 22, True, "22件中 22件目", "22 of 22"),
+        (6, 6, False, "22件以上のうち 6件目", "6 of more than 22"),
+    ],
+)
+def test_a_page_of_one_item_names_it_alone(
+    first: int, last: int, exact: bool, ja: str, en: str
+) -> None:
+    """A page's count reads a range ("1–5 of 22"), but one item alone ("1 of 22", not 1–1)."""
+    assert render.page_count(22, first, last, "ja", exact=exact) == ja
+    assert render.page_count(22, first, last, "en", exact=exact) == en
 
 
 def test_clipped_snippet_never_leaves_bold_open() -> None:

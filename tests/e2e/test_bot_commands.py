@@ -567,6 +567,17 @@ async def test_latest_of_a_topic_pages_within_that_topic(double: FakeDiscord) ->
     assert all("台湾有事" in line for line in date_lines(turned))
 
 
+async def test_a_page_of_one_article_names_it_alone(double: FakeDiscord) -> None:
+    """`latest count:1` reads "N件中 1件目", then "N件中 2件目" after Next: not "1–1件目"."""
+    first = await ask(double, "alliance latest", {"count": 1}, locale="ja")
+    assert re.fullmatch(r"\d+件中 1件目", embeds(first)[0]["footer"]["text"])
+    _, after = _buttons(first)
+    turned = await double.wait_response(
+        await double.send_component(after["custom_id"], message_id=int(first.original["id"]))
+    )
+    assert re.fullmatch(r"\d+件中 2件目", embeds(turned)[0]["footer"]["text"])
+
+
 async def test_commands_and_buttons_work_in_a_dm(double: FakeDiscord) -> None:
     """In a DM with the bot, a search answers and its Next button turns the page."""
     page = await ask(double, "alliance search", {"query": "日米"}, guild=None)
@@ -733,6 +744,7 @@ async def test_forged_latest_pager_ids_get_a_clear_reply(
         previous, after = _buttons(record)
         assert (previous["disabled"], after["disabled"]) == (False, True)
         assert len(embeds(record)[0]["fields"]) == 1
+        assert re.fullmatch(r"(\d+) of \1", embeds(record)[0]["footer"]["text"])
 
 
 @pytest.mark.parametrize("forged", ["al:p:en:0::r:=", "al:p:en:1::r:=zzqqxxvv"])
