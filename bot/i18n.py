@@ -249,12 +249,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The week of {week} had no articles, so it was not posted.",
     ),
     "digest.missed_more": (
-        "{week} の週ほか {count} 週分は、ボットの停止中に予定時刻を過ぎたため"
-        "投稿されませんでした。",
+        "{week} の週ほか{count}週分は、ボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
         "The week of {week} and {count} earlier weeks were missed while the bot was down.",
     ),
     "digest.missed_more_one": (
-        "{week} の週ほか 1 週分は、ボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
+        "{week} の週ほか1週分は、ボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
         "The week of {week} and one earlier week were missed while the bot was down.",
     ),
     "digest.last_error": ("直近のエラー: {error}", "Last error: {error}"),

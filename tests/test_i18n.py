@@ -43,3 +43,9 @@ def test_a_count_of_one_is_singular_in_english() -> None:
     assert t("topics.count", "en", count=2) == "2 articles"
     assert t("topics.count", "ja", count=1) == "1件"
     assert t("feeds.footer", "en", count=1, flagged=0) == "1 feed (0 failing)"
+
+
+def test_missed_weeks_are_counted_without_spaces_in_japanese() -> None:
+    """Missed weeks read "ほか3週分", as "3件" reads elsewhere: no spaces around the number."""
+    assert "の週ほか3週分は" in t("digest.missed_more", "ja", week="2025-12-15", count=3)
+    assert "の週ほか1週分は" in t("digest.missed_more", "ja", week="2025-12-15", count=1)

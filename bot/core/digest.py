@@ -7,7 +7,7 @@ Three steps, each usable on its own and free of Discord:
    section of lines per topic.
 3. `paginate` packs that into `Page`s within size limits (Discord's embed limits by default).
    Nothing is dropped silently: when `max_pages` forces a cut, the last page carries a note
-   ("ほか N 件…" / "and N more…").
+   ("ほかN件…" / "and N more…").
 
 Grouping: each article is listed once, under its first topic in taxonomy order (the order of
 `Article.topics`); articles without a topic go to a final "その他 / Other" group. Listing an
@@ -292,7 +292,7 @@ class RenderedDigest:
         """The note that ends a cut digest: where to find the `n` articles left out."""
         week = self.week.start.isoformat()
         if self.lang == "ja":
-            return f"ほか {n} 件：/alliance search で検索、/alliance digest week_of:{week} で一覧"
+            return f"ほか{n}件：/alliance search で検索、/alliance digest week_of:{week} で一覧"
         return f"and {n} more: /alliance search, or /alliance digest week_of:{week} for all"
 
     def map_text(self, fn: Callable[[str], str]) -> RenderedDigest:
@@ -350,7 +350,7 @@ def render(
         n = len(group.articles)
         sections.append(
             Section(
-                f"{label}（{n} 件）" if ja else f"{label} ({n})",
+                f"{label}（{n}件）" if ja else f"{label} ({n})",
                 f"{label}（続き）" if ja else f"{label} (cont.)",
                 tuple(Line(a.id, _line(a, lang)) for a in group.articles),
             )
@@ -375,7 +375,7 @@ def _header(digest: Digest, lang: Language, taxonomy: Taxonomy) -> str:
                 else f"The latest was on {day}: {text} (#{latest.id})"
             )
         return "\n".join(lines)
-    total = f"記事 {digest.total} 件" if ja else _plural(digest.total, "article")
+    total = f"記事{digest.total}件" if ja else _plural(digest.total, "article")
     counts = [f"{_label(g.slug, lang, taxonomy)} {len(g.articles)}" for g in digest.groups]
     lines = [
         f"{span}・{total}" if ja else f"{span} · {total}",
@@ -432,7 +432,7 @@ class Block:
 class Page:
     """One message's worth: a title, a description (the header, on the first page), blocks.
 
-    `note` is set on the last page when articles were left out ("ほか N 件…"); it counts
+    `note` is set on the last page when articles were left out ("ほかN件…"); it counts
     toward `Limits.page_chars`, and belongs where readers see it (say, the embed footer).
     """
 

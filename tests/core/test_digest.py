@@ -253,6 +253,16 @@ def test_small_digest_fits_one_page_without_note() -> None:
     assert len(pages[0].article_ids) == 12
 
 
+def test_japanese_counts_are_written_as_the_rest_of_the_bot_writes_them() -> None:
+    """The header, the topic headings and the cut note count "12件", as search and topics do:
+    no spaces around the number."""
+    rendered = render(_digest_of(12), "ja")
+    assert "・記事12件" in rendered.header
+    assert all(re.search(r"（\d+件）$", s.heading) for s in rendered.sections)
+    assert rendered.more_note(3).startswith("ほか3件：")
+    assert not re.search(r"\d 件|\s\d+件", rendered.to_text() + rendered.more_note(3))
+
+
 def test_tight_block_limit_continues_sections() -> None:
     """A section longer than a block continues in a block marked as continued."""
     rendered = render(_digest_of(60), "en")
