@@ -252,11 +252,15 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             item["snippet"] = hit.snippet
         payload["total_exact"] = result.total_exact
         payload["corrected"] = result.corrected
+        payload["near"] = list(result.near)
         payload["suggestions"] = result.suggestions
         _print_json(payload)
         return 0
-    if result.corrected:
-        _out(f"no exact match for {args.query!r}; did you mean {result.corrected!r}?")
+    if result.near:
+        words = ", ".join(repr(word) for word in result.near)
+        _out(f"no exact match for {args.query!r}; showing results with {words} close together")
+    elif result.corrected:
+        _out(f"no exact match for {args.query!r}; showing results for {result.corrected!r}")
     if result.total_exact:
         found = counted(result.total, "result")
     else:

@@ -63,6 +63,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "「{query}」に一致する記事がないため、「{corrected}」で検索しました。",
         "Nothing matched “{query}”; showing results for “{corrected}”.",
     ),
+    "search.near": (
+        "「{query}」のとおりに並ぶ記事がないため、{words}が近くに出てくる記事を表示しています。",
+        "Nothing matched “{query}” as typed; showing articles where {words} appear close together.",
+    ),
+    "search.quoted": ("「{word}」", "“{word}”"),
     "search.none": (
         "「{query}」に一致する記事は見つかりませんでした。",
         "No articles match “{query}”.",

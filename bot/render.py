@@ -261,7 +261,12 @@ def search_page(
     embed = discord.Embed(title=clip(title, TITLE_MAX))
     embed.colour = COLOUR
     lines = []
-    if result.corrected:
+    if result.near:
+        # Quoted apart, not as the query they make ("B52 爆撃 機"), which no one would type.
+        words = [t("search.quoted", lang, word=plain(word)) for word in result.near]
+        listed = "".join(words) if lang == "ja" else f"{', '.join(words[:-1])} and {words[-1]}"
+        lines.append(t("search.near", lang, query=plain(shown_query), words=listed))
+    elif result.corrected:
         corrected = plain(result.corrected)
         lines.append(t("search.corrected", lang, query=plain(shown_query), corrected=corrected))
     first, last = offset + 1, offset + len(result.hits)

@@ -560,14 +560,28 @@ def test_search_json_sorted_newest_with_topic(capsys: pytest.CaptureFixture[str]
     assert all("us-politics" in r["topics"] for r in payload["results"])
 
 
-def test_search_typo_says_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_typo_says_what_was_searched(capsys: pytest.CaptureFixture[str]) -> None:
     """A misspelled name is corrected and the output says what was searched instead."""
     code, out, _ = run(capsys, "search", "クリテンブリング")
     assert code == 0
-    assert "did you mean 'クリテンブリンク'?" in out
+    assert "showing results for 'クリテンブリンク'" in out
     assert "**クリテンブリンク**" in out
     _, out, _ = run(capsys, "search", "クリテンブリング", "--json")
     assert json.loads(out)["corrected"] == "クリテンブリンク"
+
+
+def test_search_of_words_typed_together_names_them_apart(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A word typed without spaces, found only as its words close together, is said so, its
+    words named one by one, not as a query with spaces."""
+    code, out, _ = run(capsys, "search", "高市首相")
+    assert code == 0
+    assert (
+        "no exact match for '高市首相'; showing results with '高市', '首相' close together" in out
+    )
+    _, out, _ = run(capsys, "search", "高市首相", "--json")
+    assert json.loads(out)["near"] == ["高市", "首相"]
 
 
 def test_show_prints_a_stored_links_control_characters_escaped(

@@ -134,6 +134,32 @@ def test_search_title_shows_the_query_as_typed() -> None:
 
 
 @pytest.mark.parametrize(
+    ("lang", "note"),
+    [
+        (
+            "ja",
+            "「B52爆撃機」のとおりに並ぶ記事がないため、「B52」「爆撃」「機」が近くに出てくる"
+            "記事を表示しています。",
+        ),
+        (
+            "en",
+            "Nothing matched “B52爆撃機” as typed; showing articles where “B52”, “爆撃” and “機” "
+            "appear close together.",
+        ),
+    ],
+)
+def test_words_searched_close_together_are_named_apart(lang: str, note: str) -> None:
+    """A word typed without spaces, found as its words close together, says so, naming each
+    word, not the spaced-out query (「B52 爆撃 機」) no one typed."""
+    hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
+    result = SearchResult("B52爆撃機", [hit], total=1, corrected="B52 爆撃 機")
+    result.near = ("B52", "爆撃", "機")
+    embed = render.search_page("B52爆撃機", result, offset=0, taxonomy=TAXONOMY, lang=lang)
+    assert embed.description is not None
+    assert embed.description.splitlines()[0] == note
+
+
+@pytest.mark.parametrize(
     ("lang", "title"),
     [
         ("ja", "「日米」の検索結果（トピック: 台湾有事）"),

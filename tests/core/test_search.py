@@ -675,20 +675,21 @@ async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expe
 
 
 @pytest.mark.parametrize(
-    ("typed", "searched"),
+    ("typed", "searched", "near"),
     [
-        ("高市首相", "高市 首相"),  # the text says 高市早苗首相
-        ("台湾について", "台湾"),
-        ("台湾、中国", "台湾 中国"),
-        ("小泉防衛相", "小泉 防衛相"),  # 相 stays with 防衛: a suffix
+        ("高市首相", "高市 首相", ("高市", "首相")),  # the text says 高市早苗首相
+        ("台湾について", "台湾", ()),
+        ("台湾、中国", "台湾 中国", ()),  # apart as typed: not searched close together
+        ("小泉防衛相", "小泉 防衛相", ("小泉", "防衛相")),  # 相 stays with 防衛: a suffix
     ],
 )
 async def test_words_typed_without_spaces_are_searched_as_words(
-    conn: aiosqlite.Connection, typed: str, searched: str
+    conn: aiosqlite.Connection, typed: str, searched: str, near: tuple[str, ...]
 ) -> None:
-    """A Japanese query with no match as written is searched as its nouns, and says so."""
+    """A Japanese query with no match as written is searched as its nouns, and says so, naming
+    the words it searched close together."""
     found = await search(conn, typed)
-    assert (found.query, found.corrected) == (typed, searched)
+    assert (found.query, found.corrected, found.near) == (typed, searched, near)
     assert found.total == (await search(conn, searched)).total > 0
 
 

@@ -86,6 +86,7 @@ class SearchResult:
     hits: list[SearchHit] = field(default_factory=list)
     total: int = 0  # counted up to COUNT_LIMIT + 1 (see `total_exact`)
     corrected: str | None = None  # the query actually searched, after typo correction
+    near: tuple[str, ...] = ()  # words typed together, searched close together (高市, 首相)
     suggestions: list[str] = field(default_factory=list)
     problem: QueryProblem | None = None
 
@@ -173,6 +174,7 @@ async def search_parsed(
         found = await _run(db, loose, topic, limit, offset, sort)
         if found.total:
             found.query, found.corrected = parsed.text, loose.text
+            found.near = tuple(w for term in loose.terms if term.near for w in term.text.split())
             return found
     corrected, suggestions = await _correct(db, parsed)
     if corrected is not None:
