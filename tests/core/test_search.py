@@ -765,6 +765,21 @@ async def test_a_compound_of_real_words_is_not_corrected_into_another_meaning(
     assert typo.corrected == "トランプ政権"
 
 
+async def test_a_suggestion_is_offered_only_where_it_finds_something(
+    conn: aiosqlite.Connection,
+) -> None:
+    """In a topic, "did you mean" offers only words that find articles of that topic: 米国防長官
+    is in a diplomacy article, and in no Taiwan one."""
+    in_topic = await search(conn, "米国務長官", topic="diplomacy")
+    assert "米国防長官" in in_topic.suggestions
+    elsewhere = await search(conn, "米国務長官", topic="taiwan")
+    assert (await search(conn, "米国防長官", topic="taiwan")).total == 0
+    assert "米国防長官" not in elsewhere.suggestions
+    for word in in_topic.suggestions + elsewhere.suggestions:
+        topic = "diplomacy" if word in in_topic.suggestions else "taiwan"
+        assert (await search(conn, word, topic=topic)).total > 0, word
+
+
 @pytest.mark.parametrize(
     ("possessive", "name"),
     [("Trump's", "Trump"), ("Koizumi’s", "Koizumi"), ("Trump's,", "Trump"), ("U.S.'s", "U.S.")],

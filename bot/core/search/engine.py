@@ -182,7 +182,8 @@ async def search_parsed(
         if result.total:
             result.corrected = corrected.text
             return result
-    result.suggestions = suggestions
+    # Offered to be searched alone, in the same topic: each must find something there.
+    result.suggestions = [word for word in suggestions if await _finds(db, word, topic)]
     return result
 
 
@@ -351,12 +352,19 @@ async def _in_index(db: aiosqlite.Connection, form: str) -> bool:
     return await _matches_alone(db, Term(form, ((form,),)))
 
 
-async def _matches_alone(db: aiosqlite.Connection, term: Term) -> bool:
+async def _matches_alone(db: aiosqlite.Connection, term: Term, topic: str | None = None) -> bool:
     rows = await db.execute_fetchall(
         "SELECT 1 FROM article_index WHERE article_index MATCH ? LIMIT 1",
-        (Query((term,)).fts(),),
+        (_match(Query((term,)), topic),),
     )
     return bool(list(rows))
+
+
+async def _finds(db: aiosqlite.Connection, word: str, topic: str | None) -> bool:
+    """Whether `word` searched alone (in `topic`) finds an article: a word of the vocabulary
+    may be in no article of the topic, and an alias in none at all."""
+    term = make_term(word, load_aliases().get(analyzer.fold(word), ()))
+    return term is not None and await _matches_alone(db, term, topic)
 
 
 # Words sharing only a typo's first and last character can be very many (ス…ー): read a bounded
