@@ -936,15 +936,20 @@ async def test_migration_2_to_3_keeps_data(tmp_path: Path) -> None:
         await conn.close()
 
 
+async def _claim_as_older_versions_did(conn: aiosqlite.Connection) -> None:
+    """An unfinished claim of WEEK made at NOW, with only the columns every version had."""
+    await conn.execute(
+        "INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)"
+        " VALUES (?, ?, 'intent', '2025-12-22T00:30:00Z', '2025-12-22T00:30:00Z')",
+        (CHANNEL, WEEK.isoformat()),
+    )
+
+
 async def test_migration_8_keeps_claims_made_before_it(tmp_path: Path) -> None:
     """An unfinished claim from schema 7 survives 0008 with no settings of its own (its
     channel's schedule decides, as before) and is still reconciled on start."""
     async with _database_at(tmp_path / "old.db", 7) as conn:
-        await conn.execute(
-            "INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)"
-            " VALUES (?, ?, 'intent', '2025-12-22T00:30:00Z', '2025-12-22T00:30:00Z')",
-            (CHANNEL, WEEK.isoformat()),
-        )
+        await _claim_as_older_versions_did(conn)
         await db.migrate(conn, db.load_migrations())
         [pending] = await pending_intents(conn)
         assert (pending.week_start, pending.created_at) == (WEEK, NOW)
@@ -984,11 +989,7 @@ async def test_migration_14_reads_older_claims_as_having_recorded_no_page(
     """A claim made before 0014 has no pages and no attempt recorded, so it is looked for from
     its claim as before, and can still be missed."""
     async with _database_at(tmp_path / "old.db", 13) as conn:
-        await conn.execute(
-            "INSERT INTO digest_posts (channel_id, week_start, status, created_at, updated_at)"
-            " VALUES (?, ?, 'intent', '2025-12-22T00:30:00Z', '2025-12-22T00:30:00Z')",
-            (CHANNEL, WEEK.isoformat()),
-        )
+        await _claim_as_older_versions_did(conn)
         await db.migrate(conn, db.load_migrations())
         post = await schedules.get_post(conn, CHANNEL, WEEK)
         assert post is not None
