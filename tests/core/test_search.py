@@ -765,6 +765,25 @@ async def test_a_compound_of_real_words_is_not_corrected_into_another_meaning(
     assert typo.corrected == "トランプ政権"
 
 
+@pytest.mark.parametrize(
+    ("typed", "near"),
+    [
+        ("高市首相 日米", ("高市", "首相")),  # 日米 searched as typed
+        ("高市首相について", ("高市", "首相")),  # a particle left out of the word
+        ("高市首相 台湾有事", ()),  # two words loosened: each pair is close, not all four
+        ("台湾について 高市首相", ()),  # 台湾について became 台湾: said as the query searched
+    ],
+)
+async def test_words_searched_close_together_are_named_only_when_that_is_all(
+    conn: aiosqlite.Connection, typed: str, near: tuple[str, ...]
+) -> None:
+    """The words searched close together are named only when they are all that changed; a
+    query loosened in more ways says what was searched, as a correction does."""
+    found = await search(conn, typed)
+    assert found.corrected is not None
+    assert found.near == near
+
+
 async def test_a_suggestion_is_offered_only_where_it_finds_something(
     conn: aiosqlite.Connection,
 ) -> None:

@@ -174,7 +174,7 @@ async def search_parsed(
         found = await _run(db, loose, topic, limit, offset, sort)
         if found.total:
             found.query, found.corrected = parsed.text, loose.text
-            found.near = tuple(w for term in loose.terms if term.near for w in term.text.split())
+            found.near = _near_words(parsed, loose)
             return found
     corrected, suggestions = await _correct(db, parsed)
     if corrected is not None:
@@ -185,6 +185,18 @@ async def search_parsed(
     # Offered to be searched alone, in the same topic: each must find something there.
     result.suggestions = [word for word in suggestions if await _finds(db, word, topic)]
     return result
+
+
+def _near_words(typed: Query, loose: Query) -> tuple[str, ...]:
+    """The words of the one word typed together that `loose` searches close together, when
+    that is all loosening changed; () otherwise, where `loose` is said as the query searched."""
+    near = [term for term in loose.terms if term.near]
+    kept = [term for term in loose.terms if not term.near]
+    if len(near) != 1 or len(loose.terms) != len(typed.terms):
+        return ()
+    if not all(term in typed.terms for term in kept):
+        return ()
+    return tuple(near[0].text.split())
 
 
 def _match(query: Query, topic: str | None) -> str:
