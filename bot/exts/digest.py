@@ -689,19 +689,19 @@ class DigestCog(commands.Cog):
             ):
                 return "already"
             try:
-                problem = await self._problem(channel_id)
+                found = await self._postable(channel_id)
             except DISCORD_ERRORS as exc:  # the channel could not be read: nothing was sent
                 if posted:
                     return await self._look_failed(channel_id, week.start, exc)
                 return await self._failed(settings, week, exc)
-            if problem is not None:
+            if isinstance(found, PostFailure):
                 # With its first pages in the channel, the week stays claimed, so that once
                 # the problem is fixed the rest is posted, never the whole week again.
-                await self._record_failure(channel_id, week.start, problem, claimed=bool(posted))
-                reason = failure_text(problem.encode(), "en")
+                await self._record_failure(channel_id, week.start, found, claimed=bool(posted))
+                reason = failure_text(found.encode(), "en")
                 log.warning("digest for channel %s not posted: %s", channel_id, reason)
                 return "failed"
-            return await self._send(settings, week, pages, posted)
+            return await self._send(found, settings, week, pages, posted)
 
     async def _digest_pages(
         self, week: Week, language: Lang, added_by: datetime
@@ -790,9 +790,9 @@ class DigestCog(commands.Cog):
             # Closed DMs (403 50007), or an admin who left: `status` still shows the pause.
             log.info("could not tell user %s of the pause: %s", schedule.set_by, _english(exc))
 
-    async def _problem(self, channel_id: int) -> PostFailure | None:
-        """Why the bot can't post in a channel now, or None; a deleted channel's schedule is
-        stopped (deleted while the bot was down, it was never told)."""
+    async def _postable(self, channel_id: int) -> discord.TextChannel | PostFailure:
+        """The channel, if the bot can post there now, or why not; a deleted channel's schedule
+        is stopped (deleted while the bot was down, it was never told)."""
         channel, deleted = await self._lookup(channel_id)
         if channel is None:
             schedule = await schedules.get_schedule(self.db, channel_id) if deleted else None
@@ -802,7 +802,7 @@ class DigestCog(commands.Cog):
         missing = missing_permissions(channel, channel.guild.me)
         if missing:
             return PostFailure(FailureCode.MISSING_PERMISSIONS, permissions=tuple(missing))
-        return None
+        return channel
 
     async def _failed(self, settings: PostSettings, week: Week, error: DiscordError) -> Outcome:
         """Record a post Discord refused or that got no answer (nothing was posted)."""
@@ -830,6 +830,7 @@ class DigestCog(commands.Cog):
 
     async def _send(
         self,
+        channel: discord.TextChannel,
         settings: PostSettings,
         week: Week,
         pages: Sequence[discord.Embed],
@@ -837,8 +838,6 @@ class DigestCog(commands.Cog):
     ) -> Outcome:
         """Post a digest's `pages` after the `posted` ones, one message each, each recorded as
         it is sent."""
-        channel = await self._channel(settings.channel_id)
-        assert channel is not None  # checked by _problem just before
         channel_id, week_start = settings.channel_id, week.start
         await schedules.begin_sending(self.db, channel_id, week_start, posted)
         first: int | None = posted[0] if posted else None
