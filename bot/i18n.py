@@ -201,6 +201,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "`/alliance-digest set`. This is what `/alliance-digest post-now` would post there "
         "(the week of {week}).",
     ),
+    "digest.preview_paused_posted": (
+        "{channel} の週刊ダイジェストは停止中です。`/同盟ダイジェスト設定 今すぐ投稿` で"
+        "投稿される {week} の週は、すでに投稿済みのため何も投稿されません。",
+        "The weekly digest in {channel} is paused, and the week of {week}, which "
+        "`/alliance-digest post-now` would post, was already posted: it posts nothing.",
+    ),
+    "digest.preview_paused_skip": (
+        "{channel} の週刊ダイジェストは停止中です。{week} の週には記事がなく、この設定では"
+        "記事のない週を投稿しないため、`/同盟ダイジェスト設定 今すぐ投稿` でも何も投稿されません。",
+        "The weekly digest in {channel} is paused, and the week of {week} has no articles: "
+        "this schedule skips such weeks, so `/alliance-digest post-now` posts nothing.",
+    ),
     "digest.preview_no_schedule": (
         "{channel} には定期投稿の設定がありません。`/同盟ダイジェスト設定 今すぐ投稿` で"
         "投稿される内容（{week} の週）です。",

@@ -1125,29 +1125,28 @@ class DigestCog(commands.Cog):
                 said = t("digest.preview_no_schedule", lang, channel=channel.mention, week=start)
             else:
                 said = t("digest.preview_no_schedules", lang, week=start)
-        elif schedule.paused:
-            # No run comes: what a `post-now` would post, with the schedule's settings.
-            week = schedules.latest_complete_week(now, schedule.tz)
-            digest_lang = schedule.language
-            channel_ref = f"<#{schedule.channel_id}>"
-            said = t(
-                "digest.preview_paused", lang, channel=channel_ref, week=week.start.isoformat()
-            )
         else:
-            run_at = schedules.next_run(schedule, now)
-            week = schedules.week_for_run(run_at, schedule.tz, weekday=schedule.weekday)
+            # Paused, no run comes: what a `post-now` would post, with the schedule's settings.
+            run_at = None if schedule.paused else schedules.next_run(schedule, now)
+            if run_at is None:
+                week = schedules.latest_complete_week(now, schedule.tz)
+            else:
+                week = schedules.week_for_run(run_at, schedule.tz, weekday=schedule.weekday)
             digest_lang = schedule.language
             post = await schedules.get_post(self.db, schedule.channel_id, week.start)
             async with self.bot.readers.reading() as conn:
                 digest = await build_digest(conn, week)
+            state = ""
             if post and post.status == "posted":
-                key = "digest.preview_posted"  # a run one day after a `post-now` of that week
+                state = "_posted"  # e.g. a run one day after a `post-now` of that week
             elif schedule.when_empty == "skip" and digest.is_empty:
-                key = "digest.preview_skip"
+                state = "_skip"  # a `post-now` too leaves that week to the schedule's runs
+            ref = f"<#{schedule.channel_id}>"
+            if run_at is None:
+                said = t(f"digest.preview_paused{state}", lang, channel=ref, week=week.start)
             else:
-                key = "digest.preview_next"
-            when = discord.utils.format_dt(run_at, "F")
-            said = t(key, lang, channel=f"<#{schedule.channel_id}>", when=when)
+                when = discord.utils.format_dt(run_at, "F")
+                said = t(f"digest.preview{state or '_next'}", lang, channel=ref, when=when)
         page = await pages.digest_page(self.bot, week, digest_lang, digest=digest)
         page.content = said
         return page

@@ -642,7 +642,8 @@ async def test_a_preview_of_a_paused_schedule_shows_what_post_now_would_post(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """A paused schedule has no next post: preview says it is paused and shows the week a
-    `post-now` would post, in the schedule's language, in the admin's language for the note."""
+    `post-now` would post, in the schedule's language, in the admin's language for the note;
+    once that week is posted, it says `post-now` posts nothing."""
     await bot.start()
     news = fake_discord.guild.channel(NEWS)
     when = {"channel": NEWS, "weekday": 1, "time": "09:00", "language": "en"}
@@ -661,6 +662,18 @@ async def test_a_preview_of_a_paused_schedule_shows_what_post_now_would_post(
     ja = await command(fake_discord, "alliance-digest preview", {"channel": NEWS}, locale="ja")
     assert ja.original is not None
     assert ja.original["content"].startswith(f"<#{news.id}> の週刊ダイジェストは停止中のため")
+
+    async def posted(conn: aiosqlite.Connection) -> None:
+        assert await schedules.claim_post(conn, news.id, week.start)
+        await schedules.mark_posted(conn, news.id, week.start, 1)
+
+    await with_db(bot.db, posted)
+    again = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
+    assert again.original is not None
+    assert again.original["content"].endswith(
+        f"the week of {week.start}, which `/alliance-digest post-now` would post, was already "
+        "posted: it posts nothing."
+    )
 
 
 async def test_a_preview_of_an_empty_week_says_whether_the_run_will_skip_it(
