@@ -856,18 +856,18 @@ class DigestCog(commands.Cog):
                 return await self._incomplete(settings, week, exc)
             # Discord may have posted the first page despite the error: look before deciding.
             try:
-                found = await self._find_posted(settings.channel_id, week)
+                found = await self._find_posted(channel_id, week)
             except DISCORD_ERRORS as lookup:
                 error = f"{_english(exc)} (could not check the channel: {_english(lookup)})"
-                return await self._unconfirmed(settings.channel_id, week.start, error)
+                return await self._unconfirmed(channel_id, week_start, error)
             if not found:
                 return await self._failed(settings, week, exc)
             if len(pages) > len(found):
                 return await self._incomplete(settings, week, exc)
             first = found[0]
         assert first is not None
-        await schedules.mark_posted(self.db, settings.channel_id, week.start, first)
-        log.info("posted the digest of %s in channel %s", week.start, settings.channel_id)
+        await schedules.mark_posted(self.db, channel_id, week_start, first)
+        log.info("posted the digest of %s in channel %s", week_start, channel_id)
         return "posted"
 
     # --- admin commands -----------------------------------------------------------------------
