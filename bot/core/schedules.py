@@ -766,11 +766,14 @@ async def mark_unverified(
     failure: PostFailure,
     *,
     now: datetime | None = None,
+    of_schedule: bool = True,
 ) -> Schedule | None:
     """Record an error on a claimed week that may or may not have been posted, as the last error.
 
     The week stays an intent, so it can't be claimed again: the next start reconciles it from
-    the channel's history (`pending_intents`) instead of risking a second post.
+    the channel's history (`pending_intents`) instead of risking a second post. Without
+    `of_schedule` (a paused schedule's claim) the error is the claim's alone: the schedule keeps
+    the reason it paused as its last error, and nothing counts toward pausing; None is returned.
     """
     stamp = _stamp(_now(now))
     query = """
@@ -778,6 +781,8 @@ async def mark_unverified(
          WHERE channel_id = ? AND week_start = ? AND status = 'intent'
     """
     await db.execute(query, (_stored(failure), stamp, channel_id, week_start.isoformat()))
+    if not of_schedule:
+        return None
     return await record_failure(db, channel_id, failure, now=now)
 
 

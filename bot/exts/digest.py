@@ -606,7 +606,10 @@ class DigestCog(commands.Cog):
                 try:
                     looked = await self._find_posted(channel_id, week, since=_look_from(post))
                 except DISCORD_ERRORS as exc:
-                    return await self._look_failed(channel_id, week.start, exc)
+                    # Stopped or paused, the schedule keeps the reason it paused: a claim it
+                    # will not post is no failure of its.
+                    idle = settings is None
+                    return await self._look_failed(channel_id, week.start, exc, idle=idle)
             # Pages sent before this attempt's look are recorded; the look finds the one a
             # crash may have left unrecorded.
             posted = sorted({*post.pages, *looked})
@@ -730,32 +733,50 @@ class DigestCog(commands.Cog):
             return "already"
         return await self._look_failed(channel_id, week.start, error)
 
-    async def _look_failed(self, channel_id: int, week_start: date, error: DiscordError) -> Outcome:
+    async def _look_failed(
+        self, channel_id: int, week_start: date, error: DiscordError, *, idle: bool = False
+    ) -> Outcome:
         """Record a claimed week whose channel could not be looked in: it stays claimed, for
         its retries or the next start to look for; an error an admin can fix counts toward
-        pausing the schedule."""
+        pausing the schedule, unless it is `idle` (stopped or paused), whose claim it is alone.
+        """
         failure = failure_of(error)
         if failure.transient:
             detail = f"could not check the channel: {_english(error)}"
-            return await self._unconfirmed(channel_id, week_start, detail)
-        await self._record_failure(channel_id, week_start, failure, claimed=True)
+            return await self._unconfirmed(channel_id, week_start, detail, idle=idle)
+        await self._record_failure(channel_id, week_start, failure, claimed=True, idle=idle)
         log.warning("digest for channel %s not confirmed: %s", channel_id, _english(error))
         return "failed"
 
-    async def _unconfirmed(self, channel_id: int, week_start: date, detail: str) -> Outcome:
+    async def _unconfirmed(
+        self, channel_id: int, week_start: date, detail: str, *, idle: bool = False
+    ) -> Outcome:
         """Record a claimed week whose post may or may not be in the channel, which could not be
         checked: it stays claimed, for a retry or the next start to look for, rather than risk
         posting it twice."""
         failure = PostFailure(FailureCode.UNCONFIRMED, detail=detail)
-        await self._record_failure(channel_id, week_start, failure, claimed=True)
+        await self._record_failure(channel_id, week_start, failure, claimed=True, idle=idle)
         log.warning("digest for channel %s not confirmed: %s", channel_id, detail)
         return "unconfirmed"
 
     async def _record_failure(
-        self, channel_id: int, week_start: date, failure: PostFailure, *, claimed: bool = False
+        self,
+        channel_id: int,
+        week_start: date,
+        failure: PostFailure,
+        *,
+        claimed: bool = False,
+        idle: bool = False,
     ) -> None:
         """Record a week's failed post (`claimed`: the week stays claimed, as pages of it may
-        be in the channel); the admin who set the schedule is told if that paused it."""
+        be in the channel); the admin who set the schedule is told if that paused it. A claim
+        of an `idle` schedule (stopped or paused) gets the error alone, not its schedule."""
+        if idle:
+            assert claimed  # an idle schedule posts nothing: only its claims can fail
+            await schedules.mark_unverified(
+                self.db, channel_id, week_start, failure, of_schedule=False
+            )
+            return
         mark = schedules.mark_unverified if claimed else schedules.mark_failed
         # Read and changed under the channel's lock (held by every caller): nothing else
         # pauses or resumes the schedule in between.

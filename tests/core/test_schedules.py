@@ -792,6 +792,22 @@ async def test_unverified_week_stays_an_intent(conn: aiosqlite.Connection) -> No
     assert (post.status, post.error, post.message_id) == ("posted", None, 42)
 
 
+async def test_an_unverified_week_not_of_its_schedule_leaves_the_schedule_as_it_was(
+    conn: aiosqlite.Connection,
+) -> None:
+    """Without `of_schedule` (a paused schedule's claim) the error is the claim's alone: the
+    schedule's last error and count of failures stay."""
+    await _set(conn)
+    *_, paused = await _fail_weeks(conn, PostFailure(FailureCode.MISSING_ACCESS), MAX_FAILURES)
+    assert paused.paused
+    assert await claim_post(conn, CHANNEL, WEEK, now=NOW)
+    refused = PostFailure(FailureCode.MISSING_PERMISSIONS)
+    assert await schedules.mark_unverified(conn, CHANNEL, WEEK, refused, of_schedule=False) is None
+    [pending] = await pending_intents(conn)
+    assert (pending.status, pending.failure) == ("intent", refused)
+    assert await schedules.get_schedule(conn, CHANNEL) == paused
+
+
 # --- failure reasons -----------------------------------------------------------------------------
 
 

@@ -40,7 +40,7 @@ from bot.core import articles, schedules
 from bot.core import db as database
 from bot.core.digest import Week, build_digest
 from bot.core.models import ArticleDraft
-from bot.core.schedules import PostRecord, Schedule
+from bot.core.schedules import FailureCode, PostFailure, PostRecord, Schedule
 from bot.i18n import Lang
 from bot.render import DIGEST_MARKER, digest_embeds
 
@@ -1748,6 +1748,38 @@ async def test_a_post_paused_partway_keeps_its_claim_and_setting_again_posts_the
     answer = reply(await command(fake_discord, "alliance-digest set", when))
     assert f"Posted the digest of the week of {week.start}" in answer
     await assert_finished_as_claimed(fake_discord, bot, news, week, "ja")
+
+
+async def test_a_paused_schedules_claim_it_cannot_look_for_leaves_why_it_paused(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Page 1 posted, page 2 refused with a 503, the schedule paused by refused posts, then a
+    restart without Read Message History: the week stays claimed with that error, and the
+    schedule keeps the reason it paused, shown by `status`, and its count of failures."""
+    await bot.start()
+    news, week, _ = await post_now_stopped_after_page_one(fake_discord, bot)
+    await bot.stop()
+    why = PostFailure(FailureCode.MISSING_ACCESS).encode()
+
+    async def paused_by_refusals(conn: aiosqlite.Connection) -> None:
+        query = "UPDATE digest_schedules SET paused = 1, consecutive_failures = 3, last_error = ?"
+        await conn.execute(query, (why,))
+        await conn.commit()
+
+    await with_db(bot.db, paused_by_refusals)
+    deny = Overwrite(fake_discord.bot_user.id, type=1, deny=READ_MESSAGE_HISTORY)
+    news.permission_overwrites.append(deny)
+    await bot.start(until_logged=CAUGHT_UP)
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert post.failure is not None
+    assert (post.status, post.failure.code) == ("intent", FailureCode.MISSING_PERMISSIONS)
+    schedule = await stored_schedule(bot, news)
+    assert schedule is not None
+    assert (schedule.paused, schedule.consecutive_failures, schedule.last_error) == (True, 3, why)
+    shown = await status(fake_discord)
+    assert "Last error: the bot has no access to the channel; check its View Channels" in shown
+    assert channel_posts(fake_discord, news) == [200, 503]
 
 
 async def test_stop_where_only_a_post_now_waits_says_it_cancelled_that(
