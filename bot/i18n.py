@@ -352,11 +352,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "feeds.flagged": ("⚠️ {since}から取得に失敗し続けています", "⚠️ Failing since {since}"),
     "feeds.error": ("直近のエラー: {error}", "Last error: {error}"),
     "feeds.invalid": ("できませんでした: {error}", "Not done: {error}"),
-    "feeds.file_unreadable": (
-        "フィードの設定ファイルを読めないため、フィードを取得していません。"
-        "運用者がファイルを直せば、{minutes}分以内に読み直して取得を始めます: {error}",
-        "The feeds file can't be read, so no feeds are being fetched. Once the operator fixes "
-        "it, the bot reads it again within {minutes} minutes: {error}",
+    "feeds.file_unread": (
+        "フィードの設定ファイルを読めないため、コマンドで追加したフィードだけを取得しています。"
+        "運用者がファイルを直せば、{minutes}分以内に読み直してその分も取得を始めます: {error}",
+        "The feeds file can't be read, so only the feeds added by command are being fetched. "
+        "Once the operator fixes it, the bot reads it again within {minutes} minutes and "
+        "fetches its feeds too: {error}",
     ),
     "feeds.file_unreadable_now": (
         "フィードの設定ファイルを読めないため、最後に読めた設定のまま取得しています。"

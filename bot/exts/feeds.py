@@ -131,7 +131,12 @@ class FeedsCog(commands.Cog):
             await self.service.start()
         except FeedConfigError as exc:
             # A broken feeds.toml must not keep members from searching: say so and go on.
-            log.error("feeds are not followed until feeds.toml can be read: %s", exc)
+            log.error(
+                "feeds.toml can't be read: following only the %d feeds added by command until "
+                "it can: %s",
+                len(self.service.followed()),
+                exc,
+            )
 
     async def cog_unload(self) -> None:
         """Stop fetching and close the connection."""
@@ -229,19 +234,17 @@ class FeedsCog(commands.Cog):
         lang = lang_of(interaction.locale)
 
         async def listed() -> list[discord.Embed]:
-            # Reads feeds.toml again first: the list is as the file says now.
-            try:
-                statuses = await self.service.list_feeds()
-            except FeedConfigError as exc:
-                # feeds.toml has been unreadable since the bot started: nothing is followed
-                # until the operator mends it, which retrying the command can't do.
-                minutes = round(self.service.reload_every.total_seconds() / 60)
-                error = _explained(exc, lang)
-                unread = t("feeds.file_unreadable", lang, minutes=minutes, error=error)
-                return render.field_embeds(t("feeds.title", lang), [], empty=unread)
-            by_command = self.bot.settings.feeds_by_command
-            broken = self.service.file_error
-            return feed_list_embeds(statuses, lang, file_error=broken, by_command=by_command)
+            # Reads feeds.toml again first: the list is as the file says now. It raises only
+            # before `start`, which follows the feeds added by command even without the file.
+            statuses = await self.service.list_feeds()
+            return feed_list_embeds(
+                statuses,
+                lang,
+                file_error=self.service.file_error,
+                file_read=self.service.file_read,
+                reread_minutes=round(self.service.reload_every.total_seconds() / 60),
+                by_command=self.bot.settings.feeds_by_command,
+            )
 
         await pages.answer_embeds(
             interaction, listed(), defer_after=self.bot.settings.defer_after_s
@@ -253,16 +256,22 @@ def feed_list_embeds(
     lang: Lang,
     *,
     file_error: FeedConfigError | None = None,
+    file_read: bool = True,
+    reread_minutes: int = 5,
     by_command: bool = True,
 ) -> list[discord.Embed]:
     """Every followed feed, packed into as many embeds as needed (one message each), under a
-    note if feeds.toml can't be read now (`file_error`); with none, who adds them (admins
-    `by_command`, or only the operator)."""
+    note if feeds.toml can't be read now (`file_error`): not since the start (not `file_read`,
+    so only the feeds added by command are followed; it is read again every `reread_minutes`),
+    or since a good read; with no feed, who adds them (admins `by_command`, or the operator)."""
     flagged = sum(1 for s in statuses if s.flagged)
     footer = t("feeds.footer", lang, count=len(statuses), flagged=flagged)
     fields = [feed_field(status, lang) for status in statuses]
     note = ""
-    if file_error is not None:
+    if file_error is not None and not file_read:
+        error = _explained(file_error, lang)
+        note = t("feeds.file_unread", lang, minutes=reread_minutes, error=error)
+    elif file_error is not None:
         note = t("feeds.file_unreadable_now", lang, error=_explained(file_error, lang))
     empty = t("feeds.none" if by_command else "feeds.none_operator", lang)
     return render.field_embeds(

@@ -70,21 +70,22 @@ async def test_feeds_left_to_the_operator_name_the_list_as_a_japanese_client_doe
 async def test_an_unreadable_feeds_file_is_reported_by_the_list(
     fake_discord: FakeDiscord, tmp_path: Path, content: str, said: str, ja_said: str
 ) -> None:
-    """With feeds.toml unreadable at start, the bot runs and `/alliance-feeds list` says why and
-    that mending it is enough (ja, en), instead of a generic error with a logged traceback."""
+    """With feeds.toml unreadable at start, the bot runs and `/alliance-feeds list` says why,
+    that only the feeds added by command are fetched, and that mending it is enough (ja, en),
+    instead of a generic error with a logged traceback."""
     (tmp_path / "feeds.toml").write_text(content)
-    async with bot_running(
-        fake_discord, tmp_path / "alliance.db", until_logged="feeds are not followed"
-    ) as bot:
+    unread = "feeds.toml can't be read: following only the 0 feeds added by command until it can"
+    async with bot_running(fake_discord, tmp_path / "alliance.db", until_logged=unread) as bot:
         started = len(bot.stderr)
         listed = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN))
         assert listed.startswith(
-            "News feeds\nThe feeds file can't be read, so no feeds are being fetched. Once the "
-            "operator fixes it, the bot reads it again within 5 minutes: "
+            "News feeds\nThe feeds file can't be read, so only the feeds added by command are "
+            "being fetched. Once the operator fixes it, the bot reads it again within 5 minutes "
+            "and fetches its feeds too: "
         )
         assert said in listed
         ja = text(await ask(fake_discord, "alliance-feeds list", permissions=ADMIN, locale="ja"))
-        assert "フィードの設定ファイルを読めないため" in ja
+        assert "コマンドで追加したフィードだけを取得しています" in ja
         assert ja_said in ja
         assert "Traceback" not in bot.stderr[started:]
 

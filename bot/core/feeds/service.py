@@ -162,6 +162,9 @@ class FeedService:
         self.fetcher = fetcher or Fetcher()
         self.problems: list[str] = []  # from the last read of feeds.toml
         self.file_error: FeedConfigError | None = None  # why the last read of it failed
+        # Whether feeds.toml was read since the start; until it is, only the runtime feeds are
+        # followed.
+        self.file_read = False
         self.reload_every = reload_every
         self._reported: str | None = None  # the file error last logged (by us or `start`'s caller)
         self._config = asyncio.Lock()  # one re-read, add or remove at a time
@@ -209,7 +212,20 @@ class FeedService:
             for problem in loaded.problems:
                 log.warning("%s", problem)
         self.problems = loaded.problems
-        merged = {f.url: Followed(f, "file", allow_private=True) for f in loaded.feeds}
+        followed = await self._follow(
+            {f.url: Followed(f, "file", allow_private=True) for f in loaded.feeds}
+        )
+        self.file_read = True
+        if mended:
+            log.info(
+                "feeds: %s can be read again; following %d feeds", self.feeds_file, len(followed)
+            )
+        return followed
+
+    async def _follow(self, from_file: dict[str, Followed]) -> list[Followed]:
+        """Follow the file's feeds and the runtime ones (the file's settings win): stored, and
+        the jobs resynced. With `_config` held."""
+        merged = dict(from_file)
         for added in await store.runtime_feeds(self.db):
             merged.setdefault(
                 added.config.url, Followed(added.config, "runtime", added.allow_private)
@@ -219,10 +235,6 @@ class FeedService:
                 await store.ensure_feed(self.db, url)
         previous, self._feeds = self._feeds, merged
         self._loaded = True
-        if mended:
-            log.info(
-                "feeds: %s can be read again; following %d feeds", self.feeds_file, len(merged)
-            )
         if self._scheduler is not None:
             for url in previous.keys() - merged.keys():
                 self._unschedule(url)
@@ -297,7 +309,7 @@ class FeedService:
         """Every followed feed with its last fetch, last new article and last error.
 
         The file is read again first, so that the list (and `file_error`) is as it says now;
-        raises `FeedConfigError` only if it was never read, with nothing followed.
+        raises `FeedConfigError` only if it can't be and nothing is followed yet (not started).
         """
         try:
             await self.reload()
@@ -469,14 +481,15 @@ class FeedService:
         job that re-reads them every `reload_every`.
 
         Raises `FeedConfigError` if `feeds.toml` can't be read. The service runs all the same:
-        it follows no feed until a re-read succeeds, so a mended file needs no restart.
+        it follows the runtime feeds alone until a re-read succeeds, so a mended file needs no
+        restart.
         """
         if self._scheduler is not None:
             return
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
-        self._feeds, self._loaded = {}, False
+        self._feeds, self._loaded, self.file_read = {}, False, False
         scheduler = self._scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
             self._track(self._reload_job),
@@ -490,6 +503,9 @@ class FeedService:
             await self.reload()  # schedules every feed, as all are new
         except FeedConfigError as exc:
             self._reported = str(exc)  # by the caller, which knows what not reading it means
+            # The feeds added by command don't need the file: followed meanwhile.
+            async with self._config:
+                await self._follow({})
             raise  # the reload job reads the file again
         except BaseException:
             self._scheduler = None

@@ -13,7 +13,7 @@ import pytest
 from feedkit import TOKYO, FeedServer, Item, Route, rss
 
 from bot.core.feeds import store
-from bot.core.feeds.config import FeedConfigError
+from bot.core.feeds.config import FeedConfigError, make_feed
 from bot.core.feeds.fetch import Fetcher
 from bot.core.feeds.service import FeedService
 
@@ -68,9 +68,14 @@ async def test_host_spacing_separates_requests(
 async def test_a_feeds_toml_mended_after_an_unreadable_start_is_followed(
     tmp_path: Path, conn: aiosqlite.Connection, server: FeedServer
 ) -> None:
-    """A broken feeds.toml makes start() raise, yet the service runs: once the file is mended,
-    the next re-read follows and fetches its feeds, with no restart."""
+    """A broken feeds.toml makes start() raise, yet the service runs: it follows the feeds
+    added by command meanwhile, and once the file is mended the next re-read follows and
+    fetches the file's feeds too, with no restart."""
     server.routes["/mended"] = Route(body=rss([]))
+    server.routes["/added"] = Route(body=rss([]))
+    added = make_feed(server.url("/added"), allow_private=True)
+    await store.add_runtime_feed(conn, added, allow_private=True)
+    await conn.commit()
     feeds_file = tmp_path / "feeds.toml"
     feeds_file.write_text("[[feed]\nurl = ", encoding="utf-8")
     service = FeedService(
@@ -84,11 +89,13 @@ async def test_a_feeds_toml_mended_after_an_unreadable_start_is_followed(
         with pytest.raises(FeedConfigError, match="not valid TOML"):
             await service.start()
         assert service.running
-        assert service.followed() == []
-        assert service.file_error is not None
+        assert [f.config.url for f in service.followed()] == [added.url]
+        assert (service.file_error is not None, service.file_read) == (True, False)
+        assert await wait_for(lambda: server.hits("/added") == 1)
         feeds_file.write_text(f'[[feed]]\nurl = "{server.url("/mended")}"\n', encoding="utf-8")
         assert await wait_for(lambda: server.hits("/mended") == 1)
-        assert service.file_error is None
+        assert (service.file_error, service.file_read) == (None, True)
+        assert server.hits("/added") == 1  # followed already: not fetched again on the re-read
     finally:
         await service.stop()
     assert not service.running
@@ -136,21 +143,32 @@ async def test_a_file_broken_while_running_is_logged_once_whoever_reads_it_first
     assert any("can be read again; following 1 feeds" in r.getMessage() for r in caplog.records)
 
 
-async def test_a_broken_file_at_a_second_start_follows_nothing(
+async def test_a_broken_file_at_a_second_start_follows_none_of_its_feeds(
     tmp_path: Path, service: FeedService
 ) -> None:
-    """stop(), then start() with feeds.toml broken: nothing is followed, and the list says
-    the file can't be read rather than showing no feeds as the file last said."""
+    """stop(), then start() with feeds.toml broken: none of the file's feeds is followed, not
+    as it last said, and the service says the file was not read since this start."""
     feeds_file = tmp_path / "feeds.toml"
     feeds_file.write_text('[[feed]]\nurl = "http://127.0.0.1:9/a.xml"\n', encoding="utf-8")
     await service.start()
+    assert service.file_read
     await service.stop()
     feeds_file.write_text("feed = 1\n", encoding="utf-8")
     with pytest.raises(FeedConfigError):
         await service.start()
     assert service.followed() == []
-    with pytest.raises(FeedConfigError):
+    assert await service.list_feeds() == []
+    assert (service.file_error is not None, service.file_read) == (True, False)
+
+
+async def test_a_list_before_start_with_a_broken_file_says_why(
+    tmp_path: Path, service: FeedService
+) -> None:
+    """Not started (the CLI) and feeds.toml broken: the list raises why, following nothing."""
+    (tmp_path / "feeds.toml").write_text("feed = 1\n", encoding="utf-8")
+    with pytest.raises(FeedConfigError, match=r"\[\[feed\]\]"):
         await service.list_feeds()
+    assert service.followed() == []
 
 
 async def test_a_re_read_under_way_does_not_undo_an_add(
