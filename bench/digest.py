@@ -37,7 +37,7 @@ from fake_discord.payloads import JSON  # noqa: E402
 
 from bot.core import db as database  # noqa: E402
 from bot.core import schedules  # noqa: E402
-from bot.exts.digest import POSTS_PER_SECOND  # noqa: E402
+from bot.digest_poster import POSTS_PER_SECOND  # noqa: E402
 from bot.render import DIGEST_MARKER  # noqa: E402
 
 DISCORD_GLOBAL_LIMIT = 50  # requests per second, for the whole bot
