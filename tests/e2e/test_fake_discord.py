@@ -474,8 +474,13 @@ async def test_a_blocked_event_loop_shows_as_late_heartbeats() -> None:
     """Heartbeats delayed by a blocked client loop are recorded in gateway.late_heartbeats."""
     async with FakeDiscord(heartbeat_interval=0.1) as double, _started(double) as bot:
         bot.loop.call_soon(time.sleep, 0.4)  # blocks the loop, as sync work in a handler would
-        await double.wait_for(lambda: bool(double.gateway.late_heartbeats), 2, what="a late beat")
-    assert max(double.gateway.late_heartbeats) >= 0.39
+        # Waiting for that beat, not any late one: a loaded machine can delay a beat a little
+        # before the block does.
+        with contextlib.suppress(TimeoutError):
+            await double.wait_for(
+                lambda: max(double.gateway.late_heartbeats, default=0.0) >= 0.39, 2, what="it"
+            )
+    assert max(double.gateway.late_heartbeats, default=0.0) >= 0.39
 
 
 async def test_unknown_routes_are_recorded(fake_discord: FakeDiscord, client: _Client) -> None:
