@@ -375,8 +375,13 @@ async def _matches_alone(db: aiosqlite.Connection, term: Term, topic: str | None
 async def _finds(db: aiosqlite.Connection, word: str, topic: str | None) -> bool:
     """Whether `word` searched alone (in `topic`) finds an article: a word of the vocabulary
     may be in no article of the topic, and an alias in none at all."""
-    term = make_term(word, load_aliases().get(analyzer.fold(word), ()))
+    term = _vocabulary_term(word)
     return term is not None and await _matches_alone(db, term, topic)
+
+
+def _vocabulary_term(word: str) -> Term | None:
+    """How a word of the vocabulary (an alias key among them) is searched: with its aliases."""
+    return make_term(word, load_aliases().get(analyzer.fold(word), ()))
 
 
 # Words sharing only a typo's first and last character can be very many (ス…ー): read a bounded
@@ -460,11 +465,7 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
             # meaning, not a typo, so the close word is only suggested.
             terms.append(term)
             continue
-        fixed = (
-            make_term(close[0], load_aliases().get(analyzer.fold(close[0]), ()))
-            if close
-            else await _correct_parts(db, term)
-        )
+        fixed = _vocabulary_term(close[0]) if close else await _correct_parts(db, term)
         if fixed is None:
             terms.append(term)
         else:
