@@ -255,10 +255,10 @@ def feed_list_embeds(
     statuses: list[FeedStatus],
     lang: Lang,
     *,
-    file_error: FeedConfigError | None = None,
-    file_read: bool = True,
-    reread_minutes: int = 5,
-    by_command: bool = True,
+    file_error: FeedConfigError | None,
+    file_read: bool,
+    reread_minutes: int,
+    by_command: bool,
 ) -> list[discord.Embed]:
     """Every followed feed, packed into as many embeds as needed (one message each), under a
     note if feeds.toml can't be read now (`file_error`): not since the start (not `file_read`,
