@@ -253,14 +253,20 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         payload["total_exact"] = result.total_exact
         payload["corrected"] = result.corrected
         payload["near"] = list(result.near)
+        payload["typed_total"] = result.typed_total
         payload["suggestions"] = result.suggestions
         _print_json(payload)
         return 0
+    if result.typed_total is None:
+        opening = f"no exact match for {args.query!r}; showing results"
+    else:
+        exact = counted(result.typed_total, "exact result")
+        opening = f"only {exact} for {args.query!r}; also showing results"
     if result.near:
         words = ", ".join(repr(word) for word in result.near)
-        _out(f"no exact match for {args.query!r}; showing results with {words} close together")
+        _out(f"{opening} with {words} close together")
     elif result.corrected:
-        _out(f"no exact match for {args.query!r}; showing results for {result.corrected!r}")
+        _out(f"{opening} for {result.corrected!r}")
     if result.total_exact:
         found = counted(result.total, "result")
     else:

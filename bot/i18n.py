@@ -67,6 +67,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "「{query}」のとおりに並ぶ記事がないため、{words}が近くに出てくる記事を表示しています。",
         "Nothing matched “{query}” as typed; showing articles where {words} appear close together.",
     ),
+    "search.corrected_also": (
+        "「{query}」に一致する記事は{typed}件のため、「{corrected}」の検索結果も含めています。",
+        "Only {typed} matched “{query}”, so results for “{corrected}” are included too.",
+    ),
+    "search.near_also": (
+        "「{query}」のとおりに並ぶ記事は{typed}件のため、{words}が近くに出てくる記事も含めています。",
+        "Only {typed} matched “{query}” as typed, so articles where {words} appear close together"
+        " are included too.",
+    ),
     "search.quoted": ("「{word}」", "“{word}”"),
     "search.none": (
         "「{query}」に一致する記事は見つかりませんでした。",

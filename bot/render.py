@@ -265,10 +265,20 @@ def search_page(
         # Quoted apart, not as the query they make ("B52 爆撃 機"), which no one would type.
         words = [t("search.quoted", lang, word=plain(word)) for word in result.near]
         listed = "".join(words) if lang == "ja" else f"{', '.join(words[:-1])} and {words[-1]}"
-        lines.append(t("search.near", lang, query=plain(shown_query), words=listed))
+        key = "search.near" if result.typed_total is None else "search.near_also"
+        lines.append(t(key, lang, query=plain(shown_query), words=listed, typed=result.typed_total))
     elif result.corrected:
         corrected = plain(result.corrected)
-        lines.append(t("search.corrected", lang, query=plain(shown_query), corrected=corrected))
+        key = "search.corrected" if result.typed_total is None else "search.corrected_also"
+        lines.append(
+            t(
+                key,
+                lang,
+                query=plain(shown_query),
+                corrected=corrected,
+                typed=result.typed_total,
+            )
+        )
     first, last = offset + 1, offset + len(result.hits)
     count = page_count(result.shown_total, first, last, lang, exact=result.total_exact)
     lines.append(t("search.sorted_newest", lang, count=count) if newest_first else count)

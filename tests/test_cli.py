@@ -584,6 +584,31 @@ def test_search_of_words_typed_together_names_them_apart(
     assert json.loads(out)["near"] == ["高市", "首相"]
 
 
+def test_search_with_few_exact_results_says_it_added_words_close_together(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """One article says 高市首相, one 高市早苗首相: both are found, and the output says the second
+    came from searching the words close together."""
+    (tmp_path / "data").mkdir()
+    drafts = [
+        ArticleDraft(title, body, date(2025, 12, 19), False, "near.jsonl", f"near.jsonl:{line}")
+        for line, (title, body) in enumerate(
+            [("typed", "高市首相は語った。"), ("full", "高市早苗首相が訪米した。")], start=1
+        )
+    ]
+    asyncio.run(_store(tmp_path / "data" / "alliance.db", drafts))
+    code, out, _ = run(capsys, "search", "高市首相")
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "only 1 exact result for '高市首相'; "
+        "also showing results with '高市', '首相' close together"
+    )
+    _, out, _ = run(capsys, "search", "高市首相", "--json")
+    payload = json.loads(out)
+    assert (payload["total"], payload["typed_total"]) == (2, 1)
+    assert [r["title"] for r in payload["results"]] == ["typed", "full"]
+
+
 def test_show_prints_a_stored_links_control_characters_escaped(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -160,6 +160,42 @@ def test_words_searched_close_together_are_named_apart(lang: str, note: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("lang", "near", "note"),
+    [
+        (
+            "ja",
+            ("高市", "首相"),
+            "「高市首相」のとおりに並ぶ記事は1件のため、「高市」「首相」が近くに出てくる記事も"
+            "含めています。",
+        ),
+        (
+            "en",
+            ("高市", "首相"),
+            "Only 1 matched “高市首相” as typed, so articles where “高市” and “首相” appear close "
+            "together are included too.",
+        ),
+        (
+            "ja",
+            (),
+            "「高市首相」に一致する記事は1件のため、「高市 首相」の検索結果も含めています。",
+        ),
+        ("en", (), "Only 1 matched “高市首相”, so results for “高市 首相” are included too."),
+    ],
+)
+def test_a_search_with_few_matches_as_typed_says_what_it_added(
+    lang: str, near: tuple[str, ...], note: str
+) -> None:
+    """Results of the loosened query added after the few exact ones are said to be added,
+    not said to replace them."""
+    hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
+    result = SearchResult("高市首相", [hit, hit], total=2, corrected="高市 首相", near=near)
+    result.typed_total = 1
+    embed = render.search_page("高市首相", result, offset=0, taxonomy=TAXONOMY, lang=lang)
+    assert embed.description is not None
+    assert embed.description.splitlines()[0] == note
+
+
+@pytest.mark.parametrize(
     ("lang", "title"),
     [
         ("ja", "「日米」の検索結果（トピック: 台湾有事）"),

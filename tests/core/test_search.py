@@ -754,6 +754,81 @@ async def test_a_run_together_query_finds_its_words_close_together(tmp_path: Pat
         await connection.close()
 
 
+@pytest_asyncio.fixture
+async def takaichi(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """Two articles that say 高市首相 as typed, three that only say 高市早苗首相, and a digest
+    of 首相 alone; the newest has the highest id."""
+    connection = await db.connect(tmp_path / "alliance.db")
+    bodies = [
+        ("full-a", "高市早苗首相は日米同盟の強化を訴えた。"),
+        ("typed-a", "高市首相は記者団に語った。"),
+        ("full-b", "高市早苗首相が訪米した。"),
+        ("other", "首相官邸で会見があった。高市氏は出席しなかった。政府は声明を出した。"),
+        ("typed-b", "高市首相は会談後に声明を出した。"),
+        ("full-c", "会談で高市早苗首相は防衛費に触れた。"),
+    ]
+    drafts = [
+        ArticleDraft(title, body, date(2026, 1, day), False, "near.jsonl", "near.jsonl")
+        for day, (title, body) in enumerate(bodies, start=1)
+    ]
+    await articles.ingest(connection, drafts)
+    yield connection
+    await connection.close()
+
+
+async def test_a_query_with_few_matches_as_typed_finds_its_words_close_together_after_them(
+    takaichi: aiosqlite.Connection,
+) -> None:
+    """高市首相 finds the two articles that say it first, then the three that say 高市早苗首相,
+    and says it added them; never the article where the words are far apart."""
+    found = await search(takaichi, "高市首相", limit=10)
+    titles = [hit.article.title for hit in found.hits]
+    assert sorted(titles[:2]) == ["typed-a", "typed-b"]
+    assert sorted(titles[2:]) == ["full-a", "full-b", "full-c"]
+    assert (found.total, found.typed_total) == (5, 2)
+    assert (found.corrected, found.near) == ("高市 首相", ("高市", "首相"))
+    assert "**高市**早苗**首相**" in found.hits[2].snippet
+
+
+async def test_pages_of_a_supplemented_search_go_on_where_the_typed_matches_end(
+    takaichi: aiosqlite.Connection,
+) -> None:
+    """Paged two at a time, the five come once each, in the order of one page of ten."""
+    whole = [hit.article.id for hit in (await search(takaichi, "高市首相", limit=10)).hits]
+    paged: list[int] = []
+    for offset in (0, 2, 4):
+        page = await search(takaichi, "高市首相", limit=2, offset=offset)
+        assert (page.total, page.typed_total) == (5, 2)
+        paged += [hit.article.id for hit in page.hits]
+    assert paged == whole
+
+
+async def test_a_supplemented_search_newest_first_mixes_both_by_date(
+    takaichi: aiosqlite.Connection,
+) -> None:
+    """Newest first, the typed and the close-together matches are one list by date."""
+    found = await search(takaichi, "高市首相", limit=10, sort="newest")
+    titles = [hit.article.title for hit in found.hits]
+    assert titles == ["full-c", "typed-b", "full-b", "typed-a", "full-a"]
+    assert (found.total, found.typed_total) == (5, 2)
+
+
+async def test_a_query_with_a_page_of_matches_as_typed_is_not_loosened(tmp_path: Path) -> None:
+    """With SUPPLEMENT_BELOW matches as typed, the close-together ones are not added."""
+    connection = await db.connect(tmp_path / "alliance.db")
+    try:
+        typed = [_draft(f"typed-{n}", "高市首相は語った。") for n in range(engine.SUPPLEMENT_BELOW)]
+        await articles.ingest(connection, [*typed, _draft("full", "高市早苗首相が訪米した。")])
+        found = await search(connection, "高市首相")
+        assert (found.total, found.typed_total, found.corrected) == (
+            engine.SUPPLEMENT_BELOW,
+            None,
+            None,
+        )
+    finally:
+        await connection.close()
+
+
 async def test_a_compound_of_real_words_is_not_corrected_into_another_meaning(
     conn: aiosqlite.Connection,
 ) -> None:

@@ -56,6 +56,11 @@ MAX_SUGGESTIONS = 25
 # finding them took a second pass over every match when the words rarely share a title (~3 ms,
 # up to 10 ms, for two common words at 100k articles).
 RANK_WINDOW = 60
+# A query that finds fewer articles than this as typed also finds, after them, what it finds
+# loosened (see `loosened`): 高市首相 as typed misses the articles that only say 高市早苗首相.
+# More than this, and the reader has pages of what they typed; the loosened search would cost
+# a second pass over common words for matches shown only pages later.
+SUPPLEMENT_BELOW = 10
 _MIN_CORRECTABLE = 3
 # Typos are scored by edits (a character changed, added, dropped, or two swapped counts one)
 # over the longer word's length: トランブ is as close to トランプ as to トラン, and the commoner
@@ -87,6 +92,9 @@ class SearchResult:
     total: int = 0  # counted up to COUNT_LIMIT + 1 (see `total_exact`)
     corrected: str | None = None  # the query actually searched, after typo correction
     near: tuple[str, ...] = ()  # words typed together, searched close together (高市, 首相)
+    # Set when `corrected` was searched besides the query as typed, not instead: how many
+    # matched as typed (by relevance, they come first).
+    typed_total: int | None = None
     suggestions: list[str] = field(default_factory=list)
     problem: QueryProblem | None = None
 
@@ -165,11 +173,15 @@ async def search_parsed(
     offset = max(0, min(offset, MAX_OFFSET))
     await _ensure_index(db)
     result = await _run(db, parsed, topic, limit, offset, sort)
-    if result.total:
+    if result.total >= SUPPLEMENT_BELOW:
         return result
     # Words typed without spaces, then typos: a word split into words it already spells keeps
     # its meaning, where the closest word (米国務長官 → 米国防長官) may not.
     loose = loosened(parsed)
+    if result.total:
+        if loose is None:
+            return result
+        return await _supplemented(db, result, parsed, loose, topic, limit, offset, sort)
     if loose is not None:
         found = await _run(db, loose, topic, limit, offset, sort)
         if found.total:
@@ -187,6 +199,40 @@ async def search_parsed(
     return result
 
 
+async def _supplemented(
+    db: aiosqlite.Connection,
+    typed_page: SearchResult,
+    typed: Query,
+    loose: Query,
+    topic: str | None,
+    limit: int,
+    offset: int,
+    sort: Sort,
+) -> SearchResult:
+    """`typed_page` (a page of the few matches of `typed`) with the matches of `loose` that
+    `typed` misses: after all of typed's by relevance, among them newest first."""
+    typed_total = typed_page.total
+    if sort == "newest":
+        either = f"({typed.fts()}) OR ({loose.fts()})"
+        marked = tuple(dict.fromkeys((*typed.terms, *loose.terms)))
+        result = await _run(db, loose, topic, limit, offset, sort, words=either, marked=marked)
+        if result.total <= typed_total:
+            return typed_page
+    else:
+        only_loose = f"({loose.fts()}) NOT ({typed.fts()})"
+        # The page goes on into loose's matches where typed's end; limit 0 only counts them.
+        rest_limit, rest_offset = limit - len(typed_page.hits), max(0, offset - typed_total)
+        rest = await _run(db, loose, topic, rest_limit, rest_offset, sort, words=only_loose)
+        if not rest.total:
+            return typed_page
+        result = typed_page
+        result.hits = [*typed_page.hits, *rest.hits]
+        result.total = min(typed_total + rest.total, COUNT_LIMIT + 1)
+    result.query, result.corrected, result.typed_total = typed.text, loose.text, typed_total
+    result.near = _near_words(typed, loose)
+    return result
+
+
 def _near_words(typed: Query, loose: Query) -> tuple[str, ...]:
     """The words of the one word typed together that `loose` searches close together, when
     that is all loosening changed; () otherwise, where `loose` is said as the query searched."""
@@ -199,14 +245,14 @@ def _near_words(typed: Query, loose: Query) -> tuple[str, ...]:
     return tuple(near[0].text.split())
 
 
-def _match(query: Query, topic: str | None) -> str:
-    """The MATCH expression: the reader's words and, with a topic, its token.
+def _match(words: str, topic: str | None) -> str:
+    """The MATCH expression: the reader's `words` (an FTS5 expression) and, with a topic, its
+    token.
 
     FTS5 then finds the articles of the topic itself, intersecting the words' and the topic's
     lists of articles, instead of SQL looking each match's topics up. The words are not limited
     to title and body: no word matches a topic token (see `topic_token`).
     """
-    words = query.fts()
     if topic is None:
         return words
     return f'({words}) AND "{topic_token(topic)}"'
@@ -232,9 +278,20 @@ _COUNT = f"SELECT count(*) FROM ({_MATCHES_COUNTED})"  # noqa: S608
 
 
 async def _run(
-    db: aiosqlite.Connection, query: Query, topic: str | None, limit: int, offset: int, sort: Sort
+    db: aiosqlite.Connection,
+    query: Query,
+    topic: str | None,
+    limit: int,
+    offset: int,
+    sort: Sort,
+    *,
+    words: str | None = None,
+    marked: Sequence[Term] | None = None,
 ) -> SearchResult:
-    expr = _match(query, topic)
+    """A page of the articles `query` finds (or the FTS5 expression `words`, ranked by
+    `query`), with snippets marking `query`'s terms (or `marked`)."""
+    expr = _match(query.fts() if words is None else words, topic)
+    terms = query.terms if marked is None else marked
     result = SearchResult(query=query.text)
     if sort == "newest":
         result.total, rows = await _newest_page(db, expr, limit, offset)
@@ -242,7 +299,7 @@ async def _run(
         result.total, rows = await _ranked_page(db, query, expr, limit, offset)
     found = articles.articles_from_rows(row[1:] for row in rows)
     result.hits = [
-        SearchHit(article, snippet(article.body, query.terms, forms=str(row[0])))
+        SearchHit(article, snippet(article.body, terms, forms=str(row[0])))
         for article, row in zip(found, rows, strict=True)
     ]
     return result
@@ -367,7 +424,7 @@ async def _in_index(db: aiosqlite.Connection, form: str) -> bool:
 async def _matches_alone(db: aiosqlite.Connection, term: Term, topic: str | None = None) -> bool:
     rows = await db.execute_fetchall(
         "SELECT 1 FROM article_index WHERE article_index MATCH ? LIMIT 1",
-        (_match(Query((term,)), topic),),
+        (_match(term.fts(), topic),),
     )
     return bool(list(rows))
 
