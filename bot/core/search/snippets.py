@@ -5,8 +5,9 @@ by analyzing the text again: running Sudachi over bodies at query time cost most
 snippet time and touched much of its mapped dictionary. A search for the folded query text
 ("probe") finds candidates; a candidate counts when the index forms around the query's forms
 agree with the text around it, so 核 inside 中核 (one word, 中核, in the index) is not marked.
-When no candidate reads so, the forms are placed in the text one by one from its start, and
-when that loses its place first, the sentences around the occurrence are analyzed again.
+When fewer candidates read so than the forms have occurrences (a word spelled otherwise, or
+between words spelled otherwise), the forms are placed in the text one by one from its start,
+and when that loses its place first, the sentences around the first match are analyzed again.
 """
 
 from __future__ import annotations
@@ -212,17 +213,15 @@ class _Budget:
 
 
 def _is_occurrence(
-    folded: str, start: int, end: int, contexts: set[_Context], budget: _Budget
+    folded: str, start: int, end: int, contexts: set[_Context], budget: _Budget, how: int
 ) -> bool:
-    """True when folded[start:end] reads as one of the occurrences, by the words around them."""
-    # Exact neighbours first: the usual case, and a word that occurs often has many contexts
-    # that each cost several steps when read loosely.
-    for how in (_EXACT, _LOOSE):
-        for before, after in contexts:
-            if not budget.take():
-                return False
-            if _reads_before(folded, start, before, how) and _reads_after(folded, end, after, how):
-                return True
+    """True when folded[start:end] reads as one of the occurrences, by the words around them
+    read `how` (`_EXACT` or `_LOOSE`)."""
+    for before, after in contexts:
+        if not budget.take():
+            return False
+        if _reads_before(folded, start, before, how) and _reads_after(folded, end, after, how):
+            return True
     return False
 
 
@@ -308,6 +307,11 @@ def _walk(folded: str, forms: Sequence[str]) -> list[Span | None]:
     return spans
 
 
+def _placed_before(spans: Sequence[Span | None], k: int) -> int:
+    """Where the text is placed up to by the walk's spans before form `k`."""
+    return max((span[1] for span in spans[:k] if span is not None), default=0)
+
+
 def _prepared(body: str) -> tuple[str, list[int] | None, str]:
     """`_folded(body)`, and the folded text with separators turned into spaces."""
     if len(body) <= _KEEP_CHARS and (kept := _kept(body)) is not None:
@@ -336,6 +340,38 @@ def _spaced(folded: str) -> str:
     return folded
 
 
+_Hit = tuple[int, int, set[_Context]]  # a candidate's span and its phrase's contexts
+
+
+def _read(folded: str, hits: list[_Hit], wanted: int) -> list[Span]:
+    """The spans of the hits that read as occurrences, until `wanted` do or the readings run
+    out: every hit's exact neighbours first, then loose ones for the rest, and one side only
+    (`_is_one_sided`) when no hit reads either way."""
+    # Exact for all first: they usually account for every occurrence, loose readings cost
+    # several steps a context, and they read more parts of words as words (米 in 日米).
+    budget = _Budget()
+    read: list[Span] = []
+    for how in (_EXACT, _LOOSE, _ANY):  # _ANY: `_is_one_sided` (the other side read so)
+        if how == _ANY and read:
+            break
+        unread: list[_Hit] = []
+        for start, end, contexts in hits:
+            if how == _ANY:
+                reads = _is_one_sided(folded, start, end, contexts, budget)
+            else:
+                reads = _is_occurrence(folded, start, end, contexts, budget, how)
+            if reads:
+                read.append((start, end))
+            else:
+                unread.append((start, end, contexts))
+            if budget.left < 0:
+                return read
+        if len({start for start, _ in read}) >= wanted:
+            break
+        hits = unread
+    return read
+
+
 def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]:
     """Spans of `body`, in order, where a phrase of a term occurs as the index sees it."""
     padded = f" {forms} "
@@ -355,7 +391,7 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
         after = origin[end] if end < len(origin) else len(body)
         return origin[start], max(origin[end - 1] + 1, after)
 
-    hits: list[tuple[int, int, set[_Context]]] = []
+    hits: list[_Hit] = []
     for phrase, positions in occurring:
         # Each occurrence's words before (nearest first) and after; None where the text ends.
         contexts = {
@@ -368,38 +404,35 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
         probe = _probe_pattern("".join(phrase))
         hits.extend((*m.span(), contexts) for m in probe.finditer(spaced))
     hits.sort(key=lambda h: (h[0], h[1]))
-    budget = _Budget()
-    for reads in (_is_occurrence, _is_one_sided):
-        confirmed = False
-        for start, end, contexts in hits:
-            if reads(folded, start, end, contexts, budget):
-                confirmed = True
-                yield original((start, end))
-            if budget.left < 0:
-                break
-        if confirmed or budget.left < 0:
-            break
-    if confirmed:
-        return
-    # No hit reads as an occurrence: each is spelled differently in the text (セキュリティ for
-    # セキュリティー, Washington for ワシントン), or too many were read to find one. Place the
-    # forms in the text one by one, as far as the first occurrence's snippet could reach.
-    first = min(k for _, positions in occurring for k in positions)
-    forms_list = forms.split(" ")
-    spans = _walk(folded, forms_list[: first + SNIPPET_CHARS * 2])
-    found: list[Span] = []
-    for phrase, positions in occurring:
-        for k in positions:
-            if k + len(phrase) <= len(spans):
-                head, tail = spans[k], spans[k + len(phrase) - 1]
-                if head is not None and tail is not None and tail[1] > head[0]:
-                    found.append((head[0], tail[1]))
-    if found:
-        yield from (original(span) for span in sorted(found))
-        return
-    # The walk lost its place before the first occurrence (a long text, many words spelled
-    # otherwise). The text around where the forms put it is analyzed as the index analyzed it.
-    yield from _analyzed(body, [p for p, _ in occurring], first / max(1, len(forms_list)))
+    # Every hit is read, not only those the window could show: an occurrence that does not
+    # read (between words spelled otherwise: とりわけミサイルについて) or is spelled otherwise
+    # (セキュリティ for セキュリティー, 三 for 3) is noticed only by the count falling short.
+    starts = {k for _, positions in occurring for k in positions}
+    found = set(_read(folded, hits, len(starts)))
+    if len({start for start, _ in found}) < len(starts):
+        # Some occurrence was not read, or too many hits were read to find them all. Place the
+        # forms in the text one by one, as far as the first occurrence's snippet could reach.
+        first = min(starts)
+        forms_list = forms.split(" ")
+        spans = _walk(folded, forms_list[: first + SNIPPET_CHARS * 2])
+        for phrase, positions in occurring:
+            for k in positions:
+                if k + len(phrase) <= len(spans):
+                    head, tail = spans[k], spans[k + len(phrase) - 1]
+                    if head is not None and tail is not None and tail[1] > head[0]:
+                        found.add((head[0], tail[1]))
+        unplaced = min((k for k in starts if k >= len(spans) or spans[k] is None), default=None)
+        if not found or (
+            unplaced is not None and _placed_before(spans, unplaced) < min(found)[0] + SNIPPET_CHARS
+        ):
+            # The walk left an occurrence unplaced before the first match's window ends: it lost
+            # its place (a long text, many words spelled otherwise). The text around the first
+            # match, else where the forms put the first occurrence, is analyzed as the index was.
+            where = original(min(found))[0] / len(body) if found else first / len(forms_list)
+            analyzed = _analyzed(body, [p for p, _ in occurring], where)
+            yield from sorted({*map(original, found), *analyzed})
+            return
+    yield from (original(span) for span in sorted(found))
 
 
 # Characters of text analyzed on either side of where an occurrence is expected (~1 ms).
@@ -482,7 +515,7 @@ def snippet(
         lead = max(body.rfind(ch, 0, first[0]) for ch in _SENTENCE_ENDS) + 1
         # Start at the sentence when the match is near its beginning, else shortly before it.
         start = lead if first[0] - lead <= width // 3 else first[0] - width // 5
-        # Later matches count only inside the window (checking each costs time).
+        # Later matches count only inside the window.
         marks = [first, *takewhile(lambda span: span[0] < start + width, spans)]
     end = min(len(body), start + width)
     for a, b in marks:
