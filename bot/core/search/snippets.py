@@ -7,7 +7,8 @@ snippet time and touched much of its mapped dictionary. A search for the folded 
 agree with the text around it, so 核 inside 中核 (one word, 中核, in the index) is not marked.
 When fewer candidates read so than the forms have occurrences (a word spelled otherwise, or
 between words spelled otherwise), the forms are placed in the text one by one from its start,
-and when that loses its place first, the sentences around the first match are analyzed again.
+and when that places none, the sentences around the first occurrence are analyzed again (only
+then: each analysis maps more of the dictionary into the bot's memory).
 """
 
 from __future__ import annotations
@@ -307,11 +308,6 @@ def _walk(folded: str, forms: Sequence[str]) -> list[Span | None]:
     return spans
 
 
-def _placed_before(spans: Sequence[Span | None], k: int) -> int:
-    """Where the text is placed up to by the walk's spans before form `k`."""
-    return max((span[1] for span in spans[:k] if span is not None), default=0)
-
-
 def _prepared(body: str) -> tuple[str, list[int] | None, str]:
     """`_folded(body)`, and the folded text with separators turned into spaces."""
     if len(body) <= _KEEP_CHARS and (kept := _kept(body)) is not None:
@@ -421,16 +417,11 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
                     head, tail = spans[k], spans[k + len(phrase) - 1]
                     if head is not None and tail is not None and tail[1] > head[0]:
                         found.add((head[0], tail[1]))
-        unplaced = min((k for k in starts if k >= len(spans) or spans[k] is None), default=None)
-        if not found or (
-            unplaced is not None and _placed_before(spans, unplaced) < min(found)[0] + SNIPPET_CHARS
-        ):
-            # The walk left an occurrence unplaced before the first match's window ends: it lost
-            # its place (a long text, many words spelled otherwise). The text around the first
-            # match, else where the forms put the first occurrence, is analyzed as the index was.
-            where = original(min(found))[0] / len(body) if found else first / len(forms_list)
-            analyzed = _analyzed(body, [p for p, _ in occurring], where)
-            yield from sorted({*map(original, found), *analyzed})
+        if not found:
+            # The walk lost its place before the first occurrence (a long text, many words
+            # spelled otherwise). The text around where the forms put it is analyzed as the
+            # index analyzed it.
+            yield from _analyzed(body, [p for p, _ in occurring], first / len(forms_list))
             return
     yield from (original(span) for span in sorted(found))
 
