@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import takewhile
 
 from bot.core.search import analyzer
@@ -347,16 +347,13 @@ def _read(folded: str, hits: list[_Hit], wanted: int) -> list[Span]:
     # several steps a context, and they read more parts of words as words (米 in 日米).
     budget = _Budget()
     read: list[Span] = []
-    for how in (_EXACT, _LOOSE, _ANY):  # _ANY: `_is_one_sided` (the other side read so)
-        if how == _ANY and read:
+    exact, loose = (partial(_is_occurrence, how=how) for how in (_EXACT, _LOOSE))
+    for reads in (exact, loose, _is_one_sided):
+        if reads is _is_one_sided and read:
             break
         unread: list[_Hit] = []
         for start, end, contexts in hits:
-            if how == _ANY:
-                reads = _is_one_sided(folded, start, end, contexts, budget)
-            else:
-                reads = _is_occurrence(folded, start, end, contexts, budget, how)
-            if reads:
+            if reads(folded, start, end, contexts, budget):
                 read.append((start, end))
             else:
                 unread.append((start, end, contexts))
