@@ -384,7 +384,7 @@ class DigestPoster:
         for schedule in await schedules.list_schedules(self.db):
             plan = schedules.catch_up(schedule, now, self.grace)
             if plan is not None:
-                weeks = [plan.week, *plan.earlier]
+                weeks = [plan.week, *plan.earlier, *(due.week for due in plan.earlier_due)]
                 settled_by_runs.update((schedule.channel_id, w.start) for w in weeks)
         # Refused by an unavailable Discord, and their retries lost with the process: a
         # `post-now` where no schedule runs, or a week a changed schedule owed, which no run
@@ -418,6 +418,8 @@ class DigestPoster:
         # A downtime across several runs: the earlier weeks no run handled were missed too.
         for week in plan.earlier:
             await self._record_missed(schedule, week, over_failed=False)
+        for due in plan.earlier_due:
+            await self.attempt(schedule.channel_id, due.week.start, due.deadline)
         if plan.action == "missed":
             return "missed" if await self._record_missed(schedule, plan.week) else None
         await self.attempt(schedule.channel_id, plan.week.start, plan.deadline)

@@ -933,6 +933,14 @@ MISSED_WEEKS_BACK = 8
 
 
 @dataclass(frozen=True, slots=True)
+class DueWeek:
+    """A run's week still within the grace period, and the end of it (in UTC)."""
+
+    week: Week
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CatchUp:
     """What to do on start about the latest run that came due while the bot was down."""
 
@@ -944,6 +952,10 @@ class CatchUp:
     # The weeks of the runs before it since the schedule was set, past the grace period, oldest
     # first: missed too, unless the ledger says they were handled (the bot was up for them).
     earlier: tuple[Week, ...] = ()
+    # The weeks of the runs before it still within the grace period, oldest first: posted
+    # before it. Only a grace period of a week has any: across a change to daylight saving
+    # time, a week is 167 hours.
+    earlier_due: tuple[DueWeek, ...] = ()
 
 
 def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE) -> CatchUp | None:
@@ -964,18 +976,32 @@ def catch_up(schedule: Schedule, now: datetime, grace: timedelta = DEFAULT_GRACE
         return None
     action: Literal["post", "missed"] = "post" if moment - run <= grace else "missed"
     earlier: list[Week] = []
+    earlier_due: list[DueWeek] = []
     day = _run_day(run, schedule.tz, schedule.weekday)
     for weeks_back in range(1, MISSED_WEEKS_BACK + 1):
         before = _run_on(day - timedelta(days=7 * weeks_back), schedule)
         if since is not None and before <= since:
             break
+        its_week = week_for_run(before, schedule.tz, weekday=schedule.weekday)
         if moment - before > grace:
-            earlier.append(week_for_run(before, schedule.tz, weekday=schedule.weekday))
+            earlier.append(its_week)
+        else:
+            earlier_due.append(DueWeek(its_week, _deadline(before, grace)))
     week = week_for_run(run, schedule.tz, weekday=schedule.weekday)
-    # In UTC: in the schedule's zone, adding hours is wall-clock arithmetic, an hour off across
-    # a daylight-saving change.
-    deadline = run.astimezone(UTC) + grace
-    return CatchUp(run, week, action, deadline, tuple(reversed(earlier)))
+    return CatchUp(
+        run,
+        week,
+        action,
+        _deadline(run, grace),
+        tuple(reversed(earlier)),
+        tuple(reversed(earlier_due)),
+    )
+
+
+def _deadline(run: datetime, grace: timedelta) -> datetime:
+    """The end of a run's grace period. In UTC: in the schedule's zone, adding hours is
+    wall-clock arithmetic, an hour off across a daylight-saving change."""
+    return run.astimezone(UTC) + grace
 
 
 def owed_weeks(

@@ -290,6 +290,24 @@ def test_catch_up_deadline_is_the_grace_period_in_real_time_across_dst() -> None
     assert plan.deadline == datetime(2025, 11, 2, 13, tzinfo=UTC)  # Sunday 08:00 by the clock
 
 
+def test_catch_up_posts_an_earlier_run_still_within_a_week_long_grace_period() -> None:
+    """With 168 hours of grace, the run before a 167-hour week (clocks going forward) is still
+    due beside the latest: posted too, with its own deadline, not dropped or recorded missed."""
+    before = datetime(2026, 3, 2, 9, tzinfo=NY)  # clocks go forward on Sunday, March 8
+    latest = datetime(2026, 3, 9, 9, tzinfo=NY)
+    sched = _schedule(1, "09:00", "America/New_York", updated_at=datetime(2026, 2, 27, tzinfo=UTC))
+    plan = catch_up(sched, latest + timedelta(minutes=30), timedelta(hours=168))
+    assert plan is not None
+    assert (plan.action, plan.run_at, plan.earlier) == ("post", latest, ())
+    assert [(due.week.start, due.deadline) for due in plan.earlier_due] == [
+        (date(2026, 2, 23), before.astimezone(UTC) + timedelta(hours=168))
+    ]
+    # An hour of grace less, that run is past it: missed, as before.
+    shorter = catch_up(sched, latest + timedelta(minutes=30), timedelta(hours=167))
+    assert shorter is not None
+    assert ([w.start for w in shorter.earlier], shorter.earlier_due) == ([date(2026, 2, 23)], ())
+
+
 @pytest.mark.parametrize(
     ("old", "new", "now", "owed"),
     [
