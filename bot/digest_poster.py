@@ -33,7 +33,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot import render
 from bot.core import db as database
 from bot.core import schedules
-from bot.core.digest import Week, build_digest, week_of
+from bot.core.digest import Digest, Week, build_digest, week_of
 from bot.core.schedules import FailureCode, PostFailure, PostSettings, Schedule
 from bot.i18n import Lang, permission_names, t
 from bot.render import digest_embeds, marker
@@ -587,7 +587,9 @@ class DigestPoster:
             if posted and settings is None:
                 # Stopped or paused: what reached the channel stays, nothing more is posted.
                 if paused and claimed is not None and post.created_at is not None:
-                    pages = await self._digest_pages(week, claimed.language, post.created_at)
+                    pages = await self._digest_pages(
+                        channel_id, week, claimed.language, post.created_at
+                    )
                     if len(posted) < len(pages):
                         # Recorded as posted, the rest would never follow: the claim stays, so
                         # that setting the schedule again posts the missing pages, not the week.
@@ -635,10 +637,10 @@ class DigestPoster:
         """
         claimed = claim is not None
         moment = claim or datetime.now(UTC).replace(microsecond=0)
+        channel_id = settings.channel_id
         async with self.slots:
-            digest = await build_digest(self.db, week, added_by=moment)
+            digest = await self._build(channel_id, week, moment)
             pages = digest_embeds(digest, settings.language)
-            channel_id = settings.channel_id
             if posted and len(posted) >= len(pages):
                 await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
                 log.info("digest of %s in channel %s was already posted", week.start, channel_id)
@@ -678,11 +680,18 @@ class DigestPoster:
             return await self._send(found, settings, week, pages, posted)
 
     async def _digest_pages(
-        self, week: Week, language: Lang, added_by: datetime
+        self, channel_id: int, week: Week, language: Lang, added_by: datetime
     ) -> list[discord.Embed]:
         """The pages of `week`'s digest as a post claimed at `added_by` posts them."""
         async with self.slots:
-            return digest_embeds(await build_digest(self.db, week, added_by=added_by), language)
+            return digest_embeds(await self._build(channel_id, week, added_by), language)
+
+    async def _build(self, channel_id: int, week: Week, added_by: datetime) -> Digest:
+        """`week`'s digest for the channel, of the articles stored by `added_by`, with those of
+        the week before that came in after that week's digest was made there (posted, or
+        skipped as empty): they are in no digest yet."""
+        late_since = await schedules.digest_made_at(self.db, channel_id, week.previous().start)
+        return await build_digest(self.db, week, added_by=added_by, late_since=late_since)
 
     async def _missed_claim(self, channel_id: int, week_start: date) -> Outcome:
         """Record an interrupted post, not in the channel, as missed: too late to post now."""

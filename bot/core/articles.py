@@ -587,18 +587,25 @@ async def latest(
 
 
 async def articles_between(
-    db: aiosqlite.Connection, start: date, end: date, *, added_by: datetime | None = None
+    db: aiosqlite.Connection,
+    start: date,
+    end: date,
+    *,
+    added_by: datetime | None = None,
+    added_after: datetime | None = None,
 ) -> list[Article]:
     """Articles published from `start` to `end` inclusive, newest first; with `added_by`,
-    only those stored by that moment (in whole seconds, as stored: its second included)."""
-    # Stored as text that sorts as time does (`db.stamp`); "9" sorts after every one.
-    added = "9" if added_by is None else stamp(added_by)
+    only those stored by that moment, with `added_after` only those stored after it (in whole
+    seconds, as stored: `added_by`'s second is in, `added_after`'s is out)."""
+    # Stored as text that sorts as time does (`db.stamp`); "9" sorts after every one, "" before.
+    by = "9" if added_by is None else stamp(added_by)
+    after = "" if added_after is None else stamp(added_after)
     query = f"""
         SELECT {ARTICLE_COLUMNS} FROM articles
-         WHERE published BETWEEN ? AND ? AND created_at <= ?
+         WHERE published BETWEEN ? AND ? AND created_at <= ? AND created_at > ?
          ORDER BY published DESC, id DESC
     """  # noqa: S608
-    rows = await db.execute_fetchall(query, (start.isoformat(), end.isoformat(), added))
+    rows = await db.execute_fetchall(query, (start.isoformat(), end.isoformat(), by, after))
     return articles_from_rows(rows)
 
 

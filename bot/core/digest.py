@@ -138,6 +138,9 @@ class Digest:
     week: Week
     groups: tuple[TopicGroup, ...]
     latest_before: Article | None = None  # for an empty week: the newest article before it
+    # Articles of the week before, stored after its digest was made: in no digest yet (stored
+    # late, or dated after a Sunday schedule's run). Newest first.
+    late: tuple[Article, ...] = ()
 
     @property
     def articles(self) -> list[Article]:
@@ -151,8 +154,9 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        """True when nothing was published in the week."""
-        return self.total == 0
+        """True when nothing was published in the week, and nothing came late from the week
+        before."""
+        return self.total == 0 and not self.late
 
     @property
     def counts(self) -> dict[str, int]:
@@ -169,6 +173,7 @@ class Digest:
             "counts": self.counts,
             "total": self.total,
             "latest_before": self.latest_before.to_json() if self.latest_before else None,
+            "late": [a.to_json() for a in self.late],
         }
 
 
@@ -196,15 +201,27 @@ def group_articles(
 
 
 async def build_digest(
-    db: aiosqlite.Connection, week: Week, *, added_by: datetime | None = None
+    db: aiosqlite.Connection,
+    week: Week,
+    *,
+    added_by: datetime | None = None,
+    late_since: datetime | None = None,
 ) -> Digest:
     """The digest of a week; for an empty week, with the newest article published before it.
 
     `added_by`: only articles stored by then, so that a post interrupted after its
     first pages is finished from the digest it began with, whatever was imported since.
+    `late_since`: when the week before's digest was made (in the channel this one is for);
+    the articles of that week stored since are in this one's `late`.
     """
     found = await articles.articles_between(db, week.start, week.end, added_by=added_by)
     digest = group_articles(week, found)
+    if late_since is not None:
+        before = week.previous()
+        late = await articles.articles_between(
+            db, before.start, before.end, added_by=added_by, added_after=late_since
+        )
+        digest = replace(digest, late=tuple(late))
     if digest.is_empty:
         query = """
             SELECT id FROM articles WHERE published < ? ORDER BY published DESC, id DESC LIMIT 1
@@ -355,15 +372,24 @@ def render(
                 tuple(Line(a.id, _line(a, lang)) for a in group.articles),
             )
         )
-    return RenderedDigest(
-        lang, digest.week, title, _header(digest, lang, taxonomy), tuple(sections), digest.total
-    )
+    if digest.late:
+        n = len(digest.late)
+        sections.append(
+            Section(
+                f"先週分の追加（{n}件）" if ja else f"Added to last week ({n})",
+                "先週分の追加（続き）" if ja else "Added to last week (cont.)",
+                tuple(Line(a.id, _line(a, lang)) for a in digest.late),
+            )
+        )
+    total = digest.total + len(digest.late)
+    header = _header(digest, lang, taxonomy)
+    return RenderedDigest(lang, digest.week, title, header, tuple(sections), total)
 
 
 def _header(digest: Digest, lang: Language, taxonomy: Taxonomy) -> str:
     ja = lang == "ja"
     span = format_week(digest.week, lang)
-    if digest.is_empty:
+    if digest.total == 0:
         lines = [f"この週（{span}）の記事はありません。" if ja else f"No news this week ({span})."]
         latest = digest.latest_before
         if latest is not None:
@@ -374,14 +400,23 @@ def _header(digest: Digest, lang: Language, taxonomy: Taxonomy) -> str:
                 if ja
                 else f"The latest was on {day}: {text} (#{latest.id})"
             )
-        return "\n".join(lines)
-    total = f"記事{digest.total}件" if ja else _plural(digest.total, "article")
-    counts = [f"{_label(g.slug, lang, taxonomy)} {len(g.articles)}" for g in digest.groups]
-    lines = [
-        f"{span}・{total}" if ja else f"{span} · {total}",
-        (" ／ " if ja else " · ").join(counts),
-    ]
-    if any(a.date_inferred for a in digest.articles):
+    else:
+        total = f"記事{digest.total}件" if ja else _plural(digest.total, "article")
+        counts = [f"{_label(g.slug, lang, taxonomy)} {len(g.articles)}" for g in digest.groups]
+        lines = [
+            f"{span}・{total}" if ja else f"{span} · {total}",
+            (" ／ " if ja else " · ").join(counts),
+        ]
+    if digest.late:
+        before = format_week(digest.week.previous(), lang)
+        n = len(digest.late)
+        lines.append(
+            f"先週（{before}）の記事で、先週のダイジェストの後に届いた{n}件も載せています。"
+            if ja
+            else f"Also {_plural(n, 'article')} from last week ({before}) that came in after "
+            "its digest."
+        )
+    if any(a.date_inferred for a in (*digest.articles, *digest.late)):
         lines.append("「頃」は推定の日付です。" if ja else "“approx.”: date estimated.")
     return "\n".join(lines)
 

@@ -825,6 +825,17 @@ async def get_post(
     return _post(rows[0]) if rows else None
 
 
+async def digest_made_at(
+    db: aiosqlite.Connection, channel_id: int, week_start: date
+) -> datetime | None:
+    """When a channel's digest of a week was made (its articles read), posted or skipped as
+    empty; None when it was not (yet), or was missed."""
+    post = await get_post(db, channel_id, week_start)
+    if post is None or post.status not in ("posted", "skipped"):
+        return None
+    return post.created_at
+
+
 async def pending_intents(db: aiosqlite.Connection) -> list[PostRecord]:
     """Claims with no message recorded (a crash or restart mid-post): reconcile these on start."""
     query = f"""
@@ -897,7 +908,8 @@ def week_for_run(run_at: datetime, timezone: str | ZoneInfo, *, weekday: int | N
 
     A Sunday run posts the week ending that day; a run on any other day posts the previous,
     complete week. So whatever the weekday chosen, every day is in one digest (on a Sunday
-    schedule, an article dated that Sunday but stored after the run is in none). `weekday`, the
+    schedule, an article dated that Sunday but stored after the run is in the next one's late
+    articles, see `digest.build_digest`). `weekday`, the
     schedule's: a run a DST change pushed past midnight still posts its own day's week.
     """
     local_day = _run_day(run_at, timezone, weekday)

@@ -86,6 +86,54 @@ async def test_a_digest_can_leave_out_articles_stored_after_its_claim(
     assert len(as_claimed) == 3
 
 
+async def test_articles_stored_after_the_week_befores_digest_come_late(
+    conn: aiosqlite.Connection,
+) -> None:
+    """With `late_since` (when the week before's digest was made), that week's articles stored
+    since are in this week's `late`, and only they: in both languages, and in the JSON."""
+    made = datetime(2025, 12, 22, 0, 0, tzinfo=UTC)
+    await conn.execute("UPDATE articles SET created_at = ?", ("2025-12-21T23:00:00Z",))
+    sunday = ArticleDraft(
+        "日曜夜の会談記事", "日米の会談が日曜夜に行われた。", date(2025, 12, 21), False, "s", "s"
+    )
+    await articles.ingest(conn, [sunday])
+    await conn.execute(
+        "UPDATE articles SET created_at = ? WHERE title = ?", ("2025-12-22T00:00:01Z", sunday.title)
+    )
+    week = week_of(date(2025, 12, 22))
+    digest = await build_digest(conn, week, late_since=made)
+    assert [a.title for a in digest.late] == [sunday.title]
+    assert sunday.title not in {a.title for a in digest.articles}
+    assert digest.to_json()["late"][0]["title"] == sunday.title
+    ja, en = render(digest, "ja"), render(digest, "en")
+    assert ja.sections[-1].heading == "先週分の追加（1件）"
+    assert en.sections[-1].heading == "Added to last week (1)"
+    assert "2025年12月15日〜21日）の記事で、先週のダイジェストの後に届いた1件" in ja.header
+    assert "Also 1 article from last week (Dec 15 – 21, 2025)" in en.header
+    # Stored in the second the week before's digest was made: it was in that digest.
+    at_made = await build_digest(conn, week, late_since=made + timedelta(seconds=1))
+    assert at_made.late == ()
+    # Without `late_since` (a preview, or no digest the week before), nothing comes late.
+    assert (await build_digest(conn, week)).late == ()
+
+
+async def test_a_week_with_only_late_articles_is_not_empty(tmp_path: Path) -> None:
+    """A week with no articles of its own but late ones is posted: not empty, its header says
+    so, and the late articles are its lines."""
+    connection = await db.connect(tmp_path / "alliance.db")
+    try:
+        late = ArticleDraft("遅れて届いた記事", "日米の協議。", date(2025, 12, 19), False, "l", "l")
+        await articles.ingest(connection, [late])
+        made = datetime(2025, 12, 21, tzinfo=UTC)
+        digest = await build_digest(connection, week_of(date(2025, 12, 22)), late_since=made)
+    finally:
+        await connection.close()
+    assert (digest.total, digest.is_empty, len(digest.late)) == (0, False, 1)
+    text = render(digest, "en").to_text()
+    assert "No news this week" in text
+    assert "遅れて届いた記事" in text
+
+
 def test_newest_first_within_a_topic_and_other_last() -> None:
     """Within a group the newest comes first; articles without a topic form a last group."""
     week = Week(date(2025, 12, 15))

@@ -245,6 +245,21 @@ async def test_an_earlier_week_that_failed_is_not_recorded_missed(
     assert [p.status if p else None for p in statuses] == ["failed", "missed"]
 
 
+async def test_a_digest_is_made_when_posted_or_skipped(conn: aiosqlite.Connection) -> None:
+    """`digest_made_at` is the claim of a posted week and the record of a skipped one; a week
+    claimed but unfinished, missed, or never handled has no digest made."""
+    await _set(conn)
+    weeks = [WEEK + timedelta(days=7 * n) for n in range(5)]
+    posted, skipped, claimed, missed, _never = weeks
+    assert await claim_post(conn, CHANNEL, posted, now=NOW)
+    assert await mark_posted(conn, CHANNEL, posted, 7, now=NOW + timedelta(hours=1))
+    assert await schedules.record_skipped(conn, CHANNEL, skipped, now=NOW + timedelta(hours=2))
+    assert await claim_post(conn, CHANNEL, claimed, now=NOW)
+    assert await record_missed(conn, CHANNEL, missed)
+    made = [await schedules.digest_made_at(conn, CHANNEL, week) for week in weeks]
+    assert made == [NOW, NOW + timedelta(hours=2), None, None, None]
+
+
 def test_retries_back_off_up_to_an_hour_within_the_deadline() -> None:
     """Retry delays double from the first (1, 2, 4 … min), stop at an hour, end at the deadline."""
     now = datetime(2026, 11, 23, 9, tzinfo=UTC)

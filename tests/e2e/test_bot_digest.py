@@ -849,6 +849,42 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     assert f"channel {deleted.id} was deleted: its digests are stopped" in run.stderr
 
 
+async def test_a_digest_carries_last_weeks_articles_stored_after_its_digest(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Last week's digest was posted a week ago; an article of last week stored since (late,
+    or after a Sunday run) is in this week's digest under its own heading, and one stored
+    before that digest is not repeated."""
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(bot, news, ago=timedelta(hours=1), set_ago=timedelta(days=10))
+    before = week.previous()
+    made = datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)
+
+    async def seed(conn: aiosqlite.Connection) -> None:
+        assert await schedules.claim_post(conn, news.id, before.start, now=made)
+        assert await schedules.mark_posted(conn, news.id, before.start, 42, now=made)
+        drafts = [
+            ArticleDraft(title, body, before.end, False, "late.jsonl", title)
+            for title, body in (
+                ("間に合った記事", "日米の防衛相が共同訓練の拡充を確認した。"),
+                ("遅れて届いた記事", "米国務長官が沖縄の基地負担の軽減策を発表した。"),
+            )
+        ]
+        await articles.ingest(conn, drafts)
+        stamp = (made - HOUR).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query = "UPDATE articles SET created_at = ? WHERE title = ?"
+        await conn.execute(query, (stamp, "間に合った記事"))
+        await conn.commit()
+
+    await with_db(bot.db, seed)
+    await bot.start(until_logged=CAUGHT_UP)
+    [message] = digests(fake_discord)
+    posted = message_text(message)
+    assert "先週分の追加（1件）" in posted
+    assert "遅れて届いた" in posted
+    assert "間に合った" not in posted
+
+
 async def test_a_run_retried_until_its_grace_ended_is_recorded_missed_after_a_restart(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
