@@ -33,7 +33,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot import render
 from bot.core import db as database
 from bot.core import schedules
-from bot.core.digest import Digest, Week, build_digest, week_of
+from bot.core.digest import Week, week_of
 from bot.core.schedules import FailureCode, PostFailure, PostSettings, Schedule
 from bot.i18n import Lang, permission_names, t
 from bot.render import digest_embeds, marker
@@ -435,7 +435,8 @@ class DigestPoster:
             # Every start looks back: a week already handled costs one read, no digest. Whether
             # a failed one may become missed, `record_missed` decides.
             return False
-        if schedule.when_empty == "skip" and (await build_digest(self.db, week)).is_empty:
+        skips = schedule.when_empty == "skip"
+        if skips and (await schedules.channel_digest(self.db, schedule.channel_id, week)).is_empty:
             # That week would not have been posted anyway. Recorded as skipped, so that
             # articles dated in it that arrive later don't make it missed at the next start.
             await schedules.record_skipped(self.db, schedule.channel_id, week.start)
@@ -639,7 +640,7 @@ class DigestPoster:
         moment = claim or datetime.now(UTC).replace(microsecond=0)
         channel_id = settings.channel_id
         async with self.slots:
-            digest = await self._build(channel_id, week, moment)
+            digest = await schedules.channel_digest(self.db, channel_id, week, added_by=moment)
             pages = digest_embeds(digest, settings.language)
             if posted and len(posted) >= len(pages):
                 await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
@@ -684,14 +685,8 @@ class DigestPoster:
     ) -> list[discord.Embed]:
         """The pages of `week`'s digest as a post claimed at `added_by` posts them."""
         async with self.slots:
-            return digest_embeds(await self._build(channel_id, week, added_by), language)
-
-    async def _build(self, channel_id: int, week: Week, added_by: datetime) -> Digest:
-        """`week`'s digest for the channel, of the articles stored by `added_by`, with those of
-        the week before that came in after that week's digest was made there (posted, or
-        skipped as empty): they are in no digest yet."""
-        late_since = await schedules.digest_made_at(self.db, channel_id, week.previous().start)
-        return await build_digest(self.db, week, added_by=added_by, late_since=late_since)
+            digest = await schedules.channel_digest(self.db, channel_id, week, added_by=added_by)
+            return digest_embeds(digest, language)
 
     async def _missed_claim(self, channel_id: int, week_start: date) -> Outcome:
         """Record an interrupted post, not in the channel, as missed: too late to post now."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import discord
 
 from bot import render
-from bot.core import articles, saved_queries
+from bot.core import articles, saved_queries, schedules
 from bot.core.dates import iso_day
 from bot.core.digest import Digest, Week, build_digest
 from bot.core.models import Article
@@ -310,17 +310,30 @@ class PagerButton(_TurnButton, discord.ui.DynamicItem[discord.ui.Button[Any]], t
 
 _DIGEST_PAGER = re.compile(
     r"al:dg:(?P<lang>ja|en):(?P<week>\d{4}-\d{2}-\d{2}):(?P<page>\d{1,4}):"
-    r"(?P<tz>[A-Za-z0-9_+/-]{1,64})"
+    r"(?P<tz>[A-Za-z0-9_+/-]{1,64})(?::(?P<channel>\d{1,20}))?"
 )
 
 
-def digest_pager_id(week: Week, lang: Lang, page: int) -> str:
-    """The custom_id of a button that opens page `page` of the digest of `week` in `lang`."""
-    return f"al:dg:{lang}:{week.start.isoformat()}:{page}:{week.timezone}"
+@dataclass(frozen=True, slots=True)
+class DigestPage:
+    """What a digest pager custom_id names: a page of a week's digest in a language, as the
+    channel's post carries it, or (`channel_id` None) the week's alone."""
+
+    week: Week
+    lang: Lang
+    page: int
+    channel_id: int | None = None
+
+    @property
+    def custom_id(self) -> str:
+        """The custom_id of a button that opens this page (at most 100 characters: IANA zone
+        names are at most 32)."""
+        found = f"al:dg:{self.lang}:{self.week.start.isoformat()}:{self.page}:{self.week.timezone}"
+        return found if self.channel_id is None else f"{found}:{self.channel_id}"
 
 
-def parse_digest_pager(match: re.Match[str]) -> tuple[Week, Lang, int] | None:
-    """The week, language and page a digest pager custom_id names; None if it names no week."""
+def parse_digest_pager(match: re.Match[str]) -> DigestPage | None:
+    """The page a digest pager custom_id names; None if it names no week."""
     start = iso_day(match["week"])
     if start is None:
         return None
@@ -328,7 +341,9 @@ def parse_digest_pager(match: re.Match[str]) -> tuple[Week, Lang, int] | None:
         week = Week(start, match["tz"])
     except ValueError:  # not a Monday, past the calendar, or no such timezone
         return None
-    return week, "ja" if match["lang"] == "ja" else "en", int(match["page"])
+    lang: Lang = "ja" if match["lang"] == "ja" else "en"
+    channel = int(match["channel"]) if match["channel"] else None
+    return DigestPage(week, lang, int(match["page"]), channel)
 
 
 class DigestPagerButton(
@@ -341,12 +356,16 @@ class DigestPagerButton(
     async def _turn_page(self, interaction: discord.Interaction) -> None:
         bot: AllianceBot = interaction.client  # type: ignore[assignment]
         match = _DIGEST_PAGER.fullmatch(self.item.custom_id or "")
-        parsed = parse_digest_pager(match) if match else None
-        if parsed is None:
+        wanted = parse_digest_pager(match) if match else None
+        if wanted is not None and wanted.channel_id is not None:
+            # A hand-made id may name any channel: only one of the member's server is read.
+            guild = getattr(bot.get_channel(wanted.channel_id), "guild", None)
+            if guild is None or guild.id != interaction.guild_id:
+                wanted = None
+        if wanted is None:
             await reply_privately(interaction, t("page.expired", lang_of(interaction.locale)))
             return
-        week, lang, page = parsed
-        shown = digest_page(bot, week, lang, page)
+        shown = digest_page(bot, wanted)
         await answer(interaction, shown, defer_after=bot.settings.defer_after_s, replace=True)
 
 
@@ -631,31 +650,34 @@ async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
 
 
 async def digest_page(
-    bot: AllianceBot, week: Week, lang: Lang, page: int = 0, *, digest: Digest | None = None
+    bot: AllianceBot, wanted: DigestPage, *, digest: Digest | None = None
 ) -> Page:
-    """Page `page` (from 0) of the digest of `week` in `lang`, one message of it; with Previous
-    / Next buttons when it takes more, so that a busy week is read a page at a time.
+    """The page `wanted` names, one message of its digest; with Previous / Next buttons when
+    the digest takes more, so that a busy week is read a page at a time.
 
-    `digest`: that week's, when the caller has built it already.
+    `digest`: the one `wanted` names, when the caller has built it already.
     """
     if digest is None:
         async with bot.readers.reading() as conn:
-            digest = await build_digest(conn, week)
-    shown = render.digest_embeds(digest, lang)
+            if wanted.channel_id is None:
+                digest = await build_digest(conn, wanted.week)
+            else:
+                digest = await schedules.channel_digest(conn, wanted.channel_id, wanted.week)
+    shown = render.digest_embeds(digest, wanted.lang)
     last = len(shown) - 1
-    page = max(0, min(page, last))
+    page = max(0, min(wanted.page, last))
     embed = shown[page]
     if last == 0:
         return Page(embeds=[embed])
-    numbered = t("digest.page", lang, page=page + 1, pages=last + 1)
+    numbered = t("digest.page", wanted.lang, page=page + 1, pages=last + 1)
     embed.set_footer(text=f"{numbered}\n{embed.footer.text}")
     view = discord.ui.View(timeout=None)
     for target, key, disabled in (
         (page - 1, "page.previous", page <= 0),
         (page + 1, "page.next", page >= last),
     ):
-        custom_id = digest_pager_id(week, lang, max(0, min(target, last)))
-        view.add_item(DigestPagerButton(custom_id, label=t(key, lang), disabled=disabled))
+        custom_id = replace(wanted, page=max(0, min(target, last))).custom_id
+        view.add_item(DigestPagerButton(custom_id, label=t(key, wanted.lang), disabled=disabled))
     return Page(embeds=[embed], view=view)
 
 

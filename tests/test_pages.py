@@ -8,12 +8,14 @@ from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import available_timezones
 
 import pytest
 import pytest_asyncio
 
 from bot import pages
 from bot.core import articles, db, saved_queries
+from bot.core.digest import Week
 from bot.core.models import ArticleDraft
 from bot.core.search import cache as cache_module
 from bot.core.search.cache import ResultCache
@@ -98,6 +100,21 @@ async def seeded_bot(tmp_path: Path) -> AsyncIterator[Any]:
     )
     await readers.close()
     await conn.close()
+
+
+def test_a_digest_page_with_a_channel_round_trips_within_discords_100_characters() -> None:
+    """A digest pager id of the longest zone name, the highest page and a 20-digit channel
+    fits a custom_id and names the same page again; one without a channel names none."""
+    longest = max(available_timezones(), key=len)
+    week = Week(date(2024, 6, 3), longest)
+    for wanted in (
+        pages.DigestPage(week, "ja", 9999, 2**64 - 1),
+        pages.DigestPage(week, "en", 0),
+    ):
+        assert len(wanted.custom_id) <= 100
+        match = pages._DIGEST_PAGER.fullmatch(wanted.custom_id)
+        assert match is not None
+        assert pages.parse_digest_pager(match) == wanted
 
 
 async def test_a_page_shown_again_is_kept_with_a_view_of_its_own(seeded_bot: Any) -> None:

@@ -42,7 +42,16 @@ import aiosqlite
 # Private names here: `stamp` is a local variable in several functions below.
 from bot.core.db import parse_stamp as _parse_stamp
 from bot.core.db import stamp as _stamp
-from bot.core.digest import DEFAULT_TIMEZONE, LANGUAGES, Language, Week, week_of, zone
+from bot.core.digest import (
+    DEFAULT_TIMEZONE,
+    LANGUAGES,
+    Digest,
+    Language,
+    Week,
+    build_digest,
+    week_of,
+    zone,
+)
 
 WhenEmpty = Literal["post", "skip"]
 DEFAULT_LANGUAGE: Language = "ja"  # of a new schedule's digest, unless `set` says otherwise
@@ -834,6 +843,16 @@ async def digest_made_at(
     if post is None or post.status not in ("posted", "skipped"):
         return None
     return post.created_at
+
+
+async def channel_digest(
+    db: aiosqlite.Connection, channel_id: int, week: Week, *, added_by: datetime | None = None
+) -> Digest:
+    """`week`'s digest as the channel's post carries it: of the articles stored by `added_by`
+    (None: all), with those of the week before that came in after that week's digest was made
+    there (posted, or skipped as empty), which are in no digest yet."""
+    late_since = await digest_made_at(db, channel_id, week.previous().start)
+    return await build_digest(db, week, added_by=added_by, late_since=late_since)
 
 
 async def pending_intents(db: aiosqlite.Connection) -> list[PostRecord]:

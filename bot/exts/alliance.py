@@ -178,7 +178,9 @@ class Alliance(
         if week is WeekProblem.PAST_THE_CALENDAR:
             await reply_privately(interaction, t("digest.week_past_calendar", lang))
             return
-        await self._answer(interaction, pages.digest_page(self.bot, week, lang), private=True)
+        await self._answer(
+            interaction, pages.digest_page(self.bot, pages.DigestPage(week, lang, 0)), private=True
+        )
 
     @app_commands.command(name=_("help"), description=_("How to use this bot"))
     async def help_command(self, interaction: discord.Interaction) -> None:

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot import pages, render
 from bot.core import schedules
-from bot.core.digest import Digest, Week, build_digest
+from bot.core.digest import Digest, Week
 from bot.core.schedules import PostSettings, Schedule, ScheduleError
 from bot.digest_poster import (
     RETRIED,
@@ -341,7 +341,7 @@ class DigestCog(commands.Cog):
             digest_lang = schedule.language
             post = await schedules.get_post(self.poster.db, schedule.channel_id, week.start)
             async with self.bot.readers.reading() as conn:
-                digest = await build_digest(conn, week)
+                digest = await schedules.channel_digest(conn, schedule.channel_id, week)
             state = ""
             if post and post.status == "posted":
                 state = "_posted"  # e.g. a run one day after a `post-now` of that week
@@ -353,7 +353,9 @@ class DigestCog(commands.Cog):
             else:
                 when = discord.utils.format_dt(run_at, "F")
                 said = t(f"digest.preview{state or '_next'}", lang, channel=ref, when=when)
-        page = await pages.digest_page(self.bot, week, digest_lang, digest=digest)
+        channel_id = schedule.channel_id if schedule is not None else None
+        wanted = pages.DigestPage(week, digest_lang, 0, channel_id)
+        page = await pages.digest_page(self.bot, wanted, digest=digest)
         page.content = said
         return page
 

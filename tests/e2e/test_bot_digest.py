@@ -699,6 +699,44 @@ async def test_a_preview_of_an_empty_week_says_whether_the_run_will_skip_it(
     assert noted.original["content"].startswith(f"<#{news.id}> の次回の投稿（")
 
 
+async def test_a_schedules_preview_pages_through_last_weeks_late_articles(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """The next run's week is empty, but last week's digest was posted before many of its
+    articles came in: preview of a schedule that skips empty weeks shows the post the run will
+    make, whose buttons page through every late article, also after a restart."""
+    news = fake_discord.guild.channel(NEWS)
+    schedule, _ = await set_due(bot, news, ago=timedelta(hours=30), when_empty="skip")
+    run_at = schedules.next_run(schedule, datetime.now(UTC))
+    before = schedules.week_for_run(run_at, schedule.tz, weekday=schedule.weekday).previous()
+    made = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+
+    async def posted_before_they_came(conn: aiosqlite.Connection) -> None:
+        assert await schedules.claim_post(conn, news.id, before.start, now=made)
+        assert await schedules.mark_posted(conn, news.id, before.start, 42, now=made)
+
+    await with_db(bot.db, posted_before_they_came)
+    await add_articles_in(bot, before, BUSY)
+    await bot.start()
+    preview = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
+    assert preview.original is not None
+    assert preview.original["content"].startswith(f"Preview of the next post in <#{news.id}>")
+    assert f"先週分の追加（{BUSY}件）" in text(preview)
+    message_id = int(preview.original["id"])
+    await bot.stop()  # the pages after the first from the channel's digest, in a new process
+    await bot.start()
+    record, seen = preview, []
+    while True:
+        (embed,) = embeds(record)
+        seen += _ids_in(embed_text(embed))
+        _, after = _pager(record)
+        if after["disabled"]:
+            break
+        pressed = await fake_discord.send_component(after["custom_id"], message_id=message_id)
+        record = await fake_discord.wait_response(pressed)
+    assert len(seen) == len(set(seen)) == BUSY
+
+
 @pytest.mark.parametrize(
     ("forged", "expected"),
     [
@@ -709,6 +747,7 @@ async def test_a_preview_of_an_empty_week_says_whether_the_run_will_skip_it(
         ("al:dg:en:9999-12-27:0:UTC", "out of date"),  # the week runs past the calendar
         ("al:dg:en:2024-06-03:1:/etc/passwd", "out of date"),
         ("al:dg:de:2024-06-03:1:UTC", "out of date"),
+        ("al:dg:en:2024-06-03:1:UTC:123", "out of date"),  # a channel of no server of theirs
     ],
 )
 async def test_forged_digest_pager_ids_get_a_clear_reply(
@@ -883,6 +922,31 @@ async def test_a_digest_carries_last_weeks_articles_stored_after_its_digest(
     assert "先週分の追加（1件）" in posted
     assert "遅れて届いた" in posted
     assert "間に合った" not in posted
+
+
+async def test_a_run_missed_while_down_counts_last_weeks_late_articles_as_its_own(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """On a schedule that skips empty weeks, a run the bot was down for whose week is empty but
+    would have carried last week's late articles is recorded as missed, not skipped."""
+    news = fake_discord.guild.channel(NEWS)
+    _, week = await set_due(
+        bot, news, ago=timedelta(hours=30), when_empty="skip", set_ago=timedelta(days=10)
+    )
+    before = week.previous()
+    made = datetime.now(UTC).replace(microsecond=0) - timedelta(days=8)
+
+    async def posted_before_it_came(conn: aiosqlite.Connection) -> None:
+        assert await schedules.claim_post(conn, news.id, before.start, now=made)
+        assert await schedules.mark_posted(conn, news.id, before.start, 42, now=made)
+
+    await with_db(bot.db, posted_before_it_came)
+    await add_articles_in(bot, before, 1)
+    await bot.start(until_logged=CAUGHT_UP)
+    post = await ledger(bot, news, week)
+    assert post is not None
+    assert post.status == "missed"
+    assert channel_posts(fake_discord, news) == []
 
 
 async def test_a_run_retried_until_its_grace_ended_is_recorded_missed_after_a_restart(
