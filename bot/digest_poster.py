@@ -4,7 +4,8 @@ Exactly once per (channel, week) rests on the ledger in `bot.core.schedules`: th
 recorded before posting, each page's message id as it is sent, and the first page's once all
 are. An intent left unfinished (a crash, an unclear error) is finished from the pages it
 recorded, after looking in the channel, from its latest attempt on, for the one page a crash
-may have left unrecorded.
+may have left unrecorded. What a post does next, from the ledger's record and what the channel
+holds, `bot.core.post_rules` decides; this module reads the channel and carries it out.
 A run that ends unsettled (an error, or a post whose fate is unclear) is tried again, backing off,
 as long as the week may still be posted (the grace period); after that, the next start settles it.
 
@@ -32,7 +33,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot import render
 from bot.core import db as database
-from bot.core import schedules
+from bot.core import post_rules, schedules
 from bot.core.digest import Week, week_of
 from bot.core.schedules import FailureCode, PostFailure, PostSettings, Schedule
 from bot.i18n import Lang, permission_names, t
@@ -74,29 +75,6 @@ pages posted, then an error (a retry posts the rest); "missed": an interrupted p
 longer ago than the grace period, not found in the channel, so not posted that late."""
 RETRIED: frozenset[Outcome] = frozenset({"unavailable", "unconfirmed", "incomplete"})
 """Outcomes tried again after a while (within the grace period)."""
-
-
-def unfinished(post: schedules.PostRecord | None) -> bool:
-    """A claim with no message: a crash or an unclear error, to be looked for before posting."""
-    return post is not None and post.status == "intent" and post.message_id is None
-
-
-def _look_from(post: schedules.PostRecord) -> datetime | None:
-    """Where the channel's history is read for a claim's unrecorded page: its latest attempt's
-    start (the pages sent before it are recorded), or its claim when none was recorded."""
-    return post.sending_at or post.created_at
-
-
-def _maybe_posted(post: schedules.PostRecord | None) -> bool:
-    """A post that failed with an error after which Discord may have made it anyway (a 5xx, no
-    answer), perhaps recorded as missed since: looked for in the channel before it is claimed
-    again."""
-    return (
-        post is not None
-        and post.status in ("failed", "missed")
-        and post.failure is not None
-        and post.failure.transient
-    )
 
 
 DISCORD_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError)
@@ -460,12 +438,8 @@ class DigestPoster:
         async with self._posting[channel_id]:  # the schedule as it is once no post is in flight
             schedule = await schedules.get_schedule(self.db, channel_id)
             post = await schedules.get_post(self.db, channel_id, week_start)
-            running = schedule.settings if schedule is not None and not schedule.paused else None
+            running = post_rules.scheduled_settings(schedule, post)
             claimed = post.settings if post is not None else None
-            if running is None and claimed is not None and claimed.one_off:
-                assert post is not None
-                if unfinished(post) or (post.failure is not None and post.failure.transient):
-                    running = claimed
             known = claimed or running or (schedule.settings if schedule is not None else None)
             week = week_of(week_start, timezone=known.timezone if known else "UTC")
             paused = schedule is not None and schedule.paused
@@ -549,7 +523,7 @@ class DigestPoster:
         paused partway through its pages, left claimed for the rest)."""
         post = await schedules.get_post(self.db, channel_id, week.start)
         looked: list[int] | None = None  # the pages found by the look below
-        if settings is not None and _maybe_posted(post):
+        if settings is not None and post_rules.maybe_posted(post):
             assert post is not None
             # Discord may have made the message after the error, and after the look in the
             # channel right after it (a timeout): a retry looks again before claiming the week.
@@ -557,7 +531,7 @@ class DigestPoster:
             # interrupted post again: never posted anew, only finished once its pages are known
             # (a `post-now`'s, by its retries).
             try:
-                looked = await self._find_posted(channel_id, week, since=_look_from(post))
+                looked = await self._find_posted(channel_id, week, since=post_rules.look_from(post))
             except DISCORD_ERRORS as exc:
                 return await self._unchecked(settings, week, exc)
             if looked:
@@ -565,7 +539,7 @@ class DigestPoster:
                 if not await schedules.reopen_claim(self.db, channel_id, week.start, one_off):
                     return "already"  # settled meanwhile; what is in the channel stays
                 post = await schedules.get_post(self.db, channel_id, week.start)
-        unfinished_claim = unfinished(post)
+        unfinished_claim = post_rules.unfinished(post)
         posted: list[int] = []
         if unfinished_claim:
             assert post is not None
@@ -576,7 +550,9 @@ class DigestPoster:
                 week = week_of(week.start, timezone=claimed.timezone)
             if looked is None:
                 try:
-                    looked = await self._find_posted(channel_id, week, since=_look_from(post))
+                    looked = await self._find_posted(
+                        channel_id, week, since=post_rules.look_from(post)
+                    )
                 except DISCORD_ERRORS as exc:
                     # Stopped or paused, the schedule keeps the reason it paused: a claim it
                     # will not post is no failure of its.
@@ -642,26 +618,29 @@ class DigestPoster:
         async with self.slots:
             digest = await schedules.channel_digest(self.db, channel_id, week, added_by=moment)
             pages = digest_embeds(digest, settings.language)
-            if posted and len(posted) >= len(pages):
+            step = post_rules.delivery_step(
+                pages=len(pages),
+                posted=len(posted),
+                empty=digest.is_empty,
+                when_empty=settings.when_empty,
+                claimed_at=claim,
+                asked=asked,
+                now=datetime.now(UTC),
+                grace=self.grace,
+            )
+            if step == "sealed":
                 await schedules.mark_posted(self.db, channel_id, week.start, posted[0])
                 log.info("digest of %s in channel %s was already posted", week.start, channel_id)
                 return "already"
-            if digest.is_empty and settings.when_empty == "skip" and not posted:
-                # The schedule's decision is recorded, so that articles dated in the week that
-                # arrive later don't post it on a restart or have it recorded as missed; an
-                # admin's `post-now` leaves the decision to the schedule's run. A claim made
-                # before the schedule was told to skip empty weeks, not found in the channel,
-                # becomes this record: left a claim, every start would look for it again.
-                if claimed or not asked:
+            if step in ("skip", "leave"):
+                if step == "skip":
                     await schedules.record_skipped(
                         self.db, channel_id, week.start, over_claim=claimed
                     )
                 return "skipped"
-            if claimed and not posted and not asked and datetime.now(UTC) - moment > self.grace:
-                # Claimed, then the bot went down (or the channel stayed unreadable) for longer
-                # than the grace period: as late as a run the bot was down for, so missed.
+            if step == "missed":
                 return await self._missed_claim(channel_id, week.start)
-            if not claimed and not await schedules.claim_post(
+            if step == "claim" and not await schedules.claim_post(
                 self.db, channel_id, week.start, now=moment, settings=settings, asked=asked
             ):
                 return "already"

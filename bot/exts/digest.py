@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot import pages, render
 from bot.core import schedules
 from bot.core.digest import Digest, Week
+from bot.core.post_rules import unfinished
 from bot.core.schedules import PostSettings, Schedule, ScheduleError
 from bot.digest_poster import (
     RETRIED,
@@ -21,7 +22,6 @@ from bot.digest_poster import (
     Outcome,
     failure_text,
     missing_permissions,
-    unfinished,
 )
 from bot.i18n import COMMAND_JA, Lang, lang_of, permission_names, t
 from bot.tree import NO_MENTIONS, in_a_server
