@@ -71,7 +71,7 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²", which is a digit too
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -292,7 +292,10 @@ class Fetcher:
         async with session.get(url, headers=headers, allow_redirects=False) as resp:
             location = resp.headers.get("Location")
             if resp.status in _REDIRECTS and location:
-                return urljoin(url, location)
+                try:
+                    return urljoin(url, location)
+                except ValueError:  # e.g. an unclosed IPv6 address, "http://[::1/x"
+                    raise FetchError(Reason.REDIRECT_SCHEME, url=location[:200]) from None
             if resp.status == 304:
                 return FetchResult(
                     304,

@@ -131,7 +131,9 @@ def backoff(interval: int, failures: int, retry_after: float | None = None) -> t
     doublings = max(0, min(failures - 1, 16))
     wait = min(timedelta(minutes=interval * (1 << doublings)), MAX_BACKOFF)
     if retry_after is not None:
-        wait = max(wait, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+        # Capped before it becomes a timedelta: a server may send any number of seconds.
+        seconds = min(retry_after, MAX_RETRY_AFTER.total_seconds())
+        wait = max(wait, timedelta(seconds=seconds))
     return wait
 
 

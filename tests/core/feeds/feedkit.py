@@ -60,6 +60,7 @@ class Route:
     delay: float = 0.0
     stream_bytes: int = 0  # stream this much filler instead of `body`
     location: str | None = None  # answer 301 to this path instead
+    headers: dict[str, str] = field(default_factory=dict)  # more response headers, as given
 
 
 @dataclass
@@ -96,7 +97,7 @@ class FeedServer:
             return web.Response(status=301, headers={"Location": route.location})
         if route.etag and request.headers.get("If-None-Match") == route.etag:
             return web.Response(status=304, headers={"ETag": route.etag})
-        headers = {"Content-Type": route.content_type}
+        headers = {"Content-Type": route.content_type, **route.headers}
         if route.etag:
             headers["ETag"] = route.etag
         if route.stream_bytes:

@@ -43,6 +43,19 @@ async def test_redirect_loops_stop(server: FeedServer) -> None:
     assert server.hits("/loop") == 6
 
 
+async def test_a_redirect_to_a_malformed_url_is_a_fetch_error(server: FeedServer) -> None:
+    """A Location no URL can be made of (an unclosed IPv6 address) fails the fetch with the
+    redirect's reason, not an internal error."""
+    server.routes["/odd"] = Route(location="http://[::1/x")
+    fetcher = Fetcher(spacing=0.0)
+    try:
+        with pytest.raises(FetchError) as failed:
+            await fetcher.fetch(server.url("/odd"))
+    finally:
+        await fetcher.close()
+    assert failed.value.reason is Reason.REDIRECT_SCHEME
+
+
 async def test_block_private_refuses_loopback_by_address_and_name(server: FeedServer) -> None:
     """With block_private, neither 127.0.0.1 nor a name resolving to it is fetched."""
     server.routes["/feed"] = Route(body=b"<rss/>")

@@ -197,6 +197,24 @@ async def test_server_error_is_recorded_and_backed_off(
     assert server.hits("/boom") == 1
 
 
+@pytest.mark.parametrize("retry_after", ["99999999999999999", "9" * 400, "²", "soon"])
+async def test_an_outlandish_retry_after_is_capped_or_ignored(
+    service: FeedService, server: FeedServer, retry_after: str
+) -> None:
+    """A 503 whose Retry-After is huge, or not a number at all, is recorded as the feed's
+    error, and the feed waits at most a day; the run goes on."""
+    url = await follow(service, server, "/busy", b"")
+    server.routes["/busy"].status = 503
+    server.routes["/busy"].headers = {"Retry-After": retry_after}
+    outcome = await service.fetch_feed(url)
+    assert outcome.error is not None
+    assert "HTTP 503" in outcome.error
+    (status,) = await service.list_feeds()
+    assert status.state is not None
+    assert status.state.retry_after is not None
+    assert status.state.retry_after <= datetime.now(UTC) + timedelta(hours=24)
+
+
 async def test_feed_failing_for_a_day_is_flagged_and_logged(
     service: FeedService,
     server: FeedServer,
