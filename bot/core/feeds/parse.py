@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsp
 
 from bot.core.corpus import clean
 from bot.core.dates import ARTICLE_YEARS
+from bot.core.feeds.moments import feed_moment
 from bot.core.feeds.reasons import FeedError, Reason
 from bot.core.models import ArticleDraft
 
@@ -84,7 +85,9 @@ class FeedEntry:
     title: str
     title_derived: bool
     body: str
-    published: datetime | None  # aware (UTC), or None when the feed gives no usable date
+    # Aware; naive when the feed gave no zone (its clock time, read in the feed's timezone);
+    # None when it gave no usable date.
+    published: datetime | None
 
 
 @dataclass(slots=True)
@@ -258,10 +261,14 @@ def _text_of(detail: Any, fallback: Any) -> str:
 
 
 def _date_of(entry: Any) -> datetime | None:
-    for name in ("published_parsed", "updated_parsed", "created_parsed"):
+    for name in ("published", "updated", "created"):
         # dict.get: feedparser's own get() answers a missing updated_parsed with the published
         # date (with a deprecation warning), which may be the one just refused.
-        parsed = dict.get(entry, name)
+        raw = dict.get(entry, name)
+        moment = feed_moment(raw) if isinstance(raw, str) else None
+        if moment is not None and moment.year in ARTICLE_YEARS:
+            return moment
+        parsed = dict.get(entry, f"{name}_parsed")
         if isinstance(parsed, time.struct_time) and parsed.tm_year in ARTICLE_YEARS:
             try:
                 return datetime(*parsed[:6], tzinfo=UTC)  # feedparser gives UTC
@@ -390,6 +397,8 @@ def entry_draft(
     edit of the same entry, never of another story from the same feed.
     """
     published = entry.published
+    if published is not None and published.tzinfo is None:
+        published = published.replace(tzinfo=tz)
     inferred = published is None or published > fetched_at + FUTURE_SLACK
     moment = fetched_at if inferred or published is None else published
     return ArticleDraft(

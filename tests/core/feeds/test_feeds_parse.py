@@ -165,6 +165,40 @@ def test_an_entry_dated_year_one_is_undated() -> None:
     assert (draft.published, draft.date_inferred) == (date(2026, 11, 17), True)
 
 
+@pytest.mark.parametrize(
+    ("written", "day"),
+    [
+        ("Sun, 04 May 2025 20:00:00 JST", date(2025, 5, 4)),  # feedparser: 20:00 UTC, the 5th
+        ("Sun, 04 May 2025 20:00:00 +0900", date(2025, 5, 4)),
+        ("Sun, 04 May 2025 20:00:00 +0900 (JST)", date(2025, 5, 4)),
+        ("Sun, 04 May 2025 20:00:00 GMT", date(2025, 5, 5)),  # 05:00 the next day in Tokyo
+        ("Sun, 04 May 2025 20:00:00 EST", date(2025, 5, 5)),
+        ("2025-05-04T20:00:00", date(2025, 5, 4)),  # no zone: the feed's clock
+        ("2025-05-04T20:00:00+09:00", date(2025, 5, 4)),
+        ("2025-05-04T20:00:00.123Z", date(2025, 5, 5)),
+        ("2025-05-04", date(2025, 5, 4)),
+        ("2025/05/04 20:00:00", date(2025, 5, 4)),  # feedparser: a day in November
+        ("2025年5月4日(日) 20:00", date(2025, 5, 4)),
+        ("2025年5月4日 20時30分", date(2025, 5, 4)),
+        ("Sun, 04 May 2025 20:00:00 CET", date(2025, 5, 5)),  # unknown here: feedparser's UTC
+    ],
+)
+def test_an_entrys_date_is_read_in_the_zone_the_feed_wrote_or_its_own(
+    written: str, day: date
+) -> None:
+    """A date with a zone (JST too) is read in it; one without is the feed's clock time, read
+    in the bot's timezone (Tokyo); Japanese forms are read, not misread."""
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>A</title><description>x</description><link>https://e.example.jp/a</link>"
+        f"<pubDate>{written}</pubDate></item></channel></rss>"
+    ).encode()
+    (entry,) = parse_feed(document, url=FEED_URL).entries
+    fetched = datetime(2026, 11, 17, 16, 0, tzinfo=UTC)
+    draft = entry_draft(entry, feed_url=FEED_URL, source="s", tz=TOKYO, fetched_at=fetched)
+    assert (draft.published, draft.date_inferred) == (day, False)
+
+
 def test_undated_entry_gets_fetch_time_and_is_marked_inferred() -> None:
     """An entry without a date is dated by the fetch (in the bot's timezone), marked inferred."""
     entry = parse_feed((DATA / "rss2.xml").read_bytes(), url=FEED_URL).entries[2]
