@@ -18,7 +18,7 @@ import math
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -258,6 +258,7 @@ class IngestPlan:
     generation: str | None  # the corpus generation the decision rests on
     decision: _Decision
     analyses: Analyses  # the index analyses of the texts it writes and of those it replaces
+    edits: dict[str, int] = field(default_factory=dict)  # content hash → article it replaces
     prepare_seconds: float = 0.0
 
     @property
@@ -294,9 +295,14 @@ async def plan_ingest(
     *,
     warnings: Iterable[ImportWarning] = (),
     known: Analyses | None = None,
+    edits: Mapping[str, int] | None = None,
 ) -> IngestPlan:
     """Decide what `drafts` change and analyze their text, reading only (no write lock);
     `known`: analyses made before (an earlier plan's), not made again.
+
+    `edits`: content hash of a draft → the article it is a new version of, which it then
+    updates in place if it is still stored under the draft's origin (else it is matched like
+    any draft: to an article of its origin at least EDIT_SIMILARITY alike, or new).
 
     Hold `exclusive(db)` from here to the commit of `apply_ingest`.
     """
@@ -315,7 +321,8 @@ async def plan_ingest(
     # Read first: every read below then sees this generation's articles, or a later one's,
     # which `apply_ingest` finds out.
     generation = await corpus_generation(db)
-    decision = await _decide(db, unique)
+    edits = dict(edits or {})
+    decision = await _decide(db, unique, edits)
     analyses = await _analyze(db, decision, known)
     return IngestPlan(
         taxonomy=taxonomy,
@@ -325,6 +332,7 @@ async def plan_ingest(
         generation=generation,
         decision=decision,
         analyses=analyses,
+        edits=edits,
         prepare_seconds=time.perf_counter() - started,
     )
 
@@ -349,7 +357,7 @@ async def apply_ingest(db: aiosqlite.Connection, plan: IngestPlan) -> IngestRepo
     replanned = not await still_current(db, plan)
     if replanned:
         log.info("ingest: the articles changed since the plan; deciding again")
-        decision = await _decide(db, plan.unique)
+        decision = await _decide(db, plan.unique, plan.edits)
         analyses = await _analyze(db, decision, analyses)
 
     if decision.moved:
@@ -406,7 +414,9 @@ async def ingest(
     return report
 
 
-async def _decide(db: aiosqlite.Connection, unique: dict[str, _Prepared]) -> _Decision:
+async def _decide(
+    db: aiosqlite.Connection, unique: dict[str, _Prepared], edits: Mapping[str, int]
+) -> _Decision:
     """Which drafts are new, which update which article, and which change nothing."""
     decision = _Decision()
     existing = await ids_by_hash(db, list(unique))
@@ -418,7 +428,7 @@ async def _decide(db: aiosqlite.Connection, unique: dict[str, _Prepared]) -> _De
             fresh.append(item)
             continue
         article_id, origin = existing[digest]
-        if origin not in (item.draft.origin, corpus.former_origin(item.draft.origin)):
+        if origin not in _origins_of(item.draft):
             decision.skipped += 1  # the same text already came from elsewhere
         elif stored.get(article_id) != _wanted_state(item):
             decision.updates.append((article_id, item))
@@ -427,18 +437,39 @@ async def _decide(db: aiosqlite.Connection, unique: dict[str, _Prepared]) -> _De
             if origin != item.draft.origin:
                 decision.moved.append((item.draft.origin, article_id))
 
+    # A draft that names the article it replaces (a feed entry edited in place) takes it, however
+    # little alike the texts are: a teaser rewritten as the full story is the same story.
+    named = [edits[item.content_hash] for item in fresh if item.content_hash in edits]
+    query = "SELECT id, origin FROM articles WHERE id IN ({marks})"
+    still_stored = {int(row[0]): str(row[1]) for row in await execute_in(db, query, named)}
+    unnamed: list[_Prepared] = []
+    for item in fresh:
+        target = edits.get(item.content_hash, -1)
+        if target in claimed or still_stored.get(target) not in _origins_of(item.draft):
+            unnamed.append(item)  # gone, moved elsewhere, or another draft's
+        else:
+            claimed.add(target)
+            decision.updates.append((target, item))
+
     # Edited articles: match leftover drafts to unclaimed articles of the same origin.
+    fresh = unnamed
     candidates = await _unclaimed_in_origins(db, {it.draft.origin for it in fresh}, claimed)
     if len(fresh) > _THREAD_THRESHOLD:
-        edits = await asyncio.to_thread(_match_edits, fresh, candidates)
+        matched = await asyncio.to_thread(_match_edits, fresh, candidates)
     else:
-        edits = _match_edits(fresh, candidates)
-    for item, edited in zip(fresh, edits, strict=True):
+        matched = _match_edits(fresh, candidates)
+    for item, edited in zip(fresh, matched, strict=True):
         if edited is None:
             decision.new.append(item)
         else:
             decision.updates.append((edited, item))
     return decision
+
+
+def _origins_of(draft: ArticleDraft) -> tuple[str, ...]:
+    """The origins an article a draft updates may be stored under: its own, or its former."""
+    former = corpus.former_origin(draft.origin)
+    return (draft.origin, former) if former else (draft.origin,)
 
 
 def _match_edits(fresh: Sequence[_Prepared], candidates: dict[str, _Unclaimed]) -> list[int | None]:

@@ -459,6 +459,29 @@ async def test_an_article_stored_after_the_plan_is_edited_not_duplicated(
     assert [h.article.body for h in (await search(conn, "後日")).hits] == [edited.body]
 
 
+@pytest.mark.parametrize(
+    ("named", "added", "updated"), [("own", 0, 1), ("other origin's", 1, 0), ("gone", 1, 0)]
+)
+async def test_a_draft_naming_the_article_it_edits_takes_it_only_from_its_origin(
+    conn: aiosqlite.Connection, named: str, added: int, updated: int
+) -> None:
+    """A draft that names the article it replaces updates it, however unlike the texts, but
+    only an article still stored under the draft's origin."""
+    (own,) = _stored_by_name(BODY)
+    other = dataclasses.replace(own, title="別の記事", origin="other.jsonl", source="other.jsonl:1")
+    await articles.ingest(conn, [own, other])
+    ids = {a.title: a.id for a in await articles.latest(conn)}
+    target = {"own": ids[own.title], "other origin's": ids[other.title], "gone": 999}[named]
+    rewritten = dataclasses.replace(own, title="全文", body="まったく別の、長い本文になった。" * 5)
+    edits = {articles.content_hash(rewritten.title, rewritten.body): target}
+    async with articles.exclusive(conn):
+        plan = await articles.plan_ingest(conn, [rewritten], edits=edits)
+        async with db.transaction(conn):
+            report = await articles.apply_ingest(conn, plan)
+    assert (report.added, report.updated) == (added, updated)
+    assert {a.title for a in await articles.latest(conn)} >= {"全文", other.title}
+
+
 async def test_a_plan_nobody_overtook_is_written_as_planned(conn: aiosqlite.Connection) -> None:
     """With no other write between plan and apply, the plan is written without deciding again."""
     await articles.ingest(conn, _stored_by_name(BODY))

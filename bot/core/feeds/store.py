@@ -374,6 +374,7 @@ async def _plan(
     known = await dedup.known_entries(db, feed_id, keys)
     unknown: list[FeedEntry] = []
     to_ingest: list[tuple[FeedEntry, ArticleDraft]] = []
+    edits: dict[str, int] = {}  # content hash of an edited entry's text → its article
     unchanged = 0
     for entry in kept:
         seen = known.get(entry.key)
@@ -388,6 +389,7 @@ async def _plan(
             # Edited in the feed: update in place, keeping the first date (feeds rewrite dates).
             kept_date = replace(fresh, published=seen.published, date_inferred=seen.date_inferred)
             to_ingest.append((entry, kept_date))
+            edits[articles.content_hash(fresh.title, fresh.body)] = seen.article_id
 
     # 2. URL: the link is already an article's, or another entry's.
     urls = [e.url for e in unknown if e.url]
@@ -431,7 +433,7 @@ async def _plan(
 
     if to_ingest:
         drafts = [d for _, d in to_ingest]
-        plan.ingest = await articles.plan_ingest(db, drafts, known=analyses)
+        plan.ingest = await articles.plan_ingest(db, drafts, known=analyses, edits=edits)
     return plan
 
 

@@ -149,6 +149,27 @@ async def test_edited_entry_updates_in_place(
     assert updated.published == original.published
 
 
+async def test_entry_rewritten_whole_updates_in_place(
+    service: FeedService, server: FeedServer, conn: aiosqlite.Connection
+) -> None:
+    """A known entry whose teaser became the full story (little alike) updates its article."""
+    teaser = story(5, days_ago=2)
+    url = await follow(service, server, "/teaser", rss([teaser]))
+    await service.fetch_feed(url)
+    (original,) = await articles.latest(conn)
+    full = "。".join(
+        f"協議{n}では、共同訓練の日程や費用の分担、基地周辺の騒音対策を詰めた" for n in range(12)
+    )
+    rewritten = Item(teaser.title, full + "。", teaser.link, teaser.guid, teaser.published)
+    server.routes["/teaser"].body = rss([rewritten])
+    outcome = await service.fetch_feed(url)
+    assert outcome.report is not None
+    assert (outcome.report.new, outcome.report.edited) == (0, 1)
+    (updated,) = await articles.latest(conn)
+    assert (updated.id, updated.body) == (original.id, full + "。")
+    assert [h.article.id for h in (await search(conn, "騒音対策")).hits] == [original.id]
+
+
 async def test_general_feed_keeps_only_alliance_entries(
     service: FeedService, server: FeedServer, conn: aiosqlite.Connection
 ) -> None:
