@@ -12,7 +12,8 @@ import hashlib
 import io
 import re
 import time
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from html import unescape
 from html.parser import HTMLParser
@@ -79,7 +80,9 @@ class FeedParseError(FeedError):
 class FeedEntry:
     """One entry of a feed, as plain text."""
 
-    key: str  # identity within the feed: the GUID, else the link, else a hash of the title
+    # Identity within the feed: the GUID, else the link, else a hash of the title. Entries
+    # without a GUID sharing a link (see `link_shared`) add a hash of their title to it.
+    key: str
     guid: str | None
     url: str | None
     title: str
@@ -88,6 +91,9 @@ class FeedEntry:
     # Aware; naive when the feed gave no zone (its clock time, read in the feed's timezone);
     # None when it gave no usable date.
     published: datetime | None
+    # Other entries of the document, with other texts, link where this one does (an index
+    # page): the link tells neither the entry nor its story apart.
+    link_shared: bool = False
 
 
 @dataclass(slots=True)
@@ -380,7 +386,31 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
             parsed.entries.append(entry)
     if skipped:
         parsed.problems.append(f"{skipped} entries without title or text skipped")
+    parsed.entries = _keyed_apart(parsed.entries)
     return parsed
+
+
+def _keyed_apart(entries: list[FeedEntry]) -> list[FeedEntry]:
+    """Mark links several entries with other texts share (`link_shared`). Such entries without
+    a GUID are known by link and title instead of the link (by their text too where the title
+    is shared as well)."""
+    texts: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)  # by link
+    for entry in entries:
+        if entry.url:
+            texts[entry.url].add((entry.title, entry.body))
+    if all(len(told) == 1 for told in texts.values()):
+        return entries
+    keyed: list[FeedEntry] = []
+    for entry in entries:
+        if entry.url and len(texts[entry.url]) > 1:
+            if entry.guid is None:
+                one_text = sum(title == entry.title for title, _ in texts[entry.url]) == 1
+                told = entry.title if one_text else entry.title + "\x1f" + entry.body
+                digest = hashlib.sha256(told.encode("utf-8")).hexdigest()[:32]
+                entry = replace(entry, key=f"{entry.key[: MAX_KEY_CHARS - 33]}#{digest}")
+            entry = replace(entry, link_shared=True)
+        keyed.append(entry)
+    return keyed
 
 
 def entry_draft(

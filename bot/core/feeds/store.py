@@ -392,12 +392,13 @@ async def _plan(
             edits[articles.content_hash(fresh.title, fresh.body)] = seen.article_id
 
     # 2. URL: the link is already an article's, or another entry's.
-    urls = [e.url for e in unknown if e.url]
+    # A link several entries share (an index page) is no story's: only their text tells.
+    urls = [e.url for e in unknown if e.url and not e.link_shared]
     by_url = await dedup.articles_by_url(db, urls)
     plan = _Plan(generation, keys, known, urls, by_url, to_ingest=to_ingest, unchanged=unchanged)
     rest: list[tuple[FeedEntry, ArticleDraft]] = []
     for entry in unknown:
-        match = by_url.get(entry.url) if entry.url else None
+        match = by_url.get(entry.url) if entry.url and not entry.link_shared else None
         if match is None:
             rest.append((entry, draft(entry)))
         else:

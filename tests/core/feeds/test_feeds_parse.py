@@ -46,6 +46,28 @@ def test_a_link_with_spaces_is_encoded_but_keeps_its_key() -> None:
     assert render.linkable_url(entry.url) == entry.url
 
 
+def test_entries_sharing_a_link_are_keyed_by_link_and_title() -> None:
+    """Entries without a GUID sharing one link are told apart by title, then by text; a GUID
+    or a link of its own keeps its key, and the same text twice has one key."""
+    index = "https://t.example.jp/news/"
+    items = [
+        Item("見出しA", "本文1", link=index),
+        Item("見出しB", "本文2", link=index),
+        Item("見出しB", "本文3", link=index),
+        Item("見出しA", "本文1", link=index),
+        Item("見出しC", "本文4", link=index, guid="c-1"),
+        Item("見出しD", "本文5", link="https://t.example.jp/news/5"),
+    ]
+    entries = parse_feed(rss(items), url=FEED_URL).entries
+    keys = [e.key for e in entries]
+    assert [e.link_shared for e in entries] == [True, True, True, True, True, False]
+    assert all(k.startswith(index + "#") for k in keys[:4])
+    assert len(set(keys[:3])) == 3
+    assert keys[3] == keys[0]
+    assert keys[4:] == ["c-1", "https://t.example.jp/news/5"]
+    assert {e.url for e in entries[:5]} == {index}
+
+
 def test_atom_entries_resolve_relative_links_and_strip_html_titles() -> None:
     """Atom entries: HTML titles become text and relative links resolve against the feed."""
     entries = read("atom.xml")

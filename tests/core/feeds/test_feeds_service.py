@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -168,6 +169,37 @@ async def test_entry_rewritten_whole_updates_in_place(
     (updated,) = await articles.latest(conn)
     assert (updated.id, updated.body) == (original.id, full + "。")
     assert [h.article.id for h in (await search(conn, "騒音対策")).hits] == [original.id]
+
+
+@pytest.mark.parametrize("guids", [False, True])
+async def test_entries_sharing_one_link_are_stored_apart(
+    service: FeedService, server: FeedServer, conn: aiosqlite.Connection, guids: bool
+) -> None:
+    """Items that all link to one index page, with GUIDs or without, are each stored once."""
+    index = "https://t.example.jp/news/"
+
+    def item(n: int, days_ago: int) -> Item:
+        return dataclasses.replace(
+            story(n, days_ago=days_ago), guid=f"g-{n}" if guids else None, link=index
+        )
+
+    items = [item(n, n) for n in (1, 2, 3)]
+    url = await follow(service, server, "/index", rss(items))
+    first = await service.fetch_feed(url)
+    assert first.report is not None
+    assert (first.report.new, first.report.duplicates) == (3, 0)
+    newer = item(9, 0)
+    server.routes["/index"].body = rss([newer, *items, items[0]])
+    second = await service.fetch_feed(url)
+    assert second.report is not None
+    assert (second.report.new, second.report.unchanged, second.report.duplicates) == (1, 3, 1)
+    stored = await articles.latest(conn)
+    assert sorted(a.title for a in stored) == sorted(i.title for i in [newer, *items])
+    assert {a.url for a in stored} == {index}
+    server.routes["/index"].body = rss([item(10, 0)])  # alone on the page: the link is known
+    third = await service.fetch_feed(url)
+    assert third.report is not None
+    assert (third.report.new, third.report.duplicates) == (1, 0)
 
 
 async def test_general_feed_keeps_only_alliance_entries(
