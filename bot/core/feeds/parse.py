@@ -121,6 +121,13 @@ def _codec(name: str | None) -> str | None:
         return None
 
 
+def _mostly_clean(text: str) -> bool:
+    """Whether a text decoded with replacement characters has few of them: one in five of its
+    non-ASCII characters at most (Shift_JIS or EUC-JP read as UTF-8 has more bad than good)."""
+    bad = text.count("\ufffd")
+    return bad * 4 <= sum(1 for ch in text if ch > "\x7f") - bad
+
+
 def _halfwidth_kana(text: str) -> int:
     return sum(1 for ch in text if "\uff61" <= ch <= "\uff9f")
 
@@ -128,8 +135,12 @@ def _halfwidth_kana(text: str) -> int:
 def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """The document's text and the encoding used: BOM, then HTTP charset and XML declaration.
 
-    Each candidate must decode strictly; when none does, the first declared one is used with
-    replacement characters rather than dropping the feed.
+    Each candidate must decode strictly. When none does, UTF-8 is still used, with replacement
+    characters, if only a few of its characters are bad: a stray byte in a UTF-8 feed can
+    leave cp932 the one encoding that decodes it whole, into nonsense. (Only UTF-8: its
+    multi-byte characters rarely form by chance, while an EUC-JP feed read as cp932 has few
+    bad characters.) Else an undeclared one that decodes is used, and failing those the first
+    declared one with replacement characters rather than dropping the feed.
     """
     for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le")):
         if body.startswith(bom):
@@ -156,6 +167,9 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
         if candidate in explicit or candidate == "utf-8":
             return text, candidate
         decoded.append((text, candidate))
+    text = body.decode("utf-8", "replace")
+    if _mostly_clean(text):
+        return text, "utf-8"
     if decoded:
         # Undeclared and not UTF-8: EUC-JP bytes also decode as cp932, into half-width kana.
         return min(decoded, key=lambda pair: _halfwidth_kana(pair[0]))

@@ -111,6 +111,35 @@ def test_xml_declaration_beats_a_default_latin1_header() -> None:
     assert "日米同盟の強化" in text
 
 
+@pytest.mark.parametrize("declared", ["UTF-8", None])
+def test_a_stray_byte_leaves_a_utf8_feed_utf8(declared: str | None) -> None:
+    """A UTF-8 feed with one bad byte, which cp932 would decode whole into nonsense, is read as
+    UTF-8 with a replacement character."""
+    raw = rss([Item("日米防衛相会談", "共同訓練の拡大で一致した")], title="日米ニュース")
+    if declared is None:
+        raw = raw.split(b"\n", 1)[1]
+    at = raw.index("談".encode()) + 1
+    raw = raw[:at] + b"\xe0" + raw[at + 1 :]
+    assert raw.decode("cp932")  # the trap: the one candidate that decodes it strictly
+    text, encoding = decode_document(raw)
+    assert encoding == "utf-8"
+    assert "日米防衛相会\ufffd" in text  # 談 lost, the rest kept
+    assert "共同訓練の拡大で一致した" in text
+
+
+@pytest.mark.parametrize(
+    ("encoding", "declared"), [("EUC-JP", "Shift_JIS"), ("Shift_JIS", "UTF-8")]
+)
+def test_a_feed_in_another_encoding_than_declared_is_read_in_its_own(
+    encoding: str, declared: str
+) -> None:
+    """A Japanese feed declared in the wrong encoding is read in the one that decodes it."""
+    raw = rss([Item("在日米軍再編、普天間の移設で協議", "本文。")], encoding=encoding)
+    raw = raw.replace(encoding.encode(), declared.encode(), 1)
+    text, _ = decode_document(raw)
+    assert "在日米軍再編、普天間の移設で協議" in text
+
+
 def test_html_and_script_tags_are_stripped() -> None:
     """Entry HTML becomes text: tags dropped, script and style contents removed entirely."""
     body = parse_feed((DATA / "rss2.xml").read_bytes(), url=FEED_URL).entries[0].body
