@@ -282,6 +282,14 @@ def _text_of(detail: Any, fallback: Any) -> str:
     return tidy_text(value)
 
 
+# A CMS writes a date it lacks as 0 seconds since the epoch: no date, not an article of 1970.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _is_epoch(moment: datetime) -> bool:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) == _EPOCH
+
+
 def _date_of(entry: Any) -> datetime | None:
     for name in ("published", "updated", "created"):
         # dict.get: feedparser's own get() answers a missing updated_parsed with the published
@@ -289,13 +297,14 @@ def _date_of(entry: Any) -> datetime | None:
         raw = dict.get(entry, name)
         moment = feed_moment(raw) if isinstance(raw, str) else None
         if moment is not None and moment.year in ARTICLE_YEARS:
-            return moment
+            return None if _is_epoch(moment) else moment
         parsed = dict.get(entry, f"{name}_parsed")
         if isinstance(parsed, time.struct_time) and parsed.tm_year in ARTICLE_YEARS:
             try:
-                return datetime(*parsed[:6], tzinfo=UTC)  # feedparser gives UTC
+                moment = datetime(*parsed[:6], tzinfo=UTC)  # feedparser gives UTC
             except (ValueError, OverflowError):
                 continue
+            return None if _is_epoch(moment) else moment
     return None
 
 

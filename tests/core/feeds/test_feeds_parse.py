@@ -223,14 +223,23 @@ def test_a_reference_to_a_forbidden_character_loses_only_that_character() -> Non
     assert [(e.title, e.body) for e in parsed.entries] == [("A B", "xy"), ("日米", "z")]
 
 
-def test_an_entry_dated_year_one_is_undated() -> None:
-    """A placeholder date (0001-01-01) is no date: the entry gets the fetch time, marked
-    inferred, in a timezone west of UTC too."""
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        "Mon, 01 Jan 0001 00:00:00 GMT",
+        "Thu, 01 Jan 1970 00:00:00 +0000",  # the Unix epoch: a date of 0 in the CMS
+        "1970-01-01T09:00:00+09:00",
+        "1970-01-01T00:00:00",
+    ],
+)
+def test_an_entry_dated_with_a_placeholder_is_undated(placeholder: str) -> None:
+    """A placeholder date (0001-01-01, the Unix epoch) is no date: the entry gets the fetch
+    time, marked inferred, in a timezone west of UTC too."""
     document = (
-        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-        b"<item><title>A</title><description>x</description><link>https://e.example.jp/a</link>"
-        b"<pubDate>Mon, 01 Jan 0001 00:00:00 GMT</pubDate></item></channel></rss>"
-    )
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>A</title><description>x</description><link>https://e.example.jp/a</link>"
+        f"<pubDate>{placeholder}</pubDate></item></channel></rss>"
+    ).encode()
     (entry,) = parse_feed(document, url=FEED_URL).entries
     assert entry.published is None
     fetched = datetime(2026, 11, 17, 16, 0, tzinfo=UTC)
