@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 from bot.core.corpus import clean
 from bot.core.dates import ARTICLE_YEARS
@@ -262,11 +262,9 @@ def normalize_link(link: str, base: str) -> str | None:
         return None
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         return None
-    # The rest of the query stays as written: re-encoded, `?12345` became `?12345=`, and `;`
-    # or `+` changed meaning, which a server's CGI may read otherwise.
-    query = "&".join(
-        param for param in parts.query.split("&")
-        if param and not _TRACKING_PARAMS.match(unquote_plus(param.partition("=")[0]))
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+         if not _TRACKING_PARAMS.match(k)]
     )  # fmt: skip
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
 

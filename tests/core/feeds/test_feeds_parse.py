@@ -14,7 +14,6 @@ from bot.core.feeds.parse import (
     decode_document,
     entry_draft,
     html_to_text,
-    normalize_link,
     parse_feed,
 )
 
@@ -67,28 +66,6 @@ def test_entries_sharing_a_link_are_keyed_by_link_and_title() -> None:
     assert keys[3] == keys[0]
     assert keys[4:] == ["c-1", "https://t.example.jp/news/5"]
     assert {e.url for e in entries[:5]} == {index}
-
-
-@pytest.mark.parametrize(
-    ("link", "normal"),
-    [
-        ("https://News.Example.jp/a?utm_source=x&id=5#top", "https://news.example.jp/a?id=5"),
-        ("https://t.example.jp/cgi-bin/news?12345", "https://t.example.jp/cgi-bin/news?12345"),
-        (
-            "https://t.example.jp/s?q=a+b;c=d&e=%E6%97%A5",
-            "https://t.example.jp/s?q=a+b;c=d&e=%E6%97%A5",
-        ),
-        ("https://t.example.jp/p?&&UTM_Medium=y&fbclid=z", "https://t.example.jp/p"),
-        ("https://t.example.jp/p?utm%5Fsource=y&k", "https://t.example.jp/p?k"),
-        ("/news/1?x=1", "https://feeds.example.jp/news/1?x=1"),
-        ("javascript:alert(1)", None),
-        ("mailto:desk@example.jp", None),
-    ],
-)
-def test_a_link_keeps_its_query_as_written_less_tracking(link: str, normal: str | None) -> None:
-    """A link is made absolute and loses its fragment and tracking parameters; the rest of
-    its query is kept as written (a bare `?12345` stays bare)."""
-    assert normalize_link(link, FEED_URL) == normal
 
 
 def test_atom_entries_resolve_relative_links_and_strip_html_titles() -> None:

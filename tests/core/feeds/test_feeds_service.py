@@ -202,25 +202,6 @@ async def test_entries_sharing_one_link_are_stored_apart(
     assert (third.report.new, third.report.duplicates) == (1, 0)
 
 
-async def test_an_entry_keyed_by_an_older_links_form_is_not_stored_again(
-    service: FeedService, server: FeedServer, conn: aiosqlite.Connection
-) -> None:
-    """An entry stored when links were re-encoded (`?12345` → `?12345=`), refetched, is still
-    the one article: its text matches it."""
-    link = "https://t.example.jp/cgi-bin/news?12345"
-    url = await follow(
-        service, server, "/cgi", rss([dataclasses.replace(story(3), guid=None, link=link)])
-    )
-    await service.fetch_feed(url)
-    await conn.execute("UPDATE feed_entries SET entry_key = ?, url = ?", (link + "=", link + "="))
-    await conn.execute("UPDATE articles SET url = ?", (link + "=",))
-    await conn.commit()
-    outcome = await service.fetch_feed(url)
-    assert outcome.report is not None
-    assert (outcome.report.new, outcome.report.duplicates) == (0, 1)
-    assert await articles.count_articles(conn) == 1
-
-
 async def test_general_feed_keeps_only_alliance_entries(
     service: FeedService, server: FeedServer, conn: aiosqlite.Connection
 ) -> None:
