@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 # An unmatched draft whose body is at least this similar to an article from the same origin is
 # taken as an edit of that article (updated in place) rather than a new one.
 EDIT_SIMILARITY = 70.0
+# A feed's entry this long at most may be a teaser, which the feed can rewrite as the whole story
+# under the same name (`grew_from`).
+TEASER_CHARS = 1_000
 # Batches above this size hash and tag in a worker thread so the event loop stays responsive.
 _THREAD_THRESHOLD = 500
 
@@ -300,9 +303,10 @@ async def plan_ingest(
     """Decide what `drafts` change and analyze their text, reading only (no write lock);
     `known`: analyses made before (an earlier plan's), not made again.
 
-    `edits`: content hash of a draft → the article it is a new version of, which it then
-    updates in place if it is still stored under the draft's origin (else it is matched like
-    any draft: to an article of its origin at least EDIT_SIMILARITY alike, or new).
+    `edits`: content hash of a draft → the article it may be a new version of (a feed entry's
+    under the same GUID), which it updates in place if that is still stored under the draft's
+    origin and the draft's text grew out of it (`grew_from`). Else it is matched like any
+    draft: to an article of its origin at least EDIT_SIMILARITY alike, or new.
 
     Hold `exclusive(db)` from here to the commit of `apply_ingest`.
     """
@@ -437,19 +441,27 @@ async def _decide(
             if origin != item.draft.origin:
                 decision.moved.append((item.draft.origin, article_id))
 
-    # A draft that names the article it replaces (a feed entry edited in place) takes it, however
-    # little alike the texts are: a teaser rewritten as the full story is the same story.
+    # A draft that names the article it replaces (a feed entry edited in place) takes it when
+    # its text grew out of the article's: a teaser rewritten as the full story, too unlike it
+    # for EDIT_SIMILARITY. A name alone is not enough: a feed may reuse one for a new story.
     named = [edits[item.content_hash] for item in fresh if item.content_hash in edits]
-    query = "SELECT id, origin FROM articles WHERE id IN ({marks})"
-    still_stored = {int(row[0]): str(row[1]) for row in await execute_in(db, query, named)}
+    query = "SELECT id, origin, body FROM articles WHERE id IN ({marks})"
+    still_stored = {
+        int(row[0]): (str(row[1]), str(row[2])) for row in await execute_in(db, query, named)
+    }
     unnamed: list[_Prepared] = []
     for item in fresh:
         target = edits.get(item.content_hash, -1)
-        if target in claimed or still_stored.get(target) not in _origins_of(item.draft):
-            unnamed.append(item)  # gone, moved elsewhere, or another draft's
-        else:
+        origin, body = still_stored.get(target, ("", ""))
+        if (
+            target not in claimed
+            and origin in _origins_of(item.draft)
+            and grew_from(body, item.draft.body)
+        ):
             claimed.add(target)
             decision.updates.append((target, item))
+        else:
+            unnamed.append(item)  # gone, moved elsewhere, another draft's, or another story
 
     # Edited articles: match leftover drafts to unclaimed articles of the same origin.
     fresh = unnamed
@@ -464,6 +476,14 @@ async def _decide(
         else:
             decision.updates.append((edited, item))
     return decision
+
+
+def grew_from(old: str, new: str) -> bool:
+    """Whether `new` is `old` grown longer: a teaser (at most TEASER_CHARS) whose text is, at
+    least EDIT_SIMILARITY alike, a part of `new`."""
+    if not old or len(old) > TEASER_CHARS or len(new) <= len(old):
+        return False
+    return fuzz.partial_ratio(old, new, score_cutoff=EDIT_SIMILARITY) > 0
 
 
 def _origins_of(draft: ArticleDraft) -> tuple[str, ...]:

@@ -460,19 +460,28 @@ async def test_an_article_stored_after_the_plan_is_edited_not_duplicated(
 
 
 @pytest.mark.parametrize(
-    ("named", "added", "updated"), [("own", 0, 1), ("other origin's", 1, 0), ("gone", 1, 0)]
+    ("named", "grown", "added", "updated"),
+    [
+        ("own", True, 0, 1),
+        ("own", False, 1, 0),  # the name reused for another story
+        ("other origin's", True, 1, 0),
+        ("gone", True, 1, 0),
+    ],
 )
-async def test_a_draft_naming_the_article_it_edits_takes_it_only_from_its_origin(
-    conn: aiosqlite.Connection, named: str, added: int, updated: int
+async def test_a_draft_naming_the_article_it_edits_takes_it_when_grown_from_it(
+    conn: aiosqlite.Connection, named: str, grown: bool, added: int, updated: int
 ) -> None:
-    """A draft that names the article it replaces updates it, however unlike the texts, but
-    only an article still stored under the draft's origin."""
+    """A draft that names the article it replaces updates it when its text grew out of the
+    article's, however unlike the two are, and only an article of the draft's origin."""
     (own,) = _stored_by_name(BODY)
     other = dataclasses.replace(own, title="別の記事", origin="other.jsonl", source="other.jsonl:1")
     await articles.ingest(conn, [own, other])
     ids = {a.title: a.id for a in await articles.latest(conn)}
     target = {"own": ids[own.title], "other origin's": ids[other.title], "gone": 999}[named]
-    rewritten = dataclasses.replace(own, title="全文", body="まったく別の、長い本文になった。" * 5)
+    body = (
+        BODY if grown else "別の話題の記事。"
+    ) + "両政府は共同訓練の拡大と装備の共同生産も確認した。" * 5
+    rewritten = dataclasses.replace(own, title="全文", body=body)
     edits = {articles.content_hash(rewritten.title, rewritten.body): target}
     async with articles.exclusive(conn):
         plan = await articles.plan_ingest(conn, [rewritten], edits=edits)

@@ -158,17 +158,35 @@ async def test_entry_rewritten_whole_updates_in_place(
     url = await follow(service, server, "/teaser", rss([teaser]))
     await service.fetch_feed(url)
     (original,) = await articles.latest(conn)
-    full = "。".join(
-        f"協議{n}では、共同訓練の日程や費用の分担、基地周辺の騒音対策を詰めた" for n in range(12)
+    more = "".join(
+        f"協議{n}では、共同訓練の日程や費用の分担、基地周辺の騒音対策を詰めた。" for n in range(12)
     )
-    rewritten = Item(teaser.title, full + "。", teaser.link, teaser.guid, teaser.published)
+    full = teaser.body + more  # the teaser's lead, then the rest of the story
+    rewritten = Item(teaser.title, full, teaser.link, teaser.guid, teaser.published)
     server.routes["/teaser"].body = rss([rewritten])
     outcome = await service.fetch_feed(url)
     assert outcome.report is not None
     assert (outcome.report.new, outcome.report.edited) == (0, 1)
     (updated,) = await articles.latest(conn)
-    assert (updated.id, updated.body) == (original.id, full + "。")
+    assert (updated.id, updated.body) == (original.id, full)
     assert [h.article.id for h in (await search(conn, "騒音対策")).hits] == [original.id]
+
+
+async def test_a_guid_reused_for_another_story_keeps_the_first(
+    service: FeedService, server: FeedServer, conn: aiosqlite.Connection
+) -> None:
+    """A feed that gives a known GUID to another story stores it beside the first, which
+    stays as it was."""
+    first = story(6, days_ago=2)
+    url = await follow(service, server, "/slot", rss([first]))
+    await service.fetch_feed(url)
+    body = "岩国基地に所属する米海兵隊は、夜間の艦載機訓練を来月から縮小すると発表した。"
+    other = Item("岩国基地の米海兵隊、艦載機の訓練を縮小", body, first.link, first.guid)
+    server.routes["/slot"].body = rss([other])
+    outcome = await service.fetch_feed(url)
+    assert outcome.report is not None
+    assert (outcome.report.new, outcome.report.edited) == (1, 0)
+    assert {a.body for a in await articles.latest(conn)} == {first.body, other.body}
 
 
 @pytest.mark.parametrize("guids", [False, True])
