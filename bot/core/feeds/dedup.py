@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -73,17 +73,16 @@ async def known_entries(
 
 
 async def articles_by_url(db: aiosqlite.Connection, urls: Sequence[str]) -> dict[str, int]:
-    """The article whose URL, or whose entries' links in any feed, each of `urls` is; a URL
-    that several articles have (an index page) is left out: it tells none of them."""
+    """Articles whose URL, or whose entries' links in any feed, are among `urls`."""
     query = """
         SELECT url, article_id FROM feed_entries WHERE url IN ({marks})
-        UNION
+        UNION ALL
         SELECT url, id FROM articles WHERE url IN ({marks})
     """
-    found: defaultdict[str, set[int]] = defaultdict(set)
+    found: dict[str, int] = {}
     for url, aid in await execute_in(db, query, urls):
-        found[str(url)].add(int(aid))
-    return {url: ids.pop() for url, ids in found.items() if len(ids) == 1}
+        found.setdefault(str(url), int(aid))
+    return found
 
 
 @lru_cache(maxsize=8192)

@@ -91,8 +91,8 @@ class FeedEntry:
     # Aware; naive when the feed gave no zone (its clock time, read in the feed's timezone);
     # None when it gave no usable date.
     published: datetime | None
-    # Other entries of the document, with other texts, link where this one does (an index
-    # page): the link tells neither the entry nor its story apart.
+    # Other entries of the document without a GUID, with other texts, link where this one does
+    # (an index page): the link tells neither the entry nor its story apart.
     link_shared: bool = False
 
 
@@ -414,24 +414,24 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
 
 
 def _keyed_apart(entries: list[FeedEntry]) -> list[FeedEntry]:
-    """Mark links several entries with other texts share (`link_shared`). Such entries without
-    a GUID are known by link and title instead of the link (by their text too where the title
-    is shared as well)."""
+    """Entries without a GUID that share a link with other texts (an index page) are marked
+    `link_shared` and known by link and title instead of the link (by their text too where
+    the title is shared as well)."""
     texts: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)  # by link
     for entry in entries:
-        if entry.url:
-            texts[entry.url].add((entry.title, entry.body))
+        if entry.guid is None and entry.url:
+            texts[entry.key].add((entry.title, entry.body))
     if all(len(told) == 1 for told in texts.values()):
         return entries
     keyed: list[FeedEntry] = []
     for entry in entries:
-        if entry.url and len(texts[entry.url]) > 1:
-            if entry.guid is None:
-                one_text = sum(title == entry.title for title, _ in texts[entry.url]) == 1
-                told = entry.title if one_text else entry.title + "\x1f" + entry.body
-                digest = hashlib.sha256(told.encode("utf-8")).hexdigest()[:32]
-                entry = replace(entry, key=f"{entry.key[: MAX_KEY_CHARS - 33]}#{digest}")
-            entry = replace(entry, link_shared=True)
+        told = texts.get(entry.key, ()) if entry.guid is None else ()
+        if len(told) > 1:
+            one_text = sum(title == entry.title for title, _ in told) == 1
+            text = entry.title if one_text else entry.title + "\x1f" + entry.body
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+            key = f"{entry.key[: MAX_KEY_CHARS - 33]}#{digest}"
+            entry = replace(entry, key=key, link_shared=True)
         keyed.append(entry)
     return keyed
 
