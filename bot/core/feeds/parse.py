@@ -95,6 +95,11 @@ class FeedEntry:
     # (an index page): the link tells neither the entry nor its story apart.
     link_shared: bool = False
 
+    @property
+    def story_url(self) -> str | None:
+        """The link, when it tells the entry's story apart (not a link other entries share)."""
+        return None if self.link_shared else self.url
+
 
 @dataclass(slots=True)
 class ParsedFeed:
@@ -289,20 +294,24 @@ def _is_epoch(moment: datetime) -> bool:
 
 
 def _date_of(entry: Any) -> datetime | None:
+    moment = _written_date(entry)
+    return None if moment is None or _is_epoch(moment) else moment
+
+
+def _written_date(entry: Any) -> datetime | None:
     for name in ("published", "updated", "created"):
         # dict.get: feedparser's own get() answers a missing updated_parsed with the published
         # date (with a deprecation warning), which may be the one just refused.
         raw = dict.get(entry, name)
         moment = feed_moment(raw) if isinstance(raw, str) else None
         if moment is not None and moment.year in ARTICLE_YEARS:
-            return None if _is_epoch(moment) else moment
+            return moment
         parsed = dict.get(entry, f"{name}_parsed")
         if isinstance(parsed, time.struct_time) and parsed.tm_year in ARTICLE_YEARS:
             try:
-                moment = datetime(*parsed[:6], tzinfo=UTC)  # feedparser gives UTC
+                return datetime(*parsed[:6], tzinfo=UTC)  # feedparser gives UTC
             except (ValueError, OverflowError):
                 continue
-            return None if _is_epoch(moment) else moment
     return None
 
 
@@ -421,8 +430,6 @@ def _keyed_apart(entries: list[FeedEntry]) -> list[FeedEntry]:
     for entry in entries:
         if entry.guid is None and entry.url:
             texts[entry.key].add((entry.title, entry.body))
-    if all(len(told) == 1 for told in texts.values()):
-        return entries
     keyed: list[FeedEntry] = []
     for entry in entries:
         told = texts.get(entry.key, ()) if entry.guid is None else ()

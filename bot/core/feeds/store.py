@@ -382,23 +382,22 @@ async def _plan(
             unknown.append(entry)
             continue
         fresh = draft(entry)
-        same_text = articles.content_hash(fresh.title, fresh.body) == seen.content_hash
-        if same_text or seen.origin != fresh.origin:
+        digest = articles.content_hash(fresh.title, fresh.body)
+        if digest == seen.content_hash or seen.origin != fresh.origin:
             unchanged += 1
         else:
             # Edited in the feed: update in place, keeping the first date (feeds rewrite dates).
             kept_date = replace(fresh, published=seen.published, date_inferred=seen.date_inferred)
             to_ingest.append((entry, kept_date))
-            edits[articles.content_hash(fresh.title, fresh.body)] = seen.article_id
+            edits[digest] = seen.article_id
 
     # 2. URL: the link is already an article's, or another entry's.
-    # A link several entries share (an index page) is no story's: only their text tells.
-    urls = [e.url for e in unknown if e.url and not e.link_shared]
+    urls = [e.story_url for e in unknown if e.story_url]
     by_url = await dedup.articles_by_url(db, urls)
     plan = _Plan(generation, keys, known, urls, by_url, to_ingest=to_ingest, unchanged=unchanged)
     rest: list[tuple[FeedEntry, ArticleDraft]] = []
     for entry in unknown:
-        match = by_url.get(entry.url) if entry.url and not entry.link_shared else None
+        match = by_url.get(entry.story_url) if entry.story_url else None
         if match is None:
             rest.append((entry, draft(entry)))
         else:

@@ -10,6 +10,7 @@ from feedkit import DATA, TOKYO, Item, rss
 
 from bot import render
 from bot.core.feeds.parse import (
+    FeedEntry,
     FeedParseError,
     decode_document,
     entry_draft,
@@ -200,6 +201,17 @@ def test_a_reference_to_a_forbidden_character_loses_only_that_character() -> Non
     assert [(e.title, e.body) for e in parsed.entries] == [("A B", "xy"), ("日米", "z")]
 
 
+def _dated(pub_date: str) -> FeedEntry:
+    """The one entry of a feed whose item has this pubDate."""
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>A</title><description>x</description><link>https://e.example.jp/a</link>"
+        f"<pubDate>{pub_date}</pubDate></item></channel></rss>"
+    ).encode()
+    (entry,) = parse_feed(document, url=FEED_URL).entries
+    return entry
+
+
 @pytest.mark.parametrize(
     "placeholder",
     [
@@ -212,12 +224,7 @@ def test_a_reference_to_a_forbidden_character_loses_only_that_character() -> Non
 def test_an_entry_dated_with_a_placeholder_is_undated(placeholder: str) -> None:
     """A placeholder date (0001-01-01, the Unix epoch) is no date: the entry gets the fetch
     time, marked inferred, in a timezone west of UTC too."""
-    document = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-        "<item><title>A</title><description>x</description><link>https://e.example.jp/a</link>"
-        f"<pubDate>{placeholder}</pubDate></item></channel></rss>"
-    ).encode()
-    (entry,) = parse_feed(document, url=FEED_URL).entries
+    entry = _dated(placeholder)
     assert entry.published is None
     fetched = datetime(2026, 11, 17, 16, 0, tzinfo=UTC)
     west = ZoneInfo("America/New_York")
@@ -248,12 +255,7 @@ def test_an_entrys_date_is_read_in_the_zone_the_feed_wrote_or_its_own(
 ) -> None:
     """A date with a zone (JST too) is read in it; one without is the feed's clock time, read
     in the bot's timezone (Tokyo); Japanese forms are read, not misread."""
-    document = (
-        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
-        "<item><title>A</title><description>x</description><link>https://e.example.jp/a</link>"
-        f"<pubDate>{written}</pubDate></item></channel></rss>"
-    ).encode()
-    (entry,) = parse_feed(document, url=FEED_URL).entries
+    entry = _dated(written)
     fetched = datetime(2026, 11, 17, 16, 0, tzinfo=UTC)
     draft = entry_draft(entry, feed_url=FEED_URL, source="s", tz=TOKYO, fetched_at=fetched)
     assert (draft.published, draft.date_inferred) == (day, False)
