@@ -365,8 +365,16 @@ class DigestPagerButton(
         if wanted is None:
             await reply_privately(interaction, t("page.expired", lang_of(interaction.locale)))
             return
-        shown = digest_page(bot, wanted)
+        # A preview's note (what it shows, that the run posts nothing…) is on every page.
+        note = interaction.message.content if interaction.message is not None else ""
+        shown = _noted(digest_page(bot, wanted), note or None)
         await answer(interaction, shown, defer_after=bot.settings.defer_after_s, replace=True)
+
+
+async def _noted(page: Awaitable[Page], content: str | None) -> Page:
+    shown = await page
+    shown.content = content
+    return shown
 
 
 class _LanguageMenu:

@@ -579,7 +579,7 @@ async def test_an_admins_preview_of_a_busy_week_pages_in_the_schedules_language(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:
     """`/alliance-digest preview` of a Japanese schedule's busy week is one private message,
-    numbered in Japanese, with 前へ / 次へ that work after a restart."""
+    numbered in Japanese, with 前へ / 次へ that work after a restart and keep its note."""
     news = fake_discord.guild.channel(NEWS)
     schedule, _ = await set_due(bot, news, ago=timedelta(hours=30))
     run_at = schedules.next_run(schedule, datetime.now(UTC))
@@ -602,6 +602,8 @@ async def test_an_admins_preview_of_a_busy_week_pages_in_the_schedules_language(
     )
     turned = await fake_discord.wait_response(pressed)
     assert re.search(r"2 / \d+ ページ", embeds(turned)[0]["footer"]["text"])
+    assert preview.original["content"].startswith(f"Preview of the next post in <#{news.id}>")
+    assert turned.data["content"] == preview.original["content"]
 
 
 async def test_a_preview_says_what_it_shows_without_a_schedule_and_of_a_posted_week(
