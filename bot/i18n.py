@@ -132,6 +132,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "エラーが発生しました。しばらくしてからもう一度お試しください。",
         "Something went wrong. Please try again in a moment.",
     ),
+    "error.outdated": (
+        "このコマンドは更新されています。Discord を再読み込み（Ctrl+R）してから"
+        "もう一度お試しください。",
+        "This command has changed: reload Discord (Ctrl+R) and try again.",
+    ),
     "error.cooldown": (
         "少し待ってから、もう一度お試しください（{seconds:.0f}秒後）。",
         "Please wait a moment and try again (in {seconds:.0f} s).",

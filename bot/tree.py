@@ -49,7 +49,11 @@ class AllianceTree(app_commands.CommandTree[discord.Client]):
     ) -> None:
         """Answer privately in the member's language; log what they can't act on."""
         lang = lang_of(interaction.locale)
-        if isinstance(error, app_commands.CommandOnCooldown):
+        if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+            # The member's client still offers a command as it was before an update.
+            log.info("outdated command used (interaction %s): %s", interaction.id, error)
+            message = t("error.outdated", lang)
+        elif isinstance(error, app_commands.CommandOnCooldown):
             message = t("error.cooldown", lang, seconds=error.retry_after)
         elif isinstance(error, app_commands.MissingPermissions):
             perms = permission_names(error.missing_permissions, lang)
@@ -75,6 +79,11 @@ class AllianceTree(app_commands.CommandTree[discord.Client]):
             )
             message = t("error.generic", lang)
         try:
+            if interaction.type is discord.InteractionType.autocomplete:
+                # Options are all an autocomplete may answer; a message is refused (400).
+                if not interaction.response.is_done():
+                    await interaction.response.autocomplete([])
+                return
             await reply_privately(interaction, message)
         except discord.HTTPException:
             # The interaction expired or Discord is down: the log above is all we can do.

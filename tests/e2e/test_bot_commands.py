@@ -377,6 +377,26 @@ async def test_autocomplete_of_a_value_that_is_not_text(
         assert [c["value"] for c in choices] == [12]
 
 
+@pytest.mark.parametrize("locale", ["ja", "en-US"])
+async def test_a_command_the_bot_no_longer_has_gets_told_to_reload(
+    double: FakeDiscord, locale: str
+) -> None:
+    """A subcommand an out-of-date client still offers is answered privately with "reload
+    Discord", and its autocomplete with no choices (a message there is refused)."""
+    payload = double.command_payload("alliance topics", {}, locale=locale)
+    payload["data"]["options"][0]["name"] = "oldcmd"
+    record = await double.wait_response(await double.send_interaction(payload))
+    assert record.ephemeral
+    assert "Ctrl+R" in clear_reply(record)
+    assert ("再読み込み" in text(record)) is (locale == "ja")
+
+    typed = double.command_payload("alliance search", {"query": "日米"}, focused="query")
+    typed["data"]["options"][0]["name"] = "oldcmd"
+    completed = await double.wait_response(await double.send_interaction(typed))
+    assert completed.callback_type == 8
+    assert completed.data["choices"] == []
+
+
 # --- buttons and menus ------------------------------------------------------------------------
 
 
