@@ -363,7 +363,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "最終取得: {fetched} · 最新記事: {new} · 記事数: {count}",
         "Last fetch: {fetched} · last new article: {new} · articles: {count}",
     ),
-    "feeds.flagged": ("⚠️ {since}から取得に失敗し続けています", "⚠️ Failing since {since}"),
+    "feeds.flagged": ("⚠️ {since}から取得に失敗し続けています", "⚠️ Started failing {since}"),
     "feeds.error": ("直近のエラー: {error}", "Last error: {error}"),
     "feeds.invalid": ("できませんでした: {error}", "Not done: {error}"),
     "feeds.file_unread": (

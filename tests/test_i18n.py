@@ -45,6 +45,13 @@ def test_a_count_of_one_is_singular_in_english() -> None:
     assert t("feeds.footer", "en", count=1, flagged=0) == "1 feed (0 failing)"
 
 
+def test_a_relative_time_reads_as_a_phrase_in_the_failing_feed_line() -> None:
+    """Discord shows <t:…:R> as "3 days ago": the English line reads "Started failing 3 days
+    ago" (not "Failing since 3 days ago"), the Japanese "3日前から…"."""
+    assert t("feeds.flagged", "en", since="3 days ago") == "⚠️ Started failing 3 days ago"
+    assert t("feeds.flagged", "ja", since="3日前").startswith("⚠️ 3日前から")
+
+
 def test_missed_weeks_are_counted_without_spaces_in_japanese() -> None:
     """Missed weeks read "ほか3週分", as "3件" reads elsewhere: no spaces around the number."""
     assert "の週ほか3週分は" in t("digest.missed_more", "ja", week="2025-12-15", count=3)
