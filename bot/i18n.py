@@ -210,32 +210,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "digest.preview_paused": (
         "{channel} の週刊ダイジェストは停止中のため、`/同盟ダイジェスト設定 設定` で"
         "再開するまで何も投稿されません。`/同盟ダイジェスト設定 今すぐ投稿` で投稿される内容"
-        "（{week} の週）です。",
+        "（{week}の週）です。",
         "The weekly digest in {channel} is paused: nothing is posted until an admin runs "
         "`/alliance-digest set`. This is what `/alliance-digest post-now` would post there "
         "(the week of {week}).",
     ),
     "digest.preview_paused_posted": (
         "{channel} の週刊ダイジェストは停止中です。`/同盟ダイジェスト設定 今すぐ投稿` で"
-        "投稿される {week} の週は、すでに投稿済みのため何も投稿されません。",
+        "投稿される{week}の週は、すでに投稿済みのため何も投稿されません。",
         "The weekly digest in {channel} is paused, and the week of {week}, which "
         "`/alliance-digest post-now` would post, was already posted: it posts nothing.",
     ),
     "digest.preview_paused_skip": (
-        "{channel} の週刊ダイジェストは停止中です。{week} の週には記事がなく、この設定では"
+        "{channel} の週刊ダイジェストは停止中です。{week}の週には記事がなく、この設定では"
         "記事のない週を投稿しないため、`/同盟ダイジェスト設定 今すぐ投稿` でも何も投稿されません。",
         "The weekly digest in {channel} is paused, and the week of {week} has no articles: "
         "this schedule skips such weeks, so `/alliance-digest post-now` posts nothing.",
     ),
     "digest.preview_no_schedule": (
         "{channel} には定期投稿の設定がありません。`/同盟ダイジェスト設定 今すぐ投稿` で"
-        "投稿される内容（{week} の週）です。",
+        "投稿される内容（{week}の週）です。",
         "{channel} has no schedule: this is what `/alliance-digest post-now` would post there "
         "(the week of {week}).",
     ),
     "digest.preview_no_schedules": (
         "このサーバーには定期投稿の設定がありません。`/同盟ダイジェスト設定 今すぐ投稿` で"
-        "投稿される内容（{week} の週）です。",
+        "投稿される内容（{week}の週）です。",
         "This server has no schedule: this is what `/alliance-digest post-now` would post "
         "(the week of {week}).",
     ),
@@ -270,47 +270,47 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Last error: {error}\nFix that, then run `/alliance-digest set` to resume.",
     ),
     "digest.next": ("次回: {when}", "Next: {when}"),
-    "digest.last_post": ("前回の投稿: {week} の週（{when}）", "Last post: week of {week} ({when})"),
+    "digest.last_post": ("前回の投稿: {week}の週（{when}）", "Last post: week of {week} ({when})"),
     "digest.missed": (
-        "{week} の週はボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
+        "{week}の週はボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
         "The week of {week} was missed while the bot was down.",
     ),
     "digest.skipped_week": (
-        "{week} の週は記事がなかったため、投稿しませんでした。",
+        "{week}の週は記事がなかったため、投稿しませんでした。",
         "The week of {week} had no articles, so it was not posted.",
     ),
     "digest.missed_more": (
-        "{week} の週ほか{count}週分は、ボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
+        "{week}の週ほか{count}週分は、ボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
         "The week of {week} and {count} earlier weeks were missed while the bot was down.",
     ),
     "digest.missed_more_one": (
-        "{week} の週ほか1週分は、ボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
+        "{week}の週ほか1週分は、ボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
         "The week of {week} and one earlier week were missed while the bot was down.",
     ),
     "digest.last_error": ("直近のエラー: {error}", "Last error: {error}"),
     "digest.last_error_at": ("直近のエラー: {error}（{when}）", "Last error: {error} ({when})"),
     "digest.posted": (
-        "{channel} に {week} の週のダイジェストを投稿しました。",
+        "{channel} に{week}の週のダイジェストを投稿しました。",
         "Posted the digest of the week of {week} in {channel}.",
     ),
     "digest.already": (
-        "{week} の週のダイジェストは {channel} に投稿済みです。",
+        "{week}の週のダイジェストは {channel} に投稿済みです。",
         "The digest of the week of {week} was already posted in {channel}.",
     ),
     "digest.unconfirmed": (
-        "{week} の週のダイジェストが {channel} に投稿されたかは未確認です。"
+        "{week}の週のダイジェストが {channel} に投稿されたかは未確認です。"
         "まもなくチャンネルの履歴を確認し直します。",
         "Whether the digest of the week of {week} reached {channel} is not confirmed yet; "
         "the bot checks the channel again shortly.",
     ),
     "digest.incomplete": (
-        "{week} の週のダイジェストは、エラーのため {channel} に途中までしか投稿されませんでした。"
+        "{week}の週のダイジェストは、エラーのため {channel} に途中までしか投稿されませんでした。"
         "残りのページをまもなく投稿します。",
         "An error stopped the digest of the week of {week} after its first pages in {channel}; "
         "the bot posts the rest shortly.",
     ),
     "digest.skipped": (
-        "{week} の週には記事がなく、この設定では投稿しません。",
+        "{week}の週には記事がなく、この設定では投稿しません。",
         "The week of {week} has no articles, and this schedule skips empty weeks.",
     ),
     "digest.failed": (
@@ -333,7 +333,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Could not post in {channel}: {error}. The bot tries again shortly.",
     ),
     "digest.retrying": (
-        "{week} の週のダイジェストを {channel} に投稿できませんでした。まもなく再試行します。",
+        "{week}の週のダイジェストを {channel} に投稿できませんでした。まもなく再試行します。",
         "Could not post the digest of the week of {week} in {channel} yet; "
         "the bot tries again shortly.",
     ),

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot import pages, render
 from bot.core import schedules
-from bot.core.digest import Digest, Week
+from bot.core.digest import Digest, Week, format_date
 from bot.core.post_rules import unfinished
 from bot.core.schedules import PostSettings, Schedule, ScheduleError
 from bot.digest_poster import (
@@ -297,7 +297,9 @@ class DigestCog(commands.Cog):
         post = await schedules.get_post(self.poster.db, channel.id, week.start)
         error = failure_text(post.error if post else None, lang)
         key = f"digest.{outcome or 'retrying'}"
-        return t(key, lang, channel=channel.mention, week=week.start.isoformat(), error=error)
+        return t(
+            key, lang, channel=channel.mention, week=format_date(week.start, lang), error=error
+        )
 
     @group.command(name="preview", description=_("Preview the next digest (only you see it)"))
     @app_commands.describe(channel=_("Whose schedule to preview (default: this server's first)"))
@@ -326,7 +328,7 @@ class DigestCog(commands.Cog):
         if schedule is None:
             week = schedules.latest_complete_week(now, self.bot.settings.timezone)  # post-now's
             digest_lang: Lang = lang
-            start = week.start.isoformat()
+            start = format_date(week.start, lang)
             if channel is not None:
                 said = t("digest.preview_no_schedule", lang, channel=channel.mention, week=start)
             else:
@@ -349,7 +351,12 @@ class DigestCog(commands.Cog):
                 state = "_skip"  # a `post-now` too leaves that week to the schedule's runs
             ref = f"<#{schedule.channel_id}>"
             if run_at is None:
-                said = t(f"digest.preview_paused{state}", lang, channel=ref, week=week.start)
+                said = t(
+                    f"digest.preview_paused{state}",
+                    lang,
+                    channel=ref,
+                    week=format_date(week.start, lang),
+                )
             else:
                 when = discord.utils.format_dt(run_at, "F")
                 said = t(f"digest.preview{state or '_next'}", lang, channel=ref, when=when)
@@ -389,15 +396,18 @@ def _status_text(row: schedules.ScheduleStatus, lang: Lang) -> str:
         lines.append(t("digest.next", lang, when=discord.utils.format_dt(row.next_run, "F")))
     if row.last_post is not None and row.last_post.posted_at is not None:
         when = discord.utils.format_dt(row.last_post.posted_at, "R")
-        lines.append(t("digest.last_post", lang, week=row.last_post.week_start, when=when))
+        lines.append(
+            t("digest.last_post", lang, week=format_date(row.last_post.week_start, lang), when=when)
+        )
     # Shown whatever came after them (a week skipped as empty, a failed post).
     if row.last_missed is not None and row.missed > 1:
-        lines.append(t("digest.missed_more", lang, week=row.last_missed, count=row.missed - 1))
+        missed = format_date(row.last_missed, lang)
+        lines.append(t("digest.missed_more", lang, week=missed, count=row.missed - 1))
     elif row.last_missed is not None:
-        lines.append(t("digest.missed", lang, week=row.last_missed))
+        lines.append(t("digest.missed", lang, week=format_date(row.last_missed, lang)))
     record = row.last_record
     if record is not None and record.status == "skipped":
-        lines.append(t("digest.skipped_week", lang, week=record.week_start))
+        lines.append(t("digest.skipped_week", lang, week=format_date(record.week_start, lang)))
     posted = row.last_post.posted_at if row.last_post is not None else None
     failed = schedule.last_error_at
     # An error a post has succeeded since is no longer the schedule's problem.

@@ -38,7 +38,7 @@ from replies import ask, custom_ids, embed_text, embeds, forge_custom_id, messag
 
 from bot.core import articles, schedules
 from bot.core import db as database
-from bot.core.digest import Week, build_digest
+from bot.core.digest import Week, build_digest, format_date
 from bot.core.models import ArticleDraft
 from bot.core.schedules import FailureCode, PostFailure, PostRecord, Schedule
 from bot.i18n import Lang
@@ -249,6 +249,11 @@ REFUSED_JA = (
 )
 
 
+def _en(day: date) -> str:
+    """A day as the admin commands name a week by it in English (Nov 16, 2026)."""
+    return format_date(day, "en")
+
+
 def ts(moment: datetime, style: str = "F") -> str:
     """A Discord timestamp as the bot writes it."""
     return discord.utils.format_dt(moment, style)
@@ -386,10 +391,10 @@ async def test_post_now_posts_the_latest_week_once(fake_discord: FakeDiscord, bo
     news = fake_discord.guild.channel(NEWS)
     week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
     first = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(first) == f"Posted the digest of the week of {week.start} in <#{news.id}>."
+    assert reply(first) == f"Posted the digest of the week of {_en(week.start)} in <#{news.id}>."
     second = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
     assert reply(second) == (
-        f"The digest of the week of {week.start} was already posted in <#{news.id}>."
+        f"The digest of the week of {_en(week.start)} was already posted in <#{news.id}>."
     )
     [message] = digests(fake_discord)
     assert footers(message) == [marker(week)]
@@ -618,7 +623,7 @@ async def test_a_preview_says_what_it_shows_without_a_schedule_and_of_a_posted_w
     assert unscheduled.original is not None
     assert unscheduled.original["content"] == (
         f"<#{news.id}> has no schedule: this is what `/alliance-digest post-now` would post "
-        f"there (the week of {week.start})."
+        f"there (the week of {_en(week.start)})."
     )
     server = await command(fake_discord, "alliance-digest preview", locale="ja")
     assert server.original is not None
@@ -657,13 +662,15 @@ async def test_a_preview_of_a_paused_schedule_shows_what_post_now_would_post(
     assert preview.original["content"] == (
         f"The weekly digest in <#{news.id}> is paused: nothing is posted until an admin runs "
         "`/alliance-digest set`. This is what `/alliance-digest post-now` would post there "
-        f"(the week of {week.start})."
+        f"(the week of {_en(week.start)})."
     )
     assert marker(week) in embeds(preview)[0]["footer"]["text"]
     assert embeds(preview)[0]["title"].startswith("This week in the US–Japan alliance")
     ja = await command(fake_discord, "alliance-digest preview", {"channel": NEWS}, locale="ja")
     assert ja.original is not None
     assert ja.original["content"].startswith(f"<#{news.id}> の週刊ダイジェストは停止中のため")
+    day = week.start
+    assert ja.original["content"].endswith(f"（{day.year}年{day.month}月{day.day}日の週）です。")
 
     async def posted(conn: aiosqlite.Connection) -> None:
         assert await schedules.claim_post(conn, news.id, week.start)
@@ -673,7 +680,7 @@ async def test_a_preview_of_a_paused_schedule_shows_what_post_now_would_post(
     again = await command(fake_discord, "alliance-digest preview", {"channel": NEWS})
     assert again.original is not None
     assert again.original["content"].endswith(
-        f"the week of {week.start}, which `/alliance-digest post-now` would post, was already "
+        f"the week of {_en(week.start)}, which `/alliance-digest post-now` would post, was already "
         "posted: it posts nothing."
     )
 
@@ -814,7 +821,7 @@ async def test_digest_is_posted_at_its_due_time_by_the_scheduler(
     assert message["embeds"] == preview.original["embeds"]
     assert message["embeds"][0]["title"].startswith("今週の日米同盟")
     text = await status(fake_discord)
-    assert f"Last post: week of {week.start}" in text
+    assert f"Last post: week of {_en(week.start)}" in text
     assert f"Next: {ts(due + timedelta(days=7))}" in text  # the following run is planned
     assert channel_posts(fake_discord, news) == [200]
     assert channel_posts(fake_discord, general) == [403, 403, 403]
@@ -856,7 +863,7 @@ async def test_a_run_fired_past_the_grace_period_is_recorded_missed_not_posted(
     assert post.status == "missed"
     assert channel_posts(fake_discord, news) == []
     text = await status(fake_discord)
-    assert f"The week of {week.start} was missed while the bot was down." in text
+    assert f"The week of {_en(week.start)} was missed while the bot was down." in text
     assert f"Next: {ts(due + timedelta(days=7))}" in text
 
 
@@ -885,7 +892,7 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     assert news_post.status == "missed"
     assert await ledger(bot, deleted, deleted_week) is None  # stopped before its run
     text = await status(fake_discord)
-    assert f"The week of {news_week.start} was missed while the bot was down." in text
+    assert f"The week of {_en(news_week.start)} was missed while the bot was down." in text
     assert text.count("was missed") == 1
     assert f"#{deleted.id}" not in text
     assert await stored_schedule(bot, deleted) is None
@@ -984,7 +991,7 @@ async def test_a_downtime_across_several_runs_records_each_week_missed(
     assert await ledger(bot, news, weeks[-1].previous()) is None  # due before it was set
     assert channel_posts(fake_discord, news) == []
     text = await status(fake_discord)
-    assert f"The week of {week.start} and 2 earlier weeks were missed" in text
+    assert f"The week of {_en(week.start)} and 2 earlier weeks were missed" in text
 
 
 async def test_an_empty_week_that_would_be_skipped_is_not_missed(
@@ -1007,7 +1014,7 @@ async def test_an_empty_week_that_would_be_skipped_is_not_missed(
     assert skipped.status == "skipped"
     text = await status(fake_discord)
     assert text.count("was missed") == 1
-    assert f"The week of {week.start} had no articles, so it was not posted." in text
+    assert f"The week of {_en(week.start)} had no articles, so it was not posted." in text
 
     await add_articles_in(bot, week, 3)
     await bot.restart(until_logged=CAUGHT_UP)
@@ -1069,7 +1076,7 @@ async def test_post_now_of_an_empty_week_leaves_the_skip_to_the_schedule_s_run(
     week = await set_weekly_at_monday_midnight(bot, news)
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
     assert reply(record) == (
-        f"The week of {week.start} has no articles, and this schedule skips empty weeks."
+        f"The week of {_en(week.start)} has no articles, and this schedule skips empty weeks."
     )
     assert await ledger(bot, news, week) is None
 
@@ -1093,10 +1100,10 @@ async def test_status_tells_missed_weeks_before_a_skipped_one(
     await bot.start(until_logged=CAUGHT_UP)
     text = await status(fake_discord)
     assert (
-        f"The week of {week.previous().start} and one earlier week were missed while the bot"
+        f"The week of {_en(week.previous().start)} and one earlier week were missed while the bot"
         " was down." in text
     )
-    assert f"The week of {week.start} had no articles, so it was not posted." in text
+    assert f"The week of {_en(week.start)} had no articles, so it was not posted." in text
 
 
 async def test_post_now_posts_a_skipped_week_that_has_articles_since(
@@ -1110,7 +1117,7 @@ async def test_post_now_posts_a_skipped_week_that_has_articles_since(
     await add_articles_in(bot, week, 3)
     await bot.start()
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(record) == f"Posted the digest of the week of {week.start} in <#{news.id}>."
+    assert reply(record) == f"Posted the digest of the week of {_en(week.start)} in <#{news.id}>."
     [message] = digests(fake_discord)
     await assert_posted_as(bot, news, week, message)
 
@@ -1154,7 +1161,7 @@ async def test_post_now_posts_a_week_missed_while_the_bot_was_down(
     await with_db(bot.db, lambda conn: schedules.record_missed(conn, news.id, week.start))
     await bot.start()
     record = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
-    assert reply(record) == f"Posted the digest of the week of {week.start} in <#{news.id}>."
+    assert reply(record) == f"Posted the digest of the week of {_en(week.start)} in <#{news.id}>."
     [message] = digests(fake_discord)
     assert footers(message) == [marker(week)]
     again = await command(fake_discord, "alliance-digest post-now", {"channel": NEWS})
@@ -1177,7 +1184,7 @@ async def test_a_schedule_changed_to_a_time_already_past_posts_the_week_it_owed(
     record = await command(fake_discord, "alliance-digest set", options)
     week = schedules.week_for_run(earlier, zone)
     assert reply(record).endswith(
-        f"\nPosted the digest of the week of {week.start} in <#{news.id}>."
+        f"\nPosted the digest of the week of {_en(week.start)} in <#{news.id}>."
     )
     [message] = digests(fake_discord)
     assert footers(message) == [marker(week)]
@@ -1408,7 +1415,7 @@ async def test_an_interrupted_post_older_than_the_grace_period_is_missed_not_pos
     assert post is not None
     assert (post.status, post.message_id) == ("missed", None)
     text = await status(fake_discord)
-    assert f"The week of {week.start} was missed while the bot was down." in text
+    assert f"The week of {_en(week.start)} was missed while the bot was down." in text
 
 
 async def test_unfinished_posts_of_stopped_schedules_are_looked_for_never_posted(
@@ -1737,7 +1744,9 @@ async def test_a_maybe_posted_week_is_looked_for_though_the_bot_cannot_post(
     news, week, planted, deny = await maybe_posted_then_denied(fake_discord, bot, SEND_MESSAGES)
     await bot.start(until_logged=CAUGHT_UP)
     answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
-    assert answer == f"The digest of the week of {week.start} was already posted in <#{news.id}>."
+    assert (
+        answer == f"The digest of the week of {_en(week.start)} was already posted in <#{news.id}>."
+    )
     await assert_posted_as(bot, news, week, planted)
     news.permission_overwrites.remove(deny)
     await fake_discord.update_channel(news)
@@ -1763,7 +1772,9 @@ async def test_a_maybe_posted_week_whose_channel_cannot_be_read_stays_claimed(
     news.permission_overwrites.remove(deny)
     await fake_discord.update_channel(news)
     done = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
-    assert done == f"The digest of the week of {week.start} was already posted in <#{news.id}>."
+    assert (
+        done == f"The digest of the week of {_en(week.start)} was already posted in <#{news.id}>."
+    )
     await assert_posted_as(bot, news, week, planted)
     assert digests(fake_discord) == [planted]
     assert channel_posts(fake_discord, news) == []
@@ -1850,7 +1861,7 @@ async def test_a_post_paused_partway_keeps_its_claim_and_setting_again_posts_the
     assert channel_posts(fake_discord, news) == [200, 503]
     when = {"channel": NEWS, "weekday": 1, "time": "09:00"}
     answer = reply(await command(fake_discord, "alliance-digest set", when))
-    assert f"Posted the digest of the week of {week.start}" in answer
+    assert f"Posted the digest of the week of {_en(week.start)}" in answer
     await assert_finished_as_claimed(fake_discord, bot, news, week, "ja")
 
 
@@ -1957,8 +1968,8 @@ async def test_unverifiable_post_is_settled_by_a_retry(
     week = schedules.latest_complete_week(datetime.now(UTC), TOKYO)
     news, answer = await post_now_refused_with_503(fake_discord, "POST", "GET")
     assert answer == (
-        f"Whether the digest of the week of {week.start} reached <#{news.id}> is not confirmed "
-        "yet; the bot checks the channel again shortly."
+        f"Whether the digest of the week of {_en(week.start)} reached <#{news.id}> is not "
+        "confirmed yet; the bot checks the channel again shortly."
     )
     post = await ledger(bot, news, week)
     assert post is not None
@@ -2106,7 +2117,7 @@ async def test_a_digest_stopped_after_its_first_page_is_finished_by_a_retry(
     run = await bot.start()
     news, week, answer = await post_now_stopped_after_page_one(fake_discord, bot)
     assert answer == (
-        f"An error stopped the digest of the week of {week.start} after its first pages in "
+        f"An error stopped the digest of the week of {_en(week.start)} after its first pages in "
         f"<#{news.id}>; the bot posts the rest shortly."
     )
     post = await ledger(bot, news, week)
