@@ -64,7 +64,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Nothing matched “{query}”; showing results for “{corrected}”.",
     ),
     "search.near": (
-        "「{query}」のとおりに並ぶ記事がないため、{words}が近くに出てくる記事を表示しています。",
+        "「{query}」がそのまま出てくる記事がないため、{words}が近くに出てくる記事を表示しています。",
         "Nothing matched “{query}” as typed; showing articles where {words} appear close together.",
     ),
     "search.corrected_also": (
@@ -72,7 +72,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only {typed} matched “{query}”, so results for “{corrected}” are included too.",
     ),
     "search.near_also": (
-        "「{query}」のとおりに並ぶ記事は{typed}件のため、{words}が近くに出てくる記事も含めています。",
+        "「{query}」がそのまま出てくる記事は{typed}件のため、{words}が近くに出てくる記事も含めています。",
         "Only {typed} matched “{query}” as typed, so articles where {words} appear close together"
         " are included too.",
     ),
