@@ -714,7 +714,7 @@ def newest_embed(
 async def send_article(
     bot: AllianceBot,
     interaction: discord.Interaction,
-    article_id: int | None,
+    article_id: object,
     lang: Lang,
     *,
     private: bool = True,
@@ -726,14 +726,15 @@ async def send_article(
 
 
 async def _article_pages(
-    bot: AllianceBot, article_id: int | None, lang: Lang, *, private: bool
+    bot: AllianceBot, article_id: object, lang: Lang, *, private: bool
 ) -> list[Page]:
     article = None
-    # A hand-made interaction can carry any integer, but SQLite's are 64-bit.
-    if article_id is not None and 0 < article_id < 2**63:
+    # A hand-made interaction can carry any value: a string, a float, an integer past SQLite's.
+    number = _article_id(article_id) if type(article_id) in {int, str} else None
+    if number is not None:
         async with bot.readers.reading() as conn:
-            article = await articles.get_article(conn, article_id)
+            article = await articles.get_article(conn, number)
     if article is None:
-        return [note(t("article.missing", lang, id=article_id or "?"))]
+        return [note(t("article.missing", lang, id=number or "?"))]
     shown = render.article_messages(article, taxonomy=bot.taxonomy, lang=lang)
     return [Page(embeds=message, private=private) for message in shown.messages]

@@ -833,10 +833,14 @@ async def test_hostile_query_gets_a_clear_reply(double: FakeDiscord, query: str)
     assert KANA.search(shown)  # answered in Japanese
 
 
-async def test_article_id_past_the_declared_range_sent_raw(double: FakeDiscord) -> None:
-    """An article id beyond Discord's integer range (a hand-made request) is simply not found."""
+@pytest.mark.parametrize("value", [2**63, "abc", "12x", 1.5, True])
+async def test_article_id_past_the_declared_range_sent_raw(
+    double: FakeDiscord, value: object
+) -> None:
+    """An article id beyond Discord's integer range, or not an integer (a hand-made request),
+    is simply not found."""
     payload = double.command_payload("alliance article", {"id": 1}, locale="en-US")
-    payload["data"]["options"][0]["options"][0]["value"] = 2**63
+    payload["data"]["options"][0]["options"][0]["value"] = value
     record = await double.wait_response(await double.send_interaction(payload))
     assert record.ephemeral
     assert "not found" in clear_reply(record)
