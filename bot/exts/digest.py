@@ -228,7 +228,11 @@ class DigestCog(commands.Cog):
             # The poster's connection may be waiting for the write lock for a scheduled post.
             rows = await schedules.schedule_status(self.poster.db, guild_id)
             fields = [
-                (f"#{self._channel_name(row.schedule.channel_id)}", _status_text(row, lang))
+                (
+                    # Named by an admin: an underscore would be Markdown in a field's name.
+                    "#" + render.plain(self._channel_name(row.schedule.channel_id)),
+                    _status_text(row, lang),
+                )
                 for row in rows
             ]
             return render.field_embeds(

@@ -1574,6 +1574,20 @@ async def test_two_channels_keep_their_own_schedules(
     )
 
 
+async def test_status_shows_a_channel_name_with_markdown_as_written(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A channel named __alliance__ is listed as #__alliance__ (escaped), not underlined."""
+    fake_discord.guild.channels.append(Channel("__alliance__"))
+    await bot.start()
+    await command(
+        fake_discord,
+        "alliance-digest set",
+        {"channel": "__alliance__", "weekday": 1, "time": "09:00"},
+    )
+    assert "#\\_\\_alliance\\_\\_\nMonday 09:00" in await status(fake_discord)
+
+
 # --- failures -----------------------------------------------------------------------------------
 
 
