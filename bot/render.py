@@ -397,7 +397,8 @@ def article_messages(
         else:
             part = t("article.continued", lang, part=index + 1, parts=len(chunks))
             # The title gives way: which part this is must stay readable.
-            title = f"{plain_clip(article.title_line, TITLE_MAX - len(part) - 1)} {part}"
+            gap = "" if lang == "ja" else " "  # （続き…） brings its own space
+            title = plain_clip(article.title_line, TITLE_MAX - len(part) - len(gap)) + gap + part
             embed = discord.Embed(title=title, colour=COLOUR)
         text = chunk
         if truncated and index == len(chunks) - 1:

@@ -393,6 +393,13 @@ def test_a_long_title_keeps_which_part_a_message_is() -> None:
     assert first.endswith("\\*…")
 
 
+def test_a_later_part_of_an_article_is_titled_without_a_space_before_the_japanese_paren() -> None:
+    """In Japanese the part follows the title: 見出し（続き 2/2）, not 見出し （続き 2/2）."""
+    article = _article("同盟の抑止力を高める。" * 400, title="見出し")
+    view = render.article_messages(article, taxonomy=TAXONOMY, lang="ja")
+    assert view.messages[1][0].title == "見出し（続き 2/2）"
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_a_shortened_article_without_a_page_does_not_point_to_the_cli(lang: str) -> None:
     """With no web page to point to, the note says only part is shown, not a CLI command."""
