@@ -141,7 +141,7 @@ class Alliance(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
         # Discord sends what was typed, as text even for a number option; take any value as text.
-        text = str(current).strip().lstrip("#")
+        text = str(current).strip().lstrip("#").lstrip()
         by_id = text.isdecimal() and len(text) < 16  # isdigit() also accepts ², which int() refuses
         if text and not by_id:
             result = await self.bot.results.search(text[:MAX_QUERY_CHARS], limit=MAX_CHOICES)

@@ -351,6 +351,7 @@ async def test_article_id_autocomplete(double: FakeDiscord) -> None:
     assert len(newest) >= 20
     assert [c["value"] for c in await complete("12")] == [12]
     assert [c["value"] for c in await complete("#12")] == [12]
+    assert [c["value"] for c in await complete("# 12 ")] == [12]
     assert [c["value"] for c in await complete("１２")] == [12]  # full-width digits
     assert len(await complete("²")) <= 25  # a digit int() refuses: searched as text
     by_words = await complete("台湾")
