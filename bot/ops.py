@@ -8,6 +8,7 @@ Thin adapters over `bot.core.health` and `bot.core.backup`; `bot.cli` wires them
 from __future__ import annotations
 
 import argparse
+import codecs
 import io
 import os
 import sys
@@ -69,6 +70,15 @@ def _is_open(fd: int) -> bool:
 # Larger text goes to the pipe in one write, and when the reader leaves during it (`| head`),
 # CPython keeps the part written and drops the rest without an error.
 _PIECE_CHARS = io.DEFAULT_BUFFER_SIZE // 4
+
+
+def utf8_stdout() -> None:
+    """Write stdout in UTF-8 whatever the locale says, as Python's UTF-8 mode does: the output
+    is Japanese (a cp932 or cp1252 stream fails on – or on 日), and `--json` is promised
+    UTF-8 to what reads it."""
+    stream = sys.stdout
+    if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
+        stream.reconfigure(encoding="utf-8")
 
 
 def write_out(text: str) -> None:

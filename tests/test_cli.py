@@ -914,6 +914,20 @@ def _bot(
     )
 
 
+@pytest.mark.parametrize("encoding", ["cp932", "cp1252", "ascii"])
+def test_output_is_utf8_whatever_the_locale_says(tmp_path: Path, encoding: str) -> None:
+    """With stdout set to a legacy encoding (a Windows code page, a C locale), results and
+    `--json` are still written, in UTF-8, instead of a UnicodeEncodeError."""
+    env = {"PYTHONIOENCODING": encoding}
+    found = _bot(tmp_path, "search", "核", "--limit", "1", env=env)
+    assert found.returncode == 0, found.stderr
+    assert "核" in found.stdout
+    listed = _bot(tmp_path, "latest", "--limit", "1", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [article] = json.loads(listed.stdout)["results"]
+    assert any("\u3040" <= ch <= "\u9fff" for ch in article["title"])
+
+
 def test_ingest_prints_each_warning_once(tmp_path: Path) -> None:
     """`ingest` names each bad line once, as `warning: …`, not also as a bare log line."""
     bad = tmp_path / "bad.jsonl"
