@@ -42,6 +42,9 @@ MAX_TITLE = 80
 NEAR_DUPLICATE = 90.0
 
 _HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
+# A header meant but not written as `date YYYY-MM-DD` (Date:, 2026/1/2, no date): warned
+# about, where read as a listing page each paragraph would become an article.
+_HEADER_MEANT = re.compile(r"^\s*date\b\s*:?\s*(?:[0-9０-９]|$)", re.IGNORECASE)
 _BOILERPLATE = re.compile(r"^(本|この)ページ(では|は).*(掲載|紹介|まとめ)(しています|します)。?$")
 _SENTENCE_END = ("。", "！", "？", "!", "?", "」", "』", ")", "）")
 # Controls (category Cc, but for tab and newline) and invisible format characters (Cf: zero-width,
@@ -193,6 +196,8 @@ def read_file(path: Path, *, origin: str | None = None) -> CorpusRead:
     first = text.split("\n", 1)[0]
     if _HEADER.match(first):
         return _read_single(name, origin, text)
+    if _HEADER_MEANT.match(first):
+        return _failed(name, "invalid date in header: expected `date YYYY-MM-DD` first", 1)
     if len(raw) > MAX_LISTING_BYTES:
         # Each line is looked for among all the others (near duplicates); memory grows with the
         # page, ~40 MB a MB of varied text. A real listing page is far smaller.

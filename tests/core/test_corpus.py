@@ -116,6 +116,38 @@ def test_a_header_date_that_is_a_placeholder_or_no_date_is_refused(
     assert f"invalid date in header: {day!r}" in warning.message
 
 
+@pytest.mark.parametrize(
+    "first",
+    [
+        "date 2026/1/2 日米が協議した。",
+        "Date: 2026-01-02 日米が協議した。",
+        "date",
+        "DATE ２０２６",
+    ],
+)
+def test_a_header_not_written_as_the_layout_says_is_refused(tmp_path: Path, first: str) -> None:
+    """A first line meant as a date header but not `date YYYY-MM-DD` is a warning on line 1,
+    not a listing page that makes each paragraph an article."""
+    path = tmp_path / "one.txt"
+    path.write_text(f"{first}\n\n第二段落。\n", "utf-8")
+    read = read_file(path)
+    assert read.drafts == []
+    [warning] = read.warnings
+    assert warning.line == 1
+    assert "invalid date in header" in warning.message
+
+
+def test_a_listing_whose_first_headline_begins_with_date_is_still_a_listing(
+    tmp_path: Path,
+) -> None:
+    """ "Date night…" or "dates" is a headline, not a header meant."""
+    path = tmp_path / "page.txt"
+    path.write_text("Dates set for 2+2 talks\n日米が2+2の日程を発表した。\n", "utf-8")
+    read = read_file(path)
+    assert read.warnings == []
+    assert [d.title for d in read.drafts] == ["Dates set for 2+2 talks"]
+
+
 def test_derived_titles_fit_and_end_on_a_phrase() -> None:
     """A derived headline is at most 80 characters and is cut after a phrase, not mid-word."""
     lead = (
