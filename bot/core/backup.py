@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.core.db import damage_summary
+
 log = logging.getLogger(__name__)
 
 # Files SQLite keeps beside a database, and the running bot's lock (bot.runner.only_instance);
@@ -99,8 +101,9 @@ def _backup_sync(db_path: Path, requested: Path, folder: bool) -> BackupResult:
                 dest.execute("PRAGMA journal_mode = DELETE")
                 check = dest.execute("PRAGMA quick_check").fetchall()
                 if check != [("ok",)]:
-                    problems = "; ".join(" ".join(str(row[0]).split()) for row in check[:3])
-                    raise BackupError(f"the copy failed its integrity check: {problems}")
+                    report = "\n".join(str(row[0]) for row in check)
+                    summary = damage_summary(report)
+                    raise BackupError(f"the copy failed its integrity check: {summary}")
                 version = int(dest.execute("PRAGMA user_version").fetchone()[0])
             finally:
                 dest.close()

@@ -179,6 +179,20 @@ def is_damaged(error: BaseException) -> bool:
     return primary_code(error) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
+def damage_summary(report: str, limit: int = 200) -> str:
+    """`PRAGMA quick_check`'s report of damage in one line: its first problem, and how many
+    more there are (the whole report can run to kilobytes)."""
+    # "*** in database main ***", then one line for each problem found.
+    problems = [line for line in report.splitlines() if line.strip() and not line.startswith("***")]
+    if not problems:
+        return " ".join(report.split())[:limit]
+    first = problems[0][:limit]
+    more = len(problems) - 1
+    if more == 0:
+        return first
+    return f"{first} (and {more} more problem{'s' if more > 1 else ''})"
+
+
 def unusable_reason(path: Path) -> str | None:
     """Which file permission keeps this process from opening the database at `path`, if any.
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.core.db import (
+    damage_summary,
     get_meta,
     is_damaged,
     load_migrations,
@@ -143,9 +144,7 @@ async def _damage(conn: aiosqlite.Connection) -> tuple[str | None, bool]:
     found = str(rows[0][0]) if rows else "ok"
     if found == "ok":
         return None, True
-    # One report, over lines: "*** in database main ***", then what is wrong where.
-    lines = [line for line in found.splitlines() if line and not line.startswith("***")]
-    return (lines[0] if lines else found)[:200], True
+    return damage_summary(found), True
 
 
 def _unreadable(path: Path, error: sqlite3.Error) -> str:

@@ -223,3 +223,24 @@ async def test_never_replaces_a_pipe_or_device(
             await backup(path, target)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+async def test_a_damaged_database_is_reported_in_one_short_line(tmp_path: Path) -> None:
+    """A copy failing its integrity check with many problems names the first and counts the
+    rest, in one line, not the whole report."""
+    source = tmp_path / "damaged.db"
+    with sqlite3.connect(source) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, text TEXT)")
+        conn.executemany("INSERT INTO t (text) VALUES (?)", [("日米" * 50,)] * 5000)
+        conn.execute("CREATE INDEX t_text ON t (text)")
+    conn.close()
+    with source.open("r+b") as file:  # leaf pages of the table and the index, overwritten
+        for page in range(20, 200, 5):
+            file.seek(page * 4096 + 8)
+            file.write(b"\xff" * 64)
+    with pytest.raises(BackupError, match="failed its integrity check") as failed:
+        await backup(source, tmp_path / "copy.db")
+    message = str(failed.value)
+    assert "\n" not in message
+    assert len(message) < 320
+    assert message.endswith("more problems)")
