@@ -101,33 +101,24 @@ def test_single_article_keeps_body_and_headings() -> None:
     assert draft.title_derived is True
 
 
-@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "9999-12-31", "2026-02-30"])
-def test_a_header_date_that_is_a_placeholder_or_no_date_is_refused(
-    tmp_path: Path, day: str
-) -> None:
-    """A header dated outside the years an article can have, or on no real day, is a warning
-    on line 1 naming the date, and no article."""
-    path = tmp_path / "one.txt"
-    path.write_text(f"date {day} 日米が協議した。\n", "utf-8")
-    read = read_file(path)
-    assert read.drafts == []
-    [warning] = read.warnings
-    assert warning.line == 1
-    assert f"invalid date in header: {day!r}" in warning.message
+_SPELLED_OUT = "expected `date YYYY-MM-DD`"
+_NO_ARTICLE_DAYS = ["0001-01-01", "1899-12-31", "9999-12-31", "2026-02-30"]  # placeholders, no day
 
 
 @pytest.mark.parametrize(
-    "first",
+    ("first", "named"),
     [
-        "date 2026/1/2 日米が協議した。",
-        "Date: 2026-01-02 日米が協議した。",
-        "date",
-        "DATE ２０２６",
+        *((f"date {day} 日米が協議した。", repr(day)) for day in _NO_ARTICLE_DAYS),
+        ("date 2026/1/2 日米が協議した。", _SPELLED_OUT),
+        ("Date: 2026-01-02 日米が協議した。", _SPELLED_OUT),
+        ("date", _SPELLED_OUT),
+        ("DATE ２０２６", _SPELLED_OUT),
     ],
 )
-def test_a_header_not_written_as_the_layout_says_is_refused(tmp_path: Path, first: str) -> None:
-    """A first line meant as a date header but not `date YYYY-MM-DD` is a warning on line 1,
-    not a listing page that makes each paragraph an article."""
+def test_a_header_without_a_usable_date_is_refused(tmp_path: Path, first: str, named: str) -> None:
+    """A header dated outside the years an article can have or on no real day, or meant as a
+    header but not written `date YYYY-MM-DD`, is a warning on line 1 saying so, and no article
+    (not a listing page that makes each paragraph an article)."""
     path = tmp_path / "one.txt"
     path.write_text(f"{first}\n\n第二段落。\n", "utf-8")
     read = read_file(path)
@@ -135,12 +126,13 @@ def test_a_header_not_written_as_the_layout_says_is_refused(tmp_path: Path, firs
     [warning] = read.warnings
     assert warning.line == 1
     assert "invalid date in header" in warning.message
+    assert named in warning.message
 
 
 def test_a_listing_whose_first_headline_begins_with_date_is_still_a_listing(
     tmp_path: Path,
 ) -> None:
-    """ "Date night…" or "dates" is a headline, not a header meant."""
+    """A headline beginning with "Dates" is a listing's, not a header meant."""
     path = tmp_path / "page.txt"
     path.write_text("Dates set for 2+2 talks\n日米が2+2の日程を発表した。\n", "utf-8")
     read = read_file(path)
