@@ -489,7 +489,7 @@ def _main(argv: Sequence[str] | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `alliance-bot` and `python -m bot`."""
     ops.reserve_standard_fds()  # before uvloop, the database or a log file opens anything
-    ops.utf8_stdout()
+    ops.utf8_output()
     try:
         try:
             code = _main(argv)

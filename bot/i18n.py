@@ -133,9 +133,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Something went wrong. Please try again in a moment.",
     ),
     "error.outdated": (
-        "このコマンドは更新されています。Discord を再読み込み（Ctrl+R）してから"
-        "もう一度お試しください。",
-        "This command has changed: reload Discord (Ctrl+R) and try again.",
+        "このコマンドは更新されています。Discord を再読み込み（PC では Ctrl+R、スマホでは"
+        "アプリを再起動）してから、もう一度お試しください。",
+        "This command has changed: reload Discord (Ctrl+R on a computer, or restart the app) "
+        "and try again.",
     ),
     "error.cooldown": (
         "少し待ってから、もう一度お試しください（{seconds:.0f}秒後）。",

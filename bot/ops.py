@@ -72,13 +72,22 @@ def _is_open(fd: int) -> bool:
 _PIECE_CHARS = io.DEFAULT_BUFFER_SIZE // 4
 
 
-def utf8_stdout() -> None:
-    """Write stdout in UTF-8 whatever the locale says, as Python's UTF-8 mode does: the output
-    is Japanese (a cp932 or cp1252 stream fails on – or on 日), and `--json` is promised
-    UTF-8 to what reads it."""
-    stream = sys.stdout
-    if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
-        stream.reconfigure(encoding="utf-8")
+def utf8_output() -> None:
+    """Write stdout and stderr in UTF-8 when they go to a file or a pipe and the locale says
+    otherwise (a Windows code page, a C locale), as Python's UTF-8 mode does: the output is
+    Japanese, and `--json` is promised UTF-8. A terminal keeps its encoding, as does an
+    encoding set by PYTHONIOENCODING; what it can't show is replaced, not a traceback."""
+    chosen = bool(os.environ.get("PYTHONIOENCODING"))
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper):
+            continue
+        if codecs.lookup(stream.encoding).name == "utf-8":
+            continue
+        errors = "backslashreplace" if stream is sys.stderr else "replace"
+        if chosen or stream.isatty():
+            stream.reconfigure(errors=errors)
+        else:
+            stream.reconfigure(encoding="utf-8", errors=errors)
 
 
 def write_out(text: str) -> None:

@@ -914,18 +914,29 @@ def _bot(
     )
 
 
-@pytest.mark.parametrize("encoding", ["cp932", "cp1252", "ascii"])
-def test_output_is_utf8_whatever_the_locale_says(tmp_path: Path, encoding: str) -> None:
-    """With stdout set to a legacy encoding (a Windows code page, a C locale), results and
-    `--json` are still written, in UTF-8, instead of a UnicodeEncodeError."""
-    env = {"PYTHONIOENCODING": encoding}
-    found = _bot(tmp_path, "search", "核", "--limit", "1", env=env)
-    assert found.returncode == 0, found.stderr
-    assert "核" in found.stdout
+def test_output_to_a_pipe_is_utf8_whatever_the_locale_says(tmp_path: Path) -> None:
+    """Under a legacy locale (C, no UTF-8 coercion), articles and `--json` written to a pipe
+    are still UTF-8, instead of a UnicodeEncodeError."""
+    env = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0", "PYTHONIOENCODING": ""}
+    shown = _bot(tmp_path, "show", "16", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "日米" in shown.stdout
     listed = _bot(tmp_path, "latest", "--limit", "1", "--json", env=env)
     assert listed.returncode == 0, listed.stderr
     [article] = json.loads(listed.stdout)["results"]
     assert any("\u3040" <= ch <= "\u9fff" for ch in article["title"])
+
+
+def test_an_encoding_set_by_pythonioencoding_is_kept_and_never_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """PYTHONIOENCODING=ascii is the operator's choice: kept, with what it can't write
+    replaced, and the command still succeeds."""
+    found = _bot(tmp_path, "search", "核", "--limit", "1", env={"PYTHONIOENCODING": "ascii"})
+    assert found.returncode == 0, found.stderr
+    assert "Traceback" not in found.stderr
+    assert found.stdout.isascii()
+    assert "?" in found.stdout
 
 
 def test_ingest_prints_each_warning_once(tmp_path: Path) -> None:

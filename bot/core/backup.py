@@ -22,6 +22,8 @@ from bot.core.db import damage_summary
 
 log = logging.getLogger(__name__)
 
+_CHECK_LIMIT = 100  # problems quick_check reports before it stops (SQLite's default)
+
 # Files SQLite keeps beside a database, and the running bot's lock (bot.runner.only_instance);
 # writing a backup over one would corrupt the live data, or let a second bot start.
 _SIDE_SUFFIXES = ("", "-wal", "-shm", "-journal", ".lock")
@@ -99,10 +101,10 @@ def _backup_sync(db_path: Path, requested: Path, folder: bool) -> BackupResult:
                 source.backup(dest, pages=-1)
                 # The copy is a single self-contained file, not a WAL database needing its -wal.
                 dest.execute("PRAGMA journal_mode = DELETE")
-                check = dest.execute("PRAGMA quick_check").fetchall()
+                check = dest.execute(f"PRAGMA quick_check({_CHECK_LIMIT})").fetchall()
                 if check != [("ok",)]:
                     report = "\n".join(str(row[0]) for row in check)
-                    summary = damage_summary(report)
+                    summary = damage_summary(report, cap=_CHECK_LIMIT)
                     raise BackupError(f"the copy failed its integrity check: {summary}")
                 version = int(dest.execute("PRAGMA user_version").fetchone()[0])
             finally:

@@ -44,7 +44,11 @@ NEAR_DUPLICATE = 90.0
 _HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
 # A header meant but not written as `date YYYY-MM-DD` (Date:, 2026/1/2, no date): warned
 # about, where read as a listing page each paragraph would become an article.
-_HEADER_MEANT = re.compile(r"^\s*date\b\s*:?\s*(?:[0-9０-９]|$)", re.IGNORECASE)
+_HEADER_MEANT = re.compile(
+    r"^\s*date(?![a-z])\s*[:：]?\s*(?:$|[0-9０-９]{4}\s*(?:[-/.年－／]|$)"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+[0-9])",
+    re.IGNORECASE,
+)
 _BOILERPLATE = re.compile(r"^(本|この)ページ(では|は).*(掲載|紹介|まとめ)(しています|します)。?$")
 _SENTENCE_END = ("。", "！", "？", "!", "?", "」", "』", ")", "）")
 # Controls (category Cc, but for tab and newline) and invisible format characters (Cf: zero-width,

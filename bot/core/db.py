@@ -179,9 +179,10 @@ def is_damaged(error: BaseException) -> bool:
     return primary_code(error) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
-def damage_summary(report: str, limit: int = 200) -> str:
+def damage_summary(report: str, limit: int = 200, *, cap: int | None = None) -> str:
     """`PRAGMA quick_check`'s report of damage in one line: its first problem, and how many
-    more there are (the whole report can run to kilobytes)."""
+    more there are (the whole report can run to kilobytes). `cap`: the number of problems the
+    check stops at; reaching it, the count is a lower bound."""
     # "*** in database main ***", then one line for each problem found.
     problems = [line for line in report.splitlines() if line.strip() and not line.startswith("***")]
     if not problems:
@@ -190,7 +191,8 @@ def damage_summary(report: str, limit: int = 200) -> str:
     more = len(problems) - 1
     if more == 0:
         return first
-    return f"{first} (and {more} more problem{'s' if more > 1 else ''})"
+    least = "at least " if cap is not None and len(problems) >= cap else ""
+    return f"{first} (and {least}{more} more problem{'s' if more > 1 else ''})"
 
 
 def unusable_reason(path: Path) -> str | None:

@@ -230,7 +230,8 @@ class DigestCog(commands.Cog):
             fields = [
                 (
                     # Named by an admin: an underscore would be Markdown in a field's name.
-                    "#" + render.plain(self._channel_name(row.schedule.channel_id)),
+                    "#"
+                    + render.plain(self._channel_name(row.schedule.channel_id), line_start=False),
                     _status_text(row, lang),
                 )
                 for row in rows

@@ -113,6 +113,9 @@ _NO_ARTICLE_DAYS = ["0001-01-01", "1899-12-31", "9999-12-31", "2026-02-30"]  # p
         ("Date: 2026-01-02 日米が協議した。", _SPELLED_OUT),
         ("date", _SPELLED_OUT),
         ("DATE ２０２６", _SPELLED_OUT),
+        ("date：2026年1月2日 日米が協議した。", _SPELLED_OUT),
+        ("Date: January 2, 2026", _SPELLED_OUT),
+        ("date2026-01-02 日米が協議した。", _SPELLED_OUT),
     ],
 )
 def test_a_header_without_a_usable_date_is_refused(tmp_path: Path, first: str, named: str) -> None:
@@ -129,15 +132,18 @@ def test_a_header_without_a_usable_date_is_refused(tmp_path: Path, first: str, n
     assert named in warning.message
 
 
+@pytest.mark.parametrize(
+    "headline", ["Dates set for 2+2 talks", "Date 2 of summit talks begins", "Date 2026: a year"]
+)
 def test_a_listing_whose_first_headline_begins_with_date_is_still_a_listing(
-    tmp_path: Path,
+    tmp_path: Path, headline: str
 ) -> None:
-    """A headline beginning with "Dates" is a listing's, not a header meant."""
+    """A headline beginning with "Date" but no date after it is a listing's, not a header."""
     path = tmp_path / "page.txt"
-    path.write_text("Dates set for 2+2 talks\n日米が2+2の日程を発表した。\n", "utf-8")
+    path.write_text(f"{headline}\n日米が2+2の日程を発表した。\n", "utf-8")
     read = read_file(path)
     assert read.warnings == []
-    assert [d.title for d in read.drafts] == ["Dates set for 2+2 talks"]
+    assert [d.title for d in read.drafts] == [headline]
 
 
 def test_derived_titles_fit_and_end_on_a_phrase() -> None:
