@@ -422,9 +422,9 @@ class OpenArticleSelect(
         """Show the chosen article."""
         bot: AllianceBot = interaction.client  # type: ignore[assignment]
         values = self.item.values
-        article_id = _article_id(values[0]) if values else None
+        chosen = values[0] if values else None  # read as an id there, as the command's option
         try:
-            await send_article(bot, interaction, article_id, lang_of(interaction.locale))
+            await send_article(bot, interaction, chosen, lang_of(interaction.locale))
         except Exception:
             await report_failure(interaction, "opening an article")
 
