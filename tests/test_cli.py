@@ -1056,6 +1056,34 @@ def test_closed_stdout_is_quiet_exit_1(tmp_path: Path, argv: list[str], unbuffer
     assert (done.returncode, done.stderr) == (1, "")
 
 
+# Ctrl-C lands while the CLI's modules load: the interrupt is raised by the import of one.
+_INTERRUPTED_IMPORT = """
+import builtins, sys
+real_import = builtins.__import__
+def interrupted(name, *args, **kwargs):
+    if name == "aiosqlite":
+        raise KeyboardInterrupt
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = interrupted
+from bot.__main__ import main
+sys.exit(main())
+"""
+
+
+def test_ctrl_c_while_the_cli_loads_exits_130_quietly(tmp_path: Path) -> None:
+    """Ctrl-C before the command starts (its modules loading) is exit 130, not a traceback."""
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_IMPORT, "latest"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (130, "", "")
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="closing a standard descriptor is POSIX")
 @pytest.mark.parametrize("fd", [0, 2])
 def test_closed_stdin_or_stderr_changes_nothing(tmp_path: Path, fd: int) -> None:
