@@ -7,7 +7,8 @@ FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_INPUT=1
 
-RUN python -m venv /opt/venv
+# pip 25.3 or later: its --build-constraint pins the build backend (hatchling) too.
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir pip==26.3
 ENV PATH="/opt/venv/bin:$PATH"
 
 WORKDIR /src
@@ -22,7 +23,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY README.md ./
 COPY seeds/ seeds/
 COPY bot/ bot/
-RUN pip install --no-cache-dir --no-deps .
+RUN pip install --no-cache-dir --no-deps --build-constraint constraints.txt .
 
 # ---- runtime: the virtualenv only, run as an unprivileged user -------------------------------
 FROM python:3.11-slim

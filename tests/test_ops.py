@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sqlite3
+import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -193,6 +194,20 @@ def test_docker_build_context_excludes_secrets() -> None:
     assert "*" in lines
     allowed = [line for line in lines if line.startswith("!")]
     assert not [line for line in allowed if "env" in line or "data" in line]
+
+
+def test_the_image_builds_the_bot_with_a_pinned_backend() -> None:
+    """constraints.txt pins the build backend, and the image builds the bot under it."""
+    backend = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["build-system"]
+    pinned = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "constraints.txt").read_text("utf-8").splitlines()
+    }
+    assert [
+        name for name in backend["requires"] if re.split(r"[<>=!~ ]", name)[0] not in pinned
+    ] == []
+    text = (ROOT / "Dockerfile").read_text("utf-8")
+    assert "pip install --no-cache-dir --no-deps --build-constraint constraints.txt ." in text
 
 
 def test_dockerfile_runs_the_documented_commands() -> None:
