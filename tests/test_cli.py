@@ -927,6 +927,16 @@ def test_output_to_a_pipe_is_utf8_whatever_the_locale_says(tmp_path: Path) -> No
     assert any("\u3040" <= ch <= "\u9fff" for ch in article["title"])
 
 
+def test_errors_to_a_pipe_are_utf8_whatever_the_locale_says(tmp_path: Path) -> None:
+    """Under a C locale, an error naming a Japanese value (from .env) reaches a piped stderr
+    in UTF-8, not as \\u escapes."""
+    (tmp_path / ".env").write_text("ALLIANCE_TIMEZONE=東京\n", encoding="utf-8")
+    env = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0", "PYTHONIOENCODING": ""}
+    done = _bot(tmp_path, "latest", env=env)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "'東京'" in done.stderr
+
+
 def test_an_encoding_set_by_pythonioencoding_is_kept_and_never_a_traceback(
     tmp_path: Path,
 ) -> None:
