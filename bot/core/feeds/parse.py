@@ -13,6 +13,7 @@ import io
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from html import unescape
@@ -267,11 +268,19 @@ def normalize_link(link: str, base: str) -> str | None:
         return None
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         return None
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-         if not _TRACKING_PARAMS.match(k)]
-    )  # fmt: skip
+    query = urlencode(list(_untracked(parse_qsl(parts.query, keep_blank_values=True))))
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
+
+
+def _untracked(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """Query parameters but the tracking ones. Where `;` separates parameters after a tracking
+    one (`utm_source=rss;id=5`), the parameters after it are the link's own: kept."""
+    for key, value in pairs:
+        if not _TRACKING_PARAMS.match(key):
+            yield key, value
+        elif ";" in value:
+            rest = value.partition(";")[2]
+            yield from _untracked(parse_qsl(rest, keep_blank_values=True, separator=";"))
 
 
 def _text_of(detail: Any, fallback: Any) -> str:

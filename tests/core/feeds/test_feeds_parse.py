@@ -47,6 +47,24 @@ def test_a_link_with_spaces_is_encoded_but_keeps_its_key() -> None:
     assert render.linkable_url(entry.url) == entry.url
 
 
+@pytest.mark.parametrize(
+    ("link", "kept"),
+    [
+        ("https://n.example.jp/a?utm_source=rss;id=5", "https://n.example.jp/a?id=5"),
+        (
+            "https://n.example.jp/a?utm_source=rss;utm_medium=x;id=5&p=2",
+            "https://n.example.jp/a?id=5&p=2",
+        ),
+        ("https://n.example.jp/a?id=5&utm_campaign=w;fbclid=z", "https://n.example.jp/a?id=5"),
+    ],
+)
+def test_parameters_after_a_tracking_one_and_a_semicolon_are_kept(link: str, kept: str) -> None:
+    """`utm_source=rss;id=5`: the tracking parameter goes, `id=5` after its `;` stays, so
+    two articles told apart by it keep links of their own."""
+    (entry,) = parse_feed(rss([Item("見出し", "本文", link=link)]), url=FEED_URL).entries
+    assert (entry.url, entry.key) == (kept, kept)
+
+
 def test_entries_sharing_a_link_are_keyed_by_link_and_title() -> None:
     """Entries without a GUID sharing one link are told apart by title, then by text; a GUID
     or a link of its own keeps its key, and the same text twice has one key."""
