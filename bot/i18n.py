@@ -319,15 +319,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Could not post in {channel}: {error}.",
     ),
     "digest.paused_now": (
-        "3回続けて投稿できなかったため、このチャンネルの週刊ダイジェストを停止しました。"
+        "3回続けて投稿できなかったため、{channel} の週刊ダイジェストを停止しました。"
         "原因を直してから `/同盟ダイジェスト設定 設定` を実行すると再開します。",
-        "After 3 failures in a row, the weekly digest in this channel is paused: fix the cause, "
+        "After 3 failures in a row, the weekly digest in {channel} is paused: fix the cause, "
         "then run `/alliance-digest set` to resume it.",
     ),
     "digest.still_paused": (
-        "このチャンネルの週刊ダイジェストは停止中のままです。"
+        "{channel} の週刊ダイジェストは停止中のままです。"
         "`/同盟ダイジェスト設定 設定` で再開します。",
-        "The weekly digest in this channel stays paused until you run `/alliance-digest set`.",
+        "The weekly digest in {channel} stays paused until you run `/alliance-digest set`.",
     ),
     "digest.unavailable": (
         "{channel} に投稿できませんでした: {error}。まもなく再試行します。",

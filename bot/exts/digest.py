@@ -291,7 +291,8 @@ class DigestCog(commands.Cog):
             # The pause would otherwise show only in `status`, and in a message to whoever
             # last set the schedule, who may be another admin.
             was_paused = stored is not None and stored.paused
-            message += "\n" + t("digest.still_paused" if was_paused else "digest.paused_now", lang)
+            key = "digest.still_paused" if was_paused else "digest.paused_now"
+            message += "\n" + t(key, lang, channel=channel.mention)
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _outcome_text(

@@ -50,10 +50,9 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 HOUR = timedelta(hours=1)
 NEWS = "alliance-news"
 CAUGHT_UP = "digest catch-up done"
-STILL_PAUSED = (
-    "The weekly digest in this channel stays paused until you run `/alliance-digest set`."
-)
 """What the digest cog logs once its startup catch-up has finished."""
+STILL_PAUSED = "The weekly digest in <#{}> stays paused until you run `/alliance-digest set`."
+"""The note after a post-now in a paused schedule's channel (`.format(channel_id)`)."""
 T = TypeVar("T")
 ACK_WITHIN = 3.0
 """Discord drops an interaction not acknowledged within this many seconds."""
@@ -1323,7 +1322,7 @@ async def test_stop_also_stops_a_post_now_that_discord_refused(
     await with_db(bot.db, pause_schedules)
     fake_discord.fail("POST", f"/channels/{news.id}/messages", status=503)
     answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
-    assert answer.endswith("The bot tries again shortly.\n" + STILL_PAUSED)
+    assert answer.endswith("The bot tries again shortly.\n" + STILL_PAUSED.format(news.id))
     stopped = await command(fake_discord, "alliance-digest stop", {"channel": NEWS})
     assert reply(stopped) == f"Stopped the weekly digest in <#{news.id}>."
     await bot.restart(until_logged=CAUGHT_UP)
@@ -2093,7 +2092,8 @@ async def test_post_now_on_a_paused_schedule_whose_look_fails_is_retried_as_aske
     fake_discord.fail("GET", f"/channels/{news.id}/messages", status=503)
     answer = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
     assert answer.endswith(
-        "is not confirmed yet; the bot checks the channel again shortly.\n" + STILL_PAUSED
+        "is not confirmed yet; the bot checks the channel again shortly.\n"
+        + STILL_PAUSED.format(news.id)
     )
     await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}", 30)
     [message] = digests(fake_discord)
@@ -2171,7 +2171,7 @@ async def test_three_failures_in_a_row_pause_the_schedule(
     assert all(a.startswith(f"Could not post in <#{news.id}>: Discord refused") for a in answers)
     assert ["paused" in a for a in answers] == [False, False, True]
     assert answers[2].endswith(
-        "\nAfter 3 failures in a row, the weekly digest in this channel is paused: fix the cause, "
+        f"\nAfter 3 failures in a row, the weekly digest in <#{news.id}> is paused: fix the cause, "
         "then run `/alliance-digest set` to resume it."
     )
     assert channel_posts(fake_discord, news) == [403, 403, 403]
@@ -2184,7 +2184,7 @@ async def test_three_failures_in_a_row_pause_the_schedule(
     news.permission_overwrites.clear()  # fixed: an admin's post-now posts, the pause stays
     done = reply(await command(fake_discord, "alliance-digest post-now", {"channel": NEWS}))
     assert done.startswith("Posted the digest")
-    assert done.endswith("\n" + STILL_PAUSED)
+    assert done.endswith("\n" + STILL_PAUSED.format(news.id))
     assert len(fake_discord.direct_messages(fake_discord.invoker)) == 1  # told once
     text = await status(fake_discord)
     assert "Paused after 3 failures in a row" in text
