@@ -19,7 +19,7 @@ import asyncio
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -493,9 +493,26 @@ class DigestPoster:
 
     async def forget(self, guild_id: int, channel_id: int) -> None:
         """Stop a deleted channel's schedule and take its runs off the scheduler."""
-        if await schedules.stop_schedule(self.db, guild_id, channel_id):
-            self.unplan(channel_id)
+        if await self._stop(guild_id, channel_id):
             log.warning("channel %s was deleted: its digests are stopped", channel_id)
+
+    async def forget_guild(self, guild_id: int, channel_ids: Iterable[int]) -> None:
+        """Stop the digests of a server the bot is no longer in (removed, or the server
+        deleted): the schedules, and the retries of a `post-now` in its `channel_ids`."""
+        scheduled = {s.channel_id for s in await schedules.list_schedules(self.db, guild_id)}
+        stopped = [c for c in sorted(scheduled | set(channel_ids)) if await self._stop(guild_id, c)]
+        if stopped:
+            log.warning(
+                "the bot is no longer in server %s: the digests of its channels %s are stopped",
+                guild_id,
+                ", ".join(map(str, stopped)),
+            )
+
+    async def _stop(self, guild_id: int, channel_id: int) -> bool:
+        stopped = await schedules.stop_schedule(self.db, guild_id, channel_id)
+        if stopped:
+            self.unplan(channel_id)
+        return stopped is not None
 
     # --- delivery -----------------------------------------------------------------------------
 

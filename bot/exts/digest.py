@@ -76,6 +76,12 @@ class DigestCog(commands.Cog):
         could pick the channel to stop it."""
         await self.poster.forget(channel.guild.id, channel.id)
 
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """A server the bot was removed from (or that was deleted) has its digests stopped: each
+        run would fail, and no admin there could stop them."""
+        await self.poster.forget_guild(guild.id, [c.id for c in guild.channels])
+
     # --- admin commands -----------------------------------------------------------------------
 
     @group.command(name="set", description=_("Post the weekly digest in a channel"))

@@ -1151,6 +1151,21 @@ async def test_a_deleted_channel_s_schedule_is_stopped(
     assert "old-news" not in await status(fake_discord)
 
 
+async def test_a_server_the_bot_leaves_has_its_schedules_stopped(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """Removed from a server, the bot stops its channels' schedules: no run fails there weekly
+    until the schedule pauses and messages an admin of a server the bot is not in."""
+    news = fake_discord.guild.channel(NEWS)
+    run = await bot.start()
+    options = {"channel": NEWS, "weekday": 1, "time": "09:00"}
+    await command(fake_discord, "alliance-digest set", options)
+    assert await stored_schedule(bot, news) is not None
+    await fake_discord.remove_guild(fake_discord.guild)
+    await run.wait_logged(f"the digests of its channels {news.id} are stopped")
+    assert await stored_schedule(bot, news) is None
+
+
 async def test_post_now_posts_a_week_missed_while_the_bot_was_down(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:

@@ -390,6 +390,12 @@ class FakeDiscord:
             "CHANNEL_DELETE", channel.to_payload(found[0].id), intent=GUILDS_INTENT
         )
 
+    async def remove_guild(self, guild: payloads.Guild) -> None:
+        """Take the bot out of `guild` (kicked, or the server deleted) and tell connected
+        clients (GUILD_DELETE without `unavailable`)."""
+        self.guilds.remove(guild)
+        await self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)}, intent=GUILDS_INTENT)
+
     def ready_payload(self, session: Session) -> JSON:
         """The READY dispatch for a new session."""
         user = {**self.bot_user.to_payload(), "verified": True, "mfa_enabled": False}
