@@ -136,7 +136,8 @@ def failure_text(stored: str | None, lang: Lang) -> str:
             key += ".unavailable"
         else:
             key += ".code" if failure.discord_code else ""
-            detail = failure.detail
+            # The templates end the reason with their own full stop.
+            detail = failure.detail.strip().rstrip(".。")
     text = t(key, lang, **fields)
     if detail.strip():
         text = t(

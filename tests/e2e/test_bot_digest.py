@@ -2250,6 +2250,11 @@ async def test_a_pause_told_to_an_admin_with_closed_dms_is_only_logged(
             "Discord がエラーを返しました（HTTP 400）。Discord のメッセージ: 400: Server Error",
             "Discord answered with an error (HTTP 400): 400: Server Error",
         ),
+        (
+            "400 Bad request.",  # Discord's own full stop is not doubled by the reply's
+            "Discord がエラーを返しました（HTTP 400）。Discord のメッセージ: Bad request",
+            "Discord answered with an error (HTTP 400): Bad request",
+        ),
     ],
 )
 async def test_failure_reason_is_shown_in_each_admins_language(
@@ -2261,8 +2266,9 @@ async def test_failure_reason_is_shown_in_each_admins_language(
     options = {"channel": NEWS, "weekday": 1, "time": "09:00"}
     await command(fake_discord, "alliance-digest set", options)
     # Discord refuses; the bot's cache (no CHANNEL_UPDATE sent) still says it may post.
-    if refusal == "400":
-        fake_discord.fail("POST", f"/channels/{news.id}/messages", status=400)
+    if refusal.startswith("400"):
+        message = refusal.removeprefix("400").strip()
+        fake_discord.fail("POST", f"/channels/{news.id}/messages", status=400, message=message)
     else:
         denied = SEND_MESSAGES if refusal == "send" else VIEW_CHANNEL
         news.permission_overwrites.append(Overwrite(fake_discord.bot_user.id, type=1, deny=denied))

@@ -60,3 +60,4 @@ class Failure:
     retry_after: float
     is_global: bool
     passes: int = 0  # matching requests let through before the failures begin
+    message: str = ""  # the error body's message; "<status>: Server Error" when empty

@@ -318,15 +318,19 @@ class FakeDiscord:
         retry_after: float = 0.05,
         is_global: bool = False,
         after: int = 0,
+        message: str = "",
     ) -> None:
         """Answer the next `times` requests matching `method` and `path` (globs) with `status`,
         once `after` of them have been answered as usual. `status` `DROP` (0) closes the
-        connection without an answer instead, as a proxy or a network failure would.
+        connection without an answer instead, as a proxy or a network failure would. `message`
+        is the error body's message (other than 429), "<status>: Server Error" by default.
 
         429 comes with Discord's body and headers (`retry_after`, `global`, `Via`), so
         discord.py waits and retries; 500/502/504 are retried by discord.py after ~1 s.
         """
-        failure = Failure(method, path, status, times, retry_after, is_global, passes=after)
+        failure = Failure(
+            method, path, status, times, retry_after, is_global, passes=after, message=message
+        )
         self._failures.append(failure)
 
     def add_message(self, channel: int | str, body: JSON, *, author: User | None = None) -> JSON:
@@ -511,7 +515,8 @@ class FakeDiscord:
             if failure.status == DROP:
                 return DROP
             if failure.status != 429:
-                return error(failure.status, 0, f"{failure.status}: Server Error")
+                message = failure.message or f"{failure.status}: Server Error"
+                return error(failure.status, 0, message)
             headers = {
                 "Retry-After": str(max(1, round(failure.retry_after))),
                 "X-RateLimit-Limit": "5",
