@@ -442,12 +442,26 @@ async def test_sort_newest_pages_by_date_then_id(
     assert seen == sorted(seen, reverse=True)
 
 
-async def test_us_with_its_dots_is_an_alias(conn: aiosqlite.Connection) -> None:
-    """U.S. with its dots finds what US finds: the alias is not lost to the last dot."""
-    dotted = await search(conn, "U.S.")
-    plain = await search(conn, "US")
-    assert dotted.total == plain.total > 0
-    assert dotted.corrected is None
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("U.S.", "US"),
+        ("U.S. military", "US military"),
+        ("U.S. forces", "US forces"),
+        ("U.S.-Japan alliance", "US-Japan alliance"),
+        ("U.S.–Japan", "US-Japan"),
+        ("US–Japan alliance", "US-Japan alliance"),
+        ("Japan—US", "Japan-US"),
+    ],
+)
+async def test_us_with_its_dots_and_dashes_of_any_length_are_aliases(
+    conn: aiosqlite.Connection, typed: str, plain: str
+) -> None:
+    """U.S. with its dots, and an en or em dash, find what US and a hyphen find, as typed (not
+    as a correction): the alias table writes them one way."""
+    found = await search(conn, typed)
+    assert found.total == (await search(conn, plain)).total > 0
+    assert found.corrected is None
 
 
 @pytest.mark.parametrize(

@@ -232,17 +232,24 @@ def _is_common_word(word: str) -> bool:
     return fold(word).strip(_EDGE_PUNCTUATION) in COMMON_WORDS
 
 
+# Spellings the table writes one way: dashes as "-" (US–Japan, Japan—US), U.S. as US before
+# another word (U.S. forces, U.S.-Japan alliance).
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
+_DOTTED_US = re.compile(r"\bu\.s\.(?=[\s-])")
+
+
 def _alias(phrase: str) -> tuple[str, ...] | None:
     """The Japanese terms for `phrase` in the alias table, or None."""
     aliases = load_aliases()
     key = fold(phrase)
     # Punctuation at the edges is the sentence's ("Trump,"), unless the alias has it too (U.S.).
     bare = key.strip(_EDGE_PUNCTUATION)
-    found = aliases.get(key) or aliases.get(bare)
+    plain = _DOTTED_US.sub("us", bare.translate(_DASHES))
+    found = aliases.get(key) or aliases.get(bare) or aliases.get(plain)
     if found:
         return found
     # The table lists one number of most words: "nuclear weapon" is "nuclear weapons".
-    other = other_number(bare)
+    other = other_number(plain)
     return aliases.get(other) if other else None
 
 
