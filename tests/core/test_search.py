@@ -861,6 +861,9 @@ async def test_a_compound_of_real_words_is_not_corrected_into_another_meaning(
         ("高市首相について", ("高市", "首相")),  # a particle left out of the word
         ("高市首相 台湾有事", ()),  # two words loosened: each pair is close, not all four
         ("台湾について 高市首相", ()),  # 台湾について became 台湾: said as the query searched
+        ("台湾有事における", ("台湾", "有事")),  # particles of several characters
+        ("日米同盟はつぶれる", ()),  # a verb left out: said as the query searched
+        ("日米同盟が強い", ()),  # an adjective left out
     ],
 )
 async def test_words_searched_close_together_are_named_only_when_that_is_all(

@@ -242,7 +242,40 @@ def _near_words(typed: Query, loose: Query) -> tuple[str, ...]:
         return ()
     if not all(term in typed.terms for term in kept):
         return ()
-    return tuple(near[0].text.split())
+    (joined,) = [term for term in typed.terms if term not in kept]
+    words = near[0].text.split()
+    # What loosening left out must be particles (高市首相について): a verb or an adjective (日米同盟
+    # はつぶれる) is not searched, and the query would seem searched in full.
+    return tuple(words) if _only_particles_between(joined.text, words) else ()
+
+
+# Particles, also those of several characters: what a word typed together may add to its nouns.
+_PARTICLES = frozenset(
+    {
+        *("の", "は", "が", "を", "に", "と", "で", "も", "や", "へ", "か", "から", "まで", "より"),
+        *("など", "では", "には", "での", "への", "との", "について", "における", "に対して"),
+        *("によって", "による", "として", "をめぐる", "を巡る"),
+    }
+)
+
+
+def _only_particles_between(text: str, words: Sequence[str]) -> bool:
+    """Whether `words` are found in `text` in order with nothing else around them but
+    particles, spaces and punctuation."""
+    left: list[str] = []
+    start = 0
+    for word in words:
+        at = text.find(word, start)
+        if at < 0:
+            return False
+        left.append(text[start:at])
+        start = at + len(word)
+    left.append(text[start:])
+    return all(_bare(piece) in _PARTICLES or not _bare(piece) for piece in left)
+
+
+def _bare(piece: str) -> str:
+    return "".join(ch for ch in piece if ch.isalnum())
 
 
 def _match(words: str, topic: str | None) -> str:
