@@ -13,13 +13,21 @@ import io
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import (
+    parse_qsl,
+    quote,
+    unquote_plus,
+    urlencode,
+    urljoin,
+    urlsplit,
+    urlunsplit,
+)
 
 from bot.core.corpus import clean
 from bot.core.dates import ARTICLE_YEARS
@@ -268,19 +276,20 @@ def normalize_link(link: str, base: str) -> str | None:
         return None
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         return None
-    query = urlencode(list(_untracked(parse_qsl(parts.query, keep_blank_values=True))))
+    query = urlencode([pair for piece in parts.query.split("&") for pair in _untracked(piece)])
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
 
 
-def _untracked(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-    """Query parameters but the tracking ones. Where `;` separates parameters after a tracking
-    one (`utm_source=rss;id=5`), the parameters after it are the link's own: kept."""
-    for key, value in pairs:
-        if not _TRACKING_PARAMS.match(key):
-            yield key, value
-        elif ";" in value:
-            rest = value.partition(";")[2]
-            yield from _untracked(parse_qsl(rest, keep_blank_values=True, separator=";"))
+def _untracked(piece: str) -> Iterator[tuple[str, str]]:
+    """A query's `key=value` piece, decoded, unless its key is a tracking one. Where a literal
+    `;` separates parameters after a tracking one (`utm_source=rss;id=5`), those after it are
+    the link's own: kept. Read raw, so each is decoded once and an escaped `;` separates none."""
+    key, _, value = piece.partition("=")
+    if not _TRACKING_PARAMS.match(unquote_plus(key)):
+        yield from parse_qsl(piece, keep_blank_values=True)
+        return
+    for rest in value.split(";")[1:]:
+        yield from _untracked(rest)
 
 
 def _text_of(detail: Any, fallback: Any) -> str:

@@ -56,6 +56,9 @@ def test_a_link_with_spaces_is_encoded_but_keeps_its_key() -> None:
             "https://n.example.jp/a?id=5&p=2",
         ),
         ("https://n.example.jp/a?id=5&utm_campaign=w;fbclid=z", "https://n.example.jp/a?id=5"),
+        # decoded once: C%2B%2B stays C++ escaped, not a space; an escaped ; separates nothing
+        ("https://n.example.jp/a?utm_source=rss;tag=C%2B%2B", "https://n.example.jp/a?tag=C%2B%2B"),
+        ("https://n.example.jp/a?utm_content=top%3Bside&id=1", "https://n.example.jp/a?id=1"),
     ],
 )
 def test_parameters_after_a_tracking_one_and_a_semicolon_are_kept(link: str, kept: str) -> None:
