@@ -862,6 +862,8 @@ async def test_a_compound_of_real_words_is_not_corrected_into_another_meaning(
         ("高市首相 台湾有事", ()),  # two words loosened: each pair is close, not all four
         ("台湾について 高市首相", ()),  # 台湾について became 台湾: said as the query searched
         ("台湾有事における", ("台湾", "有事")),  # particles of several characters
+        ("高市首相にも", ("高市", "首相")),  # and several in a row
+        ("台湾有事についての", ("台湾", "有事")),
         ("日米同盟はつぶれる", ()),  # a verb left out: said as the query searched
         ("日米同盟が強い", ()),  # an adjective left out
     ],

@@ -8,6 +8,7 @@ window follow, newest first.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -249,14 +250,14 @@ def _near_words(typed: Query, loose: Query) -> tuple[str, ...]:
     return tuple(words) if _only_particles_between(joined.text, words) else ()
 
 
-# Particles, also those of several characters: what a word typed together may add to its nouns.
-_PARTICLES = frozenset(
-    {
-        *("の", "は", "が", "を", "に", "と", "で", "も", "や", "へ", "か", "から", "まで", "より"),
-        *("など", "では", "には", "での", "への", "との", "について", "における", "に対して"),
-        *("によって", "による", "として", "をめぐる", "を巡る"),
-    }
+# Particles, also those of several characters, one or more in a row (にも, についての): what a
+# word typed together may add to its nouns.
+_PARTICLES = (
+    *("について", "における", "に対して", "に対する", "に関して", "に関する", "によって"),
+    *("による", "として", "をめぐる", "を巡る", "から", "まで", "より", "など"),
+    *("の", "は", "が", "を", "に", "と", "で", "も", "や", "へ", "か"),
 )
+_PARTICLE_RUN = re.compile("(?:" + "|".join(_PARTICLES) + ")+")
 
 
 def _only_particles_between(text: str, words: Sequence[str]) -> bool:
@@ -271,7 +272,7 @@ def _only_particles_between(text: str, words: Sequence[str]) -> bool:
         left.append(text[start:at])
         start = at + len(word)
     left.append(text[start:])
-    return all(_bare(piece) in _PARTICLES or not _bare(piece) for piece in left)
+    return all(_PARTICLE_RUN.fullmatch(_bare(piece)) or not _bare(piece) for piece in left)
 
 
 def _bare(piece: str) -> str:
