@@ -136,8 +136,8 @@ def failure_text(stored: str | None, lang: Lang) -> str:
             key += ".unavailable"
         else:
             key += ".code" if failure.discord_code else ""
-            # The templates end the reason with their own full stop.
-            detail = failure.detail.strip().rstrip(".。")
+            # The templates end the reason with their own full stop (one: U.S. keeps its dots).
+            detail = failure.detail.strip().removesuffix(".").removesuffix("。")
     text = t(key, lang, **fields)
     if detail.strip():
         text = t(
