@@ -367,14 +367,8 @@ class DigestPagerButton(
             return
         # A preview's note (what it shows, that the run posts nothing…) is on every page.
         note = interaction.message.content if interaction.message is not None else ""
-        shown = _noted(digest_page(bot, wanted), note or None)
+        shown = digest_page(bot, wanted, content=note or None)
         await answer(interaction, shown, defer_after=bot.settings.defer_after_s, replace=True)
-
-
-async def _noted(page: Awaitable[Page], content: str | None) -> Page:
-    shown = await page
-    shown.content = content
-    return shown
 
 
 class _LanguageMenu:
@@ -658,12 +652,17 @@ async def _newest_page(bot: AllianceBot, listing: Listing, page: int) -> _Shown:
 
 
 async def digest_page(
-    bot: AllianceBot, wanted: DigestPage, *, digest: Digest | None = None
+    bot: AllianceBot,
+    wanted: DigestPage,
+    *,
+    digest: Digest | None = None,
+    content: str | None = None,
 ) -> Page:
     """The page `wanted` names, one message of its digest; with Previous / Next buttons when
     the digest takes more, so that a busy week is read a page at a time.
 
-    `digest`: the one `wanted` names, when the caller has built it already.
+    `digest`: the one `wanted` names, when the caller has built it already. `content`: the
+    message's text above the page (a preview's note).
     """
     if digest is None:
         async with bot.readers.reading() as conn:
@@ -676,7 +675,7 @@ async def digest_page(
     page = max(0, min(wanted.page, last))
     embed = shown[page]
     if last == 0:
-        return Page(embeds=[embed])
+        return Page(embeds=[embed], content=content)
     numbered = t("digest.page", wanted.lang, page=page + 1, pages=last + 1)
     embed.set_footer(text=f"{numbered}\n{embed.footer.text}")
     view = discord.ui.View(timeout=None)
@@ -686,7 +685,7 @@ async def digest_page(
     ):
         custom_id = replace(wanted, page=max(0, min(target, last))).custom_id
         view.add_item(DigestPagerButton(custom_id, label=t(key, wanted.lang), disabled=disabled))
-    return Page(embeds=[embed], view=view)
+    return Page(embeds=[embed], content=content, view=view)
 
 
 def no_articles(bot: AllianceBot, listing: Listing) -> str:

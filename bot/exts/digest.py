@@ -374,9 +374,7 @@ class DigestCog(commands.Cog):
                 said = t(f"digest.preview{state or '_next'}", lang, channel=ref, when=when)
         channel_id = schedule.channel_id if schedule is not None else None
         wanted = pages.DigestPage(week, digest_lang, 0, channel_id)
-        page = await pages.digest_page(self.bot, wanted, digest=digest)
-        page.content = said
-        return page
+        return await pages.digest_page(self.bot, wanted, digest=digest, content=said)
 
 
 def _when(schedule: Schedule, lang: Lang) -> str:
