@@ -257,7 +257,7 @@ _PARTICLES = (
     *("による", "として", "をめぐる", "を巡る", "から", "まで", "より", "など"),
     *("の", "は", "が", "を", "に", "と", "で", "も", "や", "へ", "か"),
 )
-_PARTICLE_RUN = re.compile("(?:" + "|".join(_PARTICLES) + ")+")
+_PARTICLE_RUN = re.compile("(?:" + "|".join(_PARTICLES) + ")*")  # none at all, too
 
 
 def _only_particles_between(text: str, words: Sequence[str]) -> bool:
@@ -272,7 +272,7 @@ def _only_particles_between(text: str, words: Sequence[str]) -> bool:
         left.append(text[start:at])
         start = at + len(word)
     left.append(text[start:])
-    return all(_PARTICLE_RUN.fullmatch(_bare(piece)) or not _bare(piece) for piece in left)
+    return all(_PARTICLE_RUN.fullmatch(_bare(piece)) for piece in left)
 
 
 def _bare(piece: str) -> str:
