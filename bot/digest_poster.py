@@ -510,10 +510,10 @@ class DigestPoster:
             )
 
     async def _stop(self, guild_id: int, channel_id: int) -> bool:
-        stopped = await schedules.stop_schedule(self.db, guild_id, channel_id)
+        stopped = await schedules.stop_schedule(self.db, guild_id, channel_id) is not None
         if stopped:
             self.unplan(channel_id)
-        return stopped is not None
+        return stopped
 
     # --- delivery -----------------------------------------------------------------------------
 
