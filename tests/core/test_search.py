@@ -213,7 +213,7 @@ async def test_an_english_suggestion_is_written_as_the_alias_table_writes_it(
     conn: aiosqlite.Connection,
 ) -> None:
     """Suggestions offer Koizumi (not koizumi) for Koizmi, once: the correction finds nothing."""
-    result = await search(conn, "Shinjiro Koizmi")
+    result = await search(conn, "Koizmi Kritenbrink")
     assert result.total == 0
     assert "Koizumi" in result.suggestions
     assert [s.lower() for s in result.suggestions].count("koizumi") == 1
@@ -255,14 +255,14 @@ HOSTILE: list[tuple[str, QueryProblem | str | None]] = [
     ("OR", QueryProblem.ONLY_COMMON_WORDS),
     ("核 OR 台湾", None),
     ("核 AND 台湾", None),
-    ("NOT 核", None),
-    ("NEAR(核 台湾)", None),
+    ("NOT 核", "核"),  # NOT is in no article: left out, and the reply says so
+    ("NEAR(核 台湾)", "台湾"),
     ("NEAR", None),
     ("(台湾", "台湾"),
     ("(核)", "核"),
     ("title:核", None),
-    ("body : 核", None),
-    ("{title}: 核", None),
+    ("body : 核", "核"),
+    ("{title}: 核", "核"),
     ("'; DROP TABLE articles; --", None),
     ("SELECT * FROM articles", None),
     ("%", _SYMBOLS),
@@ -462,6 +462,50 @@ async def test_us_with_its_dots_and_dashes_of_any_length_are_aliases(
     found = await search(conn, typed)
     assert found.total == (await search(conn, plain)).total > 0
     assert found.corrected is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("Takaichi-Trump", "Takaichi Trump"),
+        ("Trump–Takaichi,", "Trump Takaichi"),
+        ("US/Japan", "US Japan"),
+        ("defence spending", "defense spending"),
+        ("Missile Defence", "missile defense"),
+    ],
+)
+async def test_names_joined_and_british_spellings_find_what_the_table_finds(
+    conn: aiosqlite.Connection, typed: str, plain: str
+) -> None:
+    """Names of the alias table joined by a dash or a slash, and British spellings, find what
+    the table's own spelling finds, as typed (not as a correction)."""
+    found = await search(conn, typed)
+    assert found.total == (await search(conn, plain)).total > 0
+    assert found.corrected is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "searched"),
+    [
+        ("Takaichi Trump call", "Takaichi Trump"),
+        ("Hegseth Koizumi visit", "Hegseth Koizumi"),
+        ("日米同盟 ほげほげ", "日米同盟"),
+    ],
+)
+async def test_words_no_article_has_are_left_out_and_said(
+    conn: aiosqlite.Connection, typed: str, searched: str
+) -> None:
+    """Words in no article (English outside the alias table) are left out when the rest
+    finds something, and the reply names the query searched."""
+    found = await search(conn, typed)
+    assert (found.query, found.corrected) == (typed, searched)
+    assert found.total == (await search(conn, searched)).total > 0
+
+
+async def test_a_word_no_article_has_alone_is_not_left_out(conn: aiosqlite.Connection) -> None:
+    """A query of only words no article has finds nothing, rather than everything."""
+    found = await search(conn, "non-nuclear")
+    assert (found.total, found.corrected) == (0, None)
 
 
 @pytest.mark.parametrize(

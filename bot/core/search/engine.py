@@ -176,8 +176,9 @@ async def search_parsed(
     result = await _run(db, parsed, topic, limit, offset, sort)
     if result.total >= SUPPLEMENT_BELOW:
         return result
-    # Words typed without spaces, then typos: a word split into words it already spells keeps
-    # its meaning, where the closest word (米国務長官 → 米国防長官) may not.
+    # Words typed without spaces, then typos, then without the words no article has: a word
+    # split into words it already spells keeps its meaning, where the closest word (米国務長官 →
+    # 米国防長官) may not, and a word left out says nothing.
     loose = loosened(parsed)
     if result.total:
         if loose is None:
@@ -195,6 +196,12 @@ async def search_parsed(
         if result.total:
             result.corrected = corrected.text
             return result
+    found_words = await _without_unfound(db, corrected or parsed)
+    if found_words is not None:
+        found = await _run(db, found_words, topic, limit, offset, sort)
+        if found.total:
+            found.query, found.corrected = parsed.text, found_words.text
+            return found
     # Offered to be searched alone, in the same topic: each must find something there.
     result.suggestions = [word for word in suggestions if await _finds(db, word, topic)]
     return result
@@ -563,6 +570,17 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
             terms.append(fixed)
             changed = True
     return (Query(tuple(terms)) if changed else None), suggestions[:MAX_SUGGESTIONS]
+
+
+async def _without_unfound(db: aiosqlite.Connection, query: Query) -> Query | None:
+    """`query` without the words no article has, or None when none or all are such.
+
+    An English word outside the alias table (Takaichi Trump call) is in no article of a
+    Japanese corpus, and every word must match: without it, the others still find what the
+    reader is after, and the reply names the query searched.
+    """
+    kept = tuple([term for term in query.terms if await _matches_alone(db, term)])
+    return Query(kept) if 0 < len(kept) < len(query.terms) else None
 
 
 async def _spelled_right(db: aiosqlite.Connection, term: Term) -> bool:

@@ -201,6 +201,9 @@ def _parse(text: str) -> Query | QueryProblem:
                 break
         else:
             word = words[i]
+            if joined := _joined_names(word):
+                words[i : i + 1] = joined
+                continue
             i += 1
             if _is_common_word(word):
                 common = True
@@ -236,6 +239,23 @@ def _is_common_word(word: str) -> bool:
 # another word (U.S. forces, U.S.-Japan alliance).
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
 _DOTTED_US = re.compile(r"\bu\.s\.(?=[\s-])")
+# British spellings of the table's words, which it writes the American way (defence spending).
+_BRITISH = {"defence": "defense", "programme": "program", "weaponisation": "weaponization"}
+_BRITISH_WORD = re.compile(r"\b(?:" + "|".join(_BRITISH) + r")\b")
+
+
+_JOINED = re.compile(r"[A-Za-z]+(?:[-/][A-Za-z]+)+")
+
+
+def _joined_names(word: str) -> list[str] | None:
+    """The names of the alias table that `word` joins with dashes or slashes (Takaichi-Trump,
+    US/Japan), each to be searched as a word of its own; None when some part is not such a name
+    (non-nuclear): joined, they are a word no article has."""
+    bare = unicodedata.normalize("NFKC", word).strip(_EDGE_PUNCTUATION).translate(_DASHES)
+    if not _JOINED.fullmatch(bare):
+        return None
+    parts = re.split(r"[-/]", bare)
+    return parts if all(_alias(part) for part in parts) else None
 
 
 def _alias(phrase: str) -> tuple[str, ...] | None:
@@ -245,6 +265,7 @@ def _alias(phrase: str) -> tuple[str, ...] | None:
     # Punctuation at the edges is the sentence's ("Trump,"), unless the alias has it too (U.S.).
     bare = key.strip(_EDGE_PUNCTUATION)
     plain = _DOTTED_US.sub("us", bare.translate(_DASHES))
+    plain = _BRITISH_WORD.sub(lambda word: _BRITISH[word[0]], plain)
     found = aliases.get(key) or aliases.get(bare) or aliases.get(plain)
     if found:
         return found
