@@ -180,6 +180,31 @@ def test_every_occurrence_in_the_window_is_marked() -> None:
 
 
 @pytest.mark.parametrize(
+    ("query", "marked"),
+    [
+        ("トランプ 関税", ["トランプ関税"]),
+        ("Trump tariffs", ["トランプ関税"]),
+        ("関税 トランプ", ["トランプ関税"]),  # the order typed does not matter
+    ],
+)
+def test_several_words_are_shown_where_the_text_has_them_together(
+    query: str, marked: list[str]
+) -> None:
+    """A search for several words shows the part of the text with all of them, not the first
+    word's first occurrence alone."""
+    filler = "日米の協議が続いた。"
+    body = "トランプ政権が発足した。" + filler * 40 + "トランプ関税の影響を議論した。" + filler * 20
+    assert _marked(body, query) == marked
+
+
+def test_a_text_without_the_words_together_shows_the_first_match() -> None:
+    """When no part of the text has more of the words than another, the first match is shown."""
+    filler = "日米の協議が続いた。"
+    body = filler * 5 + "関税を議論した。" + filler * 40 + "トランプ政権が発足した。" + filler * 20
+    assert _marked(body, "トランプ 関税") == ["関税"]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "２０２５年…ＰＡＣ３を増産。",  # folding changes its length: not kept

@@ -1,4 +1,5 @@
-"""Snippets: a short window of an article's text around its first match, matches marked.
+"""Snippets: a short window of an article's text around its first match (of several words,
+the first where most of them are together), matches marked.
 
 Matches are located with the article's stored index forms (what the full-text index holds), not
 by analyzing the text again: running Sudachi over bodies at query time cost most of a page's
@@ -17,7 +18,6 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from functools import lru_cache, partial
-from itertools import takewhile
 
 from bot.core.search import analyzer
 from bot.core.search.query import Term
@@ -365,13 +365,18 @@ def _read(folded: str, hits: list[_Hit], wanted: int) -> list[Span]:
     return read
 
 
-def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]:
-    """Spans of `body`, in order, where a phrase of a term occurs as the index sees it."""
+_Match = tuple[int, int, frozenset[int]]  # a span, and which of the terms it is
+
+
+def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> list[_Match]:
+    """Spans of `body`, in order, where a phrase of a term occurs as the index sees it, each
+    with the terms (their positions in `terms`) it is a phrase of."""
     padded = f" {forms} "
     phrases = list(dict.fromkeys(p for t in terms for p in t.phrases))
     occurring = [(p, at) for p in phrases if (at := _occurrences(padded, p))]
     if not occurring:
-        return
+        return []
+    term_ids = {p: frozenset(i for i, t in enumerate(terms) if p in t.phrases) for p in phrases}
     words: list[str | None] = [None, *forms.split(" "), None]
     folded, origin, spaced = _prepared(body)
 
@@ -385,6 +390,7 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
         return origin[start], max(origin[end - 1] + 1, after)
 
     hits: list[_Hit] = []
+    ids_of: dict[Span, frozenset[int]] = {}
     for phrase, positions in occurring:
         # Each occurrence's words before (nearest first) and after; None where the text ends.
         contexts = {
@@ -395,13 +401,15 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
             for k in positions
         }
         probe = _probe_pattern("".join(phrase))
-        hits.extend((*m.span(), contexts) for m in probe.finditer(spaced))
+        for m in probe.finditer(spaced):
+            hits.append((*m.span(), contexts))
+            ids_of[m.span()] = ids_of.get(m.span(), frozenset()) | term_ids[phrase]
     hits.sort(key=lambda h: (h[0], h[1]))
     # Every hit is read, not only those the window could show: an occurrence that does not
     # read (between words spelled otherwise: とりわけミサイルについて) or is spelled otherwise
     # (セキュリティ for セキュリティー, 三 for 3) is noticed only by the count falling short.
     starts = {k for _, positions in occurring for k in positions}
-    found = set(_read(folded, hits, len(starts)))
+    found = {span: ids_of[span] for span in _read(folded, hits, len(starts))}
     if len({start for start, _ in found}) < len(starts):
         # Some occurrence was not read, or too many hits were read to find them all. Place the
         # forms in the text one by one, as far as the first occurrence's snippet could reach.
@@ -413,14 +421,16 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> Iterator[Span]
                 if k + len(phrase) <= len(spans):
                     head, tail = spans[k], spans[k + len(phrase) - 1]
                     if head is not None and tail is not None and tail[1] > head[0]:
-                        found.add((head[0], tail[1]))
+                        span = (head[0], tail[1])
+                        found[span] = found.get(span, frozenset()) | term_ids[phrase]
         if not found:
             # The walk lost its place before the first occurrence (a long text, many words
             # spelled otherwise). The text around where the forms put it is analyzed as the
             # index analyzed it.
-            yield from _analyzed(body, [p for p, _ in occurring], first / len(forms_list))
-            return
-    yield from (original(span) for span in sorted(found))
+            where = first / len(forms_list)
+            placed = _analyzed(body, [p for p, _ in occurring], where)
+            return sorted((start, end, term_ids[phrase]) for start, end, phrase in placed)
+    return [(*original(span), ids) for span, ids in sorted(found.items())]
 
 
 # Characters of text analyzed on either side of where an occurrence is expected (~1 ms).
@@ -462,18 +472,20 @@ def _window_end(body: str, end: int) -> int:
     return end
 
 
-def _analyzed(body: str, phrases: Sequence[tuple[str, ...]], where: float) -> Iterator[Span]:
+def _analyzed(
+    body: str, phrases: Sequence[tuple[str, ...]], where: float
+) -> Iterator[tuple[int, int, tuple[str, ...]]]:
     """Spans of `phrases` in the sentences around `where` (a fraction of the text), found by
-    analyzing them: slower than reading the forms, so only when those could not place them."""
+    analyzing them, each with its phrase: slower than reading the forms, so only when those
+    could not place them."""
     start, end = _analyzed_window(body, where)
     words = [(form, token) for token in analyzer.analyze(body[start:end]) for form in token.forms]
     forms = [form for form, _ in words]
-    found = []
     for phrase in phrases:
         for i in range(len(forms) - len(phrase) + 1):
             if tuple(forms[i : i + len(phrase)]) == phrase:
-                found.append((start + words[i][1].begin, start + words[i + len(phrase) - 1][1].end))
-    yield from sorted(found)
+                begin, end = words[i][1].begin, words[i + len(phrase) - 1][1].end
+                yield start + begin, start + end, phrase
 
 
 def _merge(spans: list[Span]) -> list[Span]:
@@ -486,25 +498,49 @@ def _merge(spans: list[Span]) -> list[Span]:
     return merged
 
 
+def _most_terms_from(matches: Sequence[_Match], width: int) -> int:
+    """Where the match begins that the most of the terms follow closely (within most of a
+    snippet's width), the first such: the snippet of a search for several words shows them
+    together where the text has them together, not only the first one found."""
+    reach = width - width // 5
+    best, best_count = matches[0][0], 0
+    counts: dict[int, int] = {}  # matches of each term in the window
+    end = 0
+    for begin, _, terms in matches:
+        while end < len(matches) and matches[end][0] < begin + reach:
+            for term in matches[end][2]:
+                counts[term] = counts.get(term, 0) + 1
+            end += 1
+        if len(counts) > best_count:
+            best, best_count = begin, len(counts)
+        for term in terms:  # the window moves past this match
+            counts[term] -= 1
+            if not counts[term]:
+                del counts[term]
+    return best
+
+
 def snippet(
     body: str, terms: Sequence[Term], width: int = SNIPPET_CHARS, *, forms: str | None = None
 ) -> tuple[tuple[str, bool], ...]:
-    """About `width` characters of `body` around its first match, matches marked.
+    """About `width` characters of `body` around its first match (see `_most_terms_from`),
+    matches marked.
 
     `forms` is the body's stored index forms (space-separated); without them the body is
     analyzed here.
     """
     if forms is None:
         forms = " ".join(analyzer.index_forms(body))
-    spans = _match_spans(body, forms, terms)
+    matches = _match_spans(body, forms, terms)
     marks: list[Span] = []
     start = 0
-    if (first := next(spans, None)) is not None:
-        lead = max(body.rfind(ch, 0, first[0]) for ch in _SENTENCE_ENDS) + 1
+    if matches:
+        first = _most_terms_from(matches, width)
+        lead = max(body.rfind(ch, 0, first) for ch in _SENTENCE_ENDS) + 1
         # Start at the sentence when the match is near its beginning, else shortly before it.
-        start = lead if first[0] - lead <= width // 3 else first[0] - width // 5
-        # Later matches count only inside the window.
-        marks = [first, *takewhile(lambda span: span[0] < start + width, spans)]
+        start = lead if first - lead <= width // 3 else first - width // 5
+        # Other matches count only inside the window.
+        marks = [(a, b) for a, b, _ in matches if b > start and a < start + width]
     end = min(len(body), start + width)
     for a, b in marks:
         if a < end < b:
