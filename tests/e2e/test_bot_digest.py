@@ -1166,6 +1166,24 @@ async def test_a_server_the_bot_leaves_has_its_schedules_stopped(
     assert await stored_schedule(bot, news) is None
 
 
+async def test_a_server_unavailable_in_an_outage_keeps_its_schedules(
+    fake_discord: FakeDiscord, bot: BotRuns
+) -> None:
+    """A server unavailable in a Discord outage is one the bot is still in: the retry of a
+    refused post is kept and posts, and back after the outage, the schedule is still listed."""
+    run, news, week = await _owed_post_refused(fake_discord, bot)
+    await fake_discord.make_guild_unavailable(fake_discord.guild)
+    await run.wait_logged(f"posted the digest of {week.start} in channel {news.id}")
+    await fake_discord.make_guild_available(fake_discord.guild)
+    saved = await stored_schedule(bot, news)
+    assert saved is not None
+    text = await status(fake_discord)
+    assert f"Next: {ts(schedules.next_run(saved, datetime.now(UTC)))}" in text
+    assert f"Last post: week of {_en(week.start)}" in text
+    assert channel_posts(fake_discord, news) == [503, 200]
+    assert "no longer in server" not in run.stderr
+
+
 async def test_post_now_posts_a_week_missed_while_the_bot_was_down(
     fake_discord: FakeDiscord, bot: BotRuns
 ) -> None:

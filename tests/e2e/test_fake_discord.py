@@ -451,6 +451,22 @@ async def test_channel_overwrites_refuse_like_discord(
     assert fake_discord.channel_messages("alliance-news") == []
 
 
+async def test_an_outage_makes_a_guild_unavailable_then_available(
+    fake_discord: FakeDiscord, client: _Client
+) -> None:
+    """GUILD_DELETE with `unavailable` leaves the guild in the client's cache, unavailable (not
+    removed); the GUILD_CREATE that ends the outage makes the same guild available again."""
+    guild = client.get_guild(fake_discord.guild.id)
+    assert guild is not None
+    await fake_discord.make_guild_unavailable(fake_discord.guild)
+    await fake_discord.wait_for(lambda: guild.unavailable, 2, what="the outage")
+    assert client.get_guild(guild.id) is guild
+    await fake_discord.make_guild_available(fake_discord.guild)
+    await fake_discord.wait_for(lambda: not guild.unavailable, 2, what="the guild's return")
+    assert client.get_guild(guild.id) is guild
+    assert {c.name for c in guild.text_channels} == {"general", "alliance-news"}
+
+
 async def test_command_in_a_dm(fake_discord: FakeDiscord, client: _Client) -> None:
     """A global command used in a DM carries `user` instead of `member` and still works."""
     record = await fake_discord.send_command("topic", {"name": "x"}, guild=None)

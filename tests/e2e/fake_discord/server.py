@@ -400,6 +400,19 @@ class FakeDiscord:
         self.guilds.remove(guild)
         await self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)}, intent=GUILDS_INTENT)
 
+    async def make_guild_unavailable(self, guild: payloads.Guild) -> None:
+        """Tell connected clients that `guild` is unavailable, as a Discord outage does
+        (GUILD_DELETE with `unavailable`): the bot is still in it, and it stays in `guilds`.
+        `make_guild_available` ends the outage."""
+        data = {"id": str(guild.id), "unavailable": True}
+        await self.gateway.dispatch("GUILD_DELETE", data, intent=GUILDS_INTENT)
+
+    async def make_guild_available(self, guild: payloads.Guild) -> None:
+        """Tell connected clients that `guild` is available again after an outage
+        (GUILD_CREATE with the whole guild, as at a connection)."""
+        payload = self.guild_create_payload(guild)
+        await self.gateway.dispatch("GUILD_CREATE", payload, intent=GUILDS_INTENT)
+
     def ready_payload(self, session: Session) -> JSON:
         """The READY dispatch for a new session."""
         user = {**self.bot_user.to_payload(), "verified": True, "mfa_enabled": False}
