@@ -812,6 +812,37 @@ async def test_a_run_together_query_finds_its_words_close_together(tmp_path: Pat
         await connection.close()
 
 
+async def test_a_percentage_is_not_any_number(tmp_path: Path) -> None:
+    """2% finds 2% and 2パーセント (in either width), not any 2; 3.5% finds 3.5%."""
+    connection = await db.connect(tmp_path / "alliance.db")
+    try:
+        drafts = [
+            _draft("GDP比2%", "防衛費をGDP比2%に増やす。"),
+            _draft("2パーセント", "関税を２パーセント引き上げた。"),
+            _draft("全角", "防衛費をＧＤＰ比２％とする。"),
+            _draft("2年", "この2、3年で同盟は変わった。"),
+            _draft("3.5%", "NATOは3.5％を目標に掲げた。"),
+        ]
+        await articles.ingest(connection, drafts)
+        for query in ("2%", "２％", "2パーセント"):
+            found = await search(connection, query)
+            assert {h.article.title for h in found.hits} == {"GDP比2%", "2パーセント", "全角"}
+        assert [h.article.title for h in (await search(connection, "3.5%")).hits] == ["3.5%"]
+        assert (await search(connection, "%核%")).problem is None  # % alone is no word still
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize(("query", "fragment"), [("億円", "155億円"), ("兆円", "120兆円")])
+async def test_a_unit_of_a_number_is_found_without_the_number(
+    conn: aiosqlite.Connection, query: str, fragment: str
+) -> None:
+    """億円 and 兆円 find the articles that write a number with them (155億円, 120兆円)."""
+    found = await search(conn, query)
+    assert await _id_of(conn, fragment) in [h.article.id for h in found.hits]
+    assert found.corrected is None
+
+
 @pytest_asyncio.fixture
 async def takaichi(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
     """Two articles that say 高市首相 as typed, three that only say 高市早苗首相, and a digest

@@ -40,6 +40,12 @@ def _marked(text: str, query: str, *, forms: str | None = None) -> list[str]:
         ("ｶﾞｿﾘﾝ価格…上昇。", "ガソリン", ["ｶﾞｿﾘﾝ"]),
         ("２０２５年…ＰＡＣ３を増産。", "PAC3", ["ＰＡＣ３"]),
         ("構想「ゴールデン・ドーム」を発表。", "ゴールデンドーム", ["ゴールデン・ドーム"]),
+        # % after a number is the word パーセント, a decimal's point a separator
+        ("防衛費をGDP比2%に増やす。", "2%", ["2%"]),
+        ("支出は2パーセント増えた。", "2%", ["2パーセント"]),
+        ("NATOは3.5％を目標に。", "3.5%", ["3.5％"]),
+        ("総額5000億円の予算。", "億円", ["億円"]),
+        ("総額5000億円の予算。", "5000億円", ["5000億円"]),
         # what folding composes is marked whole: half-width voiced kana, combining marks
         ("新しいﾊﾞｸﾞが見つかった。", "バグ", ["ﾊﾞｸﾞ"]),
         ("Cafe\u0301", "café", ["Cafe\u0301"]),

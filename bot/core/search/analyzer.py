@@ -4,7 +4,9 @@ Text is split into words with Sudachi (split mode A: the shortest units, so 核 
 核武装 but not inside 中核, which is one word). Each word is reduced to one index form: Sudachi's
 normalized form (とらんぷ → トランプ, ﾐｻｲﾙ → ミサイル), NFKC-folded, lower-cased, hiragana
 as katakana, and Latin-digit codes split at the boundary (PAC3MSE → pac 3 mse, B52 → b 52).
-Punctuation and spaces produce no form, so ゴールデン・ドーム and ゴールデンドーム agree.
+Punctuation and spaces produce no form, so ゴールデン・ドーム and ゴールデンドーム agree; but %
+after a number is a word, パーセント (2% is not any 2), and a number written with 万, 億 or 兆
+keeps that unit as a word beside its value (5000億円 → 500000000000 億 円): 億円 finds it.
 
 Sudachi is imported on first use: commands that never search don't pay for it.
 """
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
 # Bump when the rules below change: the index is rebuilt when its recorded version differs.
-RULES_VERSION = "2"  # 2: a noun's suffixes (隊, 洋, 省, 相) belong to its vocabulary word
+RULES_VERSION = "3"  # 3: % after a number is a word; 億 of 5000億 is one beside the number
 
 _SKIP_POS = frozenset({"補助記号", "空白", "記号"})
 # Words worth suggesting or correcting to: nouns (names, places, things), not particles.
@@ -148,7 +150,9 @@ class _Shifted:
         return int(self._m.end()) + self._shift
 
 
-_SKIP, _NOUN, _SUFFIX, _OTHER = 0, 1, 2, 3
+_SKIP, _NOUN, _SUFFIX, _OTHER, _NUMERAL = 0, 1, 2, 3, 4
+_UNITS = "万億兆"  # written after a number, gone from its normalized form (5000億 → 500000000000)
+PERCENT = "パーセント"  # the form of % after a number
 
 
 @cache
@@ -156,6 +160,8 @@ def _pos_class(pos_id: int) -> int:
     pos = _dictionary().pos_of(pos_id)
     if pos[0] in _SKIP_POS:
         return _SKIP
+    if tuple(pos[:2]) == ("名詞", "数詞"):
+        return _NUMERAL
     if pos[0] in _VOCAB_POS:
         return _NOUN
     return _SUFFIX if tuple(pos[:2]) == _NOUN_SUFFIX else _OTHER
@@ -170,15 +176,36 @@ def analyze(text: str) -> list[Token]:
     """The words of `text` with their index forms and offsets (punctuation dropped)."""
     tokens: list[Token] = []
     morphemes = _tokenizer().tokenize(text) if len(text) < 8000 else _morphemes(text)
+    number_end = -1
     for m in morphemes:
         kind = _pos_class(m.part_of_speech_id())
         if kind == _SKIP:
             continue
-        forms = _forms_of(m.normalized_form())
+        normalized = m.normalized_form()
+        if kind == _NUMERAL:
+            forms = _number_forms(m.surface(), normalized)
+            number_end = m.end()
+        elif normalized == "%" and m.begin() == number_end:
+            forms = (PERCENT,)
+        else:
+            forms = _forms_of(normalized)
         if forms:
             suffix = kind == _SUFFIX and m.surface() not in _NOT_WORD_SUFFIXES
-            tokens.append(Token(forms, m.begin(), m.end(), kind == _NOUN, suffix))
+            noun = kind in (_NOUN, _NUMERAL)
+            tokens.append(Token(forms, m.begin(), m.end(), noun, suffix))
     return tokens
+
+
+def _number_forms(surface: str, normalized: str) -> tuple[str, ...]:
+    """A number's forms: its value, and the unit it ends with (万, 億, 兆) when it has one."""
+    forms = _forms_of(normalized)
+    if surface[-1] in _UNITS and forms and forms[-1] != surface[-1]:
+        return (*forms, surface[-1])
+    return forms
+
+
+def _is_number(forms: tuple[str, ...]) -> bool:
+    return all(f.replace(".", "", 1).isdigit() or f in _UNITS for f in forms)  # 2.5, 5000億
 
 
 class Noun(NamedTuple):
@@ -194,7 +221,7 @@ def nouns(tokens: list[Token]) -> list[Noun]:
     found: list[Noun] = []
     for token in tokens:
         if token.noun:
-            number = all(f.isdigit() for f in token.forms)
+            number = _is_number(token.forms)
             found.append(Noun(token.begin, token.end, number))
         elif token.suffix and found and found[-1].end == token.begin:
             found[-1] = found[-1]._replace(end=token.end)

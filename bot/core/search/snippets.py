@@ -35,10 +35,17 @@ Span = tuple[int, int]
 
 
 @lru_cache(maxsize=1024)
-def _probe_pattern(probe: str) -> re.Pattern[str]:
+def _probe_pattern(phrase: tuple[str, ...]) -> re.Pattern[str]:
     # Separators (spaces, once the text is translated) may sit between any two characters. A
     # class of the separators themselves compiled ~13x slower (0.7 ms: non-ASCII classes are).
-    return re.compile(" *".join(map(re.escape, probe)))
+    return re.compile(" *".join(map(_probe_form, phrase)))
+
+
+def _probe_form(form: str) -> str:
+    # A separator inside a form (3.5) is a space in the text probed, like any other.
+    spelled = " *".join(re.escape(c) for c in form if c not in _SEPARATORS)
+    # The index reads % after a number as パーセント (see `analyzer`): the text has either.
+    return f"(?:{spelled}|%)" if form == analyzer.PERCENT else spelled
 
 
 # Characters NFKC leaves alone (ASCII, Japanese punctuation, kana, common kanji): the rest are
@@ -400,7 +407,7 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> list[_Match]:
             )
             for k in positions
         }
-        probe = _probe_pattern("".join(phrase))
+        probe = _probe_pattern(phrase)
         for m in probe.finditer(spaced):
             hits.append((*m.span(), contexts))
             ids_of[m.span()] = ids_of.get(m.span(), frozenset()) | term_ids[phrase]
