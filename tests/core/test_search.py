@@ -941,6 +941,7 @@ async def test_a_compound_of_real_words_is_not_corrected_into_another_meaning(
         ("台湾有事についての", ("台湾", "有事")),
         ("日米同盟はつぶれる", ()),  # a verb left out: said as the query searched
         ("日米同盟が強い", ()),  # an adjective left out
+        ("台湾台湾", ()),  # a word typed twice is searched once, and said so
     ],
 )
 async def test_words_searched_close_together_are_named_only_when_that_is_all(

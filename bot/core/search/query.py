@@ -349,7 +349,11 @@ _HYPHENS = frozenset("-‐‑－")
 
 
 def _near(words: list[str]) -> Term | None:
-    parts = tuple(forms for word in words if (forms := tuple(index_forms(word))))
-    if len(parts) < 2:
-        return make_term("".join(words))
-    return Term(" ".join(words), parts, near=True)
+    # A word typed twice (台湾台湾) is one word to find, not two close together.
+    found: dict[tuple[str, ...], str] = {}
+    for word in words:
+        if forms := tuple(index_forms(word)):
+            found.setdefault(forms, word)
+    if len(found) < 2:
+        return make_term(next(iter(found.values()), "".join(words)))
+    return Term(" ".join(found.values()), tuple(found), near=True)
