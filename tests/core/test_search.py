@@ -255,7 +255,9 @@ HOSTILE: list[tuple[str, QueryProblem | str | None]] = [
     ("OR", QueryProblem.ONLY_COMMON_WORDS),
     ("核 OR 台湾", None),
     ("核 AND 台湾", None),
-    ("NOT 核", "核"),  # NOT is in no article: left out, and the reply says so
+    ("NOT 核", QueryProblem.ONLY_EXCLUDED),
+    ("-核", QueryProblem.ONLY_EXCLUDED),
+    ("核 AND 台湾 -", None),  # AND is in no article: left out, and the reply says so
     ("NEAR(核 台湾)", "台湾"),
     ("NEAR", None),
     ("(台湾", "台湾"),
@@ -284,7 +286,7 @@ HOSTILE: list[tuple[str, QueryProblem | str | None]] = [
     ("台湾\t日米", "台湾 日米"),
     ("台湾\n日米", "台湾 日米"),
     ("^核", "核"),
-    ("核 -台湾", None),
+    ("--核", "核"),  # two dashes leave nothing out: they are punctuation
     ("a" * 10_000, QueryProblem.TOO_LONG),
     ("核" * 10_000, QueryProblem.TOO_LONG),
     ("", _EMPTY),
@@ -482,6 +484,30 @@ async def test_names_joined_and_british_spellings_find_what_the_table_finds(
     found = await search(conn, typed)
     assert found.total == (await search(conn, plain)).total > 0
     assert found.corrected is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "without"),
+    [("台湾 -中国", "中国"), ("台湾 NOT 中国", "中国"), ("Taiwan －China", "中国")],
+)
+async def test_a_word_written_with_a_minus_or_after_not_is_left_out(
+    conn: aiosqlite.Connection, typed: str, without: str
+) -> None:
+    """-中国 (any minus, or NOT 中国, or an English alias) finds the articles of the other
+    words that do not have 中国."""
+    found = await search(conn, typed, limit=100)
+    ids = {h.article.id for h in (await search(conn, "台湾", limit=100)).hits}
+    ids -= {h.article.id for h in (await search(conn, without, limit=100)).hits}
+    assert {h.article.id for h in found.hits} == ids
+    assert 0 < found.total < (await search(conn, "台湾")).total
+    assert found.corrected is None
+
+
+async def test_a_correction_keeps_the_words_left_out(conn: aiosqlite.Connection) -> None:
+    """A typo corrected still leaves out the words written with a minus, and says so."""
+    found = await search(conn, "トランブ -関税")
+    assert found.corrected == "トランプ -関税"
+    assert found.total == (await search(conn, "トランプ -関税")).total > 0
 
 
 @pytest.mark.parametrize(

@@ -569,7 +569,7 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
         else:
             terms.append(fixed)
             changed = True
-    return (Query(tuple(terms)) if changed else None), suggestions[:MAX_SUGGESTIONS]
+    return (query.with_terms(tuple(terms)) if changed else None), suggestions[:MAX_SUGGESTIONS]
 
 
 async def _without_unfound(db: aiosqlite.Connection, query: Query) -> Query | None:
@@ -580,7 +580,7 @@ async def _without_unfound(db: aiosqlite.Connection, query: Query) -> Query | No
     reader is after, and the reply names the query searched.
     """
     kept = tuple([term for term in query.terms if await _matches_alone(db, term)])
-    return Query(kept) if 0 < len(kept) < len(query.terms) else None
+    return query.with_terms(kept) if 0 < len(kept) < len(query.terms) else None
 
 
 async def _spelled_right(db: aiosqlite.Connection, term: Term) -> bool:

@@ -3,8 +3,8 @@
 The reader's text never reaches FTS5 syntax: every word is analyzed into index forms and
 quoted as a phrase, so `AND`, `*`, quotes, `column:` or SQL are just words to look for.
 Space-separated words must all match; each word may match any of its variants (English
-aliases, katakana for hiragana). English function words and titles (the, and, of, Mr.) are left
-out when other words remain.
+aliases, katakana for hiragana). A word written -中国 (or after NOT) must not match. English
+function words and titles (the, and, of, Mr.) are left out when other words remain.
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ class QueryProblem(Enum):
         "「the」「and」「Mr.」のような語だけでは検索できません。名前や話題を加えてください。",
         "Words like “the”, “and” or “Mr.” are not searched alone: add a name or a topic.",
     )
+    ONLY_EXCLUDED = (
+        "除く語（-中国 のように - を付けた語）だけでは検索できません。探す語も入力してください。",
+        "Words to leave out (written like -China) can't be searched alone: add a word to look for.",
+    )
 
     def message(self, locale: str) -> str:
         """The message in Japanese for "ja…" locales, English otherwise."""
@@ -90,18 +94,25 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A parsed query: every term must match."""
+    """A parsed query: every term must match, and no excluded one."""
 
     terms: tuple[Term, ...]
+    excluded: tuple[Term, ...] = ()
 
     @property
     def text(self) -> str:
         """The query as the reader would write it."""
-        return " ".join(t.text for t in self.terms)
+        return " ".join([*(t.text for t in self.terms), *(f"-{t.text}" for t in self.excluded)])
+
+    def with_terms(self, terms: tuple[Term, ...]) -> Query:
+        """The query with other terms to match, and the same ones excluded."""
+        return Query(terms, self.excluded)
 
     def fts(self, *, column: str | None = None) -> str:
         """The FTS5 MATCH expression, optionally restricted to one column."""
         expr = " AND ".join(term.fts() for term in self.terms)
+        if self.excluded:
+            expr = f"({expr}) NOT ({' OR '.join(term.fts() for term in self.excluded)})"
         return f"{{{column}}} : ({expr})" if column else expr
 
 
@@ -187,9 +198,16 @@ def _parse(text: str) -> Query | QueryProblem:
     if sum(map(len, words)) + len(words) - 1 > MAX_QUERY_CHARS:
         return QueryProblem.TOO_LONG
     terms: list[Term] = []
+    excluded: list[Term] = []
     common = False
     i = 0
     while i < len(words):
+        if (left_out := _excluded_word(words, i)) is not None:
+            word, i = left_out
+            term = make_term(word, _alias(word) or ())
+            if term is not None and not _is_common_word(word) and term not in excluded:
+                excluded.append(term)
+            continue
         # Aliases first: a common word inside one (Sea of Japan, Secretary of Defense) is part
         # of its name.
         for n in range(min(_MAX_ALIAS_WORDS, len(words) - i), 0, -1):
@@ -212,10 +230,26 @@ def _parse(text: str) -> Query | QueryProblem:
         if term is not None and term not in terms:
             terms.append(term)
     if not terms:
+        if excluded:
+            return QueryProblem.ONLY_EXCLUDED
         return QueryProblem.ONLY_COMMON_WORDS if common else QueryProblem.NOTHING_SEARCHABLE
-    if len(terms) > MAX_TERMS:
+    if len(terms) + len(excluded) > MAX_TERMS:
         return QueryProblem.TOO_MANY_TERMS
-    return Query(tuple(terms))
+    return Query(tuple(terms), tuple(excluded))
+
+
+_MINUS = "-\u2212\uff0d"  # -, −, －
+
+
+def _excluded_word(words: list[str], i: int) -> tuple[str, int] | None:
+    """The word at `i` to leave out, and where the words go on: -中国, or 中国 after NOT (as
+    search engines write it); None when the word at `i` is none."""
+    word = words[i]
+    if len(word) > 1 and word[0] in _MINUS and word[1] not in _MINUS:
+        return word[1:], i + 1
+    if word == "NOT" and i + 1 < len(words):
+        return words[i + 1], i + 2
+    return None
 
 
 # English words that say nothing about what an article of this corpus is about: function words
@@ -310,8 +344,8 @@ def loosened(query: Query) -> Query | None:
     for term in query.terms:
         for part in _loosened(term):
             terms[part] = None
-    found = tuple(terms)[:MAX_TERMS]
-    return Query(found) if found != query.terms else None
+    found = tuple(terms)[: MAX_TERMS - len(query.excluded)]
+    return query.with_terms(found) if found != query.terms else None
 
 
 def _loosened(term: Term) -> tuple[Term, ...]:
