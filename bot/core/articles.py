@@ -148,28 +148,39 @@ async def ids_by_hash(
 class _Unclaimed:
     """The articles of one origin that no draft of the batch has claimed yet, for edits."""
 
-    def __init__(self, articles: Iterable[tuple[int, str, str]]) -> None:
+    def __init__(self, articles: Iterable[tuple[int, str, str, str | None]]) -> None:
         self._bodies: dict[int, str] = {}  # id → body, by id
         self._by_body: dict[str, int] = {}
         self._by_title: dict[str, int] = {}
-        for article_id, title, body in articles:
+        self._urls: dict[int, str] = {}
+        self._by_url: dict[str, int] = {}
+        for article_id, title, body, url in articles:
             self._bodies[article_id] = body
             self._by_body.setdefault(body, article_id)
             self._by_title.setdefault(title, article_id)
+            if url:
+                self._urls[article_id] = url
+                self._by_url.setdefault(url, article_id)
         self._lengths = sorted((len(body), article_id) for article_id, body in self._bodies.items())
 
     def edit_of(self, draft: ArticleDraft) -> int | None:
         """Claim the article `draft` edits: the one whose body is most like the draft's (the
-        oldest of equals), if at least EDIT_SIMILARITY; None when there is none.
+        oldest of equals), if at least EDIT_SIMILARITY and not at another link, or a teaser at
+        the same link that the draft's body grew from; None when there is none.
 
-        An article with the same body, or else the same title, is scored first: an edit usually
-        keeps one of them, and the cutoff raised to its score leaves only bodies of about the
-        same length to compare (1,000 long articles all edited took ~1 min comparing all).
+        Reports of recurring events are written to a formula (北朝鮮、弾道ミサイル1発を発射): two
+        at their own links are two articles, however alike. An article with the same body, or
+        else the same title, is scored first: an edit usually keeps one of them, and the cutoff
+        raised to its score leaves only bodies of about the same length to compare (1,000 long
+        articles all edited took ~1 min comparing all).
         """
+        teaser = self._by_url.get(draft.url) if draft.url else None
+        if teaser in self._bodies and grew_from(self._bodies[teaser], draft.body):
+            return self._claim(teaser)
         body = draft.body
         cutoff = EDIT_SIMILARITY
         likely = self._by_body.get(body, self._by_title.get(draft.title))
-        if likely in self._bodies:
+        if likely in self._bodies and self._may_be(likely, draft.url):
             score = fuzz.ratio(body, self._bodies[likely])
             if score == 100:
                 return self._claim(likely)  # the same body: nothing can score higher
@@ -181,9 +192,17 @@ class _Unclaimed:
         low = bisect.bisect_left(self._lengths, (math.floor(size * cutoff / (200 - cutoff)) - 1,))
         high = bisect.bisect_left(self._lengths, (math.ceil(size * (200 - cutoff) / cutoff) + 2,))
         ids = sorted(article_id for _, article_id in self._lengths[low:high])
-        pool = {article_id: self._bodies[article_id] for article_id in ids}
+        pool = {
+            article_id: self._bodies[article_id]
+            for article_id in ids
+            if self._may_be(article_id, draft.url)
+        }
         best = process.extractOne(body, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
         return None if best is None else self._claim(int(best[2]))
+
+    def _may_be(self, article_id: int, url: str | None) -> bool:
+        """Whether the article may be the one at `url`: an article at another link is not."""
+        return not url or self._urls.get(article_id, url) == url
 
     def _claim(self, article_id: int) -> int:
         body = self._bodies.pop(article_id)
@@ -202,12 +221,13 @@ async def _unclaimed_in_origins(
     for origin in origins:
         former = corpus.former_origin(origin) if origin.startswith(corpus.SEEDS_ORIGIN) else None
         names[origin] = (origin, former) if former else (origin,)
-    query = "SELECT id, title, body, origin FROM articles WHERE origin IN ({marks})"
+    query = "SELECT id, title, body, url, origin FROM articles WHERE origin IN ({marks})"
     rows = await execute_in(db, query, [n for each in names.values() for n in each])
-    stored: defaultdict[str, list[tuple[int, str, str]]] = defaultdict(list)
-    for article_id, title, body, origin in rows:
+    stored: defaultdict[str, list[tuple[int, str, str, str | None]]] = defaultdict(list)
+    for article_id, title, body, url, origin in rows:
         if int(article_id) not in claimed:
-            stored[str(origin)].append((int(article_id), str(title), str(body)))
+            link = None if url is None else str(url)
+            stored[str(origin)].append((int(article_id), str(title), str(body), link))
     return {
         origin: _Unclaimed(sorted(a for name in each for a in stored.get(name, ())))
         for origin, each in names.items()

@@ -406,7 +406,7 @@ def test_edit_matching_finds_what_comparing_every_article_finds() -> None:
             edited_title = title if rng.random() < 0.7 else f"見出し{rng.randrange(4)}"
             edited_body = body if rng.random() < 0.2 else _edited(rng, body, sentences)
             drafts.append(_draft(edited_title, edited_body))
-        unclaimed = articles._Unclaimed(stored)
+        unclaimed = articles._Unclaimed((n, title, body, None) for n, title, body in stored)
         pool = {n: body for n, _, body in stored}
         for draft in drafts:
             best = process.extractOne(
@@ -435,6 +435,62 @@ async def test_a_title_edit_takes_its_own_article_beside_one_with_the_same_body(
         "速報": ids["速報"],
         "続報（更新）": ids["続報"],
     }
+
+
+async def test_an_article_at_another_link_is_another_article_however_alike(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """A file whose line now links another story written to the same formula (a missile launch
+    a week later) adds it beside the first, instead of overwriting the first as an edit."""
+    path = tmp_path / "news.jsonl"
+
+    def line(day: int) -> str:
+        body = (
+            f"北朝鮮は12月{day}日午前、弾道ミサイル1発を日本海に向けて発射した。防衛省が発表した。"
+        )
+        url = f"https://news.example.jp/{day}"
+        return (
+            json.dumps(
+                {
+                    "title": f"北朝鮮がミサイル発射（{day}日）",
+                    "body": body,
+                    "published": f"2025-12-{day}",
+                    "url": url,
+                }
+            )
+            + "\n"
+        )
+
+    path.write_text(line(10), "utf-8")
+    await articles.ingest_paths(conn, [path])
+    path.write_text(line(17), "utf-8")
+    report = await articles.ingest_paths(conn, [path])
+    assert (report.added, report.updated) == (1, 0)
+    assert {a.url for a in await articles.latest(conn)} == {
+        "https://news.example.jp/10",
+        "https://news.example.jp/17",
+    }
+
+
+async def test_a_teaser_grown_at_its_link_is_edited_not_duplicated(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """A line whose short body grew into the full story at the same link updates its article,
+    though the two bodies are too unlike for an edit by text alone."""
+    path = tmp_path / "news.jsonl"
+    teaser = "防衛省は12月10日、日米共同訓練を沖縄周辺で実施すると発表した。"
+    full = teaser + "訓練には航空自衛隊のF-35と米空軍のB-52が参加し、防空手順を確認する。" * 3
+    for body in (teaser, full):
+        entry = {
+            "title": "日米共同訓練",
+            "body": body,
+            "published": "2025-12-10",
+            "url": "https://news.example.jp/drill",
+        }
+        path.write_text(json.dumps(entry) + "\n", "utf-8")
+        report = await articles.ingest_paths(conn, [path])
+    assert (report.added, report.updated) == (0, 1)
+    assert [a.body for a in await articles.latest(conn)] == [full]
 
 
 async def test_an_article_stored_after_the_plan_is_edited_not_duplicated(
