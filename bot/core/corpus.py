@@ -287,7 +287,7 @@ def _listing_entries(name: str, text: str, warnings: list[ImportWarning]) -> lis
         if _BOILERPLATE.match(line):
             continue
         is_last = index == len(lines) - 1
-        if not line.endswith(_SENTENCE_END) and len(line) <= 120 and not is_last:
+        if _is_headline(line) and not is_last:
             if headline is not None:
                 warnings.append(ImportWarning(name, number - 1, "headline without a summary"))
             headline = line
@@ -295,6 +295,17 @@ def _listing_entries(name: str, text: str, warnings: list[ImportWarning]) -> lis
         entries.append(_Entry(number, line, headline))
         headline = None
     return entries
+
+
+# How listing pages cut a long summary short: the line is a summary all the same.
+_CUT_SHORT = ("…", "...", "‥")
+
+
+def _is_headline(line: str) -> bool:
+    """Whether a listing line is a headline: short, and no sentence ends in it nor at its end
+    (a summary cut short ends with …)."""
+    ends = (*_SENTENCE_END, *_CUT_SHORT)
+    return len(line) <= 120 and not line.endswith(ends) and "。" not in line
 
 
 def _dedupe(entries: list[_Entry]) -> list[_Entry]:

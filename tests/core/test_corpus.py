@@ -64,6 +64,23 @@ def test_listing_headline_belongs_to_first_summary() -> None:
     assert first.source == "000_ec138bacc4a23740.txt:2"
 
 
+@pytest.mark.parametrize("cut", ["…", "...", "。そして同盟の"])
+def test_a_summary_cut_short_is_a_summary_not_a_headline(tmp_path: Path, cut: str) -> None:
+    """A listing's summaries cut short (ending with …, or with a sentence inside) are each an
+    article with its own text, not headlines of the lines after them."""
+    lines = [
+        f"小泉防衛相は12月20日、ヘグセス国防長官と電話会談し、抑止力強化で一致した{cut}",
+        f"米国務省は12月18日、日本へのミサイル売却を承認し議会に通知した{cut}",
+        "防衛省は12月15日、日米共同訓練を沖縄周辺で実施したと発表した。",
+    ]
+    path = tmp_path / "page.txt"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    read = read_file(path)
+    assert [d.body for d in read.drafts] == lines
+    assert all(d.title_derived for d in read.drafts)
+    assert read.warnings == []
+
+
 def test_explicit_dates_are_read_exactly() -> None:
     """Every date written in a summary, full or partial, resolves to the right day."""
     by_line = {_line(d.source): d for d in read_file(LISTING).drafts}
