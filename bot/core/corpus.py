@@ -310,13 +310,29 @@ def _is_headline(line: str) -> bool:
 
 def _dedupe(entries: list[_Entry]) -> list[_Entry]:
     kept: list[_Entry] = []
-    repeats = first_similar([entry.body for entry in entries], NEAR_DUPLICATE)
-    for entry, repeated in zip(entries, repeats, strict=True):
-        if repeated is None:
+    alike = first_similar([entry.body for entry in entries], NEAR_DUPLICATE)
+    first_of: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        first_of.setdefault(entry.body, index)
+    for index, entry in enumerate(entries):
+        similar = alike[index]
+        if first_of[entry.body] < index:  # word for word, whatever else it is like
+            repeated = first_of[entry.body]
+        # Reports of recurring events are written to a formula: alike, but of other days.
+        elif similar is not None and not _other_days(entry.body, entries[similar].body):
+            repeated = similar
+        else:
             kept.append(entry)
-        elif entries[repeated].headline is None:
+            continue
+        if entries[repeated].headline is None:
             entries[repeated].headline = entry.headline
     return kept
+
+
+def _other_days(text: str, other: str) -> bool:
+    """Whether both texts say on which day, and not the same one."""
+    day, other_day = find_date(text), find_date(other)
+    return day is not None and other_day is not None and day != other_day
 
 
 # A listing page is Japanese news: its "20日" is a day in Japan, whatever the bot's timezone

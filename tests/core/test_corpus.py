@@ -81,6 +81,16 @@ def test_a_summary_cut_short_is_a_summary_not_a_headline(tmp_path: Path, cut: st
     assert read.warnings == []
 
 
+def test_alike_summaries_of_other_days_are_two_articles(tmp_path: Path) -> None:
+    """Two summaries of one formula but of other days (a launch a week later) are each stored;
+    the same summary again is stored once."""
+    launch = "北朝鮮は12月{}日午前、弾道ミサイル1発を日本海に向けて発射したと防衛省が発表した。"
+    lines = [launch.format(17), launch.format(10), launch.format(10)]
+    path = tmp_path / "page.txt"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    assert [d.body for d in read_file(path).drafts] == lines[:2]
+
+
 def test_explicit_dates_are_read_exactly() -> None:
     """Every date written in a summary, full or partial, resolves to the right day."""
     by_line = {_line(d.source): d for d in read_file(LISTING).drafts}
