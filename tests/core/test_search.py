@@ -286,7 +286,8 @@ HOSTILE: list[tuple[str, QueryProblem | str | None]] = [
     ("台湾\t日米", "台湾 日米"),
     ("台湾\n日米", "台湾 日米"),
     ("^核", "核"),
-    ("--核", "核"),  # two dashes leave nothing out: they are punctuation
+    ("--核", QueryProblem.ONLY_EXCLUDED),
+    ("台湾 -", "台湾"),
     ("a" * 10_000, QueryProblem.TOO_LONG),
     ("核" * 10_000, QueryProblem.TOO_LONG),
     ("", _EMPTY),
@@ -488,7 +489,13 @@ async def test_names_joined_and_british_spellings_find_what_the_table_finds(
 
 @pytest.mark.parametrize(
     ("typed", "without"),
-    [("台湾 -中国", "中国"), ("台湾 NOT 中国", "中国"), ("Taiwan －China", "中国")],
+    [
+        ("台湾 -中国", "中国"),
+        ("台湾 NOT 中国", "中国"),
+        ("Taiwan －China", "中国"),
+        ("台湾 —中国", "中国"),  # an editor's dash
+        ("台湾 --中国", "中国"),
+    ],
 )
 async def test_a_word_written_with_a_minus_or_after_not_is_left_out(
     conn: aiosqlite.Connection, typed: str, without: str

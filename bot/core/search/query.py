@@ -238,15 +238,16 @@ def _parse(text: str) -> Query | QueryProblem:
     return Query(tuple(terms), tuple(excluded))
 
 
-_MINUS = "-\u2212\uff0d"  # -, −, －
+# Any dash: an editor may turn - (or --) into – or —.
+_MINUS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d"
 
 
 def _excluded_word(words: list[str], i: int) -> tuple[str, int] | None:
     """The word at `i` to leave out, and where the words go on: -中国, or 中国 after NOT (as
     search engines write it); None when the word at `i` is none."""
     word = words[i]
-    if len(word) > 1 and word[0] in _MINUS and word[1] not in _MINUS:
-        return word[1:], i + 1
+    if word[0] in _MINUS and (rest := word.lstrip(_MINUS)):
+        return rest, i + 1
     if word == "NOT" and i + 1 < len(words):
         return words[i + 1], i + 2
     return None
