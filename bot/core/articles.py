@@ -163,10 +163,11 @@ class _Unclaimed:
                 self._by_url.setdefault(url, article_id)
         self._lengths = sorted((len(body), article_id) for article_id, body in self._bodies.items())
 
-    def edit_of(self, draft: ArticleDraft) -> int | None:
+    def edit_of(self, draft: ArticleDraft, named: int | None = None) -> int | None:
         """Claim the article `draft` edits: the one whose body is most like the draft's (the
-        oldest of equals), if at least EDIT_SIMILARITY and not at another link, or a teaser at
-        the same link that the draft's body grew from; None when there is none.
+        oldest of equals), if at least EDIT_SIMILARITY and not at another link (unless it is
+        the article the draft names: a feed entry's link may change with its text), or a
+        teaser at the same link that the draft's body grew from; None when there is none.
 
         Reports of recurring events are written to a formula (北朝鮮、弾道ミサイル1発を発射): two
         at their own links are two articles, however alike. An article with the same body, or
@@ -180,7 +181,7 @@ class _Unclaimed:
         body = draft.body
         cutoff = EDIT_SIMILARITY
         likely = self._by_body.get(body, self._by_title.get(draft.title))
-        if likely in self._bodies and self._may_be(likely, draft.url):
+        if likely in self._bodies and self._may_be(likely, draft.url, named):
             score = fuzz.ratio(body, self._bodies[likely])
             if score == 100:
                 return self._claim(likely)  # the same body: nothing can score higher
@@ -195,14 +196,15 @@ class _Unclaimed:
         pool = {
             article_id: self._bodies[article_id]
             for article_id in ids
-            if self._may_be(article_id, draft.url)
+            if self._may_be(article_id, draft.url, named)
         }
         best = process.extractOne(body, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
         return None if best is None else self._claim(int(best[2]))
 
-    def _may_be(self, article_id: int, url: str | None) -> bool:
-        """Whether the article may be the one at `url`: an article at another link is not."""
-        return not url or self._urls.get(article_id, url) == url
+    def _may_be(self, article_id: int, url: str | None, named: int | None) -> bool:
+        """Whether the article may be the one at `url`: one at another link is not, unless
+        it is the one `named`."""
+        return not url or article_id == named or self._urls.get(article_id, url) == url
 
     def _claim(self, article_id: int) -> int:
         body = self._bodies.pop(article_id)
@@ -487,9 +489,9 @@ async def _decide(
     fresh = unnamed
     candidates = await _unclaimed_in_origins(db, {it.draft.origin for it in fresh}, claimed)
     if len(fresh) > _THREAD_THRESHOLD:
-        matched = await asyncio.to_thread(_match_edits, fresh, candidates)
+        matched = await asyncio.to_thread(_match_edits, fresh, candidates, edits)
     else:
-        matched = _match_edits(fresh, candidates)
+        matched = _match_edits(fresh, candidates, edits)
     for item, edited in zip(fresh, matched, strict=True):
         if edited is None:
             decision.new.append(item)
@@ -512,9 +514,14 @@ def _origins_of(draft: ArticleDraft) -> tuple[str, ...]:
     return (draft.origin, former) if former else (draft.origin,)
 
 
-def _match_edits(fresh: Sequence[_Prepared], candidates: dict[str, _Unclaimed]) -> list[int | None]:
+def _match_edits(
+    fresh: Sequence[_Prepared], candidates: dict[str, _Unclaimed], edits: Mapping[str, int]
+) -> list[int | None]:
     """For each draft in turn, the article of its origin it edits (claimed), or None."""
-    return [candidates[item.draft.origin].edit_of(item.draft) for item in fresh]
+    return [
+        candidates[item.draft.origin].edit_of(item.draft, edits.get(item.content_hash))
+        for item in fresh
+    ]
 
 
 async def _analyze(
