@@ -297,15 +297,17 @@ def _listing_entries(name: str, text: str, warnings: list[ImportWarning]) -> lis
     return entries
 
 
-# How listing pages cut a long summary short: the line is a summary all the same.
+# How listing pages cut a line short, a headline or a summary.
 _CUT_SHORT = ("…", "...", "‥")
 
 
 def _is_headline(line: str) -> bool:
-    """Whether a listing line is a headline: short, and no sentence ends in it nor at its end
-    (a summary cut short ends with …)."""
-    ends = (*_SENTENCE_END, *_CUT_SHORT)
-    return len(line) <= 120 and not line.endswith(ends) and "。" not in line
+    """Whether a listing line is a headline: short, and no sentence ends at its end. A line cut
+    short with … is a summary when it says on which day, as summaries do and headlines seldom
+    do (防衛省は12月15日、…)."""
+    if len(line) > 120 or line.endswith(_SENTENCE_END):
+        return False
+    return not line.endswith(_CUT_SHORT) or find_date(line) is None
 
 
 def _dedupe(entries: list[_Entry]) -> list[_Entry]:

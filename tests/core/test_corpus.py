@@ -64,10 +64,10 @@ def test_listing_headline_belongs_to_first_summary() -> None:
     assert first.source == "000_ec138bacc4a23740.txt:2"
 
 
-@pytest.mark.parametrize("cut", ["…", "...", "。そして同盟の"])
+@pytest.mark.parametrize("cut", ["…", "..."])
 def test_a_summary_cut_short_is_a_summary_not_a_headline(tmp_path: Path, cut: str) -> None:
-    """A listing's summaries cut short (ending with …, or with a sentence inside) are each an
-    article with its own text, not headlines of the lines after them."""
+    """A listing's summaries cut short with … (they say on which day) are each an article with
+    its own text, not headlines of the lines after them."""
     lines = [
         f"小泉防衛相は12月20日、ヘグセス国防長官と電話会談し、抑止力強化で一致した{cut}",
         f"米国務省は12月18日、日本へのミサイル売却を承認し議会に通知した{cut}",
@@ -79,6 +79,21 @@ def test_a_summary_cut_short_is_a_summary_not_a_headline(tmp_path: Path, cut: st
     assert [d.body for d in read.drafts] == lines
     assert all(d.title_derived for d in read.drafts)
     assert read.warnings == []
+
+
+def test_a_headline_cut_short_or_with_a_full_stop_is_still_a_headline(tmp_path: Path) -> None:
+    """A headline cut short with … (it says no day) or with 。 inside (速報。) titles the
+    summary after it."""
+    lines = [
+        "日米首脳が電話会談、同盟強化で一致…",
+        "高市首相とトランプ大統領は12月19日に電話会談し、同盟の抑止力強化で一致した。",
+        "速報。北朝鮮がミサイル発射",
+        "防衛省によると12月18日、北朝鮮が弾道ミサイル1発を発射した。",
+    ]
+    path = tmp_path / "page.txt"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    drafts = read_file(path).drafts
+    assert [(d.title, d.body) for d in drafts] == [(lines[0], lines[1]), (lines[2], lines[3])]
 
 
 def test_alike_summaries_of_other_days_are_two_articles(tmp_path: Path) -> None:
