@@ -566,9 +566,11 @@ async def test_text_is_analyzed_and_edits_matched_outside_the_write_transaction(
         in_transaction.append(conn.in_transaction)
         return analyze(text)
 
-    def watched_edit_of(self: articles._Unclaimed, draft: ArticleDraft) -> int | None:
+    def watched_edit_of(
+        self: articles._Unclaimed, draft: ArticleDraft, named: int | None = None
+    ) -> int | None:
         in_transaction.append(conn.in_transaction)
-        return edit_of(self, draft)
+        return edit_of(self, draft, named)
 
     monkeypatch.setattr(analyzer, "analyze_document", watched_analyze)
     monkeypatch.setattr(articles._Unclaimed, "edit_of", watched_edit_of)
