@@ -846,7 +846,7 @@ async def test_a_run_together_query_finds_its_words_close_together(tmp_path: Pat
 
 
 async def test_a_percentage_is_not_any_number(tmp_path: Path) -> None:
-    """2% finds 2% and 2パーセント (in either width), not any 2; 3.5% finds 3.5%."""
+    """2% finds 2% and 2パーセント (in either width), not any 2 nor 3.2%; 3.5% finds 3.5%."""
     connection = await db.connect(tmp_path / "alliance.db")
     try:
         drafts = [
@@ -855,12 +855,15 @@ async def test_a_percentage_is_not_any_number(tmp_path: Path) -> None:
             _draft("全角", "防衛費をＧＤＰ比２％とする。"),
             _draft("2年", "この2、3年で同盟は変わった。"),
             _draft("3.5%", "NATOは3.5％を目標に掲げた。"),
+            _draft("3.2%", "成長率は3.2パーセントだった。"),
         ]
         await articles.ingest(connection, drafts)
-        for query in ("2%", "２％", "2パーセント"):
+        for query in ("2%", "２％", "2パーセント"):  # not 3.2%
             found = await search(connection, query)
             assert {h.article.title for h in found.hits} == {"GDP比2%", "2パーセント", "全角"}
-        assert [h.article.title for h in (await search(connection, "3.5%")).hits] == ["3.5%"]
+        for query in ("3.5%", "3.2%"):
+            assert [h.article.title for h in (await search(connection, query)).hits] == [query]
+        assert (await search(connection, "5%")).total == 0  # not 3.5%
         assert (await search(connection, "%核%")).problem is None  # % alone is no word still
     finally:
         await connection.close()

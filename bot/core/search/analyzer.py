@@ -153,6 +153,9 @@ class _Shifted:
 _SKIP, _NOUN, _SUFFIX, _OTHER, _NUMERAL = 0, 1, 2, 3, 4
 _UNITS = "万億兆"  # written after a number, gone from its normalized form (5000億 → 500000000000)
 PERCENT = "パーセント"  # the form of % after a number
+# A decimal's point in its form (3.5): a character the index's tokenizer keeps inside a word
+# (private use, which no text means as a point), so that 5 is not found inside 3.5.
+DECIMAL_POINT = "\U000f0000"
 
 
 @cache
@@ -198,14 +201,17 @@ def analyze(text: str) -> list[Token]:
 
 def _number_forms(surface: str, normalized: str) -> tuple[str, ...]:
     """A number's forms: its value, and the unit it ends with (万, 億, 兆) when it has one."""
-    forms = _forms_of(normalized)
+    forms = tuple(_DECIMAL.sub(DECIMAL_POINT, f) for f in _forms_of(normalized))
     if surface[-1] in _UNITS and forms and forms[-1] != surface[-1]:
         return (*forms, surface[-1])
     return forms
 
 
+_DECIMAL = re.compile(r"(?<=[0-9])\.(?=[0-9])")
+
+
 def _is_number(forms: tuple[str, ...]) -> bool:
-    return all(f.replace(".", "", 1).isdigit() or f in _UNITS for f in forms)  # 2.5, 5000億
+    return all(f.replace(DECIMAL_POINT, "", 1).isdigit() or f in _UNITS for f in forms)
 
 
 class Noun(NamedTuple):

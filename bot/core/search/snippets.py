@@ -42,8 +42,10 @@ def _probe_pattern(phrase: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _probe_form(form: str) -> str:
-    # A separator inside a form (3.5) is a space in the text probed, like any other.
-    spelled = " *".join(re.escape(c) for c in form if c not in _SEPARATORS)
+    # Separators inside a form (u.s.), a decimal's point (3.5) too, are spaces in the text
+    # probed, like any other.
+    kept = (c for c in form if c not in _SEPARATORS and c != analyzer.DECIMAL_POINT)
+    spelled = " *".join(map(re.escape, kept))
     # The index reads % after a number as パーセント (see `analyzer`): the text has either.
     return f"(?:{spelled}|%)" if form == analyzer.PERCENT else spelled
 
@@ -384,6 +386,7 @@ def _match_spans(body: str, forms: str, terms: Sequence[Term]) -> list[_Match]:
     if not occurring:
         return []
     term_ids = {p: frozenset(i for i, t in enumerate(terms) if p in t.phrases) for p in phrases}
+    forms = forms.replace(analyzer.DECIMAL_POINT, ".")  # as the text around a match writes it
     words: list[str | None] = [None, *forms.split(" "), None]
     folded, origin, spaced = _prepared(body)
 
