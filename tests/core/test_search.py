@@ -455,21 +455,7 @@ async def test_sort_newest_pages_by_date_then_id(
         ("U.S.–Japan", "US-Japan"),
         ("US–Japan alliance", "US-Japan alliance"),
         ("Japan—US", "Japan-US"),
-    ],
-)
-async def test_us_with_its_dots_and_dashes_of_any_length_are_aliases(
-    conn: aiosqlite.Connection, typed: str, plain: str
-) -> None:
-    """U.S. with its dots, and an en or em dash, find what US and a hyphen find, as typed (not
-    as a correction): the alias table writes them one way."""
-    found = await search(conn, typed)
-    assert found.total == (await search(conn, plain)).total > 0
-    assert found.corrected is None
-
-
-@pytest.mark.parametrize(
-    ("typed", "plain"),
-    [
+        # names of the table joined by a dash or a slash, British spellings
         ("Takaichi-Trump", "Takaichi Trump"),
         ("Trump–Takaichi,", "Trump Takaichi"),
         ("US/Japan", "US Japan"),
@@ -477,11 +463,11 @@ async def test_us_with_its_dots_and_dashes_of_any_length_are_aliases(
         ("Missile Defence", "missile defense"),
     ],
 )
-async def test_names_joined_and_british_spellings_find_what_the_table_finds(
+async def test_spellings_the_alias_table_writes_one_way_are_aliases(
     conn: aiosqlite.Connection, typed: str, plain: str
 ) -> None:
-    """Names of the alias table joined by a dash or a slash, and British spellings, find what
-    the table's own spelling finds, as typed (not as a correction)."""
+    """U.S. with its dots, dashes of any length, names joined by - or /, and British spellings
+    find what the table's own spelling finds, as typed (not as a correction)."""
     found = await search(conn, typed)
     assert found.total == (await search(conn, plain)).total > 0
     assert found.corrected is None
