@@ -156,6 +156,7 @@ PERCENT = "パーセント"  # the form of % after a number
 # A decimal's point in its form (3.5): a character the index's tokenizer keeps inside a word
 # (private use, which no text means as a point), so that 5 is not found inside 3.5.
 DECIMAL_POINT = "\U000f0000"
+_DECIMAL = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 
 
 @cache
@@ -205,9 +206,6 @@ def _number_forms(surface: str, normalized: str) -> tuple[str, ...]:
     if surface[-1] in _UNITS and forms and forms[-1] != surface[-1]:
         return (*forms, surface[-1])
     return forms
-
-
-_DECIMAL = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 
 
 def _is_number(forms: tuple[str, ...]) -> bool:

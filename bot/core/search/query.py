@@ -238,8 +238,10 @@ def _parse(text: str) -> Query | QueryProblem:
     return Query(tuple(terms), tuple(excluded))
 
 
+# Dashes besides "-": hyphens, figure, en and em dashes, the minus sign.
+_OTHER_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 # Any dash: an editor may turn - (or --) into – or —.
-_MINUS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d"
+_MINUS = "-\uff0d" + _OTHER_DASHES
 
 
 def _excluded_word(words: list[str], i: int) -> tuple[str, int] | None:
@@ -272,7 +274,7 @@ def _is_common_word(word: str) -> bool:
 
 # Spellings the table writes one way: dashes as "-" (US–Japan, Japan—US), U.S. as US before
 # another word (U.S. forces, U.S.-Japan alliance).
-_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
+_DASHES = str.maketrans(dict.fromkeys(_OTHER_DASHES, "-"))
 _DOTTED_US = re.compile(r"\bu\.s\.(?=[\s-])")
 # British spellings of the table's words, which it writes the American way (defence spending).
 _BRITISH = {"defence": "defense", "programme": "program", "weaponisation": "weaponization"}
