@@ -461,13 +461,22 @@ async def test_sort_newest_pages_by_date_then_id(
         ("US/Japan", "US Japan"),
         ("defence spending", "defense spending"),
         ("Missile Defence", "missile defense"),
+        # a word or a name in the other number than the table's
+        ("nuclear weapon", "nuclear weapons"),
+        ("Aegis destroyers", "Aegis destroyer"),
+        ("strategic bombers", "strategic bomber"),
+        ("lawmaker", "lawmakers"),
+        ("Patriots", "Patriot"),
+        ("B52s", "B52"),
+        ("Self-Defense Force,", "Self-Defense Forces"),
     ],
 )
 async def test_spellings_the_alias_table_writes_one_way_are_aliases(
     conn: aiosqlite.Connection, typed: str, plain: str
 ) -> None:
-    """U.S. with its dots, dashes of any length, names joined by - or /, and British spellings
-    find what the table's own spelling finds, as typed (not as a correction)."""
+    """U.S. with its dots, dashes of any length, names joined by - or /, British spellings and
+    the other number of a word find what the table's own spelling finds, as typed (not as a
+    correction)."""
     found = await search(conn, typed)
     assert found.total == (await search(conn, plain)).total > 0
     assert found.corrected is None
@@ -608,27 +617,6 @@ async def test_no_common_word_is_an_alias() -> None:
     for key in load_aliases():
         assert key not in COMMON_WORDS
         assert other_number(key) not in COMMON_WORDS
-
-
-@pytest.mark.parametrize(
-    ("typed", "listed"),
-    [
-        ("nuclear weapon", "nuclear weapons"),
-        ("Aegis destroyers", "Aegis destroyer"),
-        ("strategic bombers", "strategic bomber"),
-        ("lawmaker", "lawmakers"),
-        ("Patriots", "Patriot"),
-        ("B52s", "B52"),
-        ("Self-Defense Force,", "Self-Defense Forces"),
-    ],
-)
-async def test_an_alias_is_found_in_either_number(
-    conn: aiosqlite.Connection, typed: str, listed: str
-) -> None:
-    """An English word or name in the other number than the alias table's finds the same."""
-    result = await search(conn, typed)
-    assert result.total == (await search(conn, listed)).total > 0
-    assert result.corrected is None
 
 
 @pytest.mark.parametrize(
