@@ -257,6 +257,8 @@ HOSTILE: list[tuple[str, QueryProblem | str | None]] = [
     ("核 AND 台湾", None),
     ("NOT 核", QueryProblem.ONLY_EXCLUDED),
     ("-核", QueryProblem.ONLY_EXCLUDED),
+    ("-の", QueryProblem.ONLY_EXCLUDED),
+    ("-the", QueryProblem.ONLY_EXCLUDED),
     ("核 AND 台湾 -", None),  # AND is in no article: left out, and the reply says so
     ("NEAR(核 台湾)", "台湾"),
     ("NEAR", None),
@@ -490,13 +492,14 @@ async def test_spellings_the_alias_table_writes_one_way_are_aliases(
         ("Taiwan －China", "中国"),
         ("台湾 —中国", "中国"),  # an editor's dash
         ("台湾 --中国", "中国"),
+        ("台湾 -Donald Trump", "トランプ"),  # a name of the alias table, all its words
     ],
 )
 async def test_a_word_written_with_a_minus_or_after_not_is_left_out(
     conn: aiosqlite.Connection, typed: str, without: str
 ) -> None:
-    """-中国 (any minus, or NOT 中国, or an English alias) finds the articles of the other
-    words that do not have 中国."""
+    """-中国 (any minus, or NOT 中国, or an English alias of one or more words) finds the
+    articles of the other words that do not have 中国."""
     found = await search(conn, typed, limit=100)
     ids = {h.article.id for h in (await search(conn, "台湾", limit=100)).hits}
     ids -= {h.article.id for h in (await search(conn, without, limit=100)).hits}
@@ -518,6 +521,7 @@ async def test_a_correction_keeps_the_words_left_out(conn: aiosqlite.Connection)
         ("Takaichi Trump call", "Takaichi Trump"),
         ("Hegseth Koizumi visit", "Hegseth Koizumi"),
         ("日米同盟 ほげほげ", "日米同盟"),
+        ("NEAR(核 台湾)", "台湾"),  # named without its bracket
     ],
 )
 async def test_words_no_article_has_are_left_out_and_said(
@@ -526,7 +530,7 @@ async def test_words_no_article_has_are_left_out_and_said(
     """Words in no article (English outside the alias table) are left out when the rest
     finds something, and the reply names the query searched."""
     found = await search(conn, typed)
-    assert (found.query, found.corrected) == (typed, searched)
+    assert (found.query, found.corrected) == (typed.rstrip(")"), searched)
     assert found.total == (await search(conn, searched)).total > 0
 
 
@@ -569,12 +573,14 @@ async def test_an_adjective_or_short_name_of_a_country_finds_it(
         ("Secretary Hegseth", "Hegseth"),
         ("Minister Koizumi", "Koizumi"),
         ("“The Alliance”", "alliance"),
+        ("台湾 の", "台湾"),
+        ("台湾 -の", "台湾"),  # left out, it would leave out every article
     ],
 )
-async def test_english_function_words_and_titles_are_left_out(
+async def test_function_words_and_titles_are_left_out(
     conn: aiosqlite.Connection, typed: str, meant: str
 ) -> None:
-    """The, and, of, Mr. or Secretary among other words finds what the other words find."""
+    """The, and, of, Mr., Secretary or の among other words finds what the other words find."""
     result = await search(conn, typed)
     expected = await search(conn, meant)
     assert result.total == expected.total > 0
@@ -582,7 +588,9 @@ async def test_english_function_words_and_titles_are_left_out(
     assert result.corrected is None
 
 
-@pytest.mark.parametrize("typed", ["the", "AND", "Mr.", "of the", "“The”", "Secretary"])
+@pytest.mark.parametrize(
+    "typed", ["the", "AND", "Mr.", "of the", "“The”", "Secretary", "の", "の です"]
+)
 async def test_a_query_of_only_common_words_is_refused_with_the_reason(
     conn: aiosqlite.Connection, typed: str
 ) -> None:

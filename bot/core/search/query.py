@@ -33,6 +33,7 @@ MAX_TERMS = 8
 _MAX_ALIAS_WORDS = 4
 # Typographic quotes too: a reader who quotes “Taiwan” or ‘Taiwan’ means "Taiwan".
 _EDGE_PUNCTUATION = string.punctuation + "、。，．！？「」『』（）・…“”‘’‚‛„‟«»‹›〝〞〟"
+_BRACKETS = "()[]{}<>\"'`（）［］｛｝＜＞「」『』【】〈〉《》“”‘’‚‛„‟«»‹›〝〞〟"
 
 
 class QueryProblem(Enum):
@@ -52,8 +53,8 @@ class QueryProblem(Enum):
         "There is nothing to search for in that (symbols and emoji alone can't be searched).",
     )
     ONLY_COMMON_WORDS = (
-        "「the」「and」「Mr.」のような語だけでは検索できません。名前や話題を加えてください。",
-        "Words like “the”, “and” or “Mr.” are not searched alone: add a name or a topic.",
+        "「の」「です」「the」「Mr.」のような語だけでは検索できません。名前や話題を加えてください。",
+        "Words like “the”, “Mr.” or の are not searched alone: add a name or a topic.",
     )
     ONLY_EXCLUDED = (
         "除く語（-中国 のように - を付けた語）だけでは検索できません。探す語も入力してください。",
@@ -150,6 +151,8 @@ def _katakana(word: str) -> str:
 
 def make_term(text: str, extra: tuple[str, ...] = ()) -> Term | None:
     """A term for `text` and its variants, or None when nothing in it is searchable."""
+    # The brackets around a word are not searched, nor shown as part of it (台湾) → 台湾).
+    text = text.strip(_BRACKETS) or text
     variants = [text, *extra]
     if is_hiragana_word(text):
         # Sudachi reads unknown hiragana as words (みさいる → みさ + いる); the katakana
@@ -199,24 +202,27 @@ def _parse(text: str) -> Query | QueryProblem:
         return QueryProblem.TOO_LONG
     terms: list[Term] = []
     excluded: list[Term] = []
-    common = False
+    common = leaving_out = False
     i = 0
     while i < len(words):
         if (left_out := _excluded_word(words, i)) is not None:
             word, i = left_out
-            term = make_term(word, _alias(word) or ())
-            if term is not None and not _is_common_word(word) and term not in excluded:
+            leaving_out = True
+            # -Sea of Japan leaves out the name that Sea of Japan finds.
+            if named := _aliased([word, *words[i:]], 0):
+                term, after = named
+                i += after - 1
+            elif _is_common_word(word):
+                continue
+            else:
+                term = make_term(word)
+            if term is not None and term not in excluded:
                 excluded.append(term)
             continue
         # Aliases first: a common word inside one (Sea of Japan, Secretary of Defense) is part
         # of its name.
-        for n in range(min(_MAX_ALIAS_WORDS, len(words) - i), 0, -1):
-            phrase = " ".join(words[i : i + n])
-            found = _alias(phrase)
-            if found:
-                term = make_term(phrase, found)
-                i += n
-                break
+        if named := _aliased(words, i):
+            term, i = named
         else:
             word = words[i]
             if joined := _joined_names(word):
@@ -230,12 +236,22 @@ def _parse(text: str) -> Query | QueryProblem:
         if term is not None and term not in terms:
             terms.append(term)
     if not terms:
-        if excluded:
+        if leaving_out:
             return QueryProblem.ONLY_EXCLUDED
         return QueryProblem.ONLY_COMMON_WORDS if common else QueryProblem.NOTHING_SEARCHABLE
     if len(terms) + len(excluded) > MAX_TERMS:
         return QueryProblem.TOO_MANY_TERMS
     return Query(tuple(terms), tuple(excluded))
+
+
+def _aliased(words: list[str], i: int) -> tuple[Term | None, int] | None:
+    """The term of the longest name of the alias table that starts at `i`, and where the words
+    go on after it; None when no name starts there."""
+    for n in range(min(_MAX_ALIAS_WORDS, len(words) - i), 0, -1):
+        phrase = " ".join(words[i : i + n])
+        if found := _alias(phrase):
+            return make_term(phrase, found), i + n
+    return None
 
 
 # Dashes besides "-": hyphens, figure, en and em dashes, the minus sign.
@@ -255,16 +271,20 @@ def _excluded_word(words: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
-# English words that say nothing about what an article of this corpus is about: function words
-# and the titles written before a name (Mr. Koizumi, Secretary Hegseth). Searched as words they
-# match nothing, as every article is in Japanese, and every word must match; so among other words
-# they are left out. None is a key of the alias table, nor may be.
-COMMON_WORDS = frozenset(
-    {
-        *("a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "with", "by"),
-        *("from", "about", "mr", "mrs", "ms", "dr", "secretary", "minister"),
-    }
+# Words that say nothing about what an article of this corpus is about, left out among other
+# words. English function words and the titles written before a name (Mr. Koizumi, Secretary
+# Hegseth) match nothing, as every article is in Japanese, and every word must match. Japanese
+# particles and the copula are in nearly every article: a word to find they are not, and left
+# out (台湾 -の) they would leave out everything. None is a key of the alias table, nor may be.
+_COMMON_ENGLISH = (
+    "a an the and or of in on at to for with by from about mr mrs ms dr secretary minister"
 )
+_COMMON_JAPANESE = (
+    "の は が を に へ と で や も か から まで より には では とは にも でも への との での だ"
+    " です ます"
+)
+# Folded, as `_is_common_word` compares them (の as ノ).
+COMMON_WORDS = frozenset(map(fold, f"{_COMMON_ENGLISH} {_COMMON_JAPANESE}".split()))
 
 
 def _is_common_word(word: str) -> bool:
