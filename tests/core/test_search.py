@@ -188,6 +188,7 @@ async def test_english_typo_is_corrected(conn: aiosqlite.Connection) -> None:
         ("トランプド", "トランプ"),  # one too many at the end: found by its start
         ("Hegseht", "Hegseth"),  # two letters swapped: one edit
         ("トンラプ", "トランプ"),  # the middle two swapped: found by its first and last
+        ("tarrif", "tariff"),  # a letter doubled, another not: two edits, one slip
     ],
 )
 async def test_a_typo_anywhere_is_corrected(

@@ -487,6 +487,14 @@ def _vocabulary_term(word: str) -> Term | None:
 _ENDS_CANDIDATES = 2000
 
 
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def _undoubled(word: str) -> str:
+    """`word` with each run of one letter written once (tarrif and tariff are tarif)."""
+    return _DOUBLED.sub(r"\1", word)
+
+
 async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[str]:
     """The vocabulary's words closest to `word` (a typo), closest first.
 
@@ -526,10 +534,15 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
     )
     # Equally close words: the more common one is the likelier intent.
     found.sort(key=lambda m: (-m[1], -df[m[0]]))
+    single = _undoubled(word)
     aliases = [
         (spelling, score)
         for key, spelling in alias_spellings().items()
-        if abs(len(key) - len(word)) <= 2 and (score := similarity(word, key)) >= _ALIAS_CUTOFF
+        if abs(len(key) - len(word)) <= 2
+        # A letter doubled or not (tarrif, Hegsseth) is English's commonest slip: two edits in
+        # tarrif, none with each letter written once.
+        and (score := max(similarity(word, key), similarity(single, _undoubled(key))))
+        >= _ALIAS_CUTOFF
     ]
     ranked = [(display[k], s) for k, s, _ in found] + aliases
     ranked.sort(key=lambda m: -m[1])
