@@ -27,6 +27,15 @@ _DATE = re.compile(
     rf"|(?P<d>(?<![\d月年、,.])(?P<dd>\d{{1,2}})(?:{_SEP}(?P<dd2>\d{{1,2}}))?日(?![本間目])"
     r")"
 )
+# Japanese era years, as official and many news texts write them: 令和7年 is 2025, and an era's
+# first year is 元年. Rewritten as Western years, they are read by the same rules as those.
+_ERA_FIRST_YEAR = {"明治": 1868, "大正": 1912, "昭和": 1926, "平成": 1989, "令和": 2019}
+_ERA_YEAR = re.compile(r"(明治|大正|昭和|平成|令和)\s*(元|\d{1,2})\s*年")
+
+
+def _western_year(match: re.Match[str]) -> str:
+    number = 1 if match.group(2) == "元" else int(match.group(2))
+    return f"{_ERA_FIRST_YEAR[match.group(1)] + number - 1}年"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +60,11 @@ def _valid(year: int, month: int, day: int) -> date | None:
 
 
 def find_date(text: str) -> DateMention | None:
-    """The first date mentioned in `text`; for a range (`27〜28日`) its last day."""
-    folded = unicodedata.normalize("NFKC", text)
+    """The first date mentioned in `text`; for a range (`27〜28日`) its last day.
+
+    Era years (`令和7年12月19日`, `令和元年5月1日`, `平成31年`) are read as their Western years.
+    """
+    folded = _ERA_YEAR.sub(_western_year, unicodedata.normalize("NFKC", text))
     for match in _DATE.finditer(folded):
         groups = match.groupdict()
         if groups["iso"]:

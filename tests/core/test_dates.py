@@ -20,6 +20,11 @@ TODAY = date(2026, 11, 22)
         ("2025年10月27〜28日に会談。", DateMention(2025, 10, 28)),
         ("2025年10月30日～11月2日に訪問。", DateMention(2025, 11, 2)),
         ("2025年12月30日〜1月2日に訪問。", DateMention(2026, 1, 2)),
+        ("政府は令和7年12月19日、閣議決定した。", DateMention(2025, 12, 19)),
+        ("令和元年5月1日に即位。", DateMention(2019, 5, 1)),
+        ("平成31年4月30日に退位。", DateMention(2019, 4, 30)),
+        ("令和７年１２月１８〜１９日に開催。", DateMention(2025, 12, 19)),
+        ("令和8年度予算の概算要求。", None),
         ("現地時間1月15日、会談。", DateMention(None, 1, 15)),
         ("25日午前10時、説明。", DateMention(None, None, 25)),
         ("date 2026-01-02 本文", DateMention(2026, 1, 2)),
@@ -30,7 +35,8 @@ TODAY = date(2026, 11, 22)
     ],
 )
 def test_find_date_reads_each_form(text: str, expected: DateMention | None) -> None:
-    """Full, ranged, month-day, day-only and ISO dates are read; durations and junk are not."""
+    """Full (also era), ranged, month-day, day-only and ISO dates are read; durations and junk
+    are not."""
     assert find_date(text) == expected
 
 
