@@ -6,6 +6,7 @@ and line; the other files (and the other lines of a JSON Lines file) still impor
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -180,13 +181,18 @@ def read_file(path: Path, *, origin: str | None = None) -> CorpusRead:
         return _failed(name, f"cannot read file: {exc.strerror or exc}")
     if len(raw) > MAX_FILE_BYTES:
         return _failed(name, f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, skipped")
-    if b"\x00" in raw:
+    encoding = _encoding_by_bom(raw)
+    # UTF-16 and UTF-32 are full of NUL bytes; in a file without their BOM, a NUL means binary.
+    if encoding == "utf-8-sig" and b"\x00" in raw:
         return _failed(name, "binary file, not text")
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return _failed(name, f"not UTF-8 text (byte {exc.start})", line)
+        line = raw[: exc.start].decode(encoding, "replace").count("\n") + 1
+        what = encoding.removesuffix("-sig").upper()
+        return _failed(name, f"not {what} text (byte {exc.start})", line)
+    if "\x00" in text:
+        return _failed(name, "binary file, not text")
     if not text.strip():
         return _failed(name, "empty file")
     # Invisible characters before the first line (a second BOM, a zero-width space) would
@@ -202,13 +208,30 @@ def read_file(path: Path, *, origin: str | None = None) -> CorpusRead:
         return _read_single(name, origin, text)
     if _HEADER_MEANT.match(first):
         return _failed(name, "invalid date in header: expected `date YYYY-MM-DD` first", 1)
-    if len(raw) > MAX_LISTING_BYTES:
+    # Measured as UTF-8, so that a page saved as UTF-16 has the same limit.
+    size = len(raw) if encoding == "utf-8-sig" else len(text.encode("utf-8"))
+    if size > MAX_LISTING_BYTES:
         # Each line is looked for among all the others (near duplicates); memory grows with the
         # page, ~40 MB a MB of varied text. A real listing page is far smaller.
         limit = MAX_LISTING_BYTES // (1024 * 1024)
         message = f"listing page larger than {limit} MB, skipped: split it, or use JSON Lines"
         return _failed(name, message)
     return _read_listing(name, origin, text)
+
+
+# Byte order marks, longest first: UTF-32 LE's begins with UTF-16 LE's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _encoding_by_bom(raw: bytes) -> str:
+    """The encoding a byte order mark names (Windows editors save "Unicode" as UTF-16 with
+    one); UTF-8, with or without its own mark, otherwise."""
+    return next((encoding for bom, encoding in _BOMS if raw.startswith(bom)), "utf-8-sig")
 
 
 def _source(name: str, line: int) -> str:

@@ -256,6 +256,8 @@ def test_near_duplicate_summary_is_stored_once(tmp_path: Path) -> None:
     ("content", "message"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        (b"\xff\xfe" + "日米\x00".encode("utf-16-le"), "binary"),
+        (b"\xff\xfe" + "日米".encode("utf-16-le") + b"\x00\xd8", "not UTF-16"),
         ("台湾有事の退避。".encode("shift_jis"), "not UTF-8"),
         (b"", "empty"),
         (b"  \n\n ", "empty"),
@@ -270,6 +272,23 @@ def test_unreadable_file_gives_a_warning(tmp_path: Path, content: bytes, message
     (warning,) = read.warnings
     assert warning.path == "bad.txt"
     assert message in warning.message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_a_file_with_a_byte_order_mark_is_read_in_its_encoding(
+    tmp_path: Path, encoding: str
+) -> None:
+    """A text saved as UTF-16 or UTF-32 (LE or BE) with its byte order mark, as Windows editors
+    save "Unicode", is read like UTF-8: its header, its date and its text."""
+    path = tmp_path / "windows.txt"
+    bom = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff"}.get(encoding, "")
+    path.write_bytes(
+        (bom + "date 2026-01-02 日米が協議した。\r\n\r\n第二段落。\r\n").encode(encoding)
+    )
+    read = read_file(path)
+    assert read.warnings == []
+    (draft,) = read.drafts
+    assert (draft.published, draft.body) == (date(2026, 1, 2), "日米が協議した。\n\n第二段落。")
 
 
 def test_folder_import_continues_past_a_bad_file(tmp_path: Path) -> None:
