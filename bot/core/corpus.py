@@ -28,7 +28,15 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from bot.core.dates import ARTICLE_YEARS, DateMention, find_date, iso_day, place_dates
+from bot.core.dates import (
+    ARTICLE_YEARS,
+    FUTURE_DAYS,
+    DateMention,
+    find_date,
+    iso_day,
+    latest_article_day,
+    place_dates,
+)
 from bot.core.models import ArticleDraft, ImportWarning, visible
 from bot.core.near_duplicates import first_similar
 from bot.core.topics import load_taxonomy
@@ -365,14 +373,29 @@ def _other_days(text: str, other: str) -> bool:
 LISTING_ZONE = ZoneInfo("Asia/Tokyo")
 
 
+def _today() -> date:
+    """Today in Japan, where the articles appear (ahead of most zones, so never too early)."""
+    return datetime.now(LISTING_ZONE).date()
+
+
+def _too_late(day: date) -> str | None:
+    """Why `day` can't be an article's date, for the future beyond `FUTURE_DAYS`; else None."""
+    latest = latest_article_day(_today())
+    if day <= latest:
+        return None
+    return f"expected a date no later than {latest.isoformat()} ({FUTURE_DAYS} days from today)"
+
+
 def _read_listing(name: str, origin: str, text: str) -> CorpusRead:
     warnings: list[ImportWarning] = []
     entries = _dedupe(_listing_entries(name, text, warnings))
     if not entries:
         warnings.append(ImportWarning(name, None, "no articles found"))
         return CorpusRead(warnings=warnings)
-    mentions: list[DateMention | None] = [find_date(e.body) for e in entries]
-    placed = place_dates(mentions, today=datetime.now(LISTING_ZONE).date())
+    today = _today()
+    latest = latest_article_day(today)
+    mentions: list[DateMention | None] = [find_date(e.body, latest=latest) for e in entries]
+    placed = place_dates(mentions, today=today)
     drafts = [
         ArticleDraft(
             title=entry.headline or derive_title(entry.body),
@@ -403,6 +426,8 @@ def _read_single(name: str, origin: str, text: str) -> CorpusRead:
         # 0001-01-01 or 9999-12-31: a placeholder, which would sort first or last for ever.
         detail = f"expected a year between {ARTICLE_YEARS[0]} and {ARTICLE_YEARS[-1]}"
         return _failed(name, f"invalid date in header: {header.group(1)!r}, {detail}", 1)
+    if (too_late := _too_late(published)) is not None:
+        return _failed(name, f"invalid date in header: {header.group(1)!r}, {too_late}", 1)
     paragraphs: list[str] = []
     for block in re.split(r"\n\s*\n", header.group(2) + "\n" + rest):
         lines = [clean(line) for line in block.split("\n")]
@@ -482,6 +507,8 @@ class JsonArticle(BaseModel):
         if day.year not in ARTICLE_YEARS:
             first, last = ARTICLE_YEARS[0], ARTICLE_YEARS[-1]
             raise ValueError(f"expected a date between {first} and {last}")
+        if (too_late := _too_late(day)) is not None:
+            raise ValueError(too_late)
         return day
 
 

@@ -15,6 +15,16 @@ from datetime import date, timedelta
 # The years an article's date can have. Outside them a date is a typo or a placeholder
 # (0001-01-01), and date arithmetic near the ends of Python's calendar overflows.
 ARTICLE_YEARS = range(1900, 2200)
+# How many days after today an article's date may lie: Japan's today is already tomorrow in
+# some zones, and a few papers date an issue ahead. A later date is a typo, or a plan the text
+# mentions (2030年1月1日までに), not the day the article appeared.
+FUTURE_DAYS = 7
+
+
+def latest_article_day(today: date) -> date:
+    """The latest date an article read on `today` can have."""
+    return today + timedelta(days=FUTURE_DAYS)
+
 
 _SEP = r"\s*[〜~～\-‐－–—]\s*"
 # One alternation so the first date mentioned in the text wins, whatever its form.
@@ -59,10 +69,11 @@ def _valid(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def find_date(text: str) -> DateMention | None:
+def find_date(text: str, *, latest: date | None = None) -> DateMention | None:
     """The first date mentioned in `text`; for a range (`27〜28日`) its last day.
 
     Era years (`令和7年12月19日`, `令和元年5月1日`, `平成31年`) are read as their Western years.
+    A full date after `latest` is passed over: it is not the day of the article.
     """
     folded = _ERA_YEAR.sub(_western_year, unicodedata.normalize("NFKC", text))
     for match in _DATE.finditer(folded):
@@ -81,7 +92,7 @@ def find_date(text: str) -> DateMention | None:
             mention = DateMention(None, month, int(groups["md_d2"] or groups["md_d"]))
         else:
             mention = DateMention(None, None, int(groups["dd2"] or groups["dd"]))
-        if _plausible(mention):
+        if _plausible(mention) and not _after(mention, latest):
             return mention
     return None
 
@@ -98,6 +109,12 @@ def _plausible(mention: DateMention) -> bool:
         year = 2024 if mention.year is None else mention.year
         return _valid(year, mention.month, mention.day) is not None
     return True
+
+
+def _after(mention: DateMention, latest: date | None) -> bool:
+    if latest is None or mention.year is None or mention.month is None:
+        return False
+    return date(mention.year, mention.month, mention.day) > latest
 
 
 def _distance(day: date, newer: date | None, older: date | None) -> int:

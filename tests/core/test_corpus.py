@@ -144,7 +144,8 @@ def test_single_article_keeps_body_and_headings() -> None:
 
 
 _SPELLED_OUT = "expected `date YYYY-MM-DD`"
-_NO_ARTICLE_DAYS = ["0001-01-01", "1899-12-31", "9999-12-31", "2026-02-30"]  # placeholders, no day
+# Placeholders, no day, and a day far in the future.
+_NO_ARTICLE_DAYS = ["0001-01-01", "1899-12-31", "9999-12-31", "2026-02-30", "2199-01-01"]
 
 
 @pytest.mark.parametrize(
@@ -575,22 +576,61 @@ def test_jsonl_too_deep_or_too_long_is_a_warning_and_the_rest_imports(tmp_path: 
     ]
 
 
-@pytest.mark.parametrize("published", ["0001-01-01", "1899-12-31", "2200-01-01"])
-def test_jsonl_refuses_a_date_no_article_has(tmp_path: Path, published: str) -> None:
-    """A placeholder or typo year is a warning naming the years accepted."""
+@pytest.mark.parametrize(
+    ("published", "expected"),
+    [
+        ("0001-01-01", "between 1900 and 2199"),
+        ("1899-12-31", "between 1900 and 2199"),
+        ("2200-01-01", "between 1900 and 2199"),
+        ("2199-01-01T09:00:00+09:00", "no later than"),
+    ],
+)
+def test_jsonl_refuses_a_date_no_article_has(tmp_path: Path, published: str, expected: str) -> None:
+    """A placeholder or typo year, or a day far in the future, is a warning naming the dates
+    accepted."""
     line = {"title": "会談", "body": "両氏が会談した。", "published": published}
     path = tmp_path / "old.jsonl"
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     (warning,) = read_file(path).warnings
-    assert warning.message == "invalid article: published: expected a date between 1900 and 2199"
+    assert warning.message.startswith("invalid article: published: expected a date ")
+    assert expected in warning.message
 
 
-def test_listing_skips_a_year_zero_date(tmp_path: Path) -> None:
-    """A summary mentioning 0000年1月1日 is read with its next plausible date, not a crash."""
+class _Nov25(datetime):
+    """The clock at noon on 25 November 2026 in Japan."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _Nov25:
+        return cls(2026, 11, 25, 3, 0, tzinfo=UTC).astimezone(tz)
+
+
+_LATEST_ON_NOV25 = "expected a date no later than 2026-12-02 (7 days from today)"
+
+
+@pytest.mark.parametrize(("day", "read"), [("2026-12-02", True), ("2026-12-03", False)])
+def test_a_header_date_may_be_at_most_a_week_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day: str, read: bool
+) -> None:
+    """On 25 November a header dated 2 December is read; 3 December is refused, naming the last
+    day accepted."""
+    monkeypatch.setattr(corpus, "datetime", _Nov25)
+    path = tmp_path / "one.txt"
+    path.write_text(f"date {day} 日米が協議した。\n", "utf-8")
+    result = read_file(path)
+    assert len(result.drafts) == read
+    assert [w.message for w in result.warnings] == (
+        [] if read else [f"invalid date in header: {day!r}, {_LATEST_ON_NOV25}"]
+    )
+
+
+@pytest.mark.parametrize("junk", ["0000年1月1日", "2199年1月1日", "令和99年1月1日"])
+def test_listing_skips_a_year_zero_or_far_future_date(tmp_path: Path, junk: str) -> None:
+    """A summary mentioning 0000年1月1日, or a day far in the future, is read with its next
+    plausible date, not a crash nor that future day."""
     path = tmp_path / "listing.txt"
     path.write_text(
         "日米同盟ニュース\n\n"
-        "0000年1月1日の記録と2025年12月3日の会談について両政府が発表した内容の要約。\n",
+        f"{junk}の記録と2025年12月3日の会談について両政府が発表した内容の要約。\n",
         encoding="utf-8",
     )
     (draft,) = read_file(path).drafts
