@@ -11,6 +11,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -50,7 +51,12 @@ MAX_TITLE = 80
 # A repeated summary that differs only by a typo or a trailing phrase is the same article.
 NEAR_DUPLICATE = 90.0
 
-_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
+# The text may follow the date without a space, as Japanese text has none between words: only
+# a digit or a Latin letter would make the date another one (2026-01-021, 2026-01-02T09:00).
+# Full-width digits and dashes are read as half-width (NFKC), as a Japanese keyboard types them.
+_HEADER = re.compile(r"^\s*date\s+(\d{4}[-－]\d{2}[-－]\d{2})(?![\dA-Za-zＡ-Ｚａ-ｚ_])[ \t]*(.*)$")
+# A date written as the header's but followed by more: what the header's date became is named.
+_HEADER_RUN_ON = re.compile(r"^\s*date\s+(\d{4}[-－]\d{2}[-－]\d{2}\S*)")
 # A header meant but not written as `date YYYY-MM-DD` (Date:, 2026/1/2, no date): warned
 # about, where read as a listing page each paragraph would become an article.
 _HEADER_MEANT = re.compile(
@@ -214,6 +220,11 @@ def read_file(path: Path, *, origin: str | None = None) -> CorpusRead:
     first = text.split("\n", 1)[0]
     if _HEADER.match(first):
         return _read_single(name, origin, text)
+    if run_on := _HEADER_RUN_ON.match(first):
+        value = run_on.group(1)
+        shown = value if len(value) <= 30 else value[:30] + "…"
+        message = f"invalid date in header: {shown!r}, expected `date YYYY-MM-DD` then the text"
+        return _failed(name, message, 1)
     if _HEADER_MEANT.match(first):
         return _failed(name, "invalid date in header: expected `date YYYY-MM-DD` first", 1)
     # Measured as UTF-8, so that a page saved as UTF-16 has the same limit.
@@ -418,9 +429,8 @@ def _read_single(name: str, origin: str, text: str) -> CorpusRead:
     first, _, rest = text.partition("\n")
     header = _HEADER.match(first)
     assert header is not None  # checked by the caller
-    try:
-        published = date.fromisoformat(header.group(1))
-    except ValueError:
+    published = iso_day(unicodedata.normalize("NFKC", header.group(1)))
+    if published is None:
         return _failed(name, f"invalid date in header: {header.group(1)!r}", 1)
     if published.year not in ARTICLE_YEARS:
         # 0001-01-01 or 9999-12-31: a placeholder, which would sort first or last for ever.

@@ -159,6 +159,9 @@ _NO_ARTICLE_DAYS = ["0001-01-01", "1899-12-31", "9999-12-31", "2026-02-30", "219
         ("date：2026年1月2日 日米が協議した。", _SPELLED_OUT),
         ("Date: January 2, 2026", _SPELLED_OUT),
         ("date2026-01-02 日米が協議した。", _SPELLED_OUT),
+        ("date 2026-01-021 日米が協議した。", "'2026-01-021', " + _SPELLED_OUT + " then the text"),
+        ("date 2026-01-02T09:00 日米が協議した。", "'2026-01-02T09:00', " + _SPELLED_OUT),
+        ("date ２０２６-０２-３０ 日米が協議した。", "'２０２６-０２-３０'"),
     ],
 )
 def test_a_header_without_a_usable_date_is_refused(tmp_path: Path, first: str, named: str) -> None:
@@ -173,6 +176,28 @@ def test_a_header_without_a_usable_date_is_refused(tmp_path: Path, first: str, n
     assert warning.line == 1
     assert "invalid date in header" in warning.message
     assert named in warning.message
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "date 2026-01-02日米が協議した。",
+        "date ２０２６-０１-０２ 日米が協議した。",
+        "date ２０２６－０１－０２日米が協議した。",
+        "date 2026-01-02\u3000日米が協議した。",
+    ],
+)
+def test_a_header_in_full_width_digits_or_without_a_space_is_read(
+    tmp_path: Path, first: str
+) -> None:
+    """A header date in full-width digits, or followed by the text with no space (Japanese has
+    none), is the article's date, and the text after it its first paragraph."""
+    path = tmp_path / "one.txt"
+    path.write_text(f"{first}\n\n第二段落。\n", "utf-8")
+    read = read_file(path)
+    assert read.warnings == []
+    (draft,) = read.drafts
+    assert (draft.published, draft.body) == (date(2026, 1, 2), "日米が協議した。\n\n第二段落。")
 
 
 @pytest.mark.parametrize(
