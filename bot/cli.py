@@ -153,9 +153,10 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     )
     # Fails only when no article could be read at all. One already stored, from this file or
     # from another (skipped), was read; and not every warning is a failure ("unknown topic
-    # ignored" comes with an article that imports), so none is counted as one.
+    # ignored" comes with an article that imports), so none is counted as one. An empty file
+    # failed nothing: it is nothing to import, like a folder without article files.
     read = report.added + report.updated + report.unchanged + report.skipped
-    if report.warnings and not read:
+    if any(not w.empty for w in report.warnings) and not read:
         raise UsageError("nothing imported: no article could be read, see the warnings above")
     if not read:
         # Not a failure (a drop folder may be empty today), but not a silent success either.

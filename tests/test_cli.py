@@ -272,18 +272,27 @@ def test_first_ingest_on_an_empty_db_loads_the_seeds_too(
     assert json.loads(out)["total"] == 22
 
 
+@pytest.mark.parametrize(
+    ("files", "said"),
+    [
+        ({"data.csv": "title,body\n"}, ""),
+        ({"today.jsonl": ""}, "warning: today.jsonl: empty file\n"),
+        ({"a.txt": " \n\n", "data.csv": ""}, "warning: a.txt: empty file\n"),
+    ],
+)
 def test_a_folder_without_article_files_is_said_to_hold_none(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, files: dict[str, str], said: str
 ) -> None:
-    """`ingest` of a folder holding only other files imports nothing, says so on stderr, and
-    exits 0 (a drop folder may be empty today)."""
+    """`ingest` of a folder holding only other files, or only empty ones, imports nothing,
+    says so on stderr, and exits 0 (a drop folder may be empty today)."""
     assert run(capsys, "latest")[0] == 0
     exports = tmp_path / "exports"
     exports.mkdir()
-    (exports / "data.csv").write_text("title,body\n", "utf-8")
+    for name, text in files.items():
+        (exports / name).write_text(text, "utf-8")
     code, out, err = run(capsys, "ingest", str(exports))
     assert (code, out) == (0, "added 0, updated 0, unchanged 0, skipped 0\n")
-    assert err == f"warning: no article found in .txt, .jsonl or .ndjson files: {exports}\n"
+    assert err == f"{said}warning: no article found in .txt, .jsonl or .ndjson files: {exports}\n"
 
 
 def test_missing_seeds_folder_is_a_config_error(

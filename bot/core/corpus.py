@@ -208,7 +208,7 @@ def read_file(path: Path, *, origin: str | None = None) -> CorpusRead:
     if "\x00" in text:
         return _failed(name, "binary file, not text")
     if not text.strip():
-        return _failed(name, "empty file")
+        return CorpusRead(warnings=[ImportWarning(name, None, "empty file", empty=True)])
     # Invisible characters before the first line (a second BOM, a zero-width space) would
     # hide a `date` header and turn one article into a listing of its paragraphs.
     text = _LEADING_JUNK.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))

@@ -93,6 +93,9 @@ class ImportWarning:
     path: str
     line: int | None
     message: str
+    # An empty file held nothing to import: said, but no failure to read one (a drop folder's
+    # export may be empty today), so that an import of only such files exits 0.
+    empty: bool = False
 
     def __str__(self) -> str:
         """`file:line: message`, every character visible (file names and messages are input)."""
