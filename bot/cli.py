@@ -94,15 +94,18 @@ def _not_article_files(paths: Sequence[Path]) -> list[str]:
     return [str(p) for p in paths if not os.path.isdir(p) and not corpus.is_article_file_name(p)]
 
 
-def _check_topic(slug: str | None) -> None:
-    if slug is None:
-        return
+def _topic(name: str | None) -> str | None:
+    """The slug of the topic `--topic` names (its slug or a label, in any case), or None."""
+    if name is None:
+        return None
     from bot.core.topics import load_taxonomy
 
     taxonomy = load_taxonomy()
-    if taxonomy.get(slug) is None:
+    topic = taxonomy.find(name)
+    if topic is None:
         known = ", ".join(t.slug for t in taxonomy.topics)
-        raise UsageError(f"unknown topic {slug!r}; known topics: {known}")
+        raise UsageError(f"unknown topic {name!r}; known topics: {known}")
+    return topic.slug
 
 
 def _date_label(article: Article) -> str:
@@ -167,7 +170,7 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_latest(args: argparse.Namespace, settings: Settings) -> int:
     """Print the newest articles."""
-    _check_topic(args.topic)
+    args.topic = _topic(args.topic)
     conn = await _open(settings)
     try:
         items = await articles.latest(conn, limit=args.limit, topic=args.topic)
@@ -232,7 +235,7 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search the corpus."""
     from bot.core.search import search
 
-    _check_topic(args.topic)
+    args.topic = _topic(args.topic)
     conn = await _open(settings)
     try:
         result = await search(
@@ -334,7 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = add("latest", cmd_latest, "show the newest articles")
     cmd.add_argument("--limit", type=_limit, default=10, help="how many (1–100, default 10)")
-    cmd.add_argument("--topic", metavar="SLUG", help="only this topic (see `topics`)")
+    cmd.add_argument(
+        "--topic", metavar="SLUG", help="only this topic: its slug or label (see `topics`)"
+    )
     cmd.add_argument("--json", action="store_true", help="print JSON")
 
     cmd = add("topics", cmd_topics, "list topics with their article counts")
@@ -346,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = add("search", cmd_search, "search articles (Japanese or English)")
     cmd.add_argument("query", metavar="QUERY", help="words to look for")
-    cmd.add_argument("--topic", metavar="SLUG", help="only this topic")
+    cmd.add_argument("--topic", metavar="SLUG", help="only this topic: its slug or label")
     cmd.add_argument("--limit", type=_limit, default=10, help="how many (1–100, default 10)")
     cmd.add_argument(
         "--offset", type=_offset, default=0, help=f"skip this many (paging; at most {MAX_OFFSET})"

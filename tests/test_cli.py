@@ -82,9 +82,13 @@ def test_latest_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert "\\u" not in out
 
 
-def test_latest_by_topic(capsys: pytest.CaptureFixture[str]) -> None:
-    """`latest --topic` only lists articles of that topic."""
-    code, out, _ = run(capsys, "latest", "--topic", "nuclear", "--json")
+@pytest.mark.parametrize(
+    "name", ["nuclear", "Nuclear", "ＮＵＣＬＥＡＲ", "核・抑止", "nuclear & deterrence"]
+)
+def test_latest_by_topic(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """`latest --topic` only lists articles of that topic, named by its slug or a label, in
+    any case or width."""
+    code, out, _ = run(capsys, "latest", "--topic", name, "--json")
     payload = json.loads(out)
     assert code == 0
     assert payload["results"]
@@ -556,11 +560,13 @@ def test_search_text_output_and_options(capsys: pytest.CaptureFixture[str]) -> N
     assert "7 results; none at offset 50" in out
 
 
-def test_search_json_sorted_newest_with_topic(capsys: pytest.CaptureFixture[str]) -> None:
-    """`search --sort newest --topic --json` lists only that topic, newest first, with a total."""
-    code, out, _ = run(
-        capsys, "search", "日米", "--sort", "newest", "--topic", "us-politics", "--json"
-    )
+@pytest.mark.parametrize("name", ["us-politics", "US_Politics", "米国の政策・議会"])
+def test_search_json_sorted_newest_with_topic(
+    capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """`search --sort newest --topic --json` lists only that topic (named by its slug or a
+    label, in any case), newest first, with a total."""
+    code, out, _ = run(capsys, "search", "日米", "--sort", "newest", "--topic", name, "--json")
     payload = json.loads(out)
     dates = [r["published"] for r in payload["results"]]
     assert code == 0

@@ -41,6 +41,11 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def _name_key(name: str) -> str:
+    """A topic's name as looked up: folded, with spaces and underscores read as the slugs' -."""
+    return re.sub(r"[\s_]+", "-", fold(name).strip())
+
+
 class Taxonomy:
     """The topics and the keyword rules that assign them."""
 
@@ -65,6 +70,13 @@ class Taxonomy:
             raise TaxonomyError("invalid topic taxonomy: duplicate slug")
         self.version = version
         self._by_slug = {t.slug: t for t in self.topics}
+        # Slugs first: a label spelled like another topic's slug never takes that slug.
+        self._by_name: dict[str, Topic] = {}
+        named = [(t.slug, t) for t in self.topics] + [
+            (label, t) for t in self.topics for label in (t.label_ja, t.label_en)
+        ]
+        for name, topic in named:
+            self._by_name.setdefault(_name_key(name), topic)
         self._weights = weights
         # Longest keyword first, so 台湾有事 is one hit rather than also a hit for 台湾.
         alternation = "|".join(re.escape(k) for k in sorted(weights, key=len, reverse=True))
@@ -73,6 +85,11 @@ class Taxonomy:
     def get(self, slug: str) -> Topic | None:
         """The topic with this slug, or None."""
         return self._by_slug.get(slug)
+
+    def find(self, name: str) -> Topic | None:
+        """The topic a person named, by its slug or either label, in any case and full- or
+        half-width (`Taiwan`, `ＴＡＩＷＡＮ`, `台湾有事`, `taiwan contingency`), or None."""
+        return self._by_name.get(_name_key(name))
 
     def label(self, slug: str, locale: str) -> str:
         """A topic's label in a locale; the slug itself for an unknown topic."""

@@ -198,9 +198,11 @@ class Alliance(
         defer_after = self.bot.settings.defer_after_s
         await pages.answer(interaction, page, defer_after=defer_after, private=private)
 
-    def _topic(self, slug: str | None) -> str | None:
-        # Choices are enforced by Discord, but a hand-made request can carry anything.
-        return slug if slug is not None and self.bot.taxonomy.get(slug) is not None else None
+    def _topic(self, name: str | None) -> str | None:
+        # Choices are enforced by Discord, but a hand-made request can carry anything: a topic
+        # it names as the CLI's --topic may (`Taiwan`, a label) is read, anything else ignored.
+        topic = None if name is None else self.bot.taxonomy.find(name)
+        return None if topic is None else topic.slug
 
 
 async def setup(bot: AllianceBot) -> None:

@@ -48,6 +48,28 @@ def test_required_slugs_and_labels() -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("taiwan", "taiwan"),
+        ("Taiwan", "taiwan"),
+        (" ＴＡＩＷＡＮ ", "taiwan"),
+        ("台湾有事", "taiwan"),
+        ("taiwan contingency", "taiwan"),
+        ("Economic Security", "economic-security"),
+        ("us_politics", "us-politics"),
+        ("Nuclear & Deterrence", "nuclear"),
+        ("台湾", None),
+        ("", None),
+    ],
+)
+def test_find_reads_a_slug_or_label_in_any_case_or_width(name: str, slug: str | None) -> None:
+    """A topic named by its slug or either label, in any case, width or spacing, is found; a
+    part of a label is not."""
+    topic = load_taxonomy().find(name)
+    assert (topic.slug if topic else None) == slug
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("航空自衛隊と米軍がB-52戦略爆撃機と共同訓練を実施した。", "exercises"),

@@ -296,6 +296,18 @@ async def test_latest_honours_count_and_topic(double: FakeDiscord) -> None:
     assert all("Taiwan contingency" in line for line in date_lines(record))
 
 
+@pytest.mark.parametrize("topic", ["Taiwan", "台湾有事"])
+async def test_latest_topic_sent_raw_by_name(double: FakeDiscord, topic: str) -> None:
+    """A topic named as the CLI's --topic takes it (a hand-made request: the client sends only
+    the slug), not silently every topic."""
+    payload = double.command_payload("alliance latest", {"count": 3, "topic": "taiwan"})
+    (option,) = [o for o in payload["data"]["options"][0]["options"] if o["name"] == "topic"]
+    option["value"] = topic
+    record = await double.wait_response(await double.send_interaction(payload))
+    (embed,) = embeds(record)
+    assert embed["title"] == "Latest articles: Taiwan contingency"
+
+
 async def test_unknown_article_is_a_clear_private_reply(double: FakeDiscord) -> None:
     """An article id that does not exist gets a short private note, in the member's language."""
     record = await ask(double, "alliance article", {"id": 987654}, locale="ja")
