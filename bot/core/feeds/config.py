@@ -131,7 +131,7 @@ def canonical_url(raw: str, *, allow_private: bool = True) -> str:
 _HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
-def _is_host_name(host: str) -> bool:
+def is_host_name(host: str) -> bool:
     """Whether `host` (lower-case, from a URL) can name a host: an IP address, or a name
     whose labels, in their ASCII form (IDNA for 日本.jp), are DNS labels."""
     if ":" in host:  # only an IPv6 address has colons; urlsplit took out the brackets
@@ -202,7 +202,7 @@ def make_feed(
     checked = canonical_url(url, allow_private=allow_private)
     # Checked here, not in `canonical_url`, which also finds feeds stored before this check.
     host = urlsplit(checked).hostname or ""
-    if not _is_host_name(host):
+    if not is_host_name(host):
         raise FeedConfigError(Reason.URL_BAD_HOST, host=host)
     return FeedConfig(
         url=checked,

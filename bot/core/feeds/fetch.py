@@ -17,13 +17,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import aiohttp
 from aiohttp import AddrInfoType
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
+from bot.core.feeds.config import is_host_name
 from bot.core.feeds.reasons import FeedError, Param, Reason, english
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -273,11 +274,17 @@ class Fetcher:
 
     async def _follow(self, url: str, headers: dict[str, str], block: bool) -> FetchResult:
         # Redirects are followed here rather than by aiohttp, so every hop's host is checked.
-        for _ in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             target = urlsplit(url)
             if target.scheme not in {"http", "https"}:
                 raise FetchError(Reason.REDIRECT_SCHEME, url=url)
             host = target.hostname or ""
+            # A name DNS can't be asked about (http://a..b/) fails deep in the resolver with a
+            # UnicodeError, which would be reported as our bug; a bad port, as a bare URL.
+            if not is_host_name(host) or not _has_valid_port(target):
+                if hop == 0:
+                    raise FetchError(Reason.URL_BAD_HOST, host=target.netloc[:200])
+                raise FetchError(Reason.REDIRECT_SCHEME, url=url[:200])
             if block and _is_ip_literal(host) and not self._public(host.strip("[]")):
                 raise FetchError(Reason.PRIVATE_ADDRESS, host=host)
             result = await self._get(url, headers, block)
@@ -338,3 +345,11 @@ def _is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _has_valid_port(target: SplitResult) -> bool:
+    """False when the URL's port is not a number from 0 to 65535."""
+    try:
+        return target.port is None or target.port >= 0
+    except ValueError:
+        return False

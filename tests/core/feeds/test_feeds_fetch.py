@@ -43,10 +43,22 @@ async def test_redirect_loops_stop(server: FeedServer) -> None:
     assert server.hits("/loop") == 6
 
 
-async def test_a_redirect_to_a_malformed_url_is_a_fetch_error(server: FeedServer) -> None:
-    """A Location no URL can be made of (an unclosed IPv6 address) fails the fetch with the
-    redirect's reason, not an internal error."""
-    server.routes["/odd"] = Route(location="http://[::1/x")
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://[::1/x",
+        "http://a..b/x",  # an empty DNS label: the resolver raised UnicodeError
+        f"http://{'a' * 64}.jp/x",  # a label over 63 characters, likewise
+        "http://127.0.0.1:99999/x",
+    ],
+)
+async def test_a_redirect_to_a_malformed_url_is_a_fetch_error(
+    server: FeedServer, location: str
+) -> None:
+    """A Location no request can be made to (an unclosed IPv6 address, a host no DNS name
+    can be, a port out of range) fails the fetch with the redirect's reason, not an internal
+    error."""
+    server.routes["/odd"] = Route(location=location)
     fetcher = Fetcher(spacing=0.0)
     try:
         with pytest.raises(FetchError) as failed:
@@ -54,6 +66,17 @@ async def test_a_redirect_to_a_malformed_url_is_a_fetch_error(server: FeedServer
     finally:
         await fetcher.close()
     assert failed.value.reason is Reason.REDIRECT_SCHEME
+
+
+async def test_a_feed_url_with_a_bad_host_is_a_fetch_error() -> None:
+    """A feed stored before hosts were checked (http://a..b/) fails with the host's reason."""
+    fetcher = Fetcher(spacing=0.0)
+    try:
+        with pytest.raises(FetchError) as failed:
+            await fetcher.fetch("http://a..b/rss")
+    finally:
+        await fetcher.close()
+    assert failed.value.reason is Reason.URL_BAD_HOST
 
 
 async def test_block_private_refuses_loopback_by_address_and_name(server: FeedServer) -> None:
