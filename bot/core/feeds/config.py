@@ -268,7 +268,8 @@ def load_feeds(path: Path) -> LoadedFeeds:
             Reason.FILE_UNREADABLE, file=str(path), detail=exc.strerror or type(exc).__name__
         ) from None
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: Windows editors (Notepad) save UTF-8 with a BOM, which TOML refuses.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FeedConfigError(Reason.FILE_NOT_UTF8, file=str(path)) from None
     return parse_feeds(text, where=str(path))

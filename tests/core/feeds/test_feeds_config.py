@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.feeds.config import FeedConfigError, canonical_url, make_feed, parse_feeds
+from bot.core.feeds.config import (
+    FeedConfigError,
+    canonical_url,
+    load_feeds,
+    make_feed,
+    parse_feeds,
+)
 from bot.core.feeds.reasons import ENGLISH, Reason
 from bot.core.feeds.service import FeedService, backoff
 
@@ -138,3 +144,10 @@ def test_a_url_with_bytes_that_are_not_utf8_is_refused() -> None:
     with pytest.raises(FeedConfigError) as refused:
         canonical_url("http://ex\udcffample.com/")
     assert refused.value.reason is Reason.URL_INVALID
+
+
+def test_a_feeds_file_saved_with_a_bom_is_read(tmp_path: Path) -> None:
+    """A feeds.toml saved by a Windows editor, UTF-8 with a BOM, is read, not "not TOML"."""
+    path = tmp_path / "feeds.toml"
+    path.write_bytes('\ufeff[[feed]]\nurl = "https://news.example.jp/rss"\n'.encode())
+    assert [f.url for f in load_feeds(path).feeds] == ["https://news.example.jp/rss"]
