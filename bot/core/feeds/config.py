@@ -254,6 +254,11 @@ def parse_feeds(text: str, *, where: str = FILE_NAME) -> LoadedFeeds:
             continue
         seen.add(feed.url)
         loaded.feeds.append(feed)
+    # A misspelt table ([[feeds]]) would follow nothing, without a word, like an empty file.
+    unknown = sorted(set(data) - {"feed"})
+    if unknown:
+        keys = ", ".join(unknown)
+        loaded.problems.append(f"{where}: unknown key(s) {keys} ignored: feeds are [[feed]] tables")
     return loaded
 
 

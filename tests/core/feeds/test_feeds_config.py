@@ -18,7 +18,8 @@ from bot.core.feeds.service import FeedService, backoff
 
 
 def test_feeds_toml_defaults_and_bad_entries() -> None:
-    """Defaults apply (30 min, alliance); a bad entry is skipped with a reason, not fatal."""
+    """Defaults apply (30 min, alliance); a bad entry or a misspelt table is skipped with a
+    reason, not fatal."""
     loaded = parse_feeds(
         """
         [[feed]]
@@ -31,14 +32,18 @@ def test_feeds_toml_defaults_and_bad_entries() -> None:
 
         [[feed]]
         url = "https://news.example.jp/rss"
+
+        [[feeds]]
+        url = "https://typo.example.jp/rss"
         """
     )
     assert [(f.url, f.interval, f.kind) for f in loaded.feeds] == [
         ("https://news.example.jp/rss", 30, "alliance")
     ]
-    assert len(loaded.problems) == 2
+    assert len(loaded.problems) == 3
     assert "between 5" in loaded.problems[0]
     assert "listed twice" in loaded.problems[1]
+    assert "unknown key(s) feeds ignored" in loaded.problems[2]
 
 
 def test_admin_urls_cannot_point_inside_the_network() -> None:
