@@ -20,7 +20,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -328,7 +328,8 @@ async def plan_ingest(
     `edits`: content hash of a draft → the article it may be a new version of (a feed entry's
     under the same GUID), which it updates in place if that is still stored under the draft's
     origin and the draft's text grew out of it (`grew_from`). Else it is matched like any
-    draft: to an article of its origin at least EDIT_SIMILARITY alike, or new.
+    draft: to an article of its origin at least EDIT_SIMILARITY alike, or new. Such a draft
+    that updates an article keeps that article's date; one that is new keeps its own.
 
     Hold `exclusive(db)` from here to the commit of `apply_ingest`.
     """
@@ -497,7 +498,33 @@ async def _decide(
             decision.new.append(item)
         else:
             decision.updates.append((edited, item))
+    decision.updates = await _keeping_dates(db, decision.updates, edits)
     return decision
+
+
+async def _keeping_dates(
+    db: aiosqlite.Connection, updates: list[tuple[int, _Prepared]], edits: Mapping[str, int]
+) -> list[tuple[int, _Prepared]]:
+    """`updates`, those of a named draft (a feed entry's new version) dated as the article
+    they update: feeds rewrite dates on every edit. Decided here, once it is known which
+    drafts update an article: one that is another story under a reused GUID is new, and keeps
+    its own date."""
+    named = [article_id for article_id, item in updates if item.content_hash in edits]
+    if not named:
+        return updates
+    query = "SELECT id, published, date_inferred FROM articles WHERE id IN ({marks})"
+    dates = {
+        int(row[0]): (date.fromisoformat(str(row[1])), bool(row[2]))
+        for row in await execute_in(db, query, named)
+    }
+    kept: list[tuple[int, _Prepared]] = []
+    for article_id, item in updates:
+        if item.content_hash in edits and article_id in dates:
+            published, inferred = dates[article_id]
+            draft = replace(item.draft, published=published, date_inferred=inferred)
+            item = replace(item, draft=draft)
+        kept.append((article_id, item))
+    return kept
 
 
 def grew_from(old: str, new: str) -> bool:

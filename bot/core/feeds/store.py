@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 import aiosqlite
@@ -386,9 +386,9 @@ async def _plan(
         if digest == seen.content_hash or seen.origin != fresh.origin:
             unchanged += 1
         else:
-            # Edited in the feed: update in place, keeping the first date (feeds rewrite dates).
-            kept_date = replace(fresh, published=seen.published, date_inferred=seen.date_inferred)
-            to_ingest.append((entry, kept_date))
+            # Edited in the feed: updates its article in place, keeping the first date (feeds
+            # rewrite dates), unless the ingest finds it is another story under a reused GUID.
+            to_ingest.append((entry, fresh))
             edits[digest] = seen.article_id
 
     # 2. URL: the link is already an article's, or another entry's.

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 import pytest
-from feedkit import DATA, FeedServer, Item, Route, rss
+from feedkit import DATA, TOKYO, FeedServer, Item, Route, rss
 
 from bot.core import articles
 from bot.core.feeds.service import FeedService
@@ -195,17 +195,21 @@ async def test_a_guid_reused_for_another_story_keeps_the_first(
     service: FeedService, server: FeedServer, conn: aiosqlite.Connection
 ) -> None:
     """A feed that gives a known GUID to another story stores it beside the first, which
-    stays as it was."""
-    first = story(6, days_ago=2)
+    stays as it was, and dated as the feed dates it, not as the first story."""
+    first = story(6, days_ago=20)
     url = await follow(service, server, "/slot", rss([first]))
     await service.fetch_feed(url)
     body = "岩国基地に所属する米海兵隊は、夜間の艦載機訓練を来月から縮小すると発表した。"
-    other = Item("岩国基地の米海兵隊、艦載機の訓練を縮小", body, first.link, first.guid)
+    other = Item("岩国基地の米海兵隊、艦載機の訓練を縮小", body, first.link, first.guid, NOW)
     server.routes["/slot"].body = rss([other])
     outcome = await service.fetch_feed(url)
     assert outcome.report is not None
     assert (outcome.report.new, outcome.report.edited) == (1, 0)
-    assert {a.body for a in await articles.latest(conn)} == {first.body, other.body}
+    dates = {a.body: a.published for a in await articles.latest(conn)}
+    assert dates == {
+        first.body: (NOW - timedelta(days=20)).astimezone(TOKYO).date(),
+        other.body: NOW.astimezone(TOKYO).date(),
+    }
 
 
 async def test_entries_without_guid_sharing_one_link_are_stored_apart(
