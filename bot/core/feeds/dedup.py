@@ -51,6 +51,7 @@ class Known:
     content_hash: str
     published: date
     date_inferred: bool
+    url: str | None = None  # the article's link
 
 
 async def known_entries(
@@ -58,15 +59,20 @@ async def known_entries(
 ) -> dict[str, Known]:
     """Entries of this feed already stored, by entry key."""
     query = """
-        SELECT e.entry_key, a.id, a.origin, a.content_hash, a.published, a.date_inferred
+        SELECT e.entry_key, a.id, a.origin, a.content_hash, a.published, a.date_inferred, a.url
           FROM feed_entries AS e JOIN articles AS a ON a.id = e.article_id
          WHERE e.feed_id = ? AND e.entry_key IN ({marks})
     """
     return {
         str(key): Known(
-            int(aid), str(origin), str(digest), date.fromisoformat(published), bool(inferred)
+            int(aid),
+            str(origin),
+            str(digest),
+            date.fromisoformat(published),
+            bool(inferred),
+            None if url is None else str(url),
         )
-        for key, aid, origin, digest, published, inferred in await execute_in(
+        for key, aid, origin, digest, published, inferred, url in await execute_in(
             db, query, keys, before=(feed_id,)
         )
     }

@@ -383,7 +383,11 @@ async def _plan(
             continue
         fresh = draft(entry)
         digest = articles.content_hash(fresh.title, fresh.body)
-        if digest == seen.content_hash or seen.origin != fresh.origin:
+        # The same text at a new link (a slug fixed, a link the first fetch lacked) is an edit
+        # too: else the article kept the old link, and other feeds' entries at the new one were
+        # not found by it. A link dropped keeps the one the article has.
+        moved = fresh.url is not None and fresh.url != seen.url
+        if seen.origin != fresh.origin or (digest == seen.content_hash and not moved):
             unchanged += 1
         else:
             # Edited in the feed: updates its article in place, keeping the first date (feeds

@@ -150,23 +150,26 @@ async def test_edited_entry_updates_in_place(
     assert updated.published == original.published
 
 
+@pytest.mark.parametrize("corrected", [True, False])
 async def test_an_edited_entry_at_a_new_link_updates_in_place(
-    service: FeedService, server: FeedServer, conn: aiosqlite.Connection
+    service: FeedService, server: FeedServer, conn: aiosqlite.Connection, corrected: bool
 ) -> None:
-    """A known entry (its GUID) corrected and moved to another link (a new slug) updates its
-    article: the GUID says which article it is, where another link alone would not."""
+    """A known entry (its GUID) moved to another link (a new slug), corrected or word for word,
+    updates its article, keeping its date: the GUID says which article it is, where another
+    link alone would not."""
     first = story(7, days_ago=3)
     url = await follow(service, server, "/moved", rss([first]))
     await service.fetch_feed(url)
     (original,) = await articles.latest(conn)
-    body = first.body.replace("意見を交わした", "意見を交換した")
-    moved = Item(first.title, body, first.link + "-revised", first.guid, first.published)
+    body = first.body.replace("意見を交わした", "意見を交換した") if corrected else first.body
+    moved = Item(first.title, body, first.link + "-revised", first.guid, NOW)
     server.routes["/moved"].body = rss([moved])
     outcome = await service.fetch_feed(url)
     assert outcome.report is not None
     assert (outcome.report.new, outcome.report.edited) == (0, 1)
     (updated,) = await articles.latest(conn)
     assert (updated.id, updated.body, updated.url) == (original.id, body, moved.link)
+    assert updated.published == original.published
 
 
 async def test_entry_rewritten_whole_updates_in_place(
