@@ -303,15 +303,10 @@ class Fetcher:
                     return urljoin(url, location)
                 except ValueError:  # e.g. an unclosed IPv6 address, "http://[::1/x"
                     raise FetchError(Reason.REDIRECT_SCHEME, url=location[:200]) from None
+            etag = _validator(resp.headers.get("ETag"))
+            last_modified = _validator(resp.headers.get("Last-Modified"))
             if resp.status == 304:
-                return FetchResult(
-                    304,
-                    b"",
-                    None,
-                    resp.headers.get("ETag"),
-                    resp.headers.get("Last-Modified"),
-                    url,
-                )
+                return FetchResult(304, b"", None, etag, last_modified, url)
             if resp.status != 200:
                 raise FetchError(
                     Reason.HTTP_STATUS,
@@ -329,13 +324,19 @@ class Fetcher:
                     # Leaving the block unread closes the connection: the rest is never read.
                     raise FetchError(Reason.TOO_LARGE, limit=self.max_bytes)
             return FetchResult(
-                200,
-                bytes(body),
-                resp.headers.get("Content-Type"),
-                resp.headers.get("ETag"),
-                resp.headers.get("Last-Modified"),
-                url,
+                200, bytes(body), resp.headers.get("Content-Type"), etag, last_modified, url
             )
+
+
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified worth keeping: printable ASCII, as HTTP writes them.
+
+    A server's stray byte (aiohttp hands it on as a lone surrogate) could be neither stored in
+    SQLite nor sent back: every fetch of the feed failed after storing its entries.
+    """
+    if value is None or not value.isascii() or not value.isprintable():
+        return None
+    return value
 
 
 def _is_ip_literal(host: str) -> bool:

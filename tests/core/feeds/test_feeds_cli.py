@@ -26,6 +26,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = (DATA / "rss2.xml").read_bytes()
         self.send_response(200)
         self.send_header("Content-Type", "application/rss+xml")
+        if self.path == "/odd-etag.xml":
+            self.send_header("ETag", '"ab\xffcd"')  # a byte that is not UTF-8, sent as is
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -107,3 +109,19 @@ def test_fetch_once_shows_a_failure_once_and_exits_1(
     assert (out + err).count("HTTP 500") == 1
     assert f"warning: feed {broken}: HTTP 500" in err
     assert out == "1 feed fetched: 0 new articles, 1 failed\n"
+
+
+def test_a_validator_with_a_stray_byte_does_not_fail_the_feed(
+    capsys: pytest.CaptureFixture[str], feed_url: str
+) -> None:
+    """An ETag with a byte that is not UTF-8 is dropped: the fetch that stored the entries
+    succeeds, and so does the next one."""
+    odd = feed_url.replace("/rss.xml", "/odd-etag.xml")
+    assert run(capsys, "feeds", "add", odd, "--name", "妙")[0] == 0
+    assert run(capsys, "feeds", "fetch", "--once")[:2] == (
+        0,
+        "妙: 3 new, 0 edited, 0 duplicates, "
+        "0 unchanged, 0 filtered\n1 feed fetched: 3 new articles, 0 failed\n",
+    )
+    code, out, _ = run(capsys, "feeds", "fetch", "--once")
+    assert (code, out.splitlines()[-1]) == (0, "1 feed fetched: 0 new articles, 0 failed")
