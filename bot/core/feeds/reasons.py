@@ -110,5 +110,12 @@ class FeedError(Exception):
 
     def __init__(self, reason: Reason, **params: Param) -> None:
         self.reason = reason
-        self.params: dict[str, Param] = params
-        super().__init__(english(reason, params))
+        self.params: dict[str, Param] = {k: _storable(v) for k, v in params.items()}
+        super().__init__(english(reason, self.params))
+
+
+def _storable(value: Param) -> Param:
+    """`value` with any lone surrogate as "?": a server's stray byte in a status line or a
+    Location reaches us as one, and SQLite refused the error that quoted it, which crashed the
+    fetch instead of recording it."""
+    return value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value

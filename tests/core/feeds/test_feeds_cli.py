@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        if self.path == "/broken.xml":
-            self.send_response(500)
+        if self.path in ("/broken.xml", "/odd-phrase.xml"):
+            # A reason phrase with bytes that are not UTF-8, sent as is.
+            self.send_response(500, "Erreur \xe9\xff" if self.path == "/odd-phrase.xml" else None)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -98,11 +99,13 @@ def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
     assert "not followed" in err
 
 
+@pytest.mark.parametrize("path", ["/broken.xml", "/odd-phrase.xml"])
 def test_fetch_once_shows_a_failure_once_and_exits_1(
-    capsys: pytest.CaptureFixture[str], feed_url: str
+    capsys: pytest.CaptureFixture[str], feed_url: str, path: str
 ) -> None:
-    """A failing feed is one `warning:` line on stderr, counted in the summary; exit code 1."""
-    broken = feed_url.replace("/rss.xml", "/broken.xml")
+    """A failing feed (its reason phrase in bytes that are not UTF-8 too) is one `warning:`
+    line on stderr, counted in the summary; exit code 1."""
+    broken = feed_url.replace("/rss.xml", path)
     assert run(capsys, "feeds", "add", broken, "--name", "壊れた")[0] == 0
     code, out, err = run(capsys, "feeds", "fetch", "--once")
     assert code == 1
