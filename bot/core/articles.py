@@ -455,6 +455,10 @@ async def _decide(
             fresh.append(item)
             continue
         article_id, origin = existing[digest]
+        if item.draft.date_inferred and article_id in stored:
+            # Inferred from the day of the read (an undated line, 8日 on a page without a year):
+            # the first read's guess is kept, not moved by every later one.
+            item = _dated(item, *stored[article_id][0][1:3])
         if origin not in _origins_of(item.draft):
             decision.skipped += 1  # the same text already came from elsewhere
         elif stored.get(article_id) != _wanted_state(item):
@@ -505,26 +509,30 @@ async def _decide(
 async def _keeping_dates(
     db: aiosqlite.Connection, updates: list[tuple[int, _Prepared]], edits: Mapping[str, int]
 ) -> list[tuple[int, _Prepared]]:
-    """`updates`, those of a named draft (a feed entry's new version) dated as the article
-    they update: feeds rewrite dates on every edit. Decided here, once it is known which
+    """`updates`, those of a named draft (a feed entry's new version) or of a draft with an
+    inferred date dated as the article they update: feeds rewrite dates on every edit, and an
+    inferred date is only the day of this read's guess. Decided here, once it is known which
     drafts update an article: one that is another story under a reused GUID is new, and keeps
     its own date."""
-    named = [article_id for article_id, item in updates if item.content_hash in edits]
-    if not named:
+    keeping = [
+        article_id
+        for article_id, item in updates
+        if item.content_hash in edits or item.draft.date_inferred
+    ]
+    if not keeping:
         return updates
     query = "SELECT id, published, date_inferred FROM articles WHERE id IN ({marks})"
-    dates = {
-        int(row[0]): (date.fromisoformat(str(row[1])), bool(row[2]))
-        for row in await execute_in(db, query, named)
-    }
-    kept: list[tuple[int, _Prepared]] = []
-    for article_id, item in updates:
-        if item.content_hash in edits and article_id in dates:
-            published, inferred = dates[article_id]
-            draft = replace(item.draft, published=published, date_inferred=inferred)
-            item = replace(item, draft=draft)
-        kept.append((article_id, item))
-    return kept
+    dates = {int(row[0]): (row[1], row[2]) for row in await execute_in(db, query, keeping)}
+    return [
+        (article_id, _dated(item, *dates[article_id]) if article_id in dates else item)
+        for article_id, item in updates
+    ]
+
+
+def _dated(item: _Prepared, published: object, inferred: object) -> _Prepared:
+    """`item` dated as its article is stored (`published` ISO text, `inferred` 0 or 1)."""
+    day = date.fromisoformat(str(published))
+    return replace(item, draft=replace(item.draft, published=day, date_inferred=bool(inferred)))
 
 
 def grew_from(old: str, new: str) -> bool:

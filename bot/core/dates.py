@@ -155,11 +155,14 @@ def place_dates(mentions: Sequence[DateMention | None], *, today: date) -> list[
     Complete dates are taken as written. Month-and-day dates, then day-only dates, take the
     candidate closest to the interval between their resolved neighbours. Undated articles are
     spread evenly between the articles around them; `today` bounds a page with no anchor at all.
+    On a page without a complete date, the month or year of a partial one is today's guess:
+    inferred too.
     """
     resolved: list[date | None] = [None] * len(mentions)
     for i, mention in enumerate(mentions):
         if mention is not None and mention.year is not None and mention.month is not None:
             resolved[i] = date(mention.year, mention.month, mention.day)
+    guessed = all(day is None for day in resolved)
 
     for wants_month in (True, False):
         for i, mention in enumerate(mentions):
@@ -183,7 +186,7 @@ def place_dates(mentions: Sequence[DateMention | None], *, today: date) -> list[
     i = 0
     while i < len(mentions):
         if (known := resolved[i]) is not None:
-            placed.append((known, False))
+            placed.append((known, guessed))
             i += 1
             continue
         end = i

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 import aiosqlite
@@ -131,6 +131,41 @@ async def test_edited_seed_updates_in_place(conn: aiosqlite.Connection, seeds: P
     assert article is not None
     assert "約55分会談" in article.body
     assert await articles.count_articles(conn) == 21
+
+
+def _clock(year: int, month: int, day: int) -> type[datetime]:
+    """`datetime` with its clock at noon on that day in Japan."""
+
+    class At(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> At:
+            return cls(year, month, day, 3, 0, tzinfo=UTC).astimezone(tz)
+
+    return At
+
+
+async def test_inferred_dates_stay_as_first_read_on_a_later_day(
+    conn: aiosqlite.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page without a full date read again two months later, one line edited, keeps the
+    dates its first read inferred (8日 in November, an undated line): nothing moves."""
+    page = tmp_path / "page.txt"
+    page.write_text(
+        "日米同盟ニュース\n\n"
+        "防衛相は8日、記者会見で日米の共同訓練の拡充について説明した。\n"
+        "米国務省の報道官は、同盟国との協議を続ける考えを示した。\n",
+        "utf-8",
+    )
+    monkeypatch.setattr(corpus, "datetime", _clock(2026, 11, 25))
+    await articles.ingest_paths(conn, [page])
+    first = [(a.id, a.published, a.date_inferred) for a in await articles.latest(conn)]
+    assert [day for _, day, _ in first] == [date(2026, 11, 8)] * 2
+
+    monkeypatch.setattr(corpus, "datetime", _clock(2027, 1, 20))
+    page.write_text(page.read_text("utf-8").replace("説明した", "詳しく説明した"), "utf-8")
+    report = await articles.ingest_paths(conn, [page])
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert [(a.id, a.published, a.date_inferred) for a in await articles.latest(conn)] == first
 
 
 async def test_crash_mid_ingest_leaves_db_unchanged(

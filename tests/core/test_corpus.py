@@ -664,7 +664,8 @@ def test_listing_skips_a_year_zero_or_far_future_date(tmp_path: Path, junk: str)
 
 def test_listing_days_are_days_in_japan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read at 01:00 on 20 December in Japan (still the 19th in UTC), "20日" is that day, not
-    20 November; an undated summary beside it is dated that day too."""
+    20 November; an undated summary beside it is dated that day too. Both are inferred: the
+    page has no year nor month but the day of the read."""
 
     class At(datetime):
         @classmethod
@@ -680,7 +681,7 @@ def test_listing_days_are_days_in_japan(tmp_path: Path, monkeypatch: pytest.Monk
         encoding="utf-8",
     )
     dated, undated = read_file(path).drafts
-    assert (dated.published, dated.date_inferred) == (date(2026, 12, 20), False)
+    assert (dated.published, dated.date_inferred) == (date(2026, 12, 20), True)
     assert (undated.published, undated.date_inferred) == (date(2026, 12, 20), True)
 
 

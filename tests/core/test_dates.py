@@ -73,6 +73,12 @@ def test_undated_run_is_spread_evenly() -> None:
     assert placed[1:3] == [(date(2025, 12, 14), True), (date(2025, 12, 12), True)]
 
 
+def test_partial_dates_on_a_page_without_a_full_one_are_inferred() -> None:
+    """Without a full date on the page, 1月15日's year and 8日's month are today's guess."""
+    placed = place_dates([DateMention(None, 11, 15), DateMention(None, None, 8)], today=TODAY)
+    assert placed == [(date(2026, 11, 15), True), (date(2026, 11, 8), True)]
+
+
 def test_page_without_any_date_uses_today() -> None:
     """With nothing to go by, undated articles are dated today and marked inferred."""
     assert place_dates([None, None], today=TODAY) == [(TODAY, True), (TODAY, True)]
