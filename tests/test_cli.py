@@ -745,7 +745,7 @@ def test_digest_of_an_empty_week_names_the_latest(capsys: pytest.CaptureFixture[
     """An empty week says so and points to the newest earlier article."""
     code, out, _ = run(capsys, "digest", "--week-of", "2026-03-04", "--lang", "en")
     assert code == 0
-    assert "No news this week" in out
+    assert "No news in the week of" in out
     assert "approx. Jan 15, 2026" in out
 
 

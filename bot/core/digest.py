@@ -390,7 +390,9 @@ def _header(digest: Digest, lang: Language, taxonomy: Taxonomy) -> str:
     ja = lang == "ja"
     span = format_week(digest.week, lang)
     if digest.total == 0:
-        lines = [f"この週（{span}）の記事はありません。" if ja else f"No news this week ({span})."]
+        lines = [
+            f"この週（{span}）の記事はありません。" if ja else f"No news in the week of {span}."
+        ]
         latest = digest.latest_before
         if latest is not None:
             day = format_date(latest.published, lang, inferred=latest.date_inferred)

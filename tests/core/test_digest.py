@@ -130,7 +130,7 @@ async def test_a_week_with_only_late_articles_is_not_empty(tmp_path: Path) -> No
         await connection.close()
     assert (digest.total, digest.is_empty, len(digest.late)) == (0, False, 1)
     text = render(digest, "en").to_text()
-    assert "No news this week" in text
+    assert "No news in the week of" in text
     assert "遅れて届いた記事" in text
 
 
@@ -187,7 +187,7 @@ async def test_empty_week_names_the_latest_article_before(conn: aiosqlite.Connec
     assert ja.sections == ()
     assert "記事はありません" in ja.header
     assert f"#{digest.latest_before.id}" in ja.header
-    assert "No news this week" in en.header
+    assert "No news in the week of" in en.header
     assert "Jan 15, 2026" in en.header
     pages = paginate(ja)
     assert len(pages) == 1
