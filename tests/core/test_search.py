@@ -738,6 +738,8 @@ async def test_autocomplete_empty_prefix(conn: aiosqlite.Connection) -> None:
         ("日米 同", "日米 同盟"),
         ("台湾\u3000ミサ", "台湾 ミサイル"),  # a Japanese IME's space between words
         ("日米\tKoi", "日米 Koizumi"),
+        ("台湾 -中", "台湾 -中国"),  # a word to leave out keeps its minus
+        ("台湾 -", "台湾 -日米"),  # a minus alone: the most used words
     ],
 )
 async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expected: str) -> None:
@@ -1005,6 +1007,7 @@ async def test_an_english_possessive_finds_the_name(
     ("prefix", "unwanted"),
     [
         ("North Ko", "North Koizumi"),
+        ("台湾 -North Ko", "台湾 -North Koizumi"),
         ("Shinjiro Koi", "Shinjiro Koizumi Shinjiro"),
         ("台湾 ", "台湾 台湾"),
         ("US Jap", "US Japan US"),

@@ -39,6 +39,7 @@ from bot.core.search.query import (
     load_aliases,
     loosened,
     make_term,
+    minus_mark,
     parse_query,
 )
 from bot.core.search.snippets import SNIPPET_CHARS as SNIPPET_CHARS
@@ -634,24 +635,27 @@ async def suggest(
     """Completions for what a reader is typing: words and names, most useful first.
 
     The last word is completed, or the last few when they begin a name of several words
-    ("North Ko" → "North Korea"); the words before are kept as typed, and nothing they already
-    say is offered again. Topic labels are not offered: as words they find little, and the
-    `topic` option is how a search keeps to a topic.
+    ("North Ko" → "North Korea"), a word to leave out too (-中 → -中国); the words before are
+    kept as typed, and nothing they already say is offered again. Topic labels are not
+    offered: as words they find little, and the `topic` option is how a search keeps to a topic.
     """
     limit = max(1, min(limit, MAX_SUGGESTIONS))
     text = analyzer.strip_invisible(prefix)[:MAX_OFFSET]
     # Any space ends a word: a Japanese IME types U+3000 between words.
     typed = text.split()
+    bare = [w[len(minus_mark(w)) :] for w in typed]
     completing = bool(typed) and not text[-1].isspace()
-    word = analyzer.fold(typed[-1]) if completing else ""
+    word = analyzer.fold(bare[-1]) if completing else ""
     await _ensure_index(db)
 
     # Typing a name of several words, its last word alone would complete wrongly.
     if completing:
-        found = _completions(typed, _name_completions(typed), limit)
+        found = _completions(typed, _name_completions(bare), limit)
         if found:
             return found
-    return _completions(typed, await _word_completions(db, word, limit), limit)
+    # A minus alone ("台湾 -") is a word to leave out begun: completed like an empty one.
+    replacing = 1 if completing else 0
+    return _completions(typed, await _word_completions(db, word, limit, replacing), limit)
 
 
 def _completions(typed: list[str], ranked: list[_Completion], limit: int) -> list[str]:
@@ -659,6 +663,7 @@ def _completions(typed: list[str], ranked: list[_Completion], limit: int) -> lis
 
     A completion's words after those it completes are its own; one that adds a word already
     typed is left out ("Shinjiro Koi" → "Shinjiro Koizumi Shinjiro", "台湾 " → "台湾 台湾").
+    A word to leave out keeps its minus (-North Ko → -North Korea).
     """
     ranked.sort()
     said: dict[int, set[str]] = {}  # the words kept before a completion, by how many it replaces
@@ -671,7 +676,8 @@ def _completions(typed: list[str], ranked: list[_Completion], limit: int) -> lis
         added = shown.split()[replaced:]  # after the words it completes
         if any(analyzer.fold(w) in said[replaced] for w in added):
             continue
-        full = " ".join([*kept, shown])
+        mark = minus_mark(typed[len(kept)]) if replaced else ""
+        full = " ".join([*kept, mark + shown])
         if len(full) <= 100 and analyzer.fold(full) not in seen:
             seen.add(analyzer.fold(full))
             results.append(full)
@@ -691,15 +697,18 @@ def _name_completions(typed: list[str]) -> list[_Completion]:
     return found
 
 
-async def _word_completions(db: aiosqlite.Connection, word: str, limit: int) -> list[_Completion]:
-    """Words and names that start with `word` (folded), or the most used words when it's empty."""
+async def _word_completions(
+    db: aiosqlite.Connection, word: str, limit: int, replacing: int = 1
+) -> list[_Completion]:
+    """Words and names that start with `word` (folded), or the most used words when it's empty
+    (`replacing` the typed words they take the place of: none after a space)."""
     if not word:
         rows = await db.execute_fetchall(
             f"SELECT key, display, df FROM vocab WHERE length(key) > 1 AND {_SUGGESTIBLE}"  # noqa: S608
             " ORDER BY df DESC, key LIMIT ?",
             (limit * 2,),
         )
-        return [(2, -int(df), str(display), 0) for _, display, df in rows]
+        return [(2, -int(df), str(display), replacing) for _, display, df in rows]
     rows = await db.execute_fetchall(
         f"SELECT key, display, df FROM vocab WHERE key >= ? AND key < ? AND {_SUGGESTIBLE}"  # noqa: S608
         " ORDER BY df DESC, key LIMIT ?",

@@ -260,6 +260,11 @@ _OTHER_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _MINUS = "-\uff0d" + _OTHER_DASHES
 
 
+def minus_mark(word: str) -> str:
+    """The dashes before `word` that mark it as a word to leave out (`-` of -中国), or ""."""
+    return word[: len(word) - len(word.lstrip(_MINUS))]
+
+
 def _excluded_word(words: list[str], i: int) -> tuple[str, int] | None:
     """The word at `i` to leave out, and where the words go on: -中国, or 中国 after NOT (as
     search engines write it); None when the word at `i` is none."""
