@@ -411,13 +411,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "help.search": (
         "キーワードで記事を検索します（日本語・英語、表記ゆれや誤字にも対応）。"
-        "語の前に - を付けると、その語を含む記事を除きます。並び順で新しい順にもできます。\n"
+        "語の前に - を付けるとその語を含む記事を除き、「核 OR 台湾」でどちらかを含む記事を"
+        "探します。並び順で新しい順にもできます。\n"
         "例: `/日米同盟 検索 キーワード:台湾 -中国` ・ "
         "`/日米同盟 検索 キーワード:PAC3 トピック:装備・防衛産業` ・ "
         "`/日米同盟 検索 キーワード:関税 並び順:新しい順`",
         "Search articles by keyword (Japanese or English; variants and typos are handled); "
-        "a word written with - before it leaves out the articles that have it; sort them "
-        "newest first if you like.\n"
+        "a word written with - before it leaves out the articles that have it, and OR between "
+        "two words finds either (`nuclear OR Taiwan`); sort them newest first if you like.\n"
         "e.g. `/alliance search query:Taiwan -China` · "
         "`/alliance search query:PAC3 topic:Equipment & defense industry` · "
         "`/alliance search query:tariffs sort:Newest first`",

@@ -254,7 +254,6 @@ HOSTILE: list[tuple[str, QueryProblem | str | None]] = [
     ("* OR 1=1", None),
     ("AND", QueryProblem.ONLY_COMMON_WORDS),  # English "and", "or": not searched alone
     ("OR", QueryProblem.ONLY_COMMON_WORDS),
-    ("核 OR 台湾", None),
     ("核 AND 台湾", None),
     ("NOT 核", QueryProblem.ONLY_EXCLUDED),
     ("-核", QueryProblem.ONLY_EXCLUDED),
@@ -507,6 +506,21 @@ async def test_a_word_written_with_a_minus_or_after_not_is_left_out(
     assert {h.article.id for h in found.hits} == ids
     assert 0 < found.total < (await search(conn, "台湾")).total
     assert found.corrected is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "either"), [("核 OR 台湾", "核 台湾"), ("Taiwan OR 関税", "台湾 関税")]
+)
+async def test_or_in_capitals_finds_the_articles_of_either_word(
+    conn: aiosqlite.Connection, typed: str, either: str
+) -> None:
+    """核 OR 台湾 finds the articles with either word; 核 or 台湾 (English's or) needs both."""
+    found = await search(conn, typed, limit=100)
+    ids: set[int] = set()
+    for word in either.split():
+        ids |= {h.article.id for h in (await search(conn, word, limit=100)).hits}
+    assert {h.article.id for h in found.hits} == ids
+    assert found.total > (await search(conn, typed.replace("OR", "or"))).total
 
 
 async def test_a_correction_keeps_the_words_left_out(conn: aiosqlite.Connection) -> None:

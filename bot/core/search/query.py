@@ -202,9 +202,14 @@ def _parse(text: str) -> Query | QueryProblem:
         return QueryProblem.TOO_LONG
     terms: list[Term] = []
     excluded: list[Term] = []
-    common = leaving_out = False
+    common = leaving_out = either = False
     i = 0
     while i < len(words):
+        if words[i] == "OR" and terms and i + 1 < len(words):
+            # 台湾 OR 中国, as search engines write it: either word (English's "or" is a
+            # common word).
+            either, i = True, i + 1
+            continue
         if (left_out := _excluded_word(words, i)) is not None:
             word, i = left_out
             leaving_out = True
@@ -233,8 +238,11 @@ def _parse(text: str) -> Query | QueryProblem:
                 common = True
                 continue
             term = make_term(word)
-        if term is not None and term not in terms:
+        if term is not None and either:
+            terms[-1] = _either(terms[-1], term)
+        elif term is not None and term not in terms:
             terms.append(term)
+        either = False
     if not terms:
         if leaving_out:
             return QueryProblem.ONLY_EXCLUDED
@@ -242,6 +250,12 @@ def _parse(text: str) -> Query | QueryProblem:
     if len(terms) + len(excluded) > MAX_TERMS:
         return QueryProblem.TOO_MANY_TERMS
     return Query(tuple(terms), tuple(excluded))
+
+
+def _either(first: Term, second: Term) -> Term:
+    """The term either one matches: searched as its phrases, as an alias's are."""
+    phrases = tuple(dict.fromkeys((*first.phrases, *second.phrases)))
+    return Term(f"{first.text} OR {second.text}", phrases, aliased=True)
 
 
 def _aliased(words: list[str], i: int) -> tuple[Term | None, int] | None:
