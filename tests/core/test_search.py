@@ -189,6 +189,7 @@ async def test_english_typo_is_corrected(conn: aiosqlite.Connection) -> None:
         ("Hegseht", "Hegseth"),  # two letters swapped: one edit
         ("トンラプ", "トランプ"),  # the middle two swapped: found by its first and last
         ("tarrif", "tariff"),  # a letter doubled, another not: two edits, one slip
+        ("小泉進次朗", "小泉進次郎"),  # a name only ever written with its title (防衛相)
     ],
 )
 async def test_a_typo_anywhere_is_corrected(

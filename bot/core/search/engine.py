@@ -535,6 +535,7 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
     )
     # Equally close words: the more common one is the likelier intent.
     found.sort(key=lambda m: (-m[1], -df[m[0]]))
+    heads = [] if found or word.isascii() else await _closest_heads(db, word)
     single = _undoubled(word)
     aliases = [
         (spelling, score)
@@ -545,7 +546,7 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
         and (score := max(similarity(word, key), similarity(single, _undoubled(key))))
         >= _ALIAS_CUTOFF
     ]
-    ranked = [(display[k], s) for k, s, _ in found] + aliases
+    ranked = [(display[k], s) for k, s, _ in found] + heads + aliases
     ranked.sort(key=lambda m: -m[1])
     # The same word from the vocabulary and the alias table (koizumi, Koizumi) is offered once.
     closest: dict[str, str] = {}
@@ -554,6 +555,30 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
     for text, _ in aliases:  # in the table's spelling
         closest[analyzer.fold(text)] = text
     return list(closest.values())[:limit]
+
+
+async def _closest_heads(db: aiosqlite.Connection, word: str) -> list[tuple[str, float]]:
+    """Words close to `word` that the vocabulary only has at the head of a longer one, most
+    common first: a name always written with its title (小泉進次朗 for the 小泉進次郎 of
+    小泉進次郎防衛相), mistyped."""
+    rows = await db.execute_fetchall(
+        """
+        SELECT key, display FROM vocab WHERE key >= ? AND key < ? AND length(key) > ?
+         ORDER BY df DESC LIMIT ?
+        """,
+        (word[:2], word[:2] + _TOP, len(word), _ENDS_CANDIDATES),
+    )
+    heads: dict[str, float] = {}
+    for key, display in rows:
+        head = str(display)[: len(word)]
+        if len(str(key)) != len(str(display)) or head in heads:
+            continue  # folding changed its length: no head to cut
+        score = OSA.normalized_similarity(word, analyzer.fold(head))
+        # The head must end where a word of the longer one ends (小泉進次郎|防衛相).
+        forms = analyzer.index_forms(head)
+        if score >= _TYPO_CUTOFF and forms == analyzer.index_forms(str(display))[: len(forms)]:
+            heads[head] = score
+    return sorted(heads.items(), key=lambda h: -h[1])
 
 
 async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None, list[str]]:
