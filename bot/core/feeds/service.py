@@ -339,9 +339,16 @@ class FeedService:
 
         async def one(feed: FeedConfig) -> FetchOutcome:
             async with limit:
-                return await self.fetch_feed(
-                    feed.url, respect_backoff=respect_backoff, recent=recent
-                )
+                try:
+                    return await self.fetch_feed(
+                        feed.url, respect_backoff=respect_backoff, recent=recent
+                    )
+                except Exception as exc:
+                    # The database failed even to record a failure: this feed's outcome says
+                    # so, and the other feeds' outcomes are not lost with it.
+                    log.exception("feed %s: fetch failed and could not be recorded", feed.url)
+                    error = FeedError(Reason.INTERNAL, detail=f"{type(exc).__name__}: {exc}")
+                    return FetchOutcome(feed.url, feed.display_name, error=str(error))
 
         return list(await asyncio.gather(*(one(f.config) for f in self._feeds.values())))
 

@@ -348,6 +348,26 @@ async def test_50_mb_response_stops_at_the_size_cap(
     assert server.streamed < 25 * 1024 * 1024
 
 
+async def test_a_failure_the_database_cannot_record_loses_no_other_outcome(
+    service: FeedService, server: FeedServer, conn: aiosqlite.Connection
+) -> None:
+    """When recording one feed's failure fails too (here a trigger stands for a full disk),
+    that feed's outcome is an internal error and the other feeds' outcomes are still returned."""
+    good = await follow(service, server, "/good", rss([story(1)]))
+    page = await follow(service, server, "/page", b"<html><body>Maintenance</body></html>")
+    await conn.execute(
+        """
+        CREATE TEMP TRIGGER no_room BEFORE UPDATE OF last_error ON feeds
+         WHEN NEW.last_error IS NOT NULL BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
+        """
+    )
+    outcomes = {o.url: o for o in await service.fetch_all()}
+    assert outcomes[good].report is not None
+    assert outcomes[good].report.new == 1
+    assert outcomes[page].error is not None
+    assert "database or disk is full" in outcomes[page].error
+
+
 async def test_malformed_feeds(
     service: FeedService, server: FeedServer, conn: aiosqlite.Connection
 ) -> None:
