@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -41,8 +43,39 @@ async def report_failure(interaction: discord.Interaction, what: str) -> None:
         log.warning("could not report an error to the member", exc_info=True)
 
 
+def _focused_option(options: Iterable[dict[str, Any]]) -> str | None:
+    """The name of the option being typed in an autocomplete's (nested) options."""
+    for option in options:
+        if option.get("focused"):
+            return str(option.get("name"))
+        found = _focused_option(option.get("options") or [])
+        if found is not None:
+            return found
+    return None
+
+
 class AllianceTree(app_commands.CommandTree[discord.Client]):
     """A `CommandTree` whose `on_error` answers the member briefly and logs the traceback."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Answer with no choices an autocomplete of an option that has none here (a client
+        with an outdated command): discord.py would log a traceback and leave it unanswered."""
+        if interaction.type is not discord.InteractionType.autocomplete:
+            return True
+        command = interaction.command
+        if not isinstance(command, app_commands.Command):
+            return True  # an unknown command: `on_error` answers it
+        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        focused = _focused_option(data.get("options") or [])
+        completes = any(p.display_name == focused and p.autocomplete for p in command.parameters)
+        if completes:
+            return True
+        log.info("outdated autocomplete of %r (interaction %s)", focused, interaction.id)
+        try:
+            await interaction.response.autocomplete([])
+        except discord.HTTPException:
+            log.warning("could not answer an outdated autocomplete", exc_info=True)
+        return False
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

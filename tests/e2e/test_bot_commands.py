@@ -410,6 +410,31 @@ async def test_a_command_the_bot_no_longer_has_gets_told_to_reload(
     assert completed.data["choices"] == []
 
 
+@pytest.mark.parametrize(
+    ("command", "options", "focused"),
+    [
+        ("alliance latest", {"count": "3"}, "count"),
+        ("alliance search", {"query": "日米", "sort": "newest"}, "sort"),
+        ("alliance search", {"query": "日米"}, "no_such_option"),
+    ],
+)
+async def test_an_option_the_bot_no_longer_completes_gets_no_choices(
+    double: FakeDiscord, command: str, options: JSON, focused: str
+) -> None:
+    """An out-of-date client completing an option that has no autocomplete (or no longer
+    exists) is answered with no choices, not left unanswered with a traceback logged."""
+    payload = double.command_payload(command, options, focused=next(iter(options)))
+    for option in payload["data"]["options"][0]["options"]:
+        option.pop("focused", None)
+        if option["name"] == focused or focused == "no_such_option":
+            option["name"], option["value"], option["focused"] = focused, "x", True
+            break
+    record = await double.wait_response(await double.send_interaction(payload))
+    assert acknowledged_in(record) < ACK_WITHIN
+    assert record.callback_type == 8
+    assert record.data["choices"] == []
+
+
 # --- buttons and menus ------------------------------------------------------------------------
 
 
