@@ -202,6 +202,19 @@ async def test_a_typo_anywhere_is_corrected(
     assert result.total > 0
 
 
+@pytest.mark.parametrize(("word", "not_meant"), [("hidden", "Biden"), ("bitten", "Biden")])
+async def test_an_english_word_is_not_taken_for_a_name_one_undoubled_letter_away(
+    conn: aiosqlite.Connection, word: str, not_meant: str
+) -> None:
+    """A doubled letter is forgiven alone, not with another edit on top: hidden (hiden) is not
+    a slip for Biden, and hidden missile still finds what missile finds."""
+    result = await search(conn, word)
+    assert result.corrected != not_meant
+    assert not_meant not in result.suggestions
+    found = await search(conn, f"{word} missile")
+    assert (found.corrected, found.total) == ("missile", (await search(conn, "missile")).total)
+
+
 @pytest.mark.parametrize("typo", ["Koizmi", "koizmi", "KOIZMI"])
 async def test_an_english_correction_is_written_as_the_alias_table_writes_it(
     conn: aiosqlite.Connection, typo: str

@@ -542,8 +542,9 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
         for key, spelling in alias_spellings().items()
         if abs(len(key) - len(word)) <= 2
         # A letter doubled or not (tarrif, Hegsseth) is English's commonest slip: two edits in
-        # tarrif, none with each letter written once.
-        and (score := max(similarity(word, key), similarity(single, _undoubled(key))))
+        # tarrif, none with each letter written once. Only that slip is forgiven: with another
+        # edit on top, hidden (hiden) would be Biden.
+        and (score := 1.0 if single == _undoubled(key) else similarity(word, key))
         >= _ALIAS_CUTOFF
     ]
     ranked = [(display[k], s) for k, s, _ in found] + heads + aliases
