@@ -537,6 +537,17 @@ async def test_or_in_capitals_finds_the_articles_of_either_word(
     assert found.total > (await search(conn, typed.replace("OR", "or"))).total
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("台湾 OR -中国 核", "台湾 核 -中国"), ("台湾 OR NOT 中国 核", "台湾 核 -中国")]
+)
+async def test_or_before_a_word_to_leave_out_joins_nothing(typed: str, meant: str) -> None:
+    """OR joins the two words it stands between: before a word to leave out it joins nothing,
+    and the next word is still one that must match."""
+    parsed = parse_query(typed)
+    assert isinstance(parsed, Query)
+    assert parsed == parse_query(meant)
+
+
 async def test_a_correction_keeps_the_words_left_out(conn: aiosqlite.Connection) -> None:
     """A typo corrected still leaves out the words written with a minus, and says so."""
     found = await search(conn, "トランブ -関税")

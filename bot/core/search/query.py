@@ -212,7 +212,8 @@ def _parse(text: str) -> Query | QueryProblem:
             continue
         if (left_out := _excluded_word(words, i)) is not None:
             word, i = left_out
-            leaving_out = True
+            # OR joins the words it stands between: not one to leave out (台湾 OR -中国 核).
+            leaving_out, either = True, False
             # -Sea of Japan leaves out the name that Sea of Japan finds.
             if named := _aliased([word, *words[i:]], 0):
                 term, after = named
