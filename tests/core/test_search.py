@@ -548,6 +548,15 @@ async def test_or_before_a_word_to_leave_out_joins_nothing(typed: str, meant: st
     assert parsed == parse_query(meant)
 
 
+@pytest.mark.parametrize("typed", ['台湾 "-中国" ほげほげ', "台湾 (-中国) ほげほげ", "台湾 (NOT) 中国"])
+async def test_a_word_in_brackets_is_not_named_as_what_it_was_not_read_as(typed: str) -> None:
+    """A bracketed word searched as a word is not named -中国 (or NOT): the query named as
+    searched would say it was left out."""
+    parsed = parse_query(typed)
+    assert isinstance(parsed, Query)
+    assert parse_query(parsed.text) == parsed
+
+
 async def test_a_correction_keeps_the_words_left_out(conn: aiosqlite.Connection) -> None:
     """A typo corrected still leaves out the words written with a minus, and says so."""
     found = await search(conn, "トランブ -関税")

@@ -151,8 +151,12 @@ def _katakana(word: str) -> str:
 
 def make_term(text: str, extra: tuple[str, ...] = ()) -> Term | None:
     """A term for `text` and its variants, or None when nothing in it is searchable."""
-    # The brackets around a word are not searched, nor shown as part of it (台湾) → 台湾).
-    text = text.strip(_BRACKETS) or text
+    # The brackets around a word are not searched, nor shown as part of it (台湾) → 台湾);
+    # unless then it would be shown as what it was not read as: a word to leave out ("-中国"
+    # searched as 中国, shown as -中国), or OR or NOT.
+    bare = text.strip(_BRACKETS)
+    if bare and bare[0] not in _MINUS and bare not in {"OR", "NOT"}:
+        text = bare
     variants = [text, *extra]
     if is_hiragana_word(text):
         # Sudachi reads unknown hiragana as words (みさいる → みさ + いる); the katakana
