@@ -703,6 +703,8 @@ def _completions(typed: list[str], ranked: list[_Completion], limit: int) -> lis
         if any(analyzer.fold(w) in said[replaced] for w in added):
             continue
         mark = minus_mark(typed[len(kept)]) if replaced else ""
+        if mark and analyzer.fold(shown) in said[replaced]:
+            continue  # 台湾 -台湾 leaves out every article it finds
         full = " ".join([*kept, mark + shown])
         if len(full) <= 100 and analyzer.fold(full) not in seen:
             seen.add(analyzer.fold(full))
