@@ -538,7 +538,8 @@ async def test_or_in_capitals_finds_the_articles_of_either_word(
 
 
 @pytest.mark.parametrize(
-    ("typed", "meant"), [("台湾 OR -中国 核", "台湾 核 -中国"), ("台湾 OR NOT 中国 核", "台湾 核 -中国")]
+    ("typed", "meant"),
+    [("台湾 OR -中国 核", "台湾 核 -中国"), ("台湾 OR NOT 中国 核", "台湾 核 -中国")],
 )
 async def test_or_before_a_word_to_leave_out_joins_nothing(typed: str, meant: str) -> None:
     """OR joins the two words it stands between: before a word to leave out it joins nothing,
@@ -548,13 +549,35 @@ async def test_or_before_a_word_to_leave_out_joins_nothing(typed: str, meant: st
     assert parsed == parse_query(meant)
 
 
-@pytest.mark.parametrize("typed", ['台湾 "-中国" ほげほげ', "台湾 (-中国) ほげほげ", "台湾 (NOT) 中国"])
+@pytest.mark.parametrize(
+    "typed", ['台湾 "-中国" ほげほげ', "台湾 (-中国) ほげほげ", "台湾 (NOT) 中国"]
+)
 async def test_a_word_in_brackets_is_not_named_as_what_it_was_not_read_as(typed: str) -> None:
     """A bracketed word searched as a word is not named -中国 (or NOT): the query named as
     searched would say it was left out."""
     parsed = parse_query(typed)
     assert isinstance(parsed, Query)
     assert parse_query(parsed.text) == parsed
+
+
+@pytest.mark.parametrize(
+    ("typed", "alone"),
+    [
+        ("高市首相 OR 小泉防衛相", ("高市首相", "小泉防衛相")),
+        ("高市首相 OR ほげほげ", ("高市首相",)),
+    ],
+)
+async def test_or_finds_at_least_what_each_word_finds_alone(
+    conn: aiosqlite.Connection, typed: str, alone: tuple[str, ...]
+) -> None:
+    """Words typed together are loosened on either side of OR as they are alone (高市首相 finds
+    高市早苗首相): OR never finds less than one of its words."""
+    found = await search(conn, typed, limit=100)
+    ids: set[int] = set()
+    for word in alone:
+        ids |= {h.article.id for h in (await search(conn, word, limit=100)).hits}
+    assert ids
+    assert {h.article.id for h in found.hits} >= ids
 
 
 async def test_a_correction_keeps_the_words_left_out(conn: aiosqlite.Connection) -> None:

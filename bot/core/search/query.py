@@ -84,9 +84,13 @@ class Term:
     phrases: tuple[tuple[str, ...], ...]
     aliased: bool = False
     near: bool = False
+    # The words of 核 OR 台湾, any of which may match (each loosened on its own).
+    either: tuple[Term, ...] = ()
 
     def fts(self) -> str:
         """The term as an FTS5 expression."""
+        if self.either:
+            return "(" + " OR ".join(term.fts() for term in self.either) + ")"
         quoted = [_quote(p) for p in self.phrases]
         if self.near:
             return f"NEAR({' '.join(quoted)}, {NEAR_WORDS})"
@@ -259,8 +263,13 @@ def _parse(text: str) -> Query | QueryProblem:
 
 def _either(first: Term, second: Term) -> Term:
     """The term either one matches: searched as its phrases, as an alias's are."""
-    phrases = tuple(dict.fromkeys((*first.phrases, *second.phrases)))
-    return Term(f"{first.text} OR {second.text}", phrases, aliased=True)
+    parts = (*(first.either or (first,)), *(second.either or (second,)))
+    return _either_of(parts)
+
+
+def _either_of(parts: tuple[Term, ...]) -> Term:
+    phrases = tuple(dict.fromkeys(p for part in parts for p in part.phrases))
+    return Term(" OR ".join(part.text for part in parts), phrases, aliased=True, either=parts)
 
 
 def _aliased(words: list[str], i: int) -> tuple[Term | None, int] | None:
@@ -396,6 +405,12 @@ def loosened(query: Query) -> Query | None:
 
 
 def _loosened(term: Term) -> tuple[Term, ...]:
+    if term.either:
+        # Each word loosened on its own (高市首相 OR 小泉防衛相): one that loosens into words
+        # apart (台湾、中国), all of which must match, stays as typed.
+        loose = [_loosened(part) for part in term.either]
+        kept = zip(loose, term.either, strict=True)
+        return (_either_of(tuple(found[0] if len(found) == 1 else part for found, part in kept)),)
     if term.aliased or fold(term.text).isascii() or is_hiragana_word(term.text):
         return (term,)
     found: list[Term] = []
