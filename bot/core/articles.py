@@ -455,9 +455,9 @@ async def _decide(
             fresh.append(item)
             continue
         article_id, origin = existing[digest]
-        if item.draft.date_inferred and article_id in stored:
-            # Inferred from the day of the read (an undated line, 8日 on a page without a year):
-            # the first read's guess is kept, not moved by every later one.
+        if item.draft.date_guessed and article_id in stored:
+            # Inferred from the day of the read (an undated line, 8日 on a page without a full
+            # date): the first read's guess is kept, not moved by every later one.
             item = _dated(item, *stored[article_id][0][1:3])
         if origin not in _origins_of(item.draft):
             decision.skipped += 1  # the same text already came from elsewhere
@@ -509,15 +509,15 @@ async def _decide(
 async def _keeping_dates(
     db: aiosqlite.Connection, updates: list[tuple[int, _Prepared]], edits: Mapping[str, int]
 ) -> list[tuple[int, _Prepared]]:
-    """`updates`, those of a named draft (a feed entry's new version) or of a draft with an
-    inferred date dated as the article they update: feeds rewrite dates on every edit, and an
-    inferred date is only the day of this read's guess. Decided here, once it is known which
-    drafts update an article: one that is another story under a reused GUID is new, and keeps
-    its own date."""
+    """`updates`, those of a named draft (a feed entry's new version) or of a draft dated by
+    the day of the read dated as the article they update: feeds rewrite dates on every edit, and
+    the day of this read is no better a guess than the first read's. Decided here, once it is
+    known which drafts update an article: one that is another story under a reused GUID is new,
+    and keeps its own date."""
     keeping = [
         article_id
         for article_id, item in updates
-        if item.content_hash in edits or item.draft.date_inferred
+        if item.content_hash in edits or item.draft.date_guessed
     ]
     if not keeping:
         return updates

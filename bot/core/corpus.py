@@ -407,6 +407,8 @@ def _read_listing(name: str, origin: str, text: str) -> CorpusRead:
     latest = latest_article_day(today)
     mentions: list[DateMention | None] = [find_date(e.body, latest=latest) for e in entries]
     placed = place_dates(mentions, today=today)
+    # Without a full date on the page, every date inferred is today's guess.
+    guessed = not any(mention is not None and mention.complete for mention in mentions)
     drafts = [
         ArticleDraft(
             title=entry.headline or derive_title(entry.body),
@@ -416,6 +418,7 @@ def _read_listing(name: str, origin: str, text: str) -> CorpusRead:
             origin=origin,
             source=_source(name, entry.line),
             title_derived=entry.headline is None,
+            date_guessed=inferred and guessed,
         )
         for entry, (published, inferred) in zip(entries, placed, strict=True)
     ]

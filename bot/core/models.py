@@ -21,6 +21,9 @@ class ArticleDraft:
     title_derived: bool = False
     url: str | None = None
     topics: tuple[str, ...] = ()  # topics the source itself names (JSON Lines)
+    # Inferred from the day it was read, not from the text: each later read would guess again,
+    # differently, so the first read's date is kept (see `articles.ingest`).
+    date_guessed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,28 @@ async def test_inferred_dates_stay_as_first_read_on_a_later_day(
     assert [(a.id, a.published, a.date_inferred) for a in await articles.latest(conn)] == first
 
 
+async def test_a_date_guessed_from_the_day_gives_way_to_one_the_page_now_gives(
+    conn: aiosqlite.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An undated line first read alone is dated the day of the read; read again between two
+    dated lines, it takes the date between them, as a first read would."""
+    undated = "米国務省の報道官は、同盟国との協議を続ける考えを示した。\n"
+    page = tmp_path / "page.txt"
+    page.write_text(f"日米同盟ニュース\n\n{undated}", "utf-8")
+    monkeypatch.setattr(corpus, "datetime", _clock(2026, 11, 25))
+    await articles.ingest_paths(conn, [page])
+    page.write_text(
+        "日米同盟ニュース\n\n"
+        "防衛相は2025年12月19日、記者会見で日米の共同訓練の拡充について説明した。\n"
+        f"{undated}"
+        "外相は2025年12月11日、米国務長官と電話で会談し同盟の強化を確認した。\n",
+        "utf-8",
+    )
+    await articles.ingest_paths(conn, [page])
+    dates = {a.title[:4]: (a.published, a.date_inferred) for a in await articles.latest(conn)}
+    assert dates["米国務省"] == (date(2025, 12, 15), True)
+
+
 async def test_crash_mid_ingest_leaves_db_unchanged(
     conn: aiosqlite.Connection, seeds: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -484,6 +484,7 @@ def entry_draft(
         body=entry.body,
         published=moment.astimezone(tz).date(),
         date_inferred=inferred,
+        date_guessed=inferred,  # the fetch time
         origin=entry_origin(feed_url, entry.key),
         source=source,
         title_derived=entry.title_derived,

@@ -544,8 +544,7 @@ async def _closest(db: aiosqlite.Connection, word: str, limit: int = 5) -> list[
         # A letter doubled or not (tarrif, Hegsseth) is English's commonest slip: two edits in
         # tarrif, none with each letter written once. Only that slip is forgiven: with another
         # edit on top, hidden (hiden) would be Biden.
-        and (score := 1.0 if single == _undoubled(key) else similarity(word, key))
-        >= _ALIAS_CUTOFF
+        and (score := 1.0 if single == _undoubled(key) else similarity(word, key)) >= _ALIAS_CUTOFF
     ]
     ranked = [(display[k], s) for k, s, _ in found] + heads + aliases
     ranked.sort(key=lambda m: -m[1])
