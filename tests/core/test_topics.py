@@ -77,6 +77,8 @@ def test_find_reads_a_slug_or_label_in_any_case_or_width(name: str, slug: str | 
         ("ロシア産LNGと制裁が焦点のエネルギー安全保障。", "economic-security"),
         ("防衛相が与那国島を訪問しミサイル部隊配備を説明。", "southwest"),
         ("米下院で超党派議員が決議案を提出した。", "us-politics"),
+        # 外務報道官 (Japan's) is no mention: nothing of 下院's is taken back for it
+        ("米下院が対中法案を可決した。外務省の林外務報道官は歓迎した。", "us-politics"),
         ("防衛費のGDP比目標の引き上げを要求。", "spending"),
         ("ＰＡＣ３とAMRAAMの共同生産を検討。", "equipment"),
     ],
