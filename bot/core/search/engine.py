@@ -574,9 +574,11 @@ async def _closest_heads(db: aiosqlite.Connection, word: str) -> list[tuple[str,
         if len(str(key)) != len(str(display)) or head in heads:
             continue  # folding changed its length: no head to cut
         score = OSA.normalized_similarity(word, analyzer.fold(head))
+        if score < _TYPO_CUTOFF:
+            continue
         # The head must end where a word of the longer one ends (小泉進次郎|防衛相).
         forms = analyzer.index_forms(head)
-        if score >= _TYPO_CUTOFF and forms == analyzer.index_forms(str(display))[: len(forms)]:
+        if forms == analyzer.index_forms(str(display))[: len(forms)]:
             heads[head] = score
     return sorted(heads.items(), key=lambda h: -h[1])
 
