@@ -213,7 +213,7 @@ def _parse(text: str) -> Query | QueryProblem:
     common = leaving_out = either = False
     i = 0
     while i < len(words):
-        if words[i] == "OR" and terms and i + 1 < len(words):
+        if _typed(words[i]) == "OR" and terms and i + 1 < len(words):
             # 台湾 OR 中国, as search engines write it: either word (English's "or" is a
             # common word).
             either, i = True, i + 1
@@ -299,7 +299,7 @@ def _excluded_word(words: list[str], i: int) -> tuple[str, int] | None:
     word = words[i]
     if word[0] in _MINUS and (rest := word.lstrip(_MINUS)):
         return rest, i + 1
-    if word == "NOT" and i + 1 < len(words):
+    if _typed(word) == "NOT" and i + 1 < len(words):
         return words[i + 1], i + 2
     return None
 
@@ -316,13 +316,18 @@ _COMMON_JAPANESE = (
     "の は が を に へ と で や も か から まで より には では とは にも でも への との での だ"
     " です ます"
 )
-# Folded, as `_is_common_word` compares them (の as ノ).
-COMMON_WORDS = frozenset(map(fold, f"{_COMMON_ENGLISH} {_COMMON_JAPANESE}".split()))
+COMMON_WORDS = frozenset(f"{_COMMON_ENGLISH} {_COMMON_JAPANESE}".split())
 
 
 def _is_common_word(word: str) -> bool:
-    """Whether `word` (as typed: "The", "Mr.") is one of `COMMON_WORDS`."""
-    return fold(word).strip(_EDGE_PUNCTUATION) in COMMON_WORDS
+    """Whether `word` (as typed: "The", "Mr.", "ｔｈｅ") is one of `COMMON_WORDS`. Kana are
+    compared as written: の and です are particles, ノ and デス are not."""
+    return _typed(word).lower().strip(_EDGE_PUNCTUATION) in COMMON_WORDS
+
+
+def _typed(word: str) -> str:
+    """`word` with full-width letters as half-width ones (ＯＲ is OR)."""
+    return unicodedata.normalize("NFKC", word)
 
 
 # Spellings the table writes one way: dashes as "-" (US–Japan, Japan—US), U.S. as US before
