@@ -190,6 +190,7 @@ async def test_english_typo_is_corrected(conn: aiosqlite.Connection) -> None:
         ("トンラプ", "トランプ"),  # the middle two swapped: found by its first and last
         ("tarrif", "tariff"),  # a letter doubled, another not: two edits, one slip
         ("小泉進次朗", "小泉進次郎"),  # a name only ever written with its title (防衛相)
+        ("トランブ OR ほげほげ", "トランプ OR ほげほげ"),  # each word of an OR as alone
     ],
 )
 async def test_a_typo_anywhere_is_corrected(

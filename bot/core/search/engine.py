@@ -35,6 +35,7 @@ from bot.core.search.query import (
     QueryProblem,
     Term,
     alias_spellings,
+    either_of,
     is_hiragana_word,
     load_aliases,
     loosened,
@@ -587,30 +588,31 @@ async def _correct(db: aiosqlite.Connection, query: Query) -> tuple[Query | None
     """A corrected query (each unmatched word replaced by its closest vocabulary word)."""
     terms: list[Term] = []
     suggestions: list[str] = []
-    changed = False
     for term in query.terms:
-        word = analyzer.fold(term.text)
-        if term.aliased or len(word) < _MIN_CORRECTABLE or await _matches_alone(db, term):
-            terms.append(term)
-            continue
-        close = await _closest(db, word)
-        suggestions.extend(close)
-        if (
-            not word.isascii()
-            and not is_hiragana_word(term.text)
-            and await _spelled_right(db, term)
-        ):
-            # Every word in it is a real word (米国務長官): a different kanji is another
-            # meaning, not a typo, so the close word is only suggested.
-            terms.append(term)
-            continue
-        fixed = _vocabulary_term(close[0]) if close else await _correct_parts(db, term)
-        if fixed is None:
-            terms.append(term)
+        if term.either:
+            # トランブ OR 関税: each word of an OR is corrected as it would be alone.
+            parts = [await _corrected(db, part, suggestions) or part for part in term.either]
+            fixed = either_of(tuple(parts)) if parts != list(term.either) else None
         else:
-            terms.append(fixed)
-            changed = True
+            fixed = await _corrected(db, term, suggestions)
+        terms.append(fixed or term)
+    changed = tuple(terms) != query.terms
     return (query.with_terms(tuple(terms)) if changed else None), suggestions[:MAX_SUGGESTIONS]
+
+
+async def _corrected(db: aiosqlite.Connection, term: Term, suggestions: list[str]) -> Term | None:
+    """`term` corrected, or None when it matches, or has no correction; the words close to it
+    are added to `suggestions`."""
+    word = analyzer.fold(term.text)
+    if term.aliased or len(word) < _MIN_CORRECTABLE or await _matches_alone(db, term):
+        return None
+    close = await _closest(db, word)
+    suggestions.extend(close)
+    if not word.isascii() and not is_hiragana_word(term.text) and await _spelled_right(db, term):
+        # Every word in it is a real word (米国務長官): a different kanji is another meaning,
+        # not a typo, so the close word is only suggested.
+        return None
+    return _vocabulary_term(close[0]) if close else await _correct_parts(db, term)
 
 
 async def _without_unfound(db: aiosqlite.Connection, query: Query) -> Query | None:

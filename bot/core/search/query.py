@@ -264,10 +264,11 @@ def _parse(text: str) -> Query | QueryProblem:
 def _either(first: Term, second: Term) -> Term:
     """The term either one matches: searched as its phrases, as an alias's are."""
     parts = (*(first.either or (first,)), *(second.either or (second,)))
-    return _either_of(parts)
+    return either_of(parts)
 
 
-def _either_of(parts: tuple[Term, ...]) -> Term:
+def either_of(parts: tuple[Term, ...]) -> Term:
+    """The term any of `parts` matches (核 OR 台湾)."""
     phrases = tuple(dict.fromkeys(p for part in parts for p in part.phrases))
     return Term(" OR ".join(part.text for part in parts), phrases, aliased=True, either=parts)
 
@@ -415,7 +416,7 @@ def _loosened(term: Term) -> tuple[Term, ...]:
         # apart (台湾、中国), all of which must match, stays as typed.
         loose = [_loosened(part) for part in term.either]
         kept = zip(loose, term.either, strict=True)
-        return (_either_of(tuple(found[0] if len(found) == 1 else part for found, part in kept)),)
+        return (either_of(tuple(found[0] if len(found) == 1 else part for found, part in kept)),)
     if term.aliased or fold(term.text).isascii() or is_hiragana_word(term.text):
         return (term,)
     found: list[Term] = []
