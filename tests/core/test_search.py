@@ -509,6 +509,7 @@ async def test_spellings_the_alias_table_writes_one_way_are_aliases(
         ("台湾 —中国", "中国"),  # an editor's dash
         ("台湾 --中国", "中国"),
         ("台湾 -Donald Trump", "トランプ"),  # a name of the alias table, all its words
+        ("台湾 -Trump's", "トランプ"),
     ],
 )
 async def test_a_word_written_with_a_minus_or_after_not_is_left_out(

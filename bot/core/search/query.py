@@ -198,8 +198,11 @@ _POSSESSIVE = re.compile(r"([A-Za-z][A-Za-z.\-]*)['’＇]s([,.;:!?]*)")
 
 
 def _without_possessive(word: str) -> str:
-    found = _POSSESSIVE.fullmatch(unicodedata.normalize("NFKC", word))  # also Ｔｒｕｍｐ＇ｓ
-    return found[1] + found[2] if found else word
+    mark = minus_mark(word)  # -Trump's leaves out Trump
+    found = _POSSESSIVE.fullmatch(
+        unicodedata.normalize("NFKC", word[len(mark) :])
+    )  # Ｔｒｕｍｐ＇ｓ
+    return mark + found[1] + found[2] if found else word
 
 
 def _parse(text: str) -> Query | QueryProblem:
