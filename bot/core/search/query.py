@@ -199,9 +199,8 @@ _POSSESSIVE = re.compile(r"([A-Za-z][A-Za-z.\-]*)['’＇]s([,.;:!?]*)")
 
 def _without_possessive(word: str) -> str:
     mark = minus_mark(word)  # -Trump's leaves out Trump
-    found = _POSSESSIVE.fullmatch(
-        unicodedata.normalize("NFKC", word[len(mark) :])
-    )  # Ｔｒｕｍｐ＇ｓ
+    bare = unicodedata.normalize("NFKC", word[len(mark) :])  # Ｔｒｕｍｐ＇ｓ too
+    found = _POSSESSIVE.fullmatch(bare)
     return mark + found[1] + found[2] if found else word
 
 
