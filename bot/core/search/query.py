@@ -199,7 +199,7 @@ _POSSESSIVE = re.compile(r"([A-Za-z][A-Za-z.\-]*)['’＇]s([,.;:!?]*)")
 
 def _without_possessive(word: str) -> str:
     mark = minus_mark(word)  # -Trump's leaves out Trump
-    bare = unicodedata.normalize("NFKC", word[len(mark) :])  # Ｔｒｕｍｐ＇ｓ too
+    bare = _typed(word[len(mark) :])  # Ｔｒｕｍｐ＇ｓ too
     found = _POSSESSIVE.fullmatch(bare)
     return mark + found[1] + found[2] if found else word
 
@@ -264,7 +264,7 @@ def _parse(text: str) -> Query | QueryProblem:
 
 
 def _either(first: Term, second: Term) -> Term:
-    """The term either one matches: searched as its phrases, as an alias's are."""
+    """The term either one matches; an OR already in one adds its words (核 OR 台湾 OR 関税)."""
     parts = (*(first.either or (first,)), *(second.either or (second,)))
     return either_of(parts)
 
