@@ -34,6 +34,7 @@ from bot.core.dates import (
     FUTURE_DAYS,
     DateMention,
     find_date,
+    from_today,
     iso_day,
     latest_article_day,
     place_dates,
@@ -407,8 +408,7 @@ def _read_listing(name: str, origin: str, text: str) -> CorpusRead:
     latest = latest_article_day(today)
     mentions: list[DateMention | None] = [find_date(e.body, latest=latest) for e in entries]
     placed = place_dates(mentions, today=today)
-    # Without a full date on the page, every date inferred is today's guess.
-    guessed = not any(mention is not None and mention.complete for mention in mentions)
+    guessed = from_today(mentions)  # every date inferred is today's guess
     drafts = [
         ArticleDraft(
             title=entry.headline or derive_title(entry.body),

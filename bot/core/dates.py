@@ -149,6 +149,11 @@ def _nearest(resolved: Sequence[date | None], index: int, step: int) -> date | N
     return None
 
 
+def from_today(mentions: Sequence[DateMention | None]) -> bool:
+    """Whether a page's dates are placed from today alone: none of its mentions is complete."""
+    return not any(mention is not None and mention.complete for mention in mentions)
+
+
 def place_dates(mentions: Sequence[DateMention | None], *, today: date) -> list[tuple[date, bool]]:
     """Dates for the articles of a newest-first page, each with whether it was inferred.
 
@@ -162,7 +167,7 @@ def place_dates(mentions: Sequence[DateMention | None], *, today: date) -> list[
     for i, mention in enumerate(mentions):
         if mention is not None and mention.year is not None and mention.month is not None:
             resolved[i] = date(mention.year, mention.month, mention.day)
-    guessed = all(day is None for day in resolved)
+    guessed = from_today(mentions)
 
     for wants_month in (True, False):
         for i, mention in enumerate(mentions):
