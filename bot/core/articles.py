@@ -219,10 +219,7 @@ async def _unclaimed_in_origins(
     # Edits are also matched among articles stored under a seeds file's former origin (its bare
     # name). Not for other files: older versions stored every folder's `news.jsonl` under that
     # one name, and an edit must not take another folder's article.
-    names: dict[str, tuple[str, ...]] = {}
-    for origin in origins:
-        former = corpus.former_origin(origin) if origin.startswith(corpus.SEEDS_ORIGIN) else None
-        names[origin] = (origin, former) if former else (origin,)
+    names = {o: _origins_of(o) if o.startswith(corpus.SEEDS_ORIGIN) else (o,) for o in origins}
     query = "SELECT id, title, body, url, origin FROM articles WHERE origin IN ({marks})"
     rows = await execute_in(db, query, [n for each in names.values() for n in each])
     stored: defaultdict[str, list[tuple[int, str, str, str | None]]] = defaultdict(list)
@@ -459,7 +456,7 @@ async def _decide(
             # Inferred from the day of the read (an undated line, 8日 on a page without a full
             # date): the first read's guess is kept, not moved by every later one.
             item = _dated(item, *stored[article_id][0][1:3])
-        if origin not in _origins_of(item.draft):
+        if origin not in _origins_of(item.draft.origin):
             decision.skipped += 1  # the same text already came from elsewhere
         elif stored.get(article_id) != _wanted_state(item):
             decision.updates.append((article_id, item))
@@ -482,7 +479,7 @@ async def _decide(
         origin, body = still_stored.get(target, ("", ""))
         if (
             target not in claimed
-            and origin in _origins_of(item.draft)
+            and origin in _origins_of(item.draft.origin)
             and grew_from(body, item.draft.body)
         ):
             claimed.add(target)
@@ -543,10 +540,10 @@ def grew_from(old: str, new: str) -> bool:
     return fuzz.partial_ratio(old, new, score_cutoff=EDIT_SIMILARITY) > 0
 
 
-def _origins_of(draft: ArticleDraft) -> tuple[str, ...]:
-    """The origins an article a draft updates may be stored under: its own, or its former."""
-    former = corpus.former_origin(draft.origin)
-    return (draft.origin, former) if former else (draft.origin,)
+def _origins_of(origin: str) -> tuple[str, ...]:
+    """The origins an article of `origin` may be stored under: that one, or its former."""
+    former = corpus.former_origin(origin)
+    return (origin, former) if former else (origin,)
 
 
 def _match_edits(
