@@ -272,7 +272,7 @@ def _either(first: Term, second: Term) -> Term:
 def either_of(parts: tuple[Term, ...]) -> Term:
     """The term any of `parts` matches (核 OR 台湾)."""
     phrases = tuple(dict.fromkeys(p for part in parts for p in part.phrases))
-    return Term(" OR ".join(part.text for part in parts), phrases, aliased=True, either=parts)
+    return Term(" OR ".join(part.text for part in parts), phrases, either=parts)
 
 
 def _aliased(words: list[str], i: int) -> tuple[Term | None, int] | None:
@@ -300,7 +300,7 @@ def _excluded_word(words: list[str], i: int) -> tuple[str, int] | None:
     """The word at `i` to leave out, and where the words go on: -中国, or 中国 after NOT (as
     search engines write it); None when the word at `i` is none."""
     word = words[i]
-    if word[0] in _MINUS and (rest := word.lstrip(_MINUS)):
+    if (mark := minus_mark(word)) and (rest := word[len(mark) :]):
         return rest, i + 1
     if _typed(word) == "NOT" and i + 1 < len(words):
         return words[i + 1], i + 2
