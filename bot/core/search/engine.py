@@ -31,6 +31,7 @@ from bot.core.search.index import (
     topic_token,
 )
 from bot.core.search.query import (
+    PARTICLES,
     Query,
     QueryProblem,
     Term,
@@ -263,8 +264,7 @@ def _near_words(typed: Query, loose: Query) -> tuple[str, ...]:
 # word typed together may add to its nouns.
 _PARTICLES = (
     *("について", "における", "に対して", "に対する", "に関して", "に関する", "によって"),
-    *("による", "として", "をめぐる", "を巡る", "から", "まで", "より", "など"),
-    *("の", "は", "が", "を", "に", "と", "で", "も", "や", "へ", "か"),
+    *("による", "として", "をめぐる", "を巡る", "など", *PARTICLES),
 )
 _PARTICLE_RUN = re.compile("(?:" + "|".join(_PARTICLES) + ")*")  # none at all, too
 

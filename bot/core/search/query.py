@@ -315,11 +315,17 @@ def _excluded_word(words: list[str], i: int) -> tuple[str, int] | None:
 _COMMON_ENGLISH = (
     "a an the and or of in on at to for with by from about mr mrs ms dr secretary minister"
 )
-_COMMON_JAPANESE = (
-    "の は が を に へ と で や も か から まで より には では とは にも でも への との での だ"
-    " です ます"
+# Japanese particles, which stand beside nouns (台湾の, 日本から).
+PARTICLES = (
+    *("の", "は", "が", "を", "に", "へ", "と", "で", "や", "も", "か"),
+    *("から", "まで", "より"),
 )
-COMMON_WORDS = frozenset(f"{_COMMON_ENGLISH} {_COMMON_JAPANESE}".split())
+_COMMON_JAPANESE = (
+    *PARTICLES,
+    *("には", "では", "とは", "にも", "でも", "への", "との", "での"),
+    *("だ", "です", "ます"),  # the copula
+)
+COMMON_WORDS = frozenset((*_COMMON_ENGLISH.split(), *_COMMON_JAPANESE))
 
 
 def _is_common_word(word: str) -> bool:
