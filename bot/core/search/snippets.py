@@ -494,8 +494,8 @@ def _analyzed(
     for phrase in phrases:
         for i in range(len(forms) - len(phrase) + 1):
             if tuple(forms[i : i + len(phrase)]) == phrase:
-                begin, end = words[i][1].begin, words[i + len(phrase) - 1][1].end
-                yield start + begin, start + end, phrase
+                first, last = words[i][1], words[i + len(phrase) - 1][1]
+                yield start + first.begin, start + last.end, phrase
 
 
 def _merge(spans: list[Span]) -> list[Span]:
