@@ -236,6 +236,7 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.search import search
 
     args.topic = _topic(args.topic)
+    args.query = " ".join(args.query)
     conn = await _open(settings)
     try:
         result = await search(
@@ -350,7 +351,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--json", action="store_true", help="print JSON")
 
     cmd = add("search", cmd_search, "search articles (Japanese or English)")
-    cmd.add_argument("query", metavar="QUERY", help="words to look for")
+    cmd.add_argument(
+        "query",
+        nargs="+",
+        metavar="QUERY",
+        help="words to look for; a word to leave out (-word) after `--` or in quotes",
+    )
     cmd.add_argument("--topic", metavar="SLUG", help="only this topic: its slug or label")
     cmd.add_argument("--limit", type=_limit, default=10, help="how many (1–100, default 10)")
     cmd.add_argument(
@@ -462,9 +468,24 @@ def _damaged(path: Path, error: sqlite3.DatabaseError) -> int:
     return 2
 
 
+def _unrecognized(args: argparse.Namespace, extra: Sequence[str]) -> str:
+    """argparse's error for arguments no command takes; for a search, how to leave a word out:
+    argparse reads `-中国` as an option, not as a word of the query."""
+    message = f"unrecognized arguments: {visible(' '.join(extra))}"
+    words = [word for word in extra if word.startswith("-") and not word.startswith("--")]
+    if args.handler is cmd_search and words:
+        query = visible(" ".join([*args.query, *words]))
+        message += (
+            f"; to leave a word out, write -- before the query: alliance-bot search -- {query}"
+        )
+    return message
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.error(_unrecognized(args, extra))
     settings: Settings | None = None
     try:
         settings = load_settings()

@@ -241,6 +241,29 @@ def test_one_result_is_counted_in_the_singular(capsys: pytest.CaptureFixture[str
     assert (code, out.splitlines()[0]) == (0, "1 result; showing 1–1")
 
 
+def test_search_words_need_no_quotes(capsys: pytest.CaptureFixture[str]) -> None:
+    """`search 日米 同盟` searches both words, as the quoted `search "日米 同盟"` does."""
+    quoted = run(capsys, "search", "日米 同盟")
+    assert quoted[0] == 0
+    assert run(capsys, "search", "日米", "同盟") == quoted
+
+
+def test_search_word_left_out_unquoted_says_how(capsys: pytest.CaptureFixture[str]) -> None:
+    """`search 台湾 -中国` (argparse reads -中国 as an option) says to write `--` first, and
+    `search -- 台湾 -中国` then leaves 中国 out."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", "台湾", "-中国"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "alliance-bot search -- 台湾 -中国" in err
+    assert len(err.strip().splitlines()) == 1
+    code, out, _ = run(capsys, "search", "--json", "--", "台湾", "-中国")
+    results = json.loads(out)["results"]
+    assert code == 0
+    assert results
+    assert not any("中国" in r["title"] + r["body"] for r in results)
+
+
 def test_search_nothing_found_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     """A search with no match is not an error."""
     code, out, _ = run(capsys, "search", "zzzqqqxxx")
