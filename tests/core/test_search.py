@@ -815,6 +815,7 @@ async def test_autocomplete_empty_prefix(conn: aiosqlite.Connection) -> None:
         ("日米\tKoi", "日米 Koizumi"),
         ("台湾 -中", "台湾 -中国"),  # a word to leave out keeps its minus
         ("台湾 -", "台湾 -日米"),  # a minus alone: the most used words
+        ("North -Ko", "North -Korea"),  # a minus begins a word of its own, not a name's
     ],
 )
 async def test_autocomplete_prefix(conn: aiosqlite.Connection, prefix: str, expected: str) -> None:
@@ -1099,6 +1100,14 @@ async def test_autocomplete_never_repeats_or_splits_a_name(
     words = await suggest(conn, prefix)
     assert unwanted not in words
     assert words
+
+
+@pytest.mark.parametrize("prefix", ["-", "-中", "-North Ko", "-中国 -台", "－"])
+async def test_autocomplete_offers_no_query_only_leaving_out(
+    conn: aiosqlite.Connection, prefix: str
+) -> None:
+    """Only words to leave out, which the search would refuse, are never offered."""
+    assert await suggest(conn, prefix) == []
 
 
 async def test_autocomplete_offers_no_topic_labels(conn: aiosqlite.Connection) -> None:

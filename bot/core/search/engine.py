@@ -665,21 +665,24 @@ async def suggest(
 
     The last word is completed, or the last few when they begin a name of several words
     ("North Ko" → "North Korea"), a word to leave out too (-中 → -中国); the words before are
-    kept as typed, and nothing they already say is offered again. Topic labels are not
-    offered: as words they find little, and the `topic` option is how a search keeps to a topic.
+    kept as typed, and nothing they already say is offered again, nor a search of words to
+    leave out alone (-North Ko), which would be refused. Topic labels are not offered: as
+    words they find little, and the `topic` option is how a search keeps to a topic.
     """
     limit = max(1, min(limit, MAX_SUGGESTIONS))
     text = analyzer.strip_invisible(prefix)[:MAX_OFFSET]
     # Any space ends a word: a Japanese IME types U+3000 between words.
     typed = text.split()
-    bare = [w[len(minus_mark(w)) :] for w in typed]
     completing = bool(typed) and not text[-1].isspace()
-    word = analyzer.fold(bare[-1]) if completing else ""
+    word = analyzer.fold(_unmarked(typed[-1])) if completing else ""
     await _ensure_index(db)
 
     # Typing a name of several words, its last word alone would complete wrongly.
     if completing:
-        found = _completions(typed, _name_completions(bare), limit)
+        names = _name_completions(typed)
+        if all(minus_mark(w) for w in typed[:-1]) and (minus_mark(typed[-1]) or names):
+            return []  # only words (a name) to leave out: the search would be refused
+        found = _completions(typed, names, limit)
         if found:
             return found
     # A minus alone ("台湾 -") is a word to leave out begun: completed like an empty one.
@@ -717,11 +720,20 @@ def _completions(typed: list[str], ranked: list[_Completion], limit: int) -> lis
     return results
 
 
+def _unmarked(word: str) -> str:
+    """A typed word without the minus that leaves it out."""
+    return word[len(minus_mark(word)) :]
+
+
 def _name_completions(typed: list[str]) -> list[_Completion]:
-    """Names of several words that the last few typed words begin ("North Ko")."""
+    """Names of several words that the last few typed words begin ("North Ko", "-North Ko"):
+    a minus begins a name, so a word after it ("North -Ko") is a word of its own."""
     found: list[_Completion] = []
     for n in range(min(_MAX_NAME_WORDS, len(typed)), 1, -1):
-        start = analyzer.fold(" ".join(typed[-n:]))
+        words = typed[-n:]
+        if any(minus_mark(word) for word in words[1:]):
+            continue
+        start = analyzer.fold(" ".join([_unmarked(words[0]), *words[1:]]))
         found.extend(
             (0, 0, name, n) for key, name in alias_spellings().items() if key.startswith(start)
         )
