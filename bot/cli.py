@@ -259,10 +259,13 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         payload["corrected"] = result.corrected
         payload["near"] = list(result.near)
         payload["typed_total"] = result.typed_total
+        payload["unmatched"] = list(result.unmatched)
         payload["suggestions"] = result.suggestions
         _print_json(payload)
         return 0
-    if result.typed_total is None:
+    if result.unmatched:
+        opening = f"no match for {', '.join(result.unmatched)!r}; showing results"
+    elif result.typed_total is None:
         opening = f"no exact match for {args.query!r}; showing results"
     else:
         exact = counted(result.typed_total, "exact result")

@@ -608,6 +608,15 @@ def test_search_typo_says_what_was_searched(capsys: pytest.CaptureFixture[str]) 
     assert json.loads(out)["corrected"] == "クリテンブリンク"
 
 
+def test_search_typo_in_an_or_names_the_word(capsys: pytest.CaptureFixture[str]) -> None:
+    """A typo in an OR whose other word finds articles is named alone, in text and JSON."""
+    code, out, _ = run(capsys, "search", "トランブ OR 関税")
+    assert code == 0
+    assert out.splitlines()[0] == "no match for 'トランブ'; showing results for 'トランプ OR 関税'"
+    _, out, _ = run(capsys, "search", "トランブ OR 関税", "--json")
+    assert json.loads(out)["unmatched"] == ["トランブ"]
+
+
 def test_search_of_words_typed_together_names_them_apart(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

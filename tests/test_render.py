@@ -160,6 +160,24 @@ def test_words_searched_close_together_are_named_apart(lang: str, note: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("lang", "note"),
+    [
+        ("ja", "「トランブ」に一致する記事がないため、「トランプ OR 関税」で検索しました。"),
+        ("en", "Nothing matched “トランブ”; showing results for “トランプ OR 関税”."),
+    ],
+)
+def test_an_or_with_a_typo_names_only_the_word_that_matched_nothing(lang: str, note: str) -> None:
+    """トランブ OR 関税, corrected, names トランブ as what matched nothing, not the whole query
+    (関税 did match)."""
+    hit = SearchHit(article=_article("本文"), snippet_parts=(("本文", True),))
+    result = SearchResult("トランブ OR 関税", [hit], total=1, corrected="トランプ OR 関税")
+    result.unmatched = ("トランブ",)
+    embed = render.search_page("トランブ OR 関税", result, offset=0, taxonomy=TAXONOMY, lang=lang)
+    assert embed.description is not None
+    assert embed.description.splitlines()[0] == note
+
+
+@pytest.mark.parametrize(
     ("lang", "near", "note"),
     [
         (

@@ -584,6 +584,18 @@ async def test_or_finds_at_least_what_each_word_finds_alone(
     assert {h.article.id for h in found.hits} >= ids
 
 
+async def test_a_typo_in_an_or_is_corrected_though_the_other_word_finds(
+    conn: aiosqlite.Connection,
+) -> None:
+    """トランブ OR 関税 finds what 関税 finds, but its typo is corrected all the same: the
+    results are トランプ OR 関税's, and トランブ is named as what matched nothing."""
+    typed = await search(conn, "トランブ OR 関税")
+    assert typed.corrected == "トランプ OR 関税"
+    assert typed.unmatched == ("トランブ",)
+    assert typed.total == (await search(conn, "トランプ OR 関税")).total
+    assert typed.total > (await search(conn, "関税")).total
+
+
 async def test_a_correction_keeps_the_words_left_out(conn: aiosqlite.Connection) -> None:
     """A typo corrected still leaves out the words written with a minus, and says so."""
     found = await search(conn, "トランブ -関税")

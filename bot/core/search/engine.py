@@ -99,6 +99,9 @@ class SearchResult:
     # Set when `corrected` was searched besides the query as typed, not instead: how many
     # matched as typed (by relevance, they come first).
     typed_total: int | None = None
+    # Set when only some words of an OR matched nothing (トランブ of トランブ OR 関税): those
+    # words, which `corrected` corrects, as typed.
+    unmatched: tuple[str, ...] = ()
     suggestions: list[str] = field(default_factory=list)
     problem: QueryProblem | None = None
 
@@ -177,6 +180,11 @@ async def search_parsed(
     offset = max(0, min(offset, MAX_OFFSET))
     await _ensure_index(db)
     result = await _run(db, parsed, topic, limit, offset, sort)
+    if result.total and any(term.either for term in parsed.terms):
+        # トランブ OR 関税 finds what 関税 finds: its typo must not go unnoticed.
+        fixed = await _with_either_corrected(db, result, parsed, topic, limit, offset, sort)
+        if fixed is not None:
+            return fixed
     if result.total >= SUPPLEMENT_BELOW:
         return result
     # Words typed without spaces, then typos, then without the words no article has: a word
@@ -207,6 +215,33 @@ async def search_parsed(
             return found
     # Offered to be searched alone, in the same topic: each must find something there.
     result.suggestions = [word for word in suggestions if await _finds(db, word, topic)]
+    return result
+
+
+async def _with_either_corrected(
+    db: aiosqlite.Connection,
+    typed_page: SearchResult,
+    typed: Query,
+    topic: str | None,
+    limit: int,
+    offset: int,
+    sort: Sort,
+) -> SearchResult | None:
+    """The page of `typed` with the words of its ORs that match nothing corrected, when that
+    finds more than `typed_page` does; else None. (Its other words all match: it found some.)"""
+    corrected, _ = await _correct(db, typed)
+    if corrected is None:
+        return None
+    result = await _run(db, corrected, topic, limit, offset, sort)
+    if result.total <= typed_page.total:
+        return None
+    result.query, result.corrected = typed.text, corrected.text
+    result.unmatched = tuple(
+        part.text
+        for before, after in zip(typed.terms, corrected.terms, strict=True)
+        for part, fixed in zip(before.either, after.either, strict=True)
+        if part != fixed
+    )
     return result
 
 
