@@ -45,6 +45,8 @@ _ERA_YEAR = re.compile(r"(明治|大正|昭和|平成|令和)\s*(元|\d{1,2})\s*
 
 def _western_year(match: re.Match[str]) -> str:
     number = 1 if match.group(2) == "元" else int(match.group(2))
+    if number < 1:
+        return match.group()  # 令和0年 is a year left blank, not the year before the era
     return f"{_ERA_FIRST_YEAR[match.group(1)] + number - 1}年"
 
 
