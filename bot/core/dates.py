@@ -50,6 +50,43 @@ def _western_year(match: re.Match[str]) -> str:
     return f"{_ERA_FIRST_YEAR[match.group(1)] + number - 1}年"
 
 
+# Numbers in kanji, as official texts and some papers write a date: 令和七年十二月十九日,
+# 二〇二五年十二月十九日, or mixed with digits (令和7年十二月19日). Only a date that begins with its
+# year is written again in digits, then read as any other: a day alone in kanji is too often no
+# date (四日市, 一日も早く, 十日町), and 平成三十年七月豪雨, without a day, is the name of a flood.
+_KANJI = "〇○零一二三四五六七八九十"
+_KANJI_NUMBER = rf"(?:\d{{1,2}}|[{_KANJI}]{{1,3}})"
+# A range's first day may go without 日 (十八〜十九日), but no other: 令和七年七月一部改正 (a part
+# of the rules) is no date.
+_KANJI_RANGE = rf"{_SEP}(?:{_KANJI_NUMBER}月\s*)?{_KANJI_NUMBER}日"
+_KANJI_DATE = re.compile(
+    rf"(?:(?:明治|大正|昭和|平成|令和)\s*(?:元|{_KANJI_NUMBER})"
+    rf"|(?<!\d)\d{{4}}|(?<![{_KANJI}])[〇○零一二三四五六七八九]{{4}})"
+    rf"\s*年\s*{_KANJI_NUMBER}月\s*{_KANJI_NUMBER}(?:日(?:{_KANJI_RANGE})?|{_KANJI_RANGE})"
+)
+_KANJI_RUN = re.compile(f"[{_KANJI}]+")
+_KANJI_DIGITS = {"〇": 0, "○": 0, "零": 0} | {ch: n for n, ch in enumerate("一二三四五六七八九", 1)}
+
+
+def _kanji_number(numeral: str) -> int | None:
+    """A kanji number written digit by digit (二〇二五, 一二) or with 十 (十二, 三十一); None for
+    one that is neither (十十)."""
+    if "十" not in numeral:
+        return int("".join(str(_KANJI_DIGITS[ch]) for ch in numeral))
+    tens, _, units = numeral.partition("十")
+    if len(tens) > 1 or len(units) > 1 or units == "十":
+        return None
+    return (_KANJI_DIGITS[tens] if tens else 1) * 10 + (_KANJI_DIGITS[units] if units else 0)
+
+
+def _in_digits(match: re.Match[str]) -> str:
+    def digits(run: re.Match[str]) -> str:
+        number = _kanji_number(run.group())
+        return run.group() if number is None else str(number)
+
+    return _KANJI_RUN.sub(digits, match.group())
+
+
 @dataclass(frozen=True, slots=True)
 class DateMention:
     """A date as written: any of year and month may be missing."""
@@ -74,10 +111,12 @@ def _valid(year: int, month: int, day: int) -> date | None:
 def find_date(text: str, *, latest: date | None = None) -> DateMention | None:
     """The first date mentioned in `text`; for a range (`27〜28日`) its last day.
 
-    Era years (`令和7年12月19日`, `令和元年5月1日`, `平成31年`) are read as their Western years.
+    Era years (`令和7年12月19日`, `令和元年5月1日`, `平成31年`) are read as their Western years, and
+    a full date in kanji numbers (`令和七年十二月十九日`, `二〇二五年十二月十九日`) as in digits.
     A full date after `latest` is passed over: it is not the day of the article.
     """
-    folded = _ERA_YEAR.sub(_western_year, unicodedata.normalize("NFKC", text))
+    folded = _KANJI_DATE.sub(_in_digits, unicodedata.normalize("NFKC", text))
+    folded = _ERA_YEAR.sub(_western_year, folded)
     for match in _DATE.finditer(folded):
         groups = match.groupdict()
         if groups["iso"]:

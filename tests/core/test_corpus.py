@@ -662,6 +662,23 @@ def test_listing_skips_a_year_zero_or_far_future_date(tmp_path: Path, junk: str)
     assert (draft.published, draft.date_inferred) == (date(2025, 12, 3), False)
 
 
+def test_listing_reads_an_era_date_in_kanji_numbers_and_dates_its_neighbour(
+    tmp_path: Path,
+) -> None:
+    """令和七年十二月十九日 is the summary's date as written, and places "10日" below it in
+    December 2025: neither is a guess from the day of the read."""
+    path = tmp_path / "listing.txt"
+    path.write_text(
+        "日米同盟ニュース\n\n"
+        "政府は令和七年十二月十九日、日米の防衛協力に関する文書を閣議決定した。\n"
+        "防衛相は10日、記者会見で日米の共同訓練について説明した。\n",
+        encoding="utf-8",
+    )
+    first, second = read_file(path).drafts
+    assert (first.published, first.date_inferred) == (date(2025, 12, 19), False)
+    assert (second.published, second.date_inferred) == (date(2025, 12, 10), False)
+
+
 def test_listing_days_are_days_in_japan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read at 01:00 on 20 December in Japan (still the 19th in UTC), "20日" is that day, not
     20 November; an undated summary beside it is dated that day too. Both are inferred: the

@@ -26,6 +26,7 @@ TODAY = date(2026, 11, 22)
         ("令和７年１２月１８〜１９日に開催。", DateMention(2025, 12, 19)),
         ("令和8年度予算の概算要求。", None),
         ("令和0年12月19日の様式。", None),
+        ("平成30年7月豪雨の被災地を訪問。", None),
         ("現地時間1月15日、会談。", DateMention(None, 1, 15)),
         ("25日午前10時、説明。", DateMention(None, None, 25)),
         ("date 2026-01-02 本文", DateMention(2026, 1, 2)),
@@ -38,6 +39,31 @@ TODAY = date(2026, 11, 22)
 def test_find_date_reads_each_form(text: str, expected: DateMention | None) -> None:
     """Full (also era), ranged, month-day, day-only and ISO dates are read; durations and junk
     are not."""
+    assert find_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("政府は令和七年十二月十九日、閣議決定した。", DateMention(2025, 12, 19)),
+        ("令和元年五月一日に即位。", DateMention(2019, 5, 1)),
+        ("平成三十一年四月三十日に退位。", DateMention(2019, 4, 30)),
+        ("令和7年十二月19日に公布。", DateMention(2025, 12, 19)),
+        ("令和七年 十二月 十八〜十九日に開催。", DateMention(2025, 12, 19)),
+        ("二〇二五年十二月十九日に報道。", DateMention(2025, 12, 19)),
+        ("2025年十二月三十日〜一月二日に訪問。", DateMention(2026, 1, 2)),
+        ("二○二五年一二月一九日付。", DateMention(2025, 12, 19)),
+        ("令和元年二月三十日は誤りで、令和元年三月一日に署名。", DateMention(2019, 3, 1)),
+        ("令和八年度予算の概算要求。", None),
+        ("平成三十年七月豪雨の被災地を訪問。", None),
+        ("令和七年七月一部改正の規則。", None),
+        ("令和〇年十二月十九日の様式。", None),
+        ("四日市で、一日も早い合意を求めた。", None),
+    ],
+)
+def test_find_date_reads_kanji_numbers(text: str, expected: DateMention | None) -> None:
+    """A date that begins with its year is read in kanji numbers too, whole or mixed with
+    digits; a fiscal year, a flood's name, a blank era year and a kanji day alone are not dates."""
     assert find_date(text) == expected
 
 
