@@ -633,13 +633,15 @@ def _read_jsonl(name: str, origin: str, text: str) -> CorpusRead:
             )
             continue
         topics: list[str] = []
-        for slug in dict.fromkeys(t.lower() for t in item.topics):
-            if taxonomy.get(slug) is None:
+        # A topic is named as `--topic` names it: by its slug or either label, in any case or
+        # width (Taiwan, 台湾有事, ＴＡＩＷＡＮ); several names of one topic give it once.
+        for named in dict.fromkeys(t.lower() for t in item.topics):
+            if (topic := taxonomy.find(named)) is None:
                 result.warnings.append(
-                    ImportWarning(name, number, f"unknown topic {slug!r} ignored")
+                    ImportWarning(name, number, f"unknown topic {named!r} ignored")
                 )
-            else:
-                topics.append(slug)
+            elif topic.slug not in topics:
+                topics.append(topic.slug)
         result.drafts.append(
             ArticleDraft(
                 title=item.title,

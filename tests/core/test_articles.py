@@ -267,6 +267,27 @@ async def test_unknown_source_topic_warns_at_its_line_and_is_dropped(
     assert "no-such-topic" not in article.topics
 
 
+async def test_a_source_topic_named_by_its_label_is_stored_as_its_slug(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """A JSON Lines topic given as a label (台湾有事, Taiwan contingency) is stored as the source's
+    topic `taiwan`, though the rules find no Taiwan in the text."""
+    line = {
+        "title": "日米が共同訓練",
+        "body": "自衛隊と米軍が共同訓練を実施した。",
+        "published": "2026-02-01",
+        "topics": ["台湾有事", "Taiwan contingency"],
+    }
+    path = tmp_path / "extra.jsonl"
+    path.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = await articles.ingest_paths(conn, [path])
+    assert (report.added, report.warnings) == (1, [])
+    rows = await conn.execute_fetchall(
+        "SELECT topic, assigned_by FROM article_topics WHERE topic = ?", ("taiwan",)
+    )
+    assert [tuple(r) for r in rows] == [("taiwan", "source")]
+
+
 async def test_same_text_from_two_origins_is_stored_once(conn: aiosqlite.Connection) -> None:
     """An article already stored from one file is skipped when another file repeats it."""
     base = {

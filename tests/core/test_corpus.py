@@ -362,6 +362,22 @@ def test_jsonl_reads_good_lines_and_names_bad_ones(tmp_path: Path) -> None:
     assert "published" in read.warnings[2].message
 
 
+def test_jsonl_topics_are_named_as_the_topic_option_names_them(tmp_path: Path) -> None:
+    """A topic is found by its slug or either label in any case or width, as `--topic` finds it,
+    and given once; an unknown one is still a warning."""
+    line = {
+        "title": "日米が協議",
+        "body": "日米の外務・防衛当局が協議した。",
+        "published": "2026-02-01",
+        "topics": ["Taiwan", "台湾有事", "ＴＡＩＷＡＮ", "Taiwan contingency", "核・抑止", "Nope"],
+    }
+    path = tmp_path / "extra.jsonl"
+    path.write_text(json.dumps(line, ensure_ascii=False) + "\n", "utf-8")
+    read = read_file(path)
+    assert [d.topics for d in read.drafts] == [("taiwan", "nuclear")]
+    assert [(w.line, w.message) for w in read.warnings] == [(1, "unknown topic 'nope' ignored")]
+
+
 @pytest.mark.parametrize("prefix", ["\u200b", "\ufeff", "\u2060\u200b"])
 def test_invisible_characters_before_the_header_keep_one_article(
     tmp_path: Path, prefix: str
