@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.core.models import counted, visible
 
 if TYPE_CHECKING:
+    from bot.core.feeds.config import FeedConfigError
     from bot.core.feeds.service import FeedService, FeedStatus
     from bot.settings import Settings
 
@@ -60,6 +61,11 @@ def _out(text: str = "") -> None:
 def _error(text: str) -> int:
     sys.stderr.write(f"alliance-bot: {visible(text)}\n")
     return 2
+
+
+def _warn(text: str) -> None:
+    # The shape of `command_logging`'s lines, among which it is printed.
+    sys.stderr.write(f"warning: {visible(text)}\n")
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
@@ -107,8 +113,14 @@ async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
         # Seeds first: once feeds have filled the database, `ensure_seeded` would skip them.
         await articles.ensure_seeded(conn, settings.seeds)
         # Each of `service.problems` is logged as it is found, and `command_logging` shows it.
-        await service.reload()
-        return await _run(args, service)
+        unread = await service.load()
+        if unread is not None:
+            if args.feeds_command == "add":
+                # Whether the file follows the feed already can't be known.
+                return _error(f"not added: {unread}")
+            # Listing, removing and fetching the feeds added by command need nothing from it.
+            _warn(f"{unread}; its feeds are left out until it is fixed")
+        return await _run(args, service, unread)
     except FeedConfigError as exc:
         return _error(str(exc))
     finally:
@@ -116,7 +128,11 @@ async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
         await conn.close()
 
 
-async def _run(args: argparse.Namespace, service: FeedService) -> int:
+async def _run(
+    args: argparse.Namespace, service: FeedService, unread: FeedConfigError | None
+) -> int:
+    """The subcommand, once the feeds are loaded; `unread`: why feeds.toml could not be."""
+    from bot.core.feeds.config import FeedConfigError
     from bot.core.feeds.service import summary
 
     action: str = args.feeds_command
@@ -139,7 +155,9 @@ async def _run(args: argparse.Namespace, service: FeedService) -> int:
         statuses = await service.list_feeds()
         if args.json:
             payload = [s.to_json() for s in statuses]
-            listed = {"results": payload, "total": len(payload)}
+            # A script reading the list must be able to tell that the file's feeds are missing.
+            error = str(unread) if unread is not None else None
+            listed = {"results": payload, "total": len(payload), "feeds_file_error": error}
             _out(json.dumps(listed, ensure_ascii=False, indent=2))  # as every --json prints
             return 0
         if not statuses:
@@ -148,10 +166,11 @@ async def _run(args: argparse.Namespace, service: FeedService) -> int:
         for status in statuses:
             _print_status(status, now)
         return 0
-    # fetch
+    # fetch: the feeds of a file that can't be read are not fetched, a failure like a feed's
+    failed = 1 if unread is not None else 0
     if not service.followed():
         _out(f"no feeds: add one with `alliance-bot feeds add URL` or in {service.feeds_file}")
-        return 0
+        return failed
     if args.once:
         outcomes = await service.fetch_all()
         for outcome in outcomes:
@@ -168,8 +187,14 @@ async def _run(args: argparse.Namespace, service: FeedService) -> int:
                     f"{r.unchanged} unchanged, {r.filtered} filtered"
                 )
         _out(summary(outcomes))
-        return 1 if any(o.error for o in outcomes) else 0
-    await service.start()
+        return 1 if any(o.error for o in outcomes) else failed
+    try:
+        await service.start()
+    except FeedConfigError as exc:
+        # As in the bot, the feeds added by command are fetched meanwhile, and the service reads
+        # the file again every few minutes.
+        if unread is None:  # broken since it was read above
+            _warn(f"{exc}; its feeds are left out until it is fixed")
     _out(f"fetching {len(service.followed())} feeds on schedule; Ctrl-C to stop")
     await asyncio.Event().wait()  # until Ctrl-C cancels the run
     return 0

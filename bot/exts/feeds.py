@@ -234,8 +234,8 @@ class FeedsCog(commands.Cog):
         lang = lang_of(interaction.locale)
 
         async def listed() -> list[discord.Embed]:
-            # Reads feeds.toml again first: the list is as the file says now. It raises only
-            # before `start`, which follows the feeds added by command even without the file.
+            # Reads feeds.toml again first: the list is as the file says now, or, when it can't
+            # be read, as `load` leaves it, under a note saying why (`file_error`).
             statuses = await self.service.list_feeds()
             return feed_list_embeds(
                 statuses,

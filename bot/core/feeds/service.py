@@ -224,6 +224,22 @@ class FeedService:
             )
         return followed
 
+    async def load(self) -> FeedConfigError | None:
+        """Re-read the feeds as `reload` does, but return why `feeds.toml` can't be read instead
+        of raising: the feeds then stay as it last said, or, before any read, are the ones added
+        by command alone (the file's can't be known)."""
+        async with self._config:
+            return await self._load()
+
+    async def _load(self) -> FeedConfigError | None:
+        try:
+            await self._reload()
+        except FeedConfigError as exc:
+            if not self._loaded:
+                await self._follow({})
+            return exc
+        return None
+
     async def _follow(self, from_file: dict[str, Followed]) -> list[Followed]:
         """Follow the file's feeds and the runtime ones (the file's settings win): stored, and
         the jobs resynced. With `_config` held."""
@@ -289,13 +305,18 @@ class FeedService:
         return feed
 
     async def remove_feed(self, url: str) -> bool:
-        """Stop following a runtime feed; False if not followed. File feeds: edit the file."""
+        """Stop following a runtime feed; False if not followed. File feeds: edit the file.
+
+        Works while `feeds.toml` can't be read (`file_error` says why): a feed added by command
+        needs nothing from the file to be removed.
+        """
         wanted = canonical_url(url)
         async with self._config:
             return await self._remove(wanted)
 
     async def _remove(self, wanted: str) -> bool:
-        await self._reload()
+        # Unlike an add, which must know the file's feeds not to follow one twice.
+        await self._load()
         followed = self._feeds.get(wanted)
         if followed is not None and followed.origin == "file":
             raise FeedConfigError(Reason.REMOVE_FILE_FEED, url=wanted, file=str(self.feeds_file))
@@ -311,13 +332,9 @@ class FeedService:
         """Every followed feed with its last fetch, last new article and last error.
 
         The file is read again first, so that the list (and `file_error`) is as it says now;
-        raises `FeedConfigError` only if it can't be and nothing is followed yet (not started).
+        when it can't be, the feeds are as `load` leaves them.
         """
-        try:
-            await self.reload()
-        except FeedConfigError:
-            if not self._loaded:
-                raise
+        await self.load()
         states = await store.all_states(self.db)
         now = _now()
         result = []
@@ -509,17 +526,16 @@ class FeedService:
         )
         scheduler.start()
         try:
-            await self.reload()  # schedules every feed, as all are new
-        except FeedConfigError as exc:
-            self._reported = str(exc)  # by the caller, which knows what not reading it means
-            # The feeds added by command don't need the file: followed meanwhile.
-            async with self._config:
-                await self._follow({})
-            raise  # the reload job reads the file again
+            # Schedules every feed, as all are new; without the file, the feeds added by command
+            # (which don't need it) are followed meanwhile.
+            error = await self.load()
         except BaseException:
             self._scheduler = None
             scheduler.shutdown(wait=False)
             raise
+        if error is not None:
+            self._reported = str(error)  # by the caller, which knows what not reading it means
+            raise error  # the reload job reads the file again
         log.info("feeds: following %d feeds", len(self._feeds))
 
     async def stop(self) -> None:

@@ -128,3 +128,42 @@ def test_a_validator_with_a_stray_byte_does_not_fail_the_feed(
     )
     code, out, _ = run(capsys, "feeds", "fetch", "--once")
     assert (code, out.splitlines()[-1]) == (0, "1 feed fetched: 0 new articles, 0 failed")
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["[[feed]\nurl = 'https://example.jp/rss'\n", "feed = 1\n", ""],
+    ids=["not TOML", "not [[feed]]", "a folder"],
+)
+def test_a_broken_feeds_file_refuses_only_add(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, feed_url: str, broken: str
+) -> None:
+    """With feeds.toml invalid or unreadable (a folder), list, fetch --once and remove go on
+    with the feeds added by command under one `warning:` line (fetch exits 1); add is refused
+    in one line, exit 2."""
+    assert run(capsys, "feeds", "add", feed_url, "--name", "同盟")[0] == 0
+    feeds_file = tmp_path / "data" / "feeds.toml"
+    if broken:
+        feeds_file.write_text(broken, encoding="utf-8")
+    else:
+        feeds_file.mkdir()
+    code, out, err = run(capsys, "feeds", "list")
+    assert (code, out.splitlines()[1]) == (0, f"  {feed_url}")
+    (warning,) = err.splitlines()
+    assert warning.startswith("warning: ")
+    assert str(feeds_file) in warning
+    assert warning.endswith("; its feeds are left out until it is fixed")
+    code, out, _ = run(capsys, "feeds", "list", "--json")
+    listed = json.loads(out)
+    assert [status["url"] for status in listed["results"]] == [feed_url]
+    assert warning.startswith("warning: " + listed["feeds_file_error"])
+    code, out, err = run(capsys, "feeds", "add", feed_url.replace("rss", "other"))
+    assert (code, out) == (2, "")
+    assert err.startswith("alliance-bot: not added: ")
+    assert str(feeds_file) in err
+    assert err.count("\n") == 1
+    code, out, err = run(capsys, "feeds", "fetch", "--once")
+    assert (code, out.splitlines()[-1]) == (1, "1 feed fetched: 3 new articles, 0 failed")
+    assert err.splitlines() == [warning]
+    code, out, err = run(capsys, "feeds", "remove", feed_url)
+    assert (code, out, err.splitlines()) == (0, f"no longer following {feed_url}\n", [warning])

@@ -163,14 +163,22 @@ async def test_a_broken_file_at_a_second_start_follows_none_of_its_feeds(
     assert (service.file_error is not None, service.file_read) == (True, False)
 
 
-async def test_a_list_before_start_with_a_broken_file_says_why(
-    tmp_path: Path, service: FeedService
+async def test_before_start_a_broken_file_leaves_the_feeds_added_by_command(
+    tmp_path: Path, conn: aiosqlite.Connection, service: FeedService
 ) -> None:
-    """Not started (the CLI) and feeds.toml broken: the list raises why, following nothing."""
+    """Not started (the CLI) and feeds.toml broken: the list has the feeds added by command
+    and `file_error` says why; such a feed can be removed, while an add is refused."""
+    added = make_feed("http://127.0.0.1:9/added.xml", allow_private=True)
+    await store.add_runtime_feed(conn, added, allow_private=True)
+    await conn.commit()
     (tmp_path / "feeds.toml").write_text("feed = 1\n", encoding="utf-8")
+    assert [s.config.url for s in await service.list_feeds()] == [added.url]
+    assert "[[feed]]" in str(service.file_error)
     with pytest.raises(FeedConfigError, match=r"\[\[feed\]\]"):
-        await service.list_feeds()
+        await service.add_feed("http://127.0.0.1:9/other.xml", allow_private=True)
+    assert await service.remove_feed(added.url)
     assert service.followed() == []
+    assert await store.runtime_feeds(conn) == []
 
 
 async def test_a_re_read_under_way_does_not_undo_an_add(
