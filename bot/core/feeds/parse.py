@@ -147,7 +147,8 @@ def _halfwidth_kana(text: str) -> int:
 
 
 def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """The document's text and the encoding used: BOM, then HTTP charset and XML declaration.
+    """The document's text and the encoding used: BOM (or UTF-16's byte order), then HTTP
+    charset and XML declaration.
 
     Each candidate must decode strictly. When none does, UTF-8 is still used, with replacement
     characters, if only a few of its characters are bad: a stray byte in a UTF-8 feed can
@@ -161,6 +162,12 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
             return body[len(bom) :].decode(name, "replace"), name
     if body.startswith(codecs.BOM_UTF16_BE):
         return body[2:].decode("utf-16-be", "replace"), "utf-16-be"
+    # UTF-16 without a BOM, which XML allows when the declaration names it: the declaration's
+    # "<?" tells the byte order (XML 1.0, appendix F). No other encoding puts NULs beside them;
+    # read as UTF-8 they decode without an error, into a document no parser reads.
+    for start, name in ((b"<\x00?\x00", "utf-16-le"), (b"\x00<\x00?", "utf-16-be")):
+        if body.startswith(start):
+            return body.decode(name, "replace"), name
 
     header_match = _CHARSET.search(content_type or "")
     header = _codec(header_match.group(1)) if header_match else None

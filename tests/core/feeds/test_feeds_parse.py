@@ -162,6 +162,19 @@ def test_a_feed_in_another_encoding_than_declared_is_read_in_its_own(
     assert "在日米軍再編、普天間の移設で協議" in text
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_declared_without_a_bom_is_read(encoding: str) -> None:
+    """A feed in UTF-16 that says so only in its XML declaration, with no BOM, is read in the
+    byte order its "<?xml" is written in."""
+    raw = rss([Item("日米同盟の強化", "共同声明を発表した。", guid="g")], encoding="UTF-16")
+    raw = raw.decode("utf-16").encode(encoding)  # the same document, without the BOM
+    parsed = parse_feed(raw, url=FEED_URL, content_type="application/rss+xml")
+    assert parsed.encoding == encoding
+    assert [(e.title, e.body) for e in parsed.entries] == [
+        ("日米同盟の強化", "共同声明を発表した。")
+    ]
+
+
 def test_html_and_script_tags_are_stripped() -> None:
     """Entry HTML becomes text: tags dropped, script and style contents removed entirely."""
     body = parse_feed((DATA / "rss2.xml").read_bytes(), url=FEED_URL).entries[0].body
