@@ -72,11 +72,14 @@ def _ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "never"
     minutes = int((now - moment).total_seconds() // 60)
+    if abs(minutes) >= 48 * 60:
+        return moment.date().isoformat()
+    if minutes < 1:
+        # A moment ahead of the clock (set back since it was stored) too: not "-5 min ago".
+        return "just now"
     if minutes < 60:
         return f"{minutes} min ago"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h ago"
-    return moment.date().isoformat()
+    return f"{minutes // 60} h ago"
 
 
 def _print_status(status: FeedStatus, now: datetime) -> None:

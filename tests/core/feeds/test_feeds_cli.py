@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import pytest
 from feedkit import DATA
 
 from bot.cli import main
+from bot.core import db
+from bot.core.feeds import store
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -167,3 +171,31 @@ def test_a_broken_feeds_file_refuses_only_add(
     assert err.splitlines() == [warning]
     code, out, err = run(capsys, "feeds", "remove", feed_url)
     assert (code, out, err.splitlines()) == (0, f"no longer following {feed_url}\n", [warning])
+
+
+@pytest.mark.parametrize("ahead", [timedelta(minutes=5), timedelta(days=3)])
+def test_a_fetch_ahead_of_the_clock_is_not_listed_as_negative(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, feed_url: str, ahead: timedelta
+) -> None:
+    """A fetch stamped ahead of the clock (set back since) is listed "just now", or on its date
+    when days ahead as when days ago, never "-5 min ago"; --json gives the stamp as stored."""
+    assert run(capsys, "feeds", "add", feed_url)[0] == 0
+    stamped = datetime.now(UTC).replace(microsecond=0) + ahead
+
+    async def record() -> None:
+        conn = await db.connect(tmp_path / "data" / "alliance.db")
+        try:
+            feed_id = await store.ensure_feed(conn, feed_url)
+            await store.record_success(
+                conn, feed_id, at=stamped, etag=None, last_modified=None, new_articles=1
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(record())
+    code, out, _ = run(capsys, "feeds", "list")
+    assert code == 0
+    said = "just now" if ahead < timedelta(days=2) else stamped.date().isoformat()
+    assert out.splitlines()[2] == f"  last fetch {said}, last new article {said}, 0 articles"
+    (status,) = json.loads(run(capsys, "feeds", "list", "--json")[1])["results"]
+    assert status["last_fetch"] == stamped.isoformat()
