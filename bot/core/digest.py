@@ -367,7 +367,7 @@ def render(
         n = len(group.articles)
         sections.append(
             Section(
-                f"{label}（{n}件）" if ja else f"{label} ({n})",
+                _counted(label, n, lang),
                 f"{label}（続き）" if ja else f"{label} (cont.)",
                 tuple(Line(a.id, _line(a, lang)) for a in group.articles),
             )
@@ -404,7 +404,10 @@ def _header(digest: Digest, lang: Language, taxonomy: Taxonomy) -> str:
             )
     else:
         total = f"記事{digest.total}件" if ja else _plural(digest.total, "article")
-        counts = [f"{_label(g.slug, lang, taxonomy)} {len(g.articles)}" for g in digest.groups]
+        # Counted as the topic headings count them: "台湾有事（3件）", "Taiwan contingency (3)".
+        counts = [
+            _counted(_label(g.slug, lang, taxonomy), len(g.articles), lang) for g in digest.groups
+        ]
         lines = [
             f"{span}・{total}" if ja else f"{span} · {total}",
             (" ／ " if ja else " · ").join(counts),
@@ -421,6 +424,10 @@ def _header(digest: Digest, lang: Language, taxonomy: Taxonomy) -> str:
     if any(a.date_inferred for a in (*digest.articles, *digest.late)):
         lines.append("「頃」は推定の日付です。" if ja else "“approx.”: date estimated.")
     return "\n".join(lines)
+
+
+def _counted(label: str, n: int, lang: Language) -> str:
+    return f"{label}（{n}件）" if lang == "ja" else f"{label} ({n})"
 
 
 def _plural(n: int, word: str) -> str:

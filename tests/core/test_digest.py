@@ -311,6 +311,18 @@ def test_japanese_counts_are_written_as_the_rest_of_the_bot_writes_them() -> Non
     assert not re.search(r"\d 件|\s\d+件", rendered.to_text() + rendered.more_note(3))
 
 
+@pytest.mark.parametrize(
+    ("lang", "counts"),
+    [("ja", "台湾有事（2件） ／ 核・抑止（3件）"), ("en", "Taiwan contingency (2) · Nuclear")],
+)
+def test_the_header_counts_each_topic_as_its_heading_does(lang: str, counts: str) -> None:
+    """The header's counts per topic carry their counter, as the headings do: "台湾有事（2件）",
+    not a bare "台湾有事 2"."""
+    rendered = render(_digest_of(12), lang)  # type: ignore[arg-type]
+    assert counts in rendered.header.splitlines()[1]
+    assert rendered.sections[0].heading in rendered.header
+
+
 def test_tight_block_limit_continues_sections() -> None:
     """A section longer than a block continues in a block marked as continued."""
     rendered = render(_digest_of(60), "en")
