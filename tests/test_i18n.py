@@ -56,3 +56,11 @@ def test_missed_weeks_are_counted_without_spaces_in_japanese() -> None:
     """Missed weeks read "ほか3週分", as "3件" reads elsewhere: no spaces around the number."""
     assert "の週ほか3週分は" in t("digest.missed_more", "ja", week="2025-12-15", count=3)
     assert "の週ほか1週分は" in t("digest.missed_more", "ja", week="2025-12-15", count=1)
+
+
+@pytest.mark.parametrize("key", list(MESSAGES))
+def test_a_japanese_number_meets_its_counter_without_a_space(key: str) -> None:
+    """Japanese writes "500文字", "5回", "5〜1440分" as it writes "3件": no space before the
+    counter, whatever the message."""
+    ja, _ = MESSAGES[key]
+    assert not re.search(r"\} (?:件|文字|分|回|バイト|秒|週)", ja), ja
