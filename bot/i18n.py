@@ -382,9 +382,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "feeds.operator_only": (
         "このボットのフィードは運用者が管理しています（feeds.toml または alliance-bot feeds）。"
-        "/同盟フィード設定 一覧 で一覧を確認できます。",
+        "`/同盟フィード設定 一覧` で一覧を確認できます。",
         "This bot's feeds are managed by its operator (feeds.toml or alliance-bot feeds); "
-        "/alliance-feeds list shows them.",
+        "`/alliance-feeds list` shows them.",
     ),
     "feeds.added": (
         "フィード「{name}」を追加しました（{interval}分ごとに取得）。",

@@ -64,3 +64,14 @@ def test_a_japanese_number_meets_its_counter_without_a_space(key: str) -> None:
     counter, whatever the message."""
     ja, _ = MESSAGES[key]
     assert not re.search(r"\} (?:件|文字|分|回|バイト|秒|週)", ja), ja
+
+
+@pytest.mark.parametrize("key", list(MESSAGES))
+def test_a_command_named_in_a_reply_is_set_as_code(key: str) -> None:
+    """A slash command in a reply is in backticks, as in every other reply: never bare text
+    running into the sentence ("/同盟フィード設定 一覧 で一覧を…")."""
+    names = {"alliance", "alliance-digest", "alliance-feeds"}
+    names |= {COMMAND_JA[name] for name in names}
+    bare = re.compile(rf"(?<![\w`])/(?:{'|'.join(map(re.escape, names))})\b")
+    for text in MESSAGES[key]:
+        assert not bare.search(text), text

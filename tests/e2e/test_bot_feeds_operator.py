@@ -31,7 +31,7 @@ async def test_feeds_left_to_the_operator_are_not_changed_by_command(
         added = await ask(fake_discord, "alliance-feeds add", {"url": url}, permissions=ADMIN)
         assert text(added) == (
             "This bot's feeds are managed by its operator (feeds.toml or alliance-bot feeds); "
-            "/alliance-feeds list shows them."
+            "`/alliance-feeds list` shows them."
         )
         removed = await ask(
             fake_discord, "alliance-feeds remove", {"url": url}, permissions=ADMIN, locale="ja"
