@@ -661,7 +661,7 @@ COMMAND_JA: dict[str, str] = {
         "ダイジェストの言語（省略すると前回の設定、初回は日本語）"
     ),
     "Language of the digest, where no schedule sets it (default: yours)": (
-        "スケジュールのないチャンネルでのダイジェストの言語（既定はあなたの言語）"
+        "定期投稿の設定がないチャンネルでのダイジェストの言語（省略時はあなたの言語）"
     ),
     "when_empty": "記事がない週",
     "What to do in a week without articles (default: as set before, or post)": (
@@ -701,7 +701,7 @@ COMMAND_JA: dict[str, str] = {
     "name": "名前",
     "A name to show (default: the site)": "表示名（省略時はサイト名）",
     "interval": "間隔",
-    "Minutes between fetches (5–1440, default 30)": "取得の間隔（分、5〜1440、既定30）",
+    "Minutes between fetches (5–1440, default 30)": "取得の間隔（分、5〜1440、省略時は30）",
     "general": "一般ニュース",
     "A general news feed: keep only articles about the alliance": (
         "一般ニュースのフィード（同盟関連の記事だけ取り込む）"

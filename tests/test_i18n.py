@@ -75,3 +75,13 @@ def test_a_command_named_in_a_reply_is_set_as_code(key: str) -> None:
     bare = re.compile(rf"(?<![\w`])/(?:{'|'.join(map(re.escape, names))})\b")
     for text in MESSAGES[key]:
         assert not bare.search(text), text
+
+
+def test_option_descriptions_word_a_default_and_a_schedule_as_the_replies_do() -> None:
+    """Every Japanese option description gives its default as 省略時は / 省略すると, and calls a
+    schedule 定期投稿の設定 as the replies do: not 既定 in one, スケジュール in another."""
+    for english, japanese in COMMAND_JA.items():
+        if "default" in english:
+            assert "省略" in japanese, japanese
+    shown = [*COMMAND_JA.values(), *(ja for ja, _ in MESSAGES.values())]
+    assert [text for text in shown if "スケジュール" in text or "既定" in text] == []
