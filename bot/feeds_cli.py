@@ -186,7 +186,8 @@ async def _run(
             elif outcome.report:
                 r = outcome.report
                 _out(
-                    f"{outcome.name}: {r.new} new, {r.edited} edited, {r.duplicates} duplicates, "
+                    f"{outcome.name}: {r.new} new, {r.edited} edited, "
+                    f"{counted(r.duplicates, 'duplicate')}, "
                     f"{r.unchanged} unchanged, {r.filtered} filtered"
                 )
         _out(summary(outcomes))
@@ -198,6 +199,6 @@ async def _run(
         # the file again every few minutes.
         if unread is None:  # broken since it was read above
             _warn(f"{exc}; its feeds are left out until it is fixed")
-    _out(f"fetching {len(service.followed())} feeds on schedule; Ctrl-C to stop")
+    _out(f"fetching {counted(len(service.followed()), 'feed')} on schedule; Ctrl-C to stop")
     await asyncio.Event().wait()  # until Ctrl-C cancels the run
     return 0

@@ -9,13 +9,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Literal
 
 import pytest
 from feedkit import DATA
 
+from bot import feeds_cli
 from bot.cli import main
 from bot.core import db
 from bot.core.feeds import store
+from bot.core.feeds.service import FeedService
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -29,6 +33,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = (DATA / "rss2.xml").read_bytes()
+        if self.path == "/repeated.xml":
+            # The first entry twice: the second is counted as a duplicate.
+            item = body[body.index(b"<item>") : body.index(b"</item>") + len(b"</item>")]
+            body = body.replace(b"</channel>", item + b"\n</channel>")
         self.send_response(200)
         self.send_header("Content-Type", "application/rss+xml")
         if self.path == "/odd-etag.xml":
@@ -199,3 +207,31 @@ def test_a_fetch_ahead_of_the_clock_is_not_listed_as_negative(
     assert out.splitlines()[2] == f"  last fetch {said}, last new article {said}, 0 articles"
     (status,) = json.loads(run(capsys, "feeds", "list", "--json")[1])["results"]
     assert status["last_fetch"] == stamped.isoformat()
+
+
+def test_one_duplicate_and_one_feed_are_singular(
+    capsys: pytest.CaptureFixture[str], feed_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fetch --once` counts "1 duplicate", and `fetch` says it fetches "1 feed" on schedule,
+    as the summary counts "1 feed fetched"."""
+    repeated = feed_url.replace("/rss.xml", "/repeated.xml")
+    assert run(capsys, "feeds", "add", repeated, "--name", "重複")[0] == 0
+    code, out, _ = run(capsys, "feeds", "fetch", "--once")
+    assert (code, out.splitlines()[0]) == (
+        0,
+        "重複: 3 new, 0 edited, 1 duplicate, 0 unchanged, 0 filtered",
+    )
+
+    class Stopped(asyncio.Event):
+        async def wait(self) -> Literal[True]:
+            return True  # as if Ctrl-C came at once
+
+    monkeypatch.setattr(FeedService, "start", _nothing)
+    # Only the CLI's own wait returns: the module's `asyncio`, not asyncio itself, is replaced.
+    monkeypatch.setattr(feeds_cli, "asyncio", SimpleNamespace(Event=Stopped))
+    code, out, _ = run(capsys, "feeds", "fetch")
+    assert (code, out) == (0, "fetching 1 feed on schedule; Ctrl-C to stop\n")
+
+
+async def _nothing(self: FeedService) -> None:
+    pass
