@@ -365,7 +365,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument(
         "--offset", type=_offset, default=0, help=f"skip this many (paging; at most {MAX_OFFSET})"
     )
-    cmd.add_argument("--sort", choices=["relevance", "newest"], default="relevance")
+    cmd.add_argument(
+        "--sort",
+        choices=["relevance", "newest"],
+        default="relevance",
+        help="order of the results (default: relevance)",
+    )
     cmd.add_argument("--json", action="store_true", help="print JSON")
 
     cmd = add("run", _lazy("bot.runner", "cmd_run"), "start the Discord bot")

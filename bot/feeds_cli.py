@@ -41,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cmd.add_argument("url", metavar="URL")
     cmd.add_argument("--name", help="shown as the articles' source (default: the host)")
     cmd.add_argument(
-        "--interval", type=_interval, default=30, help="minutes between fetches (min 5)"
+        "--interval",
+        type=_interval,
+        default=30,
+        help="minutes between fetches (5–1440, default 30)",
     )
     cmd.add_argument(
         "--general",

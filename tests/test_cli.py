@@ -1289,3 +1289,21 @@ def test_a_database_damaged_in_its_middle_is_one_line(
     assert (code, out) == (1, "")
     assert err.startswith(f"unhealthy: database {path} is damaged: ")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["feeds", "add"], "minutes between fetches (5–1440, default 30)"),
+        (["search"], "order of the results (default: relevance)"),
+    ],
+)
+def test_help_gives_an_options_range_and_default_as_the_bot_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], said: str
+) -> None:
+    """`--help` says what the bot's own option descriptions say: --interval's 5–1440 and
+    default, --sort's default; not only a minimum, or nothing."""
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    assert said in capsys.readouterr().out
