@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser, main
+from bot.core.topics import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text("utf-8")
@@ -53,3 +54,13 @@ def test_readme_offline_command_runs(
     assert main(["latest"]) == 0  # creates and seeds the database the command reads
     (tmp_path / "backups").mkdir()
     assert main(shlex.split(command)) == 0
+
+
+def test_readme_examples_name_topics_as_an_english_client_offers_them() -> None:
+    """A README example's `topic:` is a choice the English picker offers (Taiwan contingency),
+    as its command and option names are English: not the Japanese label."""
+    labels = {topic.label_en for topic in load_taxonomy().topics}
+    examples = re.findall(r"`(/alliance[^`]*)`", README)
+    topics = [m.strip() for e in examples for m in re.findall(r"topic:(.+?)(?=\s\S+:|$)", e)]
+    assert topics
+    assert [topic for topic in topics if topic not in labels] == []
