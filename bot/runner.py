@@ -217,7 +217,7 @@ async def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     except StartError as exc:
         sys.stderr.write(f"alliance-bot: {exc}\n")
         return 2
-    where = f"guild {guild}" if guild is not None else "globally"
+    where = f"in server {guild}" if guild is not None else "globally"
     ops.write_out(f"synced the slash commands {where}\n")
     return 0
 

@@ -81,7 +81,7 @@ async def test_sync_command_forces_a_sync(fake_discord: FakeDiscord, tmp_path: P
         fake_discord, db, tmp_path / "sync1", "sync", "--guild", str(guild_id)
     )
     assert to_guild.returncode == 0, to_guild.stderr
-    assert to_guild.stdout.strip() == f"synced the slash commands guild {guild_id}"
+    assert to_guild.stdout.strip() == f"synced the slash commands in server {guild_id}"
     assert _command_puts(fake_discord) == [
         _global_path(fake_discord),
         _guild_path(fake_discord, guild_id),
@@ -182,5 +182,5 @@ async def test_sync_says_it_synced_to_the_dev_guild(
         fake_discord, tmp_path / "alliance.db", tmp_path / "s", "sync", env=env
     )
     assert synced.returncode == 0, synced.stderr
-    assert synced.stdout.strip() == f"synced the slash commands guild {guild_id}"
+    assert synced.stdout.strip() == f"synced the slash commands in server {guild_id}"
     assert _command_puts(fake_discord) == [_guild_path(fake_discord, guild_id)]
