@@ -31,13 +31,18 @@ def _interval(value: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `feeds` subcommands."""
     sub = parser.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
-    cmd = sub.add_parser("fetch", help="fetch every feed", description="Fetch every followed feed.")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        # The line `feeds --help` lists is the action's own --help, as for every command.
+        return sub.add_parser(name, help=help_text, description=help_text)
+
+    cmd = add("fetch", "fetch every feed")
     cmd.add_argument(
         "--once", action="store_true", help="fetch each feed once and exit (default: keep going)"
     )
-    cmd = sub.add_parser("list", help="show feeds and their status", description="Show feeds.")
+    cmd = add("list", "show feeds and their status")
     cmd.add_argument("--json", action="store_true", help="print JSON")
-    cmd = sub.add_parser("add", help="follow a feed", description="Follow a feed.")
+    cmd = add("add", "follow a feed")
     cmd.add_argument("url", metavar="URL")
     cmd.add_argument("--name", help="shown as the articles' source (default: the host)")
     cmd.add_argument(
@@ -51,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="general news: keep only entries about the alliance",
     )
-    cmd = sub.add_parser("remove", help="stop following a feed", description="Unfollow a feed.")
+    cmd = add("remove", "stop following a feed")
     cmd.add_argument("url", metavar="URL")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import functools
@@ -1307,3 +1308,21 @@ def test_help_gives_an_options_range_and_default_as_the_bot_does(
     with pytest.raises(SystemExit):
         main([*argv, "--help"])
     assert said in capsys.readouterr().out
+
+
+def test_every_command_describes_itself_as_the_list_above_it_does() -> None:
+    """Each command's and feeds action's --help opens with the line its parent's --help lists
+    (lower case, as all of them): not "Follow a feed." under "follow a feed"."""
+    pending = [build_parser()]
+    described = 0
+    while pending:
+        parser = pending.pop()
+        for action in parser._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                continue
+            listed = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, child in action.choices.items():
+                assert child.description == listed[name], name
+                described += 1
+                pending.append(child)
+    assert described > 15
