@@ -446,6 +446,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "チャンネルと時刻を設定します。",
         "For admins: `/alliance-digest set` chooses the channel and time of the weekly digest.",
     ),
+    "help.feeds": (
+        "管理者向け: `/同盟フィード設定 一覧` で、記事を取り込むニュースフィード（RSS・Atom）と"
+        "その状態を確認します。運用者が許可していれば `/同盟フィード設定 追加` と "
+        "`/同盟フィード設定 削除` で変更できます。",
+        "For admins: `/alliance-feeds list` shows the news feeds (RSS, Atom) articles come from "
+        "and how each is doing; `/alliance-feeds add` and `/alliance-feeds remove` change them "
+        "where the operator allows it.",
+    ),
     "help.footer": ("記事数: {count:,}", "Articles: {count:,}"),
 }
 

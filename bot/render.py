@@ -437,6 +437,7 @@ def help_embed(lang: Lang, article_count: int) -> discord.Embed:
         ("alliance article", "help.article"),
         ("alliance digest", "help.digest"),
         ("alliance-digest", "help.admin"),
+        ("alliance-feeds", "help.feeds"),
     ):
         value = clip(t(key, lang), FIELD_VALUE_MAX)
         embed.add_field(name=slash(command, lang), value=value, inline=False)

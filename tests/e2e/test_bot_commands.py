@@ -262,11 +262,17 @@ async def test_help_examples_are_commands_the_member_can_run(
     double: FakeDiscord, locale: str
 ) -> None:
     """Every example in /alliance help names a command, options and choices as the member's
-    client shows them: `topic:X` must be a topic the picker offers, not a shortened label."""
+    client shows them: `topic:X` must be a topic the picker offers, not a shortened label;
+    the admins' commands, feeds among them, are named too."""
     (sync,) = [s for s in double.command_syncs if s.guild_id is None]
     record = await ask(double, "alliance help", locale=locale)
     examples = re.findall(r"`(/[^`]+)`", clear_reply(record))
-    assert len(examples) >= 7
+    assert len(examples) >= 10
+    if locale == "ja":
+        feeds = {"/同盟フィード設定 一覧", "/同盟フィード設定 追加", "/同盟フィード設定 削除"}
+    else:
+        feeds = {"/alliance-feeds list", "/alliance-feeds add", "/alliance-feeds remove"}
+    assert feeds <= set(examples)
     problems = [p for example in examples for p in _check_example(sync.commands, example, locale)]
     assert problems == []
 
