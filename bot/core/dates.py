@@ -285,10 +285,13 @@ _TYPED_DAY = re.compile(
 def typed_day(text: str) -> date | None:
     """The date a person typed as `2025-12-15`, `2025/1/5`, `2025.1.5` or `2025年1月5日`, or None.
 
-    Full-width digits and separators are read too (NFKC), as a Japanese keyboard types them.
-    Compact and week forms (`20251215`, `2025-W51-1`) and dates that don't exist are not dates.
+    Full-width digits and separators are read too (NFKC), as a Japanese keyboard types them,
+    and so are an era year and kanji numbers (`令和7年12月15日`, `令和七年十二月十五日`), as
+    `find_date` reads them. Compact and week forms (`20251215`, `2025-W51-1`) and dates that
+    don't exist are not dates.
     """
-    folded = unicodedata.normalize("NFKC", text).strip().translate(_TYPED_SEPARATORS)
+    folded = _KANJI_DATE.sub(_in_digits, unicodedata.normalize("NFKC", text).strip())
+    folded = _ERA_YEAR.sub(_western_year, folded).translate(_TYPED_SEPARATORS)
     match = _TYPED_DAY.fullmatch(folded)
     if match is None:
         return None

@@ -183,10 +183,17 @@ def test_week_of_tells_a_date_past_the_calendar_from_a_non_date(
         ("2025-001-05", None),
         ("2025年1月5", None),
         ("٢٠٢٥-١٢-١٥", None),
+        ("令和7年12月15日", date(2025, 12, 15)),
+        ("令和七年十二月十五日", date(2025, 12, 15)),
+        ("令和元年5月1日", date(2019, 5, 1)),
+        ("二〇二五年一月五日", date(2025, 1, 5)),
+        ("令和0年12月15日", None),
+        ("令和7年12月", None),
     ],
 )
 def test_typed_day_reads_common_spellings_of_a_real_date(text: str, expected: date | None) -> None:
-    """Year-first dates with -, /, . or 年月日, padded or not, are read; others are not dates."""
+    """Year-first dates with -, /, . or 年月日 (an era year, kanji numbers), padded or not, are
+    read; others are not dates."""
     assert typed_day(text) == expected
 
 
