@@ -425,7 +425,7 @@ class DigestPoster:
         )
         if recorded:
             log.warning(
-                "digest of %s for channel %s missed (bot was down past the grace period)",
+                "digest of %s for channel %s missed (not posted within the grace period)",
                 week.start,
                 schedule.channel_id,
             )

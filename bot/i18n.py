@@ -273,20 +273,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "digest.next": ("次回: {when}", "Next: {when}"),
     "digest.last_post": ("前回の投稿: {week}の週（{when}）", "Last post: week of {week} ({when})"),
     "digest.missed": (
-        "{week}の週はボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
-        "The week of {week} was missed while the bot was down.",
+        "{week}の週は、ボットまたは Discord の停止中に予定時刻を過ぎたため投稿されませんでした。",
+        "The week of {week} was missed: the bot or Discord was down past its posting time.",
     ),
     "digest.skipped_week": (
         "{week}の週は記事がなかったため、投稿しませんでした。",
         "The week of {week} had no articles, so it was not posted.",
     ),
     "digest.missed_more": (
-        "{week}の週ほか{count}週分は、ボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
-        "The week of {week} and {count} earlier weeks were missed while the bot was down.",
+        "{week}の週ほか{count}週分は、ボットまたは Discord の停止中に予定時刻を過ぎたため"
+        "投稿されませんでした。",
+        "The week of {week} and {count} earlier weeks were missed: the bot or Discord was down"
+        " past their posting time.",
     ),
     "digest.missed_more_one": (
-        "{week}の週ほか1週分は、ボットの停止中に予定時刻を過ぎたため投稿されませんでした。",
-        "The week of {week} and one earlier week were missed while the bot was down.",
+        "{week}の週ほか1週分は、ボットまたは Discord の停止中に予定時刻を過ぎたため"
+        "投稿されませんでした。",
+        "The week of {week} and one earlier week were missed: the bot or Discord was down past"
+        " their posting time.",
     ),
     "digest.last_error": ("直近のエラー: {error}", "Last error: {error}"),
     "digest.last_error_at": ("直近のエラー: {error}（{when}）", "Last error: {error} ({when})"),

@@ -862,7 +862,10 @@ async def test_a_run_fired_past_the_grace_period_is_recorded_missed_not_posted(
     assert post.status == "missed"
     assert channel_posts(fake_discord, news) == []
     text = await status(fake_discord)
-    assert f"The week of {_en(week.start)} was missed while the bot was down." in text
+    assert (
+        f"The week of {_en(week.start)} was missed: the bot or Discord was down"
+        " past its posting time." in text
+    )
     assert f"Next: {ts(due + timedelta(days=7))}" in text
 
 
@@ -891,7 +894,10 @@ async def test_restart_posts_a_run_due_within_grace_once_and_records_older_as_mi
     assert news_post.status == "missed"
     assert await ledger(bot, deleted, deleted_week) is None  # stopped before its run
     text = await status(fake_discord)
-    assert f"The week of {_en(news_week.start)} was missed while the bot was down." in text
+    assert (
+        f"The week of {_en(news_week.start)} was missed: the bot or Discord was down"
+        " past its posting time." in text
+    )
     assert text.count("was missed") == 1
     assert f"#{deleted.id}" not in text
     assert await stored_schedule(bot, deleted) is None
@@ -1099,8 +1105,8 @@ async def test_status_tells_missed_weeks_before_a_skipped_one(
     await bot.start(until_logged=CAUGHT_UP)
     text = await status(fake_discord)
     assert (
-        f"The week of {_en(week.previous().start)} and one earlier week were missed while the bot"
-        " was down." in text
+        f"The week of {_en(week.previous().start)} and one earlier week were missed: the bot or"
+        " Discord was down past their posting time." in text
     )
     assert f"The week of {_en(week.start)} had no articles, so it was not posted." in text
 
@@ -1447,7 +1453,10 @@ async def test_an_interrupted_post_older_than_the_grace_period_is_missed_not_pos
     assert post is not None
     assert (post.status, post.message_id) == ("missed", None)
     text = await status(fake_discord)
-    assert f"The week of {_en(week.start)} was missed while the bot was down." in text
+    assert (
+        f"The week of {_en(week.start)} was missed: the bot or Discord was down"
+        " past its posting time." in text
+    )
 
 
 async def test_unfinished_posts_of_stopped_schedules_are_looked_for_never_posted(
