@@ -51,3 +51,45 @@ def _damage_middle(path: Path) -> None:
 def damage_middle() -> Callable[[Path], None]:
     """Overwrites the middle third of a closed database's pages with junk, the same each time."""
     return _damage_middle
+
+
+def _left_by_a_crash(path: Path, script: str) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.executescript(script)
+        # What a crash leaves: the committed changes in the -wal, not yet in the file.
+        left = {s: Path(f"{path}{s}").read_bytes() for s in ("-wal", "-shm")}
+    finally:
+        conn.close()  # checkpoints and deletes the -wal: put back below
+    for suffix, data in left.items():
+        Path(f"{path}{suffix}").write_bytes(data)
+
+
+@pytest.fixture(scope="session")
+def left_by_a_crash() -> Callable[[Path, str], None]:
+    """Runs an SQL script on a closed WAL database and leaves its changes where a crash right
+    after it would: committed in the -wal beside the database, not yet in the file."""
+    return _left_by_a_crash
+
+
+def _restore_over_a_crash(path: Path) -> None:
+    with sqlite3.connect(path) as source, sqlite3.connect(f"{path}.backup") as copy:
+        source.backup(copy)
+        copy.execute("PRAGMA journal_mode = DELETE")  # as `alliance-bot backup` writes it
+    source.close()
+    copy.close()
+    script = """
+        CREATE TABLE after_the_backup (payload TEXT);
+        WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+        INSERT INTO after_the_backup SELECT '日米同盟' || hex(randomblob(500)) FROM n;
+    """
+    _left_by_a_crash(path, script)
+    Path(f"{path}.backup").replace(path)
+
+
+@pytest.fixture(scope="session")
+def restore_over_a_crash() -> Callable[[Path], None]:
+    """Puts a backup of a closed WAL database in its place as an operator restoring after a
+    crash might: the changes made since the backup are left in the -wal beside it."""
+    return _restore_over_a_crash
