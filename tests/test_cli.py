@@ -1238,6 +1238,33 @@ def test_a_disk_that_fails_a_write_is_one_line_and_keeps_nothing_half_written(
     assert latest["total"] == 21
 
 
+def test_a_backup_its_disk_refuses_names_the_backup_and_leaves_no_file_behind(
+    tmp_path: Path,
+) -> None:
+    """A backup whose writes the disk refuses ends with one line naming the backup (not the
+    database) as what failed, keeps the previous backup, and leaves nothing else in the folder:
+    no temporary copy, and no -journal of one."""
+    assert _bot(tmp_path, "latest").returncode == 0
+    path = tmp_path / "data" / "alliance.db"
+    # Larger than the copy's page cache (2,000 pages), so that SQLite writes pages of the copy
+    # before it ends, and has to roll them back when the disk refuses one.
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE load (payload BLOB NOT NULL)")
+        conn.executemany("INSERT INTO load VALUES (randomblob(1000))", [()] * 12_000)
+    conn.close()
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / "old.db").write_bytes(b"the previous backup")
+    size = path.stat().st_size
+    done = _bot(tmp_path, "backup", str(backups / "old.db"), max_file_size=size // 2)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"alliance-bot: cannot write the backup {backups / 'old.db'}: disk I/O error\n"
+    )
+    assert [p.name for p in backups.iterdir()] == ["old.db"]
+    assert (backups / "old.db").read_bytes() == b"the previous backup"
+
+
 async def _store(path: Path, drafts: list[ArticleDraft]) -> None:
     conn = await db.connect(path)
     try:

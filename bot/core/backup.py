@@ -29,6 +29,11 @@ _CHECK_LIMIT = 100  # problems quick_check reports before it stops (SQLite's def
 _SIDE_SUFFIXES = ("", "-wal", "-shm", "-journal", ".lock")
 
 
+# SQLite's codes for a write of the copy that its disk refused: full (ENOSPC), or a write error
+# (EFBIG past a file size limit, EIO). The live database is only read.
+_COPY_UNWRITTEN = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_WRITE})
+
+
 class BackupError(Exception):
     """The backup was refused or failed; the message is one line for the operator."""
 
@@ -101,11 +106,21 @@ def _backup_sync(db_path: Path, requested: Path, folder: bool) -> BackupResult:
         try:
             dest = sqlite3.connect(tmp)
             try:
-                # All pages in one step, i.e. one read snapshot. Copying in slices would restart
-                # after every write the bot makes and might never finish on a busy database.
-                source.backup(dest, pages=-1)
-                # The copy is a single self-contained file, not a WAL database needing its -wal.
-                dest.execute("PRAGMA journal_mode = DELETE")
+                try:
+                    # All pages in one step, i.e. one read snapshot. Copying in slices would
+                    # restart after every write the bot makes and might never finish on a busy
+                    # database.
+                    source.backup(dest, pages=-1)
+                    # The copy is a single self-contained file, not a WAL database needing a -wal.
+                    dest.execute("PRAGMA journal_mode = DELETE")
+                except sqlite3.Error as exc:
+                    code = getattr(exc, "sqlite_errorcode", None)
+                    if code not in _COPY_UNWRITTEN:
+                        raise
+                    # Said as SQLite says it, "backup of alliance.db failed: disk I/O error"
+                    # read as the live database failing, not the backup's disk.
+                    why = "its disk is full" if code == sqlite3.SQLITE_FULL else str(exc)
+                    raise BackupError(f"cannot write the backup {target}: {why}") from exc
                 check = dest.execute(f"PRAGMA quick_check({_CHECK_LIMIT})").fetchall()
                 if check != [("ok",)]:
                     report = "\n".join(str(row[0]) for row in check)
@@ -123,7 +138,10 @@ def _backup_sync(db_path: Path, requested: Path, folder: bool) -> BackupResult:
         os.chmod(tmp, stat.S_IMODE(db_path.stat().st_mode))
         os.replace(tmp, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        # With its journal: SQLite leaves the copy's -journal behind when it cannot roll back
+        # a write the disk refused, one more hidden file in the backups folder at each attempt.
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            tmp.with_name(tmp.name + suffix).unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
     return BackupResult(
