@@ -503,6 +503,17 @@ def _main(argv: Sequence[str] | None) -> int:
     except (SettingsError, UsageError, db.MigrationError, db.DatabaseOpenError) as exc:
         if _is_busy(exc.__cause__):  # the database could not be opened: it was locked
             return _busy()
+        cause = exc.__cause__
+        if (
+            isinstance(exc, db.DatabaseOpenError)
+            and isinstance(cause, sqlite3.DatabaseError)
+            and db.primary_code(cause) in _DISK_FAILURES
+            and settings is not None
+        ):
+            # A full disk refuses the -shm SQLite creates as it opens the database: "cannot use
+            # the database: disk I/O error" (exit 2) sounded like a broken file or disk, where
+            # the same disk failing a write a moment later is reported as what it likely is.
+            return _storage_failed(settings.db, cause)
         # Paths and values in the message are input: a control character must not reach the
         # terminal as one (an escape sequence in a file name).
         sys.stderr.write(f"alliance-bot: {visible(str(exc))}\n")

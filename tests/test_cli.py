@@ -1238,6 +1238,25 @@ def test_a_disk_that_fails_a_write_is_one_line_and_keeps_nothing_half_written(
     assert latest["total"] == 21
 
 
+def test_a_disk_too_full_to_open_the_database_says_so(tmp_path: Path) -> None:
+    """A disk that refuses the -shm SQLite creates to open the database is reported as the
+    disk failing, as a write it refuses later is (exit 1), by commands and the healthcheck
+    alike, not as "cannot use the database: disk I/O error" (exit 2)."""
+    assert _bot(tmp_path, "latest").returncode == 0  # closed: no -wal or -shm left
+    path = tmp_path / "data" / "alliance.db"
+    done = _bot(tmp_path, "latest", max_file_size=16 * 1024)  # the -shm takes 32 KiB
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"alliance-bot: the database {str(path)!r} could not be written or read (disk I/O "
+        "error): check its disk's free space, then run the command again\n"
+    )
+    done = _bot(tmp_path, "healthcheck", "--no-heartbeat", max_file_size=16 * 1024)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"unhealthy: database {path} unreadable: disk I/O error: check its disk's free space\n"
+    )
+
+
 def test_a_backup_its_disk_refuses_names_the_backup_and_leaves_no_file_behind(
     tmp_path: Path,
 ) -> None:
