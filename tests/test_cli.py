@@ -1186,6 +1186,24 @@ def test_healthcheck_names_an_unwritable_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_backup_names_an_unwritable_folder(tmp_path: Path) -> None:
+    """A backup of a good database in a folder the user can't write says that the folder is
+    why, not SQLite's "unable to open database file"."""
+    assert _bot(tmp_path, "latest").returncode == 0
+    folder = tmp_path / "data"
+    (tmp_path / "backups").mkdir()
+    with _unwritable(tmp_path, folder):
+        done = _bot(tmp_path, "backup", str(tmp_path / "backups/"), unprivileged=True)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"alliance-bot: cannot read the database {folder / 'alliance.db'}: its folder "
+        f"{str(folder)!r} is not writable by uid {os.geteuid()}, so SQLite cannot create "
+        "alliance.db-wal and alliance.db-shm there\n"
+    )
+    assert list((tmp_path / "backups").iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 def test_database_in_an_unwritable_folder_is_one_line(tmp_path: Path) -> None:
     """A database that can't be created in its folder ends with one line that says why."""
     folder = tmp_path / "data"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.core.db import damage_summary, foreign_wal
+from bot.core.db import damage_summary, foreign_wal, unusable_reason
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,11 @@ async def backup(db_path: Path, target: Path, *, folder: bool = False) -> Backup
         # A thread, so the bot's event loop keeps answering while pages are copied.
         result = await asyncio.to_thread(_backup_sync, db_path, target, folder)
     except sqlite3.Error as exc:
+        # SQLite says "unable to open database file" of a good database in a folder this user
+        # can't write (a host's user backing up the container's volume): say which file is.
+        why = await asyncio.to_thread(unusable_reason, db_path)
+        if why is not None:
+            raise BackupError(f"cannot read the database {db_path}: {why}") from exc
         raise BackupError(f"backup of {db_path} failed: {exc}") from exc
     except OSError as exc:
         where = exc.filename or target
