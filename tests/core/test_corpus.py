@@ -214,6 +214,17 @@ def test_a_listing_whose_first_headline_begins_with_date_is_still_a_listing(
     assert [d.title for d in read.drafts] == [headline]
 
 
+def test_a_first_line_of_date_and_many_spaces_is_a_listing_line(tmp_path: Path) -> None:
+    """A first line of "Date", 100,000 spaces and words but no date is a listing's line like any
+    other, not a header meant (telling so took minutes, growing with the square of the spaces)."""
+    first = "Date" + " " * 100_000 + "2 of summit talks begins"
+    path = tmp_path / "page.txt"
+    path.write_text(f"{first}\n日米が2+2の日程を発表した。\n", "utf-8")
+    read = read_file(path)
+    assert read.warnings == []
+    assert [d.body for d in read.drafts] == [first, "日米が2+2の日程を発表した。"]
+
+
 def test_derived_titles_fit_and_end_on_a_phrase() -> None:
     """A derived headline is at most 80 characters and is cut after a phrase, not mid-word."""
     lead = (
