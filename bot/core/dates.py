@@ -190,6 +190,17 @@ def _nearest(resolved: Sequence[date | None], index: int, step: int) -> date | N
     return None
 
 
+def _older_dates(resolved: Sequence[date | None]) -> list[date | None]:
+    """For each article, the nearest date resolved after it (older), or None."""
+    found: list[date | None] = [None] * len(resolved)
+    older: date | None = None
+    for i in reversed(range(len(resolved))):
+        found[i] = older
+        if (day := resolved[i]) is not None:
+            older = day
+    return found
+
+
 def from_today(mentions: Sequence[DateMention | None]) -> bool:
     """Whether a page's dates are placed from today alone: none of its mentions is complete."""
     return not any(mention is not None and mention.complete for mention in mentions)
@@ -211,13 +222,19 @@ def place_dates(mentions: Sequence[DateMention | None], *, today: date) -> list[
     guessed = from_today(mentions)
 
     for wants_month in (True, False):
+        # Each article's nearest dates on either side, kept as the pass goes rather than looked
+        # for from each article: that was quadratic (16,000 day-only dates took 4 s). The pass
+        # goes from the newest, so the older dates are those resolved before it began.
+        older_dates = _older_dates(resolved)
+        newer: date | None = None
         for i, mention in enumerate(mentions):
+            if i > 0 and resolved[i - 1] is not None:
+                newer = resolved[i - 1]
             if mention is None or resolved[i] is not None:
                 continue
             if (mention.month is not None) != wants_month:
                 continue
-            newer = _nearest(resolved, i, -1)
-            older = _nearest(resolved, i, +1)
+            older = older_dates[i]
             reference = newer or older or today
             options = _candidates(mention, reference)
             if newer is None and older is None:
