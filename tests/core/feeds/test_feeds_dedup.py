@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
+import pytest
 from feedkit import TOKYO, FeedServer, Item, Route, rss
 
 from bot.core import articles, db
@@ -129,3 +132,31 @@ async def test_a_shared_index_stores_what_fresh_ones_do(
     assert [one for one, _ in reports] == [alone for _, alone in reports]
     assert [one for one, _ in reports] == [(30, 0), (0, 30), (30, 0), (0, 30)]
     assert len(stored) == 60
+
+
+async def test_a_batch_years_apart_indexes_the_articles_between_off_the_event_loop(
+    conn: aiosqlite.Connection,
+    numbered_reports: Callable[[int], list[ArticleDraft]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Entries dated years apart cover the 2,501 articles between them, indexed in a worker
+    thread (40,000 held the event loop 1.6 s), and one of them is found repeated."""
+    old = ArticleDraft(TITLE, BODY, date(2003, 3, 3), False, "old.txt", "old.txt:1")
+    await articles.ingest(conn, [*numbered_reports(2_500), old])  # one a day from 2000-01-01
+    on_the_loop: list[bool] = []
+    add = NearIndex.add
+
+    def watched(self: NearIndex, ident: int, title: str, body: str, day: int = 0) -> None:
+        on_the_loop.append(threading.current_thread() is threading.main_thread())
+        add(self, ident, title, body, day)
+
+    monkeypatch.setattr(NearIndex, "add", watched)
+    recent = RecentArticles()
+    days = await recent.cover(conn, [date(2000, 1, 1), TODAY])
+    assert (len(recent.index), len(on_the_loop)) == (2_501, 2_501)
+    assert not any(on_the_loop)
+    found = recent.index.find("【速報】" + TITLE, BODY + "（共同）", days)
+    assert found is not None
+    article = await articles.get_article(conn, found)
+    assert article is not None
+    assert article.published == date(2003, 3, 3)
