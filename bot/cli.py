@@ -236,7 +236,7 @@ async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.search import search
 
     args.topic = _topic(args.topic)
-    args.query = " ".join(args.query)
+    args.query = " ".join(word for word in args.query if word)
     conn = await _open(settings)
     try:
         result = await search(
@@ -480,11 +480,12 @@ def _unrecognized(args: argparse.Namespace, extra: Sequence[str]) -> str:
     """argparse's error for arguments no command takes; for a search, how to leave a word out:
     argparse reads `-中国` as an option, not as a word of the query."""
     message = f"unrecognized arguments: {visible(' '.join(extra))}"
-    words = [word for word in extra if word.startswith("-") and not word.startswith("--")]
-    if args.handler is cmd_search and words:
-        query = visible(" ".join([*args.query, *words]))
+    if args.handler is cmd_search and any(word[:1] == "-" != word[1:2] for word in extra):
+        # Not a command rebuilt from the pieces: argparse has already taken the options out of
+        # the words' order, and a wrong guess would search for something else.
         message += (
-            f"; to leave a word out, write -- before the query: alliance-bot search -- {query}"
+            '; to leave a word out, quote the whole query (search "台湾 -中国"), or put the '
+            "options first and -- before the query's words (search --json -- 台湾 -中国)"
         )
     return message
 

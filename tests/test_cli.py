@@ -256,7 +256,8 @@ def test_search_word_left_out_unquoted_says_how(capsys: pytest.CaptureFixture[st
         main(["search", "台湾", "-中国"])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
-    assert "alliance-bot search -- 台湾 -中国" in err
+    assert 'quote the whole query (search "台湾 -中国")' in err
+    assert "(search --json -- 台湾 -中国)" in err
     assert len(err.strip().splitlines()) == 1
     code, out, _ = run(capsys, "search", "--json", "--", "台湾", "-中国")
     results = json.loads(out)["results"]
