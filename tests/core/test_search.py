@@ -1114,7 +1114,13 @@ async def test_autocomplete_never_repeats_or_splits_a_name(
     assert words
 
 
-@pytest.mark.parametrize("prefix", ["-", "-中", "-North Ko", "-中国 -台", "－"])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        *("-", "-中", "-North Ko", "-中国 -台", "－", "-Sea of Ja", "-North Korea -"),
+        *("-North Korea -中", "NOT Ko", "NOT North Ko", "NOT 台湾 -中"),
+    ],
+)
 async def test_autocomplete_offers_no_query_only_leaving_out(
     conn: aiosqlite.Connection, prefix: str
 ) -> None:

@@ -715,11 +715,11 @@ async def suggest(
     # Typing a name of several words, its last word alone would complete wrongly.
     if completing:
         names = _name_completions(typed)
-        if all(minus_mark(w) for w in typed[:-1]) and (minus_mark(typed[-1]) or names):
-            return []  # only words (a name) to leave out: the search would be refused
         found = _completions(typed, names, limit)
         if found:
             return found
+        if any(_leaves_out_only(_completed(typed, name, n)) for _, _, name, n in names):
+            return []  # a name to leave out, alone: not one word of it searched instead
     # A minus alone ("台湾 -") is a word to leave out begun: completed like an empty one.
     replacing = 1 if completing else 0
     return _completions(typed, await _word_completions(db, word, limit, replacing), limit)
@@ -730,7 +730,8 @@ def _completions(typed: list[str], ranked: list[_Completion], limit: int) -> lis
 
     A completion's words after those it completes are its own; one that adds a word already
     typed is left out ("Shinjiro Koi" → "Shinjiro Koizumi Shinjiro", "台湾 " → "台湾 台湾").
-    A word to leave out keeps its minus (-North Ko → -North Korea).
+    A word to leave out keeps its minus (-North Ko → -North Korea); a search of only words to
+    leave out, which would be refused, is not offered.
     """
     ranked.sort()
     said: dict[int, set[str]] = {}  # the words kept before a completion, by how many it replaces
@@ -746,13 +747,31 @@ def _completions(typed: list[str], ranked: list[_Completion], limit: int) -> lis
         mark = minus_mark(typed[len(kept)]) if replaced else ""
         if mark and analyzer.fold(shown) in said[replaced]:
             continue  # 台湾 -台湾 leaves out every article it finds
-        full = " ".join([*kept, mark + shown])
+        full = _completed(typed, shown, replaced)
+        if _leaves_out_only(full):
+            continue  # -Sea of Japan, NOT Korea: the search would be refused
         if len(full) <= 100 and analyzer.fold(full) not in seen:
             seen.add(analyzer.fold(full))
             results.append(full)
         if len(results) == limit:
             break
     return results
+
+
+def _completed(typed: list[str], shown: str, replaced: int) -> str:
+    """The typed words with `shown` in place of the last `replaced`, keeping a minus."""
+    kept = typed[: len(typed) - replaced]
+    mark = minus_mark(typed[len(kept)]) if replaced else ""
+    return " ".join([*kept, mark + shown])
+
+
+def _leaves_out_only(text: str) -> bool:
+    """Whether `text` would be refused as only words to leave out (parsed only when it begins
+    with a minus or NOT: a word searched first never is)."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    if not (minus_mark(first) or first in ("NOT", "ＮＯＴ")):
+        return False
+    return parse_query(text) is QueryProblem.ONLY_EXCLUDED
 
 
 def _unmarked(word: str) -> str:
