@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.core.db import damage_summary, foreign_wal, unusable_reason
+from bot.core.db import damage_summary, unusable_reason
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +90,6 @@ def _backup_sync(db_path: Path, requested: Path, folder: bool) -> BackupResult:
     started = time.monotonic()
     if not db_path.is_file():
         raise BackupError(f"no database at {db_path}")
-    # Opened with it, the database would take in the other file's changes, and closing the
-    # copy's source connection would write them into the database for good.
-    foreign = foreign_wal(db_path)
-    if foreign is not None:
-        raise BackupError(foreign)
     target = resolve_target(db_path, requested, folder=folder)
     # mode=rw: never create an empty database where the operator mistyped a path.
     source_uri = db_path.resolve().as_uri() + "?mode=rw"
@@ -157,8 +152,8 @@ async def backup(db_path: Path, target: Path, *, folder: bool = False) -> Backup
     with `folder`, it must be a folder).
 
     An existing target file is replaced atomically. Raises `BackupError` for a missing
-    database, one beside another copy's -wal (`db.foreign_wal`), a target that is the live
-    database or not a regular file, a missing folder, or a failed copy.
+    database, a target that is the live database or not a regular file, a missing folder, or a
+    failed copy.
     """
     try:
         # A thread, so the bot's event loop keeps answering while pages are copied.

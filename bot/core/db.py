@@ -219,40 +219,6 @@ def unusable_reason(path: Path) -> str | None:
     return None
 
 
-# The first bytes of every SQLite database, and where its header keeps its journal mode: 1 and
-# 1 at offsets 18 and 19 for a rollback journal, 2 and 2 for WAL.
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-_WAL_HEADER_BYTES = 32  # a -wal file no longer than its header holds no changes
-
-
-def foreign_wal(path: Path) -> str | None:
-    """Why the `-wal` file beside the database at `path` must not be read with it, if so.
-
-    SQLite reads an existing `-wal` into whatever file has the database's name. A file not in
-    WAL mode never has one of its own (SQLite deletes it when it leaves WAL mode), so changes in
-    one beside it were written to the file it replaced: a backup (written in rollback mode)
-    copied in place of the database after a crash, without deleting the `-wal`. Read into the
-    restored file, those changes go to pages that now hold other rows: the restore silently
-    comes back damaged, and the first connection to close writes the damage into the file.
-    """
-    wal = path.with_name(path.name + "-wal")
-    try:
-        with path.open("rb") as file:
-            header = file.read(100)
-        if wal.stat().st_size <= _WAL_HEADER_BYTES:
-            return None
-    except OSError:
-        return None  # no -wal, or a file SQLite will report on itself
-    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC) or header[18:20] != b"\x01\x01":
-        return None
-    shm = path.with_name(path.name + "-shm")
-    return (
-        f"{str(wal)!r} holds changes to another copy of the database {str(path)!r} "
-        f"(was a backup put in its place without deleting it?): delete {str(wal)!r} and "
-        f"{str(shm)!r}, which belong to the replaced file, then try again"
-    )
-
-
 def _this_user() -> str:
     geteuid = getattr(os, "geteuid", None)  # POSIX only
     return f"uid {geteuid()}" if geteuid is not None else "this user"
@@ -271,9 +237,6 @@ async def connect(
     on_disk = str(path) != ":memory:"
     if on_disk:
         _check_path(Path(path))
-        foreign = foreign_wal(Path(path))
-        if foreign is not None:
-            raise DatabaseOpenError(foreign)
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (see `transaction`).
     try:
         db = await open_connection(path, isolation_level=None)

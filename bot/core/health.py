@@ -17,7 +17,6 @@ import aiosqlite
 
 from bot.core.db import (
     damage_summary,
-    foreign_wal,
     get_meta,
     is_damaged,
     load_migrations,
@@ -89,11 +88,6 @@ async def check_health(
         return False, f"cannot use the database path {db_path}: {exc.strerror or exc}"
     if not found:
         return False, f"no database at {db_path}"
-    # Read with it, the other file's changes would make the database look damaged (or, by
-    # chance, healthy) when only the -wal is wrong, and the bot would refuse to start.
-    foreign = await asyncio.to_thread(foreign_wal, db_path)
-    if foreign is not None:
-        return False, foreign
     try:
         conn = await open_connection(
             read_only_uri(db_path), uri=True, timeout=_CHECK_TIMEOUT_SECONDS

@@ -6,7 +6,7 @@ import asyncio
 import os
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -197,22 +197,6 @@ async def test_failed_copy_keeps_the_old_backup(tmp_path: Path) -> None:
         await backup(source, target)
     assert target.read_bytes() == b"the previous backup"
     assert _names(tmp_path) == ["backup.db", "broken.db"]
-
-
-async def test_a_backup_put_beside_the_replaced_files_wal_is_not_copied(
-    tmp_path: Path, restore_over_a_crash: Callable[[Path], None]
-) -> None:
-    """A database restored with the replaced file's -wal left beside it is refused, and is
-    left as it was: opening it would write that -wal's changes into it for good."""
-    path = tmp_path / "data" / "alliance.db"
-    conn = await db.connect(path)
-    await conn.close()
-    restore_over_a_crash(path)
-    before = {p.name: p.read_bytes() for p in path.parent.iterdir()}
-    with pytest.raises(BackupError, match="holds changes to another copy of the database"):
-        await backup(path, tmp_path / "copy.db")
-    assert {p.name: p.read_bytes() for p in path.parent.iterdir()} == before
-    assert not (tmp_path / "copy.db").exists()
 
 
 @pytest.mark.parametrize(("target", "folder"), [("nowhere/copy.db", False), ("backups", True)])

@@ -6,7 +6,7 @@ import asyncio
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -150,56 +150,6 @@ async def test_newer_database_is_refused(tmp_path: Path) -> None:
     await conn.close()
     with pytest.raises(MigrationError, match="newer"):
         await db.connect(tmp_path / "c.db")
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir()}
-
-
-async def test_a_backup_put_beside_the_replaced_files_wal_is_refused(
-    tmp_path: Path, restore_over_a_crash: Callable[[Path], None]
-) -> None:
-    """A backup copied in place of the database after a crash, its -wal left beside it, is
-    refused with the files to delete, and nothing is changed; once they are deleted, the
-    backup opens as it was made."""
-    path = tmp_path / "alliance.db"
-    conn = await db.connect(path)
-    await articles.ensure_seeded(conn, SEEDS)
-    stored = await articles.count_articles(conn)
-    await conn.close()
-    restore_over_a_crash(path)
-    before = _files(tmp_path)
-    with pytest.raises(DatabaseOpenError) as refused:
-        await (await db.connect(path)).close()  # closed if it opens, or its thread stays
-    assert str(refused.value).startswith(f"{str(path) + '-wal'!r} holds changes to another copy")
-    assert f"delete {str(path) + '-wal'!r} and {str(path) + '-shm'!r}" in str(refused.value)
-    assert _files(tmp_path) == before
-
-    (tmp_path / "alliance.db-wal").unlink()
-    (tmp_path / "alliance.db-shm").unlink()
-    conn = await db.connect(path)
-    try:
-        assert await articles.count_articles(conn) == stored
-        query = "SELECT count(*) FROM sqlite_master WHERE name = 'after_the_backup'"
-        assert next(iter(await conn.execute_fetchall(query)))[0] == 0
-        assert list(await conn.execute_fetchall("PRAGMA quick_check")) == [("ok",)]
-    finally:
-        await conn.close()
-
-
-async def test_a_database_left_with_its_own_wal_by_a_crash_opens_with_its_changes(
-    tmp_path: Path, left_by_a_crash: Callable[[Path, str], None]
-) -> None:
-    """The -wal a crash leaves beside the database it belongs to is read, not refused."""
-    path = tmp_path / "alliance.db"
-    conn = await db.connect(path)
-    await conn.close()
-    left_by_a_crash(path, "INSERT INTO meta (key, value) VALUES ('after', 'the crash')")
-    conn = await db.connect(path)
-    try:
-        assert await db.get_meta(conn, "after") == "the crash"
-    finally:
-        await conn.close()
 
 
 async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:

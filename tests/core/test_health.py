@@ -109,22 +109,6 @@ async def test_not_a_database_is_unhealthy(tmp_path: Path) -> None:
     assert reason == f"database {path} is damaged: file is not a database"
 
 
-@pytest.mark.parametrize("require_heartbeat", [False, True])
-async def test_a_backup_put_beside_the_replaced_files_wal_is_unhealthy(
-    tmp_path: Path, restore_over_a_crash: Callable[[Path], None], require_heartbeat: bool
-) -> None:
-    """A database restored with the replaced file's -wal left beside it is unhealthy, with the
-    files to delete (the bot refuses to start on it), not "damaged" or healthy by chance."""
-    path = tmp_path / "alliance.db"
-    conn = await db.connect(path)
-    await write_heartbeat(conn)
-    await conn.close()
-    restore_over_a_crash(path)
-    healthy, reason = await check_health(path, require_heartbeat=require_heartbeat)
-    assert not healthy
-    assert reason.startswith(f"{str(path) + '-wal'!r} holds changes to another copy")
-
-
 async def test_database_without_schema_is_unhealthy(tmp_path: Path) -> None:
     """A SQLite file that is not ours (no meta table) fails the check."""
     path = tmp_path / "other.db"
