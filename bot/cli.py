@@ -456,9 +456,6 @@ def _busy() -> int:
 
 
 # SQLite's codes for the disk failing it (full, or an I/O error), not the database.
-_DISK_FAILURES = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
-
-
 def _storage_failed(path: Path, error: sqlite3.DatabaseError) -> int:
     # SQLite rolled the interrupted transaction back, and every command is safe to run again.
     sys.stderr.write(
@@ -502,13 +499,13 @@ def _main(argv: Sequence[str] | None) -> int:
         with command_logging(settings):
             return run(handler(args, settings))
     except (SettingsError, UsageError, db.MigrationError, db.DatabaseOpenError) as exc:
-        if _is_busy(exc.__cause__):  # the database could not be opened: it was locked
-            return _busy()
         cause = exc.__cause__
+        if _is_busy(cause):  # the database could not be opened: it was locked
+            return _busy()
         if (
             isinstance(exc, db.DatabaseOpenError)
             and isinstance(cause, sqlite3.DatabaseError)
-            and db.primary_code(cause) in _DISK_FAILURES
+            and db.is_disk_failure(cause)
             and settings is not None
         ):
             # A full disk refuses the -shm SQLite creates as it opens the database: "cannot use
@@ -526,7 +523,7 @@ def _main(argv: Sequence[str] | None) -> int:
         # DatabaseOpenError, above); damage further in, only when a query reads that page.
         if settings is not None and db.is_damaged(exc):
             return _damaged(settings.db, exc)
-        if settings is not None and db.primary_code(exc) in _DISK_FAILURES:
+        if settings is not None and db.is_disk_failure(exc):
             return _storage_failed(settings.db, exc)
         raise
     except KeyboardInterrupt:

@@ -174,6 +174,12 @@ def primary_code(error: BaseException) -> int | None:
     return None if code is None else int(code) & 0xFF
 
 
+def is_disk_failure(error: BaseException) -> bool:
+    """Whether `error` is SQLite failing at its disk: full, or an I/O error (mostly a full disk,
+    which refuses the -shm SQLite creates as it opens a WAL database)."""
+    return primary_code(error) in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
+
+
 def is_damaged(error: BaseException) -> bool:
     """Whether `error` is SQLite finding the database file damaged."""
     return primary_code(error) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)

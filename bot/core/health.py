@@ -19,10 +19,10 @@ from bot.core.db import (
     damage_summary,
     get_meta,
     is_damaged,
+    is_disk_failure,
     load_migrations,
     newer_schema,
     open_connection,
-    primary_code,
     read_only_uri,
     schema_version,
     set_meta,
@@ -157,8 +157,7 @@ def _unreadable(path: Path, error: sqlite3.Error) -> str:
         return f"database {path} cannot be opened: {why}"
     if is_damaged(error):
         return f"database {path} is damaged: {error}"
-    if primary_code(error) in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
-        # Mostly a full disk, which refuses the -shm SQLite creates to read a WAL database;
+    if is_disk_failure(error):
         # "unreadable: disk I/O error" alone reads as a broken file.
         return f"database {path} unreadable: {error}: check its disk's free space"
     return f"database {path} unreadable: {error}"
