@@ -38,6 +38,7 @@ from bot.core.search.query import (
     alias_spellings,
     either_of,
     is_hiragana_word,
+    is_not,
     load_aliases,
     loosened,
     make_term,
@@ -768,8 +769,8 @@ def _completed(typed: list[str], shown: str, replaced: int) -> str:
 def _leaves_out_only(text: str) -> bool:
     """Whether `text` would be refused as only words to leave out (parsed only when it begins
     with a minus or NOT: a word searched first never is)."""
-    first = text.split(maxsplit=1)[0] if text.strip() else ""
-    if not (minus_mark(first) or first in ("NOT", "ＮＯＴ")):
+    words = text.split(maxsplit=1)
+    if not words or not (minus_mark(words[0]) or is_not(words[0])):
         return False
     return parse_query(text) is QueryProblem.ONLY_EXCLUDED
 

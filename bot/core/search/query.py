@@ -296,13 +296,18 @@ def minus_mark(word: str) -> str:
     return word[: len(word) - len(word.lstrip(_MINUS))]
 
 
+def is_not(word: str) -> bool:
+    """Whether `word` is the NOT before a word to leave out (ＮＯＴ too)."""
+    return _typed(word) == "NOT"
+
+
 def _excluded_word(words: list[str], i: int) -> tuple[str, int] | None:
     """The word at `i` to leave out, and where the words go on: -中国, or 中国 after NOT (as
     search engines write it); None when the word at `i` is none."""
     word = words[i]
     if (mark := minus_mark(word)) and (rest := word[len(mark) :]):
         return rest, i + 1
-    if _typed(word) == "NOT" and i + 1 < len(words):
+    if is_not(word) and i + 1 < len(words):
         return words[i + 1], i + 2
     return None
 
