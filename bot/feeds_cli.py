@@ -71,9 +71,10 @@ def _error(text: str) -> int:
     return 2
 
 
-def _warn(text: str) -> None:
+def _warn_unread(error: FeedConfigError) -> None:
+    """Say that feeds.toml can't be read, and what that leaves out."""
     # The shape of `command_logging`'s lines, among which it is printed.
-    sys.stderr.write(f"warning: {visible(text)}\n")
+    sys.stderr.write(f"warning: {visible(str(error))}; its feeds are left out until it is fixed\n")
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
@@ -130,7 +131,7 @@ async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
                 # Whether the file follows the feed already can't be known.
                 return _error(f"not added: {unread}")
             # Listing, removing and fetching the feeds added by command need nothing from it.
-            _warn(f"{unread}; its feeds are left out until it is fixed")
+            _warn_unread(unread)
         return await _run(args, service, unread)
     except FeedConfigError as exc:
         return _error(str(exc))
@@ -206,7 +207,7 @@ async def _run(
         # As in the bot, the feeds added by command are fetched meanwhile, and the service reads
         # the file again every few minutes.
         if unread is None:  # broken since it was read above
-            _warn(f"{exc}; its feeds are left out until it is fixed")
+            _warn_unread(exc)
     _out(f"fetching {counted(len(service.followed()), 'feed')} on schedule; Ctrl-C to stop")
     await asyncio.Event().wait()  # until Ctrl-C cancels the run
     return 0
