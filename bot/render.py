@@ -271,9 +271,9 @@ def search_page(
         corrected = plain(result.corrected)
         key = "search.corrected" if result.typed_total is None else "search.corrected_also"
         # Only words of an OR matched nothing (トランブ OR 関税): they are named, not the query.
-        typed = enumerate_words(result.unmatched, lang) if result.unmatched else shown_query
+        named = shown(enumerate_words(result.unmatched, lang)) if result.unmatched else shown_query
         lines.append(
-            t(key, lang, query=plain(shown(typed)), corrected=corrected, typed=result.typed_total)
+            t(key, lang, query=plain(named), corrected=corrected, typed=result.typed_total)
         )
     first, last = offset + 1, offset + len(result.hits)
     count = page_count(result.shown_total, first, last, lang, exact=result.total_exact)
